@@ -1,0 +1,79 @@
+import { Context, Effect, Layer } from "effect"
+import { ApiKeys } from "../../../application/ports/api-keys.ts"
+import { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
+import { TenantStorage } from "../../../application/ports/tenant-storage.ts"
+import type { ApiKeyRecord } from "../../../domain/api-key.ts"
+import { AlreadyExists, NotFound } from "../../../domain/errors.ts"
+import type { Tenant, TenantId } from "../../../domain/tenant.ts"
+
+/** One tenant's data in memory: what its own database would hold. */
+interface TenantState {
+  readonly keys: Map<number, ApiKeyRecord>
+  nextKeyId: number
+}
+
+const makeApiKeys = (state: TenantState) =>
+  ApiKeys.of({
+    insert: (key) =>
+      Effect.sync(() => {
+        const record: ApiKeyRecord = { ...key, id: state.nextKeyId++, revokedAt: null, lastUsedAt: null }
+        state.keys.set(record.id, record)
+        return record
+      }),
+    findById: (id) => Effect.sync(() => state.keys.get(id)),
+    list: Effect.sync(() => [...state.keys.values()].sort((a, b) => a.id - b.id)),
+    revoke: (id, at) =>
+      Effect.sync(() => {
+        const key = state.keys.get(id)
+        if (key === undefined || key.revokedAt !== null) return key
+        const revoked = { ...key, revokedAt: at }
+        state.keys.set(id, revoked)
+        return revoked
+      }),
+    touch: (id, at) =>
+      Effect.sync(() => {
+        const key = state.keys.get(id)
+        if (key !== undefined) state.keys.set(id, { ...key, lastUsedAt: at })
+      })
+  })
+
+/** The in-memory storage adapter: the control directory and every tenant's data in one process. */
+export const layerMemoryStorage: Layer.Layer<TenantDirectory | TenantStorage> = Layer.effectContext(
+  Effect.sync(() => {
+    const tenants = new Map<TenantId, Tenant>()
+    const states = new Map<TenantId, TenantState>()
+    const stateOf = (id: TenantId) => {
+      let state = states.get(id)
+      if (state === undefined) {
+        state = { keys: new Map(), nextKeyId: 1 }
+        states.set(id, state)
+      }
+      return state
+    }
+    const directory = TenantDirectory.of({
+      create: (input) =>
+        Effect.suspend(() => {
+          if (tenants.has(input.id)) return Effect.fail(new AlreadyExists({ resource: "tenant", id: input.id }))
+          const tenant: Tenant = { ...input, loyaltyUrl: null, loyaltyCredential: null }
+          tenants.set(input.id, tenant)
+          return Effect.succeed(tenant)
+        }),
+      find: (id) => Effect.sync(() => tenants.get(id)),
+      list: Effect.sync(() => [...tenants.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))),
+      setLoyalty: (id, settings) =>
+        Effect.suspend(() => {
+          const tenant = tenants.get(id)
+          if (tenant === undefined) return Effect.fail(new NotFound({ resource: "tenant", id }))
+          const updated = { ...tenant, loyaltyUrl: settings.url, loyaltyCredential: settings.credential }
+          tenants.set(id, updated)
+          return Effect.succeed(updated)
+        }),
+      ping: Effect.void
+    })
+    const storage = TenantStorage.of({
+      provision: (tenant) => Effect.sync(() => void stateOf(tenant.id)),
+      open: (tenant) => Layer.sync(ApiKeys, () => makeApiKeys(stateOf(tenant.id)))
+    })
+    return Context.make(TenantDirectory, directory).pipe(Context.add(TenantStorage, storage))
+  })
+)

@@ -1,0 +1,60 @@
+import { Clock, Effect } from "effect"
+import { type ApiKeyRecord, type KeyKind, keyState, parseApiKey, type Scope } from "../../domain/api-key.ts"
+import { InvalidApiKey, MissingScope } from "../../domain/errors.ts"
+import type { TenantId } from "../../domain/tenant.ts"
+import { ApiKeys } from "../ports/api-keys.ts"
+import { KeySecrets } from "../ports/key-secrets.ts"
+
+/** Who is calling: a valid key of one tenant. */
+export interface Principal {
+  readonly tenantId: TenantId
+  readonly keyId: number
+  readonly name: string
+  readonly kind: KeyKind
+  readonly scopes: ReadonlyArray<Scope>
+  readonly expiresAt: Date | null
+}
+
+/**
+ * Checks a presented key against the tenant's own key store. Every failure is the same
+ * `InvalidApiKey` to the caller; `reason` only reaches the server log.
+ */
+export const authenticate = Effect.fnUntraced(function* (tenantId: TenantId, presented: string) {
+  const parsed = parseApiKey(presented)
+  if (parsed === undefined) {
+    return yield* new InvalidApiKey({ reason: presented === "" ? "missing" : "malformed" })
+  }
+  const keys = yield* ApiKeys
+  const secrets = yield* KeySecrets
+  const record = yield* keys.findById(parsed.keyId)
+  // Hash even when the id is unknown, so timing does not tell which key ids exist.
+  const matches = secrets.matches(parsed.secret, record?.secretHash ?? "")
+  if (record === undefined || !matches) {
+    return yield* new InvalidApiKey({ reason: record === undefined ? "unknown key id" : "secret mismatch" })
+  }
+  const now = new Date(yield* Clock.currentTimeMillis)
+  const state = keyState(record, now)
+  if (state !== "active") return yield* new InvalidApiKey({ reason: state })
+  return toPrincipal(tenantId, record)
+})
+
+export const toPrincipal = (tenantId: TenantId, record: ApiKeyRecord): Principal => ({
+  tenantId,
+  keyId: record.id,
+  name: record.name,
+  kind: record.kind,
+  scopes: record.scopes,
+  expiresAt: record.expiresAt
+})
+
+export const requireScope = (principal: Principal, scope: Scope): Effect.Effect<void, MissingScope> =>
+  principal.scopes.includes(scope) ? Effect.void : Effect.fail(new MissingScope({ scope }))
+
+/** For routes that accept any of several scopes (e.g. `/syncs`: `pos:sync` or `products:read`). */
+export const requireAnyScope = (
+  principal: Principal,
+  scopes: ReadonlyArray<Scope>
+): Effect.Effect<void, MissingScope> =>
+  scopes.some((s) => principal.scopes.includes(s))
+    ? Effect.void
+    : Effect.fail(new MissingScope({ scope: scopes.join(" or ") }))

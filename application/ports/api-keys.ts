@@ -1,0 +1,16 @@
+import { Context, type Effect } from "effect"
+import type { ApiKeyRecord, NewApiKey } from "../../domain/api-key.ts"
+import type { StorageError } from "../../domain/errors.ts"
+
+/** A tenant's API keys, kept in the tenant's own database. Key ids are numbers assigned by the store. */
+export class ApiKeys extends Context.Service<
+  ApiKeys,
+  {
+    readonly insert: (key: NewApiKey) => Effect.Effect<ApiKeyRecord, StorageError>
+    readonly findById: (id: number) => Effect.Effect<ApiKeyRecord | undefined, StorageError>
+    readonly list: Effect.Effect<ReadonlyArray<ApiKeyRecord>, StorageError>
+    /** Sets `revokedAt` if the key is not revoked yet; answers the key as stored, or undefined if unknown. */
+    readonly revoke: (id: number, at: Date) => Effect.Effect<ApiKeyRecord | undefined, StorageError>
+    readonly touch: (id: number, at: Date) => Effect.Effect<void, StorageError>
+  }
+>()("pos/application/ApiKeys") {}

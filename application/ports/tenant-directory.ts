@@ -1,0 +1,32 @@
+import { Context, type Effect } from "effect"
+import type { AlreadyExists, NotFound, StorageError } from "../../domain/errors.ts"
+import type { Tenant, TenantId, TenantLocator, TenantStatus } from "../../domain/tenant.ts"
+
+export interface NewTenant {
+  readonly id: TenantId
+  readonly name: string
+  readonly status: TenantStatus
+  readonly country: string
+  readonly timezone: string
+  readonly currency: string
+  readonly locator: TenantLocator
+  readonly createdAt: Date
+}
+
+export interface LoyaltySettings {
+  readonly url: string | null
+  readonly credential: string
+}
+
+/** The tenant directory, kept in the control database. */
+export class TenantDirectory extends Context.Service<
+  TenantDirectory,
+  {
+    readonly create: (tenant: NewTenant) => Effect.Effect<Tenant, AlreadyExists | StorageError>
+    readonly find: (id: TenantId) => Effect.Effect<Tenant | undefined, StorageError>
+    readonly list: Effect.Effect<ReadonlyArray<Tenant>, StorageError>
+    readonly setLoyalty: (id: TenantId, settings: LoyaltySettings) => Effect.Effect<Tenant, NotFound | StorageError>
+    /** Checks the control database answers (readiness). */
+    readonly ping: Effect.Effect<void, StorageError>
+  }
+>()("pos/application/TenantDirectory") {}

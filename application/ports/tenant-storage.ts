@@ -1,0 +1,19 @@
+import { Context, type Effect, type Layer } from "effect"
+import type { StorageError } from "../../domain/errors.ts"
+import type { Tenant } from "../../domain/tenant.ts"
+import type { ApiKeys } from "./api-keys.ts"
+
+/** Everything a request may use of one tenant's own database. */
+export type TenantRepositories = ApiKeys
+
+/**
+ * Opens tenants' databases. `provision` creates and migrates a new tenant's database or schema;
+ * `open` builds the tenant's repositories (lazily connected; the runtime caches the layer per tenant).
+ */
+export class TenantStorage extends Context.Service<
+  TenantStorage,
+  {
+    readonly provision: (tenant: Tenant) => Effect.Effect<void, StorageError>
+    readonly open: (tenant: Tenant) => Layer.Layer<TenantRepositories, StorageError>
+  }
+>()("pos/application/TenantStorage") {}

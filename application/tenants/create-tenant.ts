@@ -1,0 +1,43 @@
+import { Clock, Effect } from "effect"
+import { AlreadyExists } from "../../domain/errors.ts"
+import { type TenantId, tenantSchemaName } from "../../domain/tenant.ts"
+import { TenantDirectory } from "../ports/tenant-directory.ts"
+import { TenantStorage } from "../ports/tenant-storage.ts"
+
+export interface CreateTenantInput {
+  readonly id: TenantId
+  readonly name?: string | undefined
+  readonly country?: string | undefined
+  readonly timezone?: string | undefined
+  readonly currency?: string | undefined
+  /** The tenant's own database; without one, a schema `tenant_<id>` of the control database. */
+  readonly databaseUrl?: string | undefined
+}
+
+/**
+ * Provisions the tenant's database before it enters the directory, so a tenant that can be
+ * resolved always has its tables. The directory's unique insert decides a race between two creators.
+ */
+export const createTenant = Effect.fnUntraced(function* (input: CreateTenantInput) {
+  const directory = yield* TenantDirectory
+  const storage = yield* TenantStorage
+  if ((yield* directory.find(input.id)) !== undefined) {
+    return yield* new AlreadyExists({ resource: "tenant", id: input.id })
+  }
+  const tenant = {
+    id: input.id,
+    name: input.name ?? input.id,
+    status: "active" as const,
+    country: input.country ?? "SG",
+    timezone: input.timezone ?? "Asia/Singapore",
+    currency: input.currency ?? "SGD",
+    // A tenant with a database of its own keeps its tables in that database's public schema.
+    locator: {
+      databaseUrl: input.databaseUrl ?? null,
+      schema: input.databaseUrl === undefined ? tenantSchemaName(input.id) : "public"
+    },
+    createdAt: new Date(yield* Clock.currentTimeMillis)
+  }
+  yield* storage.provision({ ...tenant, loyaltyUrl: null, loyaltyCredential: null })
+  return yield* directory.create(tenant)
+})

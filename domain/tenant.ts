@@ -1,0 +1,44 @@
+import { Schema } from "effect"
+
+/** A tenant's id is its host label: lower-case, at most 56 characters, so `tenant_<id>` fits a PostgreSQL name. */
+export const TenantIdPattern = /^[a-z0-9][a-z0-9-]{0,55}$/
+
+export const TenantId = Schema.String.pipe(Schema.check(Schema.isPattern(TenantIdPattern)), Schema.brand("TenantId"))
+export type TenantId = typeof TenantId.Type
+
+export const TenantStatus = Schema.Literals(["active", "disabled"])
+export type TenantStatus = typeof TenantStatus.Type
+
+/** ISO 3166-1 alpha-2 country code: the default region for phone numbers. */
+export const CountryCode = Schema.String.pipe(Schema.check(Schema.isPattern(/^[A-Z]{2}$/)))
+
+/** ISO 4217 currency code. */
+export const CurrencyCode = Schema.String.pipe(Schema.check(Schema.isPattern(/^[A-Z]{3}$/)))
+
+/**
+ * Where a tenant's data lives: its own database (a URL) or a schema of the control database.
+ * The URL may carry a password, so it is never returned by the API.
+ */
+export interface TenantLocator {
+  readonly databaseUrl: string | null
+  readonly schema: string
+}
+
+export interface Tenant {
+  readonly id: TenantId
+  readonly name: string
+  readonly status: TenantStatus
+  readonly country: string
+  readonly timezone: string
+  readonly currency: string
+  readonly locator: TenantLocator
+  readonly loyaltyUrl: string | null
+  /** The loyalty-service credential: a secret, stored and forwarded, never returned. */
+  readonly loyaltyCredential: string | null
+  readonly createdAt: Date
+}
+
+/** The schema that holds a tenant's tables when it has no database of its own. */
+export const tenantSchemaName = (id: TenantId): string => `tenant_${id.replaceAll("-", "_")}`
+
+export const isTenantId = Schema.is(TenantId)

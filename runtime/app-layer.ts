@@ -1,0 +1,22 @@
+import { Duration, Layer, Redacted } from "effect"
+import { layerKeySecrets } from "../adapters/crypto/key-secrets.ts"
+import type { TenantDirectory } from "../application/ports/tenant-directory.ts"
+import type { TenantStorage } from "../application/ports/tenant-storage.ts"
+import { AppConfig, type AppSettings } from "./config.ts"
+import { loggingLayer } from "./logging.ts"
+import { TenantDatabases } from "./tenancy/tenant-databases.ts"
+
+/**
+ * The services the HTTP routes and the CLI need on top of a storage adapter: configuration, key
+ * hashing and the per-tenant database map.
+ */
+export const appServices = (settings: AppSettings) =>
+  Layer.mergeAll(
+    TenantDatabases.layer({
+      idleTimeToLive: Duration.millis(settings.tenantIdleTtlMs),
+      cacheTtl: Duration.millis(settings.keyCacheTtlMs)
+    }),
+    layerKeySecrets(Redacted.value(settings.apiKeyPepper))
+  ).pipe(Layer.provideMerge(Layer.succeed(AppConfig, settings)), Layer.provideMerge(loggingLayer(settings)))
+
+export type StorageServices = TenantDirectory | TenantStorage

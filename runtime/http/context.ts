@@ -1,0 +1,29 @@
+import { Context } from "effect"
+import type { Principal } from "../../application/auth/authenticate.ts"
+import type { Scope } from "../../domain/api-key.ts"
+import type { Tenant } from "../../domain/tenant.ts"
+
+/** The tenant the request's host names, checked against the directory. */
+export class CurrentTenant extends Context.Service<CurrentTenant, Tenant>()("pos/runtime/CurrentTenant") {}
+
+/** The authenticated API key behind the request. */
+export class CurrentPrincipal extends Context.Service<CurrentPrincipal, Principal>()("pos/runtime/CurrentPrincipal") {}
+
+/**
+ * Endpoint annotation: the request needs at least one of these scopes. Without it any valid key
+ * will do (whoami, providers).
+ */
+export class RequiredScopes extends Context.Service<RequiredScopes, ReadonlyArray<Scope>>()(
+  "pos/runtime/RequiredScopes"
+) {}
+
+/**
+ * Per-request facts filled in as the request travels inwards (tenant, route), read by the access log
+ * that wraps the whole request.
+ */
+export interface RequestFacts {
+  readonly requestId: string
+  tenant: string | undefined
+  route: string | undefined
+}
+export class RequestInfo extends Context.Service<RequestInfo, RequestFacts>()("pos/runtime/RequestInfo") {}

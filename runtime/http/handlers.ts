@@ -1,0 +1,43 @@
+import { Effect } from "effect"
+import { HttpApiBuilder } from "effect/http-api"
+import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
+import { Api } from "./api.ts"
+import { CurrentPrincipal } from "./context.ts"
+import { ServiceUnavailable } from "./errors.ts"
+
+export const SystemHandlers = HttpApiBuilder.group(
+  Api,
+  "system",
+  Effect.fn(function* (handlers) {
+    const directory = yield* TenantDirectory
+    return handlers
+      .handle("healthz", () => Effect.succeed({ status: "ok" }))
+      .handle("readyz", () =>
+        directory.ping.pipe(
+          Effect.as({ status: "ready" }),
+          Effect.catchTag("StorageError", (e) =>
+            Effect.andThen(
+              Effect.logWarning("control database not ready", e.cause),
+              Effect.fail(
+                new ServiceUnavailable({ message: "temporarily unavailable", details: "control database unreachable" })
+              )
+            )
+          )
+        )
+      )
+  })
+)
+
+export const AuthHandlers = HttpApiBuilder.group(Api, "auth", (handlers) =>
+  handlers.handle("whoami", () =>
+    Effect.map(CurrentPrincipal, (p) => ({
+      authenticated: true as const,
+      tenantId: p.tenantId,
+      apiKeyId: p.keyId,
+      expiresAt: p.expiresAt?.toISOString() ?? null,
+      name: p.name,
+      kind: p.kind,
+      scopes: p.scopes
+    }))
+  )
+)

@@ -1,0 +1,136 @@
+import { Clock, Context, Effect, Layer, Option, Redacted, type Schema } from "effect"
+import { HttpServerRequest } from "effect/http"
+import { HttpApiMiddleware } from "effect/http-api"
+import { authenticate, requireAnyScope } from "../../application/auth/authenticate.ts"
+import { ApiKeys } from "../../application/ports/api-keys.ts"
+import { KeySecrets } from "../../application/ports/key-secrets.ts"
+import { AppConfig, type TrustProxy } from "../config.ts"
+import { TenantDatabases } from "../tenancy/tenant-databases.ts"
+import { ApiKeyAuth, RequireJson, SchemaErrors, Tenancy } from "./api.ts"
+import { CurrentPrincipal, CurrentTenant, RequestInfo, RequiredScopes } from "./context.ts"
+import { forbidden } from "./error-mapping.ts"
+import { BadRequest, invalidApiKey, UnsupportedMediaType } from "./errors.ts"
+
+const isLoopback = (address: string) =>
+  address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.")
+
+const trusts = (policy: TrustProxy, peer: string | undefined): boolean => {
+  switch (policy._tag) {
+    case "none":
+      return false
+    case "all":
+      return true
+    case "loopback":
+      return peer !== undefined && isLoopback(peer)
+    case "list":
+      return peer !== undefined && (policy.addresses.has(peer) || policy.addresses.has(peer.replace(/^::ffff:/, "")))
+  }
+}
+
+/** `acme.example.com:443` -> `acme` when the base domain is `example.com`; anything else is no tenant. */
+export const tenantLabel = (host: string | undefined, baseDomain: string): string | undefined => {
+  if (host === undefined) return undefined
+  const name = host.trim().toLowerCase().replace(/:\d+$/, "").replace(/\.$/, "")
+  const suffix = `.${baseDomain}`
+  if (!name.endsWith(suffix)) return undefined
+  const label = name.slice(0, -suffix.length)
+  return label.includes(".") || label === "" ? undefined : label
+}
+
+export const TenancyLive = Layer.effect(
+  Tenancy,
+  Effect.gen(function* () {
+    const config = yield* AppConfig
+    const databases = yield* TenantDatabases
+    return Tenancy.of((httpEffect, { endpoint }) =>
+      Effect.gen(function* () {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const facts = yield* Effect.serviceOption(RequestInfo)
+        if (Option.isSome(facts)) facts.value.route = endpoint.path
+        const peer = Option.getOrUndefined(request.remoteAddress)
+        const forwarded = trusts(config.trustProxy, peer) ? request.headers["x-forwarded-host"] : undefined
+        const host = forwarded?.split(",")[0] ?? request.headers.host
+        const label = tenantLabel(host, config.baseDomain)
+        const tenant = label === undefined ? undefined : yield* Effect.orDie(databases.resolve(label))
+        if (tenant === undefined) {
+          yield* Effect.logDebug("tenant not resolved", { host: host ?? "-" })
+          return yield* invalidApiKey()
+        }
+        if (Option.isSome(facts)) facts.value.tenant = tenant.id
+        const repositories = yield* Effect.orDie(databases.repositories(tenant.id))
+        return yield* httpEffect.pipe(Effect.provideContext(Context.add(repositories, CurrentTenant, tenant)))
+      }).pipe(Effect.scoped)
+    )
+  })
+)
+
+export const ApiKeyAuthLive = Layer.effect(
+  ApiKeyAuth,
+  Effect.gen(function* () {
+    const secrets = yield* KeySecrets
+    return ApiKeyAuth.of({
+      apiKey: (httpEffect, { credential, endpoint }) =>
+        Effect.gen(function* () {
+          const tenant = yield* CurrentTenant
+          const keys = yield* ApiKeys
+          const principal = yield* authenticate(tenant.id, Redacted.value(credential)).pipe(
+            Effect.provideService(KeySecrets, secrets),
+            Effect.catchTags({
+              InvalidApiKey: (e) =>
+                Effect.andThen(Effect.logDebug("api key refused", { reason: e.reason }), Effect.fail(invalidApiKey())),
+              StorageError: Effect.die
+            })
+          )
+          const scopes = Context.getOrUndefined(endpoint.annotations, RequiredScopes)
+          if (scopes !== undefined) {
+            yield* Effect.mapError(requireAnyScope(principal, scopes), forbidden)
+          }
+          const now = new Date(yield* Clock.currentTimeMillis)
+          // Recording use must never fail the request.
+          yield* keys.touch(principal.keyId, now).pipe(Effect.ignore)
+          return yield* Effect.provideService(httpEffect, CurrentPrincipal, principal)
+        })
+    })
+  })
+)
+
+const bodyMethods = new Set(["POST", "PUT", "PATCH"])
+
+export const RequireJsonLive = Layer.succeed(
+  RequireJson,
+  RequireJson.of((httpEffect, { endpoint }) =>
+    Effect.gen(function* () {
+      if (bodyMethods.has(endpoint.method) && endpoint.payload.has("application/json")) {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const type = (request.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase()
+        if (type !== "application/json" && !/^application\/[a-z0-9.+-]+\+json$/.test(type)) {
+          return yield* new UnsupportedMediaType({
+            message: "unsupported media type",
+            details: `expected Content-Type: application/json, got '${type === "" ? "none" : type}'`
+          })
+        }
+      }
+      return yield* httpEffect
+    })
+  )
+)
+
+const kindNames: Record<string, string> = {
+  Params: "path",
+  Query: "query",
+  Headers: "header",
+  Body: "body",
+  Payload: "body",
+  ResponseHeaders: "response header"
+}
+
+export const SchemaErrorsLive = HttpApiMiddleware.layerSchemaErrorTransform(SchemaErrors, (error) =>
+  Effect.fail(
+    new BadRequest({
+      message: "invalid request",
+      details: `${kindNames[error.kind] ?? error.kind}: ${formatSchemaError(error.cause)}`
+    })
+  )
+)
+
+const formatSchemaError = (error: Schema.SchemaError): string => String(error.message).replace(/\s*\n\s*/g, "; ")

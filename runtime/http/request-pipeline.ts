@@ -1,0 +1,143 @@
+import { randomUUID } from "node:crypto"
+import { Cause, Effect, Logger, References, type Types } from "effect"
+import { HttpIncomingMessage, HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { AppConfig } from "../config.ts"
+import { RequestInfo } from "./context.ts"
+import { envelopeJson } from "./errors.ts"
+import type { MethodTable } from "./method-table.ts"
+
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/
+
+const messages: Record<number, string> = {
+  400: "invalid request",
+  401: "invalid api key",
+  403: "forbidden",
+  404: "not found",
+  405: "method not allowed",
+  409: "conflict",
+  413: "payload too large",
+  415: "unsupported media type",
+  429: "rate limited",
+  500: "internal error",
+  502: "upstream error",
+  503: "temporarily unavailable",
+  504: "upstream timeout"
+}
+
+const isJson = (response: HttpServerResponse.HttpServerResponse) =>
+  response.body._tag !== "Empty" && (response.body.contentType ?? "").includes("json")
+
+const envelopeResponse = (status: number, details: string, headers?: Record<string, string>) =>
+  HttpServerResponse.text(envelopeJson(status, messages[status] ?? "error", details), {
+    status,
+    contentType: "application/json",
+    ...(headers === undefined ? {} : { headers })
+  })
+
+/**
+ * The request pipeline around every route, including unknown ones: strips BASE_PATH, assigns the
+ * request id, caps body size, turns every bare error response into the envelope, and writes the
+ * access log line.
+ */
+export const requestPipeline = (methods: MethodTable) =>
+  HttpRouter.middleware(
+    Effect.gen(function* () {
+      const config = yield* AppConfig
+      const maxBody = BigInt(config.maxBodyBytes)
+      const basePath = config.basePath
+      // Requests run in the server's fiber context, not the one this layer was built in: carry the
+      // configured loggers and level over explicitly.
+      const loggers = yield* Logger.CurrentLoggers
+      const minimumLevel = yield* References.MinimumLogLevel
+      // It answers every failure itself; the declared `unhandled` only satisfies the router's signature.
+      return (
+        app
+      ): Effect.Effect<HttpServerResponse.HttpServerResponse, Types.unhandled, HttpServerRequest.HttpServerRequest> =>
+        Effect.gen(function* () {
+          const started = performance.now()
+          let request = yield* HttpServerRequest.HttpServerRequest
+          const given = request.headers["x-request-id"]
+          const requestId = given !== undefined && requestIdPattern.test(given) ? given : randomUUID()
+          if (basePath !== "" && (request.url === basePath || request.url.startsWith(`${basePath}/`))) {
+            request = request.modify({ url: request.url.slice(basePath.length) || "/" })
+          }
+          const facts = { requestId, tenant: undefined as string | undefined, route: undefined as string | undefined }
+
+          const routed = app.pipe(
+            Effect.provideService(HttpServerRequest.HttpServerRequest, request),
+            Effect.provideService(RequestInfo, facts),
+            Effect.provideService(HttpIncomingMessage.MaxBodySize, maxBody),
+            Effect.catchCause((cause) => recover(cause, request, methods, requestId))
+          )
+          const response = yield* Effect.map(routed, (r) =>
+            r.status >= 400 && !isJson(r) ? envelopeResponse(r.status, detailsFor(r.status, request), {}) : r
+          )
+          yield* Effect.annotateLogs(Effect.logInfo("request"), {
+            requestId,
+            method: request.method,
+            route: facts.route ?? "-",
+            tenant: facts.tenant ?? "-",
+            status: response.status,
+            latencyMs: Math.round((performance.now() - started) * 100) / 100
+          })
+          return HttpServerResponse.setHeader(response, "x-request-id", requestId)
+        }).pipe(
+          Effect.provideService(Logger.CurrentLoggers, loggers),
+          Effect.provideService(References.MinimumLogLevel, minimumLevel)
+        )
+    }),
+    { global: true }
+  )
+
+const detailsFor = (status: number, request: HttpServerRequest.HttpServerRequest): string => {
+  switch (status) {
+    case 404:
+      return `no route for ${request.method} ${request.url.split("?")[0]}`
+    case 413:
+      return "the request body exceeds the size limit"
+    case 415:
+      return "expected Content-Type: application/json"
+    default:
+      return messages[status] ?? "error"
+  }
+}
+
+/** Failures the routes did not answer themselves: unknown routes, 405, parse errors, body size, defects. */
+const recover = (
+  cause: Cause.Cause<unknown>,
+  request: HttpServerRequest.HttpServerRequest,
+  methods: MethodTable,
+  requestId: string
+) =>
+  Effect.gen(function* () {
+    const [response] = yield* HttpServerError.causeResponse(cause)
+    if (response.status === 404 && isRouteNotFound(cause)) {
+      const allow = methods.allowed(request.url)
+      if (allow.length > 0) {
+        return envelopeResponse(405, `${request.method} is not allowed here; allowed: ${allow.join(", ")}`, {
+          allow: allow.join(", ")
+        })
+      }
+      return envelopeResponse(404, detailsFor(404, request))
+    }
+    if (response.status >= 500) {
+      yield* Effect.logError("request failed", cause)
+      return envelopeResponse(500, `request id ${requestId}`)
+    }
+    if (isJson(response)) return response
+    if (response.status === 400) return envelopeResponse(400, parseFailureDetails(cause))
+    return envelopeResponse(response.status, detailsFor(response.status, request))
+  })
+
+const serverErrorReason = (cause: Cause.Cause<unknown>) => {
+  const failure = cause.reasons.find(Cause.isFailReason)
+  const error = failure?.error
+  return HttpServerError.isHttpServerError(error) ? error.reason : undefined
+}
+
+const isRouteNotFound = (cause: Cause.Cause<unknown>) => serverErrorReason(cause)?._tag === "RouteNotFound"
+
+const parseFailureDetails = (cause: Cause.Cause<unknown>): string => {
+  const reason = serverErrorReason(cause)
+  return reason?._tag === "RequestParseError" ? "the request body is not valid JSON" : "the request could not be read"
+}

@@ -1,0 +1,25 @@
+import { Layer } from "effect"
+import { HttpApiBuilder, HttpApiSwagger } from "effect/http-api"
+import { Api } from "./api.ts"
+import { AuthHandlers, SystemHandlers } from "./handlers.ts"
+import { methodTable } from "./method-table.ts"
+import { ApiKeyAuthLive, RequireJsonLive, SchemaErrorsLive, TenancyLive } from "./middleware.ts"
+import { requestPipeline } from "./request-pipeline.ts"
+
+export const openApiPath = "/api/openapi.json"
+export const docsPath = "/docs"
+
+/** The API middleware every secured group uses. Needs AppConfig, TenantDatabases and KeySecrets. */
+export const ApiMiddlewareLive = Layer.mergeAll(TenancyLive, ApiKeyAuthLive, RequireJsonLive, SchemaErrorsLive)
+
+/** All routes of the service, with the request pipeline around them. */
+export const HttpRoutes = Layer.mergeAll(
+  HttpApiBuilder.layer(Api, { openapiPath: openApiPath }),
+  HttpApiSwagger.layer(Api, { path: docsPath }),
+  requestPipeline(
+    methodTable(Api, [
+      { method: "GET", path: openApiPath },
+      { method: "GET", path: docsPath }
+    ])
+  )
+).pipe(Layer.provide([SystemHandlers, AuthHandlers]), Layer.provide(ApiMiddlewareLive))

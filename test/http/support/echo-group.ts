@@ -1,0 +1,90 @@
+import { Effect, Layer, Schema } from "effect"
+import { HttpApiBuilder, HttpApiEndpoint, HttpApiGroup, HttpApiSwagger } from "effect/http-api"
+import { Api, ApiKeyAuth, RequireJson, SchemaErrors, Tenancy } from "../../../runtime/http/api.ts"
+import { CurrentPrincipal, CurrentTenant, RequiredScopes } from "../../../runtime/http/context.ts"
+import { AuthHandlers, SystemHandlers } from "../../../runtime/http/handlers.ts"
+import { methodTable } from "../../../runtime/http/method-table.ts"
+import { requestPipeline } from "../../../runtime/http/request-pipeline.ts"
+import { ApiMiddlewareLive } from "../../../runtime/http/server.ts"
+
+/** A fake secret and a fake SQL statement carried by a defect: neither may ever reach a response body. */
+export const defectSecret = "sk_live_FAKE_SECRET_do_not_leak_42"
+export const defectSql = "SELECT secret_hash FROM api_keys WHERE id = 1"
+export const defectMessage = `connection lost after ${defectSql} (password=${defectSecret})`
+
+export const EchoPayload = Schema.Struct({ name: Schema.String, quantity: Schema.Int })
+
+const EchoResult = Schema.Struct({
+  tenantId: Schema.String,
+  apiKeyId: Schema.Int,
+  name: Schema.String,
+  quantity: Schema.Int
+})
+
+/** The scope the echo endpoint needs: partner keys have it, pos and editor keys do not. */
+export const echoScope = "orders:write"
+
+/**
+ * A test-only secured group with the same middleware as the product's AuthGroup, added in the same
+ * order: tenant and key (401), scope (403), content type (415), then body size (413) and validation (400).
+ */
+export const EchoGroup = HttpApiGroup.make("echo")
+  .add(
+    HttpApiEndpoint.post("echo", "/test/echo", { payload: EchoPayload, success: EchoResult }).annotate(RequiredScopes, [
+      echoScope
+    ])
+  )
+  .add(
+    HttpApiEndpoint.get("anyOf", "/test/any-of", { success: Schema.Struct({ ok: Schema.Boolean }) }).annotate(
+      RequiredScopes,
+      ["pos:sync", "products:read"]
+    )
+  )
+  .add(HttpApiEndpoint.get("defect", "/test/defect", { success: Schema.Struct({ ok: Schema.Boolean }) }))
+  .middleware(SchemaErrors)
+  .middleware(RequireJson)
+  .middleware(ApiKeyAuth)
+  .middleware(Tenancy)
+  .prefix("/api/v1")
+
+/** A test-only group outside tenancy and authentication whose handler dies. */
+export const CrashGroup = HttpApiGroup.make("crash", { topLevel: true }).add(
+  HttpApiEndpoint.get("crash", "/test/crash", { success: Schema.Struct({ ok: Schema.Boolean }) })
+)
+
+export const TestApi = Api.add(EchoGroup).add(CrashGroup)
+
+const die = Effect.suspend(() => Effect.die(new Error(defectMessage)))
+
+const EchoHandlers = HttpApiBuilder.group(TestApi, "echo", (handlers) =>
+  handlers
+    .handle("echo", ({ payload }) =>
+      Effect.gen(function* () {
+        const tenant = yield* CurrentTenant
+        const principal = yield* CurrentPrincipal
+        return { tenantId: tenant.id, apiKeyId: principal.keyId, name: payload.name, quantity: payload.quantity }
+      })
+    )
+    .handle("anyOf", () => Effect.succeed({ ok: true }))
+    .handle("defect", () => die)
+)
+
+const CrashHandlers = HttpApiBuilder.group(TestApi, "crash", (handlers) => handlers.handle("crash", () => die))
+
+export const openApiPath = "/api/openapi.json"
+export const docsPath = "/docs"
+
+/** The test API served like runtime/http/server.ts serves the product's API. */
+export const TestRoutes = Layer.mergeAll(
+  HttpApiBuilder.layer(TestApi, { openapiPath: openApiPath }),
+  HttpApiSwagger.layer(TestApi, { path: docsPath }),
+  requestPipeline(
+    methodTable(TestApi, [
+      { method: "GET", path: openApiPath },
+      { method: "GET", path: docsPath }
+    ])
+  )
+).pipe(
+  Layer.provide([SystemHandlers, AuthHandlers, EchoHandlers, CrashHandlers]),
+  Layer.provide(ApiMiddlewareLive)
+)

@@ -1,0 +1,243 @@
+import { Effect, type Layer, ManagedRuntime } from "effect"
+import * as fc from "fast-check"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { ApiKeys } from "../../application/ports/api-keys.ts"
+import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
+import { type TenantRepositories, TenantStorage } from "../../application/ports/tenant-storage.ts"
+import { createTenant } from "../../application/tenants/create-tenant.ts"
+import { type ApiKeyRecord, allScopes, type KeyKind, type NewApiKey, type Scope } from "../../domain/api-key.ts"
+import type { TenantId } from "../../domain/tenant.ts"
+
+type Storage = TenantDirectory | TenantStorage
+
+let tenantCounter = 0
+/** Each test gets tenants of its own, so the suite needs no reset between runs on a shared database. */
+export const freshTenantId = (prefix = "t") =>
+  `${prefix}${process.pid.toString(36)}-${Date.now().toString(36)}-${(tenantCounter++).toString(36)}` as TenantId
+
+/**
+ * The storage contract: every storage adapter (memory, PGlite, PostgreSQL) passes the same suite,
+ * including properties that compare the adapter with a simple in-test model.
+ */
+export const storageContract = (name: string, makeLayer: () => Layer.Layer<Storage, unknown>) =>
+  describe(`storage contract: ${name}`, () => {
+    let runtime: ManagedRuntime.ManagedRuntime<Storage, unknown>
+    beforeAll(async () => {
+      runtime = ManagedRuntime.make(makeLayer())
+      await runtime.context()
+    })
+    afterAll(() => runtime?.dispose())
+
+    const run = <A, E>(effect: Effect.Effect<A, E, Storage>) => runtime.runPromise(effect)
+    const inTenant = <A, E>(tenant: TenantId, effect: Effect.Effect<A, E, TenantRepositories>) =>
+      run(
+        Effect.gen(function* () {
+          const directory = yield* TenantDirectory
+          const storage = yield* TenantStorage
+          const found = yield* directory.find(tenant)
+          if (found === undefined) return yield* Effect.die(`no tenant ${tenant}`)
+          return yield* Effect.provide(effect, storage.open(found))
+        })
+      )
+    const newTenant = async (prefix?: string) => {
+      const id = freshTenantId(prefix)
+      await run(
+        createTenant({ id, name: `Tenant ${id}`, country: "NL", timezone: "Europe/Amsterdam", currency: "EUR" })
+      )
+      return id
+    }
+
+    describe("tenant directory", () => {
+      it("creates, finds and lists tenants with every field", async () => {
+        const id = await newTenant()
+        const found = await run(Effect.flatMap(TenantDirectory, (d) => d.find(id)))
+        expect(found).toMatchObject({
+          id,
+          name: `Tenant ${id}`,
+          status: "active",
+          country: "NL",
+          timezone: "Europe/Amsterdam",
+          currency: "EUR",
+          loyaltyUrl: null,
+          loyaltyCredential: null
+        })
+        expect(found?.createdAt).toBeInstanceOf(Date)
+        const all = await run(Effect.flatMap(TenantDirectory, (d) => d.list))
+        expect(all.map((t) => t.id)).toContain(id)
+      })
+
+      it("refuses a second tenant with the same id", async () => {
+        const id = await newTenant()
+        const again = await run(Effect.flip(createTenant({ id })))
+        expect(again._tag).toBe("AlreadyExists")
+      })
+
+      it("answers undefined for an unknown tenant", async () => {
+        expect(await run(Effect.flatMap(TenantDirectory, (d) => d.find(freshTenantId("nobody"))))).toBeUndefined()
+      })
+
+      it("stores the loyalty settings, and refuses them for an unknown tenant", async () => {
+        const id = await newTenant()
+        const updated = await run(
+          Effect.flatMap(TenantDirectory, (d) => d.setLoyalty(id, { url: "http://loyalty.test", credential: "s3cret" }))
+        )
+        expect(updated).toMatchObject({ loyaltyUrl: "http://loyalty.test", loyaltyCredential: "s3cret" })
+        const missing = await run(
+          Effect.flip(
+            Effect.flatMap(TenantDirectory, (d) => d.setLoyalty(freshTenantId("x"), { url: null, credential: "c" }))
+          )
+        )
+        expect(missing._tag).toBe("NotFound")
+      })
+
+      it("answers the readiness ping", async () => {
+        await run(Effect.flatMap(TenantDirectory, (d) => d.ping))
+      })
+    })
+
+    describe("api keys", () => {
+      const newKey = (overrides: Partial<NewApiKey> = {}): NewApiKey => ({
+        name: "k",
+        kind: "partner",
+        scopes: ["outlets:read"],
+        secretHash: "ab".repeat(32),
+        expiresAt: null,
+        createdAt: new Date("2026-01-02T03:04:05.678Z"),
+        ...overrides
+      })
+
+      it("inserts with increasing ids and reads back every field", async () => {
+        const tenant = await newTenant()
+        const expiresAt = new Date("2027-01-01T00:00:00.000Z")
+        const [a, b] = await inTenant(
+          tenant,
+          Effect.flatMap(ApiKeys, (keys) =>
+            Effect.all([keys.insert(newKey({ name: "first" })), keys.insert(newKey({ name: "second", expiresAt }))])
+          )
+        )
+        expect(b!.id).toBeGreaterThan(a!.id)
+        const found = await inTenant(
+          tenant,
+          Effect.flatMap(ApiKeys, (keys) => keys.findById(b!.id))
+        )
+        expect(found).toEqual({
+          ...newKey({ name: "second", expiresAt }),
+          id: b!.id,
+          revokedAt: null,
+          lastUsedAt: null
+        })
+      })
+
+      it("revokes once: a second revocation keeps the first time", async () => {
+        const tenant = await newTenant()
+        const first = new Date("2026-05-01T00:00:00.000Z")
+        const result = await inTenant(
+          tenant,
+          Effect.gen(function* () {
+            const keys = yield* ApiKeys
+            const key = yield* keys.insert(newKey())
+            const revoked = yield* keys.revoke(key.id, first)
+            const again = yield* keys.revoke(key.id, new Date("2026-06-01T00:00:00.000Z"))
+            const unknown = yield* keys.revoke(key.id + 1000, first)
+            return { revoked, again, unknown }
+          })
+        )
+        expect(result.revoked?.revokedAt).toEqual(first)
+        expect(result.again?.revokedAt).toEqual(first)
+        expect(result.unknown).toBeUndefined()
+      })
+
+      it("keeps each tenant's keys apart", async () => {
+        const a = await newTenant("a")
+        const b = await newTenant("b")
+        const key = await inTenant(
+          a,
+          Effect.flatMap(ApiKeys, (keys) => keys.insert(newKey({ name: "only-a" })))
+        )
+        const seenFromB = await inTenant(
+          b,
+          Effect.flatMap(ApiKeys, (keys) => keys.findById(key.id))
+        )
+        const listB = await inTenant(
+          b,
+          Effect.flatMap(ApiKeys, (keys) => keys.list)
+        )
+        expect(seenFromB).toBeUndefined()
+        expect(listB).toEqual([])
+      })
+
+      it("behaves like a simple model under any sequence of operations", async () => {
+        const arbKind = fc.constantFrom<KeyKind>("partner", "pos", "editor")
+        const arbScopes = fc.uniqueArray(fc.constantFrom<Scope>(...allScopes), { minLength: 1, maxLength: 4 })
+        const arbDate = fc.integer({ min: 1_700_000_000_000, max: 1_900_000_000_000 }).map((ms) => new Date(ms))
+        const arbOp = fc.oneof(
+          fc.record({
+            op: fc.constant("insert" as const),
+            name: fc.string({ maxLength: 20 }),
+            kind: arbKind,
+            scopes: arbScopes,
+            hash: fc.stringMatching(/^[0-9a-f]{64}$/),
+            expiresAt: fc.option(arbDate, { nil: null }),
+            createdAt: arbDate
+          }),
+          fc.record({ op: fc.constant("revoke" as const), index: fc.nat(10), at: arbDate }),
+          fc.record({ op: fc.constant("touch" as const), index: fc.nat(10), at: arbDate }),
+          fc.record({ op: fc.constant("find" as const), index: fc.nat(12) })
+        )
+        await fc.assert(
+          fc.asyncProperty(fc.array(arbOp, { maxLength: 25 }), async (ops) => {
+            const tenant = await newTenant("p")
+            const model = new Map<number, ApiKeyRecord>()
+            const ids: Array<number> = []
+            const idAt = (index: number) => (ids.length === 0 ? 999_999 : (ids[index % (ids.length + 1)] ?? 999_999))
+            await inTenant(
+              tenant,
+              Effect.gen(function* () {
+                const keys = yield* ApiKeys
+                for (const op of ops) {
+                  switch (op.op) {
+                    case "insert": {
+                      const input = {
+                        name: op.name,
+                        kind: op.kind,
+                        scopes: op.scopes,
+                        secretHash: op.hash,
+                        expiresAt: op.expiresAt,
+                        createdAt: op.createdAt
+                      }
+                      const record = yield* keys.insert(input)
+                      expect(ids.includes(record.id)).toBe(false)
+                      ids.push(record.id)
+                      model.set(record.id, { ...input, id: record.id, revokedAt: null, lastUsedAt: null })
+                      expect(record).toEqual(model.get(record.id))
+                      break
+                    }
+                    case "revoke": {
+                      const id = idAt(op.index)
+                      const current = model.get(id)
+                      if (current !== undefined && current.revokedAt === null)
+                        model.set(id, { ...current, revokedAt: op.at })
+                      expect(yield* keys.revoke(id, op.at)).toEqual(model.get(id))
+                      break
+                    }
+                    case "touch": {
+                      const id = idAt(op.index)
+                      const current = model.get(id)
+                      if (current !== undefined) model.set(id, { ...current, lastUsedAt: op.at })
+                      yield* keys.touch(id, op.at)
+                      break
+                    }
+                    case "find":
+                      expect(yield* keys.findById(idAt(op.index))).toEqual(model.get(idAt(op.index)))
+                      break
+                  }
+                }
+                expect(yield* keys.list).toEqual([...model.values()].sort((x, y) => x.id - y.id))
+              })
+            )
+          }),
+          { numRuns: 25 }
+        )
+      })
+    })
+  })
