@@ -6,6 +6,7 @@ import { appServices } from "./app-layer.ts"
 import { ensureDemoTenant } from "./bootstrap.ts"
 import { appSettingsConfig } from "./config.ts"
 import { HttpRoutes } from "./http/server.ts"
+import { reportStartupFailure } from "./startup-errors.ts"
 import { storageLayer } from "./storage.ts"
 
 /** The service: configuration, storage, the demo tenant on first embedded start, then HTTP. */
@@ -21,4 +22,4 @@ const main = Layer.unwrap(
   })
 )
 
-NodeRuntime.runMain(Layer.launch(main))
+NodeRuntime.runMain(Layer.launch(main).pipe(reportStartupFailure))

@@ -1,8 +1,10 @@
-import { Effect, Layer } from "effect"
+import type { Layer } from "effect"
+import { layerMemoryStorage } from "../adapters/storage/memory/memory-storage.ts"
+import { layerPgliteStorage } from "../adapters/storage/pglite/pglite-storage.ts"
+import { layerPostgresStorage } from "../adapters/storage/postgres/postgres-storage.ts"
 import type { TenantDirectory } from "../application/ports/tenant-directory.ts"
 import type { TenantStorage } from "../application/ports/tenant-storage.ts"
-import { layerMemoryStorage } from "../adapters/storage/memory/memory-storage.ts"
-import { StorageError } from "../domain/errors.ts"
+import type { StorageError } from "../domain/errors.ts"
 import type { AppSettings } from "./config.ts"
 
 /** The storage adapter the configuration selects. */
@@ -10,9 +12,10 @@ export const storageLayer = (settings: AppSettings): Layer.Layer<TenantDirectory
   switch (settings.storage) {
     case "memory":
       return layerMemoryStorage
-    default:
-      return Layer.effectContext(
-        Effect.fail(new StorageError({ operation: "open storage", cause: `${settings.storage} is not available yet` }))
-      )
+    case "pglite":
+      return layerPgliteStorage({ dataDir: settings.dataDir, tenantPoolSize: settings.tenantPoolSize })
+    case "postgres":
+      if (settings.databaseUrl === undefined) throw new Error("STORAGE=postgres needs DATABASE_URL")
+      return layerPostgresStorage({ url: settings.databaseUrl, tenantPoolSize: settings.tenantPoolSize })
   }
 }

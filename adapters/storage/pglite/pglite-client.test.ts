@@ -1,5 +1,5 @@
 import { expect, layer } from "@effect/vitest"
-import { Deferred, Effect, Ref, Stream, String as Str } from "effect"
+import { Deferred, Effect, Ref, String as Str, Stream } from "effect"
 import { Reactivity } from "effect/reactivity"
 import type { SqlClient } from "effect/sql"
 import { makePgliteClient, Pglite, type PgliteClientOptions } from "./pglite-client.ts"
@@ -133,6 +133,24 @@ layer(Pglite.layer(), { timeout: "60 seconds", excludeTestServices: true })("pgl
         })
       )
       expect(yield* sql`SELECT id FROM t ORDER BY id`).toEqual([{ id: 1 }, { id: 3 }])
+    })
+  )
+
+  it.effect("fails at COMMIT when the transaction was aborted by a swallowed error", () =>
+    Effect.gen(function* () {
+      const sql = yield* withSchema("tenant_ab", "CREATE TABLE t (id int PRIMARY KEY)")
+      const error = yield* sql
+        .withTransaction(
+          Effect.gen(function* () {
+            yield* sql`INSERT INTO t VALUES (1)`
+            yield* sql`INSERT INTO t VALUES (1)`.pipe(
+              Effect.catchReason("SqlError", "UniqueViolation", () => Effect.void)
+            )
+          })
+        )
+        .pipe(Effect.flip)
+      expect(error.message).toContain("COMMIT rolled back")
+      expect(yield* sql`SELECT id FROM t`).toEqual([])
     })
   )
 

@@ -17,14 +17,16 @@
  *   client over the same instance (or `reserve`) waits for the permit forever.
  *
  * Values come back as PGlite parses them, except `int8`: PGlite gives a
- * `number` when it is safe and a `bigint` otherwise; this driver always gives a
- * `bigint`, as `@effect/sql-pg` does, so the same schemas decode on both.
+ * `number` when it is safe and a `bigint` otherwise; `pgliteSession` makes the
+ * instance always give a `bigint` (int8[] too), as `@effect/sql-pg` does, so
+ * the same schemas decode on both.
  * `timestamptz`, `timestamp` and `date` are `Date` (`infinity` is the number
  * `Infinity`), `json`/`jsonb` are parsed, `numeric` is a string, `bytea` is a
  * `Uint8Array`.
  */
-import { type ParserOptions, PGlite, type Results, types } from "@electric-sql/pglite"
+
 import * as PgClient from "@effect/sql-pg/PgClient"
+import { type ParserOptions, PGlite, type Results, types } from "@electric-sql/pglite"
 import { Context, Effect, Layer, Predicate, Schema, type Scope, Semaphore, Stream } from "effect"
 import { Reactivity } from "effect/reactivity"
 import { SqlClient, type SqlConnection, SqlError, Statement } from "effect/sql"
@@ -41,9 +43,16 @@ export interface PgliteSession {
 // however it was obtained.
 const sessions = new WeakMap<PGlite, PgliteSession>()
 
+/**
+ * The instance's one session. The first call also makes the instance parse
+ * int8 as bigint: set on the instance, not per query, because PGlite copies
+ * its whole parser table for every query that passes parsers (half the
+ * throughput), and its int8[] parser reads the element parser from there.
+ */
 export const pgliteSession = (db: PGlite): PgliteSession => {
   const existing = sessions.get(db)
   if (existing !== undefined) return existing
+  db.parsers[types.INT8] = (value: string) => BigInt(value)
   const session: PgliteSession = { db, semaphore: Semaphore.makeUnsafe(1), searchPath: undefined }
   sessions.set(db, session)
   return session
@@ -85,7 +94,7 @@ export interface PgliteClientOptions {
   readonly transformQueryNames?: ((str: string) => string) | undefined
   /** Also transform the keys inside json values (default true, as in PgClient). */
   readonly transformJson?: boolean | undefined
-  /** Result parsers by type oid, over this driver's defaults (int8 as bigint). */
+  /** Result parsers by type oid for this client only (costs throughput: prefer the instance's). */
   readonly parsers?: ParserOptions | undefined
   readonly spanAttributes?: Record<string, unknown> | undefined
 }
@@ -106,13 +115,6 @@ export const searchPathStatement = (searchPath: string | undefined): Effect.Effe
 // A statement that may change the session's search path makes the tracked one
 // unknown, so the next lease sets it again.
 const touchesSearchPath = /search_path|reset\s+all|discard\s+all/i
-
-const int8 = (value: string): bigint => BigInt(value)
-const INT8_ARRAY = 1016
-const defaultParsers: ParserOptions = {
-  [types.INT8]: int8,
-  [INT8_ARRAY]: (value: string) => types.arrayParser(value, int8, INT8_ARRAY)
-}
 
 // Same classification as @effect/sql-pg (whose classifier is internal).
 const classify = (
@@ -137,7 +139,19 @@ const classify = (
   return new SqlError.UnknownError(props)
 }
 
-const errorFields = ["code", "severity", "detail", "hint", "position", "where", "schema", "table", "column"] as const
+const errorFields = [
+  "code",
+  "severity",
+  "detail",
+  "hint",
+  "position",
+  "where",
+  "schema",
+  "table",
+  "column",
+  "constraint",
+  "query"
+]
 
 const toSqlError =
   (db: PGlite, operation: string) =>
@@ -149,7 +163,7 @@ const toSqlError =
     // PGlite attaches the bound parameters to its error; a fresh cause keeps
     // them (possibly secrets) out of logs, and keeps the SQL text.
     const cause = new Error(Predicate.isString(text) ? text : String(error))
-    for (const name of [...errorFields, "constraint", "query"]) {
+    for (const name of errorFields) {
       const value = field(name)
       if (value !== undefined) Object.assign(cause, { [name]: value })
     }
@@ -185,11 +199,15 @@ type TransformRows = (<A extends object>(rows: ReadonlyArray<A>) => ReadonlyArra
 /** A Connection whose every statement goes through `guard` (the permit, or nothing inside a lease). */
 const makeConnection = (
   session: PgliteSession,
-  parsers: ParserOptions,
+  parsers: ParserOptions | undefined,
   guard: <A>(effect: Effect.Effect<A, SqlError.SqlError>) => Effect.Effect<A, SqlError.SqlError>
 ): SqlConnection.Connection => {
+  const objects = parsers === undefined ? {} : { parsers }
+  const arrays = { ...objects, rowMode: "array" as const }
   const query = (sql: string, params: ReadonlyArray<unknown>, rowMode: "object" | "array") =>
-    call(session, sql, "execute", (db) => db.query<object>(sql, params as Array<unknown>, { rowMode, parsers }))
+    call(session, sql, "execute", (db) =>
+      db.query<object>(sql, params as Array<unknown>, rowMode === "array" ? arrays : objects)
+    )
   const rows = (sql: string, params: ReadonlyArray<unknown>, transformRows: TransformRows) =>
     guard(
       Effect.map(query(sql, params, "object"), (result) =>
@@ -215,7 +233,7 @@ const makeConnection = (
       if (params.length > 0) return rows(sql, params, transformRows)
       return guard(
         Effect.map(
-          call(session, sql, "execute", (db) => db.exec(sql, { parsers })),
+          call(session, sql, "execute", (db) => db.exec(sql, objects)),
           (results) => {
             const last = (results.at(-1)?.rows ?? []) as ReadonlyArray<object>
             return transformRows ? transformRows(last) : last
@@ -267,14 +285,13 @@ export const makePgliteClient = Effect.fnUntraced(function* (
 ): Effect.fn.Return<SqlClient.SqlClient, InvalidSearchPath, Reactivity.Reactivity> {
   const session = pgliteSession(db)
   const setSearchPath = yield* searchPathStatement(options.searchPath)
-  const parsers: ParserOptions = { ...defaultParsers, ...options.parsers }
   const prepare = ensureSearchPath(session, setSearchPath)
   const release = abandonTransaction(session)
 
   const withPermit = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     session.semaphore.withPermit(Effect.ensuring(Effect.andThen(prepare, effect), release))
-  const leased = makeConnection(session, parsers, (effect) => effect)
-  const perStatement = makeConnection(session, parsers, withPermit)
+  const leased = makeConnection(session, options.parsers, (effect) => effect)
+  const perStatement = makeConnection(session, options.parsers, withPermit)
 
   const lease: SqlConnection.Acquirer = Effect.uninterruptibleMask((restore) =>
     restore(session.semaphore.takeScoped(1)).pipe(

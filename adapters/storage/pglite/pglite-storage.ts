@@ -1,0 +1,41 @@
+import { join } from "node:path"
+import { Effect, Layer, Redacted } from "effect"
+import type { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
+import type { TenantStorage } from "../../../application/ports/tenant-storage.ts"
+import { StorageError } from "../../../domain/errors.ts"
+import { layerPostgresPool } from "../postgres/postgres-storage.ts"
+import { layerStorageFailure } from "../sql/sql-errors.ts"
+import { layerSqlStorage } from "../sql/sql-storage.ts"
+import { lockDataDir } from "./data-dir-lock.ts"
+import { layerPglite, openPglite } from "./pglite-client.ts"
+
+export interface PgliteStorageOptions {
+  /** Where the data lives; undefined keeps everything in memory (tests). */
+  readonly dataDir: string | undefined
+  /** Pool size for tenants that have a PostgreSQL database of their own. */
+  readonly tenantPoolSize: number
+}
+
+/**
+ * Embedded storage: ONE PGlite instance (each costs about 400 MB) with the control schema and a
+ * schema per tenant; every lease sets the leasing tenant's search_path. A tenant created with a
+ * database URL of its own is still reached over PostgreSQL.
+ */
+export const layerPgliteStorage = (
+  options: PgliteStorageOptions
+): Layer.Layer<TenantDirectory | TenantStorage, StorageError> =>
+  Layer.unwrap(
+    Effect.gen(function* () {
+      if (options.dataDir !== undefined) yield* lockDataDir(options.dataDir)
+      const session = yield* openPglite(
+        options.dataDir === undefined ? undefined : join(options.dataDir, "pglite")
+      ).pipe(Effect.mapError((cause) => new StorageError({ operation: "open PGlite", cause })))
+      const schemaClient = (schema: string) =>
+        layerPglite(session, { searchPath: schema }).pipe(layerStorageFailure(`open schema ${schema}`))
+      return layerSqlStorage((tenant) =>
+        tenant.locator.databaseUrl === null
+          ? schemaClient(tenant.locator.schema)
+          : layerPostgresPool(Redacted.make(tenant.locator.databaseUrl), options.tenantPoolSize, tenant.locator.schema)
+      ).pipe(Layer.provide(schemaClient("public")))
+    })
+  )

@@ -1,0 +1,45 @@
+import { Effect, Layer } from "effect"
+import { SqlClient } from "effect/sql"
+import type { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
+import { TenantStorage } from "../../../application/ports/tenant-storage.ts"
+import type { StorageError } from "../../../domain/errors.ts"
+import type { Tenant } from "../../../domain/tenant.ts"
+import { migrateControl, migrateTenant } from "./migrations.ts"
+import { layerSqlApiKeys } from "./sql-api-keys.ts"
+import { storageFailure } from "./sql-errors.ts"
+import { layerSqlTenantDirectory } from "./sql-tenant-directory.ts"
+
+/** How a driver reaches one tenant's tables: a SqlClient whose statements run in the tenant's schema. */
+export type TenantClient = (tenant: Tenant) => Layer.Layer<SqlClient.SqlClient, StorageError>
+
+const quoteIdentifier = (name: string) => `"${name.replaceAll('"', '""')}"`
+
+/**
+ * The SQL storage adapter, shared by PostgreSQL and PGlite: the directory on the control
+ * database's SqlClient (migrated when the layer starts), and each tenant's repositories on the
+ * client the driver gives for that tenant.
+ */
+export const layerSqlStorage = (
+  tenantClient: TenantClient
+): Layer.Layer<TenantDirectory | TenantStorage, StorageError, SqlClient.SqlClient> =>
+  Layer.merge(
+    layerSqlTenantDirectory,
+    Layer.effect(
+      TenantStorage,
+      Effect.gen(function* () {
+        const control = yield* SqlClient.SqlClient
+        return TenantStorage.of({
+          provision: (tenant) =>
+            Effect.gen(function* () {
+              if (tenant.locator.databaseUrl === null) {
+                yield* control
+                  .unsafe(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(tenant.locator.schema)}`)
+                  .pipe(storageFailure("create tenant schema"))
+              }
+              yield* Effect.provide(migrateTenant, tenantClient(tenant))
+            }),
+          open: (tenant) => layerSqlApiKeys.pipe(Layer.provide(tenantClient(tenant)))
+        })
+      })
+    )
+  ).pipe(Layer.provideMerge(Layer.effectDiscard(migrateControl)))
