@@ -1,4 +1,4 @@
-import { Effect, type Layer, ManagedRuntime } from "effect"
+import { Effect, Layer, ManagedRuntime } from "effect"
 import * as fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ApiKeys } from "../../application/ports/api-keys.ts"
@@ -164,6 +164,37 @@ export const storageContract = (name: string, makeLayer: () => Layer.Layer<Stora
         )
         expect(seenFromB).toBeUndefined()
         expect(listB).toEqual([])
+      })
+
+      it("keeps tenants apart when both are opened in one memo map (as the runtime's tenant map does)", async () => {
+        const a = await newTenant("a")
+        const b = await newTenant("b")
+        const [countA, countB] = await run(
+          Effect.scoped(
+            Effect.gen(function* () {
+              const directory = yield* TenantDirectory
+              const storage = yield* TenantStorage
+              const memoMap = yield* Layer.makeMemoMap
+              const scope = yield* Effect.scope
+              const open = (id: TenantId) =>
+                Effect.flatMap(directory.find(id), (tenant) =>
+                  Layer.buildWithMemoMap(storage.open(tenant!), memoMap, scope)
+                )
+              const inA = yield* open(a)
+              const inB = yield* open(b)
+              yield* Effect.flatMap(ApiKeys, (keys) => keys.insert(newKey({ name: "a1" }))).pipe(
+                Effect.provideContext(inA)
+              )
+              yield* Effect.flatMap(ApiKeys, (keys) => keys.insert(newKey({ name: "a2" }))).pipe(
+                Effect.provideContext(inA)
+              )
+              const listA = yield* Effect.flatMap(ApiKeys, (keys) => keys.list).pipe(Effect.provideContext(inA))
+              const listB = yield* Effect.flatMap(ApiKeys, (keys) => keys.list).pipe(Effect.provideContext(inB))
+              return [listA.length, listB.length]
+            })
+          )
+        )
+        expect([countA, countB]).toEqual([2, 0])
       })
 
       it("behaves like a simple model under any sequence of operations", async () => {

@@ -38,7 +38,9 @@ export const layerSqlStorage = (
               }
               yield* Effect.provide(migrateTenant, tenantClient(tenant))
             }),
-          open: (tenant) => layerSqlApiKeys.pipe(Layer.provide(tenantClient(tenant)))
+          // Layer.fresh: layers are memoised by reference, so without it every tenant opened in
+          // one memo map would share the first tenant's repositories (and its database).
+          open: (tenant) => Layer.fresh(layerSqlApiKeys).pipe(Layer.provide(tenantClient(tenant)))
         })
       })
     )
