@@ -5,8 +5,8 @@ import { HttpRouter } from "effect/http"
 import { appServices } from "./app-layer.ts"
 import { ensureDemoTenant } from "./bootstrap.ts"
 import { appSettingsConfig } from "./config.ts"
+import { reportStartupFailure } from "./failures.ts"
 import { HttpRoutes } from "./http/server.ts"
-import { reportStartupFailure } from "./startup-errors.ts"
 import { storageLayer } from "./storage.ts"
 
 /** The service: configuration, storage, the demo tenant on first embedded start, then HTTP. */

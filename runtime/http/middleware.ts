@@ -53,7 +53,7 @@ export const TenancyLive = Layer.effect(
         const label = tenantLabel(host, config.baseDomain)
         const tenant = label === undefined ? undefined : yield* Effect.orDie(databases.resolve(label))
         if (tenant === undefined) {
-          yield* Effect.logDebug("tenant not resolved", { host: host ?? "-" })
+          yield* Effect.logInfo("tenant not resolved", { host: host ?? "-" })
           return yield* invalidApiKey()
         }
         if (Option.isSome(facts)) facts.value.tenant = tenant.id
@@ -77,7 +77,7 @@ export const ApiKeyAuthLive = Layer.effect(
             Effect.provideService(KeySecrets, secrets),
             Effect.catchTags({
               InvalidApiKey: (e) =>
-                Effect.andThen(Effect.logDebug("api key refused", { reason: e.reason }), Effect.fail(invalidApiKey())),
+                Effect.andThen(Effect.logInfo("api key refused", { reason: e.reason }), Effect.fail(invalidApiKey())),
               StorageError: Effect.die
             })
           )

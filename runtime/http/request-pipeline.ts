@@ -67,7 +67,9 @@ export const requestPipeline = (methods: MethodTable) =>
             Effect.provideService(HttpServerRequest.HttpServerRequest, request),
             Effect.provideService(RequestInfo, facts),
             Effect.provideService(HttpIncomingMessage.MaxBodySize, maxBody),
-            Effect.catchCause((cause) => recover(cause, request, methods, requestId))
+            Effect.catchCause((cause) => recover(cause, request, methods, requestId)),
+            // Every log line of the request (a refused key, a defect's cause) names its request id.
+            Effect.annotateLogs("requestId", requestId)
           )
           const response = yield* Effect.map(routed, (r) =>
             r.status >= 400 && !isJson(r) ? envelopeResponse(r.status, detailsFor(r.status, request), {}) : r

@@ -86,16 +86,17 @@ const cachedKeys = (ttlMs: number) =>
     ApiKeys,
     Effect.gen(function* () {
       const keys = yield* ApiKeys
-      const rows = new TtlCache<number, ApiKeyRecord | null>(ttlMs, 10_000)
+      const rows = new TtlCache<number, ApiKeyRecord>(ttlMs, 10_000)
       const touched = new TtlCache<number, true>(60_000, 10_000)
       return ApiKeys.of({
         ...keys,
         findById: (id) =>
           Effect.flatMap(Clock.currentTimeMillis, (now) => {
             const hit = rows.get(id, now)
-            if (hit !== undefined) return Effect.succeed(hit ?? undefined)
+            if (hit !== undefined) return Effect.succeed(hit)
+            // Only found rows are cached: a probe of an unused id must not hide the key that gets it next.
             return Effect.map(keys.findById(id), (row) => {
-              rows.set(id, row ?? null, now)
+              if (row !== undefined) rows.set(id, row, now)
               return row
             })
           }),

@@ -1,7 +1,30 @@
-import { Redacted } from "effect"
+import { PgClient } from "@effect/sql-pg"
+import { Effect, Layer, Redacted } from "effect"
+import { Reactivity } from "effect/reactivity"
 import { layerMemoryStorage } from "../../adapters/storage/memory/memory-storage.ts"
 import { layerPgliteStorage } from "../../adapters/storage/pglite/pglite-storage.ts"
 import { layerPostgresStorage } from "../../adapters/storage/postgres/postgres-storage.ts"
+
+let scratchCounter = 0
+
+/**
+ * PostgreSQL storage on a scratch database of its own, created on the DATABASE_URL server and
+ * dropped afterwards: suites that name fixed tenants ("acme") can run repeatedly and side by side.
+ */
+const layerScratchPostgres = (serverUrl: string) =>
+  Layer.unwrap(
+    Effect.gen(function* () {
+      const admin = yield* PgClient.make({ url: Redacted.make(serverUrl), maxConnections: 1 }).pipe(
+        Effect.provide(Reactivity.layer)
+      )
+      const name = `pos_test_${process.pid}_${Date.now().toString(36)}_${scratchCounter++}`
+      yield* admin.unsafe(`CREATE DATABASE ${name}`)
+      yield* Effect.addFinalizer(() => Effect.ignore(admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)))
+      const url = new URL(serverUrl)
+      url.pathname = `/${name}`
+      return layerPostgresStorage({ url: Redacted.make(url.toString()), tenantPoolSize: 1 })
+    }).pipe(Effect.orDie)
+  )
 
 /**
  * Every storage adapter a cross-cutting suite runs against. PostgreSQL needs DATABASE_URL (set by
@@ -15,7 +38,7 @@ export const storageAdapters = () => {
     { name: "PGlite", layer: () => layerPgliteStorage({ dataDir: undefined, tenantPoolSize: 1 }), available: true },
     {
       name: "PostgreSQL",
-      layer: () => layerPostgresStorage({ url: Redacted.make(url ?? ""), tenantPoolSize: 1 }),
+      layer: () => layerScratchPostgres(url ?? ""),
       available: url !== undefined && url !== ""
     }
   ] as const

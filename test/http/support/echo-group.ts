@@ -1,4 +1,5 @@
-import { Effect, Layer, Schema } from "effect"
+import { Effect, Layer, Option, Schema } from "effect"
+import { HttpRouter, HttpServerRequest } from "effect/http"
 import { HttpApiBuilder, HttpApiEndpoint, HttpApiGroup, HttpApiSwagger } from "effect/http-api"
 import { Api, ApiKeyAuth, RequireJson, SchemaErrors, Tenancy } from "../../../runtime/http/api.ts"
 import { CurrentPrincipal, CurrentTenant, RequiredScopes } from "../../../runtime/http/context.ts"
@@ -74,6 +75,27 @@ const CrashHandlers = HttpApiBuilder.group(TestApi, "crash", (handlers) => handl
 export const openApiPath = "/api/openapi.json"
 export const docsPath = "/docs"
 
+/**
+ * In-process web requests have no peer address. A request carrying this header is given it as its
+ * remote address, so the TRUST_PROXY policies that look at the peer can be exercised.
+ */
+export const simulatedPeerHeader = "x-test-peer-address"
+
+const SimulatedPeer = HttpRouter.middleware(
+  (app) =>
+    Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+      const peer = request.headers[simulatedPeerHeader]
+      return peer === undefined
+        ? app
+        : Effect.provideService(
+            app,
+            HttpServerRequest.HttpServerRequest,
+            request.modify({ remoteAddress: Option.some(peer) })
+          )
+    }),
+  { global: true }
+)
+
 /** The test API served like runtime/http/server.ts serves the product's API. */
 export const TestRoutes = Layer.mergeAll(
   HttpApiBuilder.layer(TestApi, { openapiPath: openApiPath }),
@@ -83,8 +105,6 @@ export const TestRoutes = Layer.mergeAll(
       { method: "GET", path: openApiPath },
       { method: "GET", path: docsPath }
     ])
-  )
-).pipe(
-  Layer.provide([SystemHandlers, AuthHandlers, EchoHandlers, CrashHandlers]),
-  Layer.provide(ApiMiddlewareLive)
-)
+  ),
+  SimulatedPeer
+).pipe(Layer.provide([SystemHandlers, AuthHandlers, EchoHandlers, CrashHandlers]), Layer.provide(ApiMiddlewareLive))

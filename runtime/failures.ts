@@ -1,0 +1,54 @@
+import { Cause, Console, Effect } from "effect"
+import { AlreadyExists, InvalidInput, NotFound } from "../domain/errors.ts"
+
+// What an operator reads when the service cannot start or an admin command fails: one plain line
+// naming the problem (a configuration variable, a locked data directory, an unreachable database),
+// with any database password masked, and no stack trace.
+
+const causeText = (cause: unknown): string =>
+  cause instanceof Error ? cause.message : typeof cause === "string" ? cause : String(cause)
+
+const hasTag = (error: unknown, tag: string): error is Record<string, unknown> =>
+  typeof error === "object" && error !== null && "_tag" in error && error._tag === tag
+
+/** A failure in the operator's terms. */
+export const describeFailure = (error: unknown): string => {
+  if (error instanceof NotFound) return `no ${error.resource} '${error.id}'`
+  if (error instanceof AlreadyExists) return `${error.resource} '${error.id}' already exists`
+  if (error instanceof InvalidInput) return error.details
+  if (hasTag(error, "StorageError")) return `${String(error["operation"])}: ${causeText(error["cause"])}`
+  // Config's SchemaError spreads over two lines ("Expected string\n  at [\"PORT\"]"): one is enough.
+  if (hasTag(error, "ConfigError"))
+    return `invalid configuration: ${causeText(error["cause"]).replace(/\s*\n\s*/g, " ")}`
+  return causeText(error)
+}
+
+/** A database URL's password, in the userinfo or as a `password` parameter, never reaches the screen. */
+export const maskUrl = (raw: string): string => {
+  try {
+    const url = new URL(raw)
+    if (url.password !== "") url.password = "***"
+    if (url.searchParams.has("password")) url.searchParams.set("password", "***")
+    return url.toString()
+  } catch {
+    return redactUrls(raw)
+  }
+}
+
+/** The same masking over free text: a driver's error message may quote a connection string. */
+export const redactUrls = (text: string): string =>
+  text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:@/\s]*:)[^@\s]*@/gi, "$1***@").replace(/(password=)[^&\s]*/gi, "$1***")
+
+/** For the service's start-up: report a failure in one line and exit 1; defects print their cause. */
+export const reportStartupFailure = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.catchCause(effect, (cause) => {
+    const failure = cause.reasons.find(Cause.isFailReason)
+    return Effect.andThen(
+      failure === undefined
+        ? Console.error(Cause.pretty(cause))
+        : Console.error(`error: ${redactUrls(describeFailure(failure.error))}`),
+      Effect.sync(() => {
+        process.exitCode = 1
+      })
+    )
+  })

@@ -1,0 +1,13 @@
+import { describe, it } from "vitest"
+import { storageAdapters } from "../support/storage-adapters.ts"
+import { storageContract } from "./contract.ts"
+
+for (const adapter of storageAdapters()) {
+  if (adapter.available) storageContract(adapter.name, adapter.layer)
+  else {
+    describe(`storage contract: ${adapter.name}`, () => {
+      it.skip("SKIPPED: DATABASE_URL is not set, so this adapter was not tested", () => {})
+    })
+    console.warn(`storage contract: ${adapter.name} SKIPPED (DATABASE_URL is not set)`)
+  }
+}

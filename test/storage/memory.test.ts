@@ -1,4 +1,0 @@
-import { layerMemoryStorage } from "../../adapters/storage/memory/memory-storage.ts"
-import { storageContract } from "./contract.ts"
-
-storageContract("memory", () => layerMemoryStorage)
