@@ -71,9 +71,10 @@ export const spawnNode = (
   script: string,
   args: ReadonlyArray<string>,
   env: NodeJS.ProcessEnv,
-  stdio: "pipe" | "inherit-stderr" = "pipe"
+  stdio: "pipe" | "inherit-stderr" = "pipe",
+  nodeFlags: ReadonlyArray<string> = []
 ): ChildProcess => {
-  const child = spawn(process.execPath, [script, ...args], {
+  const child = spawn(process.execPath, [...nodeFlags, script, ...args], {
     cwd: repoRoot,
     env,
     stdio: stdio === "pipe" ? ["ignore", "pipe", "pipe"] : ["ignore", "pipe", "inherit"]
@@ -367,6 +368,15 @@ const stopWithPeak = (child: ChildProcess, cleanup: () => void) => async () => {
   return peak
 }
 
+/** The Node flags `npm start` runs the service with (e.g. --liftoff-only), so the bench measures the same process. */
+const startScriptNodeFlags = (): Array<string> => {
+  const scripts = (
+    JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> }
+  ).scripts
+  const words = (scripts["start"] ?? "").split(/\s+/)
+  return words.slice(words.indexOf("node") + 1).filter((word) => word.startsWith("--"))
+}
+
 /**
  * The real service (`node runtime/main.ts`) on a free port, with a fresh DATA_DIR, LOG_LEVEL=warning,
  * waiting for /healthz and for the demo key. PostgreSQL needs DATABASE_URL; the demo tenant is
@@ -390,7 +400,7 @@ export const startService = async (
     ...(storage === "postgres" ? { DEMO: "true" } : {}),
     ...extraEnv
   }
-  const child = spawnNode(join(repoRoot, "runtime", "main.ts"), [], env)
+  const child = spawnNode(join(repoRoot, "runtime", "main.ts"), [], env, "pipe", startScriptNodeFlags())
   const stdout = captureTail(child.stdout)
   const stderr = captureTail(child.stderr)
   const describe = () =>

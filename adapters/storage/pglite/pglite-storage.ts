@@ -7,6 +7,7 @@ import { layerPostgresPool } from "../postgres/postgres-storage.ts"
 import { layerStorageFailure } from "../sql/sql-errors.ts"
 import { layerSqlStorage } from "../sql/sql-storage.ts"
 import { lockDataDir } from "./data-dir-lock.ts"
+import { initialiseDataDir } from "./initialise-data-dir.ts"
 import { layerPglite, openPglite } from "./pglite-client.ts"
 
 export interface PgliteStorageOptions {
@@ -26,10 +27,12 @@ export const layerPgliteStorage = (
 ): Layer.Layer<TenantDirectory | TenantStorage, StorageError> =>
   Layer.unwrap(
     Effect.gen(function* () {
+      const pgliteDir = options.dataDir === undefined ? undefined : join(options.dataDir, "pglite")
       if (options.dataDir !== undefined) yield* lockDataDir(options.dataDir)
-      const session = yield* openPglite(
-        options.dataDir === undefined ? undefined : join(options.dataDir, "pglite")
-      ).pipe(Effect.mapError((cause) => new StorageError({ operation: "open PGlite", cause })))
+      if (pgliteDir !== undefined) yield* initialiseDataDir(pgliteDir)
+      const session = yield* openPglite(pgliteDir).pipe(
+        Effect.mapError((cause) => new StorageError({ operation: "open PGlite", cause }))
+      )
       const schemaClient = (schema: string) =>
         layerPglite(session, { searchPath: schema }).pipe(layerStorageFailure(`open schema ${schema}`))
       return layerSqlStorage((tenant) =>
