@@ -1,0 +1,61 @@
+import { Effect, Schema, SchemaIssue } from "effect"
+
+/** One problem in a POS payload: where (a JSON path such as `products.p1.price`) and what. */
+export const PayloadIssue = Schema.Struct({ path: Schema.String, message: Schema.String })
+export type PayloadIssue = typeof PayloadIssue.Type
+
+/** The payload is not this POS's format (or breaks its rules): a 400 naming the first problems. */
+export class PayloadRejected extends Schema.TaggedError<PayloadRejected>()("PayloadRejected", {
+  issues: Schema.Array(PayloadIssue)
+}) {
+  static one(path: string, message: string): PayloadRejected {
+    return new PayloadRejected({ issues: [{ path, message }] })
+  }
+}
+
+/** The POS refused a request for good (a bad order, an unknown item): final, not to be retried. */
+export class PosRejected extends Schema.TaggedError<PosRejected>()("PosRejected", {
+  reason: Schema.String,
+  status: Schema.NullOr(Schema.Int)
+}) {}
+
+/** The POS could not be reached or answered with an error or garbage: the outcome is unknown, retry. */
+export class PosUnavailable extends Schema.TaggedError<PosUnavailable>()("PosUnavailable", {
+  reason: Schema.String
+}) {}
+
+/** A webhook whose signature or token does not check out. */
+export class WebhookRejected extends Schema.TaggedError<WebhookRejected>()("WebhookRejected", {
+  reason: Schema.String
+}) {}
+
+/** The plugin does not implement this operation (see its manifest's capabilities). */
+export class UnsupportedOperation extends Schema.TaggedError<UnsupportedOperation>()("UnsupportedOperation", {
+  operation: Schema.String
+}) {}
+
+const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
+const maxIssues = 10
+
+const pathText = (path: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined): string =>
+  (path ?? [])
+    .map((segment) => (typeof segment === "object" ? segment.key : segment))
+    .map((key, index) => (typeof key === "number" ? `[${key}]` : index === 0 ? String(key) : `.${String(key)}`))
+    .join("") || "(root)"
+
+/** Schema failures as payload issues: the first few, each with its path. */
+export const issuesOf = (error: Schema.SchemaError): ReadonlyArray<PayloadIssue> =>
+  formatter(error.issue)
+    .issues.slice(0, maxIssues)
+    .map((issue) => ({ path: pathText(issue.path), message: issue.message }))
+
+/**
+ * Decodes an unknown payload with a plugin's Schema of the vendor's format. Every failure is a
+ * typed `PayloadRejected`, never a defect, whatever the input.
+ */
+export const decodePayload =
+  <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S) =>
+  (input: unknown): Effect.Effect<S["Type"], PayloadRejected> =>
+    Schema.decodeUnknownEffect(schema)(input, { errors: "all" }).pipe(
+      Effect.mapError((error) => new PayloadRejected({ issues: issuesOf(error) }))
+    )

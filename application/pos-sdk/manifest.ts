@@ -1,0 +1,19 @@
+import { Schema } from "effect"
+
+/** The SDK's major version. The runtime loads plugins built for this major only. */
+export const SDK_VERSION = 1
+
+export const Capability = Schema.Literals(["outlets", "catalog", "orders", "cancel", "webhooks"])
+export type Capability = typeof Capability.Type
+
+/** A plugin's id is its provider id (`X-Provider`, the directory name): lower-case, dashes allowed. */
+export const ProviderId = Schema.String.pipe(Schema.check(Schema.isPattern(/^[a-z0-9][a-z0-9-]{0,62}$/)))
+
+export const PluginManifest = Schema.Struct({
+  id: ProviderId,
+  displayName: Schema.String.pipe(Schema.check(Schema.isMinLength(1))),
+  version: Schema.String.pipe(Schema.check(Schema.isPattern(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/))),
+  sdkVersion: Schema.Int,
+  capabilities: Schema.Array(Capability)
+})
+export type PluginManifest = typeof PluginManifest.Type
