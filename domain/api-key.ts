@@ -52,7 +52,9 @@ export interface NewApiKey {
  * A key reads `posk_<keyId>_<secret>`: the prefix lets scanners recognise a leaked key and the
  * key id finds the row without a scan. The secret is at least 32 base62 characters.
  */
-const keyFormat = /^posk_([1-9][0-9]{0,15})_([A-Za-z0-9]{32,128})$/
+const keyFormat = /^posk_([1-9][0-9]{0,9})_([A-Za-z0-9]{32,128})$/
+/** Key ids are 32-bit integers in storage: a larger id can name no key. */
+const maxKeyId = 2_147_483_647
 
 export interface ParsedApiKey {
   readonly keyId: number
@@ -63,7 +65,7 @@ export const parseApiKey = (raw: string): ParsedApiKey | undefined => {
   const match = keyFormat.exec(raw)
   if (match === null) return undefined
   const keyId = Number(match[1])
-  return Number.isSafeInteger(keyId) ? { keyId, secret: match[2]! } : undefined
+  return keyId <= maxKeyId ? { keyId, secret: match[2]! } : undefined
 }
 
 export const formatApiKey = (keyId: number, secret: string): string => `posk_${keyId}_${secret}`

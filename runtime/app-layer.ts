@@ -1,9 +1,11 @@
 import { Duration, Layer, Redacted } from "effect"
+import { FetchHttpClient } from "effect/http"
 import { layerKeySecrets } from "../adapters/crypto/key-secrets.ts"
 import type { TenantDirectory } from "../application/ports/tenant-directory.ts"
 import type { TenantStorage } from "../application/ports/tenant-storage.ts"
 import { AppConfig, type AppSettings } from "./config.ts"
 import { loggingLayer } from "./logging.ts"
+import { PluginRegistry } from "./plugins/plugin-registry.ts"
 import { TenantDatabases } from "./tenancy/tenant-databases.ts"
 
 /**
@@ -16,7 +18,10 @@ export const appServices = (settings: AppSettings) =>
       idleTimeToLive: Duration.millis(settings.tenantIdleTtlMs),
       cacheTtl: Duration.millis(settings.keyCacheTtlMs)
     }),
-    layerKeySecrets(Redacted.value(settings.apiKeyPepper))
+    layerKeySecrets(Redacted.value(settings.apiKeyPepper)),
+    PluginRegistry.layer(settings.posPlugins),
+    // Outbound calls to POS systems (sync callbacks, later orders).
+    FetchHttpClient.layer
   ).pipe(Layer.provideMerge(Layer.succeed(AppConfig, settings)), Layer.provideMerge(loggingLayer(settings)))
 
 export type StorageServices = TenantDirectory | TenantStorage

@@ -1,4 +1,6 @@
-import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
+import { isIP } from "node:net"
+import { Config, Context, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { bundledPlugins } from "./plugins/plugin-registry.ts"
 
 export type StorageKind = "memory" | "pglite" | "postgres"
 
@@ -22,6 +24,10 @@ export interface AppSettings {
   readonly tenantPoolSize: number
   /** Create a `demo` tenant and print a key on first start (embedded mode by default). */
   readonly demo: boolean
+  /** How long a catalog sync waits for another sync of the same outlet before a 409. */
+  readonly syncLockWaitMs: number
+  /** The POS plugins to load: module specifiers or paths. */
+  readonly posPlugins: ReadonlyArray<string>
 }
 
 export type TrustProxy =
@@ -30,21 +36,36 @@ export type TrustProxy =
   | { readonly _tag: "loopback" }
   | { readonly _tag: "list"; readonly addresses: ReadonlySet<string> }
 
-export const parseTrustProxy = (raw: string): TrustProxy => {
+export const parseTrustProxy = (raw: string): TrustProxy | undefined => {
   const value = raw.trim().toLowerCase()
   if (value === "" || value === "false" || value === "none") return { _tag: "none" }
   if (value === "true" || value === "all") return { _tag: "all" }
   if (value === "loopback") return { _tag: "loopback" }
-  return {
-    _tag: "list",
-    addresses: new Set(
-      value
-        .split(",")
-        .map((a) => a.trim())
-        .filter((a) => a !== "")
-    )
-  }
+  const addresses = value.split(",").map((a) => a.trim())
+  return addresses.every((a) => isIP(a) !== 0) ? { _tag: "list", addresses: new Set(addresses) } : undefined
 }
+
+const trustProxyConfig = Config.schema(
+  Schema.String.pipe(
+    Schema.check(
+      Schema.makeFilter(
+        (raw: string) =>
+          parseTrustProxy(raw) !== undefined || "expected none, loopback, all, or a comma-separated list of IP addresses"
+      )
+    )
+  ),
+  "TRUST_PROXY"
+).pipe(
+  Config.withDefault(""),
+  Config.map((raw) => parseTrustProxy(raw) ?? { _tag: "none" as const })
+)
+
+/** A whole number within bounds; out of bounds, start-up stops naming the variable and the bounds. */
+const boundedInt = (name: string, minimum: number, maximum: number, fallback: number) =>
+  Config.schema(
+    Schema.FiniteFromString.pipe(Schema.check(Schema.isInt(), Schema.isBetween({ minimum, maximum }))),
+    name
+  ).pipe(Config.withDefault(fallback))
 
 const normaliseBasePath = (raw: string): string => {
   const trimmed = raw.trim().replace(/\/+$/, "")
@@ -55,19 +76,19 @@ const normaliseBasePath = (raw: string): string => {
 /** Every environment variable the service reads; README.md lists them. */
 export const appSettingsConfig = Config.all({
   port: Config.Port("PORT").pipe(Config.withDefault(8080)),
-  baseDomain: Config.String("BASE_DOMAIN").pipe(
+  baseDomain: Config.schema(
+    Schema.String.pipe(
+      Schema.check(Schema.isPattern(/^\s*[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?\s*$/, { message: "expected a domain name" }))
+    ),
+    "BASE_DOMAIN"
+  ).pipe(
     Config.withDefault("localhost"),
-    Config.map((d) =>
-      d
-        .trim()
-        .toLowerCase()
-        .replace(/^\.+|\.+$/g, "")
-    )
+    Config.map((d) => d.trim().toLowerCase().replace(/\.+$/, ""))
   ),
   basePath: Config.String("BASE_PATH").pipe(Config.withDefault(""), Config.map(normaliseBasePath)),
-  trustProxy: Config.String("TRUST_PROXY").pipe(Config.withDefault(""), Config.map(parseTrustProxy)),
-  maxBodyBytes: Config.Int("MAX_BODY_BYTES").pipe(Config.withDefault(1024 * 1024)),
-  maxSyncBodyBytes: Config.Int("MAX_SYNC_BODY_BYTES").pipe(Config.withDefault(32 * 1024 * 1024)),
+  trustProxy: trustProxyConfig,
+  maxBodyBytes: boundedInt("MAX_BODY_BYTES", 1024, 1024 ** 3, 1024 * 1024),
+  maxSyncBodyBytes: boundedInt("MAX_SYNC_BODY_BYTES", 1024, 1024 ** 3, 32 * 1024 * 1024),
   logFormat: Config.Literals(["json", "pretty"], "LOG_FORMAT").pipe(Config.withDefault("pretty" as const)),
   logLevel: Config.Literals(["debug", "info", "warning", "error"], "LOG_LEVEL").pipe(
     Config.withDefault("info" as const)
@@ -76,10 +97,21 @@ export const appSettingsConfig = Config.all({
   databaseUrl: Config.Redacted("DATABASE_URL").pipe(Config.option),
   dataDir: Config.String("DATA_DIR").pipe(Config.withDefault("./data")),
   apiKeyPepper: Config.Redacted("API_KEY_PEPPER").pipe(Config.withDefault(Redacted.make(""))),
-  keyCacheTtlMs: Config.Int("KEY_CACHE_TTL_MS").pipe(Config.withDefault(5000)),
-  tenantIdleTtlMs: Config.Int("TENANT_IDLE_TTL_MS").pipe(Config.withDefault(5 * 60_000)),
-  tenantPoolSize: Config.Int("TENANT_POOL_SIZE").pipe(Config.withDefault(5)),
-  demo: Config.Boolean("DEMO").pipe(Config.option)
+  // At most 5 s: a revocation made elsewhere must take effect within that (SPEC section 3).
+  keyCacheTtlMs: boundedInt("KEY_CACHE_TTL_MS", 0, 5000, 5000),
+  tenantIdleTtlMs: boundedInt("TENANT_IDLE_TTL_MS", 1000, 24 * 3_600_000, 5 * 60_000),
+  tenantPoolSize: boundedInt("TENANT_POOL_SIZE", 1, 100, 5),
+  demo: Config.Boolean("DEMO").pipe(Config.option),
+  syncLockWaitMs: boundedInt("SYNC_LOCK_WAIT_MS", 0, 600_000, 10_000),
+  posPlugins: Config.String("POS_PLUGINS").pipe(
+    Config.map((raw) =>
+      raw
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "")
+    ),
+    Config.withDefault<ReadonlyArray<string>>(bundledPlugins)
+  )
 }).pipe(
   Config.map(({ storage, databaseUrl, demo, ...rest }): AppSettings => {
     const url = Option.getOrUndefined(databaseUrl)
@@ -108,6 +140,8 @@ export class AppConfig extends Context.Service<AppConfig, AppSettings>()("pos/ru
     tenantIdleTtlMs: 5 * 60_000,
     tenantPoolSize: 5,
     demo: false,
+    syncLockWaitMs: 10_000,
+    posPlugins: bundledPlugins,
     ...overrides
   })
 }

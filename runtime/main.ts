@@ -6,6 +6,7 @@ import { appServices } from "./app-layer.ts"
 import { ensureDemoTenant } from "./bootstrap.ts"
 import { appSettingsConfig } from "./config.ts"
 import { reportStartupFailure } from "./failures.ts"
+import { answerClientErrors } from "./http/client-errors.ts"
 import { HttpRoutes } from "./http/server.ts"
 import { storageLayer } from "./storage.ts"
 
@@ -16,7 +17,7 @@ const main = Layer.unwrap(
     const services = appServices(settings).pipe(Layer.provideMerge(storageLayer(settings)))
     const demo = settings.demo ? Layer.effectDiscard(ensureDemoTenant) : Layer.empty
     const server = HttpRouter.serve(HttpRoutes, { disableLogger: true }).pipe(
-      Layer.provide(NodeHttpServer.layer(createServer, { port: settings.port }))
+      Layer.provide(NodeHttpServer.layer(() => answerClientErrors(createServer()), { port: settings.port }))
     )
     return Layer.mergeAll(server, demo).pipe(Layer.provide(services))
   })

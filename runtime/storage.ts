@@ -1,10 +1,10 @@
-import type { Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { layerMemoryStorage } from "../adapters/storage/memory/memory-storage.ts"
 import { layerPgliteStorage } from "../adapters/storage/pglite/pglite-storage.ts"
 import { layerPostgresStorage } from "../adapters/storage/postgres/postgres-storage.ts"
 import type { TenantDirectory } from "../application/ports/tenant-directory.ts"
 import type { TenantStorage } from "../application/ports/tenant-storage.ts"
-import type { StorageError } from "../domain/errors.ts"
+import { StorageError } from "../domain/errors.ts"
 import type { AppSettings } from "./config.ts"
 
 /** The storage adapter the configuration selects. */
@@ -15,7 +15,11 @@ export const storageLayer = (settings: AppSettings): Layer.Layer<TenantDirectory
     case "pglite":
       return layerPgliteStorage({ dataDir: settings.dataDir, tenantPoolSize: settings.tenantPoolSize })
     case "postgres":
-      if (settings.databaseUrl === undefined) throw new Error("STORAGE=postgres needs DATABASE_URL")
+      if (settings.databaseUrl === undefined) {
+        return Layer.effectContext(
+          Effect.fail(new StorageError({ operation: "configure storage", cause: "STORAGE=postgres needs DATABASE_URL" }))
+        )
+      }
       return layerPostgresStorage({ url: settings.databaseUrl, tenantPoolSize: settings.tenantPoolSize })
   }
 }

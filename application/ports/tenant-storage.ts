@@ -2,9 +2,10 @@ import { Context, type Effect, type Layer } from "effect"
 import type { StorageError } from "../../domain/errors.ts"
 import type { Tenant } from "../../domain/tenant.ts"
 import type { ApiKeys } from "./api-keys.ts"
+import type { Catalog, Outlets, SyncHistory } from "./catalog.ts"
 
 /** Everything a request may use of one tenant's own database. */
-export type TenantRepositories = ApiKeys
+export type TenantRepositories = ApiKeys | Outlets | Catalog | SyncHistory
 
 /**
  * Opens tenants' databases. `provision` creates and migrates a new tenant's database or schema;

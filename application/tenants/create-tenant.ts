@@ -31,11 +31,9 @@ export const createTenant = Effect.fnUntraced(function* (input: CreateTenantInpu
     country: input.country ?? "SG",
     timezone: input.timezone ?? "Asia/Singapore",
     currency: input.currency ?? "SGD",
-    // A tenant with a database of its own keeps its tables in that database's public schema.
-    locator: {
-      databaseUrl: input.databaseUrl ?? null,
-      schema: input.databaseUrl === undefined ? tenantSchemaName(input.id) : "public"
-    },
+    // Always the tenant's own schema, in its own database too: two tenants given one URL by
+    // mistake (or the control database's) still never share a table.
+    locator: { databaseUrl: input.databaseUrl ?? null, schema: tenantSchemaName(input.id) },
     createdAt: new Date(yield* Clock.currentTimeMillis)
   }
   yield* storage.provision({ ...tenant, loyaltyUrl: null, loyaltyCredential: null })

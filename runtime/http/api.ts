@@ -1,39 +1,10 @@
 import { Schema } from "effect"
-import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSecurity, OpenApi } from "effect/http-api"
-import type { TenantRepositories } from "../../application/ports/tenant-storage.ts"
-import type { CurrentPrincipal, CurrentTenant } from "./context.ts"
-import {
-  BadRequestJson,
-  ForbiddenJson,
-  ServiceUnavailableJson,
-  UnauthorizedJson,
-  UnsupportedMediaTypeJson
-} from "./errors.ts"
+import { HttpApi, HttpApiEndpoint, HttpApiGroup, OpenApi } from "effect/http-api"
+import { ApiKeyAuth, RequireJson, SchemaErrors, Tenancy } from "./api-middleware.ts"
+import { CatalogGroup, ProvidersGroup, SyncGroup } from "./catalog-api.ts"
+import { ServiceUnavailableJson } from "./errors.ts"
 
-/** Host -> tenant. Provides the tenant and its repositories; an unknown tenant is the invalid-key 401. */
-export class Tenancy extends HttpApiMiddleware.Service<Tenancy, { provides: CurrentTenant | TenantRepositories }>()(
-  "pos/http/Tenancy",
-  { error: UnauthorizedJson }
-) {}
-
-/** X-Api-Key against the tenant's own key store, then the endpoint's scopes (403). */
-export class ApiKeyAuth extends HttpApiMiddleware.Service<
-  ApiKeyAuth,
-  { provides: CurrentPrincipal; requires: CurrentTenant | TenantRepositories }
->()("pos/http/ApiKeyAuth", {
-  error: [UnauthorizedJson, ForbiddenJson],
-  security: { apiKey: HttpApiSecurity.apiKey({ key: "X-Api-Key", in: "header" }) }
-}) {}
-
-/** A JSON body is required where an endpoint takes one: anything else is a 415 before the body is read. */
-export class RequireJson extends HttpApiMiddleware.Service<RequireJson>()("pos/http/RequireJson", {
-  error: UnsupportedMediaTypeJson
-}) {}
-
-/** Decode failures of params, query, headers and body become a 400 naming the field and the problem. */
-export class SchemaErrors extends HttpApiMiddleware.Service<SchemaErrors>()("pos/http/SchemaErrors", {
-  error: BadRequestJson
-}) {}
+export { ApiKeyAuth, RequireJson, SchemaErrors, Tenancy }
 
 export const WhoAmI = Schema.Struct({
   authenticated: Schema.Literal(true),
@@ -65,6 +36,9 @@ export const SystemGroup = HttpApiGroup.make("system", { topLevel: true })
 export const Api = HttpApi.make("pos-integration")
   .add(SystemGroup)
   .add(AuthGroup)
+  .add(ProvidersGroup)
+  .add(SyncGroup)
+  .add(CatalogGroup)
   .annotateMerge(
     OpenApi.annotations({
       title: "pos-integration",

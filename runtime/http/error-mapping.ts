@@ -3,13 +3,26 @@ import type {
   AlreadyExists,
   InvalidApiKey,
   InvalidInput,
+  InvalidPayload,
   MissingScope,
   NotFound,
-  StorageError
+  StorageError,
+  SyncInProgress,
+  TooManyDeactivations,
+  UnknownProvider
 } from "../../domain/errors.ts"
 import { BadRequest, Conflict, Forbidden, invalidApiKey, NotFoundError, type Unauthorized } from "./errors.ts"
 
-export type DomainError = InvalidApiKey | MissingScope | NotFound | InvalidInput | AlreadyExists
+export type DomainError =
+  | InvalidApiKey
+  | MissingScope
+  | NotFound
+  | InvalidInput
+  | AlreadyExists
+  | InvalidPayload
+  | UnknownProvider
+  | SyncInProgress
+  | TooManyDeactivations
 
 export type HttpError = BadRequest | Unauthorized | Forbidden | NotFoundError | Conflict
 
@@ -32,6 +45,26 @@ export const toHttpError = (error: DomainError): HttpError => {
       return new BadRequest({ message: "invalid request", details: error.details })
     case "AlreadyExists":
       return new Conflict({ message: "conflict", details: `${error.resource} '${error.id}' already exists` })
+    case "InvalidPayload":
+      return new BadRequest({
+        message: "invalid request",
+        details: `not a valid ${error.provider} payload: ${error.issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`
+      })
+    case "UnknownProvider":
+      return new BadRequest({
+        message: "invalid request",
+        details: `${error.provider === null ? "X-Provider is missing" : `no POS plugin '${error.provider}' is loaded`}; loaded providers: ${error.loaded.join(", ") || "none"}`
+      })
+    case "SyncInProgress":
+      return new Conflict({
+        message: "sync in progress",
+        details: `another sync of outlet '${error.outletId}' is still running; retry later`
+      })
+    case "TooManyDeactivations":
+      return new Conflict({
+        message: "too many deactivations",
+        details: `this sync would deactivate ${error.deactivating} of the outlet's ${error.active} active products (more than ${error.limitPercent}%); resend with force=true if that is intended`
+      })
   }
 }
 

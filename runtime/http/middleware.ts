@@ -4,12 +4,13 @@ import { HttpApiMiddleware } from "effect/http-api"
 import { authenticate, requireAnyScope } from "../../application/auth/authenticate.ts"
 import { ApiKeys } from "../../application/ports/api-keys.ts"
 import { KeySecrets } from "../../application/ports/key-secrets.ts"
+import type { StorageError } from "../../domain/errors.ts"
 import { AppConfig, type TrustProxy } from "../config.ts"
 import { TenantDatabases } from "../tenancy/tenant-databases.ts"
-import { ApiKeyAuth, RequireJson, SchemaErrors, Tenancy } from "./api.ts"
+import { ApiKeyAuth, RequireJson, SchemaErrors, Tenancy } from "./api-middleware.ts"
 import { CurrentPrincipal, CurrentTenant, RequestInfo, RequiredScopes } from "./context.ts"
 import { forbidden } from "./error-mapping.ts"
-import { BadRequest, invalidApiKey, UnsupportedMediaType } from "./errors.ts"
+import { BadRequest, invalidApiKey, ServiceUnavailable, UnsupportedMediaType } from "./errors.ts"
 
 const isLoopback = (address: string) =>
   address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.")
@@ -37,6 +38,15 @@ export const tenantLabel = (host: string | undefined, baseDomain: string): strin
   return label.includes(".") || label === "" ? undefined : label
 }
 
+/** The directory or the tenant's database cannot be reached: 503, the cause to the log. */
+const unavailable = (error: StorageError) =>
+  Effect.andThen(
+    Effect.logError("storage unavailable", error.cause),
+    Effect.fail(
+      new ServiceUnavailable({ message: "temporarily unavailable", details: `${error.operation} failed; retry later` })
+    )
+  )
+
 export const TenancyLive = Layer.effect(
   Tenancy,
   Effect.gen(function* () {
@@ -51,13 +61,13 @@ export const TenancyLive = Layer.effect(
         const forwarded = trusts(config.trustProxy, peer) ? request.headers["x-forwarded-host"] : undefined
         const host = forwarded?.split(",")[0] ?? request.headers.host
         const label = tenantLabel(host, config.baseDomain)
-        const tenant = label === undefined ? undefined : yield* Effect.orDie(databases.resolve(label))
+        const tenant = label === undefined ? undefined : yield* databases.resolve(label).pipe(Effect.catch(unavailable))
         if (tenant === undefined) {
           yield* Effect.logInfo("tenant not resolved", { host: host ?? "-" })
           return yield* invalidApiKey()
         }
         if (Option.isSome(facts)) facts.value.tenant = tenant.id
-        const repositories = yield* Effect.orDie(databases.repositories(tenant.id))
+        const repositories = yield* databases.repositories(tenant.id).pipe(Effect.catch(unavailable))
         return yield* httpEffect.pipe(Effect.provideContext(Context.add(repositories, CurrentTenant, tenant)))
       }).pipe(Effect.scoped)
     )
@@ -78,7 +88,7 @@ export const ApiKeyAuthLive = Layer.effect(
             Effect.catchTags({
               InvalidApiKey: (e) =>
                 Effect.andThen(Effect.logInfo("api key refused", { reason: e.reason }), Effect.fail(invalidApiKey())),
-              StorageError: Effect.die
+              StorageError: unavailable
             })
           )
           const scopes = Context.getOrUndefined(endpoint.annotations, RequiredScopes)

@@ -44,6 +44,7 @@ export const requestPipeline = (methods: MethodTable) =>
     Effect.gen(function* () {
       const config = yield* AppConfig
       const maxBody = BigInt(config.maxBodyBytes)
+      const maxSyncBody = BigInt(config.maxSyncBodyBytes)
       const basePath = config.basePath
       // Requests run in the server's fiber context, not the one this layer was built in: carry the
       // configured loggers and level over explicitly.
@@ -66,13 +67,16 @@ export const requestPipeline = (methods: MethodTable) =>
           const routed = app.pipe(
             Effect.provideService(HttpServerRequest.HttpServerRequest, request),
             Effect.provideService(RequestInfo, facts),
-            Effect.provideService(HttpIncomingMessage.MaxBodySize, maxBody),
+            Effect.provideService(HttpIncomingMessage.MaxBodySize, isSyncPath(request.url) ? maxSyncBody : maxBody),
             Effect.catchCause((cause) => recover(cause, request, methods, requestId)),
             // Every log line of the request (a refused key, a defect's cause) names its request id.
             Effect.annotateLogs("requestId", requestId)
           )
           const response = yield* Effect.map(routed, (r) =>
-            r.status >= 400 && !isJson(r) ? envelopeResponse(r.status, detailsFor(r.status, request), {}) : r
+            // Keep the headers (Allow, Retry-After, ...) of a bare error response we put in the envelope.
+            r.status >= 400 && !isJson(r)
+              ? HttpServerResponse.setHeaders(envelopeResponse(r.status, detailsFor(r.status, request)), r.headers)
+              : r
           )
           yield* Effect.annotateLogs(Effect.logInfo("request"), {
             requestId,
@@ -90,6 +94,10 @@ export const requestPipeline = (methods: MethodTable) =>
     }),
     { global: true }
   )
+
+/** POS pushes (full catalogs) and webhooks may be large: they get MAX_SYNC_BODY_BYTES. */
+const syncPaths = /^\/api\/v1\/(?:outlets\/sync|products\/sync|pos\/[^/?]+\/webhooks)(?:[/?]|$)/
+const isSyncPath = (url: string) => syncPaths.test(url)
 
 const detailsFor = (status: number, request: HttpServerRequest.HttpServerRequest): string => {
   switch (status) {

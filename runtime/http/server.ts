@@ -1,6 +1,7 @@
 import { Layer } from "effect"
 import { HttpApiBuilder, HttpApiSwagger } from "effect/http-api"
 import { Api } from "./api.ts"
+import { CatalogHandlers, ProvidersHandlers, SyncHandlers } from "./catalog-handlers.ts"
 import { AuthHandlers, SystemHandlers } from "./handlers.ts"
 import { methodTable } from "./method-table.ts"
 import { ApiKeyAuthLive, RequireJsonLive, SchemaErrorsLive, TenancyLive } from "./middleware.ts"
@@ -22,4 +23,7 @@ export const HttpRoutes = Layer.mergeAll(
       { method: "GET", path: docsPath }
     ])
   )
-).pipe(Layer.provide([SystemHandlers, AuthHandlers]), Layer.provide(ApiMiddlewareLive))
+).pipe(
+  Layer.provide([SystemHandlers, AuthHandlers, ProvidersHandlers, SyncHandlers, CatalogHandlers]),
+  Layer.provide(ApiMiddlewareLive)
+)

@@ -58,7 +58,7 @@ export class TenantDatabases extends Context.Service<
                   ? Effect.fail(
                       new StorageError({ operation: "open tenant", cause: `tenant ${id} is not in the directory` })
                     )
-                  : Effect.succeed(cachedKeys(ttlMs).pipe(Layer.provide(storage.open(tenant))))
+                  : Effect.succeed(cachedKeys(ttlMs).pipe(Layer.provideMerge(storage.open(tenant))))
               )
             ),
           { idleTimeToLive: options.idleTimeToLive }
@@ -66,7 +66,8 @@ export class TenantDatabases extends Context.Service<
 
         return TenantDatabases.of({
           resolve,
-          repositories: (id) => map.contextEffect(id),
+          // A failed open (a database briefly down) must not stay cached: the next request tries again.
+          repositories: (id) => map.contextEffect(id).pipe(Effect.tapError(() => map.invalidate(id))),
           invalidate: (id) =>
             Effect.andThen(
               Effect.sync(() => tenants.delete(id)),

@@ -1,5 +1,7 @@
 import { Context, Effect, Layer } from "effect"
 import { ApiKeys } from "../../../application/ports/api-keys.ts"
+import { Catalog, Outlets, SyncHistory } from "../../../application/ports/catalog.ts"
+import { type CatalogTables, makeCatalogTables, makeMemoryCatalog, makeMemoryOutlets, makeMemorySyncHistory } from "./memory-catalog.ts"
 import { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import { TenantStorage } from "../../../application/ports/tenant-storage.ts"
 import type { ApiKeyRecord } from "../../../domain/api-key.ts"
@@ -10,6 +12,7 @@ import type { Tenant, TenantId } from "../../../domain/tenant.ts"
 interface TenantState {
   readonly keys: Map<number, ApiKeyRecord>
   nextKeyId: number
+  readonly catalog: CatalogTables
 }
 
 const makeApiKeys = (state: TenantState) =>
@@ -45,7 +48,7 @@ export const layerMemoryStorage: Layer.Layer<TenantDirectory | TenantStorage> = 
     const stateOf = (id: TenantId) => {
       let state = states.get(id)
       if (state === undefined) {
-        state = { keys: new Map(), nextKeyId: 1 }
+        state = { keys: new Map(), nextKeyId: 1, catalog: makeCatalogTables() }
         states.set(id, state)
       }
       return state
@@ -72,7 +75,19 @@ export const layerMemoryStorage: Layer.Layer<TenantDirectory | TenantStorage> = 
     })
     const storage = TenantStorage.of({
       provision: (tenant) => Effect.sync(() => void stateOf(tenant.id)),
-      open: (tenant) => Layer.sync(ApiKeys, () => makeApiKeys(stateOf(tenant.id)))
+      open: (tenant) =>
+        Layer.succeedContext(
+          Effect.runSync(
+            Effect.sync(() => {
+              const state = stateOf(tenant.id)
+              return Context.make(ApiKeys, makeApiKeys(state)).pipe(
+                Context.add(Outlets, makeMemoryOutlets(state.catalog)),
+                Context.add(Catalog, makeMemoryCatalog(state.catalog)),
+                Context.add(SyncHistory, makeMemorySyncHistory(state.catalog))
+              )
+            })
+          )
+        )
     })
     return Context.make(TenantDirectory, directory).pipe(Context.add(TenantStorage, storage))
   })

@@ -169,6 +169,8 @@ export const authSuite = (name: string, makeStorage: MakeStorage) =>
         ["key id with a leading zero", `posk_01_${"a".repeat(40)}`],
         ["non-numeric key id", `posk_one_${"a".repeat(40)}`],
         ["key id beyond a safe integer", `posk_99999999999999999_${"a".repeat(40)}`],
+        // Storage holds 32-bit key ids: one past the largest must not reach it (it was a 500 on SQL).
+        ["key id beyond 32 bits", `posk_2147483648_${"a".repeat(40)}`],
         ["secret with a non-base62 character", `posk_1_${"a".repeat(39)}-`],
         ["upper-case prefix", `POSK_1_${"a".repeat(40)}`],
         ["missing prefix", `1_${"a".repeat(40)}`],

@@ -234,15 +234,18 @@ export const envelopeSuite = (name: string, makeStorage: MakeStorage) =>
         expect((await send(faulty, whoami, { host: acmeHost, key })).status).toBe(200)
       })
 
-      it("a key store failure while authenticating is a 500, not a 401", async () => {
+      it("a key store failure while authenticating is a 503, not a 401", async () => {
         faults.keys = true
         try {
           // A key id not in the cache, so the store is asked.
           const response = await send(faulty, whoami, { host: acmeHost, key: fakeKey(4242) })
           const id = response.headers.get("x-request-id")
-          const { text } = await expectEnvelope(response, 500, "internal error")
+          expect(id).not.toBeNull()
+          const { text } = await expectEnvelope(response, 503, "temporarily unavailable")
           expect(text).toBe(
-            JSON.stringify({ error: { code: 500, message: "internal error", details: `request id ${id}` } })
+            JSON.stringify({
+              error: { code: 503, message: "temporarily unavailable", details: "find api key failed; retry later" }
+            })
           )
           for (const internal of internals) expect(text).not.toContain(internal)
         } finally {
@@ -250,12 +253,12 @@ export const envelopeSuite = (name: string, makeStorage: MakeStorage) =>
         }
       })
 
-      it("a tenant directory failure while resolving the host is a 500, not a 401", async () => {
+      it("a tenant directory failure while resolving the host is a 503, not a 401", async () => {
         faults.directory = true
         try {
           // A tenant not in the directory cache, so the directory is asked.
           const response = await send(faulty, whoami, { host: "other.localhost", key })
-          const { text } = await expectEnvelope(response, 500, "internal error")
+          const { text } = await expectEnvelope(response, 503, "temporarily unavailable")
           for (const internal of internals) expect(text).not.toContain(internal)
         } finally {
           faults.directory = false

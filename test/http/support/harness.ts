@@ -235,7 +235,7 @@ export const faultyStorage =
                   findById: (id) => (faults.keys ? Effect.fail(fault("find api key")) : keys.findById(id))
                 })
               )
-            ).pipe(Layer.provide(storage.open(tenant)))
+            ).pipe(Layer.provideMerge(storage.open(tenant)))
         })
         return Context.make(TenantDirectory, faultyDirectory).pipe(Context.add(TenantStorage, faultyTenantStorage))
       })

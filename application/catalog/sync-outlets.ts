@@ -1,0 +1,98 @@
+import { Clock, Effect } from "effect"
+import type { OutletSnapshot } from "../../domain/catalog.ts"
+import { InvalidPayload } from "../../domain/errors.ts"
+import { outletId } from "../../domain/ids.ts"
+import type { Tenant } from "../../domain/tenant.ts"
+import { Outlets, type StoreRow, SyncHistory } from "../ports/catalog.ts"
+import type { PosPlugin } from "../pos-sdk/plugin.ts"
+import { outletIssues } from "../pos-sdk/invariants.ts"
+import { sameRow } from "./row-equality.ts"
+import { newSyncId } from "./sync-ids.ts"
+
+export interface OutletSyncResult {
+  readonly syncId: string
+  readonly counts: { readonly created: number; readonly updated: number; readonly unchanged: number; readonly deactivated: number }
+  readonly outlets: ReadonlyArray<{
+    readonly outletId: string
+    readonly externalId: string
+    readonly outcome: "created" | "updated" | "unchanged" | "deactivated"
+  }>
+}
+
+const toRow = (provider: string, tenant: Tenant, o: OutletSnapshot, existing: StoreRow | undefined, now: Date): StoreRow => ({
+  id: outletId(provider, o.externalId),
+  provider,
+  externalId: o.externalId,
+  name: o.name,
+  active: o.active,
+  currency: o.currency ?? existing?.currency ?? tenant.currency,
+  timezone: o.timezone ?? existing?.timezone ?? null,
+  country: o.country ?? existing?.country ?? null,
+  address: o.address,
+  postalCode: o.postalCode,
+  phone: o.phone,
+  taxInclusive: o.taxInclusive,
+  serviceHours: o.serviceHours,
+  identifiers: o.identifiers,
+  createdAt: existing?.createdAt ?? now,
+  updatedAt: now
+})
+
+/**
+ * Outlet sync upserts: outlets in the payload are created or updated, an outlet missing from it is
+ * left alone (vendors register stores one at a time), and one is deactivated only when its payload
+ * says so. Unchanged rows are not rewritten.
+ */
+export const syncOutlets = Effect.fnUntraced(function* (input: {
+  readonly plugin: PosPlugin<unknown>
+  readonly tenant: Tenant
+  readonly payload: unknown
+}) {
+  const provider = input.plugin.manifest.id
+  const decoded = yield* input.plugin
+    .decodeOutlets(input.payload)
+    .pipe(Effect.mapError((e) => new InvalidPayload({ provider, issues: e.issues })))
+  const issues = outletIssues(decoded)
+  if (issues.length > 0) return yield* new InvalidPayload({ provider, issues })
+  // The same outlet listed twice (identically) counts once.
+  const snapshots = [...new Map(decoded.map((o) => [o.externalId, o])).values()]
+
+  const outlets = yield* Outlets
+  const history = yield* SyncHistory
+  const startedAt = new Date(yield* Clock.currentTimeMillis)
+  const existing = new Map(
+    (yield* outlets.findByExternalIds(provider, snapshots.map((o) => o.externalId))).map((r) => [r.externalId, r])
+  )
+  const counts = { created: 0, updated: 0, unchanged: 0, deactivated: 0 }
+  const results: Array<OutletSyncResult["outlets"][number]> = []
+  const changed: Array<StoreRow> = []
+  for (const snapshot of snapshots) {
+    const current = existing.get(snapshot.externalId)
+    const row = toRow(provider, input.tenant, snapshot, current, startedAt)
+    const outcome =
+      current === undefined
+        ? "created"
+        : sameRow(current, row)
+          ? "unchanged"
+          : current.active && !row.active
+            ? "deactivated"
+            : "updated"
+    counts[outcome]++
+    results.push({ outletId: row.id, externalId: row.externalId, outcome })
+    if (outcome !== "unchanged") changed.push(row)
+  }
+  if (changed.length > 0) yield* outlets.save(changed)
+  const syncId = yield* newSyncId
+  yield* history.record({
+    id: syncId,
+    kind: "outlets",
+    provider,
+    storeId: null,
+    status: "succeeded",
+    counts: { outlets: counts },
+    error: null,
+    startedAt,
+    finishedAt: new Date(yield* Clock.currentTimeMillis)
+  })
+  return { syncId, counts, outlets: results } satisfies OutletSyncResult
+})

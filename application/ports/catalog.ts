@@ -1,0 +1,213 @@
+import { Context, type Effect } from "effect"
+import type { ServiceHours, WeeklyWindow } from "../../domain/catalog.ts"
+import type { StorageError, SyncInProgress } from "../../domain/errors.ts"
+
+/** An outlet as stored: what its POS said, with our stable id and the currency resolved. */
+export interface StoreRow {
+  readonly id: string
+  readonly provider: string
+  readonly externalId: string
+  readonly name: string
+  readonly active: boolean
+  readonly currency: string
+  readonly timezone: string | null
+  readonly country: string | null
+  readonly address: string | null
+  readonly postalCode: string | null
+  readonly phone: string | null
+  readonly taxInclusive: boolean | null
+  readonly serviceHours: ReadonlyArray<ServiceHours>
+  /** The vendor's non-secret identifiers for reaching the store (kept in store_credentials). */
+  readonly identifiers: Readonly<Record<string, string>>
+  readonly createdAt: Date
+  readonly updatedAt: Date
+}
+
+/** A product: a tenant-level object keyed by (provider, external id). */
+export interface ItemRow {
+  readonly id: string
+  readonly provider: string
+  readonly externalId: string
+  readonly posCode: string
+  readonly name: string
+  readonly description: string | null
+  readonly imageUrl: string | null
+  /** Its modifier groups, in order (our ids). */
+  readonly modifierGroupIds: ReadonlyArray<string>
+  readonly updatedAt: Date
+}
+
+export interface GroupRow {
+  readonly id: string
+  readonly provider: string
+  readonly externalId: string
+  readonly posCode: string | null
+  readonly name: string
+  readonly min: number
+  readonly max: number
+  readonly maxPerOption: number
+  readonly optionIds: ReadonlyArray<string>
+  readonly updatedAt: Date
+}
+
+export interface OptionRow {
+  readonly id: string
+  readonly provider: string
+  readonly externalId: string
+  readonly posCode: string
+  readonly name: string
+  readonly price: number
+  readonly snoozedUntil: Date | null
+  readonly updatedAt: Date
+}
+
+/** What an outlet sells at which POS price: the (product, outlet) link. */
+export interface ItemStoreRow {
+  readonly itemId: string
+  readonly storeId: string
+  readonly price: number
+  readonly taxRateBps: number | null
+  readonly snoozedUntil: Date | null
+  readonly active: boolean
+  readonly updatedAt: Date
+}
+
+export interface SectionV1 {
+  readonly id: string
+  readonly externalId: string
+  readonly name: string
+  readonly position: number
+  readonly itemIds: ReadonlyArray<string>
+  readonly subSections: ReadonlyArray<SectionV1>
+}
+
+/** One V1 menu of an outlet, as its POS pushed it: a two-level section tree. */
+export interface MenuV1Row {
+  readonly id: string
+  readonly storeId: string
+  readonly provider: string
+  readonly externalId: string
+  readonly name: string
+  readonly availabilities: ReadonlyArray<WeeklyWindow>
+  readonly sections: ReadonlyArray<SectionV1>
+  readonly active: boolean
+  readonly updatedAt: Date
+}
+
+/** The stored state a catalog sync of one outlet compares its snapshot with. */
+export interface CatalogState {
+  /** The requested tenant-level rows that exist. */
+  readonly items: ReadonlyArray<ItemRow>
+  readonly groups: ReadonlyArray<GroupRow>
+  readonly options: ReadonlyArray<OptionRow>
+  /** Every (product, outlet) link of the outlet, active or not. */
+  readonly itemStores: ReadonlyArray<ItemStoreRow>
+  /** Every V1 menu of the outlet, active or not. */
+  readonly menus: ReadonlyArray<MenuV1Row>
+}
+
+/** Rows to write: each is inserted, or replaces the row with its key. */
+export interface CatalogChanges {
+  readonly items: ReadonlyArray<ItemRow>
+  readonly groups: ReadonlyArray<GroupRow>
+  readonly options: ReadonlyArray<OptionRow>
+  readonly itemStores: ReadonlyArray<ItemStoreRow>
+  readonly menus: ReadonlyArray<MenuV1Row>
+}
+
+export interface Page {
+  readonly cursor: string | null
+  readonly limit: number
+}
+
+export interface ItemQuery extends Page {
+  /** Only this outlet's products, with its link; otherwise every product. */
+  readonly storeId: string | null
+  readonly updatedSince: Date | null
+  readonly includeInactive: boolean
+}
+
+export interface ItemWithLink {
+  readonly item: ItemRow
+  readonly link: ItemStoreRow | null
+}
+
+
+/** A tenant's outlets (stores and store_credentials). */
+export class Outlets extends Context.Service<
+  Outlets,
+  {
+    readonly findByExternalIds: (
+      provider: string,
+      externalIds: ReadonlyArray<string>
+    ) => Effect.Effect<ReadonlyArray<StoreRow>, StorageError>
+    readonly save: (rows: ReadonlyArray<StoreRow>) => Effect.Effect<void, StorageError>
+    readonly get: (id: string) => Effect.Effect<StoreRow | undefined, StorageError>
+    /** Ordered by id, after the cursor. */
+    readonly list: (page: Page & { readonly includeInactive: boolean }) => Effect.Effect<ReadonlyArray<StoreRow>, StorageError>
+    /** Operator-set secrets (tokens, webhook secrets), as JSON text: never returned by the API. */
+    readonly setSecrets: (storeId: string, secrets: string) => Effect.Effect<void, StorageError>
+    readonly getSecrets: (storeId: string) => Effect.Effect<string | undefined, StorageError>
+  }
+>()("pos/application/Outlets") {}
+
+/** A tenant's catalog: the sync side (one outlet at a time, under its lock) and the read side. */
+export class Catalog extends Context.Service<
+  Catalog,
+  {
+    /**
+     * Runs `effect` in one transaction holding the outlet's sync lock: a second sync of the same
+     * outlet waits up to `waitMs`, then fails with `SyncInProgress`.
+     */
+    readonly withStoreLock: (
+      storeId: string,
+      waitMs: number
+    ) => <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SyncInProgress | StorageError, R>
+    readonly loadState: (
+      storeId: string,
+      ids: {
+        readonly items: ReadonlyArray<string>
+        readonly groups: ReadonlyArray<string>
+        readonly options: ReadonlyArray<string>
+      }
+    ) => Effect.Effect<CatalogState, StorageError>
+    readonly apply: (changes: CatalogChanges) => Effect.Effect<void, StorageError>
+    readonly listItems: (query: ItemQuery) => Effect.Effect<ReadonlyArray<ItemWithLink>, StorageError>
+    readonly getItem: (id: string) => Effect.Effect<ItemRow | undefined, StorageError>
+    readonly itemLinks: (itemId: string) => Effect.Effect<ReadonlyArray<ItemStoreRow>, StorageError>
+    readonly storeLinks: (storeId: string, itemIds: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<ItemStoreRow>, StorageError>
+    readonly getGroups: (ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<GroupRow>, StorageError>
+    readonly getOptions: (ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<OptionRow>, StorageError>
+    readonly storeMenus: (storeId: string) => Effect.Effect<ReadonlyArray<MenuV1Row>, StorageError>
+  }
+>()("pos/application/Catalog") {}
+
+export interface SyncCounts {
+  readonly created: number
+  readonly updated: number
+  readonly unchanged: number
+  readonly deactivated: number
+}
+
+export interface SyncRecord {
+  readonly id: string
+  readonly kind: "outlets" | "products"
+  readonly provider: string
+  readonly storeId: string | null
+  readonly status: "succeeded" | "failed"
+  readonly counts: Readonly<Record<string, SyncCounts>>
+  readonly error: string | null
+  readonly startedAt: Date
+  readonly finishedAt: Date
+}
+
+/** What each sync did: counts and outcome. */
+export class SyncHistory extends Context.Service<
+  SyncHistory,
+  {
+    readonly record: (sync: SyncRecord) => Effect.Effect<void, StorageError>
+    readonly get: (id: string) => Effect.Effect<SyncRecord | undefined, StorageError>
+    /** Newest first; the cursor is the last id seen. */
+    readonly list: (query: Page & { readonly storeId: string | null }) => Effect.Effect<ReadonlyArray<SyncRecord>, StorageError>
+  }
+>()("pos/application/SyncHistory") {}

@@ -1,0 +1,105 @@
+import * as fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import channelSg from "./fixtures/channel-sg.json" with { type: "json" }
+import { signed } from "./fixtures/index.ts"
+import menuSg2024 from "./fixtures/menu-sg-2024.json" with { type: "json" }
+import orderCreated from "./fixtures/webhook-order-created.json" with { type: "json" }
+import plugin from "./index.ts"
+import { failure, noContext, outcome, pathsOf } from "./test-support.ts"
+
+const someCredentials = {
+  baseUrl: "https://api.atlas.kitchen/admin/v1",
+  apiKey: "k",
+  merchantId: "1",
+  channelId: "c",
+  webhookToken: "t"
+}
+
+const junk: ReadonlyArray<readonly [string, unknown]> = [
+  ["null", null],
+  ["undefined", undefined],
+  ["zero", 0],
+  ["a number", 42.5],
+  ["NaN", Number.NaN],
+  ["a string", "menu"],
+  ["a boolean", true],
+  ["an empty array", []],
+  ["an array of junk", [null, 1, "x", { id: 1 }]],
+  ["an empty object", {}],
+  ["a truncated menu", { id: 8921, name: "2024 Menu", state: "published" }],
+  ["a menu with junk sections", { ...menuSg2024, sections: [null, 1, "x"] }],
+  ["a truncated channel", { config: {} }],
+  ["a channel with junk outlets", { config: channelSg.config, outlets: [{ id: "one" }, null] }]
+]
+
+/** Every value of a JSON tree replaced in turn by a junk value: the truncations and corruptions. */
+const corruptions = (value: unknown, replacement: unknown): Array<unknown> => {
+  if (Array.isArray(value)) {
+    return value.flatMap((item, i) => [
+      value.filter((_, j) => j !== i),
+      ...corruptions(item, replacement).map((changed) => value.map((v, j) => (j === i ? changed : v)))
+    ])
+  }
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.entries(value)
+    return entries.flatMap(([key, item]) => [
+      Object.fromEntries(entries.filter(([k]) => k !== key)),
+      ...corruptions(item, replacement).map((changed) => ({ ...value, [key]: changed }))
+    ])
+  }
+  return [replacement]
+}
+
+describe("junk never crashes a decoder", () => {
+  it.each(junk)("%s is a PayloadRejected for every decoder", async (_, payload) => {
+    expect(await outcome(plugin.decodeCatalog(payload, noContext))).toBe("PayloadRejected")
+    expect(await outcome(plugin.decodeOutlets(payload))).toBe("PayloadRejected")
+    const request = { headers: {}, body: new TextEncoder().encode(JSON.stringify(payload) ?? "") }
+    expect(await outcome(plugin.decodeWebhook(request))).toBe("PayloadRejected")
+    expect(await outcome(plugin.webhookOutlet(request))).toBe("PayloadRejected")
+  })
+
+  it("names the path of the problem", async () => {
+    const rejected = await failure(plugin.decodeCatalog({ ...menuSg2024, sections: [null] }, noContext))
+    expect(pathsOf(rejected)).toEqual(["sections[0]"])
+  })
+
+  it("every truncation or corruption of the menu fixture is a typed outcome, never a defect", async () => {
+    const variants = [...corruptions(menuSg2024, null), ...corruptions(menuSg2024, -1).slice(0, 400)]
+    expect(variants.length).toBeGreaterThan(500)
+    for (const variant of variants) {
+      expect(["success", "PayloadRejected"]).toContain(await outcome(plugin.decodeCatalog(variant, noContext)))
+    }
+  })
+
+  it("every truncation or corruption of the channel fixture is a typed outcome, never a defect", async () => {
+    for (const variant of [...corruptions(channelSg, null), ...corruptions(channelSg, "x")]) {
+      expect(["success", "PayloadRejected"]).toContain(await outcome(plugin.decodeOutlets(variant)))
+    }
+  })
+
+  it("every corruption of an order webhook is a typed outcome, never a defect", async () => {
+    for (const variant of corruptions(orderCreated, 1e300)) {
+      expect(["success", "PayloadRejected"]).toContain(await outcome(plugin.decodeWebhook(signed(variant))))
+      expect(["success", "PayloadRejected"]).toContain(await outcome(plugin.webhookOutlet(signed(variant))))
+    }
+  })
+
+  it("arbitrary values and bytes give typed outcomes only", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.anything(), fc.uint8Array(), async (value, bytes) => {
+        const outcomes = [
+          await outcome(plugin.decodeCatalog(value, noContext)),
+          await outcome(plugin.decodeOutlets(value)),
+          await outcome(plugin.decodeWebhook({ headers: {}, body: bytes })),
+          await outcome(plugin.webhookOutlet({ headers: {}, body: bytes })),
+          await outcome(
+            plugin.verifyWebhook({ headers: { authorization: String(value) }, body: bytes }, someCredentials)
+          )
+        ]
+        return outcomes.every((o) => o !== "defect")
+      }),
+      { numRuns: 300 }
+    )
+  })
+})

@@ -1,0 +1,114 @@
+import type { CatalogSnapshot, SectionSnapshot } from "@pos-integration/sdk"
+import { describe, expect, it } from "vitest"
+import { fixtures, payloads } from "./fixtures/index.ts"
+import plugin from "./index.ts"
+import { clone, outcome, prng, succeed } from "./test-support.ts"
+
+const unique = (ids: ReadonlyArray<string>) => new Set(ids).size === ids.length
+const isPrice = (n: number) => Number.isSafeInteger(n) && n >= 0
+
+const sectionsOf = (sections: ReadonlyArray<SectionSnapshot>): ReadonlyArray<SectionSnapshot> =>
+  sections.flatMap((s) => [s, ...sectionsOf(s.subSections)])
+
+/** The canonical invariants every catalog snapshot must satisfy, as a list of violations. */
+const violations = (snapshot: CatalogSnapshot): ReadonlyArray<string> => {
+  const problems: Array<string> = []
+  const products = new Set(snapshot.products.map((p) => p.externalId))
+  const groups = new Set(snapshot.modifierGroups.map((g) => g.externalId))
+  const options = new Set(snapshot.modifierOptions.map((o) => o.externalId))
+  if (!unique(snapshot.products.map((p) => p.externalId))) problems.push("duplicate product ids")
+  if (!unique(snapshot.modifierGroups.map((g) => g.externalId))) problems.push("duplicate group ids")
+  if (!unique(snapshot.modifierOptions.map((o) => o.externalId))) problems.push("duplicate option ids")
+  if (!unique(snapshot.menus.map((m) => m.externalId))) problems.push("duplicate menu ids")
+  for (const p of snapshot.products) {
+    if (!isPrice(p.price)) problems.push(`product ${p.externalId} price ${p.price}`)
+    if (p.posCode.length === 0) problems.push(`product ${p.externalId} has no posCode`)
+    if (p.taxRateBps !== null && !isPrice(p.taxRateBps)) problems.push(`product ${p.externalId} tax ${p.taxRateBps}`)
+    for (const g of p.modifierGroupIds)
+      if (!groups.has(g)) problems.push(`product ${p.externalId} -> missing group ${g}`)
+    if (!unique(p.modifierGroupIds)) problems.push(`product ${p.externalId} repeats a group`)
+  }
+  for (const g of snapshot.modifierGroups) {
+    if (!(Number.isInteger(g.min) && g.min >= 0 && g.min <= g.max))
+      problems.push(`group ${g.externalId} min ${g.min} max ${g.max}`)
+    if (!(Number.isInteger(g.max) && Number.isInteger(g.maxPerOption) && g.maxPerOption >= 1)) {
+      problems.push(`group ${g.externalId} maxPerOption ${g.maxPerOption}`)
+    }
+    for (const o of g.optionIds) if (!options.has(o)) problems.push(`group ${g.externalId} -> missing option ${o}`)
+    if (!unique(g.optionIds)) problems.push(`group ${g.externalId} repeats an option`)
+  }
+  for (const o of snapshot.modifierOptions) {
+    if (!isPrice(o.price)) problems.push(`option ${o.externalId} price ${o.price}`)
+    if (o.posCode.length === 0) problems.push(`option ${o.externalId} has no posCode`)
+  }
+  for (const menu of snapshot.menus) {
+    for (const section of sectionsOf(menu.sections)) {
+      for (const id of section.productIds)
+        if (!products.has(id)) problems.push(`section ${section.externalId} -> missing product ${id}`)
+      if (!unique(section.productIds)) problems.push(`section ${section.externalId} repeats a product`)
+      if (section.subSections.some((sub) => sub.subSections.length > 0))
+        problems.push(`section ${section.externalId} nests 3 levels`)
+    }
+  }
+  return problems
+}
+
+describe("canonical invariants", () => {
+  it("hold for every catalog fixture", async () => {
+    for (const fixture of fixtures.catalogs) {
+      expect(violations(await succeed(plugin.decodeCatalog(fixture.payload, fixture.context)))).toEqual([])
+    }
+  })
+
+  it("hold for every mutated menu that still decodes (seeded, 800 cases)", async () => {
+    const random = prng(42)
+    const pick = <T>(items: ReadonlyArray<T>): T => items[Math.floor(random() * items.length)]!
+    // Duplicates and reorderings stress the deduplication; value changes stress the conflict checks.
+    const mutate = (value: unknown, depth: number): unknown => {
+      if (Array.isArray(value)) {
+        const copy = [...value]
+        const roll = random()
+        if (copy.length > 0 && roll < 0.3) copy.push(clone(pick(copy)))
+        else if (copy.length > 1 && roll < 0.45) copy.reverse()
+        else if (copy.length > 0) {
+          const index = Math.floor(random() * copy.length)
+          copy[index] = mutate(copy[index], depth + 1)
+        }
+        return copy
+      }
+      if (value !== null && typeof value === "object") {
+        const copy = { ...(value as Record<string, unknown>) }
+        const key = pick(Object.keys(copy))
+        copy[key] =
+          depth > 8 || random() < 0.1
+            ? pick([0, 1.25, "7", 236025632784490, "25", false])
+            : mutate(copy[key], depth + 1)
+        return copy
+      }
+      return value
+    }
+    let decoded = 0
+    for (let i = 0; i < 800; i++) {
+      const fixture = pick(fixtures.catalogs)
+      const result = await outcome(() => plugin.decodeCatalog(mutate(mutate(fixture.payload, 0), 0), fixture.context))
+      expect(result._tag).not.toBe("defect")
+      if (result._tag === "success") {
+        decoded++
+        expect(violations(result.value)).toEqual([])
+      }
+    }
+    // The mutations must not all be refusals, or this test would prove nothing.
+    expect(decoded).toBeGreaterThan(100)
+  })
+
+  it("identical duplicates appear once", async () => {
+    const menu = clone(payloads.menuAllDay) as { menuEntryGroups: Array<unknown> }
+    menu.menuEntryGroups.push(clone(menu.menuEntryGroups[0]))
+    const snapshot = await succeed(plugin.decodeCatalog(menu, fixtures.catalogs[0]!.context))
+    expect(snapshot.products).toHaveLength(10)
+    expect(snapshot.modifierGroups).toHaveLength(6)
+    expect(snapshot.modifierOptions).toHaveLength(22)
+    expect(snapshot.menus[0]?.sections).toHaveLength(4)
+    expect(violations(snapshot)).toEqual([])
+  })
+})

@@ -1,0 +1,53 @@
+import type { WebhookRequest } from "@pos-integration/sdk"
+import { verifySharedToken, WebhookRejected } from "@pos-integration/sdk"
+import { Effect } from "effect"
+import type { Credentials } from "./credentials.ts"
+
+/** The shared-token header, carrying the outlet's `webhookToken`. */
+export const tokenHeader = "x-webhook-token"
+
+const header = (request: WebhookRequest, name: string): string | undefined => {
+  for (const [key, value] of Object.entries(request.headers)) {
+    if (key.toLowerCase() === name && value !== undefined) return value
+  }
+  return undefined
+}
+
+/** The password of an `Authorization: Basic` header, or undefined when there is none or it is malformed. */
+const basicPassword = (authorization: string | undefined): string | undefined => {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization ?? "")
+  if (match === null) return undefined
+  try {
+    const binary = atob(match[1]!)
+    const decoded = new TextDecoder().decode(Uint8Array.from(binary, (char) => char.charCodeAt(0)))
+    const colon = decoded.indexOf(":")
+    return colon < 0 ? undefined : decoded.slice(colon + 1)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Lightspeed K-Series does not sign its notifications (api-docs.lsk.lightspeed.app, webhooks: no
+ * signature header is documented). What the vendor offers is HTTP Basic authentication on the
+ * registered endpoint (`withBasicAuth`, `username`, `password` of `POST /o/wh/1/webhook`); it has no
+ * field for custom headers. So a notification is authentic when it presents the outlet's
+ * `webhookToken` either as the Basic-auth password (what Lightspeed itself can send; the user name
+ * is no secret and is not checked) or as an `x-webhook-token` header (for a relay in front of us).
+ * Compared in constant time; when the header is present, it alone is checked. A token proves the
+ * sender, not the body: integrity in transit rests on TLS.
+ */
+export const verifyWebhook = (
+  request: WebhookRequest,
+  credentials: Credentials
+): Effect.Effect<void, WebhookRejected> =>
+  Effect.suspend(() => {
+    const token = header(request, tokenHeader)
+    if (token !== undefined) return verifySharedToken(credentials.webhookToken, token)
+    const authorization = header(request, "authorization")
+    if (authorization === undefined) return verifySharedToken(credentials.webhookToken, undefined)
+    const password = basicPassword(authorization)
+    return password === undefined
+      ? Effect.fail(new WebhookRejected({ reason: "malformed Authorization header" }))
+      : verifySharedToken(credentials.webhookToken, password)
+  }).pipe(Effect.catchDefect(() => Effect.fail(new WebhookRejected({ reason: "the request could not be checked" }))))

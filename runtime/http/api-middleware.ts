@@ -1,0 +1,38 @@
+import { HttpApiMiddleware, HttpApiSecurity } from "effect/http-api"
+import type { TenantRepositories } from "../../application/ports/tenant-storage.ts"
+import { CurrentPrincipal, CurrentTenant } from "./context.ts"
+import {
+  BadRequestJson,
+  ForbiddenJson,
+  ServiceUnavailableJson,
+  UnauthorizedJson,
+  UnsupportedMediaTypeJson
+} from "./errors.ts"
+
+// The middleware every secured group declares, in this order (the last added runs first):
+// .middleware(SchemaErrors).middleware(RequireJson).middleware(ApiKeyAuth).middleware(Tenancy)
+
+/** Host -> tenant. Provides the tenant and its repositories; an unknown tenant is the invalid-key 401. */
+export class Tenancy extends HttpApiMiddleware.Service<Tenancy, { provides: CurrentTenant | TenantRepositories }>()(
+  "pos/http/Tenancy",
+  { error: [UnauthorizedJson, ServiceUnavailableJson] }
+) {}
+
+/** X-Api-Key against the tenant's own key store, then the endpoint's scopes (403). */
+export class ApiKeyAuth extends HttpApiMiddleware.Service<
+  ApiKeyAuth,
+  { provides: CurrentPrincipal; requires: CurrentTenant | TenantRepositories }
+>()("pos/http/ApiKeyAuth", {
+  error: [UnauthorizedJson, ForbiddenJson, ServiceUnavailableJson],
+  security: { apiKey: HttpApiSecurity.apiKey({ key: "X-Api-Key", in: "header" }) }
+}) {}
+
+/** A JSON body is required where an endpoint takes one: anything else is a 415 before the body is read. */
+export class RequireJson extends HttpApiMiddleware.Service<RequireJson>()("pos/http/RequireJson", {
+  error: UnsupportedMediaTypeJson
+}) {}
+
+/** Decode failures of params, query, headers and body become a 400 naming the field and the problem. */
+export class SchemaErrors extends HttpApiMiddleware.Service<SchemaErrors>()("pos/http/SchemaErrors", {
+  error: BadRequestJson
+}) {}

@@ -1,0 +1,204 @@
+import { Clock, Effect } from "effect"
+import { HttpClient } from "effect/http"
+import { HttpApiBuilder } from "effect/http-api"
+import { listProducts, getProduct, outletMenuV1, parseLimit } from "../../application/catalog/read-catalog.ts"
+import { acknowledgeSync, syncCatalog } from "../../application/catalog/sync-catalog.ts"
+import { syncOutlets } from "../../application/catalog/sync-outlets.ts"
+import { Outlets, type StoreRow, SyncHistory, type SyncRecord } from "../../application/ports/catalog.ts"
+import { InvalidInput, NotFound, UnknownProvider } from "../../domain/errors.ts"
+import { AppConfig } from "../config.ts"
+import { PluginRegistry } from "../plugins/plugin-registry.ts"
+import { Api } from "./api.ts"
+import { CurrentTenant } from "./context.ts"
+import { httpErrors } from "./error-mapping.ts"
+
+/** RFC 3339 with `Z` or an offset, as SPEC section 5 requires; anything else is a 400 naming the field. */
+export const parseInstant = (field: string, raw: string | undefined): Effect.Effect<Date | null, InvalidInput> => {
+  if (raw === undefined) return Effect.succeed(null)
+  const ok = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/.test(raw)
+  const date = new Date(raw)
+  return ok && !Number.isNaN(date.getTime())
+    ? Effect.succeed(date)
+    : Effect.fail(new InvalidInput({ details: `query.${field}: expected an RFC 3339 date-time, got '${raw}'` }))
+}
+
+const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
+
+const outletView = (s: StoreRow) => ({
+  outletId: s.id,
+  provider: s.provider,
+  externalId: s.externalId,
+  name: s.name,
+  active: s.active,
+  currency: s.currency,
+  timezone: s.timezone,
+  country: s.country,
+  address: s.address,
+  postalCode: s.postalCode,
+  phone: s.phone,
+  taxInclusive: s.taxInclusive,
+  serviceHours: s.serviceHours,
+  createdAt: s.createdAt.toISOString(),
+  updatedAt: s.updatedAt.toISOString()
+})
+
+const syncView = (s: SyncRecord) => ({
+  syncId: s.id,
+  kind: s.kind,
+  provider: s.provider,
+  outletId: s.storeId,
+  status: s.status,
+  counts: s.counts,
+  error: s.error,
+  startedAt: s.startedAt.toISOString(),
+  finishedAt: s.finishedAt.toISOString()
+})
+
+export const ProvidersHandlers = HttpApiBuilder.group(Api, "providers", (handlers) =>
+  handlers.handle("list", () =>
+    Effect.gen(function* () {
+      const registry = yield* PluginRegistry
+      return { data: registry.all.map(({ manifest }) => ({ ...manifest, capabilities: [...manifest.capabilities] })) }
+    })
+  )
+)
+
+export const SyncHandlers = HttpApiBuilder.group(
+  Api,
+  "sync",
+  Effect.fn(function* (handlers) {
+    const registry = yield* PluginRegistry
+    const config = yield* AppConfig
+    const http = yield* HttpClient.HttpClient
+    const pluginFor = (provider: string | undefined) => {
+      const loaded = provider === undefined ? undefined : registry.get(provider.trim().toLowerCase())
+      return loaded === undefined
+        ? Effect.fail(new UnknownProvider({ provider: provider ?? null, loaded: registry.all.map((p) => p.manifest.id) }))
+        : Effect.succeed(loaded.plugin)
+    }
+    return handlers
+      .handle("outlets", ({ headers, payload }) =>
+        httpErrors(
+          Effect.gen(function* () {
+            const plugin = yield* pluginFor(headers["x-provider"])
+            const tenant = yield* CurrentTenant
+            return yield* syncOutlets({ plugin, tenant, payload })
+          })
+        )
+      )
+      .handle("products", ({ headers, query, payload }) =>
+        httpErrors(
+          Effect.gen(function* () {
+            const plugin = yield* pluginFor(headers["x-provider"])
+            const dryRun = query.dryRun === "true"
+            const { results, snapshot } = yield* syncCatalog({
+              plugin,
+              payload,
+              externalOutletId: query.externalOutletId ?? null,
+              options: {
+                dryRun,
+                force: query.force === "true",
+                lockWaitMs: config.syncLockWaitMs,
+                maxDeactivationPercent: 30
+              }
+            })
+            if (snapshot.callback !== null && !dryRun) {
+              yield* Effect.forkDetach(
+                acknowledgeSync(plugin, snapshot.callback, { status: "ONLINE", comment: "menu synced" }, http)
+              )
+            }
+            return { data: results }
+          })
+        )
+      )
+      .handle("list", ({ query }) =>
+        httpErrors(
+          Effect.gen(function* () {
+            const limit = yield* parseLimit(query.limit)
+            const rows = yield* (yield* SyncHistory).list({
+              storeId: query.outletId ?? null,
+              cursor: query.cursor ?? null,
+              limit: limit + 1
+            })
+            const page = rows.slice(0, limit)
+            return {
+              data: page.map(syncView),
+              nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null
+            }
+          })
+        )
+      )
+      .handle("get", ({ params }) =>
+        httpErrors(
+          Effect.gen(function* () {
+            const sync = yield* (yield* SyncHistory).get(params.syncId)
+            if (sync === undefined) return yield* new NotFound({ resource: "sync", id: params.syncId })
+            return syncView(sync)
+          })
+        )
+      )
+  })
+)
+
+export const CatalogHandlers = HttpApiBuilder.group(Api, "catalog", (handlers) =>
+  handlers
+    .handle("listOutlets", ({ query }) =>
+      httpErrors(
+        Effect.gen(function* () {
+          const limit = yield* parseLimit(query.limit)
+          const rows = yield* (yield* Outlets).list({
+            cursor: query.cursor ?? null,
+            limit: limit + 1,
+            includeInactive: query.includeInactive === "true"
+          })
+          const page = rows.slice(0, limit)
+          return { data: page.map(outletView), nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null }
+        })
+      )
+    )
+    .handle("getOutlet", ({ params }) =>
+      httpErrors(
+        Effect.gen(function* () {
+          const store = yield* (yield* Outlets).get(params.outletId)
+          if (store === undefined) return yield* new NotFound({ resource: "outlet", id: params.outletId })
+          return outletView(store)
+        })
+      )
+    )
+    .handle("outletMenu", ({ params, query }) =>
+      httpErrors(
+        Effect.gen(function* () {
+          const at = (yield* parseInstant("at", query.at)) ?? (yield* now)
+          return yield* outletMenuV1(params.outletId, at)
+        })
+      )
+    )
+    .handle("listProducts", ({ query }) =>
+      httpErrors(
+        Effect.gen(function* () {
+          const tenant = yield* CurrentTenant
+          const limit = yield* parseLimit(query.limit)
+          const updatedSince = yield* parseInstant("updatedSince", query.updatedSince)
+          return yield* listProducts(
+            tenant,
+            {
+              outletId: query.outletId ?? null,
+              updatedSince,
+              includeInactive: query.includeInactive === "true",
+              cursor: query.cursor ?? null,
+              limit
+            },
+            yield* now
+          )
+        })
+      )
+    )
+    .handle("getProduct", ({ params, query }) =>
+      httpErrors(
+        Effect.gen(function* () {
+          const tenant = yield* CurrentTenant
+          return yield* getProduct(tenant, params.productId, query.outletId ?? null, yield* now)
+        })
+      )
+    )
+)

@@ -1,0 +1,9 @@
+/**
+ * The conformance kit (SPEC section 12): one suite any POS plugin runs against itself.
+ *
+ *   import { conformanceSuite } from "@pos-integration/plugin-conformance"
+ *   import plugin from "./index.ts"
+ *   import { fixtures } from "./fixtures/index.ts"
+ *   conformanceSuite(plugin, fixtures)
+ */
+export { conformanceSuite, type ConformanceFixtures } from "./suite.ts"
