@@ -1,22 +1,43 @@
 import { Console, Effect } from "effect"
 import { issueApiKey } from "../application/auth/issue-key.ts"
+import { syncCatalog } from "../application/catalog/sync-catalog.ts"
+import { syncOutlets } from "../application/catalog/sync-outlets.ts"
 import { TenantDirectory } from "../application/ports/tenant-directory.ts"
 import { createTenant } from "../application/tenants/create-tenant.ts"
 import type { TenantId } from "../domain/tenant.ts"
+import demoMenu from "./demo/demo-menu.deliverect.json" with { type: "json" }
+import demoOutlets from "./demo/demo-outlets.deliverect.json" with { type: "json" }
+import { PluginRegistry } from "./plugins/plugin-registry.ts"
 import { TenantDatabases } from "./tenancy/tenant-databases.ts"
 
 export const demoTenantId = "demo" as TenantId
 
 /**
- * First start of an embedded deployment: a `demo` tenant and one partner key, printed once. The
- * key is shown only here; later ones come from the admin CLI.
+ * First start of an embedded deployment: a `demo` tenant with two outlets and a menu (pushed
+ * through the Deliverect plugin in Deliverect's own format, as a real POS would), and one partner
+ * key, printed once. Later keys come from the admin CLI.
  */
 export const ensureDemoTenant = Effect.gen(function* () {
   const directory = yield* TenantDirectory
   if ((yield* directory.find(demoTenantId)) !== undefined) return
-  yield* createTenant({ id: demoTenantId, name: "Demo" })
+  const tenant = yield* createTenant({ id: demoTenantId, name: "Demo" })
   const databases = yield* TenantDatabases
   const repositories = yield* databases.repositories(demoTenantId)
+  const deliverect = (yield* PluginRegistry).get("deliverect")
+  if (deliverect !== undefined) {
+    yield* Effect.gen(function* () {
+      yield* syncOutlets({ plugin: deliverect.plugin, tenant, payload: demoOutlets })
+      yield* syncCatalog({
+        plugin: deliverect.plugin,
+        payload: demoMenu,
+        externalOutletId: null,
+        options: { dryRun: false, force: false, lockWaitMs: 10_000, maxDeactivationPercent: 30 }
+      })
+    }).pipe(
+      Effect.provideContext(repositories),
+      Effect.catch((error) => Effect.logWarning("demo menu not loaded", { reason: error._tag }))
+    )
+  }
   const issued = yield* issueApiKey({ kind: "partner", name: "demo partner key" }).pipe(
     Effect.provideContext(repositories)
   )

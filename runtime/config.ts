@@ -50,7 +50,8 @@ const trustProxyConfig = Config.schema(
     Schema.check(
       Schema.makeFilter(
         (raw: string) =>
-          parseTrustProxy(raw) !== undefined || "expected none, loopback, all, or a comma-separated list of IP addresses"
+          parseTrustProxy(raw) !== undefined ||
+          "expected none, loopback, all, or a comma-separated list of IP addresses"
       )
     )
   ),
@@ -78,7 +79,9 @@ export const appSettingsConfig = Config.all({
   port: Config.Port("PORT").pipe(Config.withDefault(8080)),
   baseDomain: Config.schema(
     Schema.String.pipe(
-      Schema.check(Schema.isPattern(/^\s*[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?\s*$/, { message: "expected a domain name" }))
+      Schema.check(
+        Schema.isPattern(/^\s*[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?\s*$/, { message: "expected a domain name" })
+      )
     ),
     "BASE_DOMAIN"
   ).pipe(

@@ -17,7 +17,9 @@ export const storageLayer = (settings: AppSettings): Layer.Layer<TenantDirectory
     case "postgres":
       if (settings.databaseUrl === undefined) {
         return Layer.effectContext(
-          Effect.fail(new StorageError({ operation: "configure storage", cause: "STORAGE=postgres needs DATABASE_URL" }))
+          Effect.fail(
+            new StorageError({ operation: "configure storage", cause: "STORAGE=postgres needs DATABASE_URL" })
+          )
         )
       }
       return layerPostgresStorage({ url: settings.databaseUrl, tenantPoolSize: settings.tenantPoolSize })

@@ -53,14 +53,17 @@ export const syncCatalog = Effect.fnUntraced(function* (input: {
   const provider = plugin.manifest.id
   const outlets = yield* Outlets
   const known =
-    input.externalOutletId === null ? undefined : (yield* outlets.findByExternalIds(provider, [input.externalOutletId]))[0]
+    input.externalOutletId === null
+      ? undefined
+      : (yield* outlets.findByExternalIds(provider, [input.externalOutletId]))[0]
   const snapshot = yield* plugin
     .decodeCatalog(input.payload, { externalOutletId: input.externalOutletId, currency: known?.currency ?? null })
     .pipe(Effect.mapError((e) => new InvalidPayload({ provider, issues: e.issues })))
   const issues = catalogIssues(snapshot)
   if (issues.length > 0) return yield* new InvalidPayload({ provider, issues })
 
-  const named = snapshot.outletIds.length > 0 ? snapshot.outletIds : input.externalOutletId === null ? [] : [input.externalOutletId]
+  const named =
+    snapshot.outletIds.length > 0 ? snapshot.outletIds : input.externalOutletId === null ? [] : [input.externalOutletId]
   if (named.length === 0) {
     return yield* new InvalidInput({
       details: `this ${provider} payload names no outlet: give ?externalOutletId= (the POS's id of an outlet synced before)`
@@ -84,7 +87,10 @@ const syncOneOutlet = (provider: string, store: StoreRow, snapshot: CatalogSnaps
     const history = yield* SyncHistory
     const startedAt = new Date(yield* Clock.currentTimeMillis)
     const ids = allIds(snapshot)
-    const attempt = catalog.withStoreLock(store.id, options.lockWaitMs)(
+    const attempt = catalog.withStoreLock(
+      store.id,
+      options.lockWaitMs
+    )(
       Effect.gen(function* () {
         const state = yield* catalog.loadState(store.id, {
           items: ids.products.map((id) => productId(provider, id)),
@@ -163,5 +169,7 @@ export const acknowledgeSync = (
       // Six retries, 0.5 s doubling to 16 s: about half a minute in all.
       schedule: Schedule.max([Schedule.exponential(Duration.millis(500)), Schedule.recurs(6)])
     }),
-    Effect.catch((e) => Effect.logWarning("sync callback not delivered", { provider: plugin.manifest.id, reason: e._tag }))
+    Effect.catch((e) =>
+      Effect.logWarning("sync callback not delivered", { provider: plugin.manifest.id, reason: e._tag })
+    )
   )

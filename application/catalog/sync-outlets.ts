@@ -4,14 +4,19 @@ import { InvalidPayload } from "../../domain/errors.ts"
 import { outletId } from "../../domain/ids.ts"
 import type { Tenant } from "../../domain/tenant.ts"
 import { Outlets, type StoreRow, SyncHistory } from "../ports/catalog.ts"
-import type { PosPlugin } from "../pos-sdk/plugin.ts"
 import { outletIssues } from "../pos-sdk/invariants.ts"
+import type { PosPlugin } from "../pos-sdk/plugin.ts"
 import { sameRow } from "./row-equality.ts"
 import { newSyncId } from "./sync-ids.ts"
 
 export interface OutletSyncResult {
   readonly syncId: string
-  readonly counts: { readonly created: number; readonly updated: number; readonly unchanged: number; readonly deactivated: number }
+  readonly counts: {
+    readonly created: number
+    readonly updated: number
+    readonly unchanged: number
+    readonly deactivated: number
+  }
   readonly outlets: ReadonlyArray<{
     readonly outletId: string
     readonly externalId: string
@@ -19,7 +24,13 @@ export interface OutletSyncResult {
   }>
 }
 
-const toRow = (provider: string, tenant: Tenant, o: OutletSnapshot, existing: StoreRow | undefined, now: Date): StoreRow => ({
+const toRow = (
+  provider: string,
+  tenant: Tenant,
+  o: OutletSnapshot,
+  existing: StoreRow | undefined,
+  now: Date
+): StoreRow => ({
   id: outletId(provider, o.externalId),
   provider,
   externalId: o.externalId,
@@ -61,7 +72,10 @@ export const syncOutlets = Effect.fnUntraced(function* (input: {
   const history = yield* SyncHistory
   const startedAt = new Date(yield* Clock.currentTimeMillis)
   const existing = new Map(
-    (yield* outlets.findByExternalIds(provider, snapshots.map((o) => o.externalId))).map((r) => [r.externalId, r])
+    (yield* outlets.findByExternalIds(
+      provider,
+      snapshots.map((o) => o.externalId)
+    )).map((r) => [r.externalId, r])
   )
   const counts = { created: 0, updated: 0, unchanged: 0, deactivated: 0 }
   const results: Array<OutletSyncResult["outlets"][number]> = []

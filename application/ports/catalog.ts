@@ -132,7 +132,6 @@ export interface ItemWithLink {
   readonly link: ItemStoreRow | null
 }
 
-
 /** A tenant's outlets (stores and store_credentials). */
 export class Outlets extends Context.Service<
   Outlets,
@@ -144,7 +143,9 @@ export class Outlets extends Context.Service<
     readonly save: (rows: ReadonlyArray<StoreRow>) => Effect.Effect<void, StorageError>
     readonly get: (id: string) => Effect.Effect<StoreRow | undefined, StorageError>
     /** Ordered by id, after the cursor. */
-    readonly list: (page: Page & { readonly includeInactive: boolean }) => Effect.Effect<ReadonlyArray<StoreRow>, StorageError>
+    readonly list: (
+      page: Page & { readonly includeInactive: boolean }
+    ) => Effect.Effect<ReadonlyArray<StoreRow>, StorageError>
     /** Operator-set secrets (tokens, webhook secrets), as JSON text: never returned by the API. */
     readonly setSecrets: (storeId: string, secrets: string) => Effect.Effect<void, StorageError>
     readonly getSecrets: (storeId: string) => Effect.Effect<string | undefined, StorageError>
@@ -175,7 +176,10 @@ export class Catalog extends Context.Service<
     readonly listItems: (query: ItemQuery) => Effect.Effect<ReadonlyArray<ItemWithLink>, StorageError>
     readonly getItem: (id: string) => Effect.Effect<ItemRow | undefined, StorageError>
     readonly itemLinks: (itemId: string) => Effect.Effect<ReadonlyArray<ItemStoreRow>, StorageError>
-    readonly storeLinks: (storeId: string, itemIds: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<ItemStoreRow>, StorageError>
+    readonly storeLinks: (
+      storeId: string,
+      itemIds: ReadonlyArray<string>
+    ) => Effect.Effect<ReadonlyArray<ItemStoreRow>, StorageError>
     readonly getGroups: (ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<GroupRow>, StorageError>
     readonly getOptions: (ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<OptionRow>, StorageError>
     readonly storeMenus: (storeId: string) => Effect.Effect<ReadonlyArray<MenuV1Row>, StorageError>
@@ -208,6 +212,8 @@ export class SyncHistory extends Context.Service<
     readonly record: (sync: SyncRecord) => Effect.Effect<void, StorageError>
     readonly get: (id: string) => Effect.Effect<SyncRecord | undefined, StorageError>
     /** Newest first; the cursor is the last id seen. */
-    readonly list: (query: Page & { readonly storeId: string | null }) => Effect.Effect<ReadonlyArray<SyncRecord>, StorageError>
+    readonly list: (
+      query: Page & { readonly storeId: string | null }
+    ) => Effect.Effect<ReadonlyArray<SyncRecord>, StorageError>
   }
 >()("pos/application/SyncHistory") {}

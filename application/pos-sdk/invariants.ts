@@ -22,14 +22,27 @@ export const catalogIssues = (snapshot: CatalogSnapshot): ReadonlyArray<PayloadI
     }
     return seen
   }
-  const productIds = unique("products", snapshot.products.map((p) => p.externalId))
-  const groupIds = unique("modifierGroups", snapshot.modifierGroups.map((g) => g.externalId))
-  const optionIds = unique("modifierOptions", snapshot.modifierOptions.map((o) => o.externalId))
-  unique("menus", snapshot.menus.map((m) => m.externalId))
+  const productIds = unique(
+    "products",
+    snapshot.products.map((p) => p.externalId)
+  )
+  const groupIds = unique(
+    "modifierGroups",
+    snapshot.modifierGroups.map((g) => g.externalId)
+  )
+  const optionIds = unique(
+    "modifierOptions",
+    snapshot.modifierOptions.map((o) => o.externalId)
+  )
+  unique(
+    "menus",
+    snapshot.menus.map((m) => m.externalId)
+  )
 
   for (const p of snapshot.products) {
     const at = `products.${p.externalId}`
-    if (!isMoney(p.price)) issues.push({ path: `${at}.price`, message: `not a non-negative integer amount: ${p.price}` })
+    if (!isMoney(p.price))
+      issues.push({ path: `${at}.price`, message: `not a non-negative integer amount: ${p.price}` })
     if (p.posCode === "") issues.push({ path: `${at}.posCode`, message: "empty" })
     if (!isInstant(p.snoozedUntil)) issues.push({ path: `${at}.snoozedUntil`, message: "not a date-time" })
     for (const g of p.modifierGroupIds) {
@@ -50,14 +63,19 @@ export const catalogIssues = (snapshot: CatalogSnapshot): ReadonlyArray<PayloadI
   }
   for (const o of snapshot.modifierOptions) {
     const at = `modifierOptions.${o.externalId}`
-    if (!isMoney(o.price)) issues.push({ path: `${at}.price`, message: `not a non-negative integer amount: ${o.price}` })
+    if (!isMoney(o.price))
+      issues.push({ path: `${at}.price`, message: `not a non-negative integer amount: ${o.price}` })
     if (!isInstant(o.snoozedUntil)) issues.push({ path: `${at}.snoozedUntil`, message: "not a date-time" })
   }
   const checkSections = (at: string, sections: ReadonlyArray<SectionSnapshot>, depth: number) => {
-    unique(`${at}.sections`, sections.map((s) => s.externalId))
+    unique(
+      `${at}.sections`,
+      sections.map((s) => s.externalId)
+    )
     for (const s of sections) {
       for (const p of s.productIds) {
-        if (!productIds.has(p)) issues.push({ path: `${at}.sections.${s.externalId}`, message: `unknown product '${p}'` })
+        if (!productIds.has(p))
+          issues.push({ path: `${at}.sections.${s.externalId}`, message: `unknown product '${p}'` })
       }
       if (depth >= 1 && s.subSections.length > 0) {
         issues.push({ path: `${at}.sections.${s.externalId}`, message: "sections nest one level only" })

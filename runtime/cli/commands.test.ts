@@ -8,6 +8,7 @@ import { CliOutput, Command } from "effect/cli"
 import { afterEach, describe, expect, it } from "vitest"
 import { layerMemoryStorage } from "../../adapters/storage/memory/memory-storage.ts"
 import { ApiKeys } from "../../application/ports/api-keys.ts"
+import { Outlets, type StoreRow } from "../../application/ports/catalog.ts"
 import { KeySecrets } from "../../application/ports/key-secrets.ts"
 import { parseApiKey } from "../../domain/api-key.ts"
 import { StorageError } from "../../domain/errors.ts"
@@ -78,7 +79,25 @@ const makeHarness = async () => {
     )
 
   const hash = (secret: string) => Context.get(context, KeySecrets).hash(secret)
-  return { run, storedKeys, hash, transcript, dispose: () => runtime.dispose() }
+
+  /** Outlets as an outlet sync would leave them, and the secrets stored for one. */
+  const withOutlet = (tenant: string, row: StoreRow) =>
+    runtime.runPromise(
+      Effect.gen(function* () {
+        const databases = yield* TenantDatabases
+        const repositories = yield* databases.repositories(tenant as TenantId)
+        yield* Context.get(repositories, Outlets).save([row])
+      }).pipe(Effect.scoped)
+    )
+  const storedSecrets = (tenant: string, storeId: string) =>
+    runtime.runPromise(
+      Effect.gen(function* () {
+        const databases = yield* TenantDatabases
+        const repositories = yield* databases.repositories(tenant as TenantId)
+        return yield* Context.get(repositories, Outlets).getSecrets(storeId)
+      }).pipe(Effect.scoped)
+    )
+  return { run, storedKeys, hash, withOutlet, storedSecrets, transcript, dispose: () => runtime.dispose() }
 }
 
 type Harness = Awaited<ReturnType<typeof makeHarness>>
@@ -356,6 +375,69 @@ describe("unknown tenants", () => {
     expect(result.exitCode).toBe(1)
     expect(result.stderr).toBe(`error: no tenant '${argv[2]}'`)
     expect(result.stdout).toBe("")
+  })
+})
+
+describe("store set-credentials", () => {
+  const outlet: StoreRow = {
+    id: "out_atlas_1",
+    provider: "atlas-kitchen",
+    externalId: "1",
+    name: "Tanjong Pagar",
+    active: true,
+    currency: "SGD",
+    timezone: "Asia/Singapore",
+    country: "SG",
+    address: null,
+    postalCode: null,
+    phone: null,
+    taxInclusive: true,
+    serviceHours: [],
+    identifiers: { outletId: "1" },
+    createdAt: new Date("2026-01-01T00:00:00.000Z"),
+    updatedAt: new Date("2026-01-01T00:00:00.000Z")
+  }
+  const secret = "atlas-secret-api-key-7f3a9c"
+  const valid = JSON.stringify({ apiKey: secret, merchantId: "m-1", channelId: "c-1", webhookToken: "whk-token-91" })
+
+  it("stores the plugin's credentials for the outlet and never prints them", async () => {
+    const h = await setup()
+    await h.run("tenant", "create", "acme")
+    await h.withOutlet("acme", outlet)
+    const result = await h.run("store", "set-credentials", "acme", "atlas-kitchen", "1", "--json", valid)
+    expect(result.exitCode).toBe(0)
+    expect(result.stdout).toContain("out_atlas_1")
+    const stored = JSON.parse((await h.storedSecrets("acme", "out_atlas_1")) ?? "null") as Record<string, string>
+    expect(stored).toMatchObject({ apiKey: secret, baseUrl: "https://api.atlas.kitchen/admin/v1" })
+    expect(h.transcript.join("\n")).not.toContain(secret)
+  })
+
+  it("refuses an unknown provider, bad JSON, credentials of the wrong shape and an unknown outlet", async () => {
+    const h = await setup()
+    await h.run("tenant", "create", "acme")
+    await h.withOutlet("acme", outlet)
+    const unknown = await h.run("store", "set-credentials", "acme", "square", "1", "--json", valid)
+    expect(unknown.exitCode).toBe(1)
+    expect(unknown.stderr).toContain("no POS plugin 'square'")
+    const badJson = await h.run("store", "set-credentials", "acme", "atlas-kitchen", "1", "--json", "{not json")
+    expect(badJson.stderr).toContain("not valid JSON")
+    const wrong = await h.run(
+      "store",
+      "set-credentials",
+      "acme",
+      "atlas-kitchen",
+      "1",
+      "--json",
+      JSON.stringify({ apiKey: secret, merchantId: 42 })
+    )
+    expect(wrong.exitCode).toBe(1)
+    expect(wrong.stderr).toContain("merchantId")
+    expect(wrong.stderr).toContain("channelId")
+    const noOutlet = await h.run("store", "set-credentials", "acme", "atlas-kitchen", "99", "--json", valid)
+    expect(noOutlet.exitCode).toBe(1)
+    expect(noOutlet.stderr).toContain("no atlas-kitchen outlet '99'")
+    expect(await h.storedSecrets("acme", "out_atlas_1")).toBeUndefined()
+    expect(h.transcript.join("\n")).not.toContain(secret)
   })
 })
 

@@ -1,7 +1,21 @@
-import { Clock, Console, Context, Data, Effect, type Layer, Option, Redacted, Runtime, type Scope } from "effect"
+import { issuesOf } from "@pos-integration/sdk"
+import {
+  Clock,
+  Console,
+  Context,
+  Data,
+  Effect,
+  type Layer,
+  Option,
+  Redacted,
+  Runtime,
+  Schema,
+  type Scope
+} from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { issueApiKey } from "../../application/auth/issue-key.ts"
 import { ApiKeys } from "../../application/ports/api-keys.ts"
+import { Outlets } from "../../application/ports/catalog.ts"
 import type { KeySecrets } from "../../application/ports/key-secrets.ts"
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
 import type { TenantStorage } from "../../application/ports/tenant-storage.ts"
@@ -9,10 +23,11 @@ import { createTenant } from "../../application/tenants/create-tenant.ts"
 import { type ApiKeyRecord, allScopes, KeyKind, type Scope as KeyScope } from "../../domain/api-key.ts"
 import { isTenantId, type Tenant, type TenantId } from "../../domain/tenant.ts"
 import { describeFailure, maskUrl, redactUrls } from "../failures.ts"
+import { PluginRegistry } from "../plugins/plugin-registry.ts"
 import { TenantDatabases } from "../tenancy/tenant-databases.ts"
 
 /** What the admin commands use; main.ts builds it from the configuration, tests from the memory adapter. */
-export type AdminServices = TenantDirectory | TenantStorage | TenantDatabases | KeySecrets
+export type AdminServices = TenantDirectory | TenantStorage | TenantDatabases | KeySecrets | PluginRegistry
 
 // ---------------------------------------------------------------------------------------------
 // Failures
@@ -390,6 +405,67 @@ export const makeCli = <E>(services: Layer.Layer<AdminServices, E>) => {
       )
   ).pipe(Command.withDescription("Revoke an API key (a running service refuses it within its key cache TTL)"))
 
+  const storeSetCredentials = Command.make(
+    "set-credentials",
+    {
+      tenant: tenantArgument,
+      provider: Argument.String("provider").pipe(
+        Argument.withDescription("The POS plugin's id (see GET /api/v1/providers)")
+      ),
+      externalOutletId: Argument.String("external-outlet-id").pipe(
+        Argument.withDescription("The POS's own id of an outlet synced before (e.g. Deliverect channelLinkId)")
+      ),
+      json: Flag.Redacted("json").pipe(Flag.withDescription("The credentials as JSON, in the plugin's schema"))
+    },
+    (input) =>
+      handle(
+        Effect.gen(function* () {
+          const registry = yield* PluginRegistry
+          const loaded = registry.get(input.provider)
+          if (loaded === undefined) {
+            const names = registry.all.map((p) => p.manifest.id).join(", ")
+            return yield* new AdminError({ message: `no POS plugin '${input.provider}' is loaded (loaded: ${names})` })
+          }
+          const raw = yield* Effect.try({
+            try: () => JSON.parse(Redacted.value(input.json)) as unknown,
+            catch: () => new AdminError({ message: "--json is not valid JSON" })
+          })
+          // Only the paths of what is wrong: a schema message could quote the secret itself.
+          const credentials = yield* Schema.decodeUnknownEffect(loaded.plugin.credentials)(raw, { errors: "all" }).pipe(
+            Effect.mapError(
+              (error) =>
+                new AdminError({
+                  message: `these are not ${input.provider} credentials; check: ${
+                    [...new Set(issuesOf(error).map((issue) => issue.path))].join(", ") || "(the whole value)"
+                  }`
+                })
+            )
+          )
+          const tenant = yield* requireTenant(input.tenant)
+          const databases = yield* TenantDatabases
+          const outlets = Context.get(yield* databases.repositories(tenant.id), Outlets)
+          const [store] = yield* outlets.findByExternalIds(input.provider, [input.externalOutletId])
+          if (store === undefined) {
+            return yield* new AdminError({
+              message: `tenant '${tenant.id}' has no ${input.provider} outlet '${input.externalOutletId}' (sync its outlets first)`
+            })
+          }
+          const encoded = yield* Schema.encodeUnknownEffect(loaded.plugin.credentials)(credentials).pipe(
+            Effect.mapError(() => new AdminError({ message: "the credentials could not be stored" }))
+          )
+          yield* outlets.setSecrets(store.id, JSON.stringify(encoded))
+          yield* Console.log(
+            `credentials set for outlet ${store.id} (${input.provider} ${store.externalId}, '${cell(store.name)}')`
+          )
+        })
+      )
+  ).pipe(Command.withDescription("Set an outlet's POS credentials (stored, never shown or logged)"))
+
+  const store = Command.make("store").pipe(
+    Command.withDescription("Manage outlets' POS credentials"),
+    Command.withSubcommands([storeSetCredentials])
+  )
+
   const tenant = Command.make("tenant").pipe(
     Command.withDescription("Manage tenants"),
     Command.withSubcommands([tenantCreate, tenantList, tenantSetLoyalty])
@@ -399,7 +475,7 @@ export const makeCli = <E>(services: Layer.Layer<AdminServices, E>) => {
     Command.withSubcommands([keyIssue, keyList, keyRevoke])
   )
   return Command.make("admin").pipe(
-    Command.withDescription("Administer pos-integration: tenants and API keys"),
-    Command.withSubcommands([tenant, key])
+    Command.withDescription("Administer pos-integration: tenants, API keys and outlets' POS credentials"),
+    Command.withSubcommands([tenant, key, store])
   )
 }

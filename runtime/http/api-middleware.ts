@@ -1,6 +1,6 @@
 import { HttpApiMiddleware, HttpApiSecurity } from "effect/http-api"
 import type { TenantRepositories } from "../../application/ports/tenant-storage.ts"
-import { CurrentPrincipal, CurrentTenant } from "./context.ts"
+import type { CurrentPrincipal, CurrentTenant } from "./context.ts"
 import {
   BadRequestJson,
   ForbiddenJson,

@@ -6,7 +6,12 @@ import { RequiredScopes } from "./context.ts"
 import { BadRequestJson, ConflictJson, NotFoundJson } from "./errors.ts"
 
 const Money = Schema.Struct({ amount: Schema.Int, currency: Schema.String })
-const Counts = Schema.Struct({ created: Schema.Int, updated: Schema.Int, unchanged: Schema.Int, deactivated: Schema.Int })
+const Counts = Schema.Struct({
+  created: Schema.Int,
+  updated: Schema.Int,
+  unchanged: Schema.Int,
+  deactivated: Schema.Int
+})
 const WeeklyWindow = Schema.Struct({ dayOfWeek: Schema.Int, opens: Schema.String, closes: Schema.String })
 
 export const Provider = Schema.Struct({
@@ -67,7 +72,12 @@ export const Product = Schema.Struct({
   snoozedUntil: Schema.NullOr(Schema.String),
   modifierGroups: Schema.Array(GroupView),
   outlets: Schema.Array(
-    Schema.Struct({ outletId: Schema.String, price: Money, active: Schema.Boolean, snoozedUntil: Schema.NullOr(Schema.String) })
+    Schema.Struct({
+      outletId: Schema.String,
+      price: Money,
+      active: Schema.Boolean,
+      snoozedUntil: Schema.NullOr(Schema.String)
+    })
   ),
   updatedAt: Schema.String
 }).annotate({ identifier: "Product" })
@@ -116,7 +126,8 @@ export const SyncView = Schema.Struct({
   finishedAt: Schema.String
 }).annotate({ identifier: "Sync" })
 
-const page = <S extends Schema.Top>(item: S) => Schema.Struct({ data: Schema.Array(item), nextCursor: Schema.NullOr(Schema.String) })
+const page = <S extends Schema.Top>(item: S) =>
+  Schema.Struct({ data: Schema.Array(item), nextCursor: Schema.NullOr(Schema.String) })
 
 const Limit = Schema.optional(Schema.FiniteFromString)
 const BooleanFromString = Schema.Literals(["true", "false"])
@@ -145,7 +156,9 @@ export const SyncGroup = HttpApiGroup.make("sync")
       success: Schema.Struct({
         syncId: Schema.String,
         counts: Counts,
-        outlets: Schema.Array(Schema.Struct({ outletId: Schema.String, externalId: Schema.String, outcome: Schema.String }))
+        outlets: Schema.Array(
+          Schema.Struct({ outletId: Schema.String, externalId: Schema.String, outcome: Schema.String })
+        )
       }),
       error: errors
     }).annotateMerge(needs(["pos:sync"])),
@@ -192,7 +205,11 @@ export const SyncGroup = HttpApiGroup.make("sync")
 export const CatalogGroup = HttpApiGroup.make("catalog")
   .add(
     HttpApiEndpoint.get("listOutlets", "/outlets", {
-      query: { limit: Limit, cursor: Schema.optional(Schema.String), includeInactive: Schema.optional(BooleanFromString) },
+      query: {
+        limit: Limit,
+        cursor: Schema.optional(Schema.String),
+        includeInactive: Schema.optional(BooleanFromString)
+      },
       success: page(Outlet),
       error: errors
     }).annotateMerge(needs(["outlets:read"])),

@@ -1,7 +1,7 @@
 import { Clock, Effect } from "effect"
 import { HttpClient } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
-import { listProducts, getProduct, outletMenuV1, parseLimit } from "../../application/catalog/read-catalog.ts"
+import { getProduct, listProducts, outletMenuV1, parseLimit } from "../../application/catalog/read-catalog.ts"
 import { acknowledgeSync, syncCatalog } from "../../application/catalog/sync-catalog.ts"
 import { syncOutlets } from "../../application/catalog/sync-outlets.ts"
 import { Outlets, type StoreRow, SyncHistory, type SyncRecord } from "../../application/ports/catalog.ts"
@@ -73,7 +73,9 @@ export const SyncHandlers = HttpApiBuilder.group(
     const pluginFor = (provider: string | undefined) => {
       const loaded = provider === undefined ? undefined : registry.get(provider.trim().toLowerCase())
       return loaded === undefined
-        ? Effect.fail(new UnknownProvider({ provider: provider ?? null, loaded: registry.all.map((p) => p.manifest.id) }))
+        ? Effect.fail(
+            new UnknownProvider({ provider: provider ?? null, loaded: registry.all.map((p) => p.manifest.id) })
+          )
         : Effect.succeed(loaded.plugin)
     }
     return handlers

@@ -33,7 +33,11 @@ describe("requests the HTTP parser refuses", () => {
     expect(answer).toMatch(/^HTTP\/1\.1 431 /)
     expect(answer).toMatch(/x-request-id: [0-9a-f-]{36}\r\n/)
     expect(bodyOf(answer)).toEqual({
-      error: { code: 431, message: "request header fields too large", details: "the request headers exceed the server's limit" }
+      error: {
+        code: 431,
+        message: "request header fields too large",
+        details: "the request headers exceed the server's limit"
+      }
     })
   })
 

@@ -1,7 +1,12 @@
 import { existsSync, readFileSync, statSync } from "node:fs"
 import { isAbsolute, join, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
-import { type PluginManifest, PluginManifest as ManifestSchema, type PosPlugin, SDK_VERSION } from "@pos-integration/sdk"
+import {
+  PluginManifest as ManifestSchema,
+  type PluginManifest,
+  type PosPlugin,
+  SDK_VERSION
+} from "@pos-integration/sdk"
 import { Context, Effect, Layer, Schema } from "effect"
 
 /** The plugins bundled with the service, loaded when POS_PLUGINS is not set. */
@@ -46,8 +51,7 @@ export class PluginRegistry extends Context.Service<
     Layer.effect(PluginRegistry, Effect.map(loadPlugins(specifiers), PluginRegistry.fromPlugins))
 }
 
-const isPath = (specifier: string) =>
-  specifier.startsWith("./") || specifier.startsWith("../") || isAbsolute(specifier)
+const isPath = (specifier: string) => specifier.startsWith("./") || specifier.startsWith("../") || isAbsolute(specifier)
 
 /** A path to a plugin package directory loads the package's entry point (its exports "." or main). */
 const moduleUrl = (specifier: string): string => {
@@ -84,7 +88,8 @@ const validate = (source: string, exported: unknown): Effect.Effect<LoadedPlugin
     const candidate = exported as Record<string, unknown>
     const manifest = yield* Schema.decodeUnknownEffect(ManifestSchema)(candidate["manifest"]).pipe(
       Effect.mapError(
-        (e) => new PluginLoadError({ plugin: source, reason: `invalid manifest: ${e.message.replace(/\s*\n\s*/g, " ")}` })
+        (e) =>
+          new PluginLoadError({ plugin: source, reason: `invalid manifest: ${e.message.replace(/\s*\n\s*/g, " ")}` })
       )
     )
     if (manifest.sdkVersion !== SDK_VERSION) {

@@ -6,4 +6,4 @@
  *   import { fixtures } from "./fixtures/index.ts"
  *   conformanceSuite(plugin, fixtures)
  */
-export { conformanceSuite, type ConformanceFixtures } from "./suite.ts"
+export { type ConformanceFixtures, conformanceSuite } from "./suite.ts"

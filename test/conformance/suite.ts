@@ -77,7 +77,7 @@ const junk: ReadonlyArray<unknown> = [
   { body: "x" },
   { businessList: [{}] },
   { outlets: [{ id: {} }] },
-  "{\"truncated\": [",
+  '{"truncated": [',
   { a: { b: { c: [] } } }
 ]
 
@@ -101,7 +101,8 @@ const mutate = (value: unknown, choices: ReadonlyArray<number>): unknown => {
   const visit = (v: unknown, depth: number): unknown => {
     const pick = next()
     if (depth > 0 && pick % 17 === 0) return [null, "x", -1, {}, [], 1.5, true][pick % 7]
-    if (Array.isArray(v)) return (pick % 5 === 0 ? v.slice(0, pick % (v.length + 1)) : v).map((x) => visit(x, depth + 1))
+    if (Array.isArray(v))
+      return (pick % 5 === 0 ? v.slice(0, pick % (v.length + 1)) : v).map((x) => visit(x, depth + 1))
     if (v !== null && typeof v === "object") {
       const entries = Object.entries(v).filter(() => next() % 11 !== 0)
       return Object.fromEntries(entries.map(([k, x]) => [k, visit(x, depth + 1)]))
@@ -173,7 +174,10 @@ export const conformanceSuite = <Credentials>(
       it("fixed junk gets typed failures", async () => {
         for (const value of junk) {
           expectTyped(await outcome(plugin.decodeOutlets(value)), "PayloadRejected")
-          expectTyped(await outcome(plugin.decodeCatalog(value, { externalOutletId: null, currency: null })), "PayloadRejected")
+          expectTyped(
+            await outcome(plugin.decodeCatalog(value, { externalOutletId: null, currency: null })),
+            "PayloadRejected"
+          )
           expectTyped(await outcome(plugin.webhookOutlet(asRequest(value))), "PayloadRejected")
           expectTyped(await outcome(plugin.decodeWebhook(asRequest(value))), "PayloadRejected")
         }
@@ -183,7 +187,10 @@ export const conformanceSuite = <Credentials>(
         await fc.assert(
           fc.asyncProperty(fc.jsonValue({ maxDepth: 4 }), async (value) => {
             expectTyped(await outcome(plugin.decodeOutlets(value)), "PayloadRejected")
-            expectTyped(await outcome(plugin.decodeCatalog(value, { externalOutletId: "o1", currency: "SGD" })), "PayloadRejected")
+            expectTyped(
+              await outcome(plugin.decodeCatalog(value, { externalOutletId: "o1", currency: "SGD" })),
+              "PayloadRejected"
+            )
             expectTyped(await outcome(plugin.decodeWebhook(asRequest(value))), "PayloadRejected")
           }),
           { numRuns: 200 }
@@ -237,7 +244,9 @@ export const conformanceSuite = <Credentials>(
           for (const [name, value] of Object.entries(fixture.request.headers)) {
             if (value === undefined || name === "content-type") continue
             const { [name]: _dropped, ...rest } = fixture.request.headers
-            const without = await outcome(plugin.verifyWebhook({ ...fixture.request, headers: rest }, fixture.credentials))
+            const without = await outcome(
+              plugin.verifyWebhook({ ...fixture.request, headers: rest }, fixture.credentials)
+            )
             if (without._tag === "success") continue
             const forged = { ...fixture.request, headers: { ...fixture.request.headers, [name]: `${value}x` } }
             const result = await outcome(plugin.verifyWebhook(forged, fixture.credentials))
@@ -266,7 +275,16 @@ export const conformanceSuite = <Credentials>(
           customer: { name: null, phone: null, email: null },
           lines: [],
           currency: "SGD",
-          totals: { subtotal: 0, deliveryFee: 0, serviceCharge: 0, packaging: 0, tip: 0, discount: 0, tax: 0, total: 0 },
+          totals: {
+            subtotal: 0,
+            deliveryFee: 0,
+            serviceCharge: 0,
+            packaging: 0,
+            tip: 0,
+            discount: 0,
+            tax: 0,
+            total: 0
+          },
           payment: { status: "PAID" as const, amount: 0, method: null, reference: null },
           notes: null
         }

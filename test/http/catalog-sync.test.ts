@@ -68,7 +68,9 @@ for (const adapter of storageAdapters()) {
       const out: Array<ProductBody> = []
       let cursor: string | null = null
       do {
-        const response = await get(`/api/v1/products?outletId=${outletId}&limit=3${cursor === null ? "" : `&cursor=${cursor}`}`)
+        const response = await get(
+          `/api/v1/products?outletId=${outletId}&limit=3${cursor === null ? "" : `&cursor=${cursor}`}`
+        )
         expect(response.status).toBe(200)
         const page = (await response.json()) as { data: Array<ProductBody>; nextCursor: string | null }
         out.push(...page.data)
@@ -112,7 +114,10 @@ for (const adapter of storageAdapters()) {
         const outlets = fixtures.outlets.find((o) => o.expectedExternalIds.includes(externalOutletId))!
         const synced = await post("/api/v1/outlets/sync", provider, json(outlets.payload))
         expect(synced.status).toBe(200)
-        const outletBody = (await synced.json()) as { counts: { created: number }; outlets: Array<{ outletId: string; externalId: string }> }
+        const outletBody = (await synced.json()) as {
+          counts: { created: number }
+          outlets: Array<{ outletId: string; externalId: string }>
+        }
         expect(outletBody.counts.created).toBe(new Set(outlets.expectedExternalIds).size)
         const outletId = outletBody.outlets.find((o) => o.externalId === externalOutletId)!.outletId
 
@@ -121,7 +126,11 @@ for (const adapter of storageAdapters()) {
           new Set(outlets.expectedExternalIds).size
         )
 
-        const first = await post(`/api/v1/products/sync?externalOutletId=${externalOutletId}`, provider, json(catalog.payload))
+        const first = await post(
+          `/api/v1/products/sync?externalOutletId=${externalOutletId}`,
+          provider,
+          json(catalog.payload)
+        )
         expect(first.status).toBe(200)
         const firstBody = (await first.json()) as { data: Array<{ counts: { products: { created: number } } }> }
         expect(firstBody.data[0]!.counts.products.created).toBe(catalog.expected.products)
@@ -132,9 +141,13 @@ for (const adapter of storageAdapters()) {
         )
         expectReadsEqual(provider, snapshot, await allProducts(outletId))
 
-        const resync = await post(`/api/v1/products/sync?externalOutletId=${externalOutletId}`, provider, json(catalog.payload))
-        const counts = ((await resync.json()) as { data: Array<{ counts: Record<string, Record<string, number>> }> }).data[0]!
-          .counts
+        const resync = await post(
+          `/api/v1/products/sync?externalOutletId=${externalOutletId}`,
+          provider,
+          json(catalog.payload)
+        )
+        const counts = ((await resync.json()) as { data: Array<{ counts: Record<string, Record<string, number>> }> })
+          .data[0]!.counts
         for (const kind of Object.values(counts)) {
           expect([kind["created"], kind["updated"], kind["deactivated"]]).toEqual([0, 0, 0])
         }
@@ -200,8 +213,9 @@ for (const adapter of storageAdapters()) {
         expect(((await refused.json()) as { error: { message: string } }).error.message).toBe("too many deactivations")
         const dry = await post(`${path}&dryRun=true&force=true`, provider, json(payload))
         expect(dry.status).toBe(200)
-        const dryCounts = ((await dry.json()) as { data: Array<{ dryRun: boolean; counts: { products: { deactivated: number } } }> })
-          .data[0]!
+        const dryCounts = (
+          (await dry.json()) as { data: Array<{ dryRun: boolean; counts: { products: { deactivated: number } } }> }
+        ).data[0]!
         expect(dryCounts.dryRun).toBe(true)
         expect(dryCounts.counts.products.deactivated).toBeGreaterThan(0)
         expect(await state()).toBe(before)
@@ -222,7 +236,8 @@ for (const adapter of storageAdapters()) {
           if (value === null || typeof value !== "object") return value
           const entries = Object.entries(value).map(([k, v]) => [k, reprice(v, n)] as const)
           const record = Object.fromEntries(entries) as Record<string, unknown>
-          if ("productPrice" in record && typeof record["sku"] === "string") record["productPrice"] = 10 + n + record["sku"].length
+          if ("productPrice" in record && typeof record["sku"] === "string")
+            record["productPrice"] = 10 + n + record["sku"].length
           return record
         }
         const variants = [0, 1, 2, 3, 4].map((n) => reprice(catalog.payload, n))
@@ -264,7 +279,9 @@ for (const adapter of storageAdapters()) {
       })
 
       it("unknown outlets and products are 404s; bad query values are 400s", async () => {
-        expect((await post("/api/v1/products/sync?externalOutletId=nope", provider, json(catalog.payload))).status).toBe(404)
+        expect(
+          (await post("/api/v1/products/sync?externalOutletId=nope", provider, json(catalog.payload))).status
+        ).toBe(404)
         expect((await get("/api/v1/outlets/out_nope")).status).toBe(404)
         expect((await get("/api/v1/products/prd_nope")).status).toBe(404)
         expect((await get("/api/v1/products?limit=0")).status).toBe(400)

@@ -1,0 +1,50 @@
+import {
+  type CatalogContext,
+  PayloadRejected,
+  PluginManifest,
+  type PosPlugin,
+  UnsupportedOperation,
+  WebhookRejected
+} from "@pos-integration/sdk"
+import { Effect, Schema } from "effect"
+import pkg from "./package.json" with { type: "json" }
+import { acknowledgeCatalog } from "./src/acknowledge.ts"
+import { toCatalogSnapshot } from "./src/catalog.ts"
+import { Credentials } from "./src/credentials.ts"
+import { decodeMenuPush } from "./src/menu-push.ts"
+import { decodeOutlets } from "./src/outlets.ts"
+import { decodeWebhook, verifyWebhook, webhookOutlet } from "./src/webhooks.ts"
+
+export type { Credentials } from "./src/credentials.ts"
+
+/**
+ * A decoder never throws and never dies, whatever the input: a defect (a bug meeting an input no
+ * test thought of, a hostile object) still answers as a rejected payload rather than a 500. The
+ * decoder is started inside, so that even its synchronous part is covered.
+ */
+const guarded = <A>(decode: () => Effect.Effect<A, PayloadRejected>): Effect.Effect<A, PayloadRejected> =>
+  Effect.suspend(decode).pipe(
+    Effect.catchDefect(() => Effect.fail(PayloadRejected.one("(root)", "the payload could not be decoded")))
+  )
+
+const plugin: PosPlugin<Credentials> = {
+  // The manifest lives in package.json only, so the two cannot differ.
+  manifest: Schema.decodeUnknownSync(PluginManifest)(pkg.manifest),
+  credentials: Credentials,
+  decodeOutlets: (payload) => guarded(() => decodeOutlets(payload)),
+  decodeCatalog: (payload: unknown, _context: CatalogContext) =>
+    // Deliverect names its stores and prices in cents itself: the context adds nothing.
+    guarded(() => Effect.flatMap(decodeMenuPush(payload), toCatalogSnapshot)),
+  acknowledgeCatalog,
+  // Orders come with the orders issue; the manifest does not list "orders" or "cancel" until then.
+  submitOrder: () => Effect.fail(new UnsupportedOperation({ operation: "submitOrder" })),
+  cancelOrder: () => Effect.fail(new UnsupportedOperation({ operation: "cancelOrder" })),
+  webhookOutlet: (request) => guarded(() => webhookOutlet(request)),
+  verifyWebhook: (request, credentials) =>
+    Effect.suspend(() => verifyWebhook(request, credentials)).pipe(
+      Effect.catchDefect(() => Effect.fail(new WebhookRejected({ reason: "the request could not be verified" })))
+    ),
+  decodeWebhook: (request) => guarded(() => decodeWebhook(request))
+}
+
+export default plugin

@@ -1,0 +1,26 @@
+import { Effect, Schema } from "effect"
+
+/** Deliverect's production API; staging is https://api.staging.deliverect.com. */
+export const PRODUCTION_BASE_URL = "https://api.deliverect.com"
+
+const Text = Schema.String.pipe(Schema.check(Schema.isMinLength(1)))
+
+/**
+ * What an operator sets per outlet (channel link), in Deliverect's terms. Plain strings, so that the
+ * stored JSON and the decoded value are the same shape; the core never returns or logs them.
+ */
+export const Credentials = Schema.Struct({
+  /** The Channel API base URL (tests point it at a fake server). */
+  baseUrl: Schema.String.pipe(
+    Schema.check(Schema.isPattern(/^https?:\/\/[^\s/]+(?:\/\S*)?$/)),
+    Schema.withDecodingDefaultKey(Effect.succeed(PRODUCTION_BASE_URL))
+  ),
+  /** The channel's case-sensitive scope in Deliverect URLs: POST /{channelName}/order/{channelLinkId}. */
+  channelName: Text,
+  /** OAuth client credentials for the Channel API token (POST /oauth/token). */
+  clientId: Text,
+  clientSecret: Text,
+  /** Signs webhooks (x-deliverect-signature). On staging Deliverect uses the channelLinkId itself. */
+  webhookSecret: Text
+})
+export type Credentials = typeof Credentials.Type

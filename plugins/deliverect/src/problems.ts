@@ -1,0 +1,31 @@
+import { type PayloadIssue, PayloadRejected } from "@pos-integration/sdk"
+
+/**
+ * Collects every problem of a payload with its path (`[0].products.p1.subProducts[2]`), so that one
+ * answer names all of them rather than the first only.
+ */
+export class Problems {
+  private readonly issues: Array<PayloadIssue> = []
+
+  add(path: string, message: string): void {
+    // One bad item reached twice (a snoozed product offered in two groups) is reported once.
+    if (this.issues.some((issue) => issue.path === path && issue.message === message)) return
+    this.issues.push({ path, message })
+  }
+
+  get isEmpty(): boolean {
+    return this.issues.length === 0
+  }
+
+  /** The first ten, as the SDK's decodePayload reports schema failures. */
+  rejection(): PayloadRejected {
+    return new PayloadRejected({ issues: this.issues.slice(0, 10) })
+  }
+}
+
+/** A record's own entry: a vendor id such as `constructor` or `__proto__` must not reach the prototype. */
+export const own = <V>(record: Readonly<Record<string, V>> | undefined, key: string): V | undefined =>
+  record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined
+
+/** The first occurrence of each id, in order: a vendor list may repeat one. */
+export const unique = (ids: ReadonlyArray<string>): Array<string> => [...new Set(ids)]
