@@ -28,6 +28,8 @@ export interface AppSettings {
   readonly syncLockWaitMs: number
   /** The POS plugins to load: module specifiers or paths. */
   readonly posPlugins: ReadonlyArray<string>
+  /** Hosts a POS-named sync callback may be sent to (`*.example.com` matches subdomains). */
+  readonly syncCallbackHosts: ReadonlyArray<string>
 }
 
 export type TrustProxy =
@@ -74,6 +76,9 @@ const normaliseBasePath = (raw: string): string => {
   return trimmed.startsWith("/") ? trimmed : `/${trimmed}`
 }
 
+/** Deliverect's API hosts: a callback URL comes from the payload, so it may only go where expected. */
+const defaultCallbackHosts: ReadonlyArray<string> = ["*.deliverect.com", "*.deliverect.io"]
+
 /** Every environment variable the service reads; README.md lists them. */
 export const appSettingsConfig = Config.all({
   port: Config.Port("PORT").pipe(Config.withDefault(8080)),
@@ -114,6 +119,15 @@ export const appSettingsConfig = Config.all({
         .filter((s) => s !== "")
     ),
     Config.withDefault<ReadonlyArray<string>>(bundledPlugins)
+  ),
+  syncCallbackHosts: Config.String("SYNC_CALLBACK_HOSTS").pipe(
+    Config.map((raw) =>
+      raw
+        .split(",")
+        .map((s) => s.trim().toLowerCase())
+        .filter((s) => s !== "")
+    ),
+    Config.withDefault<ReadonlyArray<string>>(defaultCallbackHosts)
   )
 }).pipe(
   Config.map(({ storage, databaseUrl, demo, ...rest }): AppSettings => {
@@ -145,6 +159,7 @@ export class AppConfig extends Context.Service<AppConfig, AppSettings>()("pos/ru
     demo: false,
     syncLockWaitMs: 10_000,
     posPlugins: bundledPlugins,
+    syncCallbackHosts: defaultCallbackHosts,
     ...overrides
   })
 }

@@ -22,6 +22,24 @@ export const parseInstant = (field: string, raw: string | undefined): Effect.Eff
     : Effect.fail(new InvalidInput({ details: `query.${field}: expected an RFC 3339 date-time, got '${raw}'` }))
 }
 
+/**
+ * A callback URL arrives inside the POS payload: it is called only over http(s) and only on hosts
+ * the operator allows, so a payload cannot aim the service at internal addresses.
+ */
+export const callbackAllowed = (raw: string, hosts: ReadonlyArray<string>): boolean => {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    return false
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return false
+  const host = url.hostname.toLowerCase()
+  return hosts.some((allowed) =>
+    allowed.startsWith("*.") ? host.endsWith(allowed.slice(1)) && host.length > allowed.length - 1 : host === allowed
+  )
+}
+
 const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
 
 const outletView = (s: StoreRow) => ({
@@ -105,9 +123,15 @@ export const SyncHandlers = HttpApiBuilder.group(
               }
             })
             if (snapshot.callback !== null && !dryRun) {
-              yield* Effect.forkDetach(
-                acknowledgeSync(plugin, snapshot.callback, { status: "ONLINE", comment: "menu synced" }, http)
-              )
+              if (callbackAllowed(snapshot.callback.url, config.syncCallbackHosts)) {
+                yield* Effect.forkDetach(
+                  acknowledgeSync(plugin, snapshot.callback, { status: "ONLINE", comment: "menu synced" }, http)
+                )
+              } else {
+                yield* Effect.logWarning("sync callback refused: host not in SYNC_CALLBACK_HOSTS", {
+                  provider: plugin.manifest.id
+                })
+              }
             }
             return { data: results }
           })

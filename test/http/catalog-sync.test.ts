@@ -1,3 +1,4 @@
+import { createServer, type Server } from "node:http"
 import type { CatalogSnapshot } from "@pos-integration/sdk"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -5,6 +6,8 @@ import { productId } from "../../domain/ids.ts"
 import type { TenantId } from "../../domain/tenant.ts"
 import { fixtures as atlasFixtures } from "../../plugins/atlas-kitchen/fixtures/index.ts"
 import atlas from "../../plugins/atlas-kitchen/index.ts"
+import deliverectAsync from "../../plugins/deliverect/fixtures/menu-async.json" with { type: "json" }
+import deliverectOutlets from "../../plugins/deliverect/fixtures/outlets-batch.json" with { type: "json" }
 import { fixtures as lightspeedFixtures } from "../../plugins/lightspeed/fixtures/index.ts"
 import lightspeed from "../../plugins/lightspeed/index.ts"
 import { call, makeTestApp, type TestApp } from "../support/app.ts"
@@ -43,8 +46,13 @@ for (const adapter of storageAdapters()) {
     beforeAll(async () => {
       app = await makeTestApp(adapter.layer(), {
         settings: {
-          posPlugins: ["@pos-integration/plugin-lightspeed", "@pos-integration/plugin-atlas-kitchen"],
-          syncLockWaitMs: 10_000
+          posPlugins: [
+            "@pos-integration/plugin-lightspeed",
+            "@pos-integration/plugin-atlas-kitchen",
+            "@pos-integration/plugin-deliverect"
+          ],
+          syncLockWaitMs: 10_000,
+          syncCallbackHosts: ["127.0.0.1"]
         }
       })
       await app.createTenant({ id: tenant })
@@ -159,6 +167,63 @@ for (const adapter of storageAdapters()) {
       })
     }
 
+    describe("Deliverect's asynchronous push", () => {
+      let callbacks: Array<{ path: string; body: unknown }>
+      let server: Server
+      let port: number
+      beforeAll(async () => {
+        callbacks = []
+        server = createServer((req, res) => {
+          let text = ""
+          req.on("data", (chunk: Buffer) => {
+            text += chunk.toString("utf8")
+          })
+          req.on("end", () => {
+            callbacks.push({ path: req.url ?? "", body: JSON.parse(text) as unknown })
+            res.writeHead(200).end("{}")
+          })
+        })
+        await new Promise<void>((done) => server.listen(0, "127.0.0.1", done))
+        port = (server.address() as { port: number }).port
+        expect((await post("/api/v1/outlets/sync", "deliverect", json(deliverectOutlets))).status).toBe(200)
+      })
+      afterAll(() => new Promise<void>((done) => server.close(() => done())))
+
+      const withCallback = (url: string) => {
+        const payload = structuredClone(deliverectAsync) as { body: { callback: string } }
+        payload.body.callback = url
+        return payload
+      }
+
+      it("applies the snapshot to each store it names and answers the callback ONLINE after the commit", async () => {
+        const response = await post(
+          "/api/v1/products/sync",
+          "deliverect",
+          json(withCallback(`http://127.0.0.1:${port}/menuStatus/abc`))
+        )
+        expect(response.status).toBe(200)
+        const body = (await response.json()) as { data: Array<{ externalOutletId: string }> }
+        expect(body.data.map((d) => d.externalOutletId).sort()).toEqual([
+          "65ddbe003110fd505a9e7be4",
+          "65ddbe003110fd505a9e7c11"
+        ])
+        for (let i = 0; i < 50 && callbacks.length === 0; i++) await new Promise((r) => setTimeout(r, 20))
+        expect(callbacks).toEqual([{ path: "/menuStatus/abc", body: expect.objectContaining({ status: "ONLINE" }) }])
+      })
+
+      it("never calls a callback host outside SYNC_CALLBACK_HOSTS, but still applies the sync", async () => {
+        callbacks.length = 0
+        const response = await post(
+          "/api/v1/products/sync",
+          "deliverect",
+          json(withCallback(`http://localhost:${port}/evil`))
+        )
+        expect(response.status).toBe(200)
+        await new Promise((r) => setTimeout(r, 200))
+        expect(callbacks).toEqual([])
+      })
+    })
+
     describe("errors and guards (lightspeed)", () => {
       const provider = "lightspeed"
       const catalog = lightspeedFixtures.catalogs[0]!
@@ -183,6 +248,7 @@ for (const adapter of storageAdapters()) {
           const text = await response.text()
           expect(text).toContain("lightspeed")
           expect(text).toContain("atlas-kitchen")
+          expect(text).toContain("deliverect")
         }
       })
 
@@ -292,7 +358,7 @@ for (const adapter of storageAdapters()) {
 
       it("GET /providers lists the loaded plugins", async () => {
         const body = (await (await get("/api/v1/providers")).json()) as { data: Array<{ id: string }> }
-        expect(body.data.map((p) => p.id).sort()).toEqual(["atlas-kitchen", "lightspeed"])
+        expect(body.data.map((p) => p.id).sort()).toEqual(["atlas-kitchen", "deliverect", "lightspeed"])
       })
     })
   })
