@@ -35,6 +35,53 @@ const zero = (): { created: number; updated: number; unchanged: number; deactiva
 
 const toDate = (iso: string | null) => (iso === null ? null : new Date(iso))
 
+/** Our ids for a snapshot's objects, each derived once (a large sync has hundreds of thousands). */
+export interface CatalogIds {
+  readonly product: (externalId: string) => string
+  readonly group: (externalId: string) => string
+  readonly option: (externalId: string) => string
+  readonly products: ReadonlyArray<string>
+  readonly groups: ReadonlyArray<string>
+  readonly options: ReadonlyArray<string>
+}
+
+const memo = (derive: (externalId: string) => string, externalIds: ReadonlyArray<string>) => {
+  const cache = new Map<string, string>()
+  for (const id of externalIds) cache.set(id, derive(id))
+  const lookup = (externalId: string) => {
+    let id = cache.get(externalId)
+    if (id === undefined) {
+      id = derive(externalId)
+      cache.set(externalId, id)
+    }
+    return id
+  }
+  return { lookup, all: [...cache.values()] }
+}
+
+export const catalogIds = (provider: string, snapshot: CatalogSnapshot): CatalogIds => {
+  const products = memo(
+    (id) => productId(provider, id),
+    snapshot.products.map((p) => p.externalId)
+  )
+  const groups = memo(
+    (id) => modifierGroupId(provider, id),
+    snapshot.modifierGroups.map((g) => g.externalId)
+  )
+  const options = memo(
+    (id) => modifierOptionId(provider, id),
+    snapshot.modifierOptions.map((o) => o.externalId)
+  )
+  return {
+    product: products.lookup,
+    group: groups.lookup,
+    option: options.lookup,
+    products: products.all,
+    groups: groups.all,
+    options: options.all
+  }
+}
+
 /**
  * The rows a full snapshot of one outlet's catalog means, compared with what is stored: only rows
  * that differ are written; products and menus of the outlet that the snapshot leaves out are
@@ -46,8 +93,11 @@ export const planCatalogSync = (input: {
   readonly snapshot: CatalogSnapshot
   readonly state: CatalogState
   readonly now: Date
+  /** The snapshot's ids, when the caller derived them already (to load the state). */
+  readonly ids?: CatalogIds
 }): CatalogPlan => {
   const { provider, storeId, snapshot, state, now } = input
+  const ids = input.ids ?? catalogIds(provider, snapshot)
   const counts = { products: zero(), modifierGroups: zero(), modifierOptions: zero(), menus: zero() }
 
   const currentItems = new Map(state.items.map((r) => [r.id, r]))
@@ -59,7 +109,7 @@ export const planCatalogSync = (input: {
   const options: Array<OptionRow> = []
   for (const o of snapshot.modifierOptions) {
     const row: OptionRow = {
-      id: modifierOptionId(provider, o.externalId),
+      id: ids.option(o.externalId),
       provider,
       externalId: o.externalId,
       posCode: o.posCode,
@@ -80,7 +130,7 @@ export const planCatalogSync = (input: {
   const groups: Array<GroupRow> = []
   for (const g of snapshot.modifierGroups) {
     const row: GroupRow = {
-      id: modifierGroupId(provider, g.externalId),
+      id: ids.group(g.externalId),
       provider,
       externalId: g.externalId,
       posCode: g.posCode,
@@ -88,7 +138,7 @@ export const planCatalogSync = (input: {
       min: g.min,
       max: g.max,
       maxPerOption: g.maxPerOption,
-      optionIds: g.optionIds.map((id) => modifierOptionId(provider, id)),
+      optionIds: g.optionIds.map(ids.option),
       updatedAt: now
     }
     const current = currentGroups.get(row.id)
@@ -105,14 +155,14 @@ export const planCatalogSync = (input: {
   const inSnapshot = new Set<string>()
   for (const p of snapshot.products) {
     const item: ItemRow = {
-      id: productId(provider, p.externalId),
+      id: ids.product(p.externalId),
       provider,
       externalId: p.externalId,
       posCode: p.posCode,
       name: p.name,
       description: p.description,
       imageUrl: p.imageUrl,
-      modifierGroupIds: p.modifierGroupIds.map((id) => modifierGroupId(provider, id)),
+      modifierGroupIds: p.modifierGroupIds.map(ids.group),
       updatedAt: now
     }
     const link: ItemStoreRow = {
@@ -158,7 +208,7 @@ export const planCatalogSync = (input: {
       externalId: m.externalId,
       name: m.name,
       availabilities: m.availabilities,
-      sections: m.sections.map((s) => toSection(provider, id, s)),
+      sections: m.sections.map((s) => toSection(ids, id, s)),
       active: true,
       updatedAt: now
     }
@@ -180,13 +230,13 @@ export const planCatalogSync = (input: {
   return { changes: { items, groups, options, itemStores, menus }, counts, activeBefore, deactivating }
 }
 
-const toSection = (provider: string, menuId: string, s: SectionSnapshot): SectionV1 => ({
+const toSection = (ids: CatalogIds, menuId: string, s: SectionSnapshot): SectionV1 => ({
   id: sectionV1Id(menuId, s.externalId),
   externalId: s.externalId,
   name: s.name,
   position: s.position,
-  itemIds: s.productIds.map((id) => productId(provider, id)),
-  subSections: s.subSections.map((sub) => toSection(provider, menuId, sub))
+  itemIds: s.productIds.map(ids.product),
+  subSections: s.subSections.map((sub) => toSection(ids, menuId, sub))
 })
 
 export const isEmptyChange = (changes: CatalogChanges): boolean =>

@@ -2,11 +2,10 @@ import { Clock, Duration, Effect, Schedule } from "effect"
 import type { HttpClient } from "effect/http"
 import type { CatalogSnapshot } from "../../domain/catalog.ts"
 import { InvalidInput, InvalidPayload, NotFound, TooManyDeactivations } from "../../domain/errors.ts"
-import { modifierGroupId, modifierOptionId, productId } from "../../domain/ids.ts"
 import { Catalog, Outlets, type StoreRow, type SyncCounts, SyncHistory } from "../ports/catalog.ts"
 import { catalogIssues } from "../pos-sdk/invariants.ts"
 import type { PosPlugin } from "../pos-sdk/plugin.ts"
-import { planCatalogSync } from "./plan-catalog-sync.ts"
+import { catalogIds, planCatalogSync } from "./plan-catalog-sync.ts"
 import { newSyncId } from "./sync-ids.ts"
 
 export interface CatalogSyncOptions {
@@ -30,12 +29,6 @@ export interface OutletCatalogResult {
     readonly menus: SyncCounts
   }
 }
-
-const allIds = (snapshot: CatalogSnapshot) => ({
-  products: snapshot.products.map((p) => p.externalId),
-  groups: snapshot.modifierGroups.map((g) => g.externalId),
-  options: snapshot.modifierOptions.map((o) => o.externalId)
-})
 
 /**
  * A catalog push: the plugin decodes the POS's payload into a snapshot, and each outlet it names
@@ -86,18 +79,18 @@ const syncOneOutlet = (provider: string, store: StoreRow, snapshot: CatalogSnaps
     const catalog = yield* Catalog
     const history = yield* SyncHistory
     const startedAt = new Date(yield* Clock.currentTimeMillis)
-    const ids = allIds(snapshot)
+    const ids = catalogIds(provider, snapshot)
     const attempt = catalog.withStoreLock(
       store.id,
       options.lockWaitMs
     )(
       Effect.gen(function* () {
         const state = yield* catalog.loadState(store.id, {
-          items: ids.products.map((id) => productId(provider, id)),
-          groups: ids.groups.map((id) => modifierGroupId(provider, id)),
-          options: ids.options.map((id) => modifierOptionId(provider, id))
+          items: ids.products,
+          groups: ids.groups,
+          options: ids.options
         })
-        const plan = planCatalogSync({ provider, storeId: store.id, snapshot, state, now: startedAt })
+        const plan = planCatalogSync({ provider, storeId: store.id, snapshot, state, now: startedAt, ids })
         const limit = options.maxDeactivationPercent
         if (!options.force && plan.deactivating > 0 && plan.deactivating * 100 > plan.activeBefore * limit) {
           return yield* new TooManyDeactivations({

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest"
 import { layerMemoryStorage } from "../../adapters/storage/memory/memory-storage.ts"
 import { ApiKeys } from "../../application/ports/api-keys.ts"
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
-import { TenantStorage } from "../../application/ports/tenant-storage.ts"
+import { type TenantRepositories, TenantStorage } from "../../application/ports/tenant-storage.ts"
 import { createTenant } from "../../application/tenants/create-tenant.ts"
 import type { TenantId } from "../../domain/tenant.ts"
 import { TenantDatabases } from "./tenant-databases.ts"
@@ -25,23 +25,28 @@ const instrumented = () => {
       })
       const countedStorage = TenantStorage.of({
         ...storage,
+        // The tenant's own repositories, with only ApiKeys swapped for a counting one.
         open: (tenant) =>
-          Layer.effect(
-            ApiKeys,
+          Layer.effectContext(
             Effect.gen(function* () {
               yield* Effect.acquireRelease(
                 Effect.sync(() => counts.opens++),
                 () => Effect.sync(() => counts.closes++)
               )
-              const keys = yield* ApiKeys
-              return ApiKeys.of({
-                ...keys,
-                findById: (id) =>
-                  Effect.andThen(
-                    Effect.sync(() => counts.keyReads++),
-                    keys.findById(id)
-                  )
-              })
+              const repositories = yield* Effect.context<TenantRepositories>()
+              const keys = Context.get(repositories, ApiKeys)
+              return Context.add(
+                repositories,
+                ApiKeys,
+                ApiKeys.of({
+                  ...keys,
+                  findById: (id) =>
+                    Effect.andThen(
+                      Effect.sync(() => counts.keyReads++),
+                      keys.findById(id)
+                    )
+                })
+              )
             })
           ).pipe(Layer.provide(storage.open(tenant)))
       })

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process"
+import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { request } from "node:http"
 import { createServer } from "node:net"
@@ -33,6 +33,19 @@ const removeTempDirsNow = () => {
   tempDirs.clear()
 }
 
+/** Scratch databases still to drop: maintenance URL (of the same server) and database name. */
+const scratchDatabases = new Map<string, string>()
+
+const dropScratchDatabasesNow = () => {
+  for (const [name, maintenanceUrl] of scratchDatabases) {
+    spawnSync(psqlPath, [...psqlFlags, maintenanceUrl, "-c", `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`], {
+      stdio: "ignore",
+      timeout: 30_000
+    })
+  }
+  scratchDatabases.clear()
+}
+
 let handlersInstalled = false
 
 /** Kills children and removes temporary directories on exit, SIGINT, SIGTERM and uncaught errors. */
@@ -42,6 +55,7 @@ export const installCleanupHandlers = () => {
   process.on("exit", () => {
     killAllNow()
     removeTempDirsNow()
+    dropScratchDatabasesNow()
   })
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.on(signal, () => {
@@ -141,19 +155,49 @@ export const httpGet = (
   path: string,
   headers: Record<string, string> = {},
   timeoutMs = 2000
-): Promise<SimpleResponse> =>
+): Promise<SimpleResponse> => httpRequest({ port, path, method: "GET", headers, timeoutMs })
+
+export interface TimedResponse extends SimpleResponse {
+  /** Wall time from sending the request until the whole answer was read, in milliseconds. */
+  readonly ms: number
+}
+
+/**
+ * One request with an optional body over a fresh connection (no agent); `timeoutMs` is an inactivity
+ * timeout on the socket. `ms` is measured from just before the request is written.
+ */
+export const httpRequest = (options: {
+  readonly port: number
+  readonly path: string
+  readonly method: string
+  readonly headers?: Record<string, string>
+  readonly body?: Buffer
+  readonly timeoutMs?: number
+}): Promise<TimedResponse> =>
   new Promise((done, fail) => {
-    const req = request({ host: "127.0.0.1", port, path, method: "GET", headers, agent: false }, (res) => {
-      const chunks: Array<Buffer> = []
-      res.on("data", (chunk: Buffer) => chunks.push(chunk))
-      res.on("end", () =>
-        done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") })
-      )
-      res.on("error", fail)
-    })
+    const timeoutMs = options.timeoutMs ?? 2000
+    const headers = { ...options.headers }
+    if (options.body !== undefined) headers["content-length"] = String(options.body.length)
+    const started = performance.now()
+    const req = request(
+      { host: "127.0.0.1", port: options.port, path: options.path, method: options.method, headers, agent: false },
+      (res) => {
+        const chunks: Array<Buffer> = []
+        res.on("data", (chunk: Buffer) => chunks.push(chunk))
+        res.on("end", () =>
+          done({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString("utf8"),
+            ms: performance.now() - started
+          })
+        )
+        res.on("error", fail)
+      }
+    )
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)))
     req.on("error", fail)
-    req.end()
+    req.end(options.body)
   })
 
 export const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))
@@ -348,8 +392,10 @@ export interface RunningTarget {
 
 export interface RunningService extends RunningTarget {
   readonly storage: StorageKind
-  /** The demo tenant's key: printed by the first start, or BENCH_API_KEY. */
+  /** The demo tenant's key: printed by the first start, or BENCH_API_KEY, or the one given to startService. */
   readonly apiKey: string
+  /** The tails of the service's standard output and error (for error messages). */
+  readonly output: () => string
 }
 
 /** STORAGE from the environment, "pglite" by default. */
@@ -368,13 +414,20 @@ const stopWithPeak = (child: ChildProcess, cleanup: () => void) => async () => {
   return peak
 }
 
-/** The Node flags `npm start` runs the service with (e.g. --liftoff-only), so the bench measures the same process. */
-const startScriptNodeFlags = (): Array<string> => {
+/** The Node flags an npm script runs with (e.g. --liftoff-only), so the bench measures the same process. */
+const scriptNodeFlags = (script: "start" | "admin"): Array<string> => {
   const scripts = (
     JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> }
   ).scripts
-  const words = (scripts["start"] ?? "").split(/\s+/)
+  const words = (scripts[script] ?? "").split(/\s+/)
   return words.slice(words.indexOf("node") + 1).filter((word) => word.startsWith("--"))
+}
+
+export interface StartServiceOptions {
+  /** A DATA_DIR the caller made (and removes): e.g. one the admin CLI has already written to. */
+  readonly dataDir?: string
+  /** The key to use instead of the demo key: startService then does not wait for the demo key line. */
+  readonly apiKey?: string
 }
 
 /**
@@ -384,13 +437,14 @@ const startScriptNodeFlags = (): Array<string> => {
  */
 export const startService = async (
   storage: StorageKind,
-  extraEnv: Record<string, string> = {}
+  extraEnv: Record<string, string> = {},
+  options: StartServiceOptions = {}
 ): Promise<RunningService> => {
-  if (storage === "postgres" && (process.env["DATABASE_URL"] ?? "") === "") {
+  if (storage === "postgres" && (extraEnv["DATABASE_URL"] ?? process.env["DATABASE_URL"] ?? "") === "") {
     throw new Error("STORAGE=postgres needs DATABASE_URL")
   }
   const port = await freePort()
-  const dataDir = makeTempDir("pos-bench-data-")
+  const dataDir = options.dataDir ?? makeTempDir("pos-bench-data-")
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(port),
@@ -400,14 +454,21 @@ export const startService = async (
     ...(storage === "postgres" ? { DEMO: "true" } : {}),
     ...extraEnv
   }
-  const child = spawnNode(join(repoRoot, "runtime", "main.ts"), [], env, "pipe", startScriptNodeFlags())
+  // BENCH_SERVICE_NODE_FLAGS: more flags for the service only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const moreFlags = (process.env["BENCH_SERVICE_NODE_FLAGS"] ?? "").split(/\s+/).filter((flag) => flag !== "")
+  const child = spawnNode(join(repoRoot, "runtime", "main.ts"), [], env, "pipe", [
+    ...scriptNodeFlags("start"),
+    ...moreFlags
+  ])
   const stdout = captureTail(child.stdout)
   const stderr = captureTail(child.stderr)
   const describe = () =>
     `--- service stdout (tail) ---\n${stdout.text()}\n--- service stderr (tail) ---\n${stderr.text()}`
-  const cleanup = () => removeTempDir(dataDir)
+  const cleanup = () => {
+    if (options.dataDir === undefined) removeTempDir(dataDir)
+  }
   const keyPattern = /demo api key: (posk_\S+)/
-  let apiKey = process.env["BENCH_API_KEY"] ?? keyPattern.exec(stdout.text())?.[1]
+  let apiKey = options.apiKey ?? process.env["BENCH_API_KEY"] ?? keyPattern.exec(stdout.text())?.[1]
   stdout.onData(() => {
     apiKey ??= keyPattern.exec(stdout.text())?.[1]
   })
@@ -433,8 +494,38 @@ export const startService = async (
     alive: isAlive(child),
     storage,
     apiKey,
-    stop: stopWithPeak(child, cleanup)
+    stop: stopWithPeak(child, cleanup),
+    output: describe
   }
+}
+
+/**
+ * `npm run admin -- <args>` as its own process (same Node flags), with `env` on top of this
+ * process's environment. Rejects with the output when it exits non-zero.
+ */
+export const runAdmin = async (
+  args: ReadonlyArray<string>,
+  env: Record<string, string>,
+  timeoutMs = 120_000
+): Promise<{ readonly stdout: string; readonly stderr: string }> => {
+  const child = spawnNode(
+    join(repoRoot, "runtime", "cli", "main.ts"),
+    args,
+    { ...process.env, LOG_LEVEL: "warning", ...env },
+    "pipe",
+    scriptNodeFlags("admin")
+  )
+  const stdout = captureTail(child.stdout)
+  const stderr = captureTail(child.stderr)
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs)
+  await exited(child)
+  clearTimeout(timer)
+  if (child.exitCode !== 0) {
+    throw new Error(
+      `npm run admin -- ${args.join(" ")} failed (${child.exitCode ?? child.signalCode})\n${stdout.text()}\n${stderr.text()}`
+    )
+  }
+  return { stdout: stdout.text(), stderr: stderr.text() }
 }
 
 /** test/bench/raw-server.ts answering every request with `body`. */
@@ -455,6 +546,145 @@ export const startRawServer = async (body: string): Promise<RunningTarget> => {
     throw error
   }
   return { name: "raw node:http", port, pid: child.pid, alive: isAlive(child), stop: stopWithPeak(child, () => {}) }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL through psql (the bench process itself holds no database driver).
+
+/** psql: BENCH_PSQL, else the one on PATH. */
+const psqlPath = process.env["BENCH_PSQL"] ?? "psql"
+/** No ~/.psqlrc, quiet, stop at the first error. */
+const psqlFlags = ["-X", "-q", "-v", "ON_ERROR_STOP=1"]
+
+/**
+ * Runs a psql script (given on standard input) against `url` and resolves with its standard
+ * output; `args` are added to psql's command line (by default -A -t: unaligned, tuples only, so
+ * each row is one `|`-separated line). Rejects with the standard error when psql fails.
+ */
+export const psql = (
+  url: string,
+  script: string,
+  args: ReadonlyArray<string> = ["-A", "-t"],
+  timeoutMs = 600_000
+): Promise<string> =>
+  new Promise((done, fail) => {
+    const child = spawn(psqlPath, [...psqlFlags, ...args, url], { stdio: ["pipe", "pipe", "pipe"] })
+    children.add(child)
+    const stdout: Array<Buffer> = []
+    const stderr: Array<Buffer> = []
+    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk))
+    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk))
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs)
+    child.once("error", (error) => {
+      clearTimeout(timer)
+      children.delete(child)
+      fail(new Error(`cannot run ${psqlPath}: ${error.message}`))
+    })
+    child.once("close", (code, signal) => {
+      clearTimeout(timer)
+      children.delete(child)
+      const out = Buffer.concat(stdout).toString("utf8")
+      if (code === 0) done(out)
+      else fail(new Error(`psql failed (${code ?? signal}): ${Buffer.concat(stderr).toString("utf8").trim()}`))
+    })
+    child.stdin.end(script)
+  })
+
+export interface PsqlSession {
+  /** Runs one statement (no trailing semicolon needed) and resolves with its rows (-A -t, `|`-separated). */
+  readonly query: (sql: string) => Promise<Array<Array<string>>>
+  readonly close: () => Promise<void>
+}
+
+/**
+ * One long-lived psql session fed statement by statement: for polling (a new psql per poll would cost
+ * more CPU than the query). Queries run one at a time, in the order asked.
+ */
+export const psqlSession = (url: string): PsqlSession => {
+  const child = spawn(psqlPath, [...psqlFlags, "-A", "-t", url], { stdio: ["pipe", "pipe", "pipe"] })
+  children.add(child)
+  child.once("exit", () => children.delete(child))
+  let buffer = ""
+  let stderr = ""
+  let next = 0
+  const waiting: Array<{ marker: string; done: (rows: Array<Array<string>>) => void; fail: (e: Error) => void }> = []
+  child.stdout.setEncoding("utf8")
+  child.stdout.on("data", (chunk: string) => {
+    buffer += chunk
+    for (;;) {
+      const head = waiting[0]
+      const at = head === undefined ? -1 : buffer.indexOf(`${head.marker}\n`)
+      if (head === undefined || at < 0) return
+      const output = buffer.slice(0, at)
+      buffer = buffer.slice(at + head.marker.length + 1)
+      waiting.shift()
+      head.done(psqlRows(output))
+    }
+  })
+  child.stderr.setEncoding("utf8")
+  child.stderr.on("data", (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000)
+  })
+  child.once("exit", (code, signal) => {
+    for (const w of waiting.splice(0)) w.fail(new Error(`psql session ended (${code ?? signal}): ${stderr.trim()}`))
+  })
+  return {
+    query: (sql) =>
+      new Promise((done, fail) => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          fail(new Error(`psql session ended: ${stderr.trim()}`))
+          return
+        }
+        const marker = `@@bench-end-${next++}`
+        waiting.push({ marker, done, fail })
+        child.stdin.write(`${sql};\n\\echo ${marker}\n`)
+      }),
+    close: async () => {
+      child.stdin.end()
+      await exited(child)
+    }
+  }
+}
+
+/** The rows psql printed with -A -t: one line each, fields split on `|`. */
+export const psqlRows = (output: string): Array<Array<string>> =>
+  output
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => line.split("|"))
+
+/** `url` with its database replaced by `database`. */
+export const withDatabase = (url: string, database: string): string => {
+  const parsed = new URL(url)
+  parsed.pathname = `/${encodeURIComponent(database)}`
+  return parsed.toString()
+}
+
+export interface ScratchDatabase {
+  readonly name: string
+  readonly url: string
+  /** Drops it (WITH (FORCE): connections a killed service left behind do not keep it). */
+  readonly drop: () => Promise<void>
+}
+
+/**
+ * A new, empty database on the server of `serverUrl` (created from that URL's own database), dropped
+ * by `drop` or, whatever happens, when the bench exits.
+ */
+export const createScratchDatabase = async (serverUrl: string, prefix: string): Promise<ScratchDatabase> => {
+  const name = `${prefix}_${process.pid}_${Date.now().toString(36)}`
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`not a plain database name: ${name}`)
+  await psql(serverUrl, `CREATE DATABASE "${name}"`)
+  scratchDatabases.set(name, serverUrl)
+  return {
+    name,
+    url: withDatabase(serverUrl, name),
+    drop: async () => {
+      if (!scratchDatabases.has(name)) return
+      await psql(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+      scratchDatabases.delete(name)
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import { type TenantRepositories, TenantStorage } from "../../application/ports/
 import { createTenant } from "../../application/tenants/create-tenant.ts"
 import { type ApiKeyRecord, allScopes, type KeyKind, type NewApiKey, type Scope } from "../../domain/api-key.ts"
 import type { TenantId } from "../../domain/tenant.ts"
+import { catalogContract } from "./catalog-contract.ts"
 
 type Storage = TenantDirectory | TenantStorage
 
@@ -271,4 +272,6 @@ export const storageContract = (name: string, makeLayer: () => Layer.Layer<Stora
         )
       })
     })
+
+    catalogContract({ name, run, inTenant, newTenant })
   })

@@ -132,9 +132,12 @@ export const makeMemoryCatalog = (t: CatalogTables) =>
             .slice(0, limit)
         }
         const sold = new Set<string>()
-        for (const links of t.itemStores.values()) for (const link of links.values()) if (link.active) sold.add(link.itemId)
+        for (const links of t.itemStores.values())
+          for (const link of links.values()) if (link.active) sold.add(link.itemId)
         return [...t.items.values()]
-          .filter((item) => after(item.id) && (includeInactive || sold.has(item.id)) && item.updatedAt.getTime() >= since)
+          .filter(
+            (item) => after(item.id) && (includeInactive || sold.has(item.id)) && item.updatedAt.getTime() >= since
+          )
           .sort(byId)
           .slice(0, limit)
           .map((item) => ({ item, link: null }))

@@ -1,12 +1,18 @@
 import { Context, Effect, Layer } from "effect"
 import { ApiKeys } from "../../../application/ports/api-keys.ts"
 import { Catalog, Outlets, SyncHistory } from "../../../application/ports/catalog.ts"
-import { type CatalogTables, makeCatalogTables, makeMemoryCatalog, makeMemoryOutlets, makeMemorySyncHistory } from "./memory-catalog.ts"
 import { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import { TenantStorage } from "../../../application/ports/tenant-storage.ts"
 import type { ApiKeyRecord } from "../../../domain/api-key.ts"
 import { AlreadyExists, NotFound } from "../../../domain/errors.ts"
 import type { Tenant, TenantId } from "../../../domain/tenant.ts"
+import {
+  type CatalogTables,
+  makeCatalogTables,
+  makeMemoryCatalog,
+  makeMemoryOutlets,
+  makeMemorySyncHistory
+} from "./memory-catalog.ts"
 
 /** One tenant's data in memory: what its own database would hold. */
 interface TenantState {

@@ -26,6 +26,130 @@ const controlMigrations = {
   )
 }
 
+/**
+ * Outlets, the synced catalog (SPEC 8) and the sync history. Every id column is `COLLATE "C"`: ids
+ * are compared and paginated byte-wise, as the in-memory adapter compares strings, whatever the
+ * database's default collation, and the primary-key indexes serve those range scans.
+ *
+ * A synced object's id is derived from (provider, external id) (domain/ids.ts), so the primary key
+ * already keys products, groups and options by it. They carry no second UNIQUE (provider,
+ * external_id) index: nothing looks them up by external id, and maintaining it cost about a
+ * quarter of a 10,000-product first sync (130,000 rows). Stores keep theirs: outlets are found by
+ * external id.
+ */
+const catalogSchema: ReadonlyArray<string> = [
+  `CREATE TABLE stores (
+    id text COLLATE "C" PRIMARY KEY,
+    provider text NOT NULL,
+    external_id text NOT NULL,
+    name text NOT NULL,
+    active boolean NOT NULL,
+    currency text NOT NULL,
+    timezone text,
+    country text,
+    address text,
+    postal_code text,
+    phone text,
+    tax_inclusive boolean,
+    service_hours jsonb NOT NULL,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL,
+    UNIQUE (provider, external_id)
+  )`,
+  // Kept apart from stores: secrets are set by an operator, never by a sync.
+  `CREATE TABLE store_credentials (
+    store_id text COLLATE "C" PRIMARY KEY REFERENCES stores (id),
+    identifiers jsonb NOT NULL,
+    secrets text,
+    updated_at timestamptz NOT NULL
+  )`,
+  `CREATE TABLE items (
+    id text COLLATE "C" PRIMARY KEY,
+    provider text NOT NULL,
+    external_id text NOT NULL,
+    pos_code text NOT NULL,
+    name text NOT NULL,
+    description text,
+    image_url text,
+    modifier_group_ids text[] NOT NULL,
+    updated_at timestamptz NOT NULL
+  )`,
+  `CREATE INDEX items_updated_at ON items (updated_at)`,
+  // Modifier groups.
+  `CREATE TABLE item_modifiers (
+    id text COLLATE "C" PRIMARY KEY,
+    provider text NOT NULL,
+    external_id text NOT NULL,
+    pos_code text,
+    name text NOT NULL,
+    min integer NOT NULL,
+    max integer NOT NULL,
+    max_per_option integer NOT NULL,
+    option_ids text[] NOT NULL,
+    updated_at timestamptz NOT NULL
+  )`,
+  `CREATE TABLE item_modifier_options (
+    id text COLLATE "C" PRIMARY KEY,
+    provider text NOT NULL,
+    external_id text NOT NULL,
+    pos_code text NOT NULL,
+    name text NOT NULL,
+    price bigint NOT NULL,
+    snoozed_until timestamptz,
+    updated_at timestamptz NOT NULL
+  )`,
+  // What an outlet sells at which POS price. The key serves both a store's list (keyset by item)
+  // and the sync's load; the item index serves an item's links and "sold anywhere" (index-only).
+  `CREATE TABLE item_store (
+    store_id text COLLATE "C" NOT NULL REFERENCES stores (id),
+    item_id text COLLATE "C" NOT NULL REFERENCES items (id),
+    price bigint NOT NULL,
+    tax_rate_bps integer,
+    snoozed_until timestamptz,
+    active boolean NOT NULL,
+    updated_at timestamptz NOT NULL,
+    PRIMARY KEY (store_id, item_id)
+  )`,
+  `CREATE INDEX item_store_item ON item_store (item_id) INCLUDE (active)`,
+  `CREATE TABLE menus_v1 (
+    id text COLLATE "C" PRIMARY KEY,
+    store_id text COLLATE "C" NOT NULL REFERENCES stores (id),
+    provider text NOT NULL,
+    external_id text NOT NULL,
+    name text NOT NULL,
+    availabilities jsonb NOT NULL,
+    active boolean NOT NULL,
+    updated_at timestamptz NOT NULL
+  )`,
+  `CREATE INDEX menus_v1_store ON menus_v1 (store_id, id)`,
+  // A menu's section tree in pre-order: seq numbers the sections, parent_seq points at a
+  // sub-section's parent. Keyed by position rather than by the section id, because a derived
+  // section id is only unique among siblings (a sub-section may share its parent's external id).
+  `CREATE TABLE menu_v1_sections (
+    menu_id text COLLATE "C" NOT NULL REFERENCES menus_v1 (id) ON DELETE CASCADE,
+    seq integer NOT NULL,
+    parent_seq integer,
+    id text COLLATE "C" NOT NULL,
+    external_id text NOT NULL,
+    name text NOT NULL,
+    position integer NOT NULL,
+    item_ids text[] NOT NULL,
+    PRIMARY KEY (menu_id, seq)
+  )`,
+  `CREATE TABLE syncs (
+    id text COLLATE "C" PRIMARY KEY,
+    kind text NOT NULL,
+    provider text NOT NULL,
+    store_id text COLLATE "C",
+    status text NOT NULL,
+    counts jsonb NOT NULL,
+    error text,
+    started_at timestamptz NOT NULL,
+    finished_at timestamptz NOT NULL
+  )`,
+  `CREATE INDEX syncs_store ON syncs (store_id, id)`
+]
+
 const tenantMigrations = {
   "1_api_keys": Effect.flatMap(
     SqlClient.SqlClient,
@@ -41,6 +165,10 @@ const tenantMigrations = {
         last_used_at timestamptz,
         created_at timestamptz NOT NULL
       )`
+  ),
+  // One statement at a time: the extended protocol (sql-pg) takes a single statement per query.
+  "2_catalog": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.forEach(catalogSchema, (statement) => sql.unsafe(statement), { discard: true })
   )
 }
 

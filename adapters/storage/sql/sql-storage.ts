@@ -6,6 +6,13 @@ import type { StorageError } from "../../../domain/errors.ts"
 import type { Tenant } from "../../../domain/tenant.ts"
 import { migrateControl, migrateTenant } from "./migrations.ts"
 import { layerSqlApiKeys } from "./sql-api-keys.ts"
+import {
+  layerSqlCatalogWithLocks,
+  layerSqlOutlets,
+  layerSqlSyncHistory,
+  makeStoreLocks,
+  type StoreLocks
+} from "./sql-catalog.ts"
 import { storageFailure } from "./sql-errors.ts"
 import { layerSqlTenantDirectory } from "./sql-tenant-directory.ts"
 
@@ -28,6 +35,17 @@ export const layerSqlStorage = (
       TenantStorage,
       Effect.gen(function* () {
         const control = yield* SqlClient.SqlClient
+        // Outlet locks outlive one open of a tenant: two opens of the same tenant (a LayerMap entry
+        // rebuilt, a test opening twice) must still exclude each other's syncs of one outlet.
+        const storeLocks = new Map<string, StoreLocks>()
+        const locksOf = (tenant: Tenant) => {
+          let locks = storeLocks.get(tenant.id)
+          if (locks === undefined) {
+            locks = makeStoreLocks()
+            storeLocks.set(tenant.id, locks)
+          }
+          return locks
+        }
         return TenantStorage.of({
           provision: (tenant) =>
             Effect.gen(function* () {
@@ -39,8 +57,15 @@ export const layerSqlStorage = (
               yield* Effect.provide(migrateTenant, tenantClient(tenant))
             }),
           // Layer.fresh: layers are memoised by reference, so without it every tenant opened in
-          // one memo map would share the first tenant's repositories (and its database).
-          open: (tenant) => Layer.fresh(layerSqlApiKeys).pipe(Layer.provide(tenantClient(tenant)))
+          // one memo map would share the first tenant's repositories (and its database). The
+          // repositories share one client, so a sync's history record joins its transaction.
+          open: (tenant) =>
+            Layer.mergeAll(
+              Layer.fresh(layerSqlApiKeys),
+              Layer.fresh(layerSqlOutlets),
+              Layer.fresh(layerSqlCatalogWithLocks(locksOf(tenant))),
+              Layer.fresh(layerSqlSyncHistory)
+            ).pipe(Layer.provide(tenantClient(tenant)))
         })
       })
     )

@@ -2,6 +2,7 @@ import { Effect, Layer, Option, Schema } from "effect"
 import { HttpRouter, HttpServerRequest } from "effect/http"
 import { HttpApiBuilder, HttpApiEndpoint, HttpApiGroup, HttpApiSwagger } from "effect/http-api"
 import { Api, ApiKeyAuth, RequireJson, SchemaErrors, Tenancy } from "../../../runtime/http/api.ts"
+import { CatalogHandlers, ProvidersHandlers, SyncHandlers } from "../../../runtime/http/catalog-handlers.ts"
 import { CurrentPrincipal, CurrentTenant, RequiredScopes } from "../../../runtime/http/context.ts"
 import { AuthHandlers, SystemHandlers } from "../../../runtime/http/handlers.ts"
 import { methodTable } from "../../../runtime/http/method-table.ts"
@@ -107,4 +108,15 @@ export const TestRoutes = Layer.mergeAll(
     ])
   ),
   SimulatedPeer
-).pipe(Layer.provide([SystemHandlers, AuthHandlers, EchoHandlers, CrashHandlers]), Layer.provide(ApiMiddlewareLive))
+).pipe(
+  Layer.provide([
+    SystemHandlers,
+    AuthHandlers,
+    ProvidersHandlers,
+    SyncHandlers,
+    CatalogHandlers,
+    EchoHandlers,
+    CrashHandlers
+  ]),
+  Layer.provide(ApiMiddlewareLive)
+)

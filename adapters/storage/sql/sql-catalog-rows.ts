@@ -1,0 +1,369 @@
+import type {
+  GroupRow,
+  ItemRow,
+  ItemStoreRow,
+  MenuV1Row,
+  OptionRow,
+  SectionV1,
+  StoreRow,
+  SyncCounts,
+  SyncRecord
+} from "../../../application/ports/catalog.ts"
+import type { ServiceHours, WeeklyWindow } from "../../../domain/catalog.ts"
+import { toDate, toDateOrNull } from "./sql-errors.ts"
+
+/**
+ * The catalog tables' rows as the drivers give them (sql-pg and PGlite alike: timestamptz as Date,
+ * jsonb parsed, text[] as an array, int8 as bigint), and the conversions both ways.
+ */
+
+/** int8 comes back as a bigint; prices are safe integers (the sync checks), so Number is exact. */
+const toNumber = (value: unknown): number => Number(value)
+const toNumberOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value))
+
+/** Formats dates for a batch. Date#toISOString dominated encoding a sync's rows, and they share a few instants. */
+export type Iso = (date: Date | null) => string | null
+
+export const makeIso = (): Iso => {
+  let lastMs = Number.NaN
+  let last = ""
+  return (date) => {
+    if (date === null) return null
+    const ms = date.getTime()
+    if (ms !== lastMs) {
+      lastMs = ms
+      last = date.toISOString()
+    }
+    return last
+  }
+}
+
+export interface StoreDbRow {
+  readonly id: string
+  readonly provider: string
+  readonly external_id: string
+  readonly name: string
+  readonly active: boolean
+  readonly currency: string
+  readonly timezone: string | null
+  readonly country: string | null
+  readonly address: string | null
+  readonly postal_code: string | null
+  readonly phone: string | null
+  readonly tax_inclusive: boolean | null
+  readonly service_hours: ReadonlyArray<ServiceHours>
+  /** From store_credentials; null when the store has no credentials row. */
+  readonly identifiers: Readonly<Record<string, string>> | null
+  readonly created_at: unknown
+  readonly updated_at: unknown
+}
+
+export const toStore = (row: StoreDbRow): StoreRow => ({
+  id: row.id,
+  provider: row.provider,
+  externalId: row.external_id,
+  name: row.name,
+  active: row.active,
+  currency: row.currency,
+  timezone: row.timezone,
+  country: row.country,
+  address: row.address,
+  postalCode: row.postal_code,
+  phone: row.phone,
+  taxInclusive: row.tax_inclusive,
+  serviceHours: row.service_hours,
+  identifiers: row.identifiers ?? {},
+  createdAt: toDate(row.created_at),
+  updatedAt: toDate(row.updated_at)
+})
+
+export const storeColumns = (row: StoreRow, iso: Iso) => ({
+  id: row.id,
+  provider: row.provider,
+  external_id: row.externalId,
+  name: row.name,
+  active: row.active,
+  currency: row.currency,
+  timezone: row.timezone,
+  country: row.country,
+  address: row.address,
+  postal_code: row.postalCode,
+  phone: row.phone,
+  tax_inclusive: row.taxInclusive,
+  service_hours: row.serviceHours,
+  identifiers: row.identifiers,
+  created_at: iso(row.createdAt),
+  updated_at: iso(row.updatedAt)
+})
+
+export interface ItemDbRow {
+  readonly id: string
+  readonly provider: string
+  readonly external_id: string
+  readonly pos_code: string
+  readonly name: string
+  readonly description: string | null
+  readonly image_url: string | null
+  readonly modifier_group_ids: ReadonlyArray<string>
+  readonly updated_at: unknown
+}
+
+export const toItem = (row: ItemDbRow): ItemRow => ({
+  id: row.id,
+  provider: row.provider,
+  externalId: row.external_id,
+  posCode: row.pos_code,
+  name: row.name,
+  description: row.description,
+  imageUrl: row.image_url,
+  modifierGroupIds: row.modifier_group_ids,
+  updatedAt: toDate(row.updated_at)
+})
+
+export const itemColumns = (row: ItemRow, iso: Iso) => ({
+  id: row.id,
+  provider: row.provider,
+  external_id: row.externalId,
+  pos_code: row.posCode,
+  name: row.name,
+  description: row.description,
+  image_url: row.imageUrl,
+  modifier_group_ids: row.modifierGroupIds,
+  updated_at: iso(row.updatedAt)
+})
+
+export interface GroupDbRow {
+  readonly id: string
+  readonly provider: string
+  readonly external_id: string
+  readonly pos_code: string | null
+  readonly name: string
+  readonly min: number
+  readonly max: number
+  readonly max_per_option: number
+  readonly option_ids: ReadonlyArray<string>
+  readonly updated_at: unknown
+}
+
+export const toGroup = (row: GroupDbRow): GroupRow => ({
+  id: row.id,
+  provider: row.provider,
+  externalId: row.external_id,
+  posCode: row.pos_code,
+  name: row.name,
+  min: toNumber(row.min),
+  max: toNumber(row.max),
+  maxPerOption: toNumber(row.max_per_option),
+  optionIds: row.option_ids,
+  updatedAt: toDate(row.updated_at)
+})
+
+export const groupColumns = (row: GroupRow, iso: Iso) => ({
+  id: row.id,
+  provider: row.provider,
+  external_id: row.externalId,
+  pos_code: row.posCode,
+  name: row.name,
+  min: row.min,
+  max: row.max,
+  max_per_option: row.maxPerOption,
+  option_ids: row.optionIds,
+  updated_at: iso(row.updatedAt)
+})
+
+export interface OptionDbRow {
+  readonly id: string
+  readonly provider: string
+  readonly external_id: string
+  readonly pos_code: string
+  readonly name: string
+  readonly price: unknown
+  readonly snoozed_until: unknown
+  readonly updated_at: unknown
+}
+
+export const toOption = (row: OptionDbRow): OptionRow => ({
+  id: row.id,
+  provider: row.provider,
+  externalId: row.external_id,
+  posCode: row.pos_code,
+  name: row.name,
+  price: toNumber(row.price),
+  snoozedUntil: toDateOrNull(row.snoozed_until),
+  updatedAt: toDate(row.updated_at)
+})
+
+export const optionColumns = (row: OptionRow, iso: Iso) => ({
+  id: row.id,
+  provider: row.provider,
+  external_id: row.externalId,
+  pos_code: row.posCode,
+  name: row.name,
+  price: row.price,
+  snoozed_until: iso(row.snoozedUntil),
+  updated_at: iso(row.updatedAt)
+})
+
+export interface LinkDbRow {
+  readonly item_id: string
+  readonly store_id: string
+  readonly price: unknown
+  readonly tax_rate_bps: unknown
+  readonly snoozed_until: unknown
+  readonly active: boolean
+  readonly updated_at: unknown
+}
+
+export const toLink = (row: LinkDbRow): ItemStoreRow => ({
+  itemId: row.item_id,
+  storeId: row.store_id,
+  price: toNumber(row.price),
+  taxRateBps: toNumberOrNull(row.tax_rate_bps),
+  snoozedUntil: toDateOrNull(row.snoozed_until),
+  active: row.active,
+  updatedAt: toDate(row.updated_at)
+})
+
+export const linkColumns = (row: ItemStoreRow, iso: Iso) => ({
+  item_id: row.itemId,
+  store_id: row.storeId,
+  price: row.price,
+  tax_rate_bps: row.taxRateBps,
+  snoozed_until: iso(row.snoozedUntil),
+  active: row.active,
+  updated_at: iso(row.updatedAt)
+})
+
+export interface MenuDbRow {
+  readonly id: string
+  readonly store_id: string
+  readonly provider: string
+  readonly external_id: string
+  readonly name: string
+  readonly availabilities: ReadonlyArray<WeeklyWindow>
+  readonly active: boolean
+  readonly updated_at: unknown
+}
+
+export interface SectionDbRow {
+  readonly menu_id: string
+  readonly seq: number
+  readonly parent_seq: number | null
+  readonly id: string
+  readonly external_id: string
+  readonly name: string
+  readonly position: number
+  readonly item_ids: ReadonlyArray<string>
+}
+
+export const menuColumns = (row: MenuV1Row, iso: Iso) => ({
+  id: row.id,
+  store_id: row.storeId,
+  provider: row.provider,
+  external_id: row.externalId,
+  name: row.name,
+  availabilities: row.availabilities,
+  active: row.active,
+  updated_at: iso(row.updatedAt)
+})
+
+/** A menu's section tree flattened in pre-order, each section pointing at its parent's number. */
+export const sectionColumns = (menu: MenuV1Row) => {
+  const rows: Array<Omit<SectionDbRow, "seq" | "parent_seq"> & { seq: number; parent_seq: number | null }> = []
+  const visit = (sections: ReadonlyArray<SectionV1>, parent: number | null) => {
+    for (const s of sections) {
+      const seq = rows.length
+      rows.push({
+        menu_id: menu.id,
+        seq,
+        parent_seq: parent,
+        id: s.id,
+        external_id: s.externalId,
+        name: s.name,
+        position: s.position,
+        item_ids: s.itemIds
+      })
+      visit(s.subSections, seq)
+    }
+  }
+  visit(menu.sections, null)
+  return rows
+}
+
+interface SectionNode {
+  readonly id: string
+  readonly externalId: string
+  readonly name: string
+  readonly position: number
+  readonly itemIds: ReadonlyArray<string>
+  readonly subSections: Array<SectionNode>
+}
+
+/** Rebuilds each menu's tree from its sections in pre-order (parents always come first). */
+export const toMenus = (menus: ReadonlyArray<MenuDbRow>, sections: ReadonlyArray<SectionDbRow>): Array<MenuV1Row> => {
+  const trees = new Map<string, Array<SectionNode>>()
+  const nodes = new Map<string, SectionNode>()
+  for (const s of [...sections].sort((a, b) => a.seq - b.seq)) {
+    const node: SectionNode = {
+      id: s.id,
+      externalId: s.external_id,
+      name: s.name,
+      position: toNumber(s.position),
+      itemIds: s.item_ids,
+      subSections: []
+    }
+    nodes.set(`${s.menu_id}/${s.seq}`, node)
+    if (s.parent_seq === null) {
+      let top = trees.get(s.menu_id)
+      if (top === undefined) {
+        top = []
+        trees.set(s.menu_id, top)
+      }
+      top.push(node)
+    } else nodes.get(`${s.menu_id}/${s.parent_seq}`)?.subSections.push(node)
+  }
+  return menus.map((m) => ({
+    id: m.id,
+    storeId: m.store_id,
+    provider: m.provider,
+    externalId: m.external_id,
+    name: m.name,
+    availabilities: m.availabilities,
+    sections: trees.get(m.id) ?? [],
+    active: m.active,
+    updatedAt: toDate(m.updated_at)
+  }))
+}
+
+export interface SyncDbRow {
+  readonly id: string
+  readonly kind: string
+  readonly provider: string
+  readonly store_id: string | null
+  readonly status: string
+  readonly counts: Readonly<Record<string, SyncCounts>>
+  readonly error: string | null
+  readonly started_at: unknown
+  readonly finished_at: unknown
+}
+
+export const toSync = (row: SyncDbRow): SyncRecord => ({
+  id: row.id,
+  kind: row.kind as SyncRecord["kind"],
+  provider: row.provider,
+  storeId: row.store_id,
+  status: row.status as SyncRecord["status"],
+  counts: row.counts,
+  error: row.error,
+  startedAt: toDate(row.started_at),
+  finishedAt: toDate(row.finished_at)
+})
+
+/** The rows with these ids, in the order asked (as the in-memory adapter answers), missing ones left out. */
+export const inRequestOrder = <T>(ids: ReadonlyArray<string>, rows: ReadonlyArray<T>, key: (row: T) => string) => {
+  const byKey = new Map(rows.map((r) => [key(r), r]))
+  return ids.flatMap((id) => {
+    const row = byKey.get(id)
+    return row === undefined ? [] : [row]
+  })
+}

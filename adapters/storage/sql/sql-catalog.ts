@@ -1,0 +1,304 @@
+import { Clock, Duration, Effect, Layer, Semaphore } from "effect"
+import { SqlClient, type Statement } from "effect/sql"
+import { Catalog, type CatalogChanges, type ItemWithLink } from "../../../application/ports/catalog.ts"
+import { StorageError, SyncInProgress } from "../../../domain/errors.ts"
+import { batchInsert, byIds, chunksOf, lastByKey, readChunk } from "./sql-batch.ts"
+import {
+  type GroupDbRow,
+  groupColumns,
+  type ItemDbRow,
+  inRequestOrder,
+  itemColumns,
+  type LinkDbRow,
+  linkColumns,
+  type MenuDbRow,
+  menuColumns,
+  type OptionDbRow,
+  optionColumns,
+  type SectionDbRow,
+  sectionColumns,
+  toGroup,
+  toItem,
+  toLink,
+  toMenus,
+  toOption
+} from "./sql-catalog-rows.ts"
+import { storageFailure } from "./sql-errors.ts"
+
+export { layerSqlOutlets, makeSqlOutlets } from "./sql-outlets.ts"
+export { layerSqlSyncHistory, makeSqlSyncHistory } from "./sql-sync-history.ts"
+
+/**
+ * The in-process half of the outlet lock: one semaphore per outlet of one tenant. It gives
+ * SyncInProgress after the wait on PGlite, whose single session would otherwise queue a second
+ * transaction behind the first with no timeout, and on PostgreSQL it keeps a waiting sync from
+ * holding a pooled connection. The advisory lock then serialises syncs across processes.
+ */
+export interface StoreLocks {
+  readonly of: (storeId: string) => Semaphore.Semaphore
+}
+
+export const makeStoreLocks = (): StoreLocks => {
+  const locks = new Map<string, Semaphore.Semaphore>()
+  return {
+    of: (storeId) => {
+      let lock = locks.get(storeId)
+      if (lock === undefined) {
+        lock = Semaphore.makeUnsafe(1)
+        locks.set(storeId, lock)
+      }
+      return lock
+    }
+  }
+}
+
+/** Carries the caller's own failure through the transaction, so only ours are mapped. */
+class Passthrough<E> {
+  readonly error: E
+  constructor(error: E) {
+    this.error = error
+  }
+}
+
+interface ItemLinkDbRow extends ItemDbRow {
+  readonly item_id: string
+  readonly store_id: string
+  readonly price: unknown
+  readonly tax_rate_bps: unknown
+  readonly snoozed_until: unknown
+  readonly active: boolean
+  readonly link_updated_at: unknown
+}
+
+/** A tenant's catalog. `locks` is shared by every Catalog opened for the same tenant. */
+export const makeSqlCatalog = (locks: StoreLocks) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const writeItems = batchInsert(
+      sql,
+      "items",
+      `id text, provider text, external_id text, pos_code text, name text, description text, image_url text,
+       modifier_group_ids text[], updated_at timestamptz`,
+      ["id"],
+      itemColumns
+    )
+    const writeGroups = batchInsert(
+      sql,
+      "item_modifiers",
+      `id text, provider text, external_id text, pos_code text, name text, min integer, max integer,
+       max_per_option integer, option_ids text[], updated_at timestamptz`,
+      ["id"],
+      groupColumns
+    )
+    const writeOptions = batchInsert(
+      sql,
+      "item_modifier_options",
+      `id text, provider text, external_id text, pos_code text, name text, price bigint,
+       snoozed_until timestamptz, updated_at timestamptz`,
+      ["id"],
+      optionColumns
+    )
+    const writeLinks = batchInsert(
+      sql,
+      "item_store",
+      `store_id text, item_id text, price bigint, tax_rate_bps integer, snoozed_until timestamptz, active boolean,
+       updated_at timestamptz`,
+      ["store_id", "item_id"],
+      linkColumns
+    )
+    const writeMenus = batchInsert(
+      sql,
+      "menus_v1",
+      `id text, store_id text, provider text, external_id text, name text, availabilities jsonb, active boolean,
+       updated_at timestamptz`,
+      ["id"],
+      menuColumns
+    )
+    const writeSections = batchInsert(
+      sql,
+      "menu_v1_sections",
+      `menu_id text, seq integer, parent_seq integer, id text, external_id text, name text, position integer,
+       item_ids text[]`,
+      [],
+      (row: SectionDbRow) => row
+    )
+
+    const menusWhere = (where: Statement.Fragment) =>
+      Effect.gen(function* () {
+        const menus = yield* sql<MenuDbRow>`SELECT * FROM menus_v1 WHERE ${where} ORDER BY id`
+        const sections = yield* byIds(
+          menus.map((m) => m.id),
+          (chunk) => sql<SectionDbRow>`SELECT * FROM menu_v1_sections WHERE menu_id = ANY(${chunk}::text[])`
+        )
+        return toMenus(menus, sections)
+      })
+
+    const getItems = (ids: ReadonlyArray<string>) =>
+      Effect.map(
+        byIds(ids, (chunk) => sql<ItemDbRow>`SELECT * FROM items WHERE id = ANY(${chunk}::text[])`),
+        (rows) => inRequestOrder(ids, rows.map(toItem), (r) => r.id)
+      )
+    const getGroups = (ids: ReadonlyArray<string>) =>
+      Effect.map(
+        byIds(ids, (chunk) => sql<GroupDbRow>`SELECT * FROM item_modifiers WHERE id = ANY(${chunk}::text[])`),
+        (rows) => inRequestOrder(ids, rows.map(toGroup), (r) => r.id)
+      )
+    const getOptions = (ids: ReadonlyArray<string>) =>
+      Effect.map(
+        byIds(ids, (chunk) => sql<OptionDbRow>`SELECT * FROM item_modifier_options WHERE id = ANY(${chunk}::text[])`),
+        (rows) => inRequestOrder(ids, rows.map(toOption), (r) => r.id)
+      )
+
+    const apply = (changes: CatalogChanges) =>
+      Effect.gen(function* () {
+        // Referenced rows first: a link needs its item (and the outlet), a section its menu.
+        yield* writeOptions(lastByKey(changes.options, (r) => r.id))
+        yield* writeGroups(lastByKey(changes.groups, (r) => r.id))
+        yield* writeItems(lastByKey(changes.items, (r) => r.id))
+        yield* writeLinks(lastByKey(changes.itemStores, (r) => `${r.storeId}\u0000${r.itemId}`))
+        const menus = lastByKey(changes.menus, (r) => r.id)
+        if (menus.length === 0) return
+        yield* writeMenus(menus)
+        // A changed menu's tree is replaced whole: its sections carry no identity of their own.
+        yield* Effect.forEach(
+          chunksOf(
+            menus.map((m) => m.id),
+            readChunk
+          ),
+          (chunk) => sql`DELETE FROM menu_v1_sections WHERE menu_id = ANY(${chunk}::text[])`,
+          { discard: true }
+        )
+        yield* writeSections(menus.flatMap(sectionColumns))
+      })
+
+    /** The cross-process half of the lock, in the transaction: PostgreSQL's advisory lock, waited for at most `ms`. */
+    const advisoryLock = (storeId: string, ms: number) =>
+      Effect.gen(function* () {
+        const [previous] = yield* sql<{ readonly value: string }>`SELECT current_setting('lock_timeout') AS value`
+        yield* sql`SELECT set_config('lock_timeout', ${`${Math.max(1, Math.ceil(ms))}ms`}, true)`
+        // Keyed by schema too: tenants that share a database (a schema each) have separate outlets.
+        yield* sql`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ${`:store:${storeId}`}))`.pipe(
+          Effect.catchReason("SqlError", "LockTimeoutError", () =>
+            Effect.fail(new SyncInProgress({ outletId: storeId }))
+          )
+        )
+        // Back to the session's timeout: the sync's own row locks (products shared with another
+        // outlet's sync) are not the outlet lock, and must not fail as if they were.
+        yield* sql`SELECT set_config('lock_timeout', ${previous?.value ?? "0"}, true)`
+      }).pipe(
+        Effect.catchTag("SqlError", (cause) => Effect.fail(new StorageError({ operation: "lock outlet", cause })))
+      )
+
+    const inLockedTransaction = <A, E, R>(storeId: string, ms: number, effect: Effect.Effect<A, E, R>) =>
+      sql
+        .withTransaction(
+          Effect.andThen(
+            advisoryLock(storeId, ms),
+            Effect.mapError(effect, (error) => new Passthrough(error))
+          )
+        )
+        .pipe(
+          Effect.mapError((error) =>
+            error instanceof Passthrough
+              ? error.error
+              : error._tag === "SqlError"
+                ? new StorageError({ operation: "outlet sync transaction", cause: error })
+                : error
+          )
+        )
+
+    return Catalog.of({
+      withStoreLock: (storeId, waitMs) => (effect) =>
+        Effect.gen(function* () {
+          const started = yield* Clock.currentTimeMillis
+          const lock = locks.of(storeId)
+          return yield* Effect.acquireUseRelease(
+            lock.take(1).pipe(
+              Effect.timeoutOrElse({
+                duration: Duration.millis(waitMs),
+                orElse: () => Effect.fail(new SyncInProgress({ outletId: storeId }))
+              })
+            ),
+            () =>
+              Effect.flatMap(Clock.currentTimeMillis, (now) =>
+                inLockedTransaction(storeId, waitMs - (now - started), effect)
+              ),
+            () => lock.release(1)
+          )
+        }),
+      loadState: (storeId, ids) =>
+        Effect.all({
+          items: getItems(ids.items),
+          groups: getGroups(ids.groups),
+          options: getOptions(ids.options),
+          itemStores: Effect.map(
+            sql<LinkDbRow>`SELECT * FROM item_store WHERE store_id = ${storeId} ORDER BY item_id`,
+            (rows) => rows.map(toLink)
+          ),
+          menus: menusWhere(sql.and([sql`store_id = ${storeId}`]))
+        }).pipe(storageFailure("load catalog state")),
+      apply: (changes) => sql.withTransaction(apply(changes)).pipe(storageFailure("apply catalog changes")),
+      listItems: ({ storeId, updatedSince, includeInactive, cursor, limit }) => {
+        if (storeId === null) {
+          return sql<ItemDbRow>`
+            SELECT i.* FROM items i
+            WHERE ${sql.and([
+              ...(cursor === null ? [] : [sql`i.id > ${cursor}`]),
+              ...(updatedSince === null ? [] : [sql`i.updated_at >= ${updatedSince}`]),
+              ...(includeInactive ? [] : ["EXISTS (SELECT 1 FROM item_store l WHERE l.item_id = i.id AND l.active)"])
+            ])}
+            ORDER BY i.id LIMIT ${limit}`.pipe(
+            Effect.map((rows): ReadonlyArray<ItemWithLink> => rows.map((row) => ({ item: toItem(row), link: null }))),
+            storageFailure("list items")
+          )
+        }
+        return sql<ItemLinkDbRow>`
+          SELECT i.*, l.item_id, l.store_id, l.price, l.tax_rate_bps, l.snoozed_until, l.active,
+                 l.updated_at AS link_updated_at
+          FROM item_store l JOIN items i ON i.id = l.item_id
+          WHERE ${sql.and([
+            sql`l.store_id = ${storeId}`,
+            ...(cursor === null ? [] : [sql`l.item_id > ${cursor}`]),
+            ...(includeInactive ? [] : ["l.active"]),
+            ...(updatedSince === null ? [] : [sql`GREATEST(i.updated_at, l.updated_at) >= ${updatedSince}`])
+          ])}
+          ORDER BY l.item_id LIMIT ${limit}`.pipe(
+          Effect.map(
+            (rows): ReadonlyArray<ItemWithLink> =>
+              rows.map((row) => ({ item: toItem(row), link: toLink({ ...row, updated_at: row.link_updated_at }) }))
+          ),
+          storageFailure("list items")
+        )
+      },
+      getItem: (id) =>
+        sql<ItemDbRow>`SELECT * FROM items WHERE id = ${id}`.pipe(
+          Effect.map((rows) => (rows[0] === undefined ? undefined : toItem(rows[0]))),
+          storageFailure("get item")
+        ),
+      itemLinks: (itemId) =>
+        sql<LinkDbRow>`SELECT * FROM item_store WHERE item_id = ${itemId} ORDER BY store_id`.pipe(
+          Effect.map((rows) => rows.map(toLink)),
+          storageFailure("item links")
+        ),
+      storeLinks: (storeId, itemIds) =>
+        byIds(
+          itemIds,
+          (chunk) =>
+            sql<LinkDbRow>`SELECT * FROM item_store WHERE store_id = ${storeId} AND item_id = ANY(${chunk}::text[])`
+        ).pipe(
+          Effect.map((rows) => inRequestOrder(itemIds, rows.map(toLink), (r) => r.itemId)),
+          storageFailure("store links")
+        ),
+      getGroups: (ids) => getGroups(ids).pipe(storageFailure("get modifier groups")),
+      getOptions: (ids) => getOptions(ids).pipe(storageFailure("get modifier options")),
+      storeMenus: (storeId) =>
+        menusWhere(sql.and([sql`store_id = ${storeId}`, "active"])).pipe(storageFailure("store menus"))
+    })
+  })
+
+/** A Catalog with locks of its own; `layerSqlCatalogWithLocks` shares them between opens of a tenant. */
+export const layerSqlCatalog = Layer.effect(
+  Catalog,
+  Effect.suspend(() => makeSqlCatalog(makeStoreLocks()))
+)
+export const layerSqlCatalogWithLocks = (locks: StoreLocks) => Layer.effect(Catalog, makeSqlCatalog(locks))
