@@ -5,7 +5,9 @@
  * beyond any catalog's birthday bound. Hot in large syncs (hundreds of thousands of calls), so it
  * avoids big-number arithmetic and base conversions of wide integers.
  */
-const hex8 = (n: number) => (n >>> 0).toString(16).padStart(8, "0")
+const hexByte = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"))
+const hex8 = (n: number) =>
+  hexByte[(n >>> 24) & 255]! + hexByte[(n >>> 16) & 255]! + hexByte[(n >>> 8) & 255]! + hexByte[n & 255]!
 
 const mix = (h: number, k: number) => {
   let x = Math.imul(h ^ (h >>> 16), 0x85ebca6b) ^ k
@@ -13,19 +15,24 @@ const mix = (h: number, k: number) => {
   return x ^ (x >>> 16)
 }
 
-const hash128 = (text: string): string => {
+/** Hashes the key parts, each preceded by its length, so ("ab","c") and ("a","bc") never collide. */
+const hash128 = (parts: ReadonlyArray<string>): string => {
   let h1 = 0x9e3779b9
   let h2 = 0x243f6a88
   let h3 = 0xb7e15162
   let h4 = 0x6a09e667
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i)
-    h1 = Math.imul(h1 ^ ch, 0x01000193)
-    h2 = Math.imul(h2 ^ ch, 0x5bd1e995)
-    h3 = Math.imul(h3 ^ ch, 0x27d4eb2d)
-    h4 = Math.imul(h4 ^ ch, 0x165667b1)
+  let n = 0
+  for (const part of parts) {
+    for (let i = -1; i < part.length; i++) {
+      // The length goes first, outside the UTF-16 range, as a separator no character can fake.
+      const ch = i < 0 ? part.length + 0x10000 : part.charCodeAt(i)
+      h1 = Math.imul(h1 ^ ch, 0x01000193)
+      h2 = Math.imul(h2 ^ ch, 0x5bd1e995)
+      h3 = Math.imul(h3 ^ ch, 0x27d4eb2d)
+      h4 = Math.imul(h4 ^ ch, 0x165667b1)
+    }
+    n += part.length + 1
   }
-  const n = text.length
   const a = mix(h1, h2 ^ n)
   const b = mix(h2, h3 ^ a)
   const c = mix(h3, h4 ^ b)
@@ -34,12 +41,7 @@ const hash128 = (text: string): string => {
 }
 
 /** A stable opaque id: `<prefix>_` and 32 hex characters. */
-export const derivedId = (prefix: string, ...key: ReadonlyArray<string>): string => {
-  // Lengths first, so ("ab","c") and ("a","bc") never collide.
-  let text = ""
-  for (const k of key) text += `${k.length}:${k}|`
-  return `${prefix}_${hash128(text)}`
-}
+export const derivedId = (prefix: string, ...key: ReadonlyArray<string>): string => `${prefix}_${hash128(key)}`
 
 export const outletId = (provider: string, externalId: string) => derivedId("out", provider, externalId)
 export const productId = (provider: string, externalId: string) => derivedId("prd", provider, externalId)

@@ -165,7 +165,7 @@ const products = function* (items: number): Generator<GenProduct> {
 }
 
 /** The synchronous form of Deliverect's menu push: a JSON array of menus naming their channel link. */
-const menuPush = (items: number): Buffer => {
+export const menuPush = (items: number): Buffer => {
   const productsById: Record<string, unknown> = {}
   const groupsById: Record<string, unknown> = {}
   const modifiersById: Record<string, unknown> = {}

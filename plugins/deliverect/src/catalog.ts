@@ -29,7 +29,7 @@ export interface MenuPush {
 
 /** Keeps the first description of each id; a second, different description of it is a problem. */
 class Registry<T> {
-  private readonly entries = new Map<string, { readonly value: T; readonly json: string; readonly path: string }>()
+  private readonly entries = new Map<string, { readonly value: T; readonly path: string }>()
   private readonly kind: string
   private readonly problems: Problems
 
@@ -39,11 +39,14 @@ class Registry<T> {
   }
 
   put(id: string, value: T, path: string): void {
-    // Snapshots are plain data built by one function each, so equal objects serialise equally.
-    const json = JSON.stringify(value)
     const first = this.entries.get(id)
-    if (first === undefined) this.entries.set(id, { value, json, path })
-    else if (first.json !== json) {
+    if (first === undefined) {
+      this.entries.set(id, { value, path })
+      return
+    }
+    // Snapshots are plain data built by one function each, so equal objects serialise equally.
+    // Serialised only for repeated ids: a large menu has over a hundred thousand objects.
+    if (JSON.stringify(first.value) !== JSON.stringify(value)) {
       this.problems.add(path, `${this.kind} ${id} is also described at ${first.path}, differently: one id, two objects`)
     }
   }
