@@ -230,14 +230,19 @@ export const planCatalogSync = (input: {
   return { changes: { items, groups, options, itemStores, menus }, counts, activeBefore, deactivating }
 }
 
-const toSection = (ids: CatalogIds, menuId: string, s: SectionSnapshot): SectionV1 => ({
-  id: sectionV1Id(menuId, s.externalId),
-  externalId: s.externalId,
-  name: s.name,
-  position: s.position,
-  itemIds: s.productIds.map(ids.product),
-  subSections: s.subSections.map((sub) => toSection(ids, menuId, sub))
-})
+// A section's id comes from its place in the tree: a sub-section may reuse a top-level section's
+// external id (ids are unique among siblings only) and still gets an id of its own.
+const toSection = (ids: CatalogIds, menuId: string, s: SectionSnapshot, parent?: string): SectionV1 => {
+  const id = parent === undefined ? sectionV1Id(menuId, s.externalId) : sectionV1Id(parent, s.externalId)
+  return {
+    id,
+    externalId: s.externalId,
+    name: s.name,
+    position: s.position,
+    itemIds: s.productIds.map(ids.product),
+    subSections: s.subSections.map((sub) => toSection(ids, menuId, sub, id))
+  }
+}
 
 export const isEmptyChange = (changes: CatalogChanges): boolean =>
   changes.items.length +

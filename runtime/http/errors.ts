@@ -20,14 +20,8 @@ export class NotFoundError extends Schema.TaggedError<NotFoundError>()("NotFound
   httpApiStatus: 404
 }) {}
 export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", fields, { httpApiStatus: 409 }) {}
-export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()("PayloadTooLarge", fields, {
-  httpApiStatus: 413
-}) {}
 export class UnsupportedMediaType extends Schema.TaggedError<UnsupportedMediaType>()("UnsupportedMediaType", fields, {
   httpApiStatus: 415
-}) {}
-export class InternalError extends Schema.TaggedError<InternalError>()("InternalError", fields, {
-  httpApiStatus: 500
 }) {}
 export class ServiceUnavailable extends Schema.TaggedError<ServiceUnavailable>()("ServiceUnavailable", fields, {
   httpApiStatus: 503
@@ -58,9 +52,7 @@ export const UnauthorizedJson = asEnvelope(Unauthorized, 401)
 export const ForbiddenJson = asEnvelope(Forbidden, 403)
 export const NotFoundJson = asEnvelope(NotFoundError, 404)
 export const ConflictJson = asEnvelope(Conflict, 409)
-export const PayloadTooLargeJson = asEnvelope(PayloadTooLarge, 413)
 export const UnsupportedMediaTypeJson = asEnvelope(UnsupportedMediaType, 415)
-export const InternalErrorJson = asEnvelope(InternalError, 500)
 export const ServiceUnavailableJson = asEnvelope(ServiceUnavailable, 503)
 
 /** Every failure to authenticate, and an unknown tenant, answer these same bytes. */

@@ -378,15 +378,19 @@ export const arbSnapshot: fc.Arbitrary<CatalogSnapshot> = fc
 /** What reading the outlet back must show after syncing `snapshot`: rows without their times. */
 export const expectedFromSnapshot = (provider: string, storeId: string, snapshot: CatalogSnapshot) => {
   const date = (iso: string | null) => (iso === null ? null : new Date(iso))
-  const sections = (menuId: string, list: ReadonlyArray<SectionSnapshot>): Array<SectionV1> =>
-    list.map((s) => ({
-      id: sectionV1Id(menuId, s.externalId),
-      externalId: s.externalId,
-      name: s.name,
-      position: s.position,
-      itemIds: s.productIds.map((p) => productId(provider, p)),
-      subSections: sections(menuId, s.subSections)
-    }))
+  // A top-level section's id comes from its menu, a sub-section's from its parent section.
+  const sections = (parentId: string, list: ReadonlyArray<SectionSnapshot>): Array<SectionV1> =>
+    list.map((s) => {
+      const id = sectionV1Id(parentId, s.externalId)
+      return {
+        id,
+        externalId: s.externalId,
+        name: s.name,
+        position: s.position,
+        itemIds: s.productIds.map((p) => productId(provider, p)),
+        subSections: sections(id, s.subSections)
+      }
+    })
   return {
     products: snapshot.products
       .map((p) => ({
