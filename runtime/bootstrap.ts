@@ -31,6 +31,7 @@ export const ensureDemoTenant = Effect.gen(function* () {
         plugin: deliverect.plugin,
         payload: demoMenu,
         externalOutletId: null,
+        fingerprint: null,
         options: { dryRun: false, force: false, lockWaitMs: 10_000, maxDeactivationPercent: 30 }
       })
     }).pipe(

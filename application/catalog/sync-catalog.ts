@@ -2,7 +2,7 @@ import { Clock, Duration, Effect, Schedule } from "effect"
 import type { HttpClient } from "effect/http"
 import type { CatalogSnapshot } from "../../domain/catalog.ts"
 import { InvalidInput, InvalidPayload, NotFound, TooManyDeactivations } from "../../domain/errors.ts"
-import { Catalog, Outlets, type StoreRow, type SyncCounts, SyncHistory } from "../ports/catalog.ts"
+import { Catalog, Outlets, type StoreRow, type SyncCounts, SyncHistory, type SyncRecord } from "../ports/catalog.ts"
 import { catalogIssues } from "../pos-sdk/invariants.ts"
 import type { PosPlugin } from "../pos-sdk/plugin.ts"
 import { catalogIds, planCatalogSync } from "./plan-catalog-sync.ts"
@@ -41,9 +41,19 @@ export const syncCatalog = Effect.fnUntraced(function* (input: {
   /** `?externalOutletId=`: the outlet, for formats that name none. */
   readonly externalOutletId: string | null
   readonly options: CatalogSyncOptions
+  /**
+   * What identifies this push exactly (the caller hashes the provider and plugin version, the
+   * request's outlet and the payload): a push identical to the last one applied is recognised
+   * without decoding it again. Null: always decode and compare.
+   */
+  readonly fingerprint: string | null
 }) {
   const { plugin, options } = input
   const provider = plugin.manifest.id
+  if (input.fingerprint !== null && !options.dryRun) {
+    const replay = yield* replayIdenticalPush(provider, input.fingerprint)
+    if (replay !== undefined) return replay
+  }
   const outlets = yield* Outlets
   const known =
     input.externalOutletId === null
@@ -67,14 +77,109 @@ export const syncCatalog = Effect.fnUntraced(function* (input: {
   const missing = named.find((id) => !byExternal.has(id))
   if (missing !== undefined) return yield* new NotFound({ resource: "outlet", id: `${provider}:${missing}` })
 
-  const results: Array<OutletCatalogResult> = []
-  for (const store of [...new Set(named)].map((id) => byExternal.get(id)!)) {
-    results.push(yield* syncOneOutlet(provider, store, snapshot, options))
+  const targets = [...new Set(named)].map((id) => byExternal.get(id)!)
+  const push: PushFacts = {
+    fingerprint: input.fingerprint,
+    callbackUrl: snapshot.callback?.url ?? null,
+    pushedOutlets: targets.length
   }
-  return { results, snapshot }
+  const results: Array<OutletCatalogResult> = []
+  for (const store of targets) {
+    results.push(yield* syncOneOutlet(provider, store, snapshot, options, push))
+  }
+  return { results, callback: snapshot.callback }
 })
 
-const syncOneOutlet = (provider: string, store: StoreRow, snapshot: CatalogSnapshot, options: CatalogSyncOptions) =>
+/** What every outlet's sync record of one push carries. */
+interface PushFacts {
+  readonly fingerprint: string | null
+  readonly callbackUrl: string | null
+  readonly pushedOutlets: number
+}
+
+const changed = (counts: SyncRecord["counts"]) =>
+  Object.values(counts).some((c) => c.created + c.updated + c.deactivated > 0)
+
+/**
+ * An identical push (same fingerprint) leaves nothing to do when, for every outlet that push named,
+ * its last applied catalog sync was that push, and no catalog sync in the tenant has changed
+ * anything since (products, groups and options are shared between outlets). Then the answer is
+ * "everything unchanged" and a sync record; otherwise undefined, and the push is applied normally.
+ */
+const replayIdenticalPush = Effect.fnUntraced(function* (provider: string, fingerprint: string) {
+  const history = yield* SyncHistory
+  const matches = yield* history.withFingerprint(fingerprint)
+  const newest = matches[0]
+  if (newest === undefined || newest.provider !== provider || newest.pushedOutlets === null) return undefined
+  const perStore = new Map<string, SyncRecord>()
+  for (const record of matches) {
+    if (record.storeId !== null && !perStore.has(record.storeId)) perStore.set(record.storeId, record)
+  }
+  if (perStore.size !== newest.pushedOutlets) return undefined
+  const candidates = [...perStore.values()]
+  const oldest = candidates.reduce((a, b) => (a.id < b.id ? a : b))
+  // Every catalog sync since the oldest candidate, tenant-wide, newest first (bounded).
+  const since: Array<SyncRecord> = []
+  let cursor: string | null = null
+  for (let page = 0; page < 10; page++) {
+    const rows: ReadonlyArray<SyncRecord> = yield* history.list({ storeId: null, cursor, limit: 100 })
+    const newer = rows.filter((r) => r.id > oldest.id)
+    since.push(...newer)
+    if (newer.length < rows.length || rows.length < 100) break
+    cursor = rows.at(-1)!.id
+    if (page === 9) return undefined
+  }
+  for (const record of since) {
+    // Failed syncs rolled back; the push's own records (one per outlet, and earlier replays) wrote
+    // this very snapshot.
+    if (record.kind !== "products" || record.status !== "succeeded" || record.fingerprint === fingerprint) continue
+    const candidate = record.storeId === null ? undefined : perStore.get(record.storeId)
+    // A later applied sync of one of these outlets, or any sync that changed shared rows.
+    if (candidate !== undefined && record.id > candidate.id && record.fingerprint !== fingerprint) return undefined
+    if (changed(record.counts)) return undefined
+  }
+  const outlets = yield* Outlets
+  const results: Array<OutletCatalogResult> = []
+  for (const candidate of candidates.sort((a, b) => (a.id < b.id ? -1 : 1))) {
+    const store = yield* outlets.get(candidate.storeId!)
+    if (store === undefined) return undefined
+    const unchanged = (kind: string): SyncCounts => {
+      const c = candidate.counts[kind]
+      return {
+        created: 0,
+        updated: 0,
+        unchanged: c === undefined ? 0 : c.created + c.updated + c.unchanged,
+        deactivated: 0
+      }
+    }
+    const counts = {
+      products: unchanged("products"),
+      modifierGroups: unchanged("modifierGroups"),
+      modifierOptions: unchanged("modifierOptions"),
+      menus: unchanged("menus")
+    }
+    const now = new Date(yield* Clock.currentTimeMillis)
+    const syncId = yield* newSyncId
+    yield* history.record({
+      ...candidate,
+      id: syncId,
+      counts,
+      error: null,
+      startedAt: now,
+      finishedAt: now
+    })
+    results.push({ syncId, outletId: store.id, externalOutletId: store.externalId, dryRun: false, counts })
+  }
+  return { results, callback: newest.callbackUrl === null ? null : { url: newest.callbackUrl } }
+})
+
+const syncOneOutlet = (
+  provider: string,
+  store: StoreRow,
+  snapshot: CatalogSnapshot,
+  options: CatalogSyncOptions,
+  push: PushFacts
+) =>
   Effect.gen(function* () {
     const catalog = yield* Catalog
     const history = yield* SyncHistory
@@ -110,6 +215,7 @@ const syncOneOutlet = (provider: string, store: StoreRow, snapshot: CatalogSnaps
           status: "succeeded",
           counts: plan.counts,
           error: null,
+          ...push,
           startedAt,
           finishedAt: new Date(yield* Clock.currentTimeMillis)
         })
@@ -130,6 +236,7 @@ const syncOneOutlet = (provider: string, store: StoreRow, snapshot: CatalogSnaps
                   status: "failed",
                   counts: {},
                   error: error._tag,
+                  ...push,
                   startedAt,
                   finishedAt: new Date(finished)
                 })

@@ -105,6 +105,9 @@ export const syncOutlets = Effect.fnUntraced(function* (input: {
     status: "succeeded",
     counts: { outlets: counts },
     error: null,
+    fingerprint: null,
+    callbackUrl: null,
+    pushedOutlets: null,
     startedAt,
     finishedAt: new Date(yield* Clock.currentTimeMillis)
   })

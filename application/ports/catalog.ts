@@ -201,6 +201,14 @@ export interface SyncRecord {
   readonly status: "succeeded" | "failed"
   readonly counts: Readonly<Record<string, SyncCounts>>
   readonly error: string | null
+  /**
+   * For a products sync: what identifies the pushed payload exactly (provider and plugin version,
+   * the outlet named by the request, the payload), and the callback it named.
+   */
+  readonly fingerprint: string | null
+  readonly callbackUrl: string | null
+  /** How many outlets that push named (each got a record of its own). */
+  readonly pushedOutlets: number | null
   readonly startedAt: Date
   readonly finishedAt: Date
 }
@@ -215,5 +223,7 @@ export class SyncHistory extends Context.Service<
     readonly list: (
       query: Page & { readonly storeId: string | null }
     ) => Effect.Effect<ReadonlyArray<SyncRecord>, StorageError>
+    /** The succeeded products syncs of exactly this payload, newest first (at most 100). */
+    readonly withFingerprint: (fingerprint: string) => Effect.Effect<ReadonlyArray<SyncRecord>, StorageError>
   }
 >()("pos/application/SyncHistory") {}

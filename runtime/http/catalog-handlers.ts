@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto"
+import { type PluginManifest, SDK_VERSION } from "@pos-integration/sdk"
 import { Clock, Effect } from "effect"
 import { HttpClient } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
@@ -6,11 +8,15 @@ import { acknowledgeSync, syncCatalog } from "../../application/catalog/sync-cat
 import { syncOutlets } from "../../application/catalog/sync-outlets.ts"
 import { Outlets, type StoreRow, SyncHistory, type SyncRecord } from "../../application/ports/catalog.ts"
 import { InvalidInput, NotFound, UnknownProvider } from "../../domain/errors.ts"
+import packageJson from "../../package.json" with { type: "json" }
 import { AppConfig } from "../config.ts"
 import { PluginRegistry } from "../plugins/plugin-registry.ts"
 import { Api } from "./api.ts"
 import { CurrentTenant } from "./context.ts"
 import { httpErrors } from "./error-mapping.ts"
+
+/** The service's own version: a new release may store the same payload differently. */
+const serviceVersion = packageJson.version
 
 /** RFC 3339 with `Z` or an offset, as SPEC section 5 requires; anything else is a 400 naming the field. */
 export const parseInstant = (field: string, raw: string | undefined): Effect.Effect<Date | null, InvalidInput> => {
@@ -39,6 +45,17 @@ export const callbackAllowed = (raw: string, hosts: ReadonlyArray<string>): bool
     allowed.startsWith("*.") ? host.endsWith(allowed.slice(1)) && host.length > allowed.length - 1 : host === allowed
   )
 }
+
+/**
+ * What identifies a catalog push exactly: the plugin and its version (a new version may map the
+ * same payload differently), the SDK and service versions, the outlet the request names, and the
+ * payload itself.
+ */
+export const pushFingerprint = (manifest: PluginManifest, externalOutletId: string | null, payload: unknown): string =>
+  createHash("sha256")
+    .update(`${manifest.id}@${manifest.version}|sdk${SDK_VERSION}|${serviceVersion}|${externalOutletId ?? ""}|`)
+    .update(JSON.stringify(payload) ?? "null")
+    .digest("hex")
 
 const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
 
@@ -111,10 +128,12 @@ export const SyncHandlers = HttpApiBuilder.group(
           Effect.gen(function* () {
             const plugin = yield* pluginFor(headers["x-provider"])
             const dryRun = query.dryRun === "true"
-            const { results, snapshot } = yield* syncCatalog({
+            const externalOutletId = query.externalOutletId ?? null
+            const { results, callback } = yield* syncCatalog({
               plugin,
               payload,
-              externalOutletId: query.externalOutletId ?? null,
+              externalOutletId,
+              fingerprint: pushFingerprint(plugin.manifest, externalOutletId, payload),
               options: {
                 dryRun,
                 force: query.force === "true",
@@ -122,10 +141,10 @@ export const SyncHandlers = HttpApiBuilder.group(
                 maxDeactivationPercent: 30
               }
             })
-            if (snapshot.callback !== null && !dryRun) {
-              if (callbackAllowed(snapshot.callback.url, config.syncCallbackHosts)) {
+            if (callback !== null && !dryRun) {
+              if (callbackAllowed(callback.url, config.syncCallbackHosts)) {
                 yield* Effect.forkDetach(
-                  acknowledgeSync(plugin, snapshot.callback, { status: "ONLINE", comment: "menu synced" }, http)
+                  acknowledgeSync(plugin, callback, { status: "ONLINE", comment: "menu synced" }, http)
                 )
               } else {
                 yield* Effect.logWarning("sync callback refused: host not in SYNC_CALLBACK_HOSTS", {

@@ -327,6 +327,52 @@ for (const adapter of storageAdapters()) {
         expect(states).toContain(now)
       })
 
+      it("an identical push is recognised without rewriting anything; a push after another one is applied", async () => {
+        const rename = (value: unknown, suffix: string): unknown => {
+          if (Array.isArray(value)) return value.map((v) => rename(v, suffix))
+          if (value === null || typeof value !== "object") return value
+          const record = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rename(v, suffix)]))
+          if (typeof record["productName"] === "string") record["productName"] = `${record["productName"]}${suffix}`
+          return record
+        }
+        const names = async () => json((await allProducts(outletId)).map((p) => [p.productId, p.name]).sort())
+        const original = catalog.payload
+        expect((await post(path, provider, json(original))).status).toBe(200)
+        const before = await names()
+        // The same push again: every count "unchanged", nothing written.
+        const again = (await (await post(path, provider, json(original))).json()) as {
+          data: Array<{
+            syncId: string
+            counts: Record<string, { created: number; updated: number; unchanged: number }>
+          }>
+        }
+        expect(again.data[0]!.counts["products"]).toEqual({
+          created: 0,
+          updated: 0,
+          unchanged: catalog.expected.products,
+          deactivated: 0
+        })
+        expect(await names()).toBe(before)
+        // Another outlet's push renames the shared products; this outlet's identical push must
+        // then be applied again (not recognised), restoring its names.
+        const other = "45454565682201"
+        expect(
+          (await post(`/api/v1/products/sync?externalOutletId=${other}`, provider, json(rename(original, " (B)"))))
+            .status
+        ).toBe(200)
+        expect(await names()).not.toBe(before)
+        const restored = (await (await post(path, provider, json(original))).json()) as {
+          data: Array<{ counts: Record<string, { updated: number }> }>
+        }
+        expect(restored.data[0]!.counts["products"]!.updated).toBeGreaterThan(0)
+        expect(await names()).toBe(before)
+        // A different push of this outlet, then the original again: applied, not recognised.
+        expect((await post(path, provider, json(rename(original, " (A2)")))).status).toBe(200)
+        expect(await names()).not.toBe(before)
+        expect((await post(path, provider, json(original))).status).toBe(200)
+        expect(await names()).toBe(before)
+      })
+
       it("sync history lists each sync with its counts, newest first", async () => {
         const list = await get(`/api/v1/syncs?outletId=${outletId}&limit=2`, posKey)
         expect(list.status).toBe(200)

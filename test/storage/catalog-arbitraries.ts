@@ -473,6 +473,9 @@ export const arbSyncRecord = (stores: ReadonlyArray<string>): fc.Arbitrary<SyncR
       })
       .map((entries) => Object.fromEntries(entries)),
     error: fc.option(arbText, { nil: null }),
+    fingerprint: fc.option(fc.constantFrom("fp-1", "fp-2"), { nil: null }),
+    callbackUrl: fc.option(fc.constantFrom("https://api.deliverect.com/cb/1"), { nil: null }),
+    pushedOutlets: fc.option(fc.integer({ min: 1, max: 3 }), { nil: null }),
     startedAt: arbInstant,
     finishedAt: arbInstant
   })

@@ -452,6 +452,9 @@ export const catalogContract = ({ name, run, inTenant, newTenant }: ContractHelp
         status: "succeeded",
         counts: {},
         error: null,
+        fingerprint: null,
+        callbackUrl: null,
+        pushedOutlets: null,
         startedAt: instants[0]!,
         finishedAt: instants[1]!
       }
@@ -714,6 +717,14 @@ export const catalogContract = ({ name, run, inTenant, newTenant }: ContractHelp
                     .filter((r) => storeFilter === null || r.storeId === storeFilter)
                     .sort((x, y) => byId(y, x))
                 )
+                // An identical push is found by its fingerprint: succeeded products syncs only, newest first.
+                for (const fingerprint of ["fp-1", "fp-2", "fp-none"]) {
+                  expect(yield* history.withFingerprint(fingerprint)).toEqual(
+                    [...model.values()]
+                      .filter((r) => r.fingerprint === fingerprint && r.kind === "products" && r.status === "succeeded")
+                      .sort((x, y) => byId(y, x))
+                  )
+                }
               })
             )
           }
@@ -732,6 +743,9 @@ const sampleSync: SyncRecord = {
   status: "succeeded",
   counts: { products: { created: 1, updated: 0, unchanged: 0, deactivated: 0 } },
   error: null,
+  fingerprint: null,
+  callbackUrl: null,
+  pushedOutlets: null,
   startedAt: instants[0]!,
   finishedAt: instants[1]!
 }

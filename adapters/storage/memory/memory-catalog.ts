@@ -167,5 +167,12 @@ export const makeMemorySyncHistory = (t: CatalogTables) =>
           .filter((s) => (storeId === null || s.storeId === storeId) && (cursor === null || s.id < cursor))
           .sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
           .slice(0, limit)
+      ),
+    withFingerprint: (fingerprint) =>
+      Effect.sync(() =>
+        [...t.syncs.values()]
+          .filter((s) => s.fingerprint === fingerprint && s.kind === "products" && s.status === "succeeded")
+          .sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+          .slice(0, 100)
       )
   })

@@ -169,6 +169,19 @@ const tenantMigrations = {
   // One statement at a time: the extended protocol (sql-pg) takes a single statement per query.
   "2_catalog": Effect.flatMap(SqlClient.SqlClient, (sql) =>
     Effect.forEach(catalogSchema, (statement) => sql.unsafe(statement), { discard: true })
+  ),
+  // A products sync remembers what exactly it applied, so an identical push can be recognised.
+  "3_sync_fingerprint": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.forEach(
+      [
+        "ALTER TABLE syncs ADD COLUMN fingerprint text",
+        "ALTER TABLE syncs ADD COLUMN callback_url text",
+        "ALTER TABLE syncs ADD COLUMN pushed_outlets integer",
+        "CREATE INDEX syncs_fingerprint ON syncs (fingerprint, id) WHERE fingerprint IS NOT NULL"
+      ],
+      (statement) => sql.unsafe(statement),
+      { discard: true }
+    )
   )
 }
 

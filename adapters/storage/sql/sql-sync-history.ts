@@ -10,12 +10,16 @@ export const makeSqlSyncHistory = Effect.gen(function* () {
   return SyncHistory.of({
     record: (sync) =>
       sql`
-        INSERT INTO syncs (id, kind, provider, store_id, status, counts, error, started_at, finished_at)
+        INSERT INTO syncs (id, kind, provider, store_id, status, counts, error, fingerprint, callback_url,
+                           pushed_outlets, started_at, finished_at)
         VALUES (${sync.id}, ${sync.kind}, ${sync.provider}, ${sync.storeId}, ${sync.status},
-                ${JSON.stringify(sync.counts)}::jsonb, ${sync.error}, ${sync.startedAt}, ${sync.finishedAt})
+                ${JSON.stringify(sync.counts)}::jsonb, ${sync.error}, ${sync.fingerprint}, ${sync.callbackUrl},
+                ${sync.pushedOutlets}, ${sync.startedAt}, ${sync.finishedAt})
         ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, provider = excluded.provider,
           store_id = excluded.store_id, status = excluded.status, counts = excluded.counts,
-          error = excluded.error, started_at = excluded.started_at, finished_at = excluded.finished_at`.pipe(
+          error = excluded.error, fingerprint = excluded.fingerprint, callback_url = excluded.callback_url,
+          pushed_outlets = excluded.pushed_outlets,
+          started_at = excluded.started_at, finished_at = excluded.finished_at`.pipe(
         Effect.asVoid,
         storageFailure("record sync")
       ),
@@ -34,6 +38,14 @@ export const makeSqlSyncHistory = Effect.gen(function* () {
         ORDER BY id DESC LIMIT ${limit}`.pipe(
         Effect.map((rows) => rows.map(toSync)),
         storageFailure("list syncs")
+      ),
+    withFingerprint: (fingerprint) =>
+      sql<SyncDbRow>`
+        SELECT * FROM syncs
+        WHERE fingerprint = ${fingerprint} AND kind = 'products' AND status = 'succeeded'
+        ORDER BY id DESC LIMIT 100`.pipe(
+        Effect.map((rows) => rows.map(toSync)),
+        storageFailure("find syncs by fingerprint")
       )
   })
 })
