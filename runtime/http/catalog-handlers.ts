@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto"
 import { type PluginManifest, SDK_VERSION } from "@pos-integration/sdk"
 import { Clock, Effect } from "effect"
-import { HttpClient } from "effect/http"
+import { HttpClient, HttpServerRequest } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { getProduct, listProducts, outletMenuV1, parseLimit } from "../../application/catalog/read-catalog.ts"
 import { acknowledgeSync, syncCatalog } from "../../application/catalog/sync-catalog.ts"
@@ -51,11 +51,25 @@ export const callbackAllowed = (raw: string, hosts: ReadonlyArray<string>): bool
  * same payload differently), the SDK and service versions, the outlet the request names, and the
  * payload itself.
  */
-export const pushFingerprint = (manifest: PluginManifest, externalOutletId: string | null, payload: unknown): string =>
+export const pushFingerprint = (
+  manifest: PluginManifest,
+  externalOutletId: string | null,
+  body: Uint8Array | string
+): string =>
   createHash("sha256")
     .update(`${manifest.id}@${manifest.version}|sdk${SDK_VERSION}|${serviceVersion}|${externalOutletId ?? ""}|`)
-    .update(JSON.stringify(payload) ?? "null")
+    .update(body)
     .digest("hex")
+
+/**
+ * The body's bytes as received: the request caches them when the payload is decoded, so hashing
+ * them costs no second read (a large push is tens of MB). Re-serialising the payload is the fallback.
+ */
+const bodyBytes = (payload: unknown) =>
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => request.arrayBuffer).pipe(
+    Effect.map((buffer): Uint8Array | string => new Uint8Array(buffer)),
+    Effect.orElseSucceed(() => JSON.stringify(payload) ?? "null")
+  )
 
 const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
 
@@ -133,7 +147,7 @@ export const SyncHandlers = HttpApiBuilder.group(
               plugin,
               payload,
               externalOutletId,
-              fingerprint: pushFingerprint(plugin.manifest, externalOutletId, payload),
+              fingerprint: pushFingerprint(plugin.manifest, externalOutletId, yield* bodyBytes(payload)),
               options: {
                 dryRun,
                 force: query.force === "true",
