@@ -59,3 +59,7 @@ export const decodePayload =
     Schema.decodeUnknownEffect(schema)(input, { errors: "all" }).pipe(
       Effect.mapError((error) => new PayloadRejected({ issues: issuesOf(error) }))
     )
+
+/** What a plugin answers for an operation its manifest does not declare. */
+export const unsupported = (operation: string): Effect.Effect<never, UnsupportedOperation> =>
+  Effect.fail(new UnsupportedOperation({ operation }))

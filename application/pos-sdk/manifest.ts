@@ -17,3 +17,9 @@ export const PluginManifest = Schema.Struct({
   capabilities: Schema.Array(Capability)
 })
 export type PluginManifest = typeof PluginManifest.Type
+
+/**
+ * A plugin's manifest, read from the `manifest` field of its package.json (so the two can never
+ * differ) and checked when the module loads: a malformed one fails at import, naming the field.
+ */
+export const manifestFrom = (raw: unknown): PluginManifest => Schema.decodeUnknownSync(PluginManifest)(raw)

@@ -1,5 +1,4 @@
-import { type PluginManifest, type PosPlugin, UnsupportedOperation } from "@pos-integration/sdk"
-import { Effect } from "effect"
+import { manifestFrom, type PluginManifest, type PosPlugin, unsupported } from "@pos-integration/sdk"
 import pkg from "./package.json" with { type: "json" }
 import { decodeCatalog } from "./src/catalog.ts"
 import { Credentials } from "./src/credentials.ts"
@@ -9,10 +8,10 @@ import { decodeWebhook, verifyWebhook, webhookOutlet } from "./src/webhooks.ts"
 export type { Credentials } from "./src/credentials.ts"
 
 /**
- * Read from package.json, so the manifest the runtime validates and the package never differ. JSON
- * imports type `capabilities` as string[]: the runtime's validation (and plugin.test.ts) checks it.
+ * Read from package.json, so the manifest the runtime validates and the package never differ, and
+ * checked when the module loads.
  */
-const manifest: PluginManifest = pkg.manifest as PluginManifest
+const manifest: PluginManifest = manifestFrom(pkg.manifest)
 
 /**
  * Atlas Kitchen: outlets from the storefront `GET /channel`, the catalog from the Admin API's
@@ -24,9 +23,9 @@ const plugin: PosPlugin<Credentials> = {
   decodeOutlets,
   decodeCatalog,
   // Atlas menus are pulled, not pushed with a callback: there is nothing to acknowledge.
-  acknowledgeCatalog: () => Effect.fail(new UnsupportedOperation({ operation: "acknowledgeCatalog" })),
-  submitOrder: () => Effect.fail(new UnsupportedOperation({ operation: "submitOrder" })),
-  cancelOrder: () => Effect.fail(new UnsupportedOperation({ operation: "cancelOrder" })),
+  acknowledgeCatalog: () => unsupported("acknowledgeCatalog"),
+  submitOrder: () => unsupported("submitOrder"),
+  cancelOrder: () => unsupported("cancelOrder"),
   webhookOutlet,
   verifyWebhook,
   decodeWebhook

@@ -1,12 +1,12 @@
 import {
   type CatalogContext,
+  manifestFrom,
   PayloadRejected,
-  PluginManifest,
   type PosPlugin,
-  UnsupportedOperation,
+  unsupported,
   WebhookRejected
 } from "@pos-integration/sdk"
-import { Effect, Schema } from "effect"
+import { Effect } from "effect"
 import pkg from "./package.json" with { type: "json" }
 import { acknowledgeCatalog } from "./src/acknowledge.ts"
 import { toCatalogSnapshot } from "./src/catalog.ts"
@@ -29,7 +29,7 @@ const guarded = <A>(decode: () => Effect.Effect<A, PayloadRejected>): Effect.Eff
 
 const plugin: PosPlugin<Credentials> = {
   // The manifest lives in package.json only, so the two cannot differ.
-  manifest: Schema.decodeUnknownSync(PluginManifest)(pkg.manifest),
+  manifest: manifestFrom(pkg.manifest),
   credentials: Credentials,
   decodeOutlets: (payload) => guarded(() => decodeOutlets(payload)),
   decodeCatalog: (payload: unknown, _context: CatalogContext) =>
@@ -37,8 +37,8 @@ const plugin: PosPlugin<Credentials> = {
     guarded(() => Effect.flatMap(decodeMenuPush(payload), toCatalogSnapshot)),
   acknowledgeCatalog,
   // Orders come with the orders issue; the manifest does not list "orders" or "cancel" until then.
-  submitOrder: () => Effect.fail(new UnsupportedOperation({ operation: "submitOrder" })),
-  cancelOrder: () => Effect.fail(new UnsupportedOperation({ operation: "cancelOrder" })),
+  submitOrder: () => unsupported("submitOrder"),
+  cancelOrder: () => unsupported("cancelOrder"),
   webhookOutlet: (request) => guarded(() => webhookOutlet(request)),
   verifyWebhook: (request, credentials) =>
     Effect.suspend(() => verifyWebhook(request, credentials)).pipe(

@@ -2,8 +2,7 @@
  * The Lightspeed Restaurant (K-Series) POS plugin: business locations as outlets, menu loads as
  * catalogs, order notifications as webhooks. Orders are not implemented yet (see the manifest).
  */
-import { PluginManifest, type PosPlugin, UnsupportedOperation } from "@pos-integration/sdk"
-import { Effect, Schema } from "effect"
+import { manifestFrom, type PosPlugin, unsupported } from "@pos-integration/sdk"
 import pkg from "./package.json" with { type: "json" }
 import { decodeCatalog } from "./src/catalog.ts"
 import { type Credentials, Credentials as CredentialsSchema } from "./src/credentials.ts"
@@ -15,14 +14,14 @@ export type { Credentials } from "./src/credentials.ts"
 
 const plugin: PosPlugin<Credentials> = {
   // Read from package.json so the manifest the runtime validates and the one the code declares never differ.
-  manifest: Schema.decodeUnknownSync(PluginManifest)(pkg.manifest),
+  manifest: manifestFrom(pkg.manifest),
   credentials: CredentialsSchema,
   decodeOutlets,
   decodeCatalog,
   // Lightspeed's menu load is pulled, not pushed: there is no sync callback to answer.
-  acknowledgeCatalog: () => Effect.fail(new UnsupportedOperation({ operation: "acknowledgeCatalog" })),
-  submitOrder: () => Effect.fail(new UnsupportedOperation({ operation: "submitOrder" })),
-  cancelOrder: () => Effect.fail(new UnsupportedOperation({ operation: "cancelOrder" })),
+  acknowledgeCatalog: () => unsupported("acknowledgeCatalog"),
+  submitOrder: () => unsupported("submitOrder"),
+  cancelOrder: () => unsupported("cancelOrder"),
   webhookOutlet,
   verifyWebhook,
   decodeWebhook
