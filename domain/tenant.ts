@@ -15,6 +15,9 @@ export const CountryCode = Schema.String.pipe(Schema.check(Schema.isPattern(/^[A
 /** ISO 4217 currency code. */
 export const CurrencyCode = Schema.String.pipe(Schema.check(Schema.isPattern(/^[A-Z]{3}$/)))
 
+export const isCountryCode = Schema.is(CountryCode)
+export const isCurrencyCode = Schema.is(CurrencyCode)
+
 /**
  * Where a tenant's data lives: its own database (a URL) or a schema of the control database.
  * The URL may carry a password, so it is never returned by the API.

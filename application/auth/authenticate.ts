@@ -47,9 +47,6 @@ export const toPrincipal = (tenantId: TenantId, record: ApiKeyRecord): Principal
   expiresAt: record.expiresAt
 })
 
-export const requireScope = (principal: Principal, scope: Scope): Effect.Effect<void, MissingScope> =>
-  principal.scopes.includes(scope) ? Effect.void : Effect.fail(new MissingScope({ scope }))
-
 /** For routes that accept any of several scopes (e.g. `/syncs`: `pos:sync` or `products:read`). */
 export const requireAnyScope = (
   principal: Principal,

@@ -1,24 +1,13 @@
 import { Context, type Effect } from "effect"
-import type { ServiceHours, WeeklyWindow } from "../../domain/catalog.ts"
+import type { OutletSnapshot, WeeklyWindow } from "../../domain/catalog.ts"
 import type { StorageError, SyncInProgress } from "../../domain/errors.ts"
 
-/** An outlet as stored: what its POS said, with our stable id and the currency resolved. */
-export interface StoreRow {
+/** An outlet as stored: what its POS said (the snapshot), with our stable id and the currency resolved. */
+export interface StoreRow extends Omit<OutletSnapshot, "currency"> {
   readonly id: string
   readonly provider: string
-  readonly externalId: string
-  readonly name: string
-  readonly active: boolean
+  /** The payload's ISO code, else the tenant's default. */
   readonly currency: string
-  readonly timezone: string | null
-  readonly country: string | null
-  readonly address: string | null
-  readonly postalCode: string | null
-  readonly phone: string | null
-  readonly taxInclusive: boolean | null
-  readonly serviceHours: ReadonlyArray<ServiceHours>
-  /** The vendor's non-secret identifiers for reaching the store (kept in store_credentials). */
-  readonly identifiers: Readonly<Record<string, string>>
   readonly createdAt: Date
   readonly updatedAt: Date
 }

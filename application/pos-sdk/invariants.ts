@@ -1,4 +1,5 @@
 import type { CatalogSnapshot, OutletSnapshot, SectionSnapshot } from "../../domain/catalog.ts"
+import { isCurrencyCode } from "../../domain/tenant.ts"
 import type { PayloadIssue } from "./errors.ts"
 
 const isMoney = (n: number) => Number.isSafeInteger(n) && n >= 0
@@ -105,7 +106,7 @@ export const outletIssues = (outlets: ReadonlyArray<OutletSnapshot>): ReadonlyAr
       issues.push({ path: `outlets.${o.externalId}`, message: "this external id describes two different outlets" })
     }
     seen.set(o.externalId, JSON.stringify(o))
-    if (o.currency !== null && !/^[A-Z]{3}$/.test(o.currency)) {
+    if (o.currency !== null && !isCurrencyCode(o.currency)) {
       issues.push({ path: `outlets.${o.externalId}.currency`, message: `not an ISO 4217 code: ${o.currency}` })
     }
   }

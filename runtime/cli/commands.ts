@@ -21,7 +21,7 @@ import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
 import type { TenantStorage } from "../../application/ports/tenant-storage.ts"
 import { createTenant } from "../../application/tenants/create-tenant.ts"
 import { type ApiKeyRecord, allScopes, KeyKind, type Scope as KeyScope } from "../../domain/api-key.ts"
-import { isTenantId, type Tenant, type TenantId } from "../../domain/tenant.ts"
+import { isCountryCode, isCurrencyCode, isTenantId, type Tenant, type TenantId } from "../../domain/tenant.ts"
 import { describeFailure, maskUrl, redactUrls } from "../failures.ts"
 import { PluginRegistry } from "../plugins/plugin-registry.ts"
 import { TenantDatabases } from "../tenancy/tenant-databases.ts"
@@ -239,10 +239,7 @@ export const makeCli = <E>(services: Layer.Layer<AdminServices, E>) => {
       name: Flag.String("name").pipe(Flag.withDescription("Display name (default: the id)"), Flag.optional),
       country: Flag.String("country").pipe(
         Flag.withDescription("ISO 3166-1 alpha-2 country, the default region for phone numbers (default: SG)"),
-        Flag.filter(
-          (c) => /^[A-Z]{2}$/.test(c),
-          () => "two upper-case letters (ISO 3166-1 alpha-2), e.g. SG"
-        ),
+        Flag.filter(isCountryCode, () => "two upper-case letters (ISO 3166-1 alpha-2), e.g. SG"),
         Flag.withDefault("SG")
       ),
       timezone: Flag.String("timezone").pipe(
@@ -252,10 +249,7 @@ export const makeCli = <E>(services: Layer.Layer<AdminServices, E>) => {
       ),
       currency: Flag.String("currency").pipe(
         Flag.withDescription("ISO 4217 default currency (default: SGD)"),
-        Flag.filter(
-          (c) => /^[A-Z]{3}$/.test(c),
-          () => "three upper-case letters (ISO 4217), e.g. SGD"
-        ),
+        Flag.filter(isCurrencyCode, () => "three upper-case letters (ISO 4217), e.g. SGD"),
         Flag.withDefault("SGD")
       ),
       databaseUrl: Flag.String("database-url").pipe(

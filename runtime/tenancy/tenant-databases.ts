@@ -26,7 +26,6 @@ export class TenantDatabases extends Context.Service<
     readonly repositories: (
       id: TenantId
     ) => Effect.Effect<Context.Context<TenantRepositories>, StorageError, Scope.Scope>
-    readonly invalidate: (id: TenantId) => Effect.Effect<void>
   }
 >()("pos/runtime/TenantDatabases") {
   static readonly layer = (options: TenantDatabasesOptions) =>
@@ -67,12 +66,7 @@ export class TenantDatabases extends Context.Service<
         return TenantDatabases.of({
           resolve,
           // A failed open (a database briefly down) must not stay cached: the next request tries again.
-          repositories: (id) => map.contextEffect(id).pipe(Effect.tapError(() => map.invalidate(id))),
-          invalidate: (id) =>
-            Effect.andThen(
-              Effect.sync(() => tenants.delete(id)),
-              map.invalidate(id)
-            )
+          repositories: (id) => map.contextEffect(id).pipe(Effect.tapError(() => map.invalidate(id)))
         })
       })
     )
