@@ -61,3 +61,51 @@ export class InvalidPayload extends Schema.TaggedError<InvalidPayload>()("Invali
   provider: Schema.String,
   issues: Schema.Array(Schema.Struct({ path: Schema.String, message: Schema.String }))
 }) {}
+
+/** A refCode already used for this operation with another payload (SPEC section 6). */
+export class RefCodeConflict extends Schema.TaggedError<RefCodeConflict>()("RefCodeConflict", {
+  refCode: Schema.String
+}) {}
+
+/** The first request with this refCode has not finished yet. */
+export class RequestInProgress extends Schema.TaggedError<RequestInProgress>()("RequestInProgress", {
+  refCode: Schema.String
+}) {}
+
+/** A redeem asks for more points than the member has. */
+export class InsufficientPoints extends Schema.TaggedError<InsufficientPoints>()("InsufficientPoints", {
+  balance: Schema.Int,
+  required: Schema.Int
+}) {}
+
+/** The tenant is missing configuration a feature needs (a loyalty credential). */
+export class NotConfigured extends Schema.TaggedError<NotConfigured>()("NotConfigured", {
+  what: Schema.String
+}) {}
+
+/** An upstream (the loyalty-service) is not being called: its breaker is open. */
+export class UpstreamUnavailable extends Schema.TaggedError<UpstreamUnavailable>()("UpstreamUnavailable", {
+  upstream: Schema.String,
+  retryAfterSeconds: Schema.Int
+}) {}
+
+/** The upstream did not answer within the request's deadline. */
+export class UpstreamTimeout extends Schema.TaggedError<UpstreamTimeout>()("UpstreamTimeout", {
+  upstream: Schema.String
+}) {}
+
+/** The upstream answered with a server error, garbage, a reset, or refused our credential. `reason` is for the log. */
+export class UpstreamFailure extends Schema.TaggedError<UpstreamFailure>()("UpstreamFailure", {
+  upstream: Schema.String,
+  reason: Schema.String
+}) {}
+
+/**
+ * A final 4xx answer passed through to the caller with its status, message and details: an
+ * upstream's 400/404/409, or a stored answer replayed for a refCode.
+ */
+export class Rejected extends Schema.TaggedError<Rejected>()("Rejected", {
+  status: Schema.Int,
+  message: Schema.String,
+  details: Schema.String
+}) {}

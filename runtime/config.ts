@@ -1,5 +1,6 @@
 import { isIP } from "node:net"
 import { Config, Context, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { type CircuitBreakerSettings, defaultCircuitBreakerSettings } from "../application/loyalty/circuit-breaker.ts"
 import { bundledPlugins } from "./plugins/plugin-registry.ts"
 
 export type StorageKind = "memory" | "pglite" | "postgres"
@@ -30,6 +31,13 @@ export interface AppSettings {
   readonly posPlugins: ReadonlyArray<string>
   /** Hosts a POS-named sync callback may be sent to (`*.example.com` matches subdomains). */
   readonly syncCallbackHosts: ReadonlyArray<string>
+  /** The default loyalty-service URL; without it (and without a tenant's own) the embedded ledger serves. */
+  readonly loyaltyUrl: string | undefined
+  /** One deadline per partner request to the loyalty-service, retries included. */
+  readonly loyaltyTimeoutMs: number
+  readonly loyaltyBreaker: CircuitBreakerSettings
+  /** How long a finished refCode answer is replayed. */
+  readonly refCodeRetentionMs: number
 }
 
 export type TrustProxy =
@@ -74,6 +82,16 @@ const normaliseBasePath = (raw: string): string => {
   const trimmed = raw.trim().replace(/\/+$/, "")
   if (trimmed === "") return ""
   return trimmed.startsWith("/") ? trimmed : `/${trimmed}`
+}
+
+/** An absolute http(s) URL without a trailing slash, or undefined. */
+export const parseHttpUrl = (raw: string): string | undefined => {
+  try {
+    const url = new URL(raw.trim())
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href.replace(/\/+$/, "") : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** Deliverect's API hosts: a callback URL comes from the payload, so it may only go where expected. */
@@ -128,13 +146,47 @@ export const appSettingsConfig = Config.all({
         .filter((s) => s !== "")
     ),
     Config.withDefault<ReadonlyArray<string>>(defaultCallbackHosts)
-  )
+  ),
+  loyaltyUrl: Config.schema(
+    Schema.String.pipe(
+      Schema.check(
+        Schema.makeFilter((raw: string) => parseHttpUrl(raw) !== undefined || "expected an http:// or https:// URL")
+      )
+    ),
+    "LOYALTY_URL"
+  ).pipe(Config.option),
+  loyaltyTimeoutMs: boundedInt("LOYALTY_TIMEOUT_MS", 100, 120_000, 5000),
+  loyaltyBreaker: Config.all({
+    consecutiveFailures: boundedInt(
+      "LOYALTY_BREAKER_FAILURES",
+      1,
+      1000,
+      defaultCircuitBreakerSettings.consecutiveFailures
+    ),
+    failureRatio: boundedInt(
+      "LOYALTY_BREAKER_FAILURE_PERCENT",
+      1,
+      100,
+      defaultCircuitBreakerSettings.failureRatio * 100
+    ).pipe(Config.map((percent) => percent / 100)),
+    minimumCalls: boundedInt("LOYALTY_BREAKER_MIN_CALLS", 1, 100_000, defaultCircuitBreakerSettings.minimumCalls),
+    windowMs: boundedInt("LOYALTY_BREAKER_WINDOW_MS", 1000, 3_600_000, defaultCircuitBreakerSettings.windowMs),
+    resetMs: boundedInt("LOYALTY_BREAKER_RESET_MS", 100, 3_600_000, defaultCircuitBreakerSettings.resetMs)
+  }),
+  refCodeRetentionDays: boundedInt("REFCODE_RETENTION_DAYS", 7, 3650, 7)
 }).pipe(
-  Config.map(({ storage, databaseUrl, demo, ...rest }): AppSettings => {
+  Config.map(({ storage, databaseUrl, demo, loyaltyUrl, refCodeRetentionDays, ...rest }): AppSettings => {
     const url = Option.getOrUndefined(databaseUrl)
     // DATABASE_URL selects PostgreSQL; without it the embedded PGlite runs, unless STORAGE says otherwise.
     const kind = Option.getOrElse(storage, () => (url === undefined ? "pglite" : "postgres") as StorageKind)
-    return { ...rest, databaseUrl: url, storage: kind, demo: Option.getOrElse(demo, () => kind !== "postgres") }
+    return {
+      ...rest,
+      databaseUrl: url,
+      storage: kind,
+      demo: Option.getOrElse(demo, () => kind !== "postgres"),
+      loyaltyUrl: Option.map(loyaltyUrl, (u) => parseHttpUrl(u)!).pipe(Option.getOrUndefined),
+      refCodeRetentionMs: refCodeRetentionDays * 86_400_000
+    }
   })
 )
 
@@ -160,6 +212,10 @@ export class AppConfig extends Context.Service<AppConfig, AppSettings>()("pos/ru
     syncLockWaitMs: 10_000,
     posPlugins: bundledPlugins,
     syncCallbackHosts: defaultCallbackHosts,
+    loyaltyUrl: undefined,
+    loyaltyTimeoutMs: 5000,
+    loyaltyBreaker: defaultCircuitBreakerSettings,
+    refCodeRetentionMs: 7 * 86_400_000,
     ...overrides
   })
 }

@@ -3,9 +3,12 @@ import type { StorageError } from "../../domain/errors.ts"
 import type { Tenant } from "../../domain/tenant.ts"
 import type { ApiKeys } from "./api-keys.ts"
 import type { Catalog, Outlets, SyncHistory } from "./catalog.ts"
+import type { Customers } from "./customers.ts"
+import type { Idempotency } from "./idempotency.ts"
+import type { LoyaltyLedger } from "./loyalty-ledger.ts"
 
 /** Everything a request may use of one tenant's own database. */
-export type TenantRepositories = ApiKeys | Outlets | Catalog | SyncHistory
+export type TenantRepositories = ApiKeys | Outlets | Catalog | SyncHistory | Customers | Idempotency | LoyaltyLedger
 
 /**
  * Opens tenants' databases. `provision` creates and migrates a new tenant's database or schema;

@@ -22,6 +22,7 @@ import type { TenantStorage } from "../../application/ports/tenant-storage.ts"
 import { createTenant } from "../../application/tenants/create-tenant.ts"
 import { type ApiKeyRecord, allScopes, KeyKind, type Scope as KeyScope } from "../../domain/api-key.ts"
 import { isCountryCode, isCurrencyCode, isTenantId, type Tenant, type TenantId } from "../../domain/tenant.ts"
+import { parseHttpUrl } from "../config.ts"
 import { describeFailure, maskUrl, redactUrls } from "../failures.ts"
 import { PluginRegistry } from "../plugins/plugin-registry.ts"
 import { TenantDatabases } from "../tenancy/tenant-databases.ts"
@@ -77,8 +78,7 @@ export const parseTimeZone = (raw: string): Option.Option<string> => {
 export const parseDatabaseUrl = (raw: string): Option.Option<string> =>
   /^postgres(ql)?:\/\/./.test(raw) && URL.canParse(raw) ? Option.some(raw) : Option.none()
 
-const parseHttpUrl = (raw: string): Option.Option<string> =>
-  /^https?:\/\/./.test(raw) && URL.canParse(raw) ? Option.some(raw) : Option.none()
+const httpUrl = (raw: string): Option.Option<string> => Option.fromUndefinedOr(parseHttpUrl(raw))
 
 const splitList = (raw: string) =>
   raw
@@ -291,7 +291,7 @@ export const makeCli = <E>(services: Layer.Layer<AdminServices, E>) => {
       tenant: tenantArgument,
       url: Flag.String("url").pipe(
         Flag.withDescription("The tenant's loyalty-service base URL (default: LOYALTY_URL)"),
-        Flag.filterMap(parseHttpUrl, () => "an http:// or https:// URL"),
+        Flag.filterMap(httpUrl, () => "an http:// or https:// URL"),
         Flag.optional
       ),
       // Redacted: the value never appears in a rendered error or a log line.

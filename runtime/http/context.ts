@@ -25,5 +25,7 @@ export interface RequestFacts {
   readonly requestId: string
   tenant: string | undefined
   route: string | undefined
+  /** Set with a 503 from an open breaker: the response's Retry-After. */
+  retryAfterSeconds?: number | undefined
 }
 export class RequestInfo extends Context.Service<RequestInfo, RequestFacts>()("pos/runtime/RequestInfo") {}

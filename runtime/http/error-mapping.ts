@@ -1,17 +1,36 @@
 import { Effect } from "effect"
 import type {
   AlreadyExists,
+  InsufficientPoints,
   InvalidApiKey,
   InvalidInput,
   InvalidPayload,
   MissingScope,
+  NotConfigured,
   NotFound,
+  RefCodeConflict,
+  Rejected,
+  RequestInProgress,
   StorageError,
   SyncInProgress,
   TooManyDeactivations,
-  UnknownProvider
+  UnknownProvider,
+  UpstreamFailure,
+  UpstreamTimeout,
+  UpstreamUnavailable
 } from "../../domain/errors.ts"
-import { BadRequest, Conflict, Forbidden, invalidApiKey, NotFoundError, type Unauthorized } from "./errors.ts"
+import { RequestInfo } from "./context.ts"
+import {
+  BadGateway,
+  BadRequest,
+  Conflict,
+  Forbidden,
+  GatewayTimeout,
+  invalidApiKey,
+  NotFoundError,
+  ServiceUnavailable,
+  type Unauthorized
+} from "./errors.ts"
 
 export type DomainError =
   | InvalidApiKey
@@ -23,8 +42,46 @@ export type DomainError =
   | UnknownProvider
   | SyncInProgress
   | TooManyDeactivations
+  | RefCodeConflict
+  | RequestInProgress
+  | InsufficientPoints
+  | NotConfigured
+  | Rejected
+  | UpstreamFailure
+  | UpstreamTimeout
+  | UpstreamUnavailable
 
-export type HttpError = BadRequest | Unauthorized | Forbidden | NotFoundError | Conflict
+export type HttpError =
+  | BadRequest
+  | Unauthorized
+  | Forbidden
+  | NotFoundError
+  | Conflict
+  | BadGateway
+  | ServiceUnavailable
+  | GatewayTimeout
+
+/** Which HTTP error each domain error becomes, so a handler declares only the statuses it can answer. */
+interface HttpErrorByTag {
+  readonly InvalidApiKey: Unauthorized
+  readonly MissingScope: Forbidden
+  readonly NotFound: NotFoundError
+  readonly InvalidInput: BadRequest
+  readonly InvalidPayload: BadRequest
+  readonly UnknownProvider: BadRequest
+  readonly AlreadyExists: Conflict
+  readonly SyncInProgress: Conflict
+  readonly TooManyDeactivations: Conflict
+  readonly RefCodeConflict: Conflict
+  readonly RequestInProgress: Conflict
+  readonly InsufficientPoints: Conflict
+  readonly NotConfigured: ServiceUnavailable
+  readonly UpstreamUnavailable: ServiceUnavailable
+  readonly UpstreamTimeout: GatewayTimeout
+  readonly UpstreamFailure: BadGateway
+  readonly Rejected: BadRequest | NotFoundError | Conflict
+}
+export type HttpErrorOf<E extends DomainError> = HttpErrorByTag[E["_tag"]]
 
 export const forbidden = (error: MissingScope) =>
   new Forbidden({ message: "forbidden", details: `this API key lacks the scope '${error.scope}'` })
@@ -65,14 +122,95 @@ export const toHttpError = (error: DomainError): HttpError => {
         message: "too many deactivations",
         details: `this sync would deactivate ${error.deactivating} of the outlet's ${error.active} active products (more than ${error.limitPercent}%); resend with force=true if that is intended`
       })
+    case "RefCodeConflict":
+      return new Conflict({
+        message: "refcode conflict",
+        details: `refCode '${error.refCode}' was already used with a different request`
+      })
+    case "RequestInProgress":
+      return new Conflict({
+        message: "request in progress",
+        details: `a request with refCode '${error.refCode}' is still being processed; retry later`
+      })
+    case "InsufficientPoints":
+      return new Conflict({
+        message: "insufficient points",
+        details: `the member has ${error.balance} points; this redeem needs ${error.required}`
+      })
+    case "NotConfigured":
+      return new ServiceUnavailable({
+        message: "not configured",
+        details: `this tenant has no ${error.what} configured`
+      })
+    case "UpstreamUnavailable":
+      return new ServiceUnavailable({
+        message: "temporarily unavailable",
+        details: `the ${error.upstream} is failing; retry after ${error.retryAfterSeconds} s`
+      })
+    case "UpstreamTimeout":
+      return new GatewayTimeout({
+        message: "upstream timeout",
+        details: `the ${error.upstream} did not answer in time`
+      })
+    case "UpstreamFailure":
+      return new BadGateway({ message: "upstream error", details: `the ${error.upstream} answered with an error` })
+    case "Rejected": {
+      const fields = { message: error.message, details: error.details }
+      return error.status === 404
+        ? new NotFoundError(fields)
+        : error.status === 409
+          ? new Conflict(fields)
+          : new BadRequest(fields)
+    }
   }
 }
+
+/** The status a domain error answers with. */
+export const statusOf = (error: DomainError): number => {
+  switch (error._tag) {
+    case "Rejected":
+      return error.status === 404 || error.status === 409 ? error.status : 400
+    default:
+      return statusByTag[toHttpError(error)._tag]
+  }
+}
+
+const statusByTag: Record<HttpError["_tag"], number> = {
+  BadRequest: 400,
+  Unauthorized: 401,
+  Forbidden: 403,
+  NotFoundError: 404,
+  Conflict: 409,
+  BadGateway: 502,
+  ServiceUnavailable: 503,
+  GatewayTimeout: 504
+}
+
+/**
+ * What the log gets that the caller does not: why an upstream failed, and when the breaker
+ * reopens (the Retry-After header of a 503).
+ */
+const observe = (error: DomainError) =>
+  Effect.gen(function* () {
+    if (error._tag === "UpstreamFailure") {
+      yield* Effect.logWarning(`${error.upstream} failed: ${error.reason}`)
+    } else if (error._tag === "UpstreamTimeout") {
+      yield* Effect.logWarning(`${error.upstream} timed out`)
+    } else if (error._tag === "UpstreamUnavailable") {
+      const info = yield* Effect.serviceOption(RequestInfo)
+      if (info._tag === "Some") info.value.retryAfterSeconds = error.retryAfterSeconds
+    }
+  })
 
 /**
  * Maps a use case's domain errors for a handler. Storage failures are defects: the caller gets a
  * 500 with the request id, and the cause goes to the log only.
  */
-export const httpErrors = <A, R>(
-  effect: Effect.Effect<A, DomainError | StorageError, R>
-): Effect.Effect<A, HttpError, R> =>
-  Effect.catch(effect, (error) => (error._tag === "StorageError" ? Effect.die(error) : Effect.fail(toHttpError(error))))
+export const httpErrors = <A, E extends DomainError, R>(
+  effect: Effect.Effect<A, E | StorageError, R>
+): Effect.Effect<A, HttpErrorOf<E>, R> =>
+  Effect.catch(effect, (error) =>
+    error._tag === "StorageError"
+      ? Effect.die(error)
+      : Effect.andThen(observe(error as E), Effect.fail(toHttpError(error as E) as HttpErrorOf<E>))
+  )

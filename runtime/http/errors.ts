@@ -27,6 +27,11 @@ export class ServiceUnavailable extends Schema.TaggedError<ServiceUnavailable>()
   httpApiStatus: 503
 }) {}
 
+export class BadGateway extends Schema.TaggedError<BadGateway>()("BadGateway", fields, { httpApiStatus: 502 }) {}
+export class GatewayTimeout extends Schema.TaggedError<GatewayTimeout>()("GatewayTimeout", fields, {
+  httpApiStatus: 504
+}) {}
+
 type EnvelopeError = { readonly message: string; readonly details: string }
 
 /** The error class as an endpoint or middleware declares it: encoded as the envelope. */
@@ -54,6 +59,8 @@ export const NotFoundJson = asEnvelope(NotFoundError, 404)
 export const ConflictJson = asEnvelope(Conflict, 409)
 export const UnsupportedMediaTypeJson = asEnvelope(UnsupportedMediaType, 415)
 export const ServiceUnavailableJson = asEnvelope(ServiceUnavailable, 503)
+export const BadGatewayJson = asEnvelope(BadGateway, 502)
+export const GatewayTimeoutJson = asEnvelope(GatewayTimeout, 504)
 
 /** Every failure to authenticate, and an unknown tenant, answer these same bytes. */
 export const invalidApiKey = () =>

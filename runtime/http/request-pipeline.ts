@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto"
 import { Cause, Effect, Logger, References, type Types } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { AppConfig } from "../config.ts"
-import { RequestInfo } from "./context.ts"
+import { type RequestFacts, RequestInfo } from "./context.ts"
 import { envelopeJson } from "./errors.ts"
 import type { MethodTable } from "./method-table.ts"
 
@@ -62,7 +62,7 @@ export const requestPipeline = (methods: MethodTable) =>
           if (basePath !== "" && (request.url === basePath || request.url.startsWith(`${basePath}/`))) {
             request = request.modify({ url: request.url.slice(basePath.length) || "/" })
           }
-          const facts = { requestId, tenant: undefined as string | undefined, route: undefined as string | undefined }
+          const facts: RequestFacts = { requestId, tenant: undefined, route: undefined }
 
           const routed = app.pipe(
             Effect.provideService(HttpServerRequest.HttpServerRequest, request),
@@ -72,12 +72,16 @@ export const requestPipeline = (methods: MethodTable) =>
             // Every log line of the request (a refused key, a defect's cause) names its request id.
             Effect.annotateLogs("requestId", requestId)
           )
-          const response = yield* Effect.map(routed, (r) =>
+          const response = yield* Effect.map(routed, (r) => {
             // Keep the headers (Allow, Retry-After, ...) of a bare error response we put in the envelope.
-            r.status >= 400 && !isJson(r)
-              ? HttpServerResponse.setHeaders(envelopeResponse(r.status, detailsFor(r.status, request)), r.headers)
-              : r
-          )
+            const enveloped =
+              r.status >= 400 && !isJson(r)
+                ? HttpServerResponse.setHeaders(envelopeResponse(r.status, detailsFor(r.status, request)), r.headers)
+                : r
+            return r.status === 503 && facts.retryAfterSeconds !== undefined
+              ? HttpServerResponse.setHeader(enveloped, "retry-after", String(facts.retryAfterSeconds))
+              : enveloped
+          })
           yield* Effect.annotateLogs(Effect.logInfo("request"), {
             requestId,
             method: request.method,

@@ -15,7 +15,11 @@ const testOnly = ["vitest", "@effect/vitest", "fast-check"]
 const rules: Record<Layer, { packages: (spec: string) => boolean; layers: ReadonlyArray<Layer> }> = {
   domain: { packages: (s) => s === "effect", layers: ["domain"] },
   // Effect's HttpClient interface is allowed for the POS port; storage and drivers are not.
-  application: { packages: (s) => s === "effect" || s === "effect/http", layers: ["domain", "application"] },
+  // libphonenumber-js is pure data and functions: phone numbers are never hand-parsed.
+  application: {
+    packages: (s) => s === "effect" || s === "effect/http" || s.startsWith("libphonenumber-js"),
+    layers: ["domain", "application"]
+  },
   adapters: {
     packages: (s) => !s.startsWith("@effect/platform-node"),
     layers: ["domain", "application", "adapters"]

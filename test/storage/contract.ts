@@ -8,6 +8,7 @@ import { createTenant } from "../../application/tenants/create-tenant.ts"
 import { type ApiKeyRecord, allScopes, type KeyKind, type NewApiKey, type Scope } from "../../domain/api-key.ts"
 import type { TenantId } from "../../domain/tenant.ts"
 import { catalogContract } from "./catalog-contract.ts"
+import { customerLoyaltyContract } from "./customer-loyalty-contract.ts"
 
 type Storage = TenantDirectory | TenantStorage
 
@@ -274,4 +275,5 @@ export const storageContract = (name: string, makeLayer: () => Layer.Layer<Stora
     })
 
     catalogContract({ name, run, inTenant, newTenant })
+    customerLoyaltyContract({ name, run, inTenant, newTenant })
   })

@@ -1,6 +1,9 @@
 import { Context, Effect, Layer } from "effect"
 import { ApiKeys } from "../../../application/ports/api-keys.ts"
 import { Catalog, Outlets, SyncHistory } from "../../../application/ports/catalog.ts"
+import { Customers } from "../../../application/ports/customers.ts"
+import { Idempotency } from "../../../application/ports/idempotency.ts"
+import { LoyaltyLedger } from "../../../application/ports/loyalty-ledger.ts"
 import { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import { TenantStorage } from "../../../application/ports/tenant-storage.ts"
 import type { ApiKeyRecord } from "../../../domain/api-key.ts"
@@ -13,12 +16,21 @@ import {
   makeMemoryOutlets,
   makeMemorySyncHistory
 } from "./memory-catalog.ts"
+import { type CustomerTable, makeCustomerTable, makeMemoryCustomers } from "./memory-customers.ts"
+import {
+  type LoyaltyTables,
+  makeLoyaltyTables,
+  makeMemoryIdempotency,
+  makeMemoryLoyaltyLedger
+} from "./memory-loyalty.ts"
 
 /** One tenant's data in memory: what its own database would hold. */
 interface TenantState {
   readonly keys: Map<number, ApiKeyRecord>
   nextKeyId: number
   readonly catalog: CatalogTables
+  readonly customers: CustomerTable
+  readonly loyalty: LoyaltyTables
 }
 
 const makeApiKeys = (state: TenantState) =>
@@ -54,7 +66,13 @@ export const layerMemoryStorage: Layer.Layer<TenantDirectory | TenantStorage> = 
     const stateOf = (id: TenantId) => {
       let state = states.get(id)
       if (state === undefined) {
-        state = { keys: new Map(), nextKeyId: 1, catalog: makeCatalogTables() }
+        state = {
+          keys: new Map(),
+          nextKeyId: 1,
+          catalog: makeCatalogTables(),
+          customers: makeCustomerTable(),
+          loyalty: makeLoyaltyTables()
+        }
         states.set(id, state)
       }
       return state
@@ -89,7 +107,10 @@ export const layerMemoryStorage: Layer.Layer<TenantDirectory | TenantStorage> = 
               return Context.make(ApiKeys, makeApiKeys(state)).pipe(
                 Context.add(Outlets, makeMemoryOutlets(state.catalog)),
                 Context.add(Catalog, makeMemoryCatalog(state.catalog)),
-                Context.add(SyncHistory, makeMemorySyncHistory(state.catalog))
+                Context.add(SyncHistory, makeMemorySyncHistory(state.catalog)),
+                Context.add(Customers, makeMemoryCustomers(state.customers)),
+                Context.add(Idempotency, makeMemoryIdempotency(state.loyalty)),
+                Context.add(LoyaltyLedger, makeMemoryLoyaltyLedger(state.loyalty))
               )
             })
           )

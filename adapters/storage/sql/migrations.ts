@@ -182,8 +182,71 @@ const tenantMigrations = {
       (statement) => sql.unsafe(statement),
       { discard: true }
     )
+  ),
+  "4_customers_loyalty": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.forEach(customersAndLoyalty, (statement) => sql.unsafe(statement), { discard: true })
   )
 }
+
+/**
+ * Customers, refCode claims (SPEC section 6) and the embedded loyalty ledger. A ledger transaction
+ * is unique by (type, refCode): the refCode is the ledger's own idempotency key, so a retry whose
+ * claim was taken over still earns once.
+ */
+const customersAndLoyalty: ReadonlyArray<string> = [
+  `CREATE TABLE customers (
+    id text COLLATE "C" PRIMARY KEY,
+    external_id text,
+    name text NOT NULL,
+    phone text,
+    email text,
+    marketing_opt_in boolean NOT NULL,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL
+  )`,
+  "CREATE UNIQUE INDEX customers_external_id ON customers (external_id) WHERE external_id IS NOT NULL",
+  "CREATE INDEX customers_phone ON customers (phone, created_at) WHERE phone IS NOT NULL",
+  "CREATE INDEX customers_email ON customers (email, created_at) WHERE email IS NOT NULL",
+  `CREATE TABLE idempotency_keys (
+    operation text NOT NULL,
+    ref_code text NOT NULL,
+    fingerprint text NOT NULL,
+    token text NOT NULL,
+    claimed_at timestamptz NOT NULL,
+    status integer,
+    body text,
+    completed_at timestamptz,
+    PRIMARY KEY (operation, ref_code)
+  )`,
+  `CREATE TABLE loyalty_accounts (
+    customer_id text PRIMARY KEY,
+    points bigint NOT NULL CHECK (points >= 0),
+    lifetime_points bigint NOT NULL,
+    updated_at timestamptz NOT NULL
+  )`,
+  `CREATE TABLE loyalty_transactions (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id text NOT NULL UNIQUE,
+    customer_id text NOT NULL,
+    type text NOT NULL CHECK (type IN ('EARN', 'REDEEM')),
+    points bigint NOT NULL CHECK (points >= 0),
+    amount bigint,
+    currency text,
+    order_id text,
+    reward_id text,
+    ref_code text NOT NULL,
+    balance_after bigint NOT NULL,
+    created_at timestamptz NOT NULL,
+    UNIQUE (type, ref_code)
+  )`,
+  "CREATE INDEX loyalty_transactions_customer ON loyalty_transactions (customer_id, seq)",
+  `CREATE TABLE loyalty_rewards (
+    id text COLLATE "C" PRIMARY KEY,
+    name text NOT NULL,
+    points bigint NOT NULL CHECK (points > 0),
+    updated_at timestamptz NOT NULL
+  )`
+]
 
 const run = (migrations: Record<string, Effect.Effect<unknown, unknown, SqlClient.SqlClient>>, what: string) =>
   Migrator.make({})({

@@ -13,7 +13,9 @@ import {
   makeStoreLocks,
   type StoreLocks
 } from "./sql-catalog.ts"
+import { layerSqlCustomers } from "./sql-customers.ts"
 import { storageFailure } from "./sql-errors.ts"
+import { layerSqlIdempotency, layerSqlLoyaltyLedger } from "./sql-loyalty.ts"
 import { layerSqlTenantDirectory } from "./sql-tenant-directory.ts"
 
 /** How a driver reaches one tenant's tables: a SqlClient whose statements run in the tenant's schema. */
@@ -64,7 +66,10 @@ export const layerSqlStorage = (
               Layer.fresh(layerSqlApiKeys),
               Layer.fresh(layerSqlOutlets),
               Layer.fresh(layerSqlCatalogWithLocks(locksOf(tenant))),
-              Layer.fresh(layerSqlSyncHistory)
+              Layer.fresh(layerSqlSyncHistory),
+              Layer.fresh(layerSqlCustomers),
+              Layer.fresh(layerSqlIdempotency),
+              Layer.fresh(layerSqlLoyaltyLedger)
             ).pipe(Layer.provide(tenantClient(tenant)))
         })
       })

@@ -1,0 +1,69 @@
+import { Clock, Effect, type Exit } from "effect"
+import { RefCodeConflict, RequestInProgress, type StorageError } from "../../domain/errors.ts"
+import { Idempotency, type StoredOutcome } from "../ports/idempotency.ts"
+
+export interface RefCodeClaim {
+  /** The operation the refCode belongs to (`loyalty.earn`): refCodes are scoped by tenant and operation. */
+  readonly operation: string
+  readonly refCode: string
+  /** SHA-256 of the canonical JSON of the decoded request. */
+  readonly fingerprint: string
+  /** A claim unfinished for this long is stale and may be taken over (twice the upstream timeout). */
+  readonly staleAfterMs: number
+  /** How long a finished answer is replayed (at least 7 days). */
+  readonly retainMs: number
+}
+
+export interface RefCodeCodec<A, E> {
+  /** The answer to store for replay, or undefined when it is not final (a 409, a 5xx, an unknown upstream outcome). */
+  readonly store: (exit: Exit.Exit<A, E>) => StoredOutcome | undefined
+  /** The stored answer, given back as the first request's result. */
+  readonly replay: (outcome: StoredOutcome) => Effect.Effect<A, E>
+}
+
+/**
+ * Runs `effect` at most once per (operation, refCode) with SPEC section 6's rules: the claim is a
+ * unique insert; the same payload finished replays the stored answer; another payload is a 409
+ * refcode conflict; the same payload still running is a 409 request in progress. An outcome that
+ * is not stored releases the claim, so a retry runs again (the refCode travels on as the
+ * upstream's own idempotency key, which keeps that retry from doing the effect twice).
+ */
+export const withRefCode = <A, E, R>(
+  claim: RefCodeClaim,
+  codec: RefCodeCodec<A, E>,
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, E | RefCodeConflict | RequestInProgress | StorageError, R | Idempotency> =>
+  Effect.gen(function* () {
+    const store = yield* Idempotency
+    const now = yield* Clock.currentTimeMillis
+    const token = globalThis.crypto.randomUUID()
+    const result = yield* store.claim({
+      operation: claim.operation,
+      refCode: claim.refCode,
+      fingerprint: claim.fingerprint,
+      token,
+      now: new Date(now),
+      staleBefore: new Date(now - claim.staleAfterMs),
+      expiredBefore: new Date(now - claim.retainMs)
+    })
+    switch (result._tag) {
+      case "Conflict":
+        return yield* new RefCodeConflict({ refCode: claim.refCode })
+      case "InProgress":
+        return yield* new RequestInProgress({ refCode: claim.refCode })
+      case "Replay":
+        return yield* codec.replay(result.outcome)
+    }
+    const release = store.release(claim.operation, claim.refCode, token)
+    const exit = yield* Effect.exit(effect).pipe(Effect.onInterrupt(() => Effect.ignore(release)))
+    const outcome = codec.store(exit)
+    if (outcome === undefined) {
+      yield* release
+    } else {
+      const finished = new Date(yield* Clock.currentTimeMillis)
+      const stored = yield* store.complete(claim.operation, claim.refCode, token, outcome, finished)
+      if (!stored)
+        yield* Effect.logWarning("refCode claim was taken over before its answer was stored", claim.operation)
+    }
+    return yield* exit
+  })
