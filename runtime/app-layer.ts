@@ -5,6 +5,7 @@ import type { TenantDirectory } from "../application/ports/tenant-directory.ts"
 import type { TenantStorage } from "../application/ports/tenant-storage.ts"
 import { AppConfig, type AppSettings } from "./config.ts"
 import { loggingLayer } from "./logging.ts"
+import { LoyaltyGateway } from "./loyalty/loyalty-gateway.ts"
 import { PluginRegistry } from "./plugins/plugin-registry.ts"
 import { TenantDatabases } from "./tenancy/tenant-databases.ts"
 
@@ -20,8 +21,8 @@ export const appServices = (settings: AppSettings) =>
     }),
     layerKeySecrets(Redacted.value(settings.apiKeyPepper)),
     PluginRegistry.layer(settings.posPlugins),
-    // Outbound calls to POS systems (sync callbacks, later orders).
-    FetchHttpClient.layer
+    // Outbound calls to POS systems (sync callbacks, later orders) and the loyalty-service.
+    LoyaltyGateway.layer.pipe(Layer.provideMerge(FetchHttpClient.layer))
   ).pipe(Layer.provideMerge(Layer.succeed(AppConfig, settings)), Layer.provideMerge(loggingLayer(settings)))
 
 export type StorageServices = TenantDirectory | TenantStorage

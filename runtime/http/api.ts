@@ -2,7 +2,9 @@ import { Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, OpenApi } from "effect/http-api"
 import { ApiKeyAuth, RequireJson, SchemaErrors, Tenancy } from "./api-middleware.ts"
 import { CatalogGroup, ProvidersGroup, SyncGroup } from "./catalog-api.ts"
+import { CustomersGroup } from "./customers-api.ts"
 import { ServiceUnavailableJson } from "./errors.ts"
+import { LoyaltyGroup } from "./loyalty-api.ts"
 
 export { ApiKeyAuth, RequireJson, SchemaErrors, Tenancy }
 
@@ -39,6 +41,8 @@ export const Api = HttpApi.make("pos-integration")
   .add(ProvidersGroup)
   .add(SyncGroup)
   .add(CatalogGroup)
+  .add(CustomersGroup)
+  .add(LoyaltyGroup)
   .annotateMerge(
     OpenApi.annotations({
       title: "pos-integration",

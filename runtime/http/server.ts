@@ -2,7 +2,9 @@ import { Layer } from "effect"
 import { HttpApiBuilder, HttpApiSwagger } from "effect/http-api"
 import { Api } from "./api.ts"
 import { CatalogHandlers, ProvidersHandlers, SyncHandlers } from "./catalog-handlers.ts"
+import { CustomersHandlers } from "./customers-handlers.ts"
 import { AuthHandlers, SystemHandlers } from "./handlers.ts"
+import { LoyaltyHandlers } from "./loyalty-handlers.ts"
 import { methodTable } from "./method-table.ts"
 import { ApiKeyAuthLive, RequireJsonLive, SchemaErrorsLive, TenancyLive } from "./middleware.ts"
 import { requestPipeline } from "./request-pipeline.ts"
@@ -24,6 +26,14 @@ export const HttpRoutes = Layer.mergeAll(
     ])
   )
 ).pipe(
-  Layer.provide([SystemHandlers, AuthHandlers, ProvidersHandlers, SyncHandlers, CatalogHandlers]),
+  Layer.provide([
+    SystemHandlers,
+    AuthHandlers,
+    ProvidersHandlers,
+    SyncHandlers,
+    CatalogHandlers,
+    CustomersHandlers,
+    LoyaltyHandlers
+  ]),
   Layer.provide(ApiMiddlewareLive)
 )

@@ -2,6 +2,7 @@ import { Effect, Layer, ManagedRuntime } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import { type IssueKeyInput, issueApiKey } from "../../application/auth/issue-key.ts"
 import { ApiKeys } from "../../application/ports/api-keys.ts"
+import type { TenantRepositories } from "../../application/ports/tenant-storage.ts"
 import { type CreateTenantInput, createTenant } from "../../application/tenants/create-tenant.ts"
 import type { TenantId } from "../../domain/tenant.ts"
 import { appServices, type StorageServices } from "../../runtime/app-layer.ts"
@@ -46,11 +47,19 @@ export const makeTestApp = async (
         )
       }).pipe(Effect.scoped, Effect.orDie)
     )
+  /** Runs an effect on a tenant's repositories (set up rewards, inspect stored rows). */
+  const inTenant = <A, E>(tenant: TenantId, effect: Effect.Effect<A, E, TenantRepositories>) =>
+    runtime.runPromise(
+      Effect.gen(function* () {
+        const databases = yield* TenantDatabases
+        return yield* Effect.provideContext(effect, yield* databases.repositories(tenant))
+      }).pipe(Effect.scoped, Effect.orDie)
+    )
   const close = async () => {
     await dispose()
     await runtime.dispose()
   }
-  return { handler, settings, runtime, createTenant: createTenantNow, issueKey, revokeKey, close }
+  return { handler, settings, runtime, createTenant: createTenantNow, issueKey, revokeKey, inTenant, close }
 }
 
 /** A request to the in-process app for a tenant's host (`undefined` host: none). */

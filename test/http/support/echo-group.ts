@@ -4,7 +4,9 @@ import { HttpApiBuilder, HttpApiEndpoint, HttpApiGroup, HttpApiSwagger } from "e
 import { Api, ApiKeyAuth, RequireJson, SchemaErrors, Tenancy } from "../../../runtime/http/api.ts"
 import { CatalogHandlers, ProvidersHandlers, SyncHandlers } from "../../../runtime/http/catalog-handlers.ts"
 import { CurrentPrincipal, CurrentTenant, RequiredScopes } from "../../../runtime/http/context.ts"
+import { CustomersHandlers } from "../../../runtime/http/customers-handlers.ts"
 import { AuthHandlers, SystemHandlers } from "../../../runtime/http/handlers.ts"
+import { LoyaltyHandlers } from "../../../runtime/http/loyalty-handlers.ts"
 import { methodTable } from "../../../runtime/http/method-table.ts"
 import { requestPipeline } from "../../../runtime/http/request-pipeline.ts"
 import { ApiMiddlewareLive } from "../../../runtime/http/server.ts"
@@ -115,6 +117,8 @@ export const TestRoutes = Layer.mergeAll(
     ProvidersHandlers,
     SyncHandlers,
     CatalogHandlers,
+    CustomersHandlers,
+    LoyaltyHandlers,
     EchoHandlers,
     CrashHandlers
   ]),

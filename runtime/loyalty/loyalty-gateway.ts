@@ -1,0 +1,67 @@
+import { Clock, Context, Effect, Layer, Redacted } from "effect"
+import { HttpClient } from "effect/http"
+import { makeEmbeddedLoyalty } from "../../adapters/loyalty/embedded-loyalty.ts"
+import { makeHttpLoyalty } from "../../adapters/loyalty/http-loyalty.ts"
+import { type CircuitBreaker, makeCircuitBreaker } from "../../application/loyalty/circuit-breaker.ts"
+import type { Loyalty } from "../../application/ports/loyalty.ts"
+import { LoyaltyLedger } from "../../application/ports/loyalty-ledger.ts"
+import { NotConfigured } from "../../domain/errors.ts"
+import type { Tenant } from "../../domain/tenant.ts"
+import { AppConfig } from "../config.ts"
+import { TtlCache } from "../tenancy/ttl-cache.ts"
+
+/** Which loyalty backend serves a tenant (SPEC section 11). */
+export type LoyaltyBackend =
+  | { readonly _tag: "Embedded" }
+  | { readonly _tag: "Service"; readonly url: string; readonly credential: string | null }
+
+/** The tenant's own URL, else LOYALTY_URL; with neither, the embedded ledger. */
+export const loyaltyBackendOf = (tenant: Tenant, defaultUrl: string | undefined): LoyaltyBackend => {
+  const url = tenant.loyaltyUrl ?? defaultUrl
+  return url === undefined || url === null
+    ? { _tag: "Embedded" }
+    : { _tag: "Service", url, credential: tenant.loyaltyCredential }
+}
+
+/**
+ * The loyalty port for the request's tenant: the loyalty-service with the tenant's credential
+ * and the tenant's own breaker, or the embedded ledger in the tenant's database. A tenant of a
+ * deployment with a loyalty-service but without a credential is NotConfigured: nothing is called.
+ */
+export class LoyaltyGateway extends Context.Service<
+  LoyaltyGateway,
+  { readonly forTenant: (tenant: Tenant) => Effect.Effect<Loyalty, NotConfigured, LoyaltyLedger> }
+>()("pos/runtime/LoyaltyGateway") {
+  static readonly layer = Layer.effect(
+    LoyaltyGateway,
+    Effect.gen(function* () {
+      const config = yield* AppConfig
+      const client = yield* HttpClient.HttpClient
+      // A breaker lives while its tenant is in use; an idle tenant's is forgotten, but never
+      // sooner than its open period, so a failing upstream is not retried early.
+      const idleMs = Math.max(config.tenantIdleTtlMs, 2 * config.loyaltyBreaker.resetMs)
+      const breakers = new TtlCache<string, CircuitBreaker>(idleMs, 100_000)
+      const breakerFor = (key: string, now: number) => {
+        const breaker = breakers.get(key, now) ?? makeCircuitBreaker(config.loyaltyBreaker)
+        breakers.set(key, breaker, now)
+        return breaker
+      }
+      return LoyaltyGateway.of({
+        forTenant: (tenant) =>
+          Effect.gen(function* () {
+            const backend = loyaltyBackendOf(tenant, config.loyaltyUrl)
+            if (backend._tag === "Embedded") return makeEmbeddedLoyalty(yield* LoyaltyLedger)
+            if (backend.credential === null) return yield* new NotConfigured({ what: "loyalty credential" })
+            const now = yield* Clock.currentTimeMillis
+            return yield* makeHttpLoyalty({
+              baseUrl: backend.url,
+              credential: Redacted.make(backend.credential),
+              timeoutMs: config.loyaltyTimeoutMs,
+              // Keyed by URL too: pointing a tenant elsewhere starts with a closed breaker.
+              breaker: breakerFor(`${tenant.id} ${backend.url}`, now)
+            }).pipe(Effect.provideService(HttpClient.HttpClient, client))
+          })
+      })
+    })
+  )
+}
