@@ -21,7 +21,7 @@ for (const adapter of storageAdapters()) {
       await app.createTenant({ id: other, country: "NL", currency: "EUR", timezone: "Europe/Amsterdam" })
       key = (await app.issueKey(tenant, { kind: "partner", name: "partner" })).plaintext
       otherKey = (await app.issueKey(other, { kind: "partner", name: "partner" })).plaintext
-      readOnly = (await app.issueKey(tenant, { kind: "custom", name: "reader", scopes: ["customers:read"] })).plaintext
+      readOnly = (await app.issueKey(tenant, { kind: "partner", name: "reader", scopes: ["customers:read"] })).plaintext
     }, 60_000)
     afterAll(() => app?.close())
 
