@@ -362,6 +362,48 @@ describe("loyalty", () => {
   })
 })
 
+describe("rewards", () => {
+  it("sets, updates, lists and removes a tenant's rewards", async () => {
+    const h = await setup()
+    await h.run("tenant", "create", "acme")
+    expect((await h.run("reward", "list", "acme")).stdout).toBe("no rewards for tenant 'acme'")
+    const set = await h.run("reward", "set", "acme", "kopi", "--name", "Kopi O", "--points", "20")
+    expect(set.exitCode).toBe(0)
+    expect(set.stdout).toContain("reward 'kopi' set for tenant 'acme': Kopi O, 20 points")
+    await h.run("reward", "set", "acme", "cake", "--name", "Cake", "--points", "80")
+    await h.run("reward", "set", "acme", "kopi", "--name", "Kopi C", "--points", "25")
+    const rows = (await h.run("reward", "list", "acme")).stdout.split("\n").map((l) => l.split(/\s{2,}/))
+    expect(rows).toEqual([
+      ["REWARD", "NAME", "POINTS"],
+      ["cake", "Cake", "80"],
+      ["kopi", "Kopi C", "25"]
+    ])
+    expect((await h.run("reward", "remove", "acme", "cake")).exitCode).toBe(0)
+    const again = await h.run("reward", "remove", "acme", "cake")
+    expect(again.exitCode).toBe(1)
+    expect(again.stderr).toContain("no reward 'cake'")
+    expect((await h.run("reward", "list", "acme")).stdout.split("\n")).toHaveLength(2)
+  })
+
+  it("refuses bad points, names and ids, and unknown tenants", async () => {
+    const h = await setup()
+    await h.run("tenant", "create", "acme")
+    for (const args of [
+      ["kopi", "--name", "Kopi", "--points", "0"],
+      ["kopi", "--name", "Kopi", "--points", "-3"],
+      ["kopi", "--name", "Kopi", "--points", "abc"],
+      ["kopi", "--name", "   ", "--points", "5"],
+      ["bad id", "--name", "Kopi", "--points", "5"],
+      ["kopi", "--points", "5"]
+    ]) {
+      const result = await h.run("reward", "set", "acme", ...args)
+      expect(result.exitCode, args.join(" ")).toBe(1)
+    }
+    expect((await h.run("reward", "list", "acme")).stdout).toBe("no rewards for tenant 'acme'")
+    expect((await h.run("reward", "list", "nobody")).exitCode).toBe(1)
+  })
+})
+
 describe("unknown tenants", () => {
   it.each([
     [["key", "issue", "ghost", "--kind", "partner"]],

@@ -17,6 +17,7 @@ import { issueApiKey } from "../../application/auth/issue-key.ts"
 import { ApiKeys } from "../../application/ports/api-keys.ts"
 import { Outlets } from "../../application/ports/catalog.ts"
 import type { KeySecrets } from "../../application/ports/key-secrets.ts"
+import { LoyaltyLedger } from "../../application/ports/loyalty-ledger.ts"
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
 import type { TenantStorage } from "../../application/ports/tenant-storage.ts"
 import { createTenant } from "../../application/tenants/create-tenant.ts"
@@ -213,6 +214,14 @@ const tenantKeys = Effect.fnUntraced(function* (raw: string) {
   const databases = yield* TenantDatabases
   const repositories = yield* databases.repositories(tenant.id)
   return { tenant, keys: Context.get(repositories, ApiKeys) }
+})
+
+/** The tenant's embedded loyalty ledger, open for the rest of the command's scope. */
+const tenantLedger = Effect.fnUntraced(function* (raw: string) {
+  const tenant = yield* requireTenant(raw)
+  const databases = yield* TenantDatabases
+  const repositories = yield* databases.repositories(tenant.id)
+  return { tenant, ledger: Context.get(repositories, LoyaltyLedger) }
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -455,6 +464,76 @@ export const makeCli = <E>(services: Layer.Layer<AdminServices, E>) => {
       )
   ).pipe(Command.withDescription("Set an outlet's POS credentials (stored, never shown or logged)"))
 
+  const rewardId = Argument.String("reward-id").pipe(
+    Argument.withDescription("The reward's id, as partners redeem it (1 to 128 characters of A-Z a-z 0-9 . _ : -)")
+  )
+
+  const rewardSet = Command.make(
+    "set",
+    {
+      tenant: tenantArgument,
+      rewardId,
+      name: Flag.String("name").pipe(Flag.withDescription("The reward's name, as partners show it")),
+      points: Flag.Int("points").pipe(Flag.withDescription("What redeeming it costs, in points (at least 1)"))
+    },
+    (input) =>
+      handle(
+        Effect.gen(function* () {
+          if (!/^[A-Za-z0-9._:-]{1,128}$/.test(input.rewardId)) {
+            return yield* new AdminError({ message: "a reward id is 1 to 128 characters of A-Z a-z 0-9 . _ : -" })
+          }
+          const name = input.name.trim()
+          if (name === "" || name.length > 200) {
+            return yield* new AdminError({ message: "--name must be 1 to 200 characters" })
+          }
+          if (!Number.isSafeInteger(input.points) || input.points < 1) {
+            return yield* new AdminError({ message: "--points must be a whole number of at least 1" })
+          }
+          const { tenant, ledger } = yield* tenantLedger(input.tenant)
+          yield* ledger.setReward({ rewardId: input.rewardId, name, points: input.points }, new Date())
+          const where =
+            tenant.loyaltyUrl !== null ? " (note: this tenant uses a loyalty-service, which keeps its own rewards)" : ""
+          yield* Console.log(
+            `reward '${input.rewardId}' set for tenant '${tenant.id}': ${cell(name)}, ${input.points} points${where}`
+          )
+        })
+      )
+  ).pipe(Command.withDescription("Add or change a reward of the embedded loyalty ledger"))
+
+  const rewardList = Command.make("list", { tenant: tenantArgument }, (input) =>
+    handle(
+      Effect.gen(function* () {
+        const { tenant, ledger } = yield* tenantLedger(input.tenant)
+        const rewards = yield* ledger.rewards
+        yield* Console.log(
+          rewards.length === 0
+            ? `no rewards for tenant '${tenant.id}'`
+            : renderTable(
+                ["REWARD", "NAME", "POINTS"],
+                rewards.map((r) => [r.rewardId, cell(r.name), String(r.points)])
+              )
+        )
+      })
+    )
+  ).pipe(Command.withDescription("List the rewards of a tenant's embedded loyalty ledger"))
+
+  const rewardRemove = Command.make("remove", { tenant: tenantArgument, rewardId }, (input) =>
+    handle(
+      Effect.gen(function* () {
+        const { tenant, ledger } = yield* tenantLedger(input.tenant)
+        if (!(yield* ledger.removeReward(input.rewardId))) {
+          return yield* new AdminError({ message: `tenant '${tenant.id}' has no reward '${input.rewardId}'` })
+        }
+        yield* Console.log(`reward '${input.rewardId}' removed from tenant '${tenant.id}'`)
+      })
+    )
+  ).pipe(Command.withDescription("Remove a reward (transactions that redeemed it keep their history)"))
+
+  const reward = Command.make("reward").pipe(
+    Command.withDescription("Manage the rewards of a tenant's embedded loyalty ledger"),
+    Command.withSubcommands([rewardSet, rewardList, rewardRemove])
+  )
+
   const store = Command.make("store").pipe(
     Command.withDescription("Manage outlets' POS credentials"),
     Command.withSubcommands([storeSetCredentials])
@@ -469,7 +548,7 @@ export const makeCli = <E>(services: Layer.Layer<AdminServices, E>) => {
     Command.withSubcommands([keyIssue, keyList, keyRevoke])
   )
   return Command.make("admin").pipe(
-    Command.withDescription("Administer pos-integration: tenants, API keys and outlets' POS credentials"),
-    Command.withSubcommands([tenant, key, store])
+    Command.withDescription("Administer pos-integration: tenants, API keys, outlets' POS credentials and rewards"),
+    Command.withSubcommands([tenant, key, store, reward])
   )
 }
