@@ -2,8 +2,10 @@ import { Console, Effect } from "effect"
 import { issueApiKey } from "../application/auth/issue-key.ts"
 import { syncCatalog } from "../application/catalog/sync-catalog.ts"
 import { syncOutlets } from "../application/catalog/sync-outlets.ts"
+import { LoyaltyLedger } from "../application/ports/loyalty-ledger.ts"
 import { TenantDirectory } from "../application/ports/tenant-directory.ts"
 import { createTenant } from "../application/tenants/create-tenant.ts"
+import type { Reward } from "../domain/loyalty.ts"
 import type { TenantId } from "../domain/tenant.ts"
 import demoMenu from "./demo/demo-menu.deliverect.json" with { type: "json" }
 import demoOutlets from "./demo/demo-outlets.deliverect.json" with { type: "json" }
@@ -12,10 +14,15 @@ import { TenantDatabases } from "./tenancy/tenant-databases.ts"
 
 export const demoTenantId = "demo" as TenantId
 
+const demoRewards: ReadonlyArray<Reward> = [
+  { rewardId: "free-drink", name: "Free drink", points: 50 },
+  { rewardId: "free-dessert", name: "Free dessert", points: 120 }
+]
+
 /**
  * First start of an embedded deployment: a `demo` tenant with two outlets and a menu (pushed
- * through the Deliverect plugin in Deliverect's own format, as a real POS would), and one partner
- * key, printed once. Later keys come from the admin CLI.
+ * through the Deliverect plugin in Deliverect's own format, as a real POS would), two loyalty
+ * rewards, and one partner key, printed once. Later keys come from the admin CLI.
  */
 export const ensureDemoTenant = Effect.gen(function* () {
   const directory = yield* TenantDirectory
@@ -39,6 +46,10 @@ export const ensureDemoTenant = Effect.gen(function* () {
       Effect.catch((error) => Effect.logWarning("demo menu not loaded", { reason: error._tag }))
     )
   }
+  // Rewards for the embedded loyalty ledger, so POST /loyalty/redeem has something to redeem.
+  yield* Effect.flatMap(LoyaltyLedger, (ledger) =>
+    Effect.forEach(demoRewards, (reward) => ledger.setReward(reward, new Date()), { discard: true })
+  ).pipe(Effect.provideContext(repositories))
   const issued = yield* issueApiKey({ kind: "partner", name: "demo partner key" }).pipe(
     Effect.provideContext(repositories)
   )

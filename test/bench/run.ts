@@ -1,17 +1,19 @@
 import { availableParallelism, loadavg } from "node:os"
 import { catalogSyncSection } from "./catalog-sync.ts"
 import { type BenchSection, benchSettings, installCleanupHandlers, loud } from "./harness.ts"
+import { loyaltySection } from "./loyalty.ts"
 import { whoamiSection } from "./whoami.ts"
 
 /**
  * `npm run bench`: runs every section in order, or those named in BENCH (comma-separated).
  * Env: BENCH, BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONCURRENCY (50), BENCH_STRICT,
  * STORAGE (pglite | memory | postgres with DATABASE_URL), BENCH_API_KEY; the sync section: BENCH_SYNC_ITEMS,
- * BENCH_SYNC_STORAGES, BENCH_DATABASE_URL (see catalog-sync.ts).
+ * BENCH_SYNC_STORAGES, BENCH_DATABASE_URL (see catalog-sync.ts); the loyalty section: BENCH_LOYALTY_TIMEOUT_MS,
+ * BENCH_LOYALTY_SAMPLES (see loyalty.ts).
  * Add a section: write test/bench/<name>.ts exporting a BenchSection, and list it here.
  */
 
-const sections: ReadonlyArray<BenchSection> = [whoamiSection, catalogSyncSection]
+const sections: ReadonlyArray<BenchSection> = [whoamiSection, catalogSyncSection, loyaltySection]
 
 installCleanupHandlers()
 
