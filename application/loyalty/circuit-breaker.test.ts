@@ -80,6 +80,19 @@ describe("circuit breaker", () => {
     expect(breaker.state(150)).toBe("closed")
   })
 
+  it("tells how long it will refuse without taking the half-open trial", () => {
+    const breaker = makeCircuitBreaker({ resetMs: 100 })
+    expect(breaker.refusingForMs(0)).toBe(0)
+    for (let i = 0; i < 5; i++) fail(breaker, 0)
+    expect(breaker.refusingForMs(40)).toBe(60)
+    expect(breaker.refusingForMs(100)).toBe(0)
+    expect(breaker.refusingForMs(100)).toBe(0) // asking twice takes nothing
+    const trial = allowed(breaker.tryAcquire(100))
+    expect(breaker.refusingForMs(101)).toBe(trialInFlightRetryMs)
+    breaker.onSuccess(110, trial)
+    expect(breaker.refusingForMs(110)).toBe(0)
+  })
+
   it("a failed trial re-opens it for another reset period", () => {
     const breaker = makeCircuitBreaker({ resetMs: 100 })
     for (let i = 0; i < 5; i++) fail(breaker, 0)

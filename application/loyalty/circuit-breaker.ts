@@ -41,6 +41,11 @@ export interface CircuitBreaker {
   readonly onSuccess: (nowMs: number, epoch: number) => void
   readonly onFailure: (nowMs: number, epoch: number) => void
   readonly state: (nowMs: number) => CircuitState
+  /**
+   * How long calls will still be refused, without taking the half-open trial: 0 when a call would
+   * be let through. Lets a caller answer 503 before doing any work of its own.
+   */
+  readonly refusingForMs: (nowMs: number) => number
 }
 
 export const makeCircuitBreaker = (overrides: Partial<CircuitBreakerSettings> = {}): CircuitBreaker => {
@@ -125,6 +130,8 @@ export const makeCircuitBreaker = (overrides: Partial<CircuitBreakerSettings> = 
         open(nowMs)
       }
     },
-    state: (nowMs) => (mode === "closed" ? "closed" : mode === "trial" || nowMs >= openUntil ? "half-open" : "open")
+    state: (nowMs) => (mode === "closed" ? "closed" : mode === "trial" || nowMs >= openUntil ? "half-open" : "open"),
+    refusingForMs: (nowMs) =>
+      mode === "closed" ? 0 : mode === "trial" ? trialInFlightRetryMs : Math.max(0, openUntil - nowMs)
   }
 }

@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import { Clock, Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { InvalidInput } from "../../domain/errors.ts"
 import type { LoyaltyTransaction } from "../../domain/loyalty.ts"
@@ -24,7 +24,11 @@ export const LoyaltyHandlers = HttpApiBuilder.group(
   Effect.fn(function* (handlers) {
     const config = yield* AppConfig
     const gateway = yield* LoyaltyGateway
-    const loyalty = Effect.flatMap(CurrentTenant, gateway.forTenant)
+    // The request's deadline starts when its handler does: the customer lookup and the refCode
+    // claim count against it, as the upstream call does.
+    const loyalty = Effect.flatMap(Effect.all([CurrentTenant, Clock.currentTimeMillis]), ([tenant, now]) =>
+      gateway.forTenant(tenant, now)
+    )
     const refCodeOptions = (operation: string, refCode: string, request: unknown) => ({
       operation,
       refCode,

@@ -3,9 +3,9 @@ import { HttpClient } from "effect/http"
 import { makeEmbeddedLoyalty } from "../../adapters/loyalty/embedded-loyalty.ts"
 import { makeHttpLoyalty } from "../../adapters/loyalty/http-loyalty.ts"
 import { type CircuitBreaker, makeCircuitBreaker } from "../../application/loyalty/circuit-breaker.ts"
-import type { Loyalty } from "../../application/ports/loyalty.ts"
+import type { Loyalty, LoyaltyError } from "../../application/ports/loyalty.ts"
 import { LoyaltyLedger } from "../../application/ports/loyalty-ledger.ts"
-import { NotConfigured } from "../../domain/errors.ts"
+import { NotConfigured, UpstreamTimeout, UpstreamUnavailable } from "../../domain/errors.ts"
 import type { Tenant } from "../../domain/tenant.ts"
 import { AppConfig } from "../config.ts"
 import { TtlCache } from "../tenancy/ttl-cache.ts"
@@ -30,7 +30,13 @@ export const loyaltyBackendOf = (tenant: Tenant, defaultUrl: string | undefined)
  */
 export class LoyaltyGateway extends Context.Service<
   LoyaltyGateway,
-  { readonly forTenant: (tenant: Tenant) => Effect.Effect<Loyalty, NotConfigured, LoyaltyLedger> }
+  {
+    /** `startedAtMs`: when the partner request began; its deadline runs from there. */
+    readonly forTenant: (
+      tenant: Tenant,
+      startedAtMs: number
+    ) => Effect.Effect<Loyalty, NotConfigured | UpstreamUnavailable, LoyaltyLedger>
+  }
 >()("pos/runtime/LoyaltyGateway") {
   static readonly layer = Layer.effect(
     LoyaltyGateway,
@@ -46,20 +52,64 @@ export class LoyaltyGateway extends Context.Service<
         breakers.set(key, breaker, now)
         return breaker
       }
+      /**
+       * The loyalty-service client for one partner request: each call gets what is left of the
+       * request's deadline, so the customer lookup and the refCode claim count against it too.
+       */
+      const serviceLoyalty = (options: {
+        readonly url: string
+        readonly credential: string
+        readonly breaker: CircuitBreaker
+        readonly deadlineMs: number
+      }): Loyalty => {
+        const withClient = <A>(use: (loyalty: Loyalty) => Effect.Effect<A, LoyaltyError>) =>
+          Effect.gen(function* () {
+            const remaining = options.deadlineMs - (yield* Clock.currentTimeMillis)
+            if (remaining <= 0) return yield* new UpstreamTimeout({ upstream: "loyalty-service" })
+            const loyalty = yield* makeHttpLoyalty({
+              baseUrl: options.url,
+              credential: Redacted.make(options.credential),
+              timeoutMs: remaining,
+              breaker: options.breaker
+            })
+            return yield* use(loyalty)
+          }).pipe(
+            Effect.provideService(HttpClient.HttpClient, client),
+            // Our trace ids are not the loyalty-service's business.
+            Effect.provideService(HttpClient.TracerPropagationEnabled, false)
+          )
+        return {
+          member: (customerId) => withClient((l) => l.member(customerId)),
+          transactions: (customerId) => withClient((l) => l.transactions(customerId)),
+          rewards: withClient((l) => l.rewards),
+          earn: (request) => withClient((l) => l.earn(request)),
+          redeem: (request) => withClient((l) => l.redeem(request))
+        }
+      }
+
       return LoyaltyGateway.of({
-        forTenant: (tenant) =>
+        forTenant: (tenant, startedAtMs) =>
           Effect.gen(function* () {
             const backend = loyaltyBackendOf(tenant, config.loyaltyUrl)
             if (backend._tag === "Embedded") return makeEmbeddedLoyalty(yield* LoyaltyLedger)
             if (backend.credential === null) return yield* new NotConfigured({ what: "loyalty credential" })
             const now = yield* Clock.currentTimeMillis
-            return yield* makeHttpLoyalty({
-              baseUrl: backend.url,
-              credential: Redacted.make(backend.credential),
-              timeoutMs: config.loyaltyTimeoutMs,
-              // Keyed by URL too: pointing a tenant elsewhere starts with a closed breaker.
-              breaker: breakerFor(`${tenant.id} ${backend.url}`, now)
-            }).pipe(Effect.provideService(HttpClient.HttpClient, client))
+            // Keyed by URL too: pointing a tenant elsewhere starts with a closed breaker.
+            const breaker = breakerFor(`${tenant.id} ${backend.url}`, now)
+            // An open breaker answers at once, before the request does any work of its own.
+            const refusingMs = breaker.refusingForMs(now)
+            if (refusingMs > 0) {
+              return yield* new UpstreamUnavailable({
+                upstream: "loyalty-service",
+                retryAfterSeconds: Math.max(1, Math.ceil(refusingMs / 1000))
+              })
+            }
+            return serviceLoyalty({
+              url: backend.url,
+              credential: backend.credential,
+              breaker,
+              deadlineMs: startedAtMs + config.loyaltyTimeoutMs
+            })
           })
       })
     })
