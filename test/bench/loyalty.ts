@@ -60,7 +60,12 @@ const run = async (settings: BenchSettings) => {
     })
     service = await startService(
       "pglite",
-      { LOYALTY_URL: simulator.url, LOYALTY_TIMEOUT_MS: String(timeoutMs) },
+      // Timeouts count as failures: the breaker may open only after every timeout sample.
+      {
+        LOYALTY_URL: simulator.url,
+        LOYALTY_TIMEOUT_MS: String(timeoutMs),
+        LOYALTY_BREAKER_FAILURES: String(samples + 1)
+      },
       { dataDir, apiKey }
     )
     const port = service.port
@@ -112,7 +117,7 @@ const run = async (settings: BenchSettings) => {
 
     // The upstream fails: the breaker opens, and then answers 503 at once without calling.
     simulator.setFault({ _tag: "Status", status: 500 })
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < samples + 5; i++) {
       if ((await call("GET", memberPath)).status === 503) break
     }
     const callsBefore = simulator.calls.length

@@ -325,6 +325,23 @@ describe("loyalty over HTTP, through a loyalty-service", () => {
     ])
   })
 
+  it("answers 409 request in progress to the same refCode while the first request runs", async () => {
+    const customer = await newCustomer(api, "+6590020004")
+    simulator.setFault({ _tag: "Delay", ms: 300 }, { calls: 1 })
+    const body = { customerId: customer, amount: 1500, refCode: "busy-1" }
+    const first = api.post("/loyalty/earn", body)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const second = await api.post("/loyalty/earn", body)
+    expect(second.status).toBe(409)
+    expect(((await second.json()) as Envelope).error.message).toBe("request in progress")
+    const done = await first
+    expect(done.status).toBe(200)
+    const text = await done.text()
+    // Once finished, the same request replays the first answer.
+    expect(await (await api.post("/loyalty/earn", body)).text()).toBe(text)
+    expect(simulator.calls.filter((c) => c.path === "/v1/points/earn")).toHaveLength(1)
+  })
+
   it("opens the breaker on sustained failure: 503 with Retry-After and no upstream call, then recovers", async () => {
     simulator.setFault({ _tag: "Status", status: 500 })
     // Five failed attempts (a request tries up to three) open the breaker.
