@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import { Effect, Fiber } from "effect"
 import type { SqlClient, SqlError } from "effect/sql"
 import { type Iso, makeIso } from "./sql-catalog-rows.ts"
 
@@ -33,12 +33,17 @@ export const lastByKey = <T>(rows: ReadonlyArray<T>, key: (row: T) => string): A
   return [...byKey.keys()].sort().map((k) => byKey.get(k)!)
 }
 
-/** The column types a batch may carry; an array column (`text[]`) travels as a literal per row. */
-type ColumnType = "text" | "integer" | "bigint" | "boolean" | "timestamptz" | "jsonb" | "text[]"
+/** The column types a batch may carry. */
+export type ColumnType = "text" | "integer" | "bigint" | "boolean" | "timestamptz" | "jsonb" | "text[]"
 
-interface Column {
+/**
+ * A column of a batch: its name, its type, and its value in a row (a Date for timestamptz, an
+ * array of strings for text[], any JSON value for jsonb, null for NULL).
+ */
+export interface BatchColumn<T> {
   readonly name: string
   readonly type: ColumnType
+  readonly value: (row: T) => unknown
 }
 
 const columnTypes: ReadonlySet<string> = new Set<ColumnType>([
@@ -51,12 +56,13 @@ const columnTypes: ReadonlySet<string> = new Set<ColumnType>([
   "text[]"
 ])
 
-const parseColumns = (columns: string): ReadonlyArray<Column> =>
+/** `"id text, price bigint"` as columns read from objects keyed by column name. */
+const objectColumns = (columns: string): ReadonlyArray<BatchColumn<Record<string, unknown>>> =>
   columns.split(",").map((declaration) => {
     const [name, ...rest] = declaration.trim().split(/\s+/)
     const type = rest.join(" ")
     if (name === undefined || !columnTypes.has(type)) throw new Error(`batch column not supported: ${declaration}`)
-    return { name, type: type as ColumnType }
+    return { name, type: type as ColumnType, value: (row) => row[name] }
   })
 
 /** An element of an array literal: double-quoted, with `"` and `\` escaped (the only two that need it). */
@@ -73,12 +79,15 @@ const textArray = (values: ReadonlyArray<unknown>): string => {
   return `${out}}`
 }
 
-/** A value as PostgreSQL reads it from text, for its column's type; null stays null. */
-const scalar = (type: ColumnType, value: unknown): string | null => {
-  if (value === null || value === undefined) return null
+/** A (non-null) value as PostgreSQL reads it from text, for its column's type. */
+const textOf = (type: ColumnType, value: unknown, iso: Iso): string => {
   switch (type) {
+    case "text":
+      return typeof value === "string" ? value : String(value)
     case "boolean":
       return value ? "t" : "f"
+    case "timestamptz":
+      return value instanceof Date ? iso(value)! : String(value)
     case "jsonb":
       return JSON.stringify(value)
     case "text[]":
@@ -88,23 +97,36 @@ const scalar = (type: ColumnType, value: unknown): string | null => {
   }
 }
 
-/** One column of a chunk as an array literal. */
-const columnArray = (type: ColumnType, name: string, rows: ReadonlyArray<Record<string, unknown>>): string => {
-  const numeric = type === "integer" || type === "bigint" || type === "boolean"
+/** One column of a chunk as an array literal; numbers and booleans need no quotes. */
+const columnArray = (type: ColumnType, values: ReadonlyArray<unknown>, iso: Iso): string => {
   let out = "{"
-  for (let i = 0; i < rows.length; i++) {
-    if (i > 0) out += ","
-    const text = scalar(type, rows[i]![name])
-    out += text === null ? "NULL" : numeric ? text : quoted(text)
+  if (type === "text") {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]
+      out += `${i === 0 ? "" : ","}${v === null || v === undefined ? "NULL" : quoted(typeof v === "string" ? v : String(v))}`
+    }
+  } else if (type === "integer" || type === "bigint" || type === "boolean") {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]
+      out += `${i === 0 ? "" : ","}${v === null || v === undefined ? "NULL" : textOf(type, v, iso)}`
+    }
+  } else {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]
+      out += `${i === 0 ? "" : ","}${v === null || v === undefined ? "NULL" : quoted(textOf(type, v, iso))}`
+    }
   }
   return `${out}}`
 }
 
-/** The same value on every row (encoded rows hold primitives, or fresh arrays and objects). */
-const uniform = (type: ColumnType, name: string, rows: ReadonlyArray<Record<string, unknown>>): boolean => {
-  if (rows.length < 2 || type === "jsonb" || type === "text[]") return false
-  const first = rows[0]![name]
-  for (let i = 1; i < rows.length; i++) if (rows[i]![name] !== first) return false
+const sameValue = (a: unknown, b: unknown): boolean =>
+  a === b || (a instanceof Date && b instanceof Date && a.getTime() === b.getTime())
+
+/** The same value on every row: sent once, as a scalar (arrays and JSON are not compared). */
+const uniform = (type: ColumnType, values: ReadonlyArray<unknown>): boolean => {
+  if (values.length < 2 || type === "jsonb" || type === "text[]") return false
+  const first = values[0]
+  for (let i = 1; i < values.length; i++) if (!sameValue(values[i], first)) return false
   return true
 }
 
@@ -115,14 +137,22 @@ interface EncodedChunk {
   readonly chars: number
 }
 
-const encodeChunk = (columns: ReadonlyArray<Column>, rows: ReadonlyArray<Record<string, unknown>>): EncodedChunk => {
-  let flags = columns.map((c) => uniform(c.type, c.name, rows))
+const encodeChunk = <T>(columns: ReadonlyArray<BatchColumn<T>>, rows: ReadonlyArray<T>): EncodedChunk => {
+  const iso = makeIso()
+  const values = columns.map((c) => rows.map(c.value))
+  let flags = columns.map((c, i) => uniform(c.type, values[i]!))
   // unnest needs one array at least (a chunk of one row, or of identical rows).
   if (flags.every(Boolean)) flags = flags.map((_, i) => i !== 0)
   const params: Array<string | null> = []
   let chars = 0
   columns.forEach((c, i) => {
-    const param = flags[i] ? scalar(c.type, rows[0]![c.name]) : columnArray(c.type, c.name, rows)
+    const column = values[i]!
+    const first = column[0]
+    const param = !flags[i]
+      ? columnArray(c.type, column, iso)
+      : first === null || first === undefined
+        ? null
+        : textOf(c.type, first, iso)
     chars += param?.length ?? 0
     params.push(param)
   })
@@ -130,10 +160,7 @@ const encodeChunk = (columns: ReadonlyArray<Column>, rows: ReadonlyArray<Record<
 }
 
 /** The chunk's rows, encoded, split in halves until each part is at most `maxChunkChars`. */
-const encodeParts = (
-  columns: ReadonlyArray<Column>,
-  rows: ReadonlyArray<Record<string, unknown>>
-): Array<EncodedChunk> => {
+const encodeParts = <T>(columns: ReadonlyArray<BatchColumn<T>>, rows: ReadonlyArray<T>): Array<EncodedChunk> => {
   const chunk = encodeChunk(columns, rows)
   if (chunk.chars <= maxChunkChars || rows.length === 1) return [chunk]
   const half = Math.ceil(rows.length / 2)
@@ -141,8 +168,8 @@ const encodeParts = (
 }
 
 /**
- * A batched insert of rows encoded as objects keyed by column name (`columns` declares each name
- * and type; the SQL text is built from constants, never from data), an upsert on `key`.
+ * A batched insert of rows into `table`, an upsert on `key` (the SQL text is built from constants,
+ * never from data).
  *
  * Each chunk is first a plain INSERT in a savepoint, which the server does in about two thirds of
  * the time of an upsert; the first chunk that meets a row already there (a unique violation) is
@@ -152,19 +179,17 @@ const encodeParts = (
  * database works on the current one; the statements themselves run one after the other, as the
  * savepoints require.
  */
-export const batchInsert = <T>(
+export const batchWriter = <T>(
   sql: SqlClient.SqlClient,
   table: string,
-  columns: string,
-  key: ReadonlyArray<string>,
-  encode: (row: T, iso: Iso) => object
+  columns: ReadonlyArray<BatchColumn<T>>,
+  key: ReadonlyArray<string>
 ) => {
-  const declared = parseColumns(columns)
-  const names = declared.map((c) => c.name).join(", ")
+  const names = columns.map((c) => c.name).join(", ")
   const conflict =
     key.length === 0
       ? ""
-      : ` ON CONFLICT (${key.join(", ")}) DO UPDATE SET ${declared
+      : ` ON CONFLICT (${key.join(", ")}) DO UPDATE SET ${columns
           .filter((c) => !key.includes(c.name))
           .map((c) => `${c.name} = excluded.${c.name}`)
           .join(", ")}`
@@ -173,12 +198,11 @@ export const batchInsert = <T>(
     let statement = statements.get(shape)
     if (statement === undefined) {
       const arrays: Array<string> = []
-      const selected = declared.map((c, i) => {
-        const param = `$${i + 1}::${c.type}`
-        if (shape[i] === "1") return param
+      const selected = columns.map((c, i) => {
+        if (shape[i] === "1") return `$${i + 1}::${c.type}`
         const alias = `c${arrays.length}`
         // A text[] column travels as a text[] of array literals, one per row.
-        arrays.push(c.type === "text[]" ? `$${i + 1}::text[]` : `${param}[]`)
+        arrays.push(c.type === "text[]" ? `$${i + 1}::text[]` : `$${i + 1}::${c.type}[]`)
         return c.type === "text[]" ? `x.${alias}::text[]` : `x.${alias}`
       })
       const aliases = arrays.map((_, i) => `c${i}`).join(", ")
@@ -189,43 +213,73 @@ export const batchInsert = <T>(
     }
     return statement
   }
+  const write = (rows: ReadonlyArray<T>) =>
+    Effect.gen(function* () {
+      let upsert = false
+      const chunks = chunksOf(rows, chunkRows)
+      let encoded = chunks.length === 0 ? [] : encodeParts(columns, chunks[0]!)
+      for (let index = 0; index < chunks.length; index++) {
+        let next: Array<EncodedChunk> | undefined
+        const encodeNext = () => {
+          if (next === undefined) next = index + 1 < chunks.length ? encodeParts(columns, chunks[index + 1]!) : []
+        }
+        for (const chunk of encoded) {
+          const statement = statementFor(chunk.shape)
+          if (key.length === 0 || upsert) {
+            yield* whileEncoding(
+              sql.unsafe(key.length === 0 ? statement.insert : statement.upsert, chunk.params),
+              encodeNext
+            )
+            continue
+          }
+          yield* sql.unsafe("SAVEPOINT batch_insert")
+          const inserted = yield* whileEncoding(sql.unsafe(statement.insert, chunk.params), encodeNext).pipe(
+            Effect.as(true),
+            Effect.catchReason("SqlError", "UniqueViolation", () => Effect.succeed(false))
+          )
+          if (!inserted) {
+            yield* sql.unsafe("ROLLBACK TO SAVEPOINT batch_insert")
+            upsert = true
+          }
+          yield* sql.unsafe("RELEASE SAVEPOINT batch_insert")
+          if (!inserted) yield* sql.unsafe(statement.upsert, chunk.params)
+        }
+        encodeNext()
+        encoded = next ?? []
+      }
+    })
+  // In a transaction of its own, or a savepoint of the caller's: the chunks' savepoints need one.
+  return (rows: ReadonlyArray<T>): Effect.Effect<void, SqlError.SqlError> =>
+    rows.length === 0 ? Effect.void : sql.withTransaction(write(rows))
+}
+
+/**
+ * `batchWriter` for rows encoded as objects keyed by column name (timestamps as ISO strings), the
+ * columns declared as in SQL: `"id text, updated_at timestamptz"`.
+ */
+export const batchInsert = <T>(
+  sql: SqlClient.SqlClient,
+  table: string,
+  columns: string,
+  key: ReadonlyArray<string>,
+  encode: (row: T, iso: Iso) => object
+) => {
+  const writer = batchWriter(sql, table, objectColumns(columns), key)
   return (rows: ReadonlyArray<T>): Effect.Effect<void, SqlError.SqlError> =>
     Effect.suspend(() => {
-      let upsert = false
-      const write = (chunk: EncodedChunk) => {
-        const { insert, upsert: upsertText } = statementFor(chunk.shape)
-        if (key.length === 0) return Effect.asVoid(sql.unsafe(insert, chunk.params))
-        if (upsert) return Effect.asVoid(sql.unsafe(upsertText, chunk.params))
-        return sql.withTransaction(Effect.asVoid(sql.unsafe(insert, chunk.params))).pipe(
-          Effect.catchReason("SqlError", "UniqueViolation", () => {
-            upsert = true
-            return Effect.asVoid(sql.unsafe(upsertText, chunk.params))
-          })
-        )
-      }
-      const chunks = chunksOf(rows, chunkRows)
-      const encode_ = (index: number): Array<EncodedChunk> => {
-        const chunk = chunks[index]
-        if (chunk === undefined) return []
-        const iso = makeIso()
-        return encodeParts(
-          declared,
-          chunk.map((row) => encode(row, iso) as Record<string, unknown>)
-        )
-      }
-      const step = (index: number, encoded: Array<EncodedChunk>): Effect.Effect<void, SqlError.SqlError> =>
-        encoded.length === 0
-          ? Effect.void
-          : Effect.flatMap(
-              // The database writes this chunk while the next one is encoded.
-              Effect.all([Effect.forEach(encoded, write, { discard: true }), Effect.sync(() => encode_(index + 1))], {
-                concurrency: 2
-              }),
-              ([, next]) => step(index + 1, next)
-            )
-      return step(0, encode_(0))
+      const iso = makeIso()
+      return writer(rows.map((row) => encode(row, iso) as Record<string, unknown>))
     })
 }
+
+/** Runs a statement and, once it is on its way to the database, encodes the next chunk meanwhile. */
+const whileEncoding = <A>(statement: Effect.Effect<A, SqlError.SqlError>, encodeNext: () => void) =>
+  Effect.gen(function* () {
+    const fiber = yield* Effect.forkChild(statement)
+    yield* Effect.yieldNow
+    encodeNext()
+    return yield* Fiber.join(fiber)
+  })
 
 /** Runs `query` for each chunk of ids and concatenates the rows. */
 export const byIds = <T>(

@@ -10,6 +10,7 @@ import type {
   SyncRecord
 } from "../../../application/ports/catalog.ts"
 import type { ServiceHours, WeeklyWindow } from "../../../domain/catalog.ts"
+import type { BatchColumn } from "./sql-batch.ts"
 import { toDate, toDateOrNull } from "./sql-errors.ts"
 
 /**
@@ -120,17 +121,17 @@ export const toItem = (row: ItemDbRow): ItemRow => ({
   updatedAt: toDate(row.updated_at)
 })
 
-export const itemColumns = (row: ItemRow, iso: Iso) => ({
-  id: row.id,
-  provider: row.provider,
-  external_id: row.externalId,
-  pos_code: row.posCode,
-  name: row.name,
-  description: row.description,
-  image_url: row.imageUrl,
-  modifier_group_ids: row.modifierGroupIds,
-  updated_at: iso(row.updatedAt)
-})
+export const itemColumns: ReadonlyArray<BatchColumn<ItemRow>> = [
+  { name: "id", type: "text", value: (row) => row.id },
+  { name: "provider", type: "text", value: (row) => row.provider },
+  { name: "external_id", type: "text", value: (row) => row.externalId },
+  { name: "pos_code", type: "text", value: (row) => row.posCode },
+  { name: "name", type: "text", value: (row) => row.name },
+  { name: "description", type: "text", value: (row) => row.description },
+  { name: "image_url", type: "text", value: (row) => row.imageUrl },
+  { name: "modifier_group_ids", type: "text[]", value: (row) => row.modifierGroupIds },
+  { name: "updated_at", type: "timestamptz", value: (row) => row.updatedAt }
+]
 
 export interface GroupDbRow {
   readonly id: string
@@ -158,18 +159,18 @@ export const toGroup = (row: GroupDbRow): GroupRow => ({
   updatedAt: toDate(row.updated_at)
 })
 
-export const groupColumns = (row: GroupRow, iso: Iso) => ({
-  id: row.id,
-  provider: row.provider,
-  external_id: row.externalId,
-  pos_code: row.posCode,
-  name: row.name,
-  min: row.min,
-  max: row.max,
-  max_per_option: row.maxPerOption,
-  option_ids: row.optionIds,
-  updated_at: iso(row.updatedAt)
-})
+export const groupColumns: ReadonlyArray<BatchColumn<GroupRow>> = [
+  { name: "id", type: "text", value: (row) => row.id },
+  { name: "provider", type: "text", value: (row) => row.provider },
+  { name: "external_id", type: "text", value: (row) => row.externalId },
+  { name: "pos_code", type: "text", value: (row) => row.posCode },
+  { name: "name", type: "text", value: (row) => row.name },
+  { name: "min", type: "integer", value: (row) => row.min },
+  { name: "max", type: "integer", value: (row) => row.max },
+  { name: "max_per_option", type: "integer", value: (row) => row.maxPerOption },
+  { name: "option_ids", type: "text[]", value: (row) => row.optionIds },
+  { name: "updated_at", type: "timestamptz", value: (row) => row.updatedAt }
+]
 
 export interface OptionDbRow {
   readonly id: string
@@ -193,16 +194,16 @@ export const toOption = (row: OptionDbRow): OptionRow => ({
   updatedAt: toDate(row.updated_at)
 })
 
-export const optionColumns = (row: OptionRow, iso: Iso) => ({
-  id: row.id,
-  provider: row.provider,
-  external_id: row.externalId,
-  pos_code: row.posCode,
-  name: row.name,
-  price: row.price,
-  snoozed_until: iso(row.snoozedUntil),
-  updated_at: iso(row.updatedAt)
-})
+export const optionColumns: ReadonlyArray<BatchColumn<OptionRow>> = [
+  { name: "id", type: "text", value: (row) => row.id },
+  { name: "provider", type: "text", value: (row) => row.provider },
+  { name: "external_id", type: "text", value: (row) => row.externalId },
+  { name: "pos_code", type: "text", value: (row) => row.posCode },
+  { name: "name", type: "text", value: (row) => row.name },
+  { name: "price", type: "bigint", value: (row) => row.price },
+  { name: "snoozed_until", type: "timestamptz", value: (row) => row.snoozedUntil },
+  { name: "updated_at", type: "timestamptz", value: (row) => row.updatedAt }
+]
 
 export interface LinkDbRow {
   readonly item_id: string
@@ -224,15 +225,15 @@ export const toLink = (row: LinkDbRow): ItemStoreRow => ({
   updatedAt: toDate(row.updated_at)
 })
 
-export const linkColumns = (row: ItemStoreRow, iso: Iso) => ({
-  item_id: row.itemId,
-  store_id: row.storeId,
-  price: row.price,
-  tax_rate_bps: row.taxRateBps,
-  snoozed_until: iso(row.snoozedUntil),
-  active: row.active,
-  updated_at: iso(row.updatedAt)
-})
+export const linkColumns: ReadonlyArray<BatchColumn<ItemStoreRow>> = [
+  { name: "store_id", type: "text", value: (row) => row.storeId },
+  { name: "item_id", type: "text", value: (row) => row.itemId },
+  { name: "price", type: "bigint", value: (row) => row.price },
+  { name: "tax_rate_bps", type: "integer", value: (row) => row.taxRateBps },
+  { name: "snoozed_until", type: "timestamptz", value: (row) => row.snoozedUntil },
+  { name: "active", type: "boolean", value: (row) => row.active },
+  { name: "updated_at", type: "timestamptz", value: (row) => row.updatedAt }
+]
 
 export interface MenuDbRow {
   readonly id: string
@@ -256,16 +257,28 @@ export interface SectionDbRow {
   readonly item_ids: ReadonlyArray<string>
 }
 
-export const menuColumns = (row: MenuV1Row, iso: Iso) => ({
-  id: row.id,
-  store_id: row.storeId,
-  provider: row.provider,
-  external_id: row.externalId,
-  name: row.name,
-  availabilities: row.availabilities,
-  active: row.active,
-  updated_at: iso(row.updatedAt)
-})
+export const menuColumns: ReadonlyArray<BatchColumn<MenuV1Row>> = [
+  { name: "id", type: "text", value: (row) => row.id },
+  { name: "store_id", type: "text", value: (row) => row.storeId },
+  { name: "provider", type: "text", value: (row) => row.provider },
+  { name: "external_id", type: "text", value: (row) => row.externalId },
+  { name: "name", type: "text", value: (row) => row.name },
+  { name: "availabilities", type: "jsonb", value: (row) => row.availabilities },
+  { name: "active", type: "boolean", value: (row) => row.active },
+  { name: "updated_at", type: "timestamptz", value: (row) => row.updatedAt }
+]
+
+/** The rows of `sectionRows`. */
+export const sectionWriteColumns: ReadonlyArray<BatchColumn<SectionDbRow>> = [
+  { name: "menu_id", type: "text", value: (row) => row.menu_id },
+  { name: "seq", type: "integer", value: (row) => row.seq },
+  { name: "parent_seq", type: "integer", value: (row) => row.parent_seq },
+  { name: "id", type: "text", value: (row) => row.id },
+  { name: "external_id", type: "text", value: (row) => row.external_id },
+  { name: "name", type: "text", value: (row) => row.name },
+  { name: "position", type: "integer", value: (row) => row.position },
+  { name: "item_ids", type: "text[]", value: (row) => row.item_ids }
+]
 
 /** A menu's section tree flattened in pre-order, each section pointing at its parent's number. */
 export const sectionColumns = (menu: MenuV1Row) => {

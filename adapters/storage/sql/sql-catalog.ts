@@ -2,7 +2,7 @@ import { Clock, Duration, Effect, Layer, Semaphore } from "effect"
 import { SqlClient, type Statement } from "effect/sql"
 import { Catalog, type CatalogChanges, type ItemWithLink } from "../../../application/ports/catalog.ts"
 import { StorageError, SyncInProgress } from "../../../domain/errors.ts"
-import { batchInsert, byIds, chunksOf, lastByKey, readChunk } from "./sql-batch.ts"
+import { batchWriter, byIds, chunksOf, lastByKey, readChunk } from "./sql-batch.ts"
 import {
   type GroupDbRow,
   groupColumns,
@@ -17,6 +17,7 @@ import {
   optionColumns,
   type SectionDbRow,
   sectionColumns,
+  sectionWriteColumns,
   toGroup,
   toItem,
   toLink,
@@ -74,54 +75,12 @@ interface ItemLinkDbRow extends ItemDbRow {
 export const makeSqlCatalog = (locks: StoreLocks) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
-    const writeItems = batchInsert(
-      sql,
-      "items",
-      `id text, provider text, external_id text, pos_code text, name text, description text, image_url text,
-       modifier_group_ids text[], updated_at timestamptz`,
-      ["id"],
-      itemColumns
-    )
-    const writeGroups = batchInsert(
-      sql,
-      "item_modifiers",
-      `id text, provider text, external_id text, pos_code text, name text, min integer, max integer,
-       max_per_option integer, option_ids text[], updated_at timestamptz`,
-      ["id"],
-      groupColumns
-    )
-    const writeOptions = batchInsert(
-      sql,
-      "item_modifier_options",
-      `id text, provider text, external_id text, pos_code text, name text, price bigint,
-       snoozed_until timestamptz, updated_at timestamptz`,
-      ["id"],
-      optionColumns
-    )
-    const writeLinks = batchInsert(
-      sql,
-      "item_store",
-      `store_id text, item_id text, price bigint, tax_rate_bps integer, snoozed_until timestamptz, active boolean,
-       updated_at timestamptz`,
-      ["store_id", "item_id"],
-      linkColumns
-    )
-    const writeMenus = batchInsert(
-      sql,
-      "menus_v1",
-      `id text, store_id text, provider text, external_id text, name text, availabilities jsonb, active boolean,
-       updated_at timestamptz`,
-      ["id"],
-      menuColumns
-    )
-    const writeSections = batchInsert(
-      sql,
-      "menu_v1_sections",
-      `menu_id text, seq integer, parent_seq integer, id text, external_id text, name text, position integer,
-       item_ids text[]`,
-      [],
-      (row: SectionDbRow) => row
-    )
+    const writeItems = batchWriter(sql, "items", itemColumns, ["id"])
+    const writeGroups = batchWriter(sql, "item_modifiers", groupColumns, ["id"])
+    const writeOptions = batchWriter(sql, "item_modifier_options", optionColumns, ["id"])
+    const writeLinks = batchWriter(sql, "item_store", linkColumns, ["store_id", "item_id"])
+    const writeMenus = batchWriter(sql, "menus_v1", menuColumns, ["id"])
+    const writeSections = batchWriter(sql, "menu_v1_sections", sectionWriteColumns, [])
 
     const menusWhere = (where: Statement.Fragment) =>
       Effect.gen(function* () {
