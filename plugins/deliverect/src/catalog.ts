@@ -11,7 +11,7 @@ import type {
 import { Effect } from "effect"
 import { parseDeliverectInstant } from "./dates.ts"
 import type { Availability, Menu, Modifier, ModifierGroup, Product } from "./menu-schema.ts"
-import { own, Problems, unique } from "./problems.ts"
+import { eachFirst, own, Problems, unique } from "./problems.ts"
 
 /**
  * A snooze Deliverect gives no end for ("until further notice"). The canonical model has no such
@@ -136,8 +136,9 @@ const addModifier = (id: string, modifier: Modifier, scope: Scope, path: string)
  * A group offers modifiers or, as Deliverect allows, products. A bundle (a meal deal) offers products
  * that Deliverect prices at zero inside it, so those options cost nothing extra.
  */
-const resolveOption = (optionId: string, scope: Scope, refPath: string, inBundle: boolean): void => {
+const resolveOption = (optionId: string, scope: Scope, listPath: string, index: number, inBundle: boolean): void => {
   if (own(scope.menu.modifiers, optionId) !== undefined) return
+  const refPath = `${listPath}[${index}]`
   const product = own(scope.menu.products, optionId)
   if (product === undefined) {
     scope.problems.add(
@@ -170,9 +171,8 @@ const addGroup = (id: string, group: ModifierGroup | Product, scope: Scope, path
   checkId(group, id, path, scope)
   const listed = group.subProducts ?? []
   const optionIds = unique(listed)
-  for (const optionId of optionIds) {
-    resolveOption(optionId, scope, `${path}.subProducts[${listed.indexOf(optionId)}]`, isBundle)
-  }
+  const listPath = `${path}.subProducts`
+  eachFirst(listed, optionIds, (optionId, index) => resolveOption(optionId, scope, listPath, index, isBundle))
   // multiMax is how often one option may be chosen; 0 or absent means once.
   const perOption = Math.max(1, group.multiMax ?? 1)
   // A max of 0 sets no upper limit: at most every option, each as often as allowed.
@@ -195,8 +195,9 @@ const addGroup = (id: string, group: ModifierGroup | Product, scope: Scope, path
 }
 
 /** A product's `subProducts` are its modifier groups: in `modifierGroups`, or a bundle in `bundles`. */
-const resolveGroup = (groupId: string, scope: Scope, refPath: string): void => {
+const resolveGroup = (groupId: string, scope: Scope, listPath: string, index: number): void => {
   if (own(scope.menu.modifierGroups, groupId) !== undefined) return
+  const refPath = `${listPath}[${index}]`
   const bundle = own(scope.menu.bundles, groupId)
   if (bundle === undefined) {
     scope.problems.add(
@@ -214,7 +215,8 @@ const addProduct = (id: string, product: Product, scope: Scope, path: string): v
   checkId(product, id, path, scope)
   const listed = product.subProducts ?? []
   const groupIds = unique(listed)
-  for (const groupId of groupIds) resolveGroup(groupId, scope, `${path}.subProducts[${listed.indexOf(groupId)}]`)
+  const listPath = `${path}.subProducts`
+  eachFirst(listed, groupIds, (groupId, index) => resolveGroup(groupId, scope, listPath, index))
   scope.products.put(
     id,
     {
@@ -233,8 +235,9 @@ const addProduct = (id: string, product: Product, scope: Scope, path: string): v
 }
 
 /** A category lists products, or bundles sold like products. */
-const resolveProduct = (productId: string, scope: Scope, refPath: string): void => {
+const resolveProduct = (productId: string, scope: Scope, listPath: string, index: number): void => {
   if (own(scope.menu.products, productId) !== undefined) return
+  const refPath = `${listPath}[${index}]`
   const bundle = own(scope.menu.bundles, productId)
   if (bundle === undefined) {
     scope.problems.add(
@@ -261,7 +264,8 @@ const productIdsOf = (category: CategoryLike, scope: Scope, path: string): Array
   const fromSub = (category.subProducts ?? []).length > 0
   const listName = fromSub ? "subProducts" : "products"
   const listed = (fromSub ? category.subProducts : category.products) ?? []
-  for (const [index, productId] of listed.entries()) resolveProduct(productId, scope, `${path}.${listName}[${index}]`)
+  const listPath = `${path}.${listName}`
+  for (let index = 0; index < listed.length; index++) resolveProduct(listed[index]!, scope, listPath, index)
   return unique(listed)
 }
 
@@ -369,13 +373,12 @@ export const toCatalogSnapshot = (push: MenuPush): Effect.Effect<CatalogSnapshot
     const menus = new Registry<MenuSnapshot>("menu", problems)
     for (const { menu, path } of push.menus) {
       const scope: Scope = { menu, path, problems, products, groups, options, bundlesDone: new Set() }
-      for (const [id, modifier] of Object.entries(menu.modifiers ?? {}))
-        addModifier(id, modifier, scope, `${path}.modifiers.${id}`)
-      for (const [id, group] of Object.entries(menu.modifierGroups ?? {})) {
-        addGroup(id, group, scope, `${path}.modifierGroups.${id}`, false)
+      const { modifiers = {}, modifierGroups = {}, products: menuProducts = {} } = menu
+      for (const id of Object.keys(modifiers)) addModifier(id, modifiers[id]!, scope, `${path}.modifiers.${id}`)
+      for (const id of Object.keys(modifierGroups)) {
+        addGroup(id, modifierGroups[id]!, scope, `${path}.modifierGroups.${id}`, false)
       }
-      for (const [id, product] of Object.entries(menu.products ?? {}))
-        addProduct(id, product, scope, `${path}.products.${id}`)
+      for (const id of Object.keys(menuProducts)) addProduct(id, menuProducts[id]!, scope, `${path}.products.${id}`)
       const sections = sectionsOf(scope)
       menus.put(
         menu.menuId,

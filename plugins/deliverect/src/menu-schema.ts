@@ -104,7 +104,8 @@ export const Category = Schema.Struct({
 })
 export type Category = typeof Category.Type
 
-export const Menu = Schema.Struct({
+/** A menu's fields besides its maps of items. */
+const menuFields = {
   menu: Schema.String,
   menuId: Id,
   menuType: Schema.optionalKey(Schema.Int),
@@ -112,7 +113,11 @@ export const Menu = Schema.Struct({
   channelLinkId: Schema.optionalKey(Id),
   nestedModifiers: Schema.optionalKey(Schema.Boolean),
   availabilities: Schema.optionalKey(Schema.Array(Availability)),
-  categories: Schema.optionalKey(Schema.Array(Category)),
+  categories: Schema.optionalKey(Schema.Array(Category))
+}
+
+export const Menu = Schema.Struct({
+  ...menuFields,
   products: Schema.optionalKey(Schema.Record(Schema.String, Product)),
   modifierGroups: Schema.optionalKey(Schema.Record(Schema.String, ModifierGroup)),
   modifiers: Schema.optionalKey(Schema.Record(Schema.String, Modifier)),
@@ -121,14 +126,34 @@ export const Menu = Schema.Struct({
 })
 export type Menu = typeof Menu.Type
 
+/**
+ * A menu with its maps of items left undecoded (see menu-maps.ts, which checks them): the maps are
+ * nearly all of a large push, and Schema.Record is the slow part of decoding one.
+ */
+export const MenuShell = Schema.Struct({
+  ...menuFields,
+  products: Schema.optionalKey(Schema.Unknown),
+  modifierGroups: Schema.optionalKey(Schema.Unknown),
+  modifiers: Schema.optionalKey(Schema.Unknown),
+  bundles: Schema.optionalKey(Schema.Unknown),
+  snoozedProducts: Schema.optionalKey(Schema.Unknown)
+})
+
 /** The synchronous push: a plain JSON array of menus, each naming its channelLinkId. */
 export const SyncMenuPush = Schema.Array(Menu)
+export const SyncMenuPushShell = Schema.Array(MenuShell)
+
+const asyncPush = <M extends Schema.Top>(menu: M) =>
+  Schema.Struct({
+    body: Schema.Struct({
+      menus: Schema.Array(menu),
+      stores: Schema.optionalKey(IdList),
+      callback: Schema.optionalKey(
+        Schema.NullOr(Schema.String.pipe(Schema.check(Schema.isPattern(/^https?:\/\/\S+$/))))
+      )
+    })
+  })
 
 /** The asynchronous push: `{"body": {"menus", "stores", "callback"}}`, answered by POSTing the callback. */
-export const AsyncMenuPush = Schema.Struct({
-  body: Schema.Struct({
-    menus: Schema.Array(Menu),
-    stores: Schema.optionalKey(IdList),
-    callback: Schema.optionalKey(Schema.NullOr(Schema.String.pipe(Schema.check(Schema.isPattern(/^https?:\/\/\S+$/)))))
-  })
-})
+export const AsyncMenuPush = asyncPush(Menu)
+export const AsyncMenuPushShell = asyncPush(MenuShell)

@@ -28,4 +28,32 @@ export const own = <V>(record: Readonly<Record<string, V>> | undefined, key: str
   record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined
 
 /** The first occurrence of each id, in order: a vendor list may repeat one. */
-export const unique = (ids: ReadonlyArray<string>): Array<string> => [...new Set(ids)]
+export const unique = (ids: ReadonlyArray<string>): Array<string> => {
+  // Most lists are short and repeat nothing (a product's groups, a group's options): no Set then.
+  if (ids.length <= 16) {
+    for (let i = 1; i < ids.length; i++) {
+      for (let j = 0; j < i; j++) if (ids[i] === ids[j]) return [...new Set(ids)]
+    }
+    return ids.slice()
+  }
+  return [...new Set(ids)]
+}
+
+/** Calls `f` with each id of `listed` at its first occurrence; `distinct` is `unique(listed)`. */
+export const eachFirst = (
+  listed: ReadonlyArray<string>,
+  distinct: ReadonlyArray<string>,
+  f: (id: string, index: number) => void
+): void => {
+  if (distinct.length === listed.length) {
+    for (let index = 0; index < listed.length; index++) f(listed[index]!, index)
+    return
+  }
+  const seen = new Set<string>()
+  for (let index = 0; index < listed.length; index++) {
+    const id = listed[index]!
+    if (seen.has(id)) continue
+    seen.add(id)
+    f(id, index)
+  }
+}
