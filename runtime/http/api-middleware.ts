@@ -1,3 +1,4 @@
+import type { HttpApiEndpoint, HttpApiGroup } from "effect/http-api"
 import { HttpApiMiddleware, HttpApiSecurity } from "effect/http-api"
 import type { TenantRepositories } from "../../application/ports/tenant-storage.ts"
 import type { CurrentPrincipal, CurrentTenant } from "./context.ts"
@@ -9,8 +10,7 @@ import {
   UnsupportedMediaTypeJson
 } from "./errors.ts"
 
-// The middleware every secured group declares, in this order (the last added runs first):
-// .middleware(SchemaErrors).middleware(RequireJson).middleware(ApiKeyAuth).middleware(Tenancy)
+// Every secured group declares these through `secured` (below).
 
 /** Host -> tenant. Provides the tenant and its repositories; an unknown tenant is the invalid-key 401. */
 export class Tenancy extends HttpApiMiddleware.Service<Tenancy, { provides: CurrentTenant | TenantRepositories }>()(
@@ -36,3 +36,12 @@ export class RequireJson extends HttpApiMiddleware.Service<RequireJson>()("pos/h
 export class SchemaErrors extends HttpApiMiddleware.Service<SchemaErrors>()("pos/http/SchemaErrors", {
   error: BadRequestJson
 }) {}
+
+/**
+ * A partner API group: under /api/v1, with the middleware every secured group declares. The last
+ * added runs first: tenant and key (401), scope (403), content type (415), then body size (413)
+ * and validation (400), as SPEC section 3 orders them.
+ */
+export const secured = <Id extends string, Endpoints extends HttpApiEndpoint.Constraint>(
+  group: HttpApiGroup.HttpApiGroup<Id, Endpoints>
+) => group.middleware(SchemaErrors).middleware(RequireJson).middleware(ApiKeyAuth).middleware(Tenancy).prefix("/api/v1")

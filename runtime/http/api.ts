@@ -1,6 +1,6 @@
 import { Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, OpenApi } from "effect/http-api"
-import { ApiKeyAuth, RequireJson, SchemaErrors, Tenancy } from "./api-middleware.ts"
+import { ApiKeyAuth, RequireJson, SchemaErrors, secured, Tenancy } from "./api-middleware.ts"
 import { CatalogGroup, ProvidersGroup, SyncGroup } from "./catalog-api.ts"
 import { CustomersGroup } from "./customers-api.ts"
 import { ServiceUnavailableJson } from "./errors.ts"
@@ -18,16 +18,9 @@ export const WhoAmI = Schema.Struct({
   scopes: Schema.Array(Schema.String)
 })
 
-export const AuthGroup = HttpApiGroup.make("auth")
-  .add(HttpApiEndpoint.get("whoami", "/auth/whoami", { success: WhoAmI }))
-  // The last middleware added runs first: tenant and key (401), scope (403), content type (415),
-  // then body size (413) and validation (400), as SPEC section 3 orders them.
-  .middleware(SchemaErrors)
-  .middleware(RequireJson)
-  .middleware(ApiKeyAuth)
-  .middleware(Tenancy)
-  .prefix("/api/v1")
-  .annotateMerge(OpenApi.annotations({ title: "Authentication", description: "Check a partner key" }))
+export const AuthGroup = secured(
+  HttpApiGroup.make("auth").add(HttpApiEndpoint.get("whoami", "/auth/whoami", { success: WhoAmI }))
+).annotateMerge(OpenApi.annotations({ title: "Authentication", description: "Check a partner key" }))
 
 const Health = Schema.Struct({ status: Schema.String })
 

@@ -1,7 +1,7 @@
 import { Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "effect/http-api"
 import type { Scope } from "../../domain/api-key.ts"
-import { ApiKeyAuth, RequireJson, SchemaErrors, Tenancy } from "./api-middleware.ts"
+import { secured } from "./api-middleware.ts"
 import { RequiredScopes } from "./context.ts"
 import { BadRequestJson, ConflictJson, NotFoundJson } from "./errors.ts"
 
@@ -139,17 +139,15 @@ const errors = [BadRequestJson, NotFoundJson, ConflictJson]
 const needs = (scopes: ReadonlyArray<Scope>) => RequiredScopes.context(scopes)
 
 /** GET /providers: the loaded POS plugins (any valid key). */
-export const ProvidersGroup = HttpApiGroup.make("providers")
-  .add(HttpApiEndpoint.get("list", "/providers", { success: Schema.Struct({ data: Schema.Array(Provider) }) }))
-  .middleware(SchemaErrors)
-  .middleware(RequireJson)
-  .middleware(ApiKeyAuth)
-  .middleware(Tenancy)
-  .prefix("/api/v1")
+export const ProvidersGroup = secured(
+  HttpApiGroup.make("providers").add(
+    HttpApiEndpoint.get("list", "/providers", { success: Schema.Struct({ data: Schema.Array(Provider) }) })
+  )
+)
 
 /** POS adapter traffic: full snapshots in the POS's own format, X-Provider names the plugin. */
-export const SyncGroup = HttpApiGroup.make("sync")
-  .add(
+export const SyncGroup = secured(
+  HttpApiGroup.make("sync").add(
     HttpApiEndpoint.post("outlets", "/outlets/sync", {
       headers: ProviderHeader,
       payload: Schema.Unknown,
@@ -194,16 +192,11 @@ export const SyncGroup = HttpApiGroup.make("sync")
       error: errors
     }).annotateMerge(needs(["pos:sync", "products:read"]))
   )
-  .middleware(SchemaErrors)
-  .middleware(RequireJson)
-  .middleware(ApiKeyAuth)
-  .middleware(Tenancy)
-  .prefix("/api/v1")
-  .annotateMerge(OpenApi.annotations({ title: "POS adapter", description: "Outlet and catalog sync from POS systems" }))
+).annotateMerge(OpenApi.annotations({ title: "POS adapter", description: "Outlet and catalog sync from POS systems" }))
 
 /** Partner reads of outlets, products and the outlet menu. */
-export const CatalogGroup = HttpApiGroup.make("catalog")
-  .add(
+export const CatalogGroup = secured(
+  HttpApiGroup.make("catalog").add(
     HttpApiEndpoint.get("listOutlets", "/outlets", {
       query: {
         limit: Limit,
@@ -242,9 +235,4 @@ export const CatalogGroup = HttpApiGroup.make("catalog")
       error: errors
     }).annotateMerge(needs(["products:read"]))
   )
-  .middleware(SchemaErrors)
-  .middleware(RequireJson)
-  .middleware(ApiKeyAuth)
-  .middleware(Tenancy)
-  .prefix("/api/v1")
-  .annotateMerge(OpenApi.annotations({ title: "Catalog", description: "Outlets, products and menus" }))
+).annotateMerge(OpenApi.annotations({ title: "Catalog", description: "Outlets, products and menus" }))

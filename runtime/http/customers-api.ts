@@ -2,7 +2,7 @@ import { Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import type { Scope } from "../../domain/api-key.ts"
 import { RefCodePattern } from "../../domain/loyalty.ts"
-import { ApiKeyAuth, RequireJson, SchemaErrors, Tenancy } from "./api-middleware.ts"
+import { secured } from "./api-middleware.ts"
 import { RequiredScopes } from "./context.ts"
 import { BadRequestJson, ConflictJson, NotFoundJson } from "./errors.ts"
 
@@ -43,8 +43,8 @@ export const CustomerUpsert = Schema.Struct({
 
 const needs = (scopes: ReadonlyArray<Scope>) => RequiredScopes.context(scopes)
 
-export const CustomersGroup = HttpApiGroup.make("customers")
-  .add(
+export const CustomersGroup = secured(
+  HttpApiGroup.make("customers").add(
     HttpApiEndpoint.post("upsert", "/customers", {
       payload: CustomerUpsert,
       success: [CustomerView, CustomerView.pipe(HttpApiSchema.status(201))],
@@ -65,14 +65,9 @@ export const CustomersGroup = HttpApiGroup.make("customers")
       error: BadRequestJson
     }).annotateMerge(needs(["customers:read"]))
   )
-  .middleware(SchemaErrors)
-  .middleware(RequireJson)
-  .middleware(ApiKeyAuth)
-  .middleware(Tenancy)
-  .prefix("/api/v1")
-  .annotateMerge(
-    OpenApi.annotations({
-      title: "Customers",
-      description: "Upsert by externalId, else phone (E.164, the tenant's country as default region), else email"
-    })
-  )
+).annotateMerge(
+  OpenApi.annotations({
+    title: "Customers",
+    description: "Upsert by externalId, else phone (E.164, the tenant's country as default region), else email"
+  })
+)

@@ -1,7 +1,7 @@
 import { Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "effect/http-api"
 import type { Scope } from "../../domain/api-key.ts"
-import { ApiKeyAuth, RequireJson, SchemaErrors, Tenancy } from "./api-middleware.ts"
+import { secured } from "./api-middleware.ts"
 import { RequiredScopes } from "./context.ts"
 import { RefCode } from "./customers-api.ts"
 import {
@@ -61,8 +61,8 @@ const list = <S extends Schema.Top>(item: S) => Schema.Struct({ data: Schema.Arr
 const errors = [BadRequestJson, NotFoundJson, ConflictJson, BadGatewayJson, ServiceUnavailableJson, GatewayTimeoutJson]
 const needs = (scopes: ReadonlyArray<Scope>) => RequiredScopes.context(scopes)
 
-export const LoyaltyGroup = HttpApiGroup.make("loyalty")
-  .add(
+export const LoyaltyGroup = secured(
+  HttpApiGroup.make("loyalty").add(
     HttpApiEndpoint.get("member", "/loyalty/members/:customerId", {
       params: { customerId: Schema.String },
       success: Member,
@@ -87,14 +87,9 @@ export const LoyaltyGroup = HttpApiGroup.make("loyalty")
       error: errors
     }).annotateMerge(needs(["loyalty:write"]))
   )
-  .middleware(SchemaErrors)
-  .middleware(RequireJson)
-  .middleware(ApiKeyAuth)
-  .middleware(Tenancy)
-  .prefix("/api/v1")
-  .annotateMerge(
-    OpenApi.annotations({
-      title: "Loyalty",
-      description: "A proxy to the tenant's loyalty-service, or the embedded ledger when none is configured"
-    })
-  )
+).annotateMerge(
+  OpenApi.annotations({
+    title: "Loyalty",
+    description: "A proxy to the tenant's loyalty-service, or the embedded ledger when none is configured"
+  })
+)

@@ -15,6 +15,17 @@ export const docsPath = "/docs"
 /** The API middleware every secured group uses. Needs AppConfig, TenantDatabases and KeySecrets. */
 export const ApiMiddlewareLive = Layer.mergeAll(TenancyLive, ApiKeyAuthLive, RequireJsonLive, SchemaErrorsLive)
 
+/** Every group's handlers: the tests serve the same list beside their own groups. */
+export const ApiHandlers = Layer.mergeAll(
+  SystemHandlers,
+  AuthHandlers,
+  ProvidersHandlers,
+  SyncHandlers,
+  CatalogHandlers,
+  CustomersHandlers,
+  LoyaltyHandlers
+)
+
 /** All routes of the service, with the request pipeline around them. */
 export const HttpRoutes = Layer.mergeAll(
   HttpApiBuilder.layer(Api, { openapiPath: openApiPath }),
@@ -25,15 +36,4 @@ export const HttpRoutes = Layer.mergeAll(
       { method: "GET", path: docsPath }
     ])
   )
-).pipe(
-  Layer.provide([
-    SystemHandlers,
-    AuthHandlers,
-    ProvidersHandlers,
-    SyncHandlers,
-    CatalogHandlers,
-    CustomersHandlers,
-    LoyaltyHandlers
-  ]),
-  Layer.provide(ApiMiddlewareLive)
-)
+).pipe(Layer.provide(ApiHandlers), Layer.provide(ApiMiddlewareLive))

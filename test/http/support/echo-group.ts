@@ -2,14 +2,10 @@ import { Effect, Layer, Option, Schema } from "effect"
 import { HttpRouter, HttpServerRequest } from "effect/http"
 import { HttpApiBuilder, HttpApiEndpoint, HttpApiGroup, HttpApiSwagger } from "effect/http-api"
 import { Api, ApiKeyAuth, RequireJson, SchemaErrors, Tenancy } from "../../../runtime/http/api.ts"
-import { CatalogHandlers, ProvidersHandlers, SyncHandlers } from "../../../runtime/http/catalog-handlers.ts"
 import { CurrentPrincipal, CurrentTenant, RequiredScopes } from "../../../runtime/http/context.ts"
-import { CustomersHandlers } from "../../../runtime/http/customers-handlers.ts"
-import { AuthHandlers, SystemHandlers } from "../../../runtime/http/handlers.ts"
-import { LoyaltyHandlers } from "../../../runtime/http/loyalty-handlers.ts"
 import { methodTable } from "../../../runtime/http/method-table.ts"
 import { requestPipeline } from "../../../runtime/http/request-pipeline.ts"
-import { ApiMiddlewareLive } from "../../../runtime/http/server.ts"
+import { ApiHandlers, ApiMiddlewareLive } from "../../../runtime/http/server.ts"
 
 /** A fake secret and a fake SQL statement carried by a defect: neither may ever reach a response body. */
 export const defectSecret = "sk_live_FAKE_SECRET_do_not_leak_42"
@@ -110,17 +106,4 @@ export const TestRoutes = Layer.mergeAll(
     ])
   ),
   SimulatedPeer
-).pipe(
-  Layer.provide([
-    SystemHandlers,
-    AuthHandlers,
-    ProvidersHandlers,
-    SyncHandlers,
-    CatalogHandlers,
-    CustomersHandlers,
-    LoyaltyHandlers,
-    EchoHandlers,
-    CrashHandlers
-  ]),
-  Layer.provide(ApiMiddlewareLive)
-)
+).pipe(Layer.provide([ApiHandlers, EchoHandlers, CrashHandlers]), Layer.provide(ApiMiddlewareLive))
