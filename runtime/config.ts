@@ -88,6 +88,8 @@ const normaliseBasePath = (raw: string): string => {
 export const parseHttpUrl = (raw: string): string | undefined => {
   try {
     const url = new URL(raw.trim())
+    // Credentials in a URL would be logged with it, and fetch refuses them: they go in their own setting.
+    if (url.username !== "" || url.password !== "") return undefined
     return url.protocol === "http:" || url.protocol === "https:" ? url.href.replace(/\/+$/, "") : undefined
   } catch {
     return undefined
@@ -150,7 +152,10 @@ export const appSettingsConfig = Config.all({
   loyaltyUrl: Config.schema(
     Schema.String.pipe(
       Schema.check(
-        Schema.makeFilter((raw: string) => parseHttpUrl(raw) !== undefined || "expected an http:// or https:// URL")
+        Schema.makeFilter(
+          (raw: string) =>
+            parseHttpUrl(raw) !== undefined || "expected an http:// or https:// URL without a user or password in it"
+        )
       )
     ),
     "LOYALTY_URL"

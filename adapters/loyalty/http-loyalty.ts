@@ -115,22 +115,29 @@ export const makeHttpLoyalty = (options: HttpLoyaltyOptions): Effect.Effect<Loya
       )
 
     const attempt = <S extends Schema.Top>(req: HttpClientRequest.HttpClientRequest, schema: S) =>
-      Effect.gen(function* () {
-        const permit = breaker.tryAcquire(yield* Clock.currentTimeMillis)
-        if (permit._tag === "Rejected") {
-          const retryAfterSeconds = Math.max(1, Math.ceil(permit.retryAfterMs / 1000))
-          return yield* new UpstreamUnavailable({ upstream, retryAfterSeconds })
-        }
-        return yield* client.execute(req).pipe(
-          Effect.mapError((e) => new Transient(failure(transportReason(e)))),
-          Effect.flatMap((response) => classify(schema, response)),
-          Effect.onExit((exit) =>
-            Effect.map(Clock.currentTimeMillis, (now) =>
-              countsAsFailure(exit) ? breaker.onFailure(now, permit.epoch) : breaker.onSuccess(now, permit.epoch)
+      // Uninterruptible between taking the permit and installing its report: an interruption in
+      // between would leave a half-open breaker waiting for a trial that never reports.
+      Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function* () {
+          const permit = breaker.tryAcquire(yield* Clock.currentTimeMillis)
+          if (permit._tag === "Rejected") {
+            const retryAfterSeconds = Math.max(1, Math.ceil(permit.retryAfterMs / 1000))
+            return yield* new UpstreamUnavailable({ upstream, retryAfterSeconds })
+          }
+          return yield* restore(
+            client.execute(req).pipe(
+              Effect.mapError((e) => new Transient(failure(transportReason(e)))),
+              Effect.flatMap((response) => classify(schema, response))
+            )
+          ).pipe(
+            Effect.onExit((exit) =>
+              Effect.map(Clock.currentTimeMillis, (now) =>
+                countsAsFailure(exit) ? breaker.onFailure(now, permit.epoch) : breaker.onSuccess(now, permit.epoch)
+              )
             )
           )
-        )
-      })
+        })
+      )
 
     const call = <S extends Schema.Top>(
       req: HttpClientRequest.HttpClientRequest,
@@ -164,7 +171,13 @@ export const makeHttpLoyalty = (options: HttpLoyaltyOptions): Effect.Effect<Loya
       })
 
     return {
-      member: (customerId) => call(request("GET", ["members", customerId]), Member),
+      // An answer about another member is garbage, not something to show this one's partner.
+      member: (customerId) =>
+        Effect.flatMap(call(request("GET", ["members", customerId]), Member), (member) =>
+          member.customerId === customerId
+            ? Effect.succeed(member)
+            : Effect.fail(failure("the loyalty-service answered about another member"))
+        ),
       transactions: (customerId) =>
         Effect.map(call(request("GET", ["members", customerId, "transactions"]), Transactions), ({ data }) =>
           data.map((t) => ({ ...t, amount: t.amount ?? null }))

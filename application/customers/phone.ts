@@ -6,8 +6,7 @@ import { type CountryCode, parsePhoneNumberFromString } from "libphonenumber-js/
  * metadata ("max") checks number ranges as well as lengths, so a typo is refused rather than stored.
  */
 export const normalisePhone = (raw: string, defaultCountry: string): string | undefined => {
-  // A `+` in a query string arrives as a space: `?phone=+6591234567` must still be international.
-  const text = raw.replace(/^ (?=\d)/, "+").trim()
+  const text = raw.trim()
   if (text === "" || text.length > 40) return undefined
   const parsed = parsePhoneNumberFromString(text, { defaultCountry: defaultCountry as CountryCode, extract: false })
   return parsed?.isValid() === true ? parsed.number : undefined

@@ -13,14 +13,20 @@ export interface CustomerInput {
   readonly marketingOptIn?: boolean | undefined
 }
 
-interface MatchKeys {
+/** An upsert as stored and matched: the keys normalised, the name trimmed. */
+export interface PreparedUpsert {
   readonly externalId: string | undefined
   readonly phone: string | undefined
   readonly email: string | undefined
+  readonly name: string
+  readonly marketingOptIn: boolean | undefined
 }
 
-/** Normalises the match keys; a phone or email that cannot be one is a 400 naming the field. */
-export const matchKeys = (tenant: Tenant, input: CustomerInput): Effect.Effect<MatchKeys, InvalidInput> => {
+/**
+ * Validates and normalises an upsert before anything is claimed or written: a phone or email that
+ * cannot be one is a 400 naming the field.
+ */
+export const prepareUpsert = (tenant: Tenant, input: CustomerInput): Effect.Effect<PreparedUpsert, InvalidInput> => {
   const problems: Array<string> = []
   const phone = input.phone === undefined ? undefined : normalisePhone(input.phone, tenant.country)
   if (input.phone !== undefined && phone === undefined) {
@@ -35,7 +41,13 @@ export const matchKeys = (tenant: Tenant, input: CustomerInput): Effect.Effect<M
   }
   return problems.length > 0
     ? Effect.fail(new InvalidInput({ details: problems.join("; ") }))
-    : Effect.succeed({ externalId: input.externalId, phone, email })
+    : Effect.succeed({
+        externalId: input.externalId,
+        phone,
+        email,
+        name: input.name.trim(),
+        marketingOptIn: input.marketingOptIn
+      })
 }
 
 const changed = (a: Customer, b: Customer) =>
@@ -51,10 +63,10 @@ const changed = (a: Customer, b: Customer) =>
  * Fields the request leaves out keep their stored values. The finds and the write run under the
  * match keys' lock, so concurrent upserts of one customer create it once.
  */
-export const upsertCustomer = (tenant: Tenant, input: CustomerInput) =>
+export const applyUpsert = (keys: PreparedUpsert) =>
   Effect.gen(function* () {
-    const keys = yield* matchKeys(tenant, input)
     const customers = yield* Customers
+    const input = keys
     const lockKeys = [
       keys.externalId === undefined ? undefined : `externalId:${keys.externalId}`,
       keys.phone === undefined ? undefined : `phone:${keys.phone}`,
@@ -63,13 +75,16 @@ export const upsertCustomer = (tenant: Tenant, input: CustomerInput) =>
     return yield* customers.withMatchLock(lockKeys)(
       Effect.gen(function* () {
         const now = new Date(yield* Clock.currentTimeMillis)
-        const match =
+        const found =
           keys.externalId !== undefined
             ? (yield* customers.find({ _tag: "externalId", value: keys.externalId }))[0]
             : ((keys.phone === undefined
                 ? undefined
                 : (yield* customers.find({ _tag: "phone", value: keys.phone }))[0]) ??
               (keys.email === undefined ? undefined : (yield* customers.find({ _tag: "email", value: keys.email }))[0]))
+        // Another upsert may have matched the same customer by another key: take its row's lock
+        // and merge into the row as it is now.
+        const match = found === undefined ? undefined : yield* customers.lock(found.id)
         if (match === undefined) {
           const customer: Customer = {
             id: newCustomerId(),
@@ -100,6 +115,9 @@ export const upsertCustomer = (tenant: Tenant, input: CustomerInput) =>
     )
   })
 
+export const upsertCustomer = (tenant: Tenant, input: CustomerInput) =>
+  Effect.flatMap(prepareUpsert(tenant, input), applyUpsert)
+
 /** GET /customers?phone=|email=|externalId=: exactly one key, normalised as an upsert would. */
 export const findCustomers = (
   tenant: Tenant,
@@ -117,7 +135,8 @@ export const findCustomers = (
     const customers = yield* Customers
     if (query.externalId !== undefined) return yield* customers.find({ _tag: "externalId", value: query.externalId })
     if (query.phone !== undefined) {
-      const phone = normalisePhone(query.phone, tenant.country)
+      // A `+` sent unescaped in a query string arrives as a space: `?phone=+6591234567` is international.
+      const phone = normalisePhone(query.phone.replace(/^ (?=\d)/, "+"), tenant.country)
       if (phone === undefined) {
         return yield* new InvalidInput({ details: `query.phone: '${query.phone}' is not a valid phone number` })
       }

@@ -1,6 +1,10 @@
-import { Clock, Effect, type Exit } from "effect"
+import { Clock, Effect, type Exit, Random } from "effect"
 import { RefCodeConflict, RequestInProgress, type StorageError } from "../../domain/errors.ts"
 import { Idempotency, type StoredOutcome } from "../ports/idempotency.ts"
+
+/** About one finished request in this many purges a batch of expired answers. */
+const PURGE_ONE_IN = 64
+const PURGE_BATCH = 500
 
 export interface RefCodeClaim {
   /** The operation the refCode belongs to (`loyalty.earn`): refCodes are scoped by tenant and operation. */
@@ -64,6 +68,13 @@ export const withRefCode = <A, E, R>(
       const stored = yield* store.complete(claim.operation, claim.refCode, token, outcome, finished)
       if (!stored)
         yield* Effect.logWarning("refCode claim was taken over before its answer was stored", claim.operation)
+      // Now and then a finished request clears a batch of expired answers, so they do not pile
+      // up (a customer upsert's answer holds personal data). A failure here is not the caller's.
+      if ((yield* Random.nextIntBetween(0, PURGE_ONE_IN, { halfOpen: true })) === 0) {
+        yield* store
+          .purge(new Date(now - claim.retainMs), PURGE_BATCH)
+          .pipe(Effect.catch((error) => Effect.logWarning("purging expired refCodes failed", error.message)))
+      }
     }
     return yield* exit
   })

@@ -16,6 +16,11 @@ export class Customers extends Context.Service<
     readonly withMatchLock: (
       keys: ReadonlyArray<string>
     ) => <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StorageError, R>
+    /**
+     * Inside withMatchLock: locks the customer's row until the transaction ends and answers it as it
+     * is now, so an upsert that matched it by another key cannot write over this one's changes.
+     */
+    readonly lock: (id: string) => Effect.Effect<Customer | undefined, StorageError>
     /** AlreadyExists when the externalId belongs to another customer. */
     readonly insert: (customer: Customer) => Effect.Effect<void, AlreadyExists | StorageError>
     readonly update: (customer: Customer) => Effect.Effect<void, AlreadyExists | StorageError>

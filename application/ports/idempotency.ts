@@ -44,5 +44,10 @@ export class Idempotency extends Context.Service<
     ) => Effect.Effect<boolean, StorageError>
     /** Drops an unfinished claim (an outcome not to be stored): a retry runs again. */
     readonly release: (operation: string, refCode: string, token: string) => Effect.Effect<void, StorageError>
+    /**
+     * Deletes up to `limit` answers finished before `before`, and claims abandoned since then;
+     * answers how many went.
+     */
+    readonly purge: (before: Date, limit: number) => Effect.Effect<number, StorageError>
   }
 >()("pos/application/Idempotency") {}

@@ -2,6 +2,7 @@ import type { Effect } from "effect"
 import type {
   InsufficientPoints,
   NotFound,
+  RefCodeConflict,
   Rejected,
   StorageError,
   UpstreamFailure,
@@ -22,6 +23,8 @@ export type LoyaltyError =
   | NotFound
   | Rejected
   | InsufficientPoints
+  /** The refCode was used before for another request (another member, amount or reward). */
+  | RefCodeConflict
   | UpstreamFailure
   | UpstreamTimeout
   | UpstreamUnavailable

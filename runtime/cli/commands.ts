@@ -300,7 +300,7 @@ export const makeCli = <E>(services: Layer.Layer<AdminServices, E>) => {
       tenant: tenantArgument,
       url: Flag.String("url").pipe(
         Flag.withDescription("The tenant's loyalty-service base URL (default: LOYALTY_URL)"),
-        Flag.filterMap(httpUrl, () => "an http:// or https:// URL"),
+        Flag.filterMap(httpUrl, () => "an http:// or https:// URL without a user or password in it"),
         Flag.optional
       ),
       // Redacted: the value never appears in a rendered error or a log line.

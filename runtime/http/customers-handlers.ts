@@ -1,6 +1,6 @@
 import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
-import { findCustomers, upsertCustomer } from "../../application/customers/upsert-customer.ts"
+import { applyUpsert, findCustomers, prepareUpsert } from "../../application/customers/upsert-customer.ts"
 import { Customers } from "../../application/ports/customers.ts"
 import type { Customer } from "../../domain/customer.ts"
 import { NotFound } from "../../domain/errors.ts"
@@ -43,25 +43,30 @@ export const CustomersHandlers = HttpApiBuilder.group(
       .handle("upsert", ({ payload }) =>
         Effect.gen(function* () {
           const tenant = yield* CurrentTenant
+          // Validation comes before the claim (a 400 does not use up the refCode), and the
+          // fingerprint is of the normalised request: `9123 4567` and `+6591234567` are one phone.
+          const prepared = yield* httpErrors(
+            prepareUpsert(tenant, {
+              externalId: given(payload.externalId),
+              name: payload.name,
+              phone: given(payload.phone),
+              email: given(payload.email),
+              marketingOptIn: given(payload.marketingOptIn)
+            })
+          )
           return yield* idempotentResponse(
             {
               operation: "customers.upsert",
               refCode: payload.refCode,
-              request: payload,
+              request: prepared,
               staleAfterMs: 2 * config.loyaltyTimeoutMs,
               retainMs: config.refCodeRetentionMs
             },
             CustomerView,
-            Effect.map(
-              upsertCustomer(tenant, {
-                externalId: given(payload.externalId),
-                name: payload.name.trim(),
-                phone: given(payload.phone),
-                email: given(payload.email),
-                marketingOptIn: given(payload.marketingOptIn)
-              }),
-              ({ customer, created }) => ({ status: created ? 201 : 200, value: customerView(customer) })
-            )
+            Effect.map(applyUpsert(prepared), ({ customer, created }) => ({
+              status: created ? 201 : 200,
+              value: customerView(customer)
+            }))
           )
         })
       )

@@ -19,6 +19,7 @@ import type {
   UpstreamTimeout,
   UpstreamUnavailable
 } from "../../domain/errors.ts"
+import { redactUrls } from "../failures.ts"
 import { RequestInfo } from "./context.ts"
 import {
   BadGateway,
@@ -193,7 +194,7 @@ const statusByTag: Record<HttpError["_tag"], number> = {
 const observe = (error: DomainError) =>
   Effect.gen(function* () {
     if (error._tag === "UpstreamFailure") {
-      yield* Effect.logWarning(`${error.upstream} failed: ${error.reason}`)
+      yield* Effect.logWarning(`${error.upstream} failed: ${redactUrls(error.reason)}`)
     } else if (error._tag === "UpstreamTimeout") {
       yield* Effect.logWarning(`${error.upstream} timed out`)
     } else if (error._tag === "UpstreamUnavailable") {

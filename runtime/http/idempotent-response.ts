@@ -20,15 +20,14 @@ export interface RefCodeOptions {
 
 /**
  * Final answers are stored for replay: a success, and a 4xx reached after the claim (a rejection
- * passed through from upstream, insufficient points, an unknown reward). A 409 of our own, a 5xx
- * and an unknown upstream outcome (502, 503, 504) are not: the claim is released and a retry
- * runs again.
+ * passed through from upstream, insufficient points, an unknown reward, the upstream's refCode
+ * conflict). Not stored, so a retry runs again: the upstream's own "request in progress" (the
+ * outcome is still unknown), our own 409s, a 5xx and an unknown upstream outcome (502, 503, 504).
  */
 const isFinal = (error: DomainError | StorageError): error is DomainError =>
-  error._tag === "Rejected" ||
+  (error._tag === "Rejected" && !(error.status === 409 && error.message === "request in progress")) ||
   error._tag === "InsufficientPoints" ||
-  error._tag === "NotFound" ||
-  error._tag === "InvalidInput"
+  error._tag === "NotFound"
 
 export const fingerprintOf = (request: unknown): string =>
   createHash("sha256").update(canonicalJson(request)).digest("hex")

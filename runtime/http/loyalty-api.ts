@@ -13,7 +13,11 @@ import {
   ServiceUnavailableJson
 } from "./errors.ts"
 
-const Points = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
+/**
+ * Amounts and points up to 10^12: far beyond any order (ten billion in a two-decimal currency),
+ * and small enough that balances stay exact integers.
+ */
+const Points = Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1e12 })))
 const Id = Schema.String.pipe(Schema.check(Schema.isMinLength(1), Schema.isMaxLength(128)))
 
 export const Member = Schema.Struct({ customerId: Schema.String, points: Schema.Int, tier: Schema.String }).annotate({

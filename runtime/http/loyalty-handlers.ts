@@ -79,19 +79,18 @@ export const LoyaltyHandlers = HttpApiBuilder.group(
               return backend
             })
           )
+          const request = {
+            customerId: payload.customerId,
+            amount: payload.amount,
+            currency: tenant.currency,
+            orderId: payload.orderId ?? null,
+            refCode: payload.refCode
+          }
+          // The fingerprint is of the request as understood: a currency left out is the tenant's.
           return yield* idempotentResponse(
-            refCodeOptions("loyalty.earn", payload.refCode, payload),
+            refCodeOptions("loyalty.earn", payload.refCode, request),
             PointsResultView,
-            Effect.map(
-              checked.earn({
-                customerId: payload.customerId,
-                amount: payload.amount,
-                currency: tenant.currency,
-                orderId: payload.orderId ?? null,
-                refCode: payload.refCode
-              }),
-              (value) => ({ status: 200, value })
-            )
+            Effect.map(checked.earn(request), (value) => ({ status: 200, value }))
           )
         })
       )
@@ -112,7 +111,7 @@ export const LoyaltyHandlers = HttpApiBuilder.group(
               ? { customerId: payload.customerId, rewardId: payload.rewardId, refCode: payload.refCode }
               : { customerId: payload.customerId, points: payload.points ?? 0, refCode: payload.refCode }
           return yield* idempotentResponse(
-            refCodeOptions("loyalty.redeem", payload.refCode, payload),
+            refCodeOptions("loyalty.redeem", payload.refCode, request),
             PointsResultView,
             Effect.map(checked.redeem(request), (value) => ({ status: 200, value }))
           )

@@ -150,6 +150,18 @@ for (const adapter of storageAdapters()) {
       expect((await get("/api/v1/customers?email=w%40x.sg", pos)).status).toBe(403)
     })
 
+    it("does not use up a refCode on a 400, and fingerprints the normalised request", async () => {
+      const bad = await post({ name: "N", phone: "12", refCode: "cust-ref-2" })
+      expect(bad.status).toBe(400)
+      const good = await post({ name: "N", phone: "+65 9000 6666", refCode: "cust-ref-2" })
+      expect(good.status).toBe(201)
+      const text = await good.text()
+      // The same phone in another notation, the name with spaces around it: the same request.
+      const again = await post({ name: " N ", phone: "9000 6666", refCode: "cust-ref-2" })
+      expect(again.status).toBe(201)
+      expect(await again.text()).toBe(text)
+    })
+
     it("replays an upsert with the same refCode byte for byte, and refuses the refCode with another payload", async () => {
       const body = { name: "Ref", phone: "+6590005555", refCode: "cust-ref-1" }
       const first = await post(body)

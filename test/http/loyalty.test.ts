@@ -97,6 +97,14 @@ for (const adapter of storageAdapters()) {
       expect(again.status).toBe(first.status)
       expect(await again.text()).toBe(text)
       expect(((await (await api.get(`/loyalty/members/${customer}`)).json()) as { points: number }).points).toBe(10)
+      // The tenant's currency given or left out is the same request.
+      const implicit = await api.post("/loyalty/earn", {
+        customerId: customer,
+        amount: 1000,
+        orderId: "ord_9",
+        refCode: "same-1"
+      })
+      expect(await implicit.text()).toBe(text)
       const conflict = await api.post("/loyalty/earn", { ...body, amount: 2000 })
       expect(conflict.status).toBe(409)
       expect(((await conflict.json()) as Envelope).error.message).toBe("refcode conflict")
@@ -141,7 +149,8 @@ for (const adapter of storageAdapters()) {
         { customerId: customer, amount: 1.5, refCode: "x" },
         { customerId: customer, amount: 100 },
         { customerId: customer, amount: 100, refCode: "" },
-        { customerId: customer, amount: 100, refCode: "x".repeat(49) }
+        { customerId: customer, amount: 100, refCode: "x".repeat(49) },
+        { customerId: customer, amount: 1e12 + 1, refCode: "x" }
       ]) {
         expect((await api.post("/loyalty/earn", body)).status, JSON.stringify(body)).toBe(400)
       }
@@ -285,6 +294,11 @@ describe("loyalty over HTTP, through a loyalty-service", () => {
         { _tag: "Raw", status: 404, body: '{"error":{"code":404,"message":"member not found","details":"x"}}' },
         404,
         "member not found"
+      ],
+      [
+        { _tag: "Raw", status: 200, body: '{"customerId":"cus_someone_else","points":5,"tier":"gold"}' },
+        502,
+        "upstream error"
       ]
     ] as const
     for (const [fault, status, message] of faults) {
@@ -323,6 +337,31 @@ describe("loyalty over HTTP, through a loyalty-service", () => {
       "slow-1",
       "slow-1"
     ])
+  })
+
+  it("stores an upstream 400 for the refCode, but not the upstream's own 409 request in progress", async () => {
+    const customer = await newCustomer(api, "+6590020005")
+    simulator.setFault(
+      { _tag: "Raw", status: 400, body: '{"error":{"code":400,"message":"invalid request","details":"order closed"}}' },
+      { calls: 1 }
+    )
+    const rejected = await api.post("/loyalty/earn", { customerId: customer, amount: 100, refCode: "up-400" })
+    expect(rejected.status).toBe(400)
+    const text = await rejected.text()
+    expect(JSON.parse(text)).toEqual({ error: { code: 400, message: "invalid request", details: "order closed" } })
+    const replay = await api.post("/loyalty/earn", { customerId: customer, amount: 100, refCode: "up-400" })
+    expect(await replay.text()).toBe(text)
+    expect(simulator.calls.filter((c) => c.idempotencyKey === "up-400")).toHaveLength(1)
+
+    simulator.setFault(
+      { _tag: "Raw", status: 409, body: '{"error":{"code":409,"message":"request in progress","details":"busy"}}' },
+      { calls: 1 }
+    )
+    const busy = await api.post("/loyalty/earn", { customerId: customer, amount: 100, refCode: "up-409" })
+    expect(busy.status).toBe(409)
+    const retried = await api.post("/loyalty/earn", { customerId: customer, amount: 100, refCode: "up-409" })
+    expect(retried.status).toBe(200)
+    expect(simulator.calls.filter((c) => c.idempotencyKey === "up-409")).toHaveLength(2)
   })
 
   it("answers 409 request in progress to the same refCode while the first request runs", async () => {

@@ -7,7 +7,7 @@ import { type TenantRepositories, TenantStorage } from "../../application/ports/
 import { createTenant } from "../../application/tenants/create-tenant.ts"
 import { type ApiKeyRecord, allScopes, type KeyKind, type NewApiKey, type Scope } from "../../domain/api-key.ts"
 import type { TenantId } from "../../domain/tenant.ts"
-import { catalogContract } from "./catalog-contract.ts"
+import { type ContractHelpers, catalogContract } from "./catalog-contract.ts"
 import { customerLoyaltyContract } from "./customer-loyalty-contract.ts"
 
 type Storage = TenantDirectory | TenantStorage
@@ -21,33 +21,44 @@ export const freshTenantId = (prefix = "t") =>
  * The storage contract: every storage adapter (memory, PGlite, PostgreSQL) passes the same suite,
  * including properties that compare the adapter with a simple in-test model.
  */
+/**
+ * A storage layer opened for a suite (in its beforeAll, closed in its afterAll), with the helpers
+ * the contract suites use: run an effect, run one in a tenant's repositories, create a tenant.
+ */
+export const storageHelpers = (name: string, makeLayer: () => Layer.Layer<Storage, unknown>): ContractHelpers => {
+  let runtime: ManagedRuntime.ManagedRuntime<Storage, unknown>
+  beforeAll(async () => {
+    runtime = ManagedRuntime.make(makeLayer())
+    await runtime.context()
+  })
+  afterAll(() => runtime?.dispose())
+
+  const run = <A, E>(effect: Effect.Effect<A, E, Storage>) => runtime.runPromise(effect)
+  const inTenant = <A, E>(tenant: TenantId, effect: Effect.Effect<A, E, TenantRepositories>) =>
+    run(
+      Effect.gen(function* () {
+        const directory = yield* TenantDirectory
+        const storage = yield* TenantStorage
+        const found = yield* directory.find(tenant)
+        if (found === undefined) return yield* Effect.die(`no tenant ${tenant}`)
+        return yield* Effect.provide(effect, storage.open(found))
+      })
+    )
+  const newTenant = async (prefix?: string) => {
+    const id = freshTenantId(prefix)
+    await run(createTenant({ id, name: `Tenant ${id}`, country: "NL", timezone: "Europe/Amsterdam", currency: "EUR" }))
+    return id
+  }
+  return { name, run, inTenant, newTenant }
+}
+
+/**
+ * The storage contract: every storage adapter (memory, PGlite, PostgreSQL) passes the same suite,
+ * including properties that compare the adapter with a simple in-test model.
+ */
 export const storageContract = (name: string, makeLayer: () => Layer.Layer<Storage, unknown>) =>
   describe(`storage contract: ${name}`, () => {
-    let runtime: ManagedRuntime.ManagedRuntime<Storage, unknown>
-    beforeAll(async () => {
-      runtime = ManagedRuntime.make(makeLayer())
-      await runtime.context()
-    })
-    afterAll(() => runtime?.dispose())
-
-    const run = <A, E>(effect: Effect.Effect<A, E, Storage>) => runtime.runPromise(effect)
-    const inTenant = <A, E>(tenant: TenantId, effect: Effect.Effect<A, E, TenantRepositories>) =>
-      run(
-        Effect.gen(function* () {
-          const directory = yield* TenantDirectory
-          const storage = yield* TenantStorage
-          const found = yield* directory.find(tenant)
-          if (found === undefined) return yield* Effect.die(`no tenant ${tenant}`)
-          return yield* Effect.provide(effect, storage.open(found))
-        })
-      )
-    const newTenant = async (prefix?: string) => {
-      const id = freshTenantId(prefix)
-      await run(
-        createTenant({ id, name: `Tenant ${id}`, country: "NL", timezone: "Europe/Amsterdam", currency: "EUR" })
-      )
-      return id
-    }
+    const { run, inTenant, newTenant } = storageHelpers(name, makeLayer)
 
     describe("tenant directory", () => {
       it("creates, finds and lists tenants with every field", async () => {

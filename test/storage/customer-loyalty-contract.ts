@@ -49,8 +49,125 @@ const claim = (overrides: Partial<ClaimRequest> = {}): ClaimRequest => ({
   ...overrides
 })
 
+/**
+ * What must hold when requests race: run by every adapter's contract, and again on PostgreSQL with
+ * a pool of several connections (test/storage/races.test.ts), where the races are real.
+ */
+export const concurrencyContract = ({ run, inTenant, newTenant }: ContractHelpers) => {
+  describe("races", () => {
+    it("creates a customer once when eight upserts of the same phone race", async () => {
+      const id = await newTenant()
+      const tenant = (await run(Effect.flatMap(TenantDirectory, (d) => d.find(id))))!
+      const results = await inTenant(
+        id,
+        Effect.all(
+          Array.from({ length: 8 }, (_, i) => upsertCustomer(tenant, { name: `N${i}`, phone: "06 1234 5678" })),
+          { concurrency: "unbounded" }
+        )
+      )
+      expect(results.filter((r) => r.created)).toHaveLength(1)
+      expect(new Set(results.map((r) => r.customer.id)).size).toBe(1)
+      const found = await inTenant(
+        id,
+        Effect.flatMap(Customers, (c) => c.find({ _tag: "phone", value: "+31612345678" }))
+      )
+      expect(found).toHaveLength(1)
+    })
+
+    it("gives exactly one of ten concurrent claims", async () => {
+      const tenant = await newTenant()
+      const results = await inTenant(
+        tenant,
+        Effect.flatMap(Idempotency, (store) =>
+          Effect.all(
+            Array.from({ length: 10 }, (_, i) => store.claim(claim({ token: `t${i}` }))),
+            { concurrency: "unbounded" }
+          )
+        )
+      )
+      expect(results.filter((r) => r._tag === "Claimed")).toHaveLength(1)
+      expect(results.filter((r) => r._tag === "InProgress")).toHaveLength(9)
+    })
+    it("answers every racing post of one refCode with the one transaction it made", async () => {
+      const tenant = await newTenant()
+      const results = await inTenant(
+        tenant,
+        Effect.gen(function* () {
+          const ledger = yield* LoyaltyLedger
+          yield* ledger.post(entry("e1", { points: 100 }))
+          return yield* Effect.all(
+            Array.from({ length: 6 }, (_, i) =>
+              Effect.result(ledger.post(entry("same", { transactionId: `ltx_${i}`, type: "REDEEM", points: 60 })))
+            ),
+            { concurrency: "unbounded" }
+          )
+        })
+      )
+      const ids = results.map((r) => (r._tag === "Success" ? r.success.transactionId : r.failure._tag))
+      expect(new Set(ids).size).toBe(1)
+      expect(ids[0]).toMatch(/^ltx_/)
+      const account = await inTenant(
+        tenant,
+        Effect.flatMap(LoyaltyLedger, (l) => l.account("cus_1"))
+      )
+      expect(account.points).toBe(40)
+    })
+
+    it("keeps both changes when upserts by different keys of one customer race", async () => {
+      const id = await newTenant()
+      const tenant = (await run(Effect.flatMap(TenantDirectory, (d) => d.find(id))))!
+      const created = await inTenant(
+        id,
+        upsertCustomer(tenant, { name: "Base", phone: "+31612345678", email: "base@x.nl" })
+      )
+      await inTenant(
+        id,
+        Effect.all(
+          [
+            upsertCustomer(tenant, { name: "Base", phone: "+31612345678", marketingOptIn: true }),
+            upsertCustomer(tenant, { name: "Base", email: "base@x.nl", externalId: undefined, phone: undefined }),
+            upsertCustomer(tenant, { name: "Base", email: "base@x.nl", marketingOptIn: true })
+          ],
+          { concurrency: "unbounded" }
+        )
+      )
+      const after = await inTenant(
+        id,
+        Effect.flatMap(Customers, (c) => c.get(created.customer.id))
+      )
+      expect(after).toMatchObject({ phone: "+31612345678", email: "base@x.nl", marketingOptIn: true })
+    })
+
+    it("never overdraws when redeems race", async () => {
+      const tenant = await newTenant()
+      const results = await inTenant(
+        tenant,
+        Effect.gen(function* () {
+          const ledger = yield* LoyaltyLedger
+          yield* ledger.post(entry("e1", { points: 100 }))
+          return yield* Effect.all(
+            Array.from({ length: 6 }, (_, i) =>
+              Effect.result(ledger.post(entry(`d${i}`, { type: "REDEEM", points: 30 })))
+            ),
+            { concurrency: "unbounded" }
+          )
+        })
+      )
+      expect(results.filter((r) => r._tag === "Success")).toHaveLength(3)
+      const account = await inTenant(
+        tenant,
+        Effect.flatMap(LoyaltyLedger, (l) => l.account("cus_1"))
+      )
+      expect(account.points).toBe(10)
+    })
+  })
+}
+
 /** Customers, refCode claims and the embedded loyalty ledger: the same behaviour from every adapter. */
-export const customerLoyaltyContract = ({ run, inTenant, newTenant }: ContractHelpers) => {
+export const customerLoyaltyContract = (helpers: ContractHelpers) => {
+  const { inTenant, newTenant } = helpers
+  concurrencyContract(helpers)
+
   describe("customers", () => {
     it("inserts, gets and finds customers by each key, oldest first", async () => {
       const tenant = await newTenant()
@@ -120,25 +237,6 @@ export const customerLoyaltyContract = ({ run, inTenant, newTenant }: ContractHe
         })
       )
       expect(seen).toEqual([undefined])
-    })
-
-    it("creates a customer once when eight upserts of the same phone race", async () => {
-      const id = await newTenant()
-      const tenant = (await run(Effect.flatMap(TenantDirectory, (d) => d.find(id))))!
-      const results = await inTenant(
-        id,
-        Effect.all(
-          Array.from({ length: 8 }, (_, i) => upsertCustomer(tenant, { name: `N${i}`, phone: "06 1234 5678" })),
-          { concurrency: "unbounded" }
-        )
-      )
-      expect(results.filter((r) => r.created)).toHaveLength(1)
-      expect(new Set(results.map((r) => r.customer.id)).size).toBe(1)
-      const found = await inTenant(
-        id,
-        Effect.flatMap(Customers, (c) => c.find({ _tag: "phone", value: "+31612345678" }))
-      )
-      expect(found).toHaveLength(1)
     })
 
     it("matches the model after any sequence of inserts and updates", async () => {
@@ -265,20 +363,47 @@ export const customerLoyaltyContract = ({ run, inTenant, newTenant }: ContractHe
         expired: { _tag: "Claimed" }
       })
     })
+  })
 
-    it("gives exactly one of ten concurrent claims", async () => {
+  describe("refCode purge", () => {
+    it("deletes answers finished, and claims abandoned, before the cut-off, at most `limit` at a time", async () => {
       const tenant = await newTenant()
-      const results = await inTenant(
+      const seen = await inTenant(
         tenant,
-        Effect.flatMap(Idempotency, (store) =>
-          Effect.all(
-            Array.from({ length: 10 }, (_, i) => store.claim(claim({ token: `t${i}` }))),
-            { concurrency: "unbounded" }
-          )
-        )
+        Effect.gen(function* () {
+          const store = yield* Idempotency
+          for (const [refCode, claimedAt, finishedAt] of [
+            ["old-1", 0, 1_000],
+            ["old-2", 0, 2_000],
+            ["old-3", 0, 3_000],
+            ["abandoned", 500, null],
+            ["recent", 0, 50_000],
+            ["running", 40_000, null]
+          ] as const) {
+            yield* store.claim(claim({ refCode, token: refCode, now: at(claimedAt) }))
+            if (finishedAt !== null) {
+              yield* store.complete("loyalty.earn", refCode, refCode, { status: 200, body: refCode }, at(finishedAt))
+            }
+          }
+          const first = yield* store.purge(at(10_000), 2)
+          const second = yield* store.purge(at(10_000), 100)
+          const third = yield* store.purge(at(10_000), 100)
+          const states: Record<string, string> = {}
+          for (const refCode of ["old-1", "old-2", "old-3", "abandoned", "recent", "running"]) {
+            states[refCode] = (yield* store.claim(claim({ refCode, token: "probe", now: at(60_000) })))._tag
+          }
+          return { counts: [first, second, third], states }
+        })
       )
-      expect(results.filter((r) => r._tag === "Claimed")).toHaveLength(1)
-      expect(results.filter((r) => r._tag === "InProgress")).toHaveLength(9)
+      expect(seen.counts).toEqual([2, 2, 0])
+      expect(seen.states).toEqual({
+        "old-1": "Claimed",
+        "old-2": "Claimed",
+        "old-3": "Claimed",
+        abandoned: "Claimed",
+        recent: "Replay",
+        running: "InProgress"
+      })
     })
   })
 
@@ -302,13 +427,16 @@ export const customerLoyaltyContract = ({ run, inTenant, newTenant }: ContractHe
             })
           )
           const overdraft = yield* Effect.flip(ledger.post(entry("d2", { type: "REDEEM", points: 19 })))
-          const replayed = yield* ledger.post(entry("e1", { transactionId: "ltx_other", points: 99 }))
+          const replayed = yield* ledger.post(entry("e1", { transactionId: "ltx_other", points: 30 }))
+          const otherMember = yield* Effect.flip(ledger.post(entry("e1", { customerId: "cus_2", points: 30 })))
+          const otherAmount = yield* Effect.flip(ledger.post(entry("e1", { amount: 5000, points: 50 })))
           return {
             empty,
             earned,
             redeemed,
             overdraft,
             replayed,
+            conflicts: [otherMember._tag, otherAmount._tag],
             account: yield* ledger.account("cus_1"),
             other: yield* ledger.account("cus_2"),
             history: yield* ledger.transactions("cus_1", 10),
@@ -321,6 +449,7 @@ export const customerLoyaltyContract = ({ run, inTenant, newTenant }: ContractHe
       expect(seen.redeemed).toEqual({ transactionId: "ltx_d1", points: 12, balance: 18 })
       expect(seen.overdraft).toMatchObject({ _tag: "InsufficientPoints", balance: 18, required: 19 })
       expect(seen.replayed).toEqual({ transactionId: "ltx_e1", points: 30, balance: 30 })
+      expect(seen.conflicts).toEqual(["RefCodeConflict", "RefCodeConflict"])
       expect(seen.account).toEqual({ points: 18, lifetimePoints: 30 })
       expect(seen.other).toEqual({ points: 0, lifetimePoints: 0 })
       expect(seen.history).toEqual([
@@ -328,29 +457,6 @@ export const customerLoyaltyContract = ({ run, inTenant, newTenant }: ContractHe
         { transactionId: "ltx_e1", type: "EARN", points: 30, amount: 1000, refCode: "e1", createdAt: at(1) }
       ])
       expect(seen.limited).toBe(1)
-    })
-
-    it("never overdraws when redeems race", async () => {
-      const tenant = await newTenant()
-      const results = await inTenant(
-        tenant,
-        Effect.gen(function* () {
-          const ledger = yield* LoyaltyLedger
-          yield* ledger.post(entry("e1", { points: 100 }))
-          return yield* Effect.all(
-            Array.from({ length: 6 }, (_, i) =>
-              Effect.result(ledger.post(entry(`d${i}`, { type: "REDEEM", points: 30 })))
-            ),
-            { concurrency: "unbounded" }
-          )
-        })
-      )
-      expect(results.filter((r) => r._tag === "Success")).toHaveLength(3)
-      const account = await inTenant(
-        tenant,
-        Effect.flatMap(LoyaltyLedger, (l) => l.account("cus_1"))
-      )
-      expect(account.points).toBe(10)
     })
 
     it("sets, updates, lists and removes rewards", async () => {
@@ -389,7 +495,10 @@ export const customerLoyaltyContract = ({ run, inTenant, newTenant }: ContractHe
         fc.asyncProperty(fc.array(post, { maxLength: 15 }), async (posts) => {
           const tenant = await newTenant("lm")
           const balances = new Map<string, { points: number; lifetimePoints: number }>()
-          const done = new Map<string, { transactionId: string; points: number; balance: number }>()
+          const done = new Map<
+            string,
+            { customer: string; points: number; result: { transactionId: string; points: number; balance: number } }
+          >()
           await inTenant(
             tenant,
             Effect.gen(function* () {
@@ -411,14 +520,19 @@ export const customerLoyaltyContract = ({ run, inTenant, newTenant }: ContractHe
                 const account = balances.get(p.customer) ?? { points: 0, lifetimePoints: 0 }
                 const earlier = done.get(key)
                 if (earlier !== undefined) {
-                  expect(result).toMatchObject({ _tag: "Success", success: earlier })
+                  // The same request answers its transaction again; another one is a conflict.
+                  if (earlier.customer === p.customer && earlier.points === p.points) {
+                    expect(result).toMatchObject({ _tag: "Success", success: earlier.result })
+                  } else {
+                    expect(result).toMatchObject({ _tag: "Failure", failure: { _tag: "RefCodeConflict" } })
+                  }
                 } else if (p.redeem && p.points > account.points) {
                   expect(result._tag).toBe("Failure")
                 } else {
                   const balance = account.points + (p.redeem ? -p.points : p.points)
                   const expected = { transactionId: `ltx_${i}`, points: p.points, balance }
                   expect(result).toMatchObject({ _tag: "Success", success: expected })
-                  done.set(key, expected)
+                  done.set(key, { customer: p.customer, points: p.points, result: expected })
                   balances.set(p.customer, {
                     points: balance,
                     lifetimePoints: account.lifetimePoints + (p.redeem ? 0 : p.points)

@@ -74,6 +74,8 @@ const errorAnswer = (error: LoyaltyError): Answer => {
       return envelope(409, "insufficient points", `balance ${error.balance}, required ${error.required}`)
     case "Rejected":
       return envelope(error.status, error.message, error.details)
+    case "RefCodeConflict":
+      return envelope(409, "refcode conflict", `Idempotency-Key '${error.refCode}' was used for another request`)
     default:
       return envelope(500, "internal error", error._tag)
   }

@@ -11,7 +11,7 @@ let scratchCounter = 0
  * PostgreSQL storage on a scratch database of its own, created on the DATABASE_URL server and
  * dropped afterwards: suites that name fixed tenants ("acme") can run repeatedly and side by side.
  */
-const layerScratchPostgres = (serverUrl: string) =>
+export const layerScratchPostgres = (serverUrl: string, tenantPoolSize = 1) =>
   Layer.unwrap(
     Effect.gen(function* () {
       const admin = yield* PgClient.make({ url: Redacted.make(serverUrl), maxConnections: 1 }).pipe(
@@ -22,7 +22,7 @@ const layerScratchPostgres = (serverUrl: string) =>
       yield* Effect.addFinalizer(() => Effect.ignore(admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)))
       const url = new URL(serverUrl)
       url.pathname = `/${name}`
-      return layerPostgresStorage({ url: Redacted.make(url.toString()), tenantPoolSize: 1 })
+      return layerPostgresStorage({ url: Redacted.make(url.toString()), tenantPoolSize })
     }).pipe(Effect.orDie)
   )
 

@@ -3,6 +3,9 @@ import { Customers } from "../../../application/ports/customers.ts"
 import type { Customer, CustomerKey } from "../../../domain/customer.ts"
 import { AlreadyExists } from "../../../domain/errors.ts"
 
+/** As the SQL adapter: a lookup answers the 100 oldest matches at most. */
+const FIND_LIMIT = 100
+
 export interface CustomerTable {
   readonly rows: Map<string, Customer>
   /** Upserts run one at a time, as the SQL adapter's match locks would order them. */
@@ -35,8 +38,16 @@ export const makeMemoryCustomers = (table: CustomerTable) => {
     })
   return Customers.of({
     get: (id) => Effect.sync(() => table.rows.get(id)),
-    find: (key) => Effect.sync(() => [...table.rows.values()].filter((c) => matches(c, key)).sort(byAge)),
+    find: (key) =>
+      Effect.sync(() =>
+        [...table.rows.values()]
+          .filter((c) => matches(c, key))
+          .sort(byAge)
+          .slice(0, FIND_LIMIT)
+      ),
     withMatchLock: () => (effect) => table.lock.withPermits(1)(effect),
+    // Upserts already run one at a time here.
+    lock: (id) => Effect.sync(() => table.rows.get(id)),
     insert: write,
     update: write
   })

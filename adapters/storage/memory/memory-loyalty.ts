@@ -1,8 +1,8 @@
 import { Effect } from "effect"
 import { Idempotency, type StoredOutcome } from "../../../application/ports/idempotency.ts"
-import { type LedgerEntry, LoyaltyLedger } from "../../../application/ports/loyalty-ledger.ts"
-import { InsufficientPoints } from "../../../domain/errors.ts"
-import type { Reward } from "../../../domain/loyalty.ts"
+import { type LedgerEntry, LoyaltyLedger, sameRequest } from "../../../application/ports/loyalty-ledger.ts"
+import { InsufficientPoints, RefCodeConflict } from "../../../domain/errors.ts"
+import type { PointsResult, Reward } from "../../../domain/loyalty.ts"
 
 interface ClaimRow {
   fingerprint: string
@@ -58,6 +58,18 @@ export const makeMemoryIdempotency = (tables: LoyaltyTables) =>
         row.completedAt = at
         return true
       }),
+    purge: (before, limit) =>
+      Effect.sync(() => {
+        let purged = 0
+        for (const [key, row] of tables.claims) {
+          if (purged >= limit) break
+          if ((row.completedAt ?? row.claimedAt) < before) {
+            tables.claims.delete(key)
+            purged++
+          }
+        }
+        return purged
+      }),
     release: (operation, refCode, token) =>
       Effect.sync(() => {
         const key = claimKey(operation, refCode)
@@ -98,9 +110,10 @@ export const makeMemoryLoyaltyLedger = (tables: LoyaltyTables) =>
           }))
       ),
     post: (entry) =>
-      Effect.suspend(() => {
+      Effect.suspend((): Effect.Effect<PointsResult, InsufficientPoints | RefCodeConflict> => {
         const earlier = tables.entries.find((e) => e.type === entry.type && e.refCode === entry.refCode)
         if (earlier !== undefined) {
+          if (!sameRequest(earlier, entry)) return Effect.fail(new RefCodeConflict({ refCode: entry.refCode }))
           return Effect.succeed({
             transactionId: earlier.transactionId,
             points: earlier.points,

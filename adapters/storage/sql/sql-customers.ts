@@ -74,6 +74,11 @@ export const makeSqlCustomers = Effect.gen(function* () {
               : new StorageError({ operation: "customer upsert transaction", cause: error })
           )
         ),
+    lock: (id) =>
+      sql<CustomerRow>`SELECT * FROM customers WHERE id = ${id} FOR UPDATE`.pipe(
+        Effect.map((rows) => (rows[0] === undefined ? undefined : toCustomer(rows[0]))),
+        storageFailure("lock customer")
+      ),
     insert: (c) =>
       sql`
         INSERT INTO customers (id, external_id, name, phone, email, marketing_opt_in, created_at, updated_at)

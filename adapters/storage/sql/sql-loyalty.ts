@@ -1,8 +1,8 @@
 import { Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
 import { type ClaimResult, Idempotency } from "../../../application/ports/idempotency.ts"
-import { LoyaltyLedger } from "../../../application/ports/loyalty-ledger.ts"
-import { InsufficientPoints, StorageError } from "../../../domain/errors.ts"
+import { type LedgerEntry, LoyaltyLedger, sameRequest } from "../../../application/ports/loyalty-ledger.ts"
+import { InsufficientPoints, RefCodeConflict, StorageError } from "../../../domain/errors.ts"
 import type { LoyaltyTransactionType, PointsResult } from "../../../domain/loyalty.ts"
 import { storageFailure, toDate } from "./sql-errors.ts"
 
@@ -54,6 +54,14 @@ export const makeSqlIdempotency = Effect.gen(function* () {
         Effect.map((rows) => rows.length > 0),
         storageFailure("store refCode outcome")
       ),
+    purge: (before, limit) =>
+      sql`
+        DELETE FROM idempotency_keys WHERE ctid IN (
+          SELECT ctid FROM idempotency_keys WHERE COALESCE(completed_at, claimed_at) < ${before} LIMIT ${limit}
+        ) RETURNING 1 AS purged`.pipe(
+        Effect.map((rows) => rows.length),
+        storageFailure("purge refCodes")
+      ),
     release: (operation, refCode, token) =>
       sql`
         DELETE FROM idempotency_keys
@@ -66,6 +74,8 @@ export const makeSqlIdempotency = Effect.gen(function* () {
 
 interface TransactionRow {
   readonly id: string
+  readonly customer_id: string
+  readonly reward_id: string | null
   readonly type: LoyaltyTransactionType
   readonly points: unknown
   readonly amount: unknown
@@ -74,18 +84,26 @@ interface TransactionRow {
   readonly created_at: unknown
 }
 
-class Insufficient {
-  readonly error: InsufficientPoints
-  constructor(error: InsufficientPoints) {
+/** The ledger's own refusals, carried through the transaction so only database errors are mapped. */
+class Refusal {
+  readonly error: InsufficientPoints | RefCodeConflict
+  constructor(error: InsufficientPoints | RefCodeConflict) {
     this.error = error
   }
 }
 
-const asResult = (row: TransactionRow): PointsResult => ({
-  transactionId: row.id,
-  points: Number(row.points),
-  balance: Number(row.balance_after)
-})
+/** The transaction a refCode already recorded: its answer again, or a conflict if it was another request. */
+const replayOf = (row: TransactionRow, entry: LedgerEntry): Effect.Effect<PointsResult, Refusal> => {
+  const posted = {
+    customerId: row.customer_id,
+    amount: row.amount === null ? null : Number(row.amount),
+    rewardId: row.reward_id,
+    points: Number(row.points)
+  }
+  return sameRequest(posted, entry)
+    ? Effect.succeed({ transactionId: row.id, points: posted.points, balance: Number(row.balance_after) })
+    : Effect.fail(new Refusal(new RefCodeConflict({ refCode: entry.refCode })))
+}
 
 /** The embedded ledger's tables. A member's account row is locked for the length of a post. */
 export const makeSqlLoyaltyLedger = Effect.gen(function* () {
@@ -122,16 +140,18 @@ export const makeSqlLoyaltyLedger = Effect.gen(function* () {
       sql
         .withTransaction(
           Effect.gen(function* () {
-            const [earlier] = yield* posted(e.type, e.refCode)
-            if (earlier !== undefined) return asResult(earlier)
             yield* sql`
               INSERT INTO loyalty_accounts (customer_id, points, lifetime_points, updated_at)
               VALUES (${e.customerId}, 0, 0, ${e.createdAt}) ON CONFLICT DO NOTHING`
             const [account] = yield* sql<{ readonly points: unknown }>`
               SELECT points FROM loyalty_accounts WHERE customer_id = ${e.customerId} FOR UPDATE`
+            // Looked up under the member's lock: a concurrent post of the same refCode for this
+            // member has committed by now, and must be answered, not refused for its own effect.
+            const [earlier] = yield* posted(e.type, e.refCode)
+            if (earlier !== undefined) return yield* replayOf(earlier, e)
             const balance = Number(account?.points ?? 0)
             if (e.type === "REDEEM" && e.points > balance) {
-              return yield* Effect.fail(new Insufficient(new InsufficientPoints({ balance, required: e.points })))
+              return yield* Effect.fail(new Refusal(new InsufficientPoints({ balance, required: e.points })))
             }
             const after = e.type === "EARN" ? balance + e.points : balance - e.points
             yield* sql`
@@ -150,11 +170,11 @@ export const makeSqlLoyaltyLedger = Effect.gen(function* () {
           // The same refCode posted concurrently for another member: the first one stands.
           Effect.catchReason("SqlError", "UniqueViolation", () =>
             Effect.flatMap(posted(e.type, e.refCode), ([row]) =>
-              row === undefined ? Effect.die("a unique violation without its row") : Effect.succeed(asResult(row))
+              row === undefined ? Effect.die("a unique violation without its row") : replayOf(row, e)
             )
           ),
           Effect.mapError((error) =>
-            error instanceof Insufficient
+            error instanceof Refusal
               ? error.error
               : new StorageError({ operation: "post loyalty transaction", cause: error })
           )

@@ -1,0 +1,71 @@
+import { ConfigProvider, Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import { appSettingsConfig, parseHttpUrl } from "./config.ts"
+
+const load = (env: Record<string, string>) =>
+  Effect.runPromise(
+    Effect.result(
+      appSettingsConfig.parse(ConfigProvider.fromUnknown(env)).pipe(Effect.map((s) => ({ ...s, apiKeyPepper: "-" })))
+    )
+  )
+
+describe("configuration", () => {
+  it("reads an http(s) loyalty URL without its trailing slash, and refuses one carrying a user or password", () => {
+    expect(parseHttpUrl("https://loyalty.internal/api/")).toBe("https://loyalty.internal/api")
+    expect(parseHttpUrl(" http://127.0.0.1:9000 ")).toBe("http://127.0.0.1:9000")
+    expect(parseHttpUrl("https://user:secret@loyalty.internal")).toBeUndefined()
+    expect(parseHttpUrl("https://user@loyalty.internal")).toBeUndefined()
+    expect(parseHttpUrl("ftp://loyalty.internal")).toBeUndefined()
+    expect(parseHttpUrl("loyalty.internal")).toBeUndefined()
+  })
+
+  it("defaults the loyalty settings to SPEC section 11, and reads them from the environment", async () => {
+    const defaults = await load({})
+    expect(defaults).toMatchObject({
+      _tag: "Success",
+      success: {
+        loyaltyUrl: undefined,
+        loyaltyTimeoutMs: 5000,
+        loyaltyBreaker: {
+          consecutiveFailures: 5,
+          failureRatio: 0.5,
+          minimumCalls: 20,
+          windowMs: 30_000,
+          resetMs: 30_000
+        },
+        refCodeRetentionMs: 7 * 86_400_000
+      }
+    })
+    const set = await load({
+      LOYALTY_URL: "https://loyalty.example.com/",
+      LOYALTY_TIMEOUT_MS: "2500",
+      LOYALTY_BREAKER_FAILURES: "3",
+      LOYALTY_BREAKER_FAILURE_PERCENT: "25",
+      LOYALTY_BREAKER_RESET_MS: "1000",
+      REFCODE_RETENTION_DAYS: "30"
+    })
+    expect(set).toMatchObject({
+      _tag: "Success",
+      success: {
+        loyaltyUrl: "https://loyalty.example.com",
+        loyaltyTimeoutMs: 2500,
+        loyaltyBreaker: { consecutiveFailures: 3, failureRatio: 0.25, resetMs: 1000 },
+        refCodeRetentionMs: 30 * 86_400_000
+      }
+    })
+  })
+
+  it("refuses bad loyalty settings, naming the variable", async () => {
+    for (const [name, value] of [
+      ["LOYALTY_URL", "https://u:p@loyalty.example.com"],
+      ["LOYALTY_URL", "not a url"],
+      ["LOYALTY_TIMEOUT_MS", "0"],
+      ["LOYALTY_BREAKER_FAILURE_PERCENT", "150"],
+      ["REFCODE_RETENTION_DAYS", "1"]
+    ] as const) {
+      const result = await load({ [name]: value })
+      expect(result._tag, `${name}=${value}`).toBe("Failure")
+      expect(String(result._tag === "Failure" ? result.failure : ""), name).toContain(name)
+    }
+  })
+})
