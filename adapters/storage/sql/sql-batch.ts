@@ -12,9 +12,9 @@ import { type Iso, makeIso } from "./sql-catalog-rows.ts"
  * also cut at `maxChunkChars`, so wide rows (long descriptions) stay well under the drivers' message
  * sizes. Reads by id go by chunks of ids in `= ANY($1)`.
  */
-const chunkRows = 5000
+const chunkRows = 20_000
 const maxChunkChars = 8 * 1024 * 1024
-export const readChunk = 20_000
+export const readChunk = 50_000
 
 export const chunksOf = <T>(rows: ReadonlyArray<T>, size: number): Array<ReadonlyArray<T>> => {
   const chunks: Array<ReadonlyArray<T>> = []
@@ -69,12 +69,27 @@ const objectColumns = (columns: string): ReadonlyArray<BatchColumn<Record<string
 const quoted = (text: string): string =>
   text.includes('"') || text.includes("\\") ? `"${text.replace(/["\\]/g, "\\$&")}"` : `"${text}"`
 
+/**
+ * Whether an element of an array literal must be quoted: empty, `NULL` in any case, or holding a
+ * brace, quote, comma, backslash or white space (PostgreSQL "Array Value Input").
+ */
+const needsQuotes = (text: string): boolean =>
+  text.length === 0 || /[{}",\\\s]/.test(text) || (text.length === 4 && text.toUpperCase() === "NULL")
+
+/**
+ * A `text[]` literal. Its elements are quoted only where needed: a text[] column travels as an
+ * element of an outer literal, where every quote inside must be escaped, and ids never need any.
+ */
 const textArray = (values: ReadonlyArray<unknown>): string => {
   let out = "{"
   for (let i = 0; i < values.length; i++) {
     if (i > 0) out += ","
     const v = values[i]
-    out += v === null || v === undefined ? "NULL" : quoted(String(v))
+    if (v === null || v === undefined) out += "NULL"
+    else {
+      const text = String(v)
+      out += needsQuotes(text) ? quoted(text) : text
+    }
   }
   return `${out}}`
 }
@@ -167,24 +182,40 @@ const encodeParts = <T>(columns: ReadonlyArray<BatchColumn<T>>, rows: ReadonlyAr
   return [...encodeParts(columns, rows.slice(0, half)), ...encodeParts(columns, rows.slice(half))]
 }
 
+interface Statement {
+  readonly insert: string
+  readonly upsert: string
+}
+
+/** One statement's worth of rows, encoded, and which step of `writeBatches` it belongs to. */
+interface Part {
+  readonly step: number
+  readonly chunk: EncodedChunk
+  readonly statement: Statement
+  /** Whether the table has a key to upsert on. */
+  readonly keyed: boolean
+}
+
+/** A table's rows as a step of `writeBatches`: the rows are asked for when the step starts. */
+export interface BatchStep {
+  readonly parts: (step: number) => Iterable<Part>
+}
+
 /**
- * A batched insert of rows into `table`, an upsert on `key` (the SQL text is built from constants,
- * never from data).
- *
- * Each chunk is first a plain INSERT in a savepoint, which the server does in about two thirds of
- * the time of an upsert; the first chunk that meets a row already there (a unique violation) is
- * rolled back to its savepoint and redone as an upsert, as is every later chunk of the call. A
- * first sync of new rows thus never pays for the upsert, a sync over existing rows pays for one
- * failed chunk at most. Without a key, rows are plain inserts. The next chunk is encoded while the
- * database works on the current one; the statements themselves run one after the other, as the
- * savepoints require.
+ * A table's batched insert, an upsert on `key` (the SQL text is built from constants, never from
+ * data): `write` runs it alone, `of` makes it a step of `writeBatches`.
  */
+export interface BatchWriter<T> {
+  readonly write: (rows: ReadonlyArray<T>) => Effect.Effect<void, SqlError.SqlError>
+  readonly of: (rows: () => ReadonlyArray<T>) => BatchStep
+}
+
 export const batchWriter = <T>(
   sql: SqlClient.SqlClient,
   table: string,
   columns: ReadonlyArray<BatchColumn<T>>,
   key: ReadonlyArray<string>
-) => {
+): BatchWriter<T> => {
   const names = columns.map((c) => c.name).join(", ")
   const conflict =
     key.length === 0
@@ -193,7 +224,7 @@ export const batchWriter = <T>(
           .filter((c) => !key.includes(c.name))
           .map((c) => `${c.name} = excluded.${c.name}`)
           .join(", ")}`
-  const statements = new Map<string, { readonly insert: string; readonly upsert: string }>()
+  const statements = new Map<string, Statement>()
   const statementFor = (shape: string) => {
     let statement = statements.get(shape)
     if (statement === undefined) {
@@ -213,45 +244,69 @@ export const batchWriter = <T>(
     }
     return statement
   }
-  const write = (rows: ReadonlyArray<T>) =>
-    Effect.gen(function* () {
-      let upsert = false
-      const chunks = chunksOf(rows, chunkRows)
-      let encoded = chunks.length === 0 ? [] : encodeParts(columns, chunks[0]!)
-      for (let index = 0; index < chunks.length; index++) {
-        let next: Array<EncodedChunk> | undefined
-        const encodeNext = () => {
-          if (next === undefined) next = index + 1 < chunks.length ? encodeParts(columns, chunks[index + 1]!) : []
+  const of = (rows: () => ReadonlyArray<T>): BatchStep => ({
+    *parts(step) {
+      for (const chunk of chunksOf(rows(), chunkRows)) {
+        for (const part of encodeParts(columns, chunk)) {
+          yield { step, chunk: part, statement: statementFor(part.shape), keyed: key.length > 0 }
         }
-        for (const chunk of encoded) {
-          const statement = statementFor(chunk.shape)
-          if (key.length === 0 || upsert) {
-            yield* whileEncoding(
-              sql.unsafe(key.length === 0 ? statement.insert : statement.upsert, chunk.params),
-              encodeNext
-            )
-            continue
-          }
+      }
+    }
+  })
+  return { of, write: (rows) => (rows.length === 0 ? Effect.void : writeBatches(sql, [of(() => rows)])) }
+}
+
+/**
+ * Writes the steps' rows in order, one statement per chunk, in a transaction of its own or a
+ * savepoint of the caller's.
+ *
+ * Each chunk is first a plain INSERT in a savepoint, which the server does in about two thirds of
+ * the time of an upsert; the first chunk of a step that meets a row already there (a unique
+ * violation) is rolled back to its savepoint and redone as an upsert, as is every later chunk of
+ * that step. A first sync of new rows thus never pays for the upsert, a sync over existing rows pays
+ * for one failed chunk per table at most. Rows of a table without a key are plain inserts.
+ *
+ * While the database works on one chunk, the next one is prepared: encoded, and at the end of a
+ * step the next step's rows computed (sorting them, say). The statements themselves run one after
+ * the other, as the savepoints require.
+ */
+export const writeBatches = (
+  sql: SqlClient.SqlClient,
+  steps: ReadonlyArray<BatchStep>
+): Effect.Effect<void, SqlError.SqlError> =>
+  sql.withTransaction(
+    Effect.gen(function* () {
+      const parts = (function* () {
+        for (const [index, step] of steps.entries()) yield* step.parts(index)
+      })()
+      const upserting = new Set<number>()
+      let current = parts.next()
+      while (current.done !== true) {
+        const { step, chunk, statement, keyed } = current.value
+        let next: IteratorResult<Part> | undefined
+        const prepareNext = () => {
+          if (next === undefined) next = parts.next()
+        }
+        if (!keyed || upserting.has(step)) {
+          yield* whilePreparing(sql.unsafe(keyed ? statement.upsert : statement.insert, chunk.params), prepareNext)
+        } else {
           yield* sql.unsafe("SAVEPOINT batch_insert")
-          const inserted = yield* whileEncoding(sql.unsafe(statement.insert, chunk.params), encodeNext).pipe(
+          const inserted = yield* whilePreparing(sql.unsafe(statement.insert, chunk.params), prepareNext).pipe(
             Effect.as(true),
             Effect.catchReason("SqlError", "UniqueViolation", () => Effect.succeed(false))
           )
           if (!inserted) {
             yield* sql.unsafe("ROLLBACK TO SAVEPOINT batch_insert")
-            upsert = true
+            upserting.add(step)
           }
           yield* sql.unsafe("RELEASE SAVEPOINT batch_insert")
           if (!inserted) yield* sql.unsafe(statement.upsert, chunk.params)
         }
-        encodeNext()
-        encoded = next ?? []
+        prepareNext()
+        current = next!
       }
     })
-  // In a transaction of its own, or a savepoint of the caller's: the chunks' savepoints need one.
-  return (rows: ReadonlyArray<T>): Effect.Effect<void, SqlError.SqlError> =>
-    rows.length === 0 ? Effect.void : sql.withTransaction(write(rows))
-}
+  )
 
 /**
  * `batchWriter` for rows encoded as objects keyed by column name (timestamps as ISO strings), the
@@ -268,18 +323,27 @@ export const batchInsert = <T>(
   return (rows: ReadonlyArray<T>): Effect.Effect<void, SqlError.SqlError> =>
     Effect.suspend(() => {
       const iso = makeIso()
-      return writer(rows.map((row) => encode(row, iso) as Record<string, unknown>))
+      return writer.write(rows.map((row) => encode(row, iso) as Record<string, unknown>))
     })
 }
 
-/** Runs a statement and, once it is on its way to the database, encodes the next chunk meanwhile. */
-const whileEncoding = <A>(statement: Effect.Effect<A, SqlError.SqlError>, encodeNext: () => void) =>
+/** Runs a statement and, once it is on its way to the database, prepares the next one meanwhile. */
+const whilePreparing = <A>(statement: Effect.Effect<A, SqlError.SqlError>, prepareNext: () => void) =>
   Effect.gen(function* () {
     const fiber = yield* Effect.forkChild(statement)
     yield* Effect.yieldNow
-    encodeNext()
+    prepareNext()
     return yield* Fiber.join(fiber)
   })
+
+/**
+ * Like `byIds`, each chunk as a `text[]` literal (one string parameter, for `= ANY($1::text[])`):
+ * about half the driver's work of typing a large JS array.
+ */
+export const byIdLiterals = <T>(
+  ids: ReadonlyArray<string>,
+  query: (chunk: string) => Effect.Effect<ReadonlyArray<T>, SqlError.SqlError>
+) => byIds(ids, (chunk) => query(textArray(chunk)))
 
 /** Runs `query` for each chunk of ids and concatenates the rows. */
 export const byIds = <T>(

@@ -2,7 +2,7 @@ import { Clock, Duration, Effect, Layer, Semaphore } from "effect"
 import { SqlClient, type Statement } from "effect/sql"
 import { Catalog, type CatalogChanges, type ItemWithLink } from "../../../application/ports/catalog.ts"
 import { StorageError, SyncInProgress } from "../../../domain/errors.ts"
-import { batchWriter, byIds, chunksOf, lastByKey, readChunk } from "./sql-batch.ts"
+import { batchWriter, byIdLiterals, byIds, chunksOf, lastByKey, readChunk, writeBatches } from "./sql-batch.ts"
 import {
   type GroupDbRow,
   groupColumns,
@@ -94,30 +94,36 @@ export const makeSqlCatalog = (locks: StoreLocks) =>
 
     const getItems = (ids: ReadonlyArray<string>) =>
       Effect.map(
-        byIds(ids, (chunk) => sql<ItemDbRow>`SELECT * FROM items WHERE id = ANY(${chunk}::text[])`),
+        byIdLiterals(ids, (chunk) => sql<ItemDbRow>`SELECT * FROM items WHERE id = ANY(${chunk}::text[])`),
         (rows) => inRequestOrder(ids, rows.map(toItem), (r) => r.id)
       )
     const getGroups = (ids: ReadonlyArray<string>) =>
       Effect.map(
-        byIds(ids, (chunk) => sql<GroupDbRow>`SELECT * FROM item_modifiers WHERE id = ANY(${chunk}::text[])`),
+        byIdLiterals(ids, (chunk) => sql<GroupDbRow>`SELECT * FROM item_modifiers WHERE id = ANY(${chunk}::text[])`),
         (rows) => inRequestOrder(ids, rows.map(toGroup), (r) => r.id)
       )
     const getOptions = (ids: ReadonlyArray<string>) =>
       Effect.map(
-        byIds(ids, (chunk) => sql<OptionDbRow>`SELECT * FROM item_modifier_options WHERE id = ANY(${chunk}::text[])`),
+        byIdLiterals(
+          ids,
+          (chunk) => sql<OptionDbRow>`SELECT * FROM item_modifier_options WHERE id = ANY(${chunk}::text[])`
+        ),
         (rows) => inRequestOrder(ids, rows.map(toOption), (r) => r.id)
       )
 
     const apply = (changes: CatalogChanges) =>
       Effect.gen(function* () {
-        // Referenced rows first: a link needs its item (and the outlet), a section its menu.
-        yield* writeOptions(lastByKey(changes.options, (r) => r.id))
-        yield* writeGroups(lastByKey(changes.groups, (r) => r.id))
-        yield* writeItems(lastByKey(changes.items, (r) => r.id))
-        yield* writeLinks(lastByKey(changes.itemStores, (r) => `${r.storeId}\u0000${r.itemId}`))
+        // Referenced rows first: a link needs its item (and the outlet), a section its menu. Each
+        // table's rows are sorted while the database writes the table before.
+        yield* writeBatches(sql, [
+          writeOptions.of(() => lastByKey(changes.options, (r) => r.id)),
+          writeGroups.of(() => lastByKey(changes.groups, (r) => r.id)),
+          writeItems.of(() => lastByKey(changes.items, (r) => r.id)),
+          writeLinks.of(() => lastByKey(changes.itemStores, (r) => `${r.storeId}\u0000${r.itemId}`))
+        ])
         const menus = lastByKey(changes.menus, (r) => r.id)
         if (menus.length === 0) return
-        yield* writeMenus(menus)
+        yield* writeMenus.write(menus)
         // A changed menu's tree is replaced whole: its sections carry no identity of their own.
         yield* Effect.forEach(
           chunksOf(
@@ -127,7 +133,7 @@ export const makeSqlCatalog = (locks: StoreLocks) =>
           (chunk) => sql`DELETE FROM menu_v1_sections WHERE menu_id = ANY(${chunk}::text[])`,
           { discard: true }
         )
-        yield* writeSections(menus.flatMap(sectionColumns))
+        yield* writeSections.write(menus.flatMap(sectionColumns))
       })
 
     /** The cross-process half of the lock, in the transaction: PostgreSQL's advisory lock, waited for at most `ms`. */
@@ -186,16 +192,21 @@ export const makeSqlCatalog = (locks: StoreLocks) =>
           )
         }),
       loadState: (storeId, ids) =>
-        Effect.all({
-          items: getItems(ids.items),
-          groups: getGroups(ids.groups),
-          options: getOptions(ids.options),
-          itemStores: Effect.map(
-            sql<LinkDbRow>`SELECT * FROM item_store WHERE store_id = ${storeId} ORDER BY item_id`,
-            (rows) => rows.map(toLink)
-          ),
-          menus: menusWhere(sql.and([sql`store_id = ${storeId}`]))
-        }).pipe(storageFailure("load catalog state")),
+        Effect.all(
+          {
+            items: getItems(ids.items),
+            groups: getGroups(ids.groups),
+            options: getOptions(ids.options),
+            itemStores: Effect.map(
+              sql<LinkDbRow>`SELECT * FROM item_store WHERE store_id = ${storeId} ORDER BY item_id`,
+              (rows) => rows.map(toLink)
+            ),
+            menus: menusWhere(sql.and([sql`store_id = ${storeId}`]))
+            // Queued on the one connection together: each query's ids are encoded while the
+            // database answers the one before.
+          },
+          { concurrency: "unbounded" }
+        ).pipe(storageFailure("load catalog state")),
       apply: (changes) => sql.withTransaction(apply(changes)).pipe(storageFailure("apply catalog changes")),
       listItems: ({ storeId, updatedSince, includeInactive, cursor, limit }) => {
         if (storeId === null) {
