@@ -88,10 +88,10 @@ const isSnoozedProduct: Check = (o) =>
 
 const isRecordOf = (check: Check) => (value: unknown) => {
   if (!isPlainObject(value)) return false
-  for (const key in value) {
-    if (!Object.hasOwn(value, key)) return false
-    if (!check(value[key])) return false
-  }
+  // Own enumerable string keys, as Schema.Record reads them (measured: as fast as for-in, and faster
+  // than Object.values on a map of 100,000 items, which is a dictionary).
+  const keys = Object.keys(value)
+  for (let i = 0; i < keys.length; i++) if (!check(value[keys[i]!])) return false
   return true
 }
 
