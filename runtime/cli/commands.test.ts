@@ -353,6 +353,25 @@ describe("loyalty", () => {
     expect(h.transcript.join("\n")).not.toContain("TOPSECRET")
   })
 
+  it("set-loyalty refuses a URL with a user or password in it, and shows neither", async () => {
+    const h = await setup()
+    await h.run("tenant", "create", "acme")
+    const result = await h.run(
+      "tenant",
+      "set-loyalty",
+      "acme",
+      "--url",
+      "https://svc:hunter2@loyalty.example.com",
+      "--credential",
+      "sk_live_TOPSECRET"
+    )
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toContain("without a user or password")
+    expect(h.transcript.join("\n")).not.toContain("TOPSECRET")
+    const row = (await h.run("tenant", "list")).stdout.split("\n")[1]?.split(/\s{2,}/) ?? []
+    expect(row[7]).toBe("no")
+  })
+
   it("set-loyalty needs a credential", async () => {
     const h = await setup()
     await h.run("tenant", "create", "acme")
