@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import { type Redacted, Schema } from "effect"
 
 /** A tenant's id is its host label: lower-case, at most 56 characters, so `tenant_<id>` fits a PostgreSQL name. */
 export const TenantIdPattern = /^[a-z0-9][a-z0-9-]{0,55}$/
@@ -36,8 +36,11 @@ export interface Tenant {
   readonly currency: string
   readonly locator: TenantLocator
   readonly loyaltyUrl: string | null
-  /** The loyalty-service credential: a secret, stored and forwarded, never returned. */
-  readonly loyaltyCredential: string | null
+  /**
+   * The loyalty-service credential: a secret, stored and forwarded, never returned. Redacted, so a
+   * tenant printed or logged by mistake does not show it.
+   */
+  readonly loyaltyCredential: Redacted.Redacted<string> | null
   readonly createdAt: Date
 }
 

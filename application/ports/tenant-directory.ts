@@ -1,4 +1,4 @@
-import { Context, type Effect } from "effect"
+import { Context, type Effect, type Redacted } from "effect"
 import type { AlreadyExists, NotFound, StorageError } from "../../domain/errors.ts"
 import type { Tenant, TenantId, TenantLocator, TenantStatus } from "../../domain/tenant.ts"
 
@@ -15,7 +15,7 @@ export interface NewTenant {
 
 export interface LoyaltySettings {
   readonly url: string | null
-  readonly credential: string
+  readonly credential: Redacted.Redacted<string>
 }
 
 /** The tenant directory, kept in the control database. */

@@ -318,7 +318,7 @@ export const makeCli = <E>(services: Layer.Layer<AdminServices, E>) => {
           const tenant = yield* requireTenant(input.tenant)
           const directory = yield* TenantDirectory
           const url = Option.getOrNull(input.url)
-          yield* directory.setLoyalty(tenant.id, { url, credential: Redacted.value(input.credential) })
+          yield* directory.setLoyalty(tenant.id, { url, credential: input.credential })
           const where = url === null ? "the default loyalty service (LOYALTY_URL)" : maskUrl(url)
           yield* Console.log(`loyalty configured for tenant '${tenant.id}': ${where}, credential stored (not shown)`)
         })

@@ -1,4 +1,4 @@
-import { Clock, Context, Effect, Layer, Redacted } from "effect"
+import { Clock, Context, Effect, Layer, type Redacted } from "effect"
 import { HttpClient } from "effect/http"
 import { makeEmbeddedLoyalty } from "../../adapters/loyalty/embedded-loyalty.ts"
 import { makeHttpLoyalty } from "../../adapters/loyalty/http-loyalty.ts"
@@ -13,7 +13,7 @@ import { TtlCache } from "../tenancy/ttl-cache.ts"
 /** Which loyalty backend serves a tenant (SPEC section 11). */
 export type LoyaltyBackend =
   | { readonly _tag: "Embedded" }
-  | { readonly _tag: "Service"; readonly url: string; readonly credential: string | null }
+  | { readonly _tag: "Service"; readonly url: string; readonly credential: Redacted.Redacted<string> | null }
 
 /** The tenant's own URL, else LOYALTY_URL; with neither, the embedded ledger. */
 export const loyaltyBackendOf = (tenant: Tenant, defaultUrl: string | undefined): LoyaltyBackend => {
@@ -58,7 +58,7 @@ export class LoyaltyGateway extends Context.Service<
        */
       const serviceLoyalty = (options: {
         readonly url: string
-        readonly credential: string
+        readonly credential: Redacted.Redacted<string>
         readonly breaker: CircuitBreaker
         readonly deadlineMs: number
       }): Loyalty => {
@@ -68,7 +68,7 @@ export class LoyaltyGateway extends Context.Service<
             if (remaining <= 0) return yield* new UpstreamTimeout({ upstream: "loyalty-service" })
             const loyalty = yield* makeHttpLoyalty({
               baseUrl: options.url,
-              credential: Redacted.make(options.credential),
+              credential: options.credential,
               timeoutMs: remaining,
               breaker: options.breaker
             })

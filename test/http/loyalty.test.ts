@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import { Effect, Redacted } from "effect"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { makeEmbeddedLoyalty } from "../../adapters/loyalty/embedded-loyalty.ts"
 import { makeLoyaltyTables, makeMemoryLoyaltyLedger } from "../../adapters/storage/memory/memory-loyalty.ts"
@@ -215,7 +215,9 @@ describe("loyalty over HTTP, through a loyalty-service", () => {
     await app.createTenant({ id: configured, country: "SG", currency: "SGD", timezone: "Asia/Singapore" })
     await app.createTenant({ id: unconfigured, country: "SG", currency: "SGD", timezone: "Asia/Singapore" })
     await app.runtime.runPromise(
-      Effect.flatMap(TenantDirectory, (d) => d.setLoyalty(configured, { url: null, credential: "tenant-secret" }))
+      Effect.flatMap(TenantDirectory, (d) =>
+        d.setLoyalty(configured, { url: null, credential: Redacted.make("tenant-secret") })
+      )
     )
     api = client(app, configured, (await app.issueKey(configured, { kind: "partner", name: "p" })).plaintext)
     bare = client(app, unconfigured, (await app.issueKey(unconfigured, { kind: "partner", name: "p" })).plaintext)

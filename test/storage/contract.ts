@@ -1,4 +1,4 @@
-import { Effect, Layer, ManagedRuntime } from "effect"
+import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import * as fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ApiKeys } from "../../application/ports/api-keys.ts"
@@ -92,12 +92,18 @@ export const storageContract = (name: string, makeLayer: () => Layer.Layer<Stora
       it("stores the loyalty settings, and refuses them for an unknown tenant", async () => {
         const id = await newTenant()
         const updated = await run(
-          Effect.flatMap(TenantDirectory, (d) => d.setLoyalty(id, { url: "http://loyalty.test", credential: "s3cret" }))
+          Effect.flatMap(TenantDirectory, (d) =>
+            d.setLoyalty(id, { url: "http://loyalty.test", credential: Redacted.make("s3cret") })
+          )
         )
-        expect(updated).toMatchObject({ loyaltyUrl: "http://loyalty.test", loyaltyCredential: "s3cret" })
+        expect(updated?.loyaltyUrl).toBe("http://loyalty.test")
+        expect(updated?.loyaltyCredential === null ? null : Redacted.value(updated!.loyaltyCredential)).toBe("s3cret")
+        expect(String(updated?.loyaltyCredential)).not.toContain("s3cret")
         const missing = await run(
           Effect.flip(
-            Effect.flatMap(TenantDirectory, (d) => d.setLoyalty(freshTenantId("x"), { url: null, credential: "c" }))
+            Effect.flatMap(TenantDirectory, (d) =>
+              d.setLoyalty(freshTenantId("x"), { url: null, credential: Redacted.make("c") })
+            )
           )
         )
         expect(missing._tag).toBe("NotFound")

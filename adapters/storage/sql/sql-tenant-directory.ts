@@ -1,4 +1,4 @@
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
 import { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import { AlreadyExists, NotFound } from "../../../domain/errors.ts"
@@ -28,7 +28,7 @@ const toTenant = (row: TenantRow): Tenant => ({
   currency: row.currency,
   locator: { databaseUrl: row.database_url, schema: row.schema_name },
   loyaltyUrl: row.loyalty_url,
-  loyaltyCredential: row.loyalty_credential,
+  loyaltyCredential: row.loyalty_credential === null ? null : Redacted.make(row.loyalty_credential),
   createdAt: toDate(row.created_at)
 })
 
@@ -64,7 +64,7 @@ export const layerSqlTenantDirectory = Layer.effect(
       ),
       setLoyalty: (id, settings) =>
         sql<TenantRow>`
-          UPDATE tenants SET loyalty_url = ${settings.url}, loyalty_credential = ${settings.credential}
+          UPDATE tenants SET loyalty_url = ${settings.url}, loyalty_credential = ${Redacted.value(settings.credential)}
           WHERE id = ${id} RETURNING *`.pipe(
           storageFailure("set loyalty"),
           Effect.flatMap((rows) =>
