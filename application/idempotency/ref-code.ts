@@ -1,4 +1,4 @@
-import { Clock, Effect, type Exit, Random } from "effect"
+import { Clock, Effect, Random } from "effect"
 import { RefCodeConflict, RequestInProgress, type StorageError } from "../../domain/errors.ts"
 import { Idempotency, type StoredOutcome } from "../ports/idempotency.ts"
 
@@ -18,25 +18,18 @@ export interface RefCodeClaim {
   readonly retainMs: number
 }
 
-export interface RefCodeCodec<A, E> {
-  /** The answer to store for replay, or undefined when it is not final (a 409, a 5xx, an unknown upstream outcome). */
-  readonly store: (exit: Exit.Exit<A, E>) => StoredOutcome | undefined
-  /** The stored answer, given back as the first request's result. */
-  readonly replay: (outcome: StoredOutcome) => Effect.Effect<A, E>
-}
-
 /**
  * Runs `effect` at most once per (operation, refCode) with SPEC section 6's rules: the claim is a
  * unique insert; the same payload finished replays the stored answer; another payload is a 409
- * refcode conflict; the same payload still running is a 409 request in progress. An outcome that
- * is not stored releases the claim, so a retry runs again (the refCode travels on as the
- * upstream's own idempotency key, which keeps that retry from doing the effect twice).
+ * refcode conflict; the same payload still running is a 409 request in progress. `effect`
+ * succeeds with the final answer to store; when it fails (the answer is not final: a 409, a 5xx,
+ * an unknown upstream outcome) the claim is released, so a retry runs again (the refCode travels
+ * on as the upstream's own idempotency key, which keeps that retry from doing the effect twice).
  */
-export const withRefCode = <A, E, R>(
+export const withRefCode = <E, R>(
   claim: RefCodeClaim,
-  codec: RefCodeCodec<A, E>,
-  effect: Effect.Effect<A, E, R>
-): Effect.Effect<A, E | RefCodeConflict | RequestInProgress | StorageError, R | Idempotency> =>
+  effect: Effect.Effect<StoredOutcome, E, R>
+): Effect.Effect<StoredOutcome, E | RefCodeConflict | RequestInProgress | StorageError, R | Idempotency> =>
   Effect.gen(function* () {
     const store = yield* Idempotency
     const now = yield* Clock.currentTimeMillis
@@ -56,14 +49,14 @@ export const withRefCode = <A, E, R>(
       case "InProgress":
         return yield* new RequestInProgress({ refCode: claim.refCode })
       case "Replay":
-        return yield* codec.replay(result.outcome)
+        return result.outcome
     }
     const release = store.release(claim.operation, claim.refCode, token)
     const exit = yield* Effect.exit(effect).pipe(Effect.onInterrupt(() => Effect.ignore(release)))
-    const outcome = codec.store(exit)
-    if (outcome === undefined) {
+    if (exit._tag === "Failure") {
       yield* release
     } else {
+      const outcome = exit.value
       const finished = new Date(yield* Clock.currentTimeMillis)
       const stored = yield* store.complete(claim.operation, claim.refCode, token, outcome, finished)
       if (!stored)

@@ -27,6 +27,7 @@ import {
   Conflict,
   Forbidden,
   GatewayTimeout,
+  httpStatus,
   invalidApiKey,
   NotFoundError,
   ServiceUnavailable,
@@ -167,25 +168,7 @@ export const toHttpError = (error: DomainError): HttpError => {
 }
 
 /** The status a domain error answers with. */
-export const statusOf = (error: DomainError): number => {
-  switch (error._tag) {
-    case "Rejected":
-      return error.status === 404 || error.status === 409 ? error.status : 400
-    default:
-      return statusByTag[toHttpError(error)._tag]
-  }
-}
-
-const statusByTag: Record<HttpError["_tag"], number> = {
-  BadRequest: 400,
-  Unauthorized: 401,
-  Forbidden: 403,
-  NotFoundError: 404,
-  Conflict: 409,
-  BadGateway: 502,
-  ServiceUnavailable: 503,
-  GatewayTimeout: 504
-}
+export const statusOf = (error: DomainError): number => httpStatus[toHttpError(error)._tag]
 
 /**
  * What the log gets that the caller does not: why an upstream failed, and when the breaker

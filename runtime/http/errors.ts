@@ -13,23 +13,46 @@ export const envelopeJson = (code: number, message: string, details: string): st
 
 const fields = { message: Schema.String, details: Schema.String }
 
-export class BadRequest extends Schema.TaggedError<BadRequest>()("BadRequest", fields, { httpApiStatus: 400 }) {}
-export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", fields, { httpApiStatus: 401 }) {}
-export class Forbidden extends Schema.TaggedError<Forbidden>()("Forbidden", fields, { httpApiStatus: 403 }) {}
-export class NotFoundError extends Schema.TaggedError<NotFoundError>()("NotFoundError", fields, {
-  httpApiStatus: 404
+/** Each HTTP error's status, once: its class, its envelope and the error mapping read it here. */
+export const httpStatus = {
+  BadRequest: 400,
+  Unauthorized: 401,
+  Forbidden: 403,
+  NotFoundError: 404,
+  Conflict: 409,
+  UnsupportedMediaType: 415,
+  BadGateway: 502,
+  ServiceUnavailable: 503,
+  GatewayTimeout: 504
+} as const
+
+export class BadRequest extends Schema.TaggedError<BadRequest>()("BadRequest", fields, {
+  httpApiStatus: httpStatus.BadRequest
 }) {}
-export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", fields, { httpApiStatus: 409 }) {}
+export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", fields, {
+  httpApiStatus: httpStatus.Unauthorized
+}) {}
+export class Forbidden extends Schema.TaggedError<Forbidden>()("Forbidden", fields, {
+  httpApiStatus: httpStatus.Forbidden
+}) {}
+export class NotFoundError extends Schema.TaggedError<NotFoundError>()("NotFoundError", fields, {
+  httpApiStatus: httpStatus.NotFoundError
+}) {}
+export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", fields, {
+  httpApiStatus: httpStatus.Conflict
+}) {}
 export class UnsupportedMediaType extends Schema.TaggedError<UnsupportedMediaType>()("UnsupportedMediaType", fields, {
-  httpApiStatus: 415
+  httpApiStatus: httpStatus.UnsupportedMediaType
 }) {}
 export class ServiceUnavailable extends Schema.TaggedError<ServiceUnavailable>()("ServiceUnavailable", fields, {
-  httpApiStatus: 503
+  httpApiStatus: httpStatus.ServiceUnavailable
 }) {}
 
-export class BadGateway extends Schema.TaggedError<BadGateway>()("BadGateway", fields, { httpApiStatus: 502 }) {}
+export class BadGateway extends Schema.TaggedError<BadGateway>()("BadGateway", fields, {
+  httpApiStatus: httpStatus.BadGateway
+}) {}
 export class GatewayTimeout extends Schema.TaggedError<GatewayTimeout>()("GatewayTimeout", fields, {
-  httpApiStatus: 504
+  httpApiStatus: httpStatus.GatewayTimeout
 }) {}
 
 type EnvelopeError = { readonly message: string; readonly details: string }
@@ -52,15 +75,15 @@ const asEnvelope = <C extends Schema.Top & (new (args: EnvelopeError) => Envelop
     )
   )
 
-export const BadRequestJson = asEnvelope(BadRequest, 400)
-export const UnauthorizedJson = asEnvelope(Unauthorized, 401)
-export const ForbiddenJson = asEnvelope(Forbidden, 403)
-export const NotFoundJson = asEnvelope(NotFoundError, 404)
-export const ConflictJson = asEnvelope(Conflict, 409)
-export const UnsupportedMediaTypeJson = asEnvelope(UnsupportedMediaType, 415)
-export const ServiceUnavailableJson = asEnvelope(ServiceUnavailable, 503)
-export const BadGatewayJson = asEnvelope(BadGateway, 502)
-export const GatewayTimeoutJson = asEnvelope(GatewayTimeout, 504)
+export const BadRequestJson = asEnvelope(BadRequest, httpStatus.BadRequest)
+export const UnauthorizedJson = asEnvelope(Unauthorized, httpStatus.Unauthorized)
+export const ForbiddenJson = asEnvelope(Forbidden, httpStatus.Forbidden)
+export const NotFoundJson = asEnvelope(NotFoundError, httpStatus.NotFoundError)
+export const ConflictJson = asEnvelope(Conflict, httpStatus.Conflict)
+export const UnsupportedMediaTypeJson = asEnvelope(UnsupportedMediaType, httpStatus.UnsupportedMediaType)
+export const ServiceUnavailableJson = asEnvelope(ServiceUnavailable, httpStatus.ServiceUnavailable)
+export const BadGatewayJson = asEnvelope(BadGateway, httpStatus.BadGateway)
+export const GatewayTimeoutJson = asEnvelope(GatewayTimeout, httpStatus.GatewayTimeout)
 
 /** Every failure to authenticate, and an unknown tenant, answer these same bytes. */
 export const invalidApiKey = () =>

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto"
-import { Effect, Exit, Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { HttpServerResponse } from "effect/http"
 import { withRefCode } from "../../application/idempotency/ref-code.ts"
 import type { Idempotency, StoredOutcome } from "../../application/ports/idempotency.ts"
@@ -67,10 +67,6 @@ export const idempotentResponse = <A, I, E extends DomainError, R>(
             fingerprint: fingerprintOf(options.request),
             staleAfterMs: options.staleAfterMs,
             retainMs: options.retainMs
-          },
-          {
-            store: (exit) => (Exit.isSuccess(exit) ? exit.value : undefined),
-            replay: (stored) => Effect.succeed(stored)
           },
           outcome
         )

@@ -1,7 +1,8 @@
 import { Clock, Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
+import type { Loyalty, LoyaltyError } from "../../application/ports/loyalty.ts"
 import { InvalidInput } from "../../domain/errors.ts"
-import type { LoyaltyTransaction } from "../../domain/loyalty.ts"
+import type { LoyaltyTransaction, PointsResult, RedeemRequest } from "../../domain/loyalty.ts"
 import { AppConfig } from "../config.ts"
 import { LoyaltyGateway } from "../loyalty/loyalty-gateway.ts"
 import { Api } from "./api.ts"
@@ -29,29 +30,47 @@ export const LoyaltyHandlers = HttpApiBuilder.group(
     const loyalty = Effect.flatMap(Effect.all([CurrentTenant, Clock.currentTimeMillis]), ([tenant, now]) =>
       gateway.forTenant(tenant, now)
     )
-    const refCodeOptions = (operation: string, refCode: string, request: unknown) => ({
-      operation,
-      refCode,
-      request,
-      staleAfterMs: 2 * config.loyaltyTimeoutMs,
-      retainMs: config.refCodeRetentionMs
-    })
-    return handlers
-      .handle("member", ({ params }) =>
-        httpErrors(
+    /** The backend (503 when unconfigured or its breaker is open), once the customer is known (404). */
+    const loyaltyOf = (customerId: string) => Effect.tap(loyalty, () => requireCustomer(customerId))
+
+    /**
+     * Earn and redeem: a 400 (`invalid`) or the backend's checks before the refCode is claimed,
+     * then the one upstream call under it. The fingerprint is of `request` as understood.
+     */
+    const changePoints = <Q extends { readonly customerId: string; readonly refCode: string }>(
+      operation: string,
+      request: Q,
+      invalid: string | undefined,
+      call: (backend: Loyalty, request: Q) => Effect.Effect<PointsResult, LoyaltyError>
+    ) =>
+      Effect.gen(function* () {
+        const backend = yield* httpErrors(
           Effect.gen(function* () {
-            const backend = yield* loyalty
-            yield* requireCustomer(params.customerId)
-            return yield* backend.member(params.customerId)
+            if (invalid !== undefined) return yield* new InvalidInput({ details: invalid })
+            return yield* loyaltyOf(request.customerId)
           })
         )
+        return yield* idempotentResponse(
+          {
+            operation,
+            refCode: request.refCode,
+            request,
+            staleAfterMs: 2 * config.loyaltyTimeoutMs,
+            retainMs: config.refCodeRetentionMs
+          },
+          PointsResultView,
+          Effect.map(call(backend, request), (value) => ({ status: 200, value }))
+        )
+      })
+
+    return handlers
+      .handle("member", ({ params }) =>
+        httpErrors(Effect.flatMap(loyaltyOf(params.customerId), (backend) => backend.member(params.customerId)))
       )
       .handle("transactions", ({ params }) =>
         httpErrors(
           Effect.gen(function* () {
-            const backend = yield* loyalty
-            yield* requireCustomer(params.customerId)
-            const transactions = yield* backend.transactions(params.customerId)
+            const transactions = yield* (yield* loyaltyOf(params.customerId)).transactions(params.customerId)
             return { data: transactions.map(transactionView), nextCursor: null }
           })
         )
@@ -65,57 +84,36 @@ export const LoyaltyHandlers = HttpApiBuilder.group(
         )
       )
       .handle("earn", ({ payload }) =>
-        Effect.gen(function* () {
-          const tenant = yield* CurrentTenant
-          const checked = yield* httpErrors(
-            Effect.gen(function* () {
-              if (payload.currency !== undefined && payload.currency !== tenant.currency) {
-                return yield* new InvalidInput({
-                  details: `body.currency: this tenant's amounts are in ${tenant.currency}, got '${payload.currency}'`
-                })
-              }
-              const backend = yield* loyalty
-              yield* requireCustomer(payload.customerId)
-              return backend
-            })
+        Effect.flatMap(CurrentTenant, (tenant) =>
+          changePoints(
+            "loyalty.earn",
+            // A currency left out is the tenant's: the same request as one that names it.
+            {
+              customerId: payload.customerId,
+              amount: payload.amount,
+              currency: tenant.currency,
+              orderId: payload.orderId ?? null,
+              refCode: payload.refCode
+            },
+            payload.currency === undefined || payload.currency === tenant.currency
+              ? undefined
+              : `body.currency: this tenant's amounts are in ${tenant.currency}, got '${payload.currency}'`,
+            (backend, request) => backend.earn(request)
           )
-          const request = {
-            customerId: payload.customerId,
-            amount: payload.amount,
-            currency: tenant.currency,
-            orderId: payload.orderId ?? null,
-            refCode: payload.refCode
-          }
-          // The fingerprint is of the request as understood: a currency left out is the tenant's.
-          return yield* idempotentResponse(
-            refCodeOptions("loyalty.earn", payload.refCode, request),
-            PointsResultView,
-            Effect.map(checked.earn(request), (value) => ({ status: 200, value }))
-          )
-        })
+        )
       )
-      .handle("redeem", ({ payload }) =>
-        Effect.gen(function* () {
-          const checked = yield* httpErrors(
-            Effect.gen(function* () {
-              if ((payload.rewardId === undefined) === (payload.points === undefined)) {
-                return yield* new InvalidInput({ details: "body: give exactly one of rewardId or points" })
-              }
-              const backend = yield* loyalty
-              yield* requireCustomer(payload.customerId)
-              return backend
-            })
-          )
-          const request =
-            payload.rewardId !== undefined
-              ? { customerId: payload.customerId, rewardId: payload.rewardId, refCode: payload.refCode }
-              : { customerId: payload.customerId, points: payload.points ?? 0, refCode: payload.refCode }
-          return yield* idempotentResponse(
-            refCodeOptions("loyalty.redeem", payload.refCode, request),
-            PointsResultView,
-            Effect.map(checked.redeem(request), (value) => ({ status: 200, value }))
-          )
-        })
-      )
+      .handle("redeem", ({ payload }) => {
+        const { customerId, refCode } = payload
+        return changePoints<RedeemRequest>(
+          "loyalty.redeem",
+          payload.rewardId !== undefined
+            ? { customerId, rewardId: payload.rewardId, refCode }
+            : { customerId, points: payload.points ?? 0, refCode },
+          (payload.rewardId === undefined) === (payload.points === undefined)
+            ? "body: give exactly one of rewardId or points"
+            : undefined,
+          (backend, request) => backend.redeem(request)
+        )
+      })
   })
 )
