@@ -2,12 +2,15 @@ import { Context, type Effect } from "effect"
 import type { Customer, CustomerKey } from "../../domain/customer.ts"
 import type { AlreadyExists, StorageError } from "../../domain/errors.ts"
 
+/** A lookup answers at most this many customers, the oldest first. */
+export const customerLookupLimit = 100
+
 /** A tenant's customers, in the tenant's own database. */
 export class Customers extends Context.Service<
   Customers,
   {
     readonly get: (id: string) => Effect.Effect<Customer | undefined, StorageError>
-    /** Every customer with this key, oldest first (phone and email need not be unique). */
+    /** The customers with this key, oldest first, at most customerLookupLimit (phone and email need not be unique). */
     readonly find: (key: CustomerKey) => Effect.Effect<ReadonlyArray<Customer>, StorageError>
     /**
      * Runs `effect` (finds then a write) in one transaction holding a lock on each match key, so two

@@ -2,7 +2,7 @@ import { Effect } from "effect"
 import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { upsertCustomer } from "../../application/customers/upsert-customer.ts"
-import { Customers } from "../../application/ports/customers.ts"
+import { Customers, customerLookupLimit } from "../../application/ports/customers.ts"
 import { type ClaimRequest, Idempotency } from "../../application/ports/idempotency.ts"
 import { type LedgerEntry, LoyaltyLedger } from "../../application/ports/loyalty-ledger.ts"
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
@@ -201,6 +201,25 @@ export const customerLoyaltyContract = (helpers: ContractHelpers) => {
           expect(yield* customers.get("cus_b")).toEqual(updated)
         })
       )
+    })
+
+    it("answers at most the lookup limit of customers, the oldest", async () => {
+      const tenant = await newTenant()
+      const found = await inTenant(
+        tenant,
+        Effect.gen(function* () {
+          const customers = yield* Customers
+          for (let i = customerLookupLimit; i >= 0; i--) {
+            yield* customers.insert(
+              customer(`cus_${String(i).padStart(3, "0")}`, { email: "same@x.nl", createdAt: at(i) })
+            )
+          }
+          return yield* customers.find({ _tag: "email", value: "same@x.nl" })
+        })
+      )
+      expect(found).toHaveLength(customerLookupLimit)
+      expect(found[0]?.id).toBe("cus_000")
+      expect(found.at(-1)?.createdAt).toEqual(at(customerLookupLimit - 1))
     })
 
     it("keeps externalId unique: a second customer with it is AlreadyExists", async () => {

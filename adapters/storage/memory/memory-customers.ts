@@ -1,10 +1,7 @@
 import { Effect, Semaphore } from "effect"
-import { Customers } from "../../../application/ports/customers.ts"
+import { Customers, customerLookupLimit } from "../../../application/ports/customers.ts"
 import type { Customer, CustomerKey } from "../../../domain/customer.ts"
 import { AlreadyExists } from "../../../domain/errors.ts"
-
-/** As the SQL adapter: a lookup answers the 100 oldest matches at most. */
-const FIND_LIMIT = 100
 
 export interface CustomerTable {
   readonly rows: Map<string, Customer>
@@ -43,7 +40,7 @@ export const makeMemoryCustomers = (table: CustomerTable) => {
         [...table.rows.values()]
           .filter((c) => matches(c, key))
           .sort(byAge)
-          .slice(0, FIND_LIMIT)
+          .slice(0, customerLookupLimit)
       ),
     withMatchLock: () => (effect) => table.lock.withPermits(1)(effect),
     // Upserts already run one at a time here.

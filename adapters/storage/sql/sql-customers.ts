@@ -1,6 +1,6 @@
 import { Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
-import { Customers } from "../../../application/ports/customers.ts"
+import { Customers, customerLookupLimit } from "../../../application/ports/customers.ts"
 import type { Customer, CustomerKey } from "../../../domain/customer.ts"
 import { AlreadyExists, StorageError } from "../../../domain/errors.ts"
 import { storageFailure, toDate } from "./sql-errors.ts"
@@ -49,7 +49,7 @@ export const makeSqlCustomers = Effect.gen(function* () {
         storageFailure("get customer")
       ),
     find: (key) =>
-      sql<CustomerRow>`SELECT * FROM customers WHERE ${column(key)} = ${key.value} ORDER BY created_at, id LIMIT 100`.pipe(
+      sql<CustomerRow>`SELECT * FROM customers WHERE ${column(key)} = ${key.value} ORDER BY created_at, id LIMIT ${customerLookupLimit}`.pipe(
         Effect.map((rows) => rows.map(toCustomer)),
         storageFailure("find customers")
       ),
