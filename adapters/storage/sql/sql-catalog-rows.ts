@@ -356,9 +356,9 @@ export interface SyncDbRow {
   readonly status: string
   readonly counts: Readonly<Record<string, SyncCounts>>
   readonly error: string | null
-  readonly fingerprint?: string | null
-  readonly callback_url?: string | null
-  readonly pushed_outlets?: number | null
+  readonly fingerprint: string | null
+  readonly callback_url: string | null
+  readonly pushed_outlets: unknown
   readonly started_at: unknown
   readonly finished_at: unknown
 }
@@ -371,9 +371,9 @@ export const toSync = (row: SyncDbRow): SyncRecord => ({
   status: row.status as SyncRecord["status"],
   counts: row.counts,
   error: row.error,
-  fingerprint: row.fingerprint ?? null,
-  callbackUrl: row.callback_url ?? null,
-  pushedOutlets: row.pushed_outlets === null || row.pushed_outlets === undefined ? null : Number(row.pushed_outlets),
+  fingerprint: row.fingerprint,
+  callbackUrl: row.callback_url,
+  pushedOutlets: toNumberOrNull(row.pushed_outlets),
   startedAt: toDate(row.started_at),
   finishedAt: toDate(row.finished_at)
 })

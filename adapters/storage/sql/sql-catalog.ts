@@ -26,8 +26,8 @@ import {
 } from "./sql-catalog-rows.ts"
 import { storageFailure } from "./sql-errors.ts"
 
-export { layerSqlOutlets, makeSqlOutlets } from "./sql-outlets.ts"
-export { layerSqlSyncHistory, makeSqlSyncHistory } from "./sql-sync-history.ts"
+export { layerSqlOutlets } from "./sql-outlets.ts"
+export { layerSqlSyncHistory } from "./sql-sync-history.ts"
 
 /**
  * The in-process half of the outlet lock: one semaphore per outlet of one tenant. It gives
@@ -61,13 +61,8 @@ class Passthrough<E> {
   }
 }
 
-interface ItemLinkDbRow extends ItemDbRow {
-  readonly item_id: string
-  readonly store_id: string
-  readonly price: unknown
-  readonly tax_rate_bps: unknown
-  readonly snoozed_until: unknown
-  readonly active: boolean
+/** A product joined with its link; the link's updated_at renamed, as the product has one too. */
+interface ItemLinkDbRow extends ItemDbRow, Omit<LinkDbRow, "updated_at"> {
   readonly link_updated_at: unknown
 }
 
@@ -266,9 +261,5 @@ export const makeSqlCatalog = (locks: StoreLocks) =>
     })
   })
 
-/** A Catalog with locks of its own; `layerSqlCatalogWithLocks` shares them between opens of a tenant. */
-export const layerSqlCatalog = Layer.effect(
-  Catalog,
-  Effect.suspend(() => makeSqlCatalog(makeStoreLocks()))
-)
+/** A Catalog whose outlet locks are shared between opens of a tenant. */
 export const layerSqlCatalogWithLocks = (locks: StoreLocks) => Layer.effect(Catalog, makeSqlCatalog(locks))
