@@ -305,6 +305,25 @@ describe("decodeCatalog: identities", () => {
     )
   })
 
+  it("refuses one screen id naming two different screens, naming both places", async () => {
+    const menu = menuOf() as { menuEntryGroups: Array<Entry> }
+    menu.menuEntryGroups.push({ ...clone(menu.menuEntryGroups[2]!), name: "Puddings" })
+    const error = await rejected(plugin.decodeCatalog(menu, sgd))
+    expect(error.issues[0]?.path).toBe("menuEntryGroups[3]")
+    expect(error.issues[0]?.message).toContain("141948669133300")
+    expect(error.issues[0]?.message).toContain("menuEntryGroups[2]")
+  })
+
+  it("refuses one sub-screen id naming two different sub-screens of one screen", async () => {
+    const menu = menuOf()
+    const mains = menu.menuEntryGroups[0]!.menuEntry
+    const sub = mains.findIndex((entry) => entry["@type"] === "group")
+    mains.push({ ...clone(mains[sub]!), name: "Renamed" })
+    const error = await rejected(plugin.decodeCatalog(menu, sgd))
+    expect(error.issues[0]?.path).toBe(`menuEntryGroups[0].menuEntry[${mains.length - 1}]`)
+    expect(error.issues[0]?.message).toContain(`menuEntryGroups[0].menuEntry[${sub}]`)
+  })
+
   it("keeps ids above 2^53 exact when sent as strings, and refuses them as rounded numbers", async () => {
     const menu = clone(payloads.menuRamenBar) as Record<string, unknown>
     menu["ikentooMenuId"] = "9007199254740993"

@@ -1,9 +1,10 @@
 import type { CatalogContext, CatalogSnapshot, SectionSnapshot } from "@pos-integration/sdk"
-import { currencyDecimals, decodePayload, type PayloadRejected } from "@pos-integration/sdk"
+import { currencyDecimals, decodePayload, PayloadRejected } from "@pos-integration/sdk"
 import { Effect } from "effect"
 import { CatalogParts, decodeItem } from "./catalog-items.ts"
 import { guardDecoder } from "./guard.ts"
 import { Menu, type MenuEntry, type MenuGroupEntry } from "./menu-schema.ts"
+import { sameSnapshot } from "./same-snapshot.ts"
 import { idText } from "./vendor-id.ts"
 
 interface Walk {
@@ -13,6 +14,32 @@ interface Walk {
 
 const pushOnce = (ids: Array<string>, id: string): void => {
   if (!ids.includes(id)) ids.push(id)
+}
+
+/**
+ * The sections of one list, once each: a screen listed twice stands there once (its position is the
+ * first one's); a different screen under an id already taken is refused, naming both places.
+ */
+class SectionList {
+  readonly sections: Array<SectionSnapshot> = []
+  private readonly seen = new Map<string, { readonly section: SectionSnapshot; readonly path: string }>()
+
+  add(section: SectionSnapshot, path: string): Effect.Effect<void, PayloadRejected> {
+    const first = this.seen.get(section.externalId)
+    if (first === undefined) {
+      this.seen.set(section.externalId, { section, path })
+      this.sections.push(section)
+      return Effect.void
+    }
+    return sameSnapshot({ ...first.section, position: 0 }, { ...section, position: 0 })
+      ? Effect.void
+      : Effect.fail(
+          PayloadRejected.one(
+            path,
+            `menu screen ${section.externalId} is also at ${first.path}, differently: one id, two screens`
+          )
+        )
+  }
 }
 
 /**
@@ -45,12 +72,13 @@ const decodeSection = Effect.fnUntraced(function* (
   walk: Walk
 ): Effect.fn.Return<SectionSnapshot, PayloadRejected> {
   const productIds: Array<string> = []
-  const subSections: Array<SectionSnapshot> = []
+  const subSections = new SectionList()
   for (const [index, entry] of (group.menuEntry ?? []).entries()) {
     const at = `${path}.menuEntry[${index}]`
     if (entry["@type"] === "group") {
-      if (topLevel) subSections.push(yield* decodeSection(entry, at, subSections.length, false, walk))
-      else yield* collectItems(entry.menuEntry ?? [], at, productIds, walk)
+      if (topLevel) {
+        yield* subSections.add(yield* decodeSection(entry, at, subSections.sections.length, false, walk), at)
+      } else yield* collectItems(entry.menuEntry ?? [], at, productIds, walk)
     } else if (entry["@type"] === "menuItem" && entry.asSubItem !== true) {
       pushOnce(productIds, yield* decodeItem(entry, at, walk.decimals, walk.parts))
     }
@@ -61,7 +89,7 @@ const decodeSection = Effect.fnUntraced(function* (
     name: group.name,
     position,
     productIds,
-    subSections
+    subSections: subSections.sections
   }
 })
 
@@ -82,9 +110,10 @@ export const decodeCatalog = (
         parts: new CatalogParts(),
         decimals: context.currency === null ? 2 : (currencyDecimals(context.currency) ?? 2)
       }
-      const sections: Array<SectionSnapshot> = []
+      const sections = new SectionList()
       for (const [index, group] of menu.menuEntryGroups.entries()) {
-        sections.push(yield* decodeSection(group, `menuEntryGroups[${index}]`, index, true, walk))
+        const path = `menuEntryGroups[${index}]`
+        yield* sections.add(yield* decodeSection(group, path, sections.sections.length, true, walk), path)
       }
       return {
         outletIds: [],
@@ -97,7 +126,7 @@ export const decodeCatalog = (
             name: menu.menuName,
             // Menus are scheduled on the POS itself; the menu load carries no opening hours.
             availabilities: [],
-            sections
+            sections: sections.sections
           }
         ],
         callback: null
