@@ -1,9 +1,9 @@
-import type { CatalogSnapshot } from "@pos-integration/sdk"
+import { type CatalogSnapshot, catalogIssues } from "@pos-integration/sdk"
 import { describe, expect, it } from "vitest"
 import menuMyDrinks from "./fixtures/menu-my-drinks.json" with { type: "json" }
 import menuSg2024 from "./fixtures/menu-sg-2024.json" with { type: "json" }
 import plugin from "./index.ts"
-import { copy, failure, invariantViolations, noContext, pathsOf, run } from "./test-support.ts"
+import { copy, failure, noContext, pathsOf, run } from "./test-support.ts"
 
 const sg = { externalOutletId: "1", currency: "SGD" } as const
 
@@ -211,8 +211,8 @@ describe("decodeCatalog: the 2024 menu", () => {
   })
 
   it("keeps the canonical invariants", async () => {
-    expect(invariantViolations(await run(plugin.decodeCatalog(menuSg2024, sg)))).toEqual([])
-    expect(invariantViolations(await run(plugin.decodeCatalog(menuMyDrinks, noContext)))).toEqual([])
+    expect(catalogIssues(await run(plugin.decodeCatalog(menuSg2024, sg)))).toEqual([])
+    expect(catalogIssues(await run(plugin.decodeCatalog(menuMyDrinks, noContext)))).toEqual([])
   })
 
   it("takes the currency from the products when the outlet's is unknown", async () => {

@@ -1,11 +1,11 @@
-import { PluginManifest, type PosOrder } from "@pos-integration/sdk"
+import { catalogIssues, PluginManifest, type PosOrder } from "@pos-integration/sdk"
 import { Effect, Schema } from "effect"
 import type { HttpClient } from "effect/http"
 import { describe, expect, it } from "vitest"
 import { fixtures } from "./fixtures/index.ts"
 import plugin from "./index.ts"
 import pkg from "./package.json" with { type: "json" }
-import { failure, invariantViolations, outcome, run } from "./test-support.ts"
+import { failure, outcome, run } from "./test-support.ts"
 
 describe("manifest and credentials", () => {
   it("is the package.json manifest, valid for the SDK, without orders", () => {
@@ -69,7 +69,7 @@ describe("the fixtures kit", () => {
       modifierOptions: catalog.modifierOptions.length,
       menus: catalog.menus.length
     }).toEqual(expected)
-    expect(invariantViolations(catalog)).toEqual([])
+    expect(catalogIssues(catalog)).toEqual([])
   })
 
   it.each(fixtures.foreignCatalogs)("$name is refused as another format", async ({ payload }) => {
