@@ -5,7 +5,7 @@ import { InvalidInput, InvalidPayload, NotFound, TooManyDeactivations } from "..
 import { Catalog, Outlets, type StoreRow, type SyncCounts, SyncHistory, type SyncRecord } from "../ports/catalog.ts"
 import { catalogIssues } from "../pos-sdk/invariants.ts"
 import type { PosPlugin } from "../pos-sdk/plugin.ts"
-import { catalogIds, planCatalogSync } from "./plan-catalog-sync.ts"
+import { type CatalogIds, type CatalogPlan, catalogIds, planCatalogSync } from "./plan-catalog-sync.ts"
 import { newSyncId } from "./sync-ids.ts"
 
 export interface CatalogSyncOptions {
@@ -22,12 +22,7 @@ export interface OutletCatalogResult {
   readonly outletId: string
   readonly externalOutletId: string
   readonly dryRun: boolean
-  readonly counts: {
-    readonly products: SyncCounts
-    readonly modifierGroups: SyncCounts
-    readonly modifierOptions: SyncCounts
-    readonly menus: SyncCounts
-  }
+  readonly counts: CatalogPlan["counts"]
 }
 
 /**
@@ -83,9 +78,11 @@ export const syncCatalog = Effect.fnUntraced(function* (input: {
     callbackUrl: snapshot.callback?.url ?? null,
     pushedOutlets: targets.length
   }
+  // Products, groups and options are the tenant's, not an outlet's: their ids are the same for every outlet.
+  const ids = catalogIds(provider, snapshot)
   const results: Array<OutletCatalogResult> = []
   for (const store of targets) {
-    results.push(yield* syncOneOutlet(provider, store, snapshot, options, push))
+    results.push(yield* syncOneOutlet(provider, store, snapshot, ids, options, push))
   }
   return { results, callback: snapshot.callback }
 })
@@ -135,7 +132,7 @@ const replayIdenticalPush = Effect.fnUntraced(function* (provider: string, finge
     if (record.kind !== "products" || record.status !== "succeeded" || record.fingerprint === fingerprint) continue
     const candidate = record.storeId === null ? undefined : perStore.get(record.storeId)
     // A later applied sync of one of these outlets, or any sync that changed shared rows.
-    if (candidate !== undefined && record.id > candidate.id && record.fingerprint !== fingerprint) return undefined
+    if (candidate !== undefined && record.id > candidate.id) return undefined
     if (changed(record.counts)) return undefined
   }
   const outlets = yield* Outlets
@@ -177,6 +174,7 @@ const syncOneOutlet = (
   provider: string,
   store: StoreRow,
   snapshot: CatalogSnapshot,
+  ids: CatalogIds,
   options: CatalogSyncOptions,
   push: PushFacts
 ) =>
@@ -184,7 +182,6 @@ const syncOneOutlet = (
     const catalog = yield* Catalog
     const history = yield* SyncHistory
     const startedAt = new Date(yield* Clock.currentTimeMillis)
-    const ids = catalogIds(provider, snapshot)
     const attempt = catalog.withStoreLock(
       store.id,
       options.lockWaitMs
