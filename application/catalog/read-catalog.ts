@@ -79,15 +79,14 @@ const assemble = Effect.fnUntraced(function* (
   const optionIds = [...new Set([...groups.values()].flatMap((g) => g.optionIds))]
   const options = new Map<string, OptionRow>((yield* catalog.getOptions(optionIds)).map((o) => [o.id, o]))
   const storeCurrency = new Map<string, string>()
-  const linksByItem = new Map<string, ReadonlyArray<ItemStoreRow>>()
+  const linksByItem = new Map<string, Array<ItemStoreRow>>()
   if (store === null) {
-    for (const { item } of rows) {
-      const links = yield* catalog.itemLinks(item.id)
-      linksByItem.set(item.id, links)
-      for (const link of links) {
-        if (!storeCurrency.has(link.storeId)) {
-          storeCurrency.set(link.storeId, (yield* outlets.get(link.storeId))?.currency ?? currency)
-        }
+    for (const link of yield* catalog.itemLinks(rows.map((r) => r.item.id))) {
+      const links = linksByItem.get(link.itemId)
+      if (links === undefined) linksByItem.set(link.itemId, [link])
+      else links.push(link)
+      if (!storeCurrency.has(link.storeId)) {
+        storeCurrency.set(link.storeId, (yield* outlets.get(link.storeId))?.currency ?? currency)
       }
     }
   }

@@ -164,7 +164,8 @@ export class Catalog extends Context.Service<
     readonly apply: (changes: CatalogChanges) => Effect.Effect<void, StorageError>
     readonly listItems: (query: ItemQuery) => Effect.Effect<ReadonlyArray<ItemWithLink>, StorageError>
     readonly getItem: (id: string) => Effect.Effect<ItemRow | undefined, StorageError>
-    readonly itemLinks: (itemId: string) => Effect.Effect<ReadonlyArray<ItemStoreRow>, StorageError>
+    /** Every outlet's links of these products. */
+    readonly itemLinks: (itemIds: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<ItemStoreRow>, StorageError>
     readonly storeLinks: (
       storeId: string,
       itemIds: ReadonlyArray<string>

@@ -143,12 +143,11 @@ export const makeMemoryCatalog = (t: CatalogTables) =>
           .map((item) => ({ item, link: null }))
       }),
     getItem: (id) => Effect.sync(() => t.items.get(id)),
-    itemLinks: (itemId) =>
+    itemLinks: (itemIds) =>
       Effect.sync(() =>
-        [...t.itemStores.values()].flatMap((links) => {
-          const link = links.get(itemId)
-          return link === undefined ? [] : [link]
-        })
+        [...new Set(itemIds)].flatMap((itemId) =>
+          [...t.itemStores.values()].flatMap((links) => present(links, [itemId]))
+        )
       ),
     storeLinks: (storeId, itemIds) => Effect.sync(() => present(t.itemStores.get(storeId) ?? new Map(), itemIds)),
     getGroups: (ids) => Effect.sync(() => present(t.groups, ids)),

@@ -240,8 +240,12 @@ export const makeSqlCatalog = (locks: StoreLocks) =>
           Effect.map((rows) => (rows[0] === undefined ? undefined : toItem(rows[0]))),
           storageFailure("get item")
         ),
-      itemLinks: (itemId) =>
-        sql<LinkDbRow>`SELECT * FROM item_store WHERE item_id = ${itemId} ORDER BY store_id`.pipe(
+      itemLinks: (itemIds) =>
+        byIds(
+          itemIds,
+          (chunk) =>
+            sql<LinkDbRow>`SELECT * FROM item_store WHERE item_id = ANY(${chunk}::text[]) ORDER BY item_id, store_id`
+        ).pipe(
           Effect.map((rows) => rows.map(toLink)),
           storageFailure("item links")
         ),
