@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { pathToFileURL } from "node:url"
 import { conformanceSuite } from "@pos-integration/plugin-conformance"
+import { SDK_VERSION } from "@pos-integration/sdk"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { layerMemoryStorage } from "../../adapters/storage/memory/memory-storage.ts"
@@ -65,6 +70,48 @@ describe("a plugin from outside plugins/, loaded by path", () => {
     const error = await Effect.runPromise(Effect.flip(loadPlugins([examplePath, `${examplePath}/index.ts`])))
     expect(error.message).toContain("duplicate provider id 'tinypos'")
     expect(error.message).toContain(examplePath)
+  })
+
+  describe("refuses a module that is not a valid plugin, saying why", () => {
+    let dir: string
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), "pos-plugin-"))
+    })
+    afterAll(() => rmSync(dir, { recursive: true, force: true }))
+    const exampleUrl = pathToFileURL(resolve(examplePath, "index.ts")).href
+    /** A module whose default export is `change`, an expression over the example plugin. */
+    const moduleWith = (name: string, change: string) => {
+      const path = join(dir, `${name}.mjs`)
+      writeFileSync(path, `import example from ${JSON.stringify(exampleUrl)}\nexport default ${change}\n`)
+      return path
+    }
+    const reason = (specifier: string) =>
+      Effect.runPromise(Effect.flip(loadPlugin(specifier))).then((e) => `${e._tag}: ${e.message}`)
+
+    it.each([
+      ["no plugin object", "42", "the module has no default export of a plugin object"],
+      ["an invalid manifest", '{ ...example, manifest: { ...example.manifest, id: "Not An Id" } }', "invalid manifest"],
+      [
+        "another SDK version",
+        "{ ...example, manifest: { ...example.manifest, sdkVersion: 99 } }",
+        `plugin 'tinypos' is built for SDK 99; this service loads SDK ${SDK_VERSION} plugins only`
+      ],
+      [
+        "missing functions",
+        "{ ...example, submitOrder: undefined, decodeWebhook: 1 }",
+        "plugin 'tinypos' lacks submitOrder, decodeWebhook"
+      ],
+      ["no credentials Schema", "{ ...example, credentials: {} }", "plugin 'tinypos' has no credentials Schema"]
+    ])("%s", async (name, change, expected) => {
+      const path = moduleWith(name.replaceAll(" ", "-"), change)
+      expect(await reason(path)).toContain(`PluginLoadError: POS plugin ${path}: ${expected}`)
+    })
+
+    it("a path that cannot be imported", async () => {
+      const message = await reason(join(dir, "missing.mjs"))
+      expect(message).toContain("cannot be imported")
+      expect(message).toContain("missing.mjs")
+    })
   })
 
   describe("synced through HTTP and read back", () => {
