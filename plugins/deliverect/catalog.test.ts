@@ -491,6 +491,22 @@ describe("decodeCatalog: rejections name the path", () => {
       "not a Deliverect date-time"
     ))
 
+  it("names the first ten problems, each once, however many items are broken", async () => {
+    const products = Object.fromEntries(
+      Array.from({ length: 25 }, (_, i) => [
+        `p${i}`,
+        { name: "X", plu: `P${i}`, price: 100, snoozed: true, snoozeEnd: "never" }
+      ])
+    )
+    const issues = issuesOf(await failed(decode([{ menu: "M", menuId: "m", channelLinkId: "c", products }])))
+    expect(issues).toEqual(
+      Array.from({ length: 10 }, (_, i) => ({
+        path: `[0].products.p${i}.snoozeEnd`,
+        message: "not a Deliverect date-time: never"
+      }))
+    )
+  })
+
   it("a synchronous menu without its channelLinkId", () =>
     rejects(edited(menuSync, [1, "channelLinkId"]), "[1].channelLinkId", "is missing"))
 

@@ -1,13 +1,18 @@
 import { type PayloadIssue, PayloadRejected } from "@pos-integration/sdk"
 
+const maxIssues = 10
+
 /**
- * Collects every problem of a payload with its path (`[0].products.p1.subProducts[2]`), so that one
- * answer names all of them rather than the first only.
+ * Collects the problems of a payload with their paths (`[0].products.p1.subProducts[2]`), so that one
+ * answer names the first ten of them rather than the first only.
  */
 export class Problems {
   private readonly issues: Array<PayloadIssue> = []
 
   add(path: string, message: string): void {
+    // Only the first ten are reported: keeping the rest would make a menu with a bad field on each
+    // of its 100,000 items cost minutes in the duplicate check below.
+    if (this.issues.length >= maxIssues) return
     // One bad item reached twice (a snoozed product offered in two groups) is reported once.
     if (this.issues.some((issue) => issue.path === path && issue.message === message)) return
     this.issues.push({ path, message })
@@ -19,7 +24,7 @@ export class Problems {
 
   /** The first ten, as the SDK's decodePayload reports schema failures. */
   rejection(): PayloadRejected {
-    return new PayloadRejected({ issues: this.issues.slice(0, 10) })
+    return new PayloadRejected({ issues: [...this.issues] })
   }
 }
 
