@@ -5,6 +5,7 @@ import { isEmptyChange, planCatalogSync } from "../../application/catalog/plan-c
 import {
   Catalog,
   type ItemQuery,
+  type ItemRow,
   Outlets,
   type StoreRow,
   SyncHistory,
@@ -522,19 +523,7 @@ export const catalogContract = ({ name, run, inTenant, newTenant }: ContractHelp
             yield* Effect.flatMap(Outlets, (o) => o.save([storeRow("out_A")])).pipe(Effect.provideContext(inA))
             const writeA = Effect.flatMap(Catalog, (c) =>
               c.apply({
-                items: [
-                  {
-                    id: "prd_a",
-                    provider,
-                    externalId: "a",
-                    posCode: "a",
-                    name: "a",
-                    description: null,
-                    imageUrl: null,
-                    modifierGroupIds: [],
-                    updatedAt: instants[0]!
-                  }
-                ],
+                items: [sampleItem],
                 groups: [],
                 options: [],
                 itemStores: [],
@@ -570,7 +559,6 @@ export const catalogContract = ({ name, run, inTenant, newTenant }: ContractHelp
   })
 
   describe("outlet lock", () => {
-    const provider = "prov"
     const sleep = (ms: number) => Effect.sleep(`${ms} millis`)
     const locked = (store: string, waitMs: number, hold: number) =>
       Effect.flatMap(Catalog, (c) => c.withStoreLock(store, waitMs)(Effect.as(sleep(hold), "done")))
@@ -653,19 +641,7 @@ export const catalogContract = ({ name, run, inTenant, newTenant }: ContractHelp
           )(
             Effect.gen(function* () {
               yield* catalog.apply({
-                items: [
-                  {
-                    id: "prd_a",
-                    provider,
-                    externalId: "a",
-                    posCode: "a",
-                    name: "a",
-                    description: null,
-                    imageUrl: null,
-                    modifierGroupIds: [],
-                    updatedAt: instants[0]!
-                  }
-                ],
+                items: [sampleItem],
                 groups: [],
                 options: [],
                 itemStores: [],
@@ -738,6 +714,18 @@ export const catalogContract = ({ name, run, inTenant, newTenant }: ContractHelp
       )
     })
   })
+}
+
+const sampleItem: ItemRow = {
+  id: "prd_a",
+  provider: "prov",
+  externalId: "a",
+  posCode: "a",
+  name: "a",
+  description: null,
+  imageUrl: null,
+  modifierGroupIds: [],
+  updatedAt: instants[0]!
 }
 
 const sampleSync: SyncRecord = {
