@@ -37,14 +37,12 @@ export const layerPostgresPool = (
  */
 export const layerPostgresStorage = (
   options: PostgresStorageOptions
-): Layer.Layer<TenantDirectory | TenantStorage, StorageError> => {
-  const idle = options.idleTimeout ?? Duration.seconds(60)
-  return layerSqlStorage((tenant) =>
+): Layer.Layer<TenantDirectory | TenantStorage, StorageError> =>
+  layerSqlStorage((tenant) =>
     layerPostgresPool(
       tenant.locator.databaseUrl === null ? options.url : Redacted.make(tenant.locator.databaseUrl),
       options.tenantPoolSize,
       tenant.locator.schema,
-      idle
+      options.idleTimeout
     )
-  ).pipe(Layer.provide(layerPostgresPool(options.url, options.controlPoolSize ?? 5, "public", idle)))
-}
+  ).pipe(Layer.provide(layerPostgresPool(options.url, options.controlPoolSize ?? 5, "public", options.idleTimeout)))
