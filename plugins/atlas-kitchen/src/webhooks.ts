@@ -4,30 +4,15 @@ import {
   type PosEvent,
   verifySharedToken,
   type WebhookRejected,
-  type WebhookRequest
+  type WebhookRequest,
+  webhookHeader,
+  webhookJson
 } from "@pos-integration/sdk"
 import { Effect } from "effect"
 import type { Credentials } from "./credentials.ts"
 import { orderStatus } from "./order-status.ts"
 import { isoFromUnixSeconds } from "./time.ts"
 import { Envelope, MenuUpdated, OrderEvent, OutletProbe, StockUpdated } from "./vendor-webhook.ts"
-
-/** Header names are case-insensitive; the core may hand them over in any case. */
-const header = (request: WebhookRequest, name: string): string | undefined => {
-  for (const [key, value] of Object.entries(request.headers)) {
-    if (key.toLowerCase() === name && value !== undefined) return value
-  }
-  return undefined
-}
-
-const utf8 = new TextDecoder("utf-8", { fatal: true })
-
-/** The raw body as JSON; bytes that are not UTF-8 JSON are a rejection, never a thrown exception. */
-const bodyJson = (request: WebhookRequest): Effect.Effect<unknown, PayloadRejected> =>
-  Effect.try({
-    try: (): unknown => JSON.parse(utf8.decode(request.body)),
-    catch: () => PayloadRejected.one("(root)", "the body is not UTF-8 JSON")
-  })
 
 /**
  * The header an operator adds to the Atlas webhook endpoint to name the outlet for events that carry
@@ -46,10 +31,10 @@ export const tokenHeader = "x-webhook-token"
 export const webhookOutlet = Effect.fnUntraced(function* (
   request: WebhookRequest
 ): Effect.fn.Return<string, PayloadRejected> {
-  const probe = yield* Effect.flatMap(bodyJson(request), decodePayload(OutletProbe))
+  const probe = yield* Effect.flatMap(webhookJson(request), decodePayload(OutletProbe))
   const outletId = probe.payload.outlet_id
   if (outletId !== undefined && outletId !== null) return String(outletId)
-  const named = header(request, outletHeader)?.trim()
+  const named = webhookHeader(request, outletHeader)?.trim()
   if (named !== undefined && named !== "") return named
   return yield* PayloadRejected.one(
     "payload.outlet_id",
@@ -69,9 +54,10 @@ export const verifyWebhook = (
   request: WebhookRequest,
   credentials: Credentials
 ): Effect.Effect<void, WebhookRejected> => {
-  const authorization = header(request, "authorization")
+  const authorization = webhookHeader(request, "authorization")
   const presented =
-    (authorization === undefined ? undefined : bearer.exec(authorization.trim())?.[1]) ?? header(request, tokenHeader)
+    (authorization === undefined ? undefined : bearer.exec(authorization.trim())?.[1]) ??
+    webhookHeader(request, tokenHeader)
   return verifySharedToken(credentials.webhookToken, presented?.trim())
 }
 
@@ -85,7 +71,7 @@ export const verifyWebhook = (
 export const decodeWebhook = Effect.fnUntraced(function* (
   request: WebhookRequest
 ): Effect.fn.Return<ReadonlyArray<PosEvent>, PayloadRejected> {
-  const json = yield* bodyJson(request)
+  const json = yield* webhookJson(request)
   const envelope = yield* decodePayload(Envelope)(json)
   const at = isoFromUnixSeconds(envelope.event_at)
   if (at === undefined) return yield* PayloadRejected.one("event_at", `not a time: ${envelope.event_at}`)

@@ -4,7 +4,9 @@ import {
   type PosEvent,
   verifyHmacSha256Hex,
   type WebhookRejected,
-  type WebhookRequest
+  type WebhookRequest,
+  webhookHeader,
+  webhookJson
 } from "@pos-integration/sdk"
 import { Effect, Predicate, Schema } from "effect"
 import { SNOOZED_INDEFINITELY } from "./catalog.ts"
@@ -24,26 +26,11 @@ import {
 /** Deliverect signs the raw body: hex HMAC-SHA256 with the channel link's secret, in this header. */
 export const SIGNATURE_HEADER = "x-deliverect-signature"
 
-const header = (request: WebhookRequest, name: string): string | undefined => {
-  // Header names are case-insensitive; the request may keep them as they were sent.
-  const key = Object.keys(request.headers).find((candidate) => candidate.toLowerCase() === name)
-  return key === undefined ? undefined : request.headers[key]
-}
-
 export const verifyWebhook = (
   request: WebhookRequest,
   credentials: Credentials
 ): Effect.Effect<void, WebhookRejected> =>
-  verifyHmacSha256Hex(credentials.webhookSecret, request.body, header(request, SIGNATURE_HEADER))
-
-const notJson = PayloadRejected.one("(root)", "the body is not JSON")
-
-/** The body as JSON: invalid UTF-8 or JSON is a rejected payload, never a thrown exception. */
-const bodyJson = (request: WebhookRequest): Effect.Effect<unknown, PayloadRejected> =>
-  Effect.try({
-    try: () => JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(request.body)) as unknown,
-    catch: () => notJson
-  })
+  verifyHmacSha256Hex(credentials.webhookSecret, request.body, webhookHeader(request, SIGNATURE_HEADER))
 
 const nonEmpty = (value: unknown): string | undefined =>
   typeof value === "string" && value.trim() !== "" ? value : undefined
@@ -51,7 +38,7 @@ const nonEmpty = (value: unknown): string | undefined =>
 /** Which channel link a webhook is about, read before it is verified, to find the secret to verify it with. */
 export const webhookOutlet = (request: WebhookRequest): Effect.Effect<string, PayloadRejected> =>
   Effect.gen(function* () {
-    const body = yield* bodyJson(request)
+    const body = yield* webhookJson(request)
     const references = Array.isArray(body) ? body.filter(Predicate.isObject) : [body]
     for (const reference of references) {
       const { channelLinkId, channelLink } = yield* decodePayload(OutletReference)(reference)
@@ -150,7 +137,7 @@ const reportEvents = (body: unknown): Effect.Effect<ReadonlyArray<PosEvent>, Pay
 /** Deliverect posts each kind to its own URL; one endpoint tells them apart by their fields. */
 export const decodeWebhook = (request: WebhookRequest): Effect.Effect<ReadonlyArray<PosEvent>, PayloadRejected> =>
   Effect.gen(function* () {
-    const body = yield* bodyJson(request)
+    const body = yield* webhookJson(request)
     if (Array.isArray(body)) return yield* reportEvents(body)
     if (!Predicate.isObject(body))
       return yield* PayloadRejected.one("(root)", "not a Deliverect webhook: expected an object")

@@ -1,17 +1,10 @@
 import type { WebhookRequest } from "@pos-integration/sdk"
-import { verifySharedToken, WebhookRejected } from "@pos-integration/sdk"
+import { verifySharedToken, WebhookRejected, webhookHeader } from "@pos-integration/sdk"
 import { Effect } from "effect"
 import type { Credentials } from "./credentials.ts"
 
 /** The shared-token header, carrying the outlet's `webhookToken`. */
 export const tokenHeader = "x-webhook-token"
-
-const header = (request: WebhookRequest, name: string): string | undefined => {
-  for (const [key, value] of Object.entries(request.headers)) {
-    if (key.toLowerCase() === name && value !== undefined) return value
-  }
-  return undefined
-}
 
 /** The password of an `Authorization: Basic` header, or undefined when there is none or it is malformed. */
 const basicPassword = (authorization: string | undefined): string | undefined => {
@@ -42,9 +35,9 @@ export const verifyWebhook = (
   credentials: Credentials
 ): Effect.Effect<void, WebhookRejected> =>
   Effect.suspend(() => {
-    const token = header(request, tokenHeader)
+    const token = webhookHeader(request, tokenHeader)
     if (token !== undefined) return verifySharedToken(credentials.webhookToken, token)
-    const authorization = header(request, "authorization")
+    const authorization = webhookHeader(request, "authorization")
     if (authorization === undefined) return verifySharedToken(credentials.webhookToken, undefined)
     const password = basicPassword(authorization)
     return password === undefined

@@ -1,8 +1,7 @@
 import type { OrderStatus, PosEvent, WebhookRequest } from "@pos-integration/sdk"
-import { decodePayload, type PayloadRejected } from "@pos-integration/sdk"
+import { decodePayload, type PayloadRejected, webhookJson } from "@pos-integration/sdk"
 import { Effect } from "effect"
 import { guardDecoder } from "./guard.ts"
-import { parseJsonBody } from "./json-body.ts"
 import {
   NotificationOutlet,
   type OrderNotification,
@@ -57,7 +56,7 @@ const eventOf = (n: OrderNotification): PosEvent => {
 /** The business location a notification is about: its webhook token is that outlet's. */
 export const webhookOutlet = (request: WebhookRequest): Effect.Effect<string, PayloadRejected> =>
   guardDecoder(
-    parseJsonBody(request.body).pipe(
+    webhookJson(request).pipe(
       Effect.flatMap(decodePayload(NotificationOutlet)),
       Effect.map((n) => idText(n.businessLocationId))
     )
@@ -65,7 +64,7 @@ export const webhookOutlet = (request: WebhookRequest): Effect.Effect<string, Pa
 
 export const decodeWebhook = (request: WebhookRequest): Effect.Effect<ReadonlyArray<PosEvent>, PayloadRejected> =>
   guardDecoder(
-    parseJsonBody(request.body).pipe(
+    webhookJson(request).pipe(
       Effect.flatMap(decodePayload(OrderNotificationSchema)),
       Effect.map((n) => [eventOf(n)])
     )
