@@ -86,12 +86,9 @@ export const SubSection = Schema.Struct({
 })
 export type SubSection = typeof SubSection.Type
 
+/** A section is a sub-section that may hold sub-sections of its own (one level). */
 export const Section = Schema.Struct({
-  id: AtlasId,
-  identifier: OptionalText,
-  name: Name,
-  display_order: optionalInt,
-  products: Schema.optionalKey(Schema.Array(Product)),
+  ...SubSection.fields,
   sub_sections: Schema.optionalKey(Schema.Array(SubSection))
 })
 export type Section = typeof Section.Type
