@@ -238,8 +238,9 @@ export const conformanceSuite = <Credentials>(
 
         it(`a tampered webhook is refused: ${fixture.name}`, async () => {
           const bare = { ...fixture.request, headers: { "content-type": "application/json" } }
-          expectTyped(await outcome(plugin.verifyWebhook(bare, fixture.credentials)), "WebhookRejected")
-          expect((await outcome(plugin.verifyWebhook(bare, fixture.credentials)))._tag).toBe("failure")
+          const unsigned = await outcome(plugin.verifyWebhook(bare, fixture.credentials))
+          expect(unsigned._tag).toBe("failure")
+          expectTyped(unsigned, "WebhookRejected")
           // A header whose removal fails verification carries the credential: forging it must fail too.
           for (const [name, value] of Object.entries(fixture.request.headers)) {
             if (value === undefined || name === "content-type") continue
