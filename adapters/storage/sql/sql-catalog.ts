@@ -24,7 +24,7 @@ import {
   toMenus,
   toOption
 } from "./sql-catalog-rows.ts"
-import { storageFailure } from "./sql-errors.ts"
+import { inTransaction, storageFailure } from "./sql-errors.ts"
 
 export { layerSqlOutlets } from "./sql-outlets.ts"
 export { layerSqlSyncHistory } from "./sql-sync-history.ts"
@@ -50,14 +50,6 @@ export const makeStoreLocks = (): StoreLocks => {
       }
       return lock
     }
-  }
-}
-
-/** Carries the caller's own failure through the transaction, so only ours are mapped. */
-class Passthrough<E> {
-  readonly error: E
-  constructor(error: E) {
-    this.error = error
   }
 }
 
@@ -150,22 +142,7 @@ export const makeSqlCatalog = (locks: StoreLocks) =>
       )
 
     const inLockedTransaction = <A, E, R>(storeId: string, ms: number, effect: Effect.Effect<A, E, R>) =>
-      sql
-        .withTransaction(
-          Effect.andThen(
-            advisoryLock(storeId, ms),
-            Effect.mapError(effect, (error) => new Passthrough(error))
-          )
-        )
-        .pipe(
-          Effect.mapError((error) =>
-            error instanceof Passthrough
-              ? error.error
-              : error._tag === "SqlError"
-                ? new StorageError({ operation: "outlet sync transaction", cause: error })
-                : error
-          )
-        )
+      inTransaction(sql, "outlet sync transaction")(Effect.andThen(advisoryLock(storeId, ms), effect))
 
     return Catalog.of({
       withStoreLock: (storeId, waitMs) => (effect) =>

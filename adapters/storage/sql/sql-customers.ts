@@ -3,7 +3,7 @@ import { SqlClient } from "effect/sql"
 import { Customers, customerLookupLimit } from "../../../application/ports/customers.ts"
 import type { Customer, CustomerKey } from "../../../domain/customer.ts"
 import { AlreadyExists, StorageError } from "../../../domain/errors.ts"
-import { storageFailure, toDate } from "./sql-errors.ts"
+import { inTransaction, storageFailure, toDate } from "./sql-errors.ts"
 
 interface CustomerRow {
   readonly id: string
@@ -27,14 +27,6 @@ const toCustomer = (row: CustomerRow): Customer => ({
   updatedAt: toDate(row.updated_at)
 })
 
-/** Carries the caller's own failure through the transaction, so only ours are mapped. */
-class Passthrough<E> {
-  readonly error: E
-  constructor(error: E) {
-    this.error = error
-  }
-}
-
 export const makeSqlCustomers = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   const column = (key: CustomerKey) =>
@@ -56,24 +48,22 @@ export const makeSqlCustomers = Effect.gen(function* () {
     // Keyed by schema too: tenants sharing a database (a schema each) have separate customers.
     // Sorted, so two upserts that share keys take them in the same order and cannot deadlock.
     withMatchLock: (keys) => (effect) =>
-      sql
-        .withTransaction(
-          Effect.andThen(
-            Effect.forEach(
-              [...new Set(keys)].sort(),
-              (key) => sql`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ${`:customer:${key}`}))`,
-              { discard: true }
-            ),
-            Effect.mapError(effect, (error) => new Passthrough(error))
-          )
+      inTransaction(
+        sql,
+        "customer upsert transaction"
+      )(
+        Effect.andThen(
+          Effect.forEach(
+            [...new Set(keys)].sort(),
+            (key) =>
+              sql`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ${`:customer:${key}`}))`.pipe(
+                storageFailure("lock customer keys")
+              ),
+            { discard: true }
+          ),
+          effect
         )
-        .pipe(
-          Effect.mapError((error) =>
-            error instanceof Passthrough
-              ? error.error
-              : new StorageError({ operation: "customer upsert transaction", cause: error })
-          )
-        ),
+      ),
     lock: (id) =>
       sql<CustomerRow>`SELECT * FROM customers WHERE id = ${id} FOR UPDATE`.pipe(
         Effect.map((rows) => (rows[0] === undefined ? undefined : toCustomer(rows[0]))),
