@@ -2,23 +2,18 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import { join } from "node:path"
 import { Effect, type Scope } from "effect"
 import { StorageError } from "../../../domain/errors.ts"
+import { currentProcess, isRunning, type ProcessIdentity } from "./process-state.ts"
 
 const lockName = "pos-integration.lock"
 
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === "EPERM"
-  }
-}
+/** The holder's pid on the first line (what people and older versions read), its start time on the second. */
+const lockContent = (self: ProcessIdentity): string =>
+  self.startTime === undefined ? `${self.pid}\n` : `${self.pid}\n${self.startTime}\n`
 
 const tryCreate = (path: string): boolean => {
   try {
     const fd = openSync(path, "wx")
-    writeSync(fd, `${process.pid}\n`)
+    writeSync(fd, lockContent(currentProcess()))
     closeSync(fd)
     return true
   } catch (error) {
@@ -27,10 +22,12 @@ const tryCreate = (path: string): boolean => {
   }
 }
 
-const holderOf = (path: string): number | undefined => {
+const holderOf = (path: string): ProcessIdentity | undefined => {
   try {
-    const pid = Number.parseInt(readFileSync(path, "utf8").trim(), 10)
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined
+    const [pidLine = "", startLine = ""] = readFileSync(path, "utf8").split("\n")
+    const pid = Number.parseInt(pidLine.trim(), 10)
+    if (!Number.isSafeInteger(pid) || pid <= 0) return undefined
+    return { pid, startTime: /^\d+$/.test(startLine.trim()) ? startLine.trim() : undefined }
   } catch {
     return undefined
   }
@@ -39,7 +36,8 @@ const holderOf = (path: string): number | undefined => {
 /**
  * One process at a time opens an embedded data directory: PGlite is a single session, and two
  * processes writing the same files would corrupt them. The lock file names its holder; a lock left
- * by a process that no longer runs is taken over.
+ * by a process that no longer runs (exited, killed and not yet reaped, or its pid since reused by
+ * another program) is taken over at once, so a restart right after `kill -9` starts.
  */
 export const lockDataDir = (dataDir: string): Effect.Effect<void, StorageError, Scope.Scope> =>
   Effect.acquireRelease(
@@ -50,9 +48,9 @@ export const lockDataDir = (dataDir: string): Effect.Effect<void, StorageError, 
         for (let attempt = 0; attempt < 3; attempt++) {
           if (tryCreate(path)) return path
           const holder = holderOf(path)
-          if (holder !== undefined && holder !== process.pid && isAlive(holder)) {
+          if (holder !== undefined && holder.pid !== process.pid && isRunning(holder)) {
             throw new Error(
-              `the data directory ${dataDir} is in use by process ${holder}: stop the service to administer an embedded deployment`
+              `the data directory ${dataDir} is in use by process ${holder.pid}: stop the service to administer an embedded deployment`
             )
           }
           rmSync(path, { force: true })
