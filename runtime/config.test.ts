@@ -69,3 +69,59 @@ describe("configuration", () => {
     }
   })
 })
+
+describe("process settings", () => {
+  it("reads LOG_LEVEL in pino's spelling (warn) as well as warning, in any case", async () => {
+    for (const [raw, level] of [
+      ["warn", "warning"],
+      ["WARN", "warning"],
+      ["warning", "warning"],
+      [" Debug ", "debug"],
+      ["error", "error"]
+    ] as const) {
+      expect(await load({ LOG_LEVEL: raw }), raw).toMatchObject({ _tag: "Success", success: { logLevel: level } })
+    }
+    expect(await load({})).toMatchObject({ _tag: "Success", success: { logLevel: "info" } })
+  })
+
+  it("refuses an unknown LOG_LEVEL, naming the variable and the accepted values", async () => {
+    const result = await load({ LOG_LEVEL: "verbose" })
+    expect(result._tag).toBe("Failure")
+    const message = String(result._tag === "Failure" ? result.failure : "")
+    expect(message).toContain("LOG_LEVEL")
+    expect(message).toContain("expected debug, info, warn (or warning), or error")
+  })
+
+  it("listens on every interface unless HOST names an address or a host name", async () => {
+    expect(await load({})).toMatchObject({ _tag: "Success", success: { host: undefined } })
+    for (const [raw, host] of [
+      ["127.0.0.1", "127.0.0.1"],
+      ["::1", "::1"],
+      ["[::1]", "::1"],
+      ["0.0.0.0", "0.0.0.0"],
+      ["LocalHost", "localhost"],
+      ["  ", undefined]
+    ] as const) {
+      expect(await load({ HOST: raw }), raw).toMatchObject({ _tag: "Success", success: { host } })
+    }
+    for (const raw of ["http://127.0.0.1", "127.0.0.1:8080", "a b", "host_name"]) {
+      const result = await load({ HOST: raw })
+      expect(result._tag, raw).toBe("Failure")
+      expect(String(result._tag === "Failure" ? result.failure : ""), raw).toContain("HOST")
+    }
+  })
+
+  it("gives in-flight requests SHUTDOWN_GRACE_MS (10 s by default) to finish on shutdown", async () => {
+    expect(await load({})).toMatchObject({ _tag: "Success", success: { shutdownGraceMs: 10_000 } })
+    expect(await load({ SHUTDOWN_GRACE_MS: "0" })).toMatchObject({ _tag: "Success", success: { shutdownGraceMs: 0 } })
+    expect(await load({ SHUTDOWN_GRACE_MS: "2500" })).toMatchObject({
+      _tag: "Success",
+      success: { shutdownGraceMs: 2500 }
+    })
+    for (const raw of ["-1", "1.5", "soon", "600001"]) {
+      const result = await load({ SHUTDOWN_GRACE_MS: raw })
+      expect(result._tag, raw).toBe("Failure")
+      expect(String(result._tag === "Failure" ? result.failure : ""), raw).toContain("SHUTDOWN_GRACE_MS")
+    }
+  })
+})

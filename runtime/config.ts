@@ -7,6 +7,8 @@ export type StorageKind = "memory" | "pglite" | "postgres"
 
 export interface AppSettings {
   readonly port: number
+  /** The listen address; undefined listens on every interface. */
+  readonly host: string | undefined
   readonly baseDomain: string
   /** Mount point in front of `/api` (e.g. `/service/pos-integration`); "" when none. */
   readonly basePath: string
@@ -38,6 +40,8 @@ export interface AppSettings {
   readonly loyaltyBreaker: CircuitBreakerSettings
   /** How long a finished refCode answer is replayed. */
   readonly refCodeRetentionMs: number
+  /** On SIGTERM/SIGINT, how long in-flight requests may run before their connections are cut. */
+  readonly shutdownGraceMs: number
 }
 
 export type TrustProxy =
@@ -71,6 +75,55 @@ const trustProxyConfig = Config.schema(
   Config.map((raw) => parseTrustProxy(raw) ?? { _tag: "none" as const })
 )
 
+export type LogLevelName = AppSettings["logLevel"]
+
+/** `warn` is pino's and most loggers' spelling of `warning`: both are accepted, in any case. */
+export const parseLogLevel = (raw: string): LogLevelName | undefined => {
+  const value = raw.trim().toLowerCase()
+  if (value === "warn") return "warning"
+  return value === "debug" || value === "info" || value === "warning" || value === "error" ? value : undefined
+}
+
+const logLevelConfig = Config.schema(
+  Schema.String.pipe(
+    Schema.check(
+      Schema.makeFilter(
+        (raw: string) => parseLogLevel(raw) !== undefined || "expected debug, info, warn (or warning), or error"
+      )
+    )
+  ),
+  "LOG_LEVEL"
+).pipe(
+  Config.withDefault("info"),
+  Config.map((raw) => parseLogLevel(raw) ?? "info")
+)
+
+/**
+ * The address to listen on: an IP address (an IPv6 one with or without brackets, as URLs write
+ * it) or a host name; empty is every interface (undefined); anything else is refused (false).
+ */
+export const parseListenHost = (raw: string): string | undefined | false => {
+  const value = raw.trim()
+  if (value === "") return undefined
+  const unbracketed = value.replace(/^\[(.*)\]$/, "$1")
+  if (isIP(unbracketed) !== 0) return unbracketed
+  return /^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*$/.test(value) ? value.toLowerCase() : false
+}
+
+const hostConfig = Config.schema(
+  Schema.String.pipe(
+    Schema.check(
+      Schema.makeFilter(
+        (raw: string) => parseListenHost(raw) !== false || "expected an IP address or a host name to listen on"
+      )
+    )
+  ),
+  "HOST"
+).pipe(
+  Config.withDefault(""),
+  Config.map((raw) => parseListenHost(raw) || undefined)
+)
+
 /** A whole number within bounds; out of bounds, start-up stops naming the variable and the bounds. */
 const boundedInt = (name: string, minimum: number, maximum: number, fallback: number) =>
   Config.schema(
@@ -102,6 +155,7 @@ const defaultCallbackHosts: ReadonlyArray<string> = ["*.deliverect.com", "*.deli
 /** Every environment variable the service reads; README.md lists them. */
 export const appSettingsConfig = Config.all({
   port: Config.Port("PORT").pipe(Config.withDefault(8080)),
+  host: hostConfig,
   baseDomain: Config.schema(
     Schema.String.pipe(
       Schema.check(
@@ -118,9 +172,7 @@ export const appSettingsConfig = Config.all({
   maxBodyBytes: boundedInt("MAX_BODY_BYTES", 1024, 1024 ** 3, 1024 * 1024),
   maxSyncBodyBytes: boundedInt("MAX_SYNC_BODY_BYTES", 1024, 1024 ** 3, 32 * 1024 * 1024),
   logFormat: Config.Literals(["json", "pretty"], "LOG_FORMAT").pipe(Config.withDefault("pretty" as const)),
-  logLevel: Config.Literals(["debug", "info", "warning", "error"], "LOG_LEVEL").pipe(
-    Config.withDefault("info" as const)
-  ),
+  logLevel: logLevelConfig,
   storage: Config.Literals(["memory", "pglite", "postgres"], "STORAGE").pipe(Config.option),
   databaseUrl: Config.Redacted("DATABASE_URL").pipe(Config.option),
   dataDir: Config.String("DATA_DIR").pipe(Config.withDefault("./data")),
@@ -178,7 +230,10 @@ export const appSettingsConfig = Config.all({
     windowMs: boundedInt("LOYALTY_BREAKER_WINDOW_MS", 1000, 3_600_000, defaultCircuitBreakerSettings.windowMs),
     resetMs: boundedInt("LOYALTY_BREAKER_RESET_MS", 100, 3_600_000, defaultCircuitBreakerSettings.resetMs)
   }),
-  refCodeRetentionDays: boundedInt("REFCODE_RETENTION_DAYS", 7, 3650, 7)
+  refCodeRetentionDays: boundedInt("REFCODE_RETENTION_DAYS", 7, 3650, 7),
+  // Ten seconds covers a normal request with room to spare and stays inside the usual
+  // orchestrator budget (Kubernetes waits 30 s before SIGKILL).
+  shutdownGraceMs: boundedInt("SHUTDOWN_GRACE_MS", 0, 600_000, 10_000)
 }).pipe(
   Config.map(({ storage, databaseUrl, demo, loyaltyUrl, refCodeRetentionDays, ...rest }): AppSettings => {
     const url = Option.getOrUndefined(databaseUrl)
@@ -199,6 +254,7 @@ export class AppConfig extends Context.Service<AppConfig, AppSettings>()("pos/ru
   static readonly layer = Layer.effect(AppConfig, Effect.map(appSettingsConfig, AppConfig.of))
   static readonly make = (overrides: Partial<AppSettings> = {}): AppSettings => ({
     port: 8080,
+    host: undefined,
     baseDomain: "localhost",
     basePath: "",
     trustProxy: { _tag: "none" },
@@ -221,6 +277,7 @@ export class AppConfig extends Context.Service<AppConfig, AppSettings>()("pos/ru
     loyaltyTimeoutMs: 5000,
     loyaltyBreaker: defaultCircuitBreakerSettings,
     refCodeRetentionMs: 7 * 86_400_000,
+    shutdownGraceMs: 10_000,
     ...overrides
   })
 }
