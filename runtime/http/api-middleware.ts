@@ -1,5 +1,5 @@
 import type { HttpApiEndpoint, HttpApiGroup } from "effect/http-api"
-import { HttpApiMiddleware, HttpApiSecurity } from "effect/http-api"
+import { HttpApi, HttpApiMiddleware, HttpApiSecurity } from "effect/http-api"
 import type { TenantRepositories } from "../../application/ports/tenant-storage.ts"
 import type { CurrentPrincipal, CurrentTenant } from "./context.ts"
 import {
@@ -32,16 +32,44 @@ export class RequireJson extends HttpApiMiddleware.Service<RequireJson>()("pos/h
   error: UnsupportedMediaTypeJson
 }) {}
 
+/**
+ * What the declared schemas cannot say, on the raw request: text PostgreSQL cannot store, unknown
+ * and repeated query parameters, integers that are not plain digits (runtime/http/strict-input.ts).
+ */
+export class StrictInput extends HttpApiMiddleware.Service<StrictInput>()("pos/http/StrictInput", {
+  error: BadRequestJson
+}) {}
+
 /** Decode failures of params, query, headers and body become a 400 naming the field and the problem. */
 export class SchemaErrors extends HttpApiMiddleware.Service<SchemaErrors>()("pos/http/SchemaErrors", {
   error: BadRequestJson
 }) {}
 
 /**
+ * Our own formats are strict: an unknown body field or query parameter is a 400 (POS payloads are
+ * `Schema.Any`, so the vendors' fields stay untouched). Every problem is reported, each with the
+ * value it refused, in the style of runtime/http/validation-details.ts.
+ */
+const strict = { onExcessProperty: "error", errors: "all", reportInput: true } as const
+/** Transport headers (host, user-agent, ...) are never declared: unknown headers are fine. */
+const lenientHeaders = { errors: "all", reportInput: true } as const
+
+/**
  * A partner API group: under /api/v1, with the middleware every secured group declares. The last
  * added runs first: tenant and key (401), scope (403), content type (415), then body size (413)
- * and validation (400), as SPEC section 3 orders them.
+ * and validation (400: the raw request's checks, then the decoder's), as SPEC section 3 orders them.
  */
 export const secured = <Id extends string, Endpoints extends HttpApiEndpoint.Constraint>(
   group: HttpApiGroup.HttpApiGroup<Id, Endpoints>
-) => group.middleware(SchemaErrors).middleware(RequireJson).middleware(ApiKeyAuth).middleware(Tenancy).prefix("/api/v1")
+) =>
+  group
+    .middleware(SchemaErrors)
+    .middleware(StrictInput)
+    .middleware(RequireJson)
+    .middleware(ApiKeyAuth)
+    .middleware(Tenancy)
+    .prefix("/api/v1")
+    .annotate(HttpApi.PayloadParseOptions, strict)
+    .annotate(HttpApi.QueryParseOptions, strict)
+    .annotate(HttpApi.ParamsParseOptions, lenientHeaders)
+    .annotate(HttpApi.HeadersParseOptions, lenientHeaders)

@@ -29,3 +29,9 @@ export interface RequestFacts {
   retryAfterSeconds?: number | undefined
 }
 export class RequestInfo extends Context.Service<RequestInfo, RequestFacts>()("pos/runtime/RequestInfo") {}
+
+/**
+ * Endpoint annotation: the input is a vendor's format (a POS webhook), tolerant of query parameters
+ * we do not read, since vendors add them without notice. Our own formats are strict.
+ */
+export class VendorFormat extends Context.Service<VendorFormat, boolean>()("pos/runtime/VendorFormat") {}

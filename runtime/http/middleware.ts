@@ -1,4 +1,4 @@
-import { Clock, Context, Effect, Layer, Option, Redacted, type Schema } from "effect"
+import { Clock, Context, Effect, Layer, Option, Redacted } from "effect"
 import { HttpServerRequest } from "effect/http"
 import { HttpApiMiddleware } from "effect/http-api"
 import { authenticate, requireAnyScope } from "../../application/auth/authenticate.ts"
@@ -11,6 +11,7 @@ import { ApiKeyAuth, RequireJson, SchemaErrors, Tenancy } from "./api-middleware
 import { CurrentPrincipal, CurrentTenant, RequestInfo, RequiredScopes } from "./context.ts"
 import { forbidden } from "./error-mapping.ts"
 import { BadRequest, invalidApiKey, ServiceUnavailable, UnsupportedMediaType } from "./errors.ts"
+import { type InputKind, issueDetails } from "./validation-details.ts"
 
 const isLoopback = (address: string) =>
   address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.")
@@ -125,22 +126,19 @@ export const RequireJsonLive = Layer.succeed(
   )
 )
 
-const kindNames: Record<string, string> = {
+const kindNames: Record<string, InputKind> = {
   Params: "path",
   Query: "query",
   Headers: "header",
   Body: "body",
-  Payload: "body",
-  ResponseHeaders: "response header"
+  Payload: "body"
 }
 
 export const SchemaErrorsLive = HttpApiMiddleware.layerSchemaErrorTransform(SchemaErrors, (error) =>
   Effect.fail(
     new BadRequest({
       message: "invalid request",
-      details: `${kindNames[error.kind] ?? error.kind}: ${formatSchemaError(error.cause)}`
+      details: issueDetails(kindNames[error.kind] ?? "body", error.cause.issue).join("; ")
     })
   )
 )
-
-const formatSchemaError = (error: Schema.SchemaError): string => String(error.message).replace(/\s*\n\s*/g, "; ")

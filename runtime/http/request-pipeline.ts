@@ -5,6 +5,7 @@ import { AppConfig } from "../config.ts"
 import { type RequestFacts, RequestInfo } from "./context.ts"
 import { envelopeJson } from "./errors.ts"
 import type { MethodTable } from "./method-table.ts"
+import { showValue } from "./validation-details.ts"
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -64,7 +65,9 @@ export const requestPipeline = (methods: MethodTable) =>
           }
           const facts: RequestFacts = { requestId, tenant: undefined, route: undefined }
 
-          const routed = app.pipe(
+          // A path that cannot be decoded cannot be routed: answered like a request line Node cannot parse.
+          const malformed = malformedPath(request.url)
+          const routed = (malformed === undefined ? app : Effect.succeed(envelopeResponse(400, malformed))).pipe(
             Effect.provideService(HttpServerRequest.HttpServerRequest, request),
             Effect.provideService(RequestInfo, facts),
             Effect.provideService(HttpIncomingMessage.MaxBodySize, isSyncPath(request.url) ? maxSyncBody : maxBody),
@@ -98,6 +101,16 @@ export const requestPipeline = (methods: MethodTable) =>
     }),
     { global: true }
   )
+
+const malformedPath = (url: string): string | undefined => {
+  const path = url.split("?")[0]!
+  try {
+    decodeURI(path)
+    return undefined
+  } catch {
+    return `path: is not valid percent-encoded UTF-8, got ${showValue(path)}`
+  }
+}
 
 /** POS pushes (full catalogs) and webhooks may be large: they get MAX_SYNC_BODY_BYTES. */
 const syncPaths = /^\/api\/v1\/(?:outlets\/sync|products\/sync|pos\/[^/?]+\/webhooks)(?:[/?]|$)/

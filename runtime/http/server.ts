@@ -8,12 +8,19 @@ import { LoyaltyHandlers } from "./loyalty-handlers.ts"
 import { methodTable } from "./method-table.ts"
 import { ApiKeyAuthLive, RequireJsonLive, SchemaErrorsLive, TenancyLive } from "./middleware.ts"
 import { requestPipeline } from "./request-pipeline.ts"
+import { StrictInputLive } from "./strict-input.ts"
 
 export const openApiPath = "/api/openapi.json"
 export const docsPath = "/docs"
 
 /** The API middleware every secured group uses. Needs AppConfig, TenantDatabases and KeySecrets. */
-export const ApiMiddlewareLive = Layer.mergeAll(TenancyLive, ApiKeyAuthLive, RequireJsonLive, SchemaErrorsLive)
+export const ApiMiddlewareLive = Layer.mergeAll(
+  TenancyLive,
+  ApiKeyAuthLive,
+  RequireJsonLive,
+  StrictInputLive,
+  SchemaErrorsLive
+)
 
 /** Every group's handlers: the tests serve the same list beside their own groups. */
 export const ApiHandlers = Layer.mergeAll(
