@@ -13,6 +13,7 @@ import { AppConfig } from "../config.ts"
 import { PluginRegistry } from "../plugins/plugin-registry.ts"
 import { Api } from "./api.ts"
 import { CurrentTenant } from "./context.ts"
+import { pageCursor } from "./cursor.ts"
 import { httpErrors } from "./error-mapping.ts"
 
 /** The service's own version: a new release may store the same payload differently. */
@@ -174,15 +175,16 @@ export const SyncHandlers = HttpApiBuilder.group(
         httpErrors(
           Effect.gen(function* () {
             const limit = yield* parseLimit(query.limit)
+            const cursor = pageCursor("syncs", [query.outletId ?? null])
             const rows = yield* (yield* SyncHistory).list({
               storeId: query.outletId ?? null,
-              cursor: query.cursor ?? null,
+              cursor: yield* cursor.decode(query.cursor),
               limit: limit + 1
             })
             const page = rows.slice(0, limit)
             return {
               data: page.map(syncView),
-              nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null
+              nextCursor: cursor.encode(rows.length > limit ? (page.at(-1)?.id ?? null) : null)
             }
           })
         )
@@ -205,13 +207,18 @@ export const CatalogHandlers = HttpApiBuilder.group(Api, "catalog", (handlers) =
       httpErrors(
         Effect.gen(function* () {
           const limit = yield* parseLimit(query.limit)
+          const includeInactive = query.includeInactive === "true"
+          const cursor = pageCursor("outlets", [includeInactive])
           const rows = yield* (yield* Outlets).list({
-            cursor: query.cursor ?? null,
+            cursor: yield* cursor.decode(query.cursor),
             limit: limit + 1,
-            includeInactive: query.includeInactive === "true"
+            includeInactive
           })
           const page = rows.slice(0, limit)
-          return { data: page.map(outletView), nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null }
+          return {
+            data: page.map(outletView),
+            nextCursor: cursor.encode(rows.length > limit ? (page.at(-1)?.id ?? null) : null)
+          }
         })
       )
     )
@@ -238,17 +245,24 @@ export const CatalogHandlers = HttpApiBuilder.group(Api, "catalog", (handlers) =
           const tenant = yield* CurrentTenant
           const limit = yield* parseLimit(query.limit)
           const updatedSince = yield* parseInstant("updatedSince", query.updatedSince)
-          return yield* listProducts(
+          const includeInactive = query.includeInactive === "true"
+          const cursor = pageCursor("products", [
+            query.outletId ?? null,
+            updatedSince?.toISOString() ?? null,
+            includeInactive
+          ])
+          const page = yield* listProducts(
             tenant,
             {
               outletId: query.outletId ?? null,
               updatedSince,
-              includeInactive: query.includeInactive === "true",
-              cursor: query.cursor ?? null,
+              includeInactive,
+              cursor: yield* cursor.decode(query.cursor),
               limit
             },
             yield* now
           )
+          return { data: page.data, nextCursor: cursor.encode(page.nextCursor) }
         })
       )
     )

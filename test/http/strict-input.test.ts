@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { TenantId } from "../../domain/tenant.ts"
+import demoOutlets from "../../runtime/demo/demo-outlets.deliverect.json" with { type: "json" }
 import { freshTenantId } from "../storage/contract.ts"
 import { call, makeTestApp, type TestApp } from "../support/app.ts"
 import { storageAdapters } from "../support/storage-adapters.ts"
@@ -201,6 +202,40 @@ describe("strict input on our own formats", () => {
     expect(await details(await post("/api/v1/customers", ""))).toBe("body: expected a JSON object, got nothing")
     expect(await details(await post("/api/v1/loyalty/earn", { customerId: "c" }))).toBe(
       "body.amount: is required; body.refCode: is required"
+    )
+  })
+
+  it("cursors are opaque: garbage, a raw id, another listing's or other filters' cursor are 400s", async () => {
+    const posKey = (await app.issueKey(tenant, { kind: "pos", name: "pos" })).plaintext
+    const synced = await call(app, "/api/v1/outlets/sync", {
+      method: "POST",
+      host: `${tenant}.localhost`,
+      key: posKey,
+      headers: { "content-type": "application/json", "x-provider": "deliverect" },
+      body: JSON.stringify(demoOutlets)
+    })
+    expect(synced.status).toBe(200)
+    const first = (await (await get("/api/v1/outlets?limit=1")).json()) as {
+      data: Array<{ outletId: string }>
+      nextCursor: string
+    }
+    expect(first.nextCursor).not.toContain(first.data[0]!.outletId)
+    const second = (await (await get(`/api/v1/outlets?limit=1&cursor=${first.nextCursor}`)).json()) as {
+      data: Array<{ outletId: string }>
+    }
+    expect(second.data[0]!.outletId).not.toBe(first.data[0]!.outletId)
+
+    expect(await details(await get("/api/v1/outlets?cursor=garbage"))).toBe(
+      'query.cursor: is not a cursor this API issued (pass nextCursor back unchanged), got "garbage"'
+    )
+    expect(await details(await get(`/api/v1/outlets?cursor=${first.data[0]!.outletId}`))).toMatch(
+      /^query\.cursor: is not a cursor this API issued/
+    )
+    expect(await details(await get(`/api/v1/products?cursor=${first.nextCursor}`))).toMatch(
+      /^query\.cursor: belongs to another listing \(outlets\), got /
+    )
+    expect(await details(await get(`/api/v1/outlets?includeInactive=true&cursor=${first.nextCursor}`))).toMatch(
+      /^query\.cursor: was issued for other filters/
     )
   })
 
