@@ -1,26 +1,64 @@
-import { createServer } from "node:http"
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { HttpRouter } from "effect/http"
 import { appServices } from "./app-layer.ts"
 import { ensureDemoTenant } from "./bootstrap.ts"
-import { appSettingsConfig } from "./config.ts"
+import { type AppSettings, appSettingsConfig } from "./config.ts"
 import { reportStartupFailure } from "./failures.ts"
-import { answerClientErrors } from "./http/client-errors.ts"
 import { HttpRoutes } from "./http/server.ts"
+import { makeDrainingServer } from "./lifecycle/draining-server.ts"
+import { CurrentReadiness, makeReadinessSwitch } from "./lifecycle/readiness.ts"
+import { stopOnSignalTeardown } from "./lifecycle/teardown.ts"
 import { storageLayer } from "./storage.ts"
 
-/** The service: configuration, storage, the demo tenant on first embedded start, then HTTP. */
-const main = Layer.unwrap(
+/**
+ * The service's life, in order. Start: configuration, storage (the data directory's lock,
+ * migrations), the demo tenant (its key printed), and only then the port, so whoever waits for the
+ * port finds the key already printed. Stop (SIGTERM/SIGINT, interrupting this fiber): the scope's
+ * finalizers run in reverse, so /readyz turns 503 and the server drains first, while storage is
+ * still open for the requests in flight; then pools and PGlite close and the lock is released.
+ */
+const service = (settings: AppSettings) =>
   Effect.gen(function* () {
-    const settings = yield* appSettingsConfig
-    const services = appServices(settings).pipe(Layer.provideMerge(storageLayer(settings)))
-    const demo = settings.demo ? Layer.effectDiscard(ensureDemoTenant) : Layer.empty
-    const server = HttpRouter.serve(HttpRoutes, { disableLogger: true }).pipe(
-      Layer.provide(NodeHttpServer.layer(() => answerClientErrors(createServer()), { port: settings.port }))
+    const readiness = makeReadinessSwitch()
+    const services = yield* Layer.build(
+      appServices(settings).pipe(
+        Layer.provideMerge(storageLayer(settings)),
+        Layer.provideMerge(Layer.succeed(CurrentReadiness, readiness))
+      )
     )
-    return Layer.mergeAll(server, demo).pipe(Layer.provide(services))
-  })
-)
+    yield* Effect.gen(function* () {
+      if (settings.demo) yield* ensureDemoTenant
+      const { server, drain } = makeDrainingServer()
+      yield* Layer.build(
+        HttpRouter.serve(HttpRoutes, { disableLogger: true }).pipe(
+          Layer.provide(
+            NodeHttpServer.layer(() => server, {
+              port: settings.port,
+              ...(settings.host === undefined ? {} : { host: settings.host })
+            })
+          ),
+          Layer.provide(Layer.succeedContext(services))
+        )
+      )
+      // Added after the server's own finalizers, so it runs before them.
+      yield* Effect.addFinalizer(() =>
+        Effect.gen(function* () {
+          readiness.markDraining()
+          yield* Effect.logInfo("stopping: draining requests in flight", { graceMs: settings.shutdownGraceMs })
+          const outcome = yield* drain(settings.shutdownGraceMs)
+          if (outcome.cut > 0) {
+            yield* Effect.logWarning("grace period over: connections cut", { requests: outcome.cut })
+          }
+          yield* Effect.logInfo("HTTP server closed; closing storage", { elapsedMs: outcome.elapsedMs })
+        })
+      )
+      readiness.markReady()
+      yield* Effect.logInfo("ready")
+    }).pipe(Effect.provideContext(services))
+    return yield* Effect.never
+  }).pipe(Effect.scoped)
 
-NodeRuntime.runMain(Layer.launch(main).pipe(reportStartupFailure))
+NodeRuntime.runMain(Effect.flatMap(appSettingsConfig, service).pipe(reportStartupFailure), {
+  teardown: stopOnSignalTeardown
+})

@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
+import { CurrentReadiness, notReadyDetails } from "../lifecycle/readiness.ts"
 import { Api } from "./api.ts"
 import { CurrentPrincipal } from "./context.ts"
 import { ServiceUnavailable } from "./errors.ts"
@@ -10,10 +11,18 @@ export const SystemHandlers = HttpApiBuilder.group(
   "system",
   Effect.fn(function* (handlers) {
     const directory = yield* TenantDirectory
+    const readiness = yield* CurrentReadiness
     return handlers
       .handle("healthz", () => Effect.succeed({ status: "ok" }))
-      .handle("readyz", () =>
-        directory.ping.pipe(
+      .handle("readyz", () => {
+        // Starting or draining: not ready whatever the database says, so no traffic is sent here.
+        const phase = readiness.phase()
+        if (phase !== "ready") {
+          return Effect.fail(
+            new ServiceUnavailable({ message: "temporarily unavailable", details: notReadyDetails[phase] })
+          )
+        }
+        return directory.ping.pipe(
           Effect.as({ status: "ready" }),
           Effect.catchTag("StorageError", (e) =>
             Effect.andThen(
@@ -24,7 +33,7 @@ export const SystemHandlers = HttpApiBuilder.group(
             )
           )
         )
-      )
+      })
   })
 )
 
