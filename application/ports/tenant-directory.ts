@@ -25,6 +25,11 @@ export class TenantDirectory extends Context.Service<
     readonly create: (tenant: NewTenant) => Effect.Effect<Tenant, AlreadyExists | StorageError>
     readonly find: (id: TenantId) => Effect.Effect<Tenant | undefined, StorageError>
     readonly list: Effect.Effect<ReadonlyArray<Tenant>, StorageError>
+    /**
+     * The ids of the active tenants: small enough to read in full, so the runtime keeps it in memory
+     * and refuses a host naming no such tenant without a lookup.
+     */
+    readonly activeIds: Effect.Effect<ReadonlySet<TenantId>, StorageError>
     readonly setLoyalty: (id: TenantId, settings: LoyaltySettings) => Effect.Effect<Tenant, NotFound | StorageError>
     /** Checks the control database answers (readiness). */
     readonly ping: Effect.Effect<void, StorageError>

@@ -109,6 +109,37 @@ export const storageContract = (name: string, makeLayer: () => Layer.Layer<Stora
         expect(missing._tag).toBe("NotFound")
       })
 
+      it("lists the ids of the active tenants, and of no other", async () => {
+        const active = await newTenant("on")
+        const disabled = freshTenantId("off")
+        await run(
+          Effect.flatMap(TenantDirectory, (d) =>
+            d.create({
+              id: disabled,
+              name: "off",
+              status: "disabled",
+              country: "NL",
+              timezone: "Europe/Amsterdam",
+              currency: "EUR",
+              locator: { databaseUrl: null, schema: `tenant_${disabled.replaceAll("-", "_")}` },
+              createdAt: new Date()
+            })
+          )
+        )
+        const ids = await run(Effect.flatMap(TenantDirectory, (d) => d.activeIds))
+        expect(ids.has(active)).toBe(true)
+        expect(ids.has(disabled)).toBe(false)
+        expect(ids.has(freshTenantId("nobody"))).toBe(false)
+        // Exactly the active tenants the directory lists: the same source, never a second truth.
+        const listed = await run(Effect.flatMap(TenantDirectory, (d) => d.list))
+        expect([...ids].sort()).toEqual(
+          listed
+            .filter((t) => t.status === "active")
+            .map((t) => t.id)
+            .sort()
+        )
+      })
+
       it("answers the readiness ping", async () => {
         await run(Effect.flatMap(TenantDirectory, (d) => d.ping))
       })
@@ -164,6 +195,48 @@ export const storageContract = (name: string, makeLayer: () => Layer.Layer<Stora
         expect(result.revoked?.revokedAt).toEqual(first)
         expect(result.again?.revokedAt).toEqual(first)
         expect(result.unknown).toBeUndefined()
+      })
+
+      it("lists the live key ids: neither revoked nor expired at the given time", async () => {
+        const tenant = await newTenant()
+        const at = new Date("2026-06-01T00:00:00.000Z")
+        const later = new Date(at.getTime() + 1)
+        const ids = await inTenant(
+          tenant,
+          Effect.gen(function* () {
+            const keys = yield* ApiKeys
+            const forever = yield* keys.insert(newKey({ name: "forever" }))
+            const expiresLater = yield* keys.insert(newKey({ name: "later", expiresAt: later }))
+            const expiresNow = yield* keys.insert(newKey({ name: "now", expiresAt: at }))
+            const revoked = yield* keys.insert(newKey({ name: "revoked" }))
+            yield* keys.revoke(revoked.id, new Date("2026-05-01T00:00:00.000Z"))
+            return {
+              forever: forever.id,
+              expiresLater: expiresLater.id,
+              expiresNow: expiresNow.id,
+              atLive: yield* keys.liveIds(at),
+              laterLive: yield* keys.liveIds(later)
+            }
+          })
+        )
+        // A key expiring exactly at `at` is expired then (as keyState says), one expiring later is not.
+        expect([...ids.atLive].sort((x, y) => x - y)).toEqual([ids.forever, ids.expiresLater])
+        expect([...ids.laterLive]).toEqual([ids.forever])
+        expect(ids.atLive.has(ids.expiresNow)).toBe(false)
+      })
+
+      it("lists no live key id for a tenant without keys, nor another tenant's", async () => {
+        const a = await newTenant("a")
+        const b = await newTenant("b")
+        await inTenant(
+          a,
+          Effect.flatMap(ApiKeys, (keys) => keys.insert(newKey()))
+        )
+        const liveInB = await inTenant(
+          b,
+          Effect.flatMap(ApiKeys, (keys) => keys.liveIds(new Date("2026-01-01T00:00:00.000Z")))
+        )
+        expect([...liveInB]).toEqual([])
       })
 
       it("keeps each tenant's keys apart", async () => {
@@ -232,8 +305,14 @@ export const storageContract = (name: string, makeLayer: () => Layer.Layer<Stora
           }),
           fc.record({ op: fc.constant("revoke" as const), index: fc.nat(10), at: arbDate }),
           fc.record({ op: fc.constant("touch" as const), index: fc.nat(10), at: arbDate }),
-          fc.record({ op: fc.constant("find" as const), index: fc.nat(12) })
+          fc.record({ op: fc.constant("find" as const), index: fc.nat(12) }),
+          fc.record({ op: fc.constant("live" as const), at: arbDate })
         )
+        const modelLive = (model: ReadonlyMap<number, ApiKeyRecord>, at: Date) =>
+          [...model.values()]
+            .filter((k) => k.revokedAt === null && (k.expiresAt === null || k.expiresAt.getTime() > at.getTime()))
+            .map((k) => k.id)
+            .sort((x, y) => x - y)
         await fc.assert(
           fc.asyncProperty(fc.array(arbOp, { maxLength: 25 }), async (ops) => {
             const tenant = await newTenant("p")
@@ -279,6 +358,9 @@ export const storageContract = (name: string, makeLayer: () => Layer.Layer<Stora
                     }
                     case "find":
                       expect(yield* keys.findById(idAt(op.index))).toEqual(model.get(idAt(op.index)))
+                      break
+                    case "live":
+                      expect([...(yield* keys.liveIds(op.at))].sort((x, y) => x - y)).toEqual(modelLive(model, op.at))
                       break
                   }
                 }

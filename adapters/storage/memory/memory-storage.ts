@@ -43,6 +43,15 @@ const makeApiKeys = (state: TenantState) =>
       }),
     findById: (id) => Effect.sync(() => state.keys.get(id)),
     list: Effect.sync(() => [...state.keys.values()].sort((a, b) => a.id - b.id)),
+    liveIds: (at) =>
+      Effect.sync(
+        () =>
+          new Set(
+            [...state.keys.values()]
+              .filter((key) => key.revokedAt === null && (key.expiresAt === null || key.expiresAt > at))
+              .map((key) => key.id)
+          )
+      ),
     revoke: (id, at) =>
       Effect.sync(() => {
         const key = state.keys.get(id)
@@ -87,6 +96,9 @@ export const layerMemoryStorage: Layer.Layer<TenantDirectory | TenantStorage> = 
         }),
       find: (id) => Effect.sync(() => tenants.get(id)),
       list: Effect.sync(() => [...tenants.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))),
+      activeIds: Effect.sync(
+        () => new Set([...tenants.values()].filter((tenant) => tenant.status === "active").map((tenant) => tenant.id))
+      ),
       setLoyalty: (id, settings) =>
         Effect.suspend(() => {
           const tenant = tenants.get(id)

@@ -50,6 +50,13 @@ export const layerSqlApiKeys = Layer.effect(
         Effect.map((rows) => rows.map(toRecord)),
         storageFailure("list api keys")
       ),
+      liveIds: (at) =>
+        sql<{ readonly id: number }>`
+          SELECT id FROM api_keys
+          WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ${at})`.pipe(
+          Effect.map((rows) => new Set(rows.map((row) => Number(row.id)))),
+          storageFailure("list live api key ids")
+        ),
       // Revoking twice keeps the first time: the update only touches a key not yet revoked.
       revoke: (id, at) =>
         sql<ApiKeyRow>`

@@ -62,6 +62,10 @@ export const layerSqlTenantDirectory = Layer.effect(
         Effect.map((rows) => rows.map(toTenant)),
         storageFailure("list tenants")
       ),
+      activeIds: sql<{ readonly id: string }>`SELECT id FROM tenants WHERE status = 'active'`.pipe(
+        Effect.map((rows) => new Set(rows.map((row) => row.id as TenantId))),
+        storageFailure("list active tenant ids")
+      ),
       setLoyalty: (id, settings) =>
         sql<TenantRow>`
           UPDATE tenants SET loyalty_url = ${settings.url}, loyalty_credential = ${Redacted.value(settings.credential)}

@@ -235,10 +235,11 @@ export const envelopeSuite = (name: string, makeStorage: MakeStorage) =>
       })
 
       it("a key store failure while authenticating is a 503, not a 401", async () => {
+        // A live key whose row is not cached yet (issued, never presented), so the store is asked.
+        const fresh = (await faulty.issueKey(tenantId("acme"), { kind: "partner" })).plaintext
         faults.keys = true
         try {
-          // A key id not in the cache, so the store is asked.
-          const response = await send(faulty, whoami, { host: acmeHost, key: fakeKey(4242) })
+          const response = await send(faulty, whoami, { host: acmeHost, key: fresh })
           const id = response.headers.get("x-request-id")
           expect(id).not.toBeNull()
           const { text } = await expectEnvelope(response, 503, "temporarily unavailable")
@@ -254,9 +255,10 @@ export const envelopeSuite = (name: string, makeStorage: MakeStorage) =>
       })
 
       it("a tenant directory failure while resolving the host is a 503, not a 401", async () => {
+        // A tenant known to exist but not looked up yet, so the directory is asked.
+        await faulty.createTenant({ id: tenantId("other") })
         faults.directory = true
         try {
-          // A tenant not in the directory cache, so the directory is asked.
           const response = await send(faulty, whoami, { host: "other.localhost", key })
           const { text } = await expectEnvelope(response, 503, "temporarily unavailable")
           for (const internal of internals) expect(text).not.toContain(internal)
