@@ -1,8 +1,10 @@
 import { Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, OpenApi } from "effect/http-api"
 import { ApiKeyAuth, RequireJson, SchemaErrors, secured, Tenancy } from "./api-middleware.ts"
+import { DateTime, doc } from "./api-types.ts"
 import { CatalogGroup, ProvidersGroup, SyncGroup } from "./catalog-api.ts"
 import { CustomersGroup } from "./customers-api.ts"
+import { KeyKind, Scope as ScopeSchema } from "../../domain/api-key.ts"
 import { ServiceUnavailableJson } from "./errors.ts"
 import { LoyaltyGroup } from "./loyalty-api.ts"
 
@@ -12,21 +14,44 @@ export const WhoAmI = Schema.Struct({
   authenticated: Schema.Literal(true),
   tenantId: Schema.String,
   apiKeyId: Schema.Int,
-  expiresAt: Schema.NullOr(Schema.String),
+  expiresAt: Schema.NullOr(DateTime),
   name: Schema.String,
-  kind: Schema.String,
-  scopes: Schema.Array(Schema.String)
-})
+  kind: KeyKind,
+  scopes: Schema.Array(ScopeSchema)
+}).annotate({ identifier: "WhoAmI" })
 
 export const AuthGroup = secured(
-  HttpApiGroup.make("auth").add(HttpApiEndpoint.get("whoami", "/auth/whoami", { success: WhoAmI }))
+  HttpApiGroup.make("auth").add(
+    HttpApiEndpoint.get("whoami", "/auth/whoami", { success: WhoAmI }).annotateMerge(
+      doc(
+        "Check an API key",
+        "The key's tenant, id, expiry, name, kind and scopes: the smoke test before integrating. 401 for every failure (a key missing, malformed, unknown, expired, revoked or of another tenant, or a host that names no tenant), always the same bytes."
+      )
+    )
+  )
 ).annotateMerge(OpenApi.annotations({ title: "Authentication", description: "Check a partner key" }))
 
-const Health = Schema.Struct({ status: Schema.String })
+const Health = Schema.Struct({ status: Schema.String.annotate({ examples: ["ok", "ready"] }) }).annotate({
+  identifier: "Health"
+})
 
 export const SystemGroup = HttpApiGroup.make("system", { topLevel: true })
-  .add(HttpApiEndpoint.get("healthz", "/healthz", { success: Health }))
-  .add(HttpApiEndpoint.get("readyz", "/readyz", { success: Health, error: ServiceUnavailableJson }))
+  .add(
+    HttpApiEndpoint.get("healthz", "/healthz", { success: Health }).annotateMerge(
+      doc("Liveness", "The process is up (`ok`). No key and no tenant host needed.")
+    )
+  )
+  .add(
+    HttpApiEndpoint.get("readyz", "/readyz", { success: Health, error: ServiceUnavailableJson }).annotateMerge(
+      doc(
+        "Readiness",
+        "The control database answers (`ready`); 503 `temporarily unavailable` when it does not. No key and no tenant host needed."
+      )
+    )
+  )
+  .annotateMerge(
+    OpenApi.annotations({ title: "System", description: "Health checks for load balancers and operators" })
+  )
 
 export const Api = HttpApi.make("pos-integration")
   .add(SystemGroup)
@@ -39,6 +64,7 @@ export const Api = HttpApi.make("pos-integration")
   .annotateMerge(
     OpenApi.annotations({
       title: "pos-integration",
-      description: "One standard partner API over many Point-of-Sale systems. Every error is the JSON envelope."
+      description:
+        'One standard partner API over many Point-of-Sale systems. The tenant is the first label of the request\'s host name (`acme.example.com`); every partner request carries an API key in `X-Api-Key`, with the scopes each operation names. Every error answers the JSON envelope `{"error":{"code","message","details"}}`, `code` equal to the HTTP status, and every response carries `X-Request-Id`. Date-times are RFC 3339; money is an integer in minor units with an ISO 4217 currency.'
     })
   )

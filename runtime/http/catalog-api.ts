@@ -1,26 +1,30 @@
 import { Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "effect/http-api"
+import { Capability } from "../../application/pos-sdk/manifest.ts"
 import type { Scope } from "../../domain/api-key.ts"
 import { secured } from "./api-middleware.ts"
 import { RequiredScopes } from "./context.ts"
+import { Currency, DateTime, DateTimeQuery, doc, FulfilmentType, Limit, Money, NextCursor } from "./api-types.ts"
 import { BadRequestJson, ConflictJson, NotFoundJson } from "./errors.ts"
 
-const Money = Schema.Struct({ amount: Schema.Int, currency: Schema.String })
-const Counts = Schema.Struct({
-  created: Schema.Int,
-  updated: Schema.Int,
-  unchanged: Schema.Int,
-  deactivated: Schema.Int
+const Count = Schema.Int.annotate({ description: "A number of objects, 0 or more" })
+const Counts = Schema.Struct({ created: Count, updated: Count, unchanged: Count, deactivated: Count }).annotate({
+  identifier: "SyncCounts"
 })
-const WeeklyWindow = Schema.Struct({ dayOfWeek: Schema.Int, opens: Schema.String, closes: Schema.String })
+const WallClock = Schema.String.annotate({ description: "Local wall-clock time HH:MM", examples: ["09:30"] })
+const WeeklyWindow = Schema.Struct({
+  dayOfWeek: Schema.Int.annotate({ description: "ISO 8601 day of week: 1 = Monday to 7 = Sunday", examples: [1] }),
+  opens: WallClock,
+  closes: WallClock
+})
 
 export const Provider = Schema.Struct({
   id: Schema.String,
   displayName: Schema.String,
   version: Schema.String,
   sdkVersion: Schema.Int,
-  capabilities: Schema.Array(Schema.String)
-})
+  capabilities: Schema.Array(Capability)
+}).annotate({ identifier: "Provider" })
 
 export const Outlet = Schema.Struct({
   outletId: Schema.String,
@@ -28,16 +32,16 @@ export const Outlet = Schema.Struct({
   externalId: Schema.String,
   name: Schema.String,
   active: Schema.Boolean,
-  currency: Schema.String,
-  timezone: Schema.NullOr(Schema.String),
+  currency: Currency,
+  timezone: Schema.NullOr(Schema.String.annotate({ description: "IANA time zone", examples: ["Asia/Singapore"] })),
   country: Schema.NullOr(Schema.String),
   address: Schema.NullOr(Schema.String),
   postalCode: Schema.NullOr(Schema.String),
   phone: Schema.NullOr(Schema.String),
   taxInclusive: Schema.NullOr(Schema.Boolean),
-  serviceHours: Schema.Array(Schema.Struct({ ...WeeklyWindow.fields, fulfilment: Schema.String })),
-  createdAt: Schema.String,
-  updatedAt: Schema.String
+  serviceHours: Schema.Array(Schema.Struct({ ...WeeklyWindow.fields, fulfilment: FulfilmentType })),
+  createdAt: DateTime,
+  updatedAt: DateTime
 }).annotate({ identifier: "Outlet" })
 
 const OptionView = Schema.Struct({
@@ -47,7 +51,7 @@ const OptionView = Schema.Struct({
   name: Schema.String,
   price: Money,
   available: Schema.Boolean
-})
+}).annotate({ identifier: "ModifierOption" })
 
 const GroupView = Schema.Struct({
   modifierGroupId: Schema.String,
@@ -57,7 +61,7 @@ const GroupView = Schema.Struct({
   max: Schema.Int,
   maxPerOption: Schema.Int,
   options: Schema.Array(OptionView)
-})
+}).annotate({ identifier: "ModifierGroup" })
 
 export const Product = Schema.Struct({
   productId: Schema.String,
@@ -69,17 +73,17 @@ export const Product = Schema.Struct({
   imageUrl: Schema.NullOr(Schema.String),
   price: Schema.NullOr(Money),
   available: Schema.NullOr(Schema.Boolean),
-  snoozedUntil: Schema.NullOr(Schema.String),
+  snoozedUntil: Schema.NullOr(DateTime),
   modifierGroups: Schema.Array(GroupView),
   outlets: Schema.Array(
     Schema.Struct({
       outletId: Schema.String,
       price: Money,
       active: Schema.Boolean,
-      snoozedUntil: Schema.NullOr(Schema.String)
+      snoozedUntil: Schema.NullOr(DateTime)
     })
   ),
-  updatedAt: Schema.String
+  updatedAt: DateTime
 }).annotate({ identifier: "Product" })
 
 interface SectionEncoded {
@@ -97,12 +101,12 @@ const Section: Schema.Codec<SectionEncoded> = Schema.Struct({
   position: Schema.Int,
   products: Schema.Array(Product),
   subSections: Schema.Array(Schema.suspend((): Schema.Codec<SectionEncoded> => Section))
-})
+}).annotate({ identifier: "MenuSection", description: "A menu section: its products and sub-sections" })
 
 export const OutletMenu = Schema.Struct({
   outletId: Schema.String,
   source: Schema.Literals(["pos", "menu-v2"]),
-  currency: Schema.String,
+  currency: Currency,
   menus: Schema.Array(
     Schema.Struct({
       menuId: Schema.String,
@@ -112,24 +116,22 @@ export const OutletMenu = Schema.Struct({
       sections: Schema.Array(Section)
     })
   )
-})
+}).annotate({ identifier: "OutletMenu" })
 
 export const SyncView = Schema.Struct({
   syncId: Schema.String,
-  kind: Schema.String,
+  kind: Schema.Literals(["outlets", "products"]),
   provider: Schema.String,
   outletId: Schema.NullOr(Schema.String),
-  status: Schema.String,
+  status: Schema.Literals(["succeeded", "failed"]),
   counts: Schema.Record(Schema.String, Counts),
   error: Schema.NullOr(Schema.String),
-  startedAt: Schema.String,
-  finishedAt: Schema.String
+  startedAt: DateTime,
+  finishedAt: DateTime
 }).annotate({ identifier: "Sync" })
 
-const page = <S extends Schema.Top>(item: S) =>
-  Schema.Struct({ data: Schema.Array(item), nextCursor: Schema.NullOr(Schema.String) })
+const page = <S extends Schema.Top>(item: S) => Schema.Struct({ data: Schema.Array(item), nextCursor: NextCursor })
 
-const Limit = Schema.optional(Schema.FiniteFromString)
 const BooleanFromString = Schema.Literals(["true", "false"])
 const ProviderHeader = { "x-provider": Schema.optional(Schema.String) }
 
@@ -148,9 +150,16 @@ const needs = (scopes: ReadonlyArray<Scope>) => RequiredScopes.context(scopes)
 /** GET /providers: the loaded POS plugins (any valid key). */
 export const ProvidersGroup = secured(
   HttpApiGroup.make("providers").add(
-    HttpApiEndpoint.get("list", "/providers", { success: Schema.Struct({ data: Schema.Array(Provider) }) })
+    HttpApiEndpoint.get("list", "/providers", {
+      success: Schema.Struct({ data: Schema.Array(Provider) })
+    }).annotateMerge(
+      doc(
+        "List POS plugins",
+        "The loaded POS plugins: the `X-Provider` values the sync endpoints accept, with their capabilities."
+      )
+    )
   )
-)
+).annotateMerge(OpenApi.annotations({ title: "Providers", description: "The POS systems this deployment can talk to" }))
 
 /** POS adapter traffic: full snapshots in the POS's own format, X-Provider names the plugin. */
 export const SyncGroup = secured(
@@ -162,11 +171,22 @@ export const SyncGroup = secured(
         syncId: Schema.String,
         counts: Counts,
         outlets: Schema.Array(
-          Schema.Struct({ outletId: Schema.String, externalId: Schema.String, outcome: Schema.String })
+          Schema.Struct({
+            outletId: Schema.String,
+            externalId: Schema.String,
+            outcome: Schema.Literals(["created", "updated", "unchanged", "deactivated"])
+          })
         )
       }),
       error: errors
-    }).annotateMerge(needs(["pos:sync"])),
+    })
+      .annotateMerge(needs(["pos:sync"]))
+      .annotateMerge(
+        doc(
+          "Push outlets from a POS",
+          "The POS's own outlet payload; `X-Provider` names the plugin that reads it. Outlets are upserted: one missing from the payload is left alone, one is deactivated only when its payload says so. The vendor's identifiers needed to reach each store are kept; secrets are set by operators. 400: `X-Provider` missing or naming no loaded plugin (the details list the loaded ones), or a payload that is not the provider's format (the first problems' paths). 409: another unique constraint."
+        )
+      ),
     HttpApiEndpoint.post("products", "/products/sync", {
       headers: ProviderHeader,
       query: {
@@ -187,17 +207,37 @@ export const SyncGroup = secured(
         )
       }),
       error: errors
-    }).annotateMerge(needs(["pos:sync"])),
+    })
+      .annotateMerge(needs(["pos:sync"]))
+      .annotateMerge(
+        doc(
+          "Push a catalog snapshot from a POS",
+          "The POS's own menu payload: a full snapshot of one outlet's catalog and V1 menus (or of each outlet the payload names). Unchanged rows are not rewritten; products the snapshot leaves out are deactivated, never deleted. `dryRun=true` answers the same counts and writes nothing; `force=true` allows deactivating more than 30% of the outlet's active products. The outlet is the one the payload names, else `externalOutletId`. 400: `X-Provider` missing or unknown, a payload that is not the provider's format, one external id describing two objects. 404: the outlet was never synced. 409 `sync in progress`: another sync of the outlet held it longer than SYNC_LOCK_WAIT_MS (10 s); 409 `too many deactivations` without `force=true`."
+        )
+      ),
     HttpApiEndpoint.get("list", "/syncs", {
-      query: { outletId: Schema.optional(Schema.String), limit: Limit, cursor: Schema.optional(Schema.String) },
+      query: {
+        outletId: Schema.optional(Schema.String),
+        limit: Schema.optional(Limit),
+        cursor: Schema.optional(Schema.String)
+      },
       success: page(SyncView),
       error: errors
-    }).annotateMerge(needs(["pos:sync", "products:read"])),
+    })
+      .annotateMerge(needs(["pos:sync", "products:read"]))
+      .annotateMerge(
+        doc(
+          "List syncs",
+          "Sync history, newest first, with counts and outcome; `outletId` keeps one outlet's. Cursor pagination: `limit` 1 to 500 (default 50), `cursor` the previous page's `nextCursor`. 400: a `limit` out of range or a cursor that does not decode."
+        )
+      ),
     HttpApiEndpoint.get("get", "/syncs/:syncId", {
       params: { syncId: Schema.String },
       success: SyncView,
       error: errors
-    }).annotateMerge(needs(["pos:sync", "products:read"]))
+    })
+      .annotateMerge(needs(["pos:sync", "products:read"]))
+      .annotateMerge(doc("Get a sync", "One sync with its counts and outcome. 404 `sync not found`."))
   )
 ).annotateMerge(OpenApi.annotations({ title: "POS adapter", description: "Outlet and catalog sync from POS systems" }))
 
@@ -206,40 +246,70 @@ export const CatalogGroup = secured(
   HttpApiGroup.make("catalog").add(
     HttpApiEndpoint.get("listOutlets", "/outlets", {
       query: {
-        limit: Limit,
+        limit: Schema.optional(Limit),
         cursor: Schema.optional(Schema.String),
         includeInactive: Schema.optional(BooleanFromString)
       },
       success: page(Outlet),
       error: errors
-    }).annotateMerge(needs(["outlets:read"])),
+    })
+      .annotateMerge(needs(["outlets:read"]))
+      .annotateMerge(
+        doc(
+          "List outlets",
+          "The tenant's active outlets (`includeInactive=true`: all). Cursor pagination: `limit` 1 to 500 (default 50). 400: a `limit` out of range or a cursor that does not decode."
+        )
+      ),
     HttpApiEndpoint.get("getOutlet", "/outlets/:outletId", {
       params: { outletId: Schema.String },
       success: Outlet,
       error: errors
-    }).annotateMerge(needs(["outlets:read"])),
+    })
+      .annotateMerge(needs(["outlets:read"]))
+      .annotateMerge(doc("Get an outlet", "One outlet, active or not. 404 `outlet not found`.")),
     HttpApiEndpoint.get("outletMenu", "/outlets/:outletId/menu", {
       params: { outletId: Schema.String },
-      query: { at: Schema.optional(Schema.String) },
+      query: { at: Schema.optional(DateTimeQuery) },
       success: OutletMenu,
       error: errors
-    }).annotateMerge(needs(["menus:read"])),
+    })
+      .annotateMerge(needs(["menus:read"]))
+      .annotateMerge(
+        doc(
+          "Get an outlet's menu",
+          "The outlet's menu tree as its POS pushed it (Menu V1): menus, sections and sub-sections, products with their modifier groups, and each product's availability at `at` (now when absent). 400: `at` is not an RFC 3339 date-time. 404 `outlet not found`."
+        )
+      ),
     HttpApiEndpoint.get("listProducts", "/products", {
       query: {
         outletId: Schema.optional(Schema.String),
-        updatedSince: Schema.optional(Schema.String),
-        limit: Limit,
+        updatedSince: Schema.optional(DateTimeQuery),
+        limit: Schema.optional(Limit),
         cursor: Schema.optional(Schema.String),
         includeInactive: Schema.optional(BooleanFromString)
       },
       success: page(Product),
       error: errors
-    }).annotateMerge(needs(["products:read"])),
+    })
+      .annotateMerge(needs(["products:read"]))
+      .annotateMerge(
+        doc(
+          "List products",
+          "Products with their modifier groups and options. With `outletId`: the products that outlet sells, at its price and availability. `updatedSince` keeps those changed since then; inactive products only with `includeInactive=true`. Cursor pagination: `limit` 1 to 500 (default 50). 400: a `limit` out of range, a cursor that does not decode, `updatedSince` not RFC 3339. 404: `outletId` names no outlet."
+        )
+      ),
     HttpApiEndpoint.get("getProduct", "/products/:productId", {
       params: { productId: Schema.String },
       query: { outletId: Schema.optional(Schema.String) },
       success: Product,
       error: errors
-    }).annotateMerge(needs(["products:read"]))
+    })
+      .annotateMerge(needs(["products:read"]))
+      .annotateMerge(
+        doc(
+          "Get a product",
+          "One product with its modifier groups and options, and with `outletId` that outlet's price. 404 `product not found`, or `outlet not found` for `outletId`."
+        )
+      )
   )
 ).annotateMerge(OpenApi.annotations({ title: "Catalog", description: "Outlets, products and menus" }))

@@ -1,11 +1,12 @@
 import { Layer } from "effect"
-import { HttpApiBuilder, HttpApiSwagger } from "effect/http-api"
+import { HttpApiBuilder } from "effect/http-api"
 import { Api } from "./api.ts"
 import { CatalogHandlers, ProvidersHandlers, SyncHandlers } from "./catalog-handlers.ts"
 import { CustomersHandlers } from "./customers-handlers.ts"
 import { AuthHandlers, SystemHandlers } from "./handlers.ts"
 import { LoyaltyHandlers } from "./loyalty-handlers.ts"
 import { methodTable } from "./method-table.ts"
+import { openApiRoutes } from "./openapi-routes.ts"
 import { ApiKeyAuthLive, RequireJsonLive, SchemaErrorsLive, TenancyLive } from "./middleware.ts"
 import { requestPipeline } from "./request-pipeline.ts"
 import { StrictInputLive } from "./strict-input.ts"
@@ -35,8 +36,8 @@ export const ApiHandlers = Layer.mergeAll(
 
 /** All routes of the service, with the request pipeline around them. */
 export const HttpRoutes = Layer.mergeAll(
-  HttpApiBuilder.layer(Api, { openapiPath: openApiPath }),
-  HttpApiSwagger.layer(Api, { path: docsPath }),
+  HttpApiBuilder.layer(Api),
+  openApiRoutes({ document: openApiPath, docs: docsPath }),
   requestPipeline(
     methodTable(Api, [
       { method: "GET", path: openApiPath },

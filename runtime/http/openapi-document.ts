@@ -1,0 +1,165 @@
+import { Context, Schema } from "effect"
+import { HttpApi, type HttpApiEndpoint, type HttpApiGroup, OpenApi } from "effect/http-api"
+import packageJson from "../../package.json" with { type: "json" }
+import type { Scope } from "../../domain/api-key.ts"
+import { Api } from "./api.ts"
+import { RequiredScopes } from "./context.ts"
+import { errorResponses } from "./openapi-responses.ts"
+
+/**
+ * The OpenAPI document as served: effect/http-api generates it from the declarations in api.ts and
+ * the *-api.ts files; this module adds, in one place, what the declarations cannot say: the version,
+ * the servers (from BASE_PATH and BASE_DOMAIN), the scopes each operation needs, the statuses the
+ * request pipeline answers for every route, query integers (sent as strings, so generated as
+ * strings), the shapes of our ids, and the either-or body of a redeem.
+ */
+
+export interface DocumentSettings {
+  readonly basePath: string
+  readonly baseDomain: string
+}
+
+type Json = { [key: string]: unknown }
+
+/** Our ids: a prefix and 32 hex digits (derived or random); syncs are time-ordered base 36. */
+const pathIds: Record<string, { readonly pattern: string; readonly example: string; readonly of: string }> = {
+  outletId: { pattern: "^out_[0-9a-f]{32}$", example: "out_5d41402abc4b2a76b9719d911017c592", of: "outlet" },
+  productId: { pattern: "^prd_[0-9a-f]{32}$", example: "prd_7d793037a0760186574b0282f2f435e7", of: "product" },
+  customerId: { pattern: "^cus_[0-9a-f]{32}$", example: "cus_0f6a1d2b3c4d5e6f7a8b9c0d1e2f3a4b", of: "customer" },
+  syncId: { pattern: "^syn_[0-9a-z]{21}$", example: "syn_0mj1x2k3l000abc000xyz", of: "sync" }
+}
+
+interface OperationFacts {
+  readonly scopes: ReadonlyArray<Scope>
+  readonly hasBody: boolean
+  /** The decoded (type-side) JSON Schema of each query parameter. */
+  readonly queryTypes: Record<string, Json>
+}
+
+const operationId = (group: HttpApiGroup.Top, endpoint: HttpApiEndpoint.Top) =>
+  group.topLevel ? endpoint.identifier : `${group.identifier}.${endpoint.identifier}`
+
+/** A parameter that may be left out is `X | undefined` on the type side: the parameter's schema is X. */
+const withoutNull = (schema: Json): Json => {
+  const branches = schema["anyOf"]
+  if (!Array.isArray(branches)) return schema
+  const rest = branches.filter((branch: Json) => branch["type"] !== "null")
+  return rest.length === 1 ? { ...schema, anyOf: undefined, ...rest[0] } : { ...schema, anyOf: rest }
+}
+
+const collectFacts = (): Map<string, OperationFacts> => {
+  const facts = new Map<string, OperationFacts>()
+  HttpApi.reflect(Api, {
+    onGroup: () => {},
+    onEndpoint: ({ group, endpoint }) => {
+      const queryTypes: Record<string, Json> = {}
+      if (endpoint.query !== undefined) {
+        const document = Schema.toJsonSchemaDocument(Schema.toType(endpoint.query))
+        const properties = (document.schema["properties"] ?? {}) as Record<string, Json>
+        for (const [name, schema] of Object.entries(properties)) queryTypes[name] = withoutNull(schema)
+      }
+      facts.set(operationId(group, endpoint), {
+        scopes: Context.getOrUndefined(endpoint.annotations, RequiredScopes) ?? [],
+        hasBody: endpoint.method === "POST" || endpoint.method === "PUT" || endpoint.method === "PATCH",
+        queryTypes
+      })
+    }
+  })
+  return facts
+}
+
+/**
+ * The host the document was read from, then (on a real domain) any tenant's host. A local run's
+ * `{tenant}.localhost` is left out: the relative server already is that host.
+ */
+const servers = (settings: DocumentSettings) => {
+  const here = {
+    url: settings.basePath === "" ? "/" : settings.basePath,
+    description: "The host this document was read from (its first label names the tenant)"
+  }
+  if (settings.baseDomain === "localhost") return [here]
+  return [
+    here,
+    {
+      url: `https://{tenant}.${settings.baseDomain}${settings.basePath}`,
+      description: "A tenant's own host: the tenant is the first label of the host name",
+      variables: { tenant: { default: "demo", description: "The tenant's id, e.g. acme" } }
+    }
+  ]
+}
+
+const scopeSentence = (scopes: ReadonlyArray<Scope>) =>
+  scopes.length === 0
+    ? "Needs a valid API key in `X-Api-Key` (any scope)."
+    : `Needs an API key in \`X-Api-Key\` with ${scopes.length === 1 ? "the scope" : "one of the scopes"} ${scopes.map((s) => `\`${s}\``).join(" or ")}.`
+
+const finishParameters = (parameters: Array<Json>, facts: OperationFacts) => {
+  for (const parameter of parameters) {
+    const name = String(parameter["name"])
+    const typed = facts.queryTypes[name]
+    if (parameter["in"] === "query" && typed !== undefined && typed["type"] !== "string") parameter["schema"] = typed
+    const id = pathIds[name]
+    if (parameter["in"] === "path" && id !== undefined) {
+      parameter["description"] = `Our id of the ${id.of}. An id of another shape names no ${id.of}: 404.`
+      parameter["schema"] = { type: "string", pattern: id.pattern, example: id.example }
+    }
+  }
+}
+
+const finishResponses = (responses: Record<string, Json>, facts: OperationFacts | undefined) => {
+  const statuses = new Set(Object.keys(responses).map(Number))
+  statuses.add(405).add(500)
+  if (facts?.hasBody === true) statuses.add(413).add(415)
+  else statuses.delete(415)
+  const finished: Record<string, Json> = {}
+  for (const status of [...statuses].sort((a, b) => a - b)) {
+    const declared = responses[String(status)]
+    finished[String(status)] = status < 400 ? declared! : { ...errorResponses[status] }
+  }
+  return finished
+}
+
+const finishOperation = (operation: Json, facts: OperationFacts | undefined) => {
+  if (facts !== undefined && Array.isArray(operation["security"]) && operation["security"].length > 0) {
+    // Scopes as the API key's roles (OpenAPI 3.1): one requirement per scope, any one of them will do.
+    operation["security"] = facts.scopes.length === 0 ? [{ apiKey: [] }] : facts.scopes.map((s) => ({ apiKey: [s] }))
+    operation["x-scopes"] = facts.scopes
+    operation["description"] = `${String(operation["description"] ?? "")}\n\n${scopeSentence(facts.scopes)}`.trim()
+  }
+  if (facts !== undefined) finishParameters((operation["parameters"] ?? []) as Array<Json>, facts)
+  operation["responses"] = finishResponses(operation["responses"] as Record<string, Json>, facts)
+}
+
+/** The redeem body is either a reward or points: exactly one, which a JSON Schema `oneOf` states. */
+const redeemOneOf = (schemas: Record<string, Json>) => {
+  const redeem = schemas["LoyaltyRedeem"]
+  if (redeem === undefined) return
+  const { rewardId, points, ...common } = redeem["properties"] as Record<string, Json>
+  const branch = (title: string, field: string, schema: Json) => ({
+    type: "object",
+    title,
+    properties: { ...common, [field]: withoutNull(schema) },
+    required: ["customerId", field, "refCode"],
+    additionalProperties: false
+  })
+  schemas["LoyaltyRedeem"] = {
+    description: redeem["description"],
+    examples: redeem["examples"],
+    oneOf: [branch("A reward", "rewardId", rewardId ?? {}), branch("Points", "points", points ?? {})]
+  }
+}
+
+/** The document for a deployment: same operations everywhere, servers from its settings. */
+export const openApiDocument = (settings: DocumentSettings): OpenApi.OpenAPISpec => {
+  const spec = OpenApi.fromApi(Api)
+  const facts = collectFacts()
+  spec.info.version = packageJson.version
+  spec.servers = servers(settings)
+  for (const item of Object.values(spec.paths)) {
+    for (const operation of Object.values(item as Record<string, Json>)) {
+      finishOperation(operation, facts.get(String(operation["operationId"])))
+    }
+  }
+  redeemOneOf(spec.components.schemas as Record<string, Json>)
+  return spec
+}

@@ -1,0 +1,119 @@
+/**
+ * The error answers every operation documents, in one place: what each status means for a partner
+ * and an example envelope. The middleware and the request pipeline answer them outside the
+ * endpoints' declarations (405, 413, 500, the JSON content type), so they are added here.
+ */
+
+const envelopeRef = { $ref: "#/components/schemas/ErrorEnvelope" }
+
+const example = (code: number, message: string, details: string) => ({
+  "application/json": { schema: envelopeRef, example: { error: { code, message, details } } }
+})
+
+const requestIdHeader = {
+  "X-Request-Id": {
+    description: "The caller's X-Request-Id when it matches `[A-Za-z0-9._:-]{1,128}`, else a new one.",
+    schema: { type: "string", pattern: "^[A-Za-z0-9._:-]{1,128}$" }
+  }
+}
+
+export interface ErrorResponse {
+  readonly description: string
+  readonly headers: Record<string, unknown>
+  readonly content: Record<string, unknown>
+}
+
+const response = (
+  code: number,
+  description: string,
+  message: string,
+  details: string,
+  headers: Record<string, unknown> = {}
+): ErrorResponse => ({
+  description,
+  headers: { ...requestIdHeader, ...headers },
+  content: example(code, message, details)
+})
+
+/** Each error status with the meaning it has on every operation that can answer it. */
+export const errorResponses: Record<number, ErrorResponse> = {
+  400: response(
+    400,
+    "Invalid request: the body, path, query or a header failed validation; `details` names the field and the problem.",
+    "invalid request",
+    "query.limit: must be an integer from 1 to 500, got 0"
+  ),
+  401: response(
+    401,
+    "Invalid api key: X-Api-Key is missing, malformed, unknown, expired or revoked, or the host names no tenant. Always these same bytes; do not retry, re-authenticate.",
+    "invalid api key",
+    "the provided X-Api-Key is invalid or expired"
+  ),
+  403: response(
+    403,
+    "Forbidden: a valid key without any of the scopes this operation needs.",
+    "forbidden",
+    "this API key lacks the scope 'products:read'"
+  ),
+  404: response(
+    404,
+    "Not found: the resource this request names does not exist in this tenant (an id of another shape than ours never does).",
+    "outlet not found",
+    "no outlet with id 'out_9' in this tenant"
+  ),
+  405: response(
+    405,
+    "Method not allowed: the path exists, with the methods listed in `Allow`.",
+    "method not allowed",
+    "PUT is not allowed here; allowed: GET, HEAD",
+    { Allow: { description: "The methods this path answers to.", schema: { type: "string" }, example: "GET, HEAD" } }
+  ),
+  409: response(
+    409,
+    "Conflict: the request cannot be applied in the current state (see the operation's description).",
+    "refcode conflict",
+    "refCode 'order-1001' was used with another request"
+  ),
+  413: response(
+    413,
+    "Payload too large: the body is over MAX_BODY_BYTES (1 MB by default), or MAX_SYNC_BODY_BYTES (32 MB) on the sync endpoints.",
+    "payload too large",
+    "the request body exceeds the size limit"
+  ),
+  415: response(
+    415,
+    "Unsupported media type: the body must be sent as `Content-Type: application/json`.",
+    "unsupported media type",
+    "expected Content-Type: application/json, got 'text/plain'"
+  ),
+  500: response(
+    500,
+    "Internal error: a defect on our side; `details` carries the request id to quote to support. Safe to retry with backoff.",
+    "internal error",
+    "request id 6f1c2a9e-3c1d-4a57-9b8e-0d5f1e2a3b4c"
+  ),
+  502: response(
+    502,
+    "Upstream error: the loyalty-service answered with an error, garbage, a reset, or refused our credential. Retry later; a retry with the same refCode is safe.",
+    "upstream error",
+    "the loyalty-service answered 500"
+  ),
+  503: response(
+    503,
+    "Not configured (the tenant has no loyalty credential yet), or temporarily unavailable (the upstream's circuit breaker is open: see `Retry-After`; or the tenant's database is unreachable).",
+    "not configured",
+    "this tenant has no loyalty credential",
+    {
+      "Retry-After": {
+        description: "Seconds until the circuit breaker lets a trial call through (when it is open).",
+        schema: { type: "integer", minimum: 0 }
+      }
+    }
+  ),
+  504: response(
+    504,
+    "Upstream timeout: the loyalty-service did not answer within the deadline (LOYALTY_TIMEOUT_MS, 5 s by default). Retry with the same refCode.",
+    "upstream timeout",
+    "the loyalty-service did not answer within 5000 ms"
+  )
+}
