@@ -260,4 +260,4 @@ export const parseLimit = (raw: number | undefined): Effect.Effect<number, Inval
     ? Effect.succeed(50)
     : Number.isInteger(raw) && raw >= 1 && raw <= 500
       ? Effect.succeed(raw)
-      : Effect.fail(new InvalidInput({ details: `query.limit: must be an integer from 1 to 500, got ${raw}` }))
+      : Effect.fail(new InvalidInput({ details: `query.limit: expected an integer from 1 to 500, got ${raw}` }))

@@ -64,7 +64,7 @@ export const syncCatalog = Effect.fnUntraced(function* (input: {
     snapshot.outletIds.length > 0 ? snapshot.outletIds : input.externalOutletId === null ? [] : [input.externalOutletId]
   if (named.length === 0) {
     return yield* new InvalidInput({
-      details: `this ${provider} payload names no outlet: give ?externalOutletId= (the POS's id of an outlet synced before)`
+      details: `query.externalOutletId: is required, since this ${provider} payload names no outlet (the POS's id of an outlet synced before)`
     })
   }
   const stores = yield* outlets.findByExternalIds(provider, [...new Set(named)])

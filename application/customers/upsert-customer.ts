@@ -30,14 +30,16 @@ export const prepareUpsert = (tenant: Tenant, input: CustomerInput): Effect.Effe
   const problems: Array<string> = []
   const phone = input.phone === undefined ? undefined : normalisePhone(input.phone, tenant.country)
   if (input.phone !== undefined && phone === undefined) {
-    problems.push(`body.phone: '${input.phone}' is not a valid phone number (default region ${tenant.country})`)
+    problems.push(
+      `body.phone: is not a valid phone number (default region ${tenant.country}), got ${JSON.stringify(input.phone)}`
+    )
   }
   const email = input.email === undefined ? undefined : normaliseEmail(input.email)
   if (input.email !== undefined && email === undefined) {
-    problems.push(`body.email: '${input.email}' is not a valid email address`)
+    problems.push(`body.email: is not a valid email address, got ${JSON.stringify(input.email)}`)
   }
   if (input.externalId === undefined && input.phone === undefined && input.email === undefined) {
-    problems.push("body: a customer needs an externalId, a phone or an email to be matched on")
+    problems.push("body: needs an externalId, a phone or an email to match the customer on")
   }
   return problems.length > 0
     ? Effect.fail(new InvalidInput({ details: problems.join("; ") }))
@@ -130,7 +132,7 @@ export const findCustomers = (
   Effect.gen(function* () {
     const given = (["phone", "email", "externalId"] as const).filter((k) => query[k] !== undefined)
     if (given.length !== 1) {
-      return yield* new InvalidInput({ details: "query: give exactly one of phone, email or externalId" })
+      return yield* new InvalidInput({ details: "query: needs exactly one of phone, email or externalId" })
     }
     const customers = yield* Customers
     if (query.externalId !== undefined) return yield* customers.find({ _tag: "externalId", value: query.externalId })
@@ -138,13 +140,17 @@ export const findCustomers = (
       // A `+` sent unescaped in a query string arrives as a space: `?phone=+6591234567` is international.
       const phone = normalisePhone(query.phone.replace(/^ (?=\d)/, "+"), tenant.country)
       if (phone === undefined) {
-        return yield* new InvalidInput({ details: `query.phone: '${query.phone}' is not a valid phone number` })
+        return yield* new InvalidInput({
+          details: `query.phone: is not a valid phone number, got ${JSON.stringify(query.phone)}`
+        })
       }
       return yield* customers.find({ _tag: "phone", value: phone })
     }
     const email = normaliseEmail(query.email ?? "")
     if (email === undefined) {
-      return yield* new InvalidInput({ details: `query.email: '${query.email}' is not a valid email address` })
+      return yield* new InvalidInput({
+        details: `query.email: is not a valid email address, got ${JSON.stringify(query.email)}`
+      })
     }
     return yield* customers.find({ _tag: "email", value: email })
   })

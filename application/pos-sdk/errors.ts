@@ -1,4 +1,5 @@
-import { Effect, Schema, SchemaIssue } from "effect"
+import { Effect, Schema } from "effect"
+import { issueProblems, pathText } from "./issue-text.ts"
 
 /** One problem in a POS payload: where (a JSON path such as `products.p1.price`) and what. */
 export const PayloadIssue = Schema.Struct({ path: Schema.String, message: Schema.String })
@@ -34,20 +35,9 @@ export class UnsupportedOperation extends Schema.TaggedError<UnsupportedOperatio
   operation: Schema.String
 }) {}
 
-const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
-const maxIssues = 10
-
-const pathText = (path: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined): string =>
-  (path ?? [])
-    .map((segment) => (typeof segment === "object" ? segment.key : segment))
-    .map((key, index) => (typeof key === "number" ? `[${key}]` : index === 0 ? String(key) : `.${String(key)}`))
-    .join("") || "(root)"
-
-/** Schema failures as payload issues: the first few, each with its path. */
+/** Schema failures as payload issues: the first few, each with its path, in plain words. */
 export const issuesOf = (error: Schema.SchemaError): ReadonlyArray<PayloadIssue> =>
-  formatter(error.issue)
-    .issues.slice(0, maxIssues)
-    .map((issue) => ({ path: pathText(issue.path), message: issue.message }))
+  issueProblems(error.issue).map((issue) => ({ path: pathText(issue.path) || "(root)", message: issue.problem }))
 
 /**
  * Decodes an unknown payload with a plugin's Schema of the vendor's format. Every failure is a
@@ -56,7 +46,7 @@ export const issuesOf = (error: Schema.SchemaError): ReadonlyArray<PayloadIssue>
 export const decodePayload =
   <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S) =>
   (input: unknown): Effect.Effect<S["Type"], PayloadRejected> =>
-    Schema.decodeUnknownEffect(schema)(input, { errors: "all" }).pipe(
+    Schema.decodeUnknownEffect(schema)(input, { errors: "all", reportInput: true }).pipe(
       Effect.mapError((error) => new PayloadRejected({ issues: issuesOf(error) }))
     )
 

@@ -20,6 +20,7 @@ export type {
 export type { OrderStatus, PosOrder, PosOrderAddress, PosOrderLine, PosOrderModifier } from "../../domain/pos-order.ts"
 export * from "./errors.ts"
 export * from "./invariants.ts"
+export * from "./issue-text.ts"
 export * from "./manifest.ts"
 export * from "./money.ts"
 export type * from "./plugin.ts"

@@ -321,7 +321,7 @@ describe("decodeCatalog: mapping rules", () => {
     delete use["modifier_group"]
     const rejected = await failure(plugin.decodeCatalog(menu, sg))
     expect(rejected.issues).toEqual([
-      { path: "sections[0].sub_sections[0].products[0].item_modifier_groups[0].modifier_group", message: "Missing key" }
+      { path: "sections[0].sub_sections[0].products[0].item_modifier_groups[0].modifier_group", message: "is required" }
     ])
   })
 

@@ -373,9 +373,9 @@ describe("decodeCatalog: rejections name the path", () => {
   })
 
   it("a truncated product (no price)", () =>
-    rejects(edited(menuSync, [0, "products", steak, "price"]), `[0].products.${steak}.price`, "Missing"))
+    rejects(edited(menuSync, [0, "products", steak, "price"]), `[0].products.${steak}.price`, "is required"))
 
-  it("a truncated menu (no menuId)", () => rejects(edited(menuSync, [1, "menuId"]), "[1].menuId", "Missing"))
+  it("a truncated menu (no menuId)", () => rejects(edited(menuSync, [1, "menuId"]), "[1].menuId", "is required"))
 
   it("a negative price", () =>
     rejects(
@@ -388,7 +388,11 @@ describe("decodeCatalog: rejections name the path", () => {
     rejects(edited(menuSync, [0, "products", cola, "price"], 3.5), `[0].products.${cola}.price`, "integer"))
 
   it("a day of week outside 1..7", () =>
-    rejects(edited(menuSync, [1, "availabilities", 0, "dayOfWeek"], 0), "[1].availabilities[0].dayOfWeek", "Expected"))
+    rejects(
+      edited(menuSync, [1, "availabilities", 0, "dayOfWeek"], 0),
+      "[1].availabilities[0].dayOfWeek",
+      "expected one of 1, 2, 3, 4, 5, 6, 7, got 0"
+    ))
 
   it("a product referencing a missing modifier group", () =>
     rejects(
@@ -511,7 +515,7 @@ describe("decodeCatalog: rejections name the path", () => {
     rejects(edited(menuSync, [1, "channelLinkId"]), "[1].channelLinkId", "is missing"))
 
   it("an asynchronous push with a callback that is no URL", () =>
-    rejects(edited(menuAsync, ["body", "callback"], "menuStatus/1"), "body.callback", "Expected"))
+    rejects(edited(menuAsync, ["body", "callback"], "menuStatus/1"), "body.callback", 'got "menuStatus/1"'))
 
   it.each(fixtures.foreignCatalogs)("another vendor's payload: $name", async ({ payload }) => {
     expect(issuesOf(await failed(decode(payload)))).toEqual([

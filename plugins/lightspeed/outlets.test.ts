@@ -77,7 +77,7 @@ describe("decodeOutlets", () => {
     delete (payload._embedded.businessList[1]!.businessLocations[0] as { blName?: string }).blName
     const error = await rejected(plugin.decodeOutlets(payload))
     expect(error.issues).toEqual([
-      { path: "_embedded.businessList[1].businessLocations[0].blName", message: "Missing key" }
+      { path: "_embedded.businessList[1].businessLocations[0].blName", message: "is required" }
     ])
   })
 

@@ -26,7 +26,9 @@ export const parseInstant = (field: string, raw: string | undefined): Effect.Eff
   const date = new Date(raw)
   return ok && !Number.isNaN(date.getTime())
     ? Effect.succeed(date)
-    : Effect.fail(new InvalidInput({ details: `query.${field}: expected an RFC 3339 date-time, got '${raw}'` }))
+    : Effect.fail(
+        new InvalidInput({ details: `query.${field}: expected an RFC 3339 date-time, got ${JSON.stringify(raw)}` })
+      )
 }
 
 /**

@@ -33,6 +33,7 @@ import {
   ServiceUnavailable,
   type Unauthorized
 } from "./errors.ts"
+import { showValue } from "./validation-details.ts"
 
 export type DomainError =
   | InvalidApiKey
@@ -107,12 +108,18 @@ export const toHttpError = (error: DomainError): HttpError => {
     case "InvalidPayload":
       return new BadRequest({
         message: "invalid request",
-        details: `not a valid ${error.provider} payload: ${error.issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`
+        details: [
+          `body: is not a valid ${error.provider} payload`,
+          ...error.issues.map(
+            (i) =>
+              `${i.path === "(root)" ? "body" : i.path.startsWith("[") ? `body${i.path}` : `body.${i.path}`}: ${i.message}`
+          )
+        ].join("; ")
       })
     case "UnknownProvider":
       return new BadRequest({
         message: "invalid request",
-        details: `${error.provider === null ? "X-Provider is missing" : `no POS plugin '${error.provider}' is loaded`}; loaded providers: ${error.loaded.join(", ") || "none"}`
+        details: `header.x-provider: ${error.provider === null ? "is required" : "names no loaded POS plugin"} (loaded providers: ${error.loaded.join(", ") || "none"})${error.provider === null ? "" : `, got ${showValue(error.provider)}`}`
       })
     case "SyncInProgress":
       return new Conflict({

@@ -97,7 +97,7 @@ export const LoyaltyHandlers = HttpApiBuilder.group(
             },
             payload.currency === undefined || payload.currency === tenant.currency
               ? undefined
-              : `body.currency: this tenant's amounts are in ${tenant.currency}, got '${payload.currency}'`,
+              : `body.currency: expected this tenant's currency, ${tenant.currency}, got ${JSON.stringify(payload.currency)}`,
             (backend, request) => backend.earn(request)
           )
         )
@@ -110,7 +110,7 @@ export const LoyaltyHandlers = HttpApiBuilder.group(
             ? { customerId, rewardId: payload.rewardId, refCode }
             : { customerId, points: payload.points ?? 0, refCode },
           (payload.rewardId === undefined) === (payload.points === undefined)
-            ? "body: give exactly one of rewardId or points"
+            ? "body: needs exactly one of rewardId or points"
             : undefined,
           (backend, request) => backend.redeem(request)
         )

@@ -1,194 +1,30 @@
-import { SchemaAST, type SchemaIssue } from "effect"
+import type { SchemaIssue } from "effect"
+import { issueProblems, pathText, withValue } from "@pos-integration/sdk"
+
+export { showValue, unknownName } from "@pos-integration/sdk"
 
 /**
  * One style of validation detail for every rule of every operation:
  * `<body|query|path|header>.<path>: <what is wrong>, got <value, cut short>`, in our own words,
- * never the schema library's. Several problems are joined with `; `.
+ * never the schema library's (application/pos-sdk/issue-text.ts). Several are joined with `; `.
  */
 export type InputKind = "body" | "query" | "path" | "header"
 
-/** How many problems one answer lists: enough to fix a request in one go, short enough to read. */
-const maxProblems = 5
-const maxValueLength = 40
-
-/** A value as the caller sent it, cut short: strings quoted, the rest as JSON. */
-export const showValue = (value: unknown): string => {
-  if (value === undefined) return "nothing"
-  let text: string
-  try {
-    text = typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value))
-  } catch {
-    text = String(value)
-  }
-  return text.length > maxValueLength ? `${text.slice(0, maxValueLength - 3)}...` : text
-}
-
 /** `body` + `["items", 0, "name"]` -> `body.items[0].name`. */
-export const fieldPath = (kind: InputKind, path: ReadonlyArray<PropertyKey>): string =>
-  path.reduce<string>(
-    (acc, key) =>
-      typeof key === "number"
-        ? `${acc}[${key}]`
-        : /^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(String(key))
-          ? `${acc}.${String(key)}`
-          : `${acc}[${JSON.stringify(String(key))}]`,
-    kind
-  )
+export const fieldPath = (kind: InputKind, path: ReadonlyArray<PropertyKey>): string => {
+  const text = pathText(path)
+  return text === "" ? kind : text.startsWith("[") ? `${kind}${text}` : `${kind}.${text}`
+}
 
 export const detail = (
   kind: InputKind,
   path: ReadonlyArray<PropertyKey>,
   problem: string,
-  value?: { value: unknown }
-) => `${fieldPath(kind, path)}: ${problem}${value === undefined ? "" : `, got ${showValue(value.value)}`}`
+  value?: { readonly value: unknown }
+) => `${fieldPath(kind, path)}: ${withValue(problem, value)}`
 
-const editDistance = (a: string, b: string): number => {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!
-    row[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1))
-      previous = current
-    }
-  }
-  return row[b.length]!
-}
-
-/** The known name a misspelt one most likely meant: same letters in other case, or a couple of edits away. */
-export const closestName = (name: string, known: ReadonlyArray<string>): string | undefined => {
-  let best: { name: string; distance: number } | undefined
-  for (const candidate of known) {
-    const distance = candidate.toLowerCase() === name.toLowerCase() ? 0 : editDistance(name, candidate)
-    if (distance <= Math.max(1, Math.floor(candidate.length / 4)) && (best === undefined || distance < best.distance)) {
-      best = { name: candidate, distance }
-    }
-  }
-  return best?.name
-}
-
-/** `is not a known field (did you mean 'marketingOptIn'?)`. */
-export const unknownName = (what: "field" | "parameter", name: string, known: ReadonlyArray<string>): string => {
-  const guess = closestName(name, known)
-  return `is not a known ${what}${guess === undefined ? "" : ` (did you mean '${guess}'?)`}`
-}
-
-const propertyNames = (ast: SchemaAST.AST): ReadonlyArray<string> => {
-  const type = SchemaAST.toType(ast)
-  return type._tag === "Objects" ? type.propertySignatures.map((p) => String(p.name)) : []
-}
-
-const typeNames: Partial<Record<SchemaAST.AST["_tag"], string>> = {
-  String: "a string",
-  Number: "a number",
-  Boolean: "a boolean",
-  Null: "null",
-  Objects: "an object",
-  Arrays: "an array",
-  BigInt: "an integer"
-}
-
-const flattenUnion = (ast: SchemaAST.AST): ReadonlyArray<SchemaAST.AST> => {
-  const type = SchemaAST.toEncoded(ast)
-  return type._tag === "Union" ? type.types.flatMap(flattenUnion) : [type]
-}
-
-/** What a schema node accepts, in words: `a string or null`, `one of "LIST", "GRID"`. */
-export const describeType = (ast: SchemaAST.AST): string => {
-  const type = SchemaAST.toEncoded(ast)
-  switch (type._tag) {
-    case "Literal":
-      return JSON.stringify(type.literal)
-    case "Union": {
-      const members = flattenUnion(type).filter((member) => member._tag !== "Undefined")
-      if (members.length > 0 && members.every((member) => member._tag === "Literal")) {
-        return `one of ${members.map((member) => JSON.stringify((member as SchemaAST.Literal).literal)).join(", ")}`
-      }
-      return [...new Set(members.map(describeType))].join(" or ")
-    }
-    case "Objects":
-      return type.propertySignatures.length === 0 && type.indexSignatures.length === 0 ? "an object" : "a JSON object"
-    case "Suspend":
-      return describeType(type.thunk())
-    default:
-      return typeNames[type._tag] ?? "a valid value"
-  }
-}
-
-const annotation = (annotations: unknown, key: "message" | "expected"): string | undefined => {
-  if (typeof annotations !== "object" || annotations === null) return undefined
-  const text = (annotations as Record<string, unknown>)[key]
-  return typeof text === "string" ? (key === "expected" ? `expected ${text}` : text) : undefined
-}
-
-/** A check's own message first (ours, written for partners), then what the check expects. */
-const annotationText = (...sources: ReadonlyArray<unknown>): string | undefined => {
-  for (const source of sources) {
-    const message = annotation(source, "message")
-    if (message !== undefined) return message
-  }
-  for (const source of sources) {
-    const expected = annotation(source, "expected")
-    if (expected !== undefined) return expected
-  }
-  return undefined
-}
-
-const inputOf = (issue: SchemaIssue.Issue): { value: unknown } | undefined =>
-  "input" in issue ? { value: issue.input } : undefined
-
-/**
- * The problems of a decode failure, each as one detail line. Parse with `reportInput: true` so
- * that each problem can show the value it refused.
- */
-export const issueDetails = (kind: InputKind, root: SchemaIssue.Issue): ReadonlyArray<string> => {
-  const out: Array<string> = []
-  const walk = (issue: SchemaIssue.Issue, path: ReadonlyArray<PropertyKey>, near: { value: unknown } | undefined) => {
-    if (out.length >= maxProblems) return
-    const value = inputOf(issue) ?? near
-    switch (issue._tag) {
-      case "Pointer":
-        return walk(issue.issue, [...path, ...issue.path], undefined)
-      case "Composite":
-        for (const inner of issue.issues) walk(inner, path, value)
-        return
-      case "Encoding":
-        return walk(issue.issue, path, value)
-      case "Filter":
-        return out.push(
-          detail(
-            kind,
-            path,
-            annotationText(issue.filter.annotations, issueAnnotations(issue.issue)) ?? "is not valid",
-            value
-          )
-        )
-      case "MissingKey":
-        return out.push(detail(kind, path, "is required"))
-      case "UnexpectedKey": {
-        const name = String(path.at(-1) ?? "")
-        return out.push(detail(kind, path, unknownName("field", name, propertyNames(issue.ast)), value))
-      }
-      case "InvalidType":
-        return out.push(detail(kind, path, `expected ${describeType(issue.ast)}`, value))
-      case "InvalidValue":
-      case "Forbidden":
-        return out.push(detail(kind, path, annotationText(issue.annotations) ?? "is not valid", value))
-      case "AnyOf": {
-        // A union none of whose members accepted the value: when exactly one member got past the
-        // type check, its own problem is the useful one; otherwise say which types are accepted.
-        const deeper = issue.issues.filter((inner) => inner._tag !== "InvalidType")
-        if (deeper.length === 1) return walk(deeper[0]!, path, value)
-        return out.push(detail(kind, path, `expected ${describeType(issue.ast)}`, value))
-      }
-      case "OneOf":
-        return out.push(detail(kind, path, "matches more than one of the accepted forms", value))
-    }
-  }
-  walk(root, [], undefined)
-  return out.length > 0 ? out : [detail(kind, [], "is not valid")]
-}
-
-const issueAnnotations = (issue: SchemaIssue.Issue): unknown =>
-  issue._tag === "InvalidValue" || issue._tag === "Forbidden" ? issue.annotations : undefined
+/** A decode failure of one part of the request, as detail lines. */
+export const issueDetails = (kind: InputKind, issue: SchemaIssue.Issue): ReadonlyArray<string> =>
+  issueProblems(issue)
+    .slice(0, 5)
+    .map(({ path, problem }) => `${fieldPath(kind, path)}: ${problem}`)
