@@ -48,6 +48,9 @@ const unavailable = (error: StorageError) =>
     )
   )
 
+/** The one 401, made once: building an error per refused request (a stack trace each) was a measurable cost. */
+const refused = invalidApiKey()
+
 export const TenancyLive = Layer.effect(
   Tenancy,
   Effect.gen(function* () {
@@ -65,7 +68,7 @@ export const TenancyLive = Layer.effect(
         const tenant = label === undefined ? undefined : yield* databases.resolve(label).pipe(Effect.catch(unavailable))
         if (tenant === undefined) {
           yield* Effect.logInfo("tenant not resolved", { host: host ?? "-" })
-          return yield* invalidApiKey()
+          return yield* Effect.fail(refused)
         }
         if (Option.isSome(facts)) facts.value.tenant = tenant.id
         const repositories = yield* databases.repositories(tenant.id).pipe(Effect.catch(unavailable))
@@ -88,7 +91,7 @@ export const ApiKeyAuthLive = Layer.effect(
             Effect.provideService(KeySecrets, secrets),
             Effect.catchTags({
               InvalidApiKey: (e) =>
-                Effect.andThen(Effect.logInfo("api key refused", { reason: e.reason }), Effect.fail(invalidApiKey())),
+                Effect.andThen(Effect.logInfo("api key refused", { reason: e.reason }), Effect.fail(refused)),
               StorageError: unavailable
             })
           )

@@ -253,7 +253,7 @@ export const cpuSeconds = (pid: number | undefined): number | undefined => {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The load generator child (test/bench/load.ts).
+// The load generator child (test/bench/autocannon-load.ts).
 
 export interface LoadOptions {
   readonly port: number
@@ -263,7 +263,14 @@ export interface LoadOptions {
   readonly warmupSeconds: number
   readonly seconds: number
   readonly expectStatus: number
-  readonly expectBodyLength: number
+  /** Every response must carry exactly these bytes. */
+  readonly expectBody: string
+  /** A fresh random value on every request: a key id nobody issued, or a tenant host nobody created. */
+  readonly vary?: "keyId" | "host" | undefined
+  /** The service's BASE_DOMAIN, for `vary: "host"` ("localhost" by default). */
+  readonly baseDomain?: string | undefined
+  /** The process under load, whose CPU is read over the measured run. */
+  readonly targetPid?: number | undefined
 }
 
 export interface LoadResult {
@@ -280,23 +287,19 @@ export interface LoadResult {
   }
   readonly errors: number
   readonly errorKinds: Record<string, number>
-  readonly sampleErrors: ReadonlyArray<string>
   readonly connections: number
+  /** The load generator's CPU over the measured run, in percent of one core. */
   readonly clientCpuPercent: number
+  /** The target's CPU over the measured run, in percent of one core (undefined off Linux). */
+  readonly targetCpuPercent: number | undefined
   readonly warmupRequests: number
 }
 
-export interface LoadRun {
-  readonly result: LoadResult
-  /** Average CPU of `target` over the whole load run (warm-up included), in percent of one core. */
-  readonly targetCpuPercent: number | undefined
-}
-
-/** Runs test/bench/load.ts against `port` in its own process and returns its JSON report. */
-export const runLoad = async (options: LoadOptions, targetPid: number | undefined): Promise<LoadRun> => {
+/** Runs autocannon (test/bench/autocannon-load.ts) against `port` in its own process; returns its JSON report. */
+export const runLoad = async (options: LoadOptions): Promise<LoadResult> => {
   // Options go through the environment, not argv: the API key stays out of `ps` output.
   const child = spawnNode(
-    join(benchDir, "load.ts"),
+    join(benchDir, "autocannon-load.ts"),
     [],
     { ...process.env, BENCH_LOAD_OPTIONS: JSON.stringify(options) },
     "inherit-stderr"
@@ -304,21 +307,14 @@ export const runLoad = async (options: LoadOptions, targetPid: number | undefine
   const stdout = captureTail(child.stdout, 1_000_000)
   const limitMs = (options.warmupSeconds + options.seconds + 30) * 1000
   const timer = setTimeout(() => child.kill("SIGKILL"), limitMs)
-  const cpuBefore = cpuSeconds(targetPid)
-  const started = performance.now()
   await exited(child)
-  const wallSeconds = (performance.now() - started) / 1000
-  const cpuAfter = cpuSeconds(targetPid)
   clearTimeout(timer)
   if (child.exitCode !== 0) {
     throw new Error(
       `load generator failed (${child.exitCode ?? child.signalCode}${child.signalCode === "SIGKILL" ? `, killed after ${limitMs} ms` : ""})\n${stdout.text()}`
     )
   }
-  const result = JSON.parse(stdout.text()) as LoadResult
-  const targetCpuPercent =
-    cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) / wallSeconds) * 100
-  return { result, targetCpuPercent }
+  return JSON.parse(stdout.text()) as LoadResult
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,132 @@
+import { createRequire } from "node:module"
+import { cpuSeconds, type LoadOptions, type LoadResult } from "./harness.ts"
+
+/**
+ * The load generator: autocannon, run as its own process by harness.ts so it never shares an event
+ * loop with the server it measures. A warm-up run (not recorded), then `seconds` of measurement
+ * with `concurrency` keep-alive connections. Every response must have the expected status and
+ * body; anything else is an error. With `vary`, every request carries a fresh random key id or
+ * tenant host (built by autocannon's setupRequest), so no cache of the target can answer from a
+ * repeated value. Prints one JSON LoadResult on stdout, with this process's CPU and the target's
+ * over the measured run only.
+ *
+ * Usage: BENCH_LOAD_OPTIONS='<LoadOptions as JSON>' node test/bench/autocannon-load.ts
+ */
+
+interface AutocannonRequest {
+  headers?: Record<string, string>
+}
+
+interface AutocannonResult {
+  readonly requests: { readonly total: number }
+  readonly duration: number
+  readonly errors: number
+  readonly timeouts: number
+  readonly mismatches: number
+  readonly statusCodeStats: Record<string, { readonly count: number }>
+}
+
+interface AutocannonInstance extends PromiseLike<AutocannonResult> {
+  on(event: "response", listener: (client: unknown, status: number, bytes: number, ms: number) => void): void
+}
+
+type Autocannon = (options: Record<string, unknown>) => AutocannonInstance
+
+// autocannon ships no types: loaded through require and typed by the little used here.
+const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon
+
+const rawOptions = process.env["BENCH_LOAD_OPTIONS"]
+if (rawOptions === undefined) {
+  process.stderr.write("autocannon-load.ts: set BENCH_LOAD_OPTIONS to the LoadOptions JSON\n")
+  process.exit(2)
+}
+const options = JSON.parse(rawOptions) as LoadOptions
+
+/** A key id no store issued: random over most of the valid range, so every request names a new one. */
+const randomKeyId = () => 1_000_000 + Math.floor(Math.random() * 2_000_000_000)
+const randomLabel = () => `x${Math.random().toString(36).slice(2, 12)}`
+const garbageSecret = "Z".repeat(40)
+
+const setupRequest = (request: AutocannonRequest): AutocannonRequest => {
+  const headers = { ...options.headers }
+  if (options.vary === "keyId") headers["x-api-key"] = `posk_${randomKeyId()}_${garbageSecret}`
+  if (options.vary === "host") headers["host"] = `${randomLabel()}.${options.baseDomain ?? "localhost"}`
+  request.headers = headers
+  return request
+}
+
+const run = (seconds: number) =>
+  autocannon({
+    url: `http://127.0.0.1:${options.port}${options.path}`,
+    connections: options.concurrency,
+    duration: seconds,
+    headers: options.headers,
+    // A function rather than expectBody, which autocannon refuses beside `requests`: the same check on every run.
+    verifyBody: (body: string) => body === options.expectBody,
+    // Fixed requests are encoded once; varied ones are rebuilt for every request.
+    ...(options.vary === undefined ? {} : { requests: [{ setupRequest }] })
+  })
+
+const stats = (result: AutocannonResult) => {
+  const wrongStatus = Object.entries(result.statusCodeStats)
+    .filter(([status]) => Number(status) !== options.expectStatus)
+    .map(([status, { count }]) => [`status ${status}`, count] as const)
+  const errorKinds: Record<string, number> = Object.fromEntries(wrongStatus)
+  if (result.errors > 0) errorKinds["connection errors"] = result.errors
+  if (result.timeouts > 0) errorKinds["timeouts"] = result.timeouts
+  if (result.mismatches > 0) errorKinds["body mismatch"] = result.mismatches
+  return { errorKinds, errors: Object.values(errorKinds).reduce((sum, n) => sum + n, 0) }
+}
+
+const warmup = await run(options.warmupSeconds)
+
+// Latencies of the measured run, from autocannon's own per-response times (fractions of a ms).
+const latencies: Array<number> = []
+const clientBefore = process.cpuUsage()
+const targetBefore = cpuSeconds(options.targetPid)
+const started = performance.now()
+const measured = run(options.seconds)
+measured.on("response", (_client, _status, _bytes, ms) => {
+  latencies.push(ms)
+})
+const result = await measured
+const wallSeconds = (performance.now() - started) / 1000
+const targetAfter = cpuSeconds(options.targetPid)
+const client = process.cpuUsage(clientBefore)
+
+latencies.sort((a, b) => a - b)
+const percentile = (p: number): number => {
+  if (latencies.length === 0) return 0
+  const rank = Math.ceil((p / 100) * latencies.length)
+  return latencies[Math.min(latencies.length, Math.max(1, rank)) - 1] ?? 0
+}
+const sum = latencies.reduce((acc, v) => acc + v, 0)
+const warm = stats(warmup)
+const { errorKinds, errors } = stats(result)
+// A target broken during the warm-up must not look healthy either.
+for (const [kind, count] of Object.entries(warm.errorKinds)) errorKinds[`${kind} (warm-up)`] = count
+
+const report: LoadResult = {
+  requests: result.requests.total,
+  seconds: result.duration,
+  rps: result.requests.total / result.duration,
+  latencyMs: {
+    min: latencies[0] ?? 0,
+    mean: latencies.length === 0 ? 0 : sum / latencies.length,
+    p50: percentile(50),
+    p90: percentile(90),
+    p99: percentile(99),
+    max: latencies[latencies.length - 1] ?? 0
+  },
+  errors: errors + warm.errors,
+  errorKinds,
+  connections: options.concurrency,
+  clientCpuPercent: ((client.user + client.system) / 1000 / (wallSeconds * 1000)) * 100,
+  targetCpuPercent:
+    targetBefore === undefined || targetAfter === undefined
+      ? undefined
+      : ((targetAfter - targetBefore) / wallSeconds) * 100,
+  warmupRequests: warmup.requests.total
+}
+process.stdout.write(`${JSON.stringify(report)}\n`)
+process.exit(0)
