@@ -248,14 +248,42 @@ const customersAndLoyalty: ReadonlyArray<string> = [
   )`
 ]
 
-const run = (migrations: Record<string, Effect.Effect<unknown, unknown, SqlClient.SqlClient>>, what: string) =>
+const runMigrator = (migrations: Record<string, Effect.Effect<unknown, unknown, SqlClient.SqlClient>>) =>
   Migrator.make({})({
     loader: Migrator.fromRecord(migrations as Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>>),
     table: "schema_migrations"
-  }).pipe(
-    Effect.asVoid,
-    Effect.mapError((cause) => new StorageError({ operation: `migrate ${what}`, cause }))
-  )
+  })
 
-export const migrateControl = run(controlMigrations, "control schema")
-export const migrateTenant = run(tenantMigrations, "tenant schema")
+const quoteIdentifier = (name: string) => `"${name.replaceAll('"', '""')}"`
+
+/**
+ * Brings `schema` to the current migration, creating it first when it is missing (a tenant's fresh
+ * database of its own has no `tenant_<id>` schema yet, and its connections' search_path names it).
+ * One transaction under an advisory lock keyed by the schema: instances starting together, or a
+ * CLI creating a tenant while the service opens it, wait for each other instead of racing on
+ * CREATE SCHEMA (which fails, not waits, on a concurrent twin). The schema's existence is checked
+ * first because CREATE SCHEMA IF NOT EXISTS still wants CREATE on the database: a role given only
+ * its pre-created schema can run.
+ */
+const migrate = (
+  schema: string,
+  migrations: Record<string, Effect.Effect<unknown, unknown, SqlClient.SqlClient>>,
+  what: string
+): Effect.Effect<void, StorageError, SqlClient.SqlClient> =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql.withTransaction(
+      Effect.gen(function* () {
+        yield* sql`SELECT pg_advisory_xact_lock(hashtext(${`pos-integration:migrate:${schema}`}))`
+        const existing = yield* sql`SELECT 1 FROM pg_namespace WHERE nspname = ${schema}`
+        if (existing.length === 0) yield* sql.unsafe(`CREATE SCHEMA ${quoteIdentifier(schema)}`)
+        yield* runMigrator(migrations)
+      })
+    )
+  }).pipe(Effect.mapError((cause) => new StorageError({ operation: `migrate ${what}`, cause })))
+
+/** The control schema (the tenant directory), on the control database's `public` schema. */
+export const migrateControl = migrate("public", controlMigrations, "control schema")
+
+/** One tenant's schema, on the client whose search_path is that schema. */
+export const migrateTenant = (schema: string) => migrate(schema, tenantMigrations, `tenant schema ${schema}`)

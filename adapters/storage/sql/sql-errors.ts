@@ -43,3 +43,34 @@ export const inTransaction =
           error instanceof Passthrough ? (error.error as E) : new StorageError({ operation, cause: error })
         )
       )
+
+/**
+ * A storage failure's cause in the database's own words, for an operator: the chain of distinct
+ * messages from the driver's summary down to the server's or the socket's reason, e.g.
+ * `Failed to connect: database "globexdb" does not exist` or `Failed to connect: connect
+ * ECONNREFUSED 127.0.0.1:5432`. The summary alone ("PgConnection: Query failed") names no reason.
+ * Driver messages quote no connection string, so no password; callers still mask URLs.
+ */
+export const describeDatabaseCause = (cause: unknown): string => {
+  const messages: Array<string> = []
+  const seen = new Set<unknown>()
+  let current: unknown = cause
+  while (current !== undefined && current !== null && !seen.has(current) && messages.length < 8) {
+    seen.add(current)
+    const text = typeof current === "string" ? current : current instanceof Error ? current.message : messageOf(current)
+    const plain = text?.replace(/^Pg\w+: /, "").trim()
+    if (plain !== undefined && plain !== "" && messages.at(-1) !== plain) messages.push(plain)
+    // SqlError keeps its classified reason in `reason`; the reason keeps the driver's error in `cause`.
+    current = typeof current === "object" ? (fieldOf(current, "reason") ?? fieldOf(current, "cause")) : undefined
+  }
+  return messages.length === 0 ? String(cause) : messages.join(": ")
+}
+
+const fieldOf = (value: object, key: string): unknown =>
+  key in value ? (value as Record<string, unknown>)[key] : undefined
+
+const messageOf = (value: unknown): string | undefined => {
+  if (typeof value !== "object" || value === null) return value === undefined ? undefined : String(value)
+  const message = fieldOf(value, "message")
+  return typeof message === "string" ? message : undefined
+}

@@ -1,5 +1,5 @@
 import { Effect, Layer } from "effect"
-import { SqlClient } from "effect/sql"
+import type { SqlClient } from "effect/sql"
 import type { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import { TenantStorage } from "../../../application/ports/tenant-storage.ts"
 import type { StorageError } from "../../../domain/errors.ts"
@@ -14,14 +14,11 @@ import {
   type StoreLocks
 } from "./sql-catalog.ts"
 import { layerSqlCustomers } from "./sql-customers.ts"
-import { storageFailure } from "./sql-errors.ts"
 import { layerSqlIdempotency, layerSqlLoyaltyLedger } from "./sql-loyalty.ts"
 import { layerSqlTenantDirectory } from "./sql-tenant-directory.ts"
 
 /** How a driver reaches one tenant's tables: a SqlClient whose statements run in the tenant's schema. */
 export type TenantClient = (tenant: Tenant) => Layer.Layer<SqlClient.SqlClient, StorageError>
-
-const quoteIdentifier = (name: string) => `"${name.replaceAll('"', '""')}"`
 
 /**
  * The SQL storage adapter, shared by PostgreSQL and PGlite: the directory on the control
@@ -35,8 +32,7 @@ export const layerSqlStorage = (
     layerSqlTenantDirectory,
     Layer.effect(
       TenantStorage,
-      Effect.gen(function* () {
-        const control = yield* SqlClient.SqlClient
+      Effect.sync(() => {
         // Outlet locks outlive one open of a tenant: two opens of the same tenant (a LayerMap entry
         // rebuilt, a test opening twice) must still exclude each other's syncs of one outlet.
         const storeLocks = new Map<string, StoreLocks>()
@@ -48,19 +44,32 @@ export const layerSqlStorage = (
           }
           return locks
         }
+        // Tenants whose schema this process has brought to the current migration. Later opens (a
+        // pool rebuilt after an idle close) skip the check: on PGlite it would wait for the one
+        // session behind any other tenant's open transaction.
+        const migrated = new Set<string>()
+        const keyOf = (tenant: Tenant) =>
+          `${tenant.id}\u0000${tenant.locator.databaseUrl}\u0000${tenant.locator.schema}`
+        const migrateOnce = (tenant: Tenant) =>
+          Effect.suspend(() =>
+            migrated.has(keyOf(tenant))
+              ? Effect.void
+              : Effect.tap(migrateTenant(tenant.locator.schema), () => Effect.sync(() => migrated.add(keyOf(tenant))))
+          )
         return TenantStorage.of({
+          // Before the directory entry: a tenant that can be resolved has its tables, and a
+          // database that cannot be reached fails the creation with the database's reason.
           provision: (tenant) =>
-            Effect.gen(function* () {
-              if (tenant.locator.databaseUrl === null) {
-                yield* control
-                  .unsafe(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(tenant.locator.schema)}`)
-                  .pipe(storageFailure("create tenant schema"))
-              }
-              yield* Effect.provide(migrateTenant, tenantClient(tenant))
-            }),
-          // Layer.fresh: layers are memoised by reference, so without it every tenant opened in
-          // one memo map would share the first tenant's repositories (and its database). The
-          // repositories share one client, so a sync's history record joins its transaction.
+            Effect.provide(
+              Effect.tap(migrateTenant(tenant.locator.schema), () => Effect.sync(() => migrated.add(keyOf(tenant)))),
+              tenantClient(tenant)
+            ),
+          // A tenant's schema is brought to the current migration on its first open in this process
+          // (SPEC 13: at start-up or first use): one created by an older version, or whose schema
+          // is missing, is upgraded before its first query. Layer.fresh: layers are memoised by
+          // reference, so without it every tenant opened in one memo map would share the first
+          // tenant's repositories (and its database). The repositories share one client, so a
+          // sync's history record joins its transaction.
           open: (tenant) =>
             Layer.mergeAll(
               Layer.fresh(layerSqlApiKeys),
@@ -70,7 +79,7 @@ export const layerSqlStorage = (
               Layer.fresh(layerSqlCustomers),
               Layer.fresh(layerSqlIdempotency),
               Layer.fresh(layerSqlLoyaltyLedger)
-            ).pipe(Layer.provide(tenantClient(tenant)))
+            ).pipe(Layer.provide(Layer.effectDiscard(migrateOnce(tenant))), Layer.provide(tenantClient(tenant)))
         })
       })
     )

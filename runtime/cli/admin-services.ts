@@ -1,0 +1,47 @@
+import { Context, Effect, type Scope } from "effect"
+import { Argument } from "effect/cli"
+import { ApiKeys } from "../../application/ports/api-keys.ts"
+import type { KeySecrets } from "../../application/ports/key-secrets.ts"
+import { LoyaltyLedger } from "../../application/ports/loyalty-ledger.ts"
+import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
+import type { TenantStorage } from "../../application/ports/tenant-storage.ts"
+import { isTenantId } from "../../domain/tenant.ts"
+import type { PluginRegistry } from "../plugins/plugin-registry.ts"
+import { TenantDatabases } from "../tenancy/tenant-databases.ts"
+import { AdminError, type CommandFailed } from "./admin-errors.ts"
+
+/** What the admin commands use; main.ts builds it from the configuration, tests from a storage adapter. */
+export type AdminServices = TenantDirectory | TenantStorage | TenantDatabases | KeySecrets | PluginRegistry
+
+/**
+ * Runs a command's body: opens the services for it (only now, so `--help` and argument errors
+ * never open or lock the storage), closes them after, and reports any failure as `error: ...`.
+ */
+export type Handle = <A, E>(body: Effect.Effect<A, E, AdminServices | Scope.Scope>) => Effect.Effect<A, CommandFailed>
+
+export const tenantArgument = Argument.String("tenant").pipe(Argument.withDescription("The tenant's id"))
+
+/** Any tenant in the directory, whatever its status: an operator may administer a disabled one. */
+export const requireTenant = Effect.fnUntraced(function* (raw: string) {
+  const directory = yield* TenantDirectory
+  const tenant = isTenantId(raw) ? yield* directory.find(raw) : undefined
+  if (tenant === undefined) return yield* new AdminError({ message: `no tenant '${raw}'` })
+  return tenant
+})
+
+/** The tenant's repositories, open for the rest of the command's scope. */
+export const tenantRepositories = Effect.fnUntraced(function* (raw: string) {
+  const tenant = yield* requireTenant(raw)
+  const databases = yield* TenantDatabases
+  return { tenant, repositories: yield* databases.repositories(tenant.id) }
+})
+
+export const tenantKeys = Effect.fnUntraced(function* (raw: string) {
+  const { tenant, repositories } = yield* tenantRepositories(raw)
+  return { tenant, keys: Context.get(repositories, ApiKeys) }
+})
+
+export const tenantLedger = Effect.fnUntraced(function* (raw: string) {
+  const { tenant, repositories } = yield* tenantRepositories(raw)
+  return { tenant, ledger: Context.get(repositories, LoyaltyLedger) }
+})

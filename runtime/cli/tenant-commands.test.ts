@@ -1,0 +1,220 @@
+import { afterAll, describe, expect, it } from "vitest"
+import { forEachStorage, makeScratchDatabases } from "../../test/support/admin-cli.ts"
+
+const serverUrl = process.env["DATABASE_URL"]
+const hasServer = serverUrl !== undefined && serverUrl !== ""
+
+forEachStorage("tenant commands", (harness, storageName) => {
+  it("creates a tenant in a schema and lists it", async () => {
+    const h = harness()
+    const id = h.tenant("acme-my")
+    const created = await h.run(
+      "tenant",
+      "create",
+      id,
+      "--name",
+      "Acme Malaysia",
+      "--country",
+      "MY",
+      "--timezone",
+      "Asia/Kuala_Lumpur",
+      "--currency",
+      "MYR"
+    )
+    expect(created.stderr).toBe("")
+    expect(created.exitCode).toBe(0)
+    expect(created.stdout).toContain(`created tenant '${id}'`)
+    const schema = `tenant_${id.replaceAll("-", "_")}`
+    expect(created.stdout).toContain(`schema ${schema} of the control database`)
+
+    const listed = await h.run("tenant", "list")
+    expect(listed.exitCode).toBe(0)
+    expect(listed.stdout.split("\n")[0]).toMatch(
+      /^ID\s+NAME\s+STATUS\s+COUNTRY\s+TIMEZONE\s+CURRENCY\s+STORAGE\s+LOYALTY$/
+    )
+    expect(await h.tenantRow(id)).toEqual([
+      id,
+      "Acme Malaysia",
+      "active",
+      "MY",
+      "Asia/Kuala_Lumpur",
+      "MYR",
+      schema,
+      "no"
+    ])
+  })
+
+  it("applies the defaults and canonicalises the time zone's spelling", async () => {
+    const h = harness()
+    const id = h.tenant("plain")
+    expect((await h.run("tenant", "create", id, "--timezone", "asia/tokyo")).exitCode).toBe(0)
+    expect(await h.tenantRow(id)).toEqual([
+      id,
+      id,
+      "active",
+      "SG",
+      "Asia/Tokyo",
+      "SGD",
+      `tenant_${id.replaceAll("-", "_")}`,
+      "no"
+    ])
+  })
+
+  it("refuses a duplicate tenant", async () => {
+    const h = harness()
+    const id = h.tenant("acme")
+    expect((await h.run("tenant", "create", id)).exitCode).toBe(0)
+    const again = await h.run("tenant", "create", id)
+    expect(again.exitCode).toBe(1)
+    expect(again.stderr).toBe(`error: tenant '${id}' already exists`)
+  })
+
+  it.each([
+    [["Acme"], "argument <id>", "a-z, 0-9 and '-'"],
+    [["_acme"], "argument <id>", "starting with a letter or digit"],
+    [["a".repeat(57)], "argument <id>", "1 to 56 characters"],
+    [["refused", "--country", "sg"], "flag --country", "ISO 3166-1"],
+    [["refused", "--country", "SGP"], "flag --country", "ISO 3166-1"],
+    [["refused", "--currency", "S$"], "flag --currency", "ISO 4217"],
+    [["refused", "--timezone", "Mars/Olympus_Mons"], "flag --timezone", "IANA time zone"],
+    [["refused", "--timezone", "+08:00"], "flag --timezone", "IANA time zone"],
+    [["refused", "--database-url", "mysql://db/x"], "flag --database-url", "postgres://"]
+  ])("refuses tenant create %j", async (args, what, rule) => {
+    const h = harness()
+    const result = await h.run("tenant", "create", ...args)
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toContain(`Invalid value for ${what}`)
+    expect(result.stderr).toContain(rule)
+    expect(await h.tenantRow(args[0]!)).toBeUndefined()
+  })
+
+  it("refuses a malformed --database-url without quoting its password", async () => {
+    const h = harness()
+    const result = await h.run("tenant", "create", h.tenant("own"), "--database-url", "mysql://app:hunter2@db/x")
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toContain("a postgres:// or postgresql:// URL, not mysql://***@db/x")
+    expect(h.transcript.join("\n")).not.toContain("hunter2")
+  })
+
+  if (storageName === "memory") {
+    // The memory adapter never connects: only how the URL is shown is checked here.
+    it("never shows a database URL's password", async () => {
+      const h = harness()
+      const id = h.tenant("own")
+      const created = await h.run(
+        "tenant",
+        "create",
+        id,
+        "--database-url",
+        "postgres://app:hunter2@db.internal:5432/own"
+      )
+      expect(created.exitCode).toBe(0)
+      expect(created.stdout).toContain("own database postgres://app:***@db.internal:5432/own")
+      expect((await h.tenantRow(id))?.[6]).toBe("own database")
+      expect(h.transcript.join("\n")).not.toContain("hunter2")
+    })
+  }
+
+  // A tenant on a PostgreSQL database of its own, from the embedded default and from PostgreSQL.
+  const ownDatabase = storageName === "memory" ? describe.skip : hasServer ? describe : describe.skip
+  ownDatabase(
+    `tenant create --database-url on a real server${hasServer ? "" : " (SKIPPED: DATABASE_URL is not set)"}`,
+    () => {
+      const databases = makeScratchDatabases(serverUrl ?? "")
+      afterAll(() => databases.close())
+
+      it("creates the tenant's schema in its fresh database, migrates it, and the tenant works", async () => {
+        const h = harness()
+        const own = await databases.create("hunter2")
+        const id = h.tenant("globex")
+        const created = await h.run("tenant", "create", id, "--database-url", own.url)
+        expect(created.stderr).toBe("")
+        expect(created.exitCode).toBe(0)
+        const schema = `tenant_${id.replaceAll("-", "_")}`
+        expect(created.stdout).toContain(`own database ${own.url.replace(":hunter2@", ":***@")} (schema ${schema})`)
+        const tables = await databases.query(
+          own.name,
+          `SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' ORDER BY 1`
+        )
+        expect(tables.map((t) => (t as { table_name: string }).table_name)).toEqual(
+          expect.arrayContaining(["api_keys", "schema_migrations", "stores", "items", "loyalty_rewards"])
+        )
+        expect((await h.run("key", "issue", id, "--kind", "partner")).exitCode).toBe(0)
+        expect((await h.run("key", "list", id)).stdout).toContain("partner key")
+        expect(h.transcript.join("\n")).not.toContain("hunter2")
+      })
+
+      it("a database that does not exist is refused with PostgreSQL's reason, and no tenant is created", async () => {
+        const h = harness()
+        const missing = databases.unusedName()
+        const id = h.tenant("ghost-db")
+        const result = await h.run("tenant", "create", id, "--database-url", databases.urlOf(missing, "hunter2"))
+        expect(result.exitCode).toBe(1)
+        expect(result.stderr).toMatch(/^error: migrate tenant schema tenant_ghost_db_\d+: /)
+        expect(result.stderr).toContain(`database "${missing}" does not exist`)
+        expect(h.transcript.join("\n")).not.toContain("hunter2")
+        expect(await h.tenantRow(id)).toBeUndefined()
+      })
+
+      it("a server that refuses connections is named, without the URL's password", async () => {
+        const h = harness()
+        const id = h.tenant("refused")
+        const result = await h.run("tenant", "create", id, "--database-url", "postgres://app:hunter2@127.0.0.1:1/own")
+        expect(result.exitCode).toBe(1)
+        expect(result.stderr).toContain("Failed to connect: connect ECONNREFUSED 127.0.0.1:1")
+        expect(h.transcript.join("\n")).not.toContain("hunter2")
+        expect(await h.tenantRow(id)).toBeUndefined()
+      })
+    }
+  )
+
+  describe("tenant set-loyalty", () => {
+    it("shows in the list as yes, and the credential appears nowhere", async () => {
+      const h = harness()
+      const id = h.tenant("acme")
+      await h.run("tenant", "create", id)
+      const set = await h.run(
+        "tenant",
+        "set-loyalty",
+        id,
+        "--url",
+        "https://loyalty.example.com",
+        "--credential",
+        "sk_live_TOPSECRET"
+      )
+      expect(set.exitCode).toBe(0)
+      expect(set.stdout).toContain(`loyalty configured for tenant '${id}': https://loyalty.example.com`)
+      expect((await h.tenantRow(id))?.[7]).toBe("yes")
+      expect(h.transcript.join("\n")).not.toContain("TOPSECRET")
+    })
+
+    it.each([
+      ["https://svc:hunter2@loyalty.example.com", "https://***@loyalty.example.com", "without a user or password"],
+      ["http://user:hunter2@host", "http://***@host", "without a user or password"],
+      ["http://user:a/hunter2@host/x", "http://***@host/x", "without a user or password"],
+      ["ftp://loyalty.example.com", "not ftp://loyalty.example.com", "an http:// or https:// URL"],
+      ["hunter2", "not a value that is not a URL", "an http:// or https:// URL"]
+    ])("refuses --url %j, naming the problem with the URL masked", async (url, shown, problem) => {
+      const h = harness()
+      const id = h.tenant("acme")
+      await h.run("tenant", "create", id)
+      const result = await h.run("tenant", "set-loyalty", id, "--url", url, "--credential", "sk_live_TOPSECRET")
+      expect(result.exitCode).toBe(1)
+      expect(result.stderr).toContain("Invalid value for flag --url")
+      expect(result.stderr).toContain(problem)
+      expect(result.stderr).toContain(shown)
+      expect(h.transcript.join("\n")).not.toContain("hunter2")
+      expect(h.transcript.join("\n")).not.toContain("TOPSECRET")
+      expect((await h.tenantRow(id))?.[7]).toBe("no")
+    })
+
+    it("needs a credential", async () => {
+      const h = harness()
+      const id = h.tenant("acme")
+      await h.run("tenant", "create", id)
+      const result = await h.run("tenant", "set-loyalty", id)
+      expect(result.exitCode).toBe(1)
+      expect(result.stderr).toContain("--credential")
+    })
+  })
+})

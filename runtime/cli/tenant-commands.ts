@@ -1,0 +1,155 @@
+import { Console, Effect, Option, Redacted } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
+import { createTenant } from "../../application/tenants/create-tenant.ts"
+import { isCountryCode, isCurrencyCode, type Tenant } from "../../domain/tenant.ts"
+import { maskUrl } from "../failures.ts"
+import { type Handle, requireTenant, tenantArgument } from "./admin-services.ts"
+import { cell, renderTable } from "./output.ts"
+import {
+  databaseUrlRule,
+  loyaltyUrlRule,
+  parseDatabaseUrl,
+  parseLoyaltyUrl,
+  parseTenantId,
+  parseTimeZone,
+  tenantIdRule
+} from "./parsers.ts"
+
+const storageOf = (tenant: Tenant): string =>
+  tenant.locator.databaseUrl === null ? tenant.locator.schema : "own database"
+
+const tenantRows = (tenants: ReadonlyArray<Tenant>) =>
+  renderTable(
+    ["ID", "NAME", "STATUS", "COUNTRY", "TIMEZONE", "CURRENCY", "STORAGE", "LOYALTY"],
+    tenants.map((t) => [
+      t.id,
+      t.name,
+      t.status,
+      t.country,
+      t.timezone,
+      t.currency,
+      storageOf(t),
+      t.loyaltyCredential === null ? "no" : "yes"
+    ])
+  )
+
+const describeCreated = (tenant: Tenant): string => {
+  const storage =
+    tenant.locator.databaseUrl === null
+      ? `schema ${tenant.locator.schema} of the control database`
+      : `own database ${maskUrl(tenant.locator.databaseUrl)} (schema ${tenant.locator.schema})`
+  return [
+    `created tenant '${tenant.id}'`,
+    `  name      ${cell(tenant.name)}`,
+    `  status    ${tenant.status}`,
+    `  country   ${tenant.country}`,
+    `  timezone  ${tenant.timezone}`,
+    `  currency  ${tenant.currency}`,
+    `  storage   ${storage}`,
+    `next: npm run admin -- key issue ${tenant.id} --kind partner`
+  ].join("\n")
+}
+
+const create = (handle: Handle) =>
+  Command.make(
+    "create",
+    {
+      id: Argument.String("id").pipe(
+        Argument.withDescription(`The tenant's id, also its host label: ${tenantIdRule}`),
+        Argument.filterMap(parseTenantId, () => `a tenant id: ${tenantIdRule}`)
+      ),
+      name: Flag.String("name").pipe(Flag.withDescription("Display name (default: the id)"), Flag.optional),
+      country: Flag.String("country").pipe(
+        Flag.withDescription("ISO 3166-1 alpha-2 country, the default region for phone numbers (default: SG)"),
+        Flag.filter(isCountryCode, () => "two upper-case letters (ISO 3166-1 alpha-2), e.g. SG"),
+        Flag.withDefault("SG")
+      ),
+      timezone: Flag.String("timezone").pipe(
+        Flag.withDescription("IANA time zone (default: Asia/Singapore)"),
+        Flag.filterMap(parseTimeZone, () => "an IANA time zone, e.g. Asia/Singapore"),
+        Flag.withDefault("Asia/Singapore")
+      ),
+      currency: Flag.String("currency").pipe(
+        Flag.withDescription("ISO 4217 default currency (default: SGD)"),
+        Flag.filter(isCurrencyCode, () => "three upper-case letters (ISO 4217), e.g. SGD"),
+        Flag.withDefault("SGD")
+      ),
+      // Redacted: effect/cli quotes a refused value, and this one may hold a password.
+      databaseUrl: Flag.Redacted("database-url").pipe(
+        Flag.withDescription(
+          "An existing PostgreSQL database of the tenant's own; its schema tenant_<id> is created and migrated " +
+            "(default: a schema of the control database)"
+        ),
+        Flag.filterMap(parseDatabaseUrl, databaseUrlRule),
+        Flag.optional
+      )
+    },
+    (input) =>
+      handle(
+        Effect.gen(function* () {
+          const tenant = yield* createTenant({
+            id: input.id,
+            name: Option.getOrUndefined(input.name),
+            country: input.country,
+            timezone: input.timezone,
+            currency: input.currency,
+            databaseUrl: Option.getOrUndefined(input.databaseUrl)
+          })
+          yield* Console.log(describeCreated(tenant))
+        })
+      )
+  ).pipe(
+    Command.withDescription(
+      "Create a tenant: its schema tenant_<id> (in the control database or its own), migrated, and its directory entry"
+    )
+  )
+
+const list = (handle: Handle) =>
+  Command.make("list", {}, () =>
+    handle(
+      Effect.gen(function* () {
+        const tenants = yield* (yield* TenantDirectory).list
+        yield* Console.log(tenants.length === 0 ? "no tenants" : tenantRows(tenants))
+      })
+    )
+  ).pipe(Command.withDescription("List tenants (never their credentials or database URLs)"))
+
+const setLoyalty = (handle: Handle) =>
+  Command.make(
+    "set-loyalty",
+    {
+      tenant: tenantArgument,
+      // Redacted like --database-url: a URL given with a password is refused without showing it.
+      url: Flag.Redacted("url").pipe(
+        Flag.withDescription("The tenant's loyalty-service base URL, without credentials (default: LOYALTY_URL)"),
+        Flag.filterMap(parseLoyaltyUrl, loyaltyUrlRule),
+        Flag.optional
+      ),
+      // Redacted: the value never appears in a rendered error or a log line.
+      credential: Flag.Redacted("credential").pipe(
+        Flag.withDescription("The loyalty-service credential (stored, never shown)"),
+        Flag.filter(
+          (c) => Redacted.value(c) !== "",
+          () => "a non-empty credential"
+        )
+      )
+    },
+    (input) =>
+      handle(
+        Effect.gen(function* () {
+          const tenant = yield* requireTenant(input.tenant)
+          const directory = yield* TenantDirectory
+          const url = Option.getOrNull(input.url)
+          yield* directory.setLoyalty(tenant.id, { url, credential: input.credential })
+          const where = url === null ? "the default loyalty service (LOYALTY_URL)" : maskUrl(url)
+          yield* Console.log(`loyalty configured for tenant '${tenant.id}': ${where}, credential stored (not shown)`)
+        })
+      )
+  ).pipe(Command.withDescription("Set a tenant's loyalty-service URL and credential"))
+
+export const tenantCommands = (handle: Handle) =>
+  Command.make("tenant").pipe(
+    Command.withDescription("Manage tenants"),
+    Command.withSubcommands([create(handle), list(handle), setLoyalty(handle)])
+  )
