@@ -31,7 +31,9 @@ export const Money = Schema.Struct({
 export const FulfilmentType = Schema.Literals(["PICKUP", "DELIVERY", "DINE_IN", "CURBSIDE"])
 
 /** A page size: integers 1 to 500; absent, 50. */
-export const Limit = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 500 })).annotate({
+export const Limit = Schema.Int.check(
+  Schema.isBetween({ minimum: 1, maximum: 500 }, { message: "must be an integer from 1 to 500" })
+).annotate({
   description: "Page size, 1 to 500",
   default: 50
 })

@@ -133,7 +133,14 @@ export const SyncView = Schema.Struct({
 const page = <S extends Schema.Top>(item: S) => Schema.Struct({ data: Schema.Array(item), nextCursor: NextCursor })
 
 const BooleanFromString = Schema.Literals(["true", "false"])
-const ProviderHeader = { "x-provider": Schema.optional(Schema.String) }
+const ProviderHeader = {
+  "x-provider": Schema.optional(
+    Schema.String.annotate({
+      description: "The POS plugin whose format the payload is in (GET /providers lists them); required",
+      examples: ["deliverect"]
+    })
+  )
+}
 
 /**
  * A POS payload in the vendor's own format: the plugin decodes it. Schema.Any, not Schema.Unknown:
@@ -144,6 +151,8 @@ const PosPayload = Schema.Any.annotate({ description: "The POS's own payload; X-
 
 /** What these handlers can answer besides the middleware's errors (one mapping: error-mapping.ts). */
 const errors = [BadRequestJson, NotFoundJson, ConflictJson]
+/** Reads conflict with nothing: a bad query (400) or an unknown resource (404). */
+const reads = [BadRequestJson, NotFoundJson]
 
 const needs = (scopes: ReadonlyArray<Scope>) => RequiredScopes.context(scopes)
 
@@ -222,7 +231,7 @@ export const SyncGroup = secured(
         cursor: Schema.optional(Schema.String)
       },
       success: page(SyncView),
-      error: errors
+      error: reads
     })
       .annotateMerge(needs(["pos:sync", "products:read"]))
       .annotateMerge(
@@ -234,7 +243,7 @@ export const SyncGroup = secured(
     HttpApiEndpoint.get("get", "/syncs/:syncId", {
       params: { syncId: Schema.String },
       success: SyncView,
-      error: errors
+      error: reads
     })
       .annotateMerge(needs(["pos:sync", "products:read"]))
       .annotateMerge(doc("Get a sync", "One sync with its counts and outcome. 404 `sync not found`."))
@@ -251,7 +260,7 @@ export const CatalogGroup = secured(
         includeInactive: Schema.optional(BooleanFromString)
       },
       success: page(Outlet),
-      error: errors
+      error: BadRequestJson
     })
       .annotateMerge(needs(["outlets:read"]))
       .annotateMerge(
@@ -263,7 +272,7 @@ export const CatalogGroup = secured(
     HttpApiEndpoint.get("getOutlet", "/outlets/:outletId", {
       params: { outletId: Schema.String },
       success: Outlet,
-      error: errors
+      error: reads
     })
       .annotateMerge(needs(["outlets:read"]))
       .annotateMerge(doc("Get an outlet", "One outlet, active or not. 404 `outlet not found`.")),
@@ -271,7 +280,7 @@ export const CatalogGroup = secured(
       params: { outletId: Schema.String },
       query: { at: Schema.optional(DateTimeQuery) },
       success: OutletMenu,
-      error: errors
+      error: reads
     })
       .annotateMerge(needs(["menus:read"]))
       .annotateMerge(
@@ -289,7 +298,7 @@ export const CatalogGroup = secured(
         includeInactive: Schema.optional(BooleanFromString)
       },
       success: page(Product),
-      error: errors
+      error: reads
     })
       .annotateMerge(needs(["products:read"]))
       .annotateMerge(
@@ -302,7 +311,7 @@ export const CatalogGroup = secured(
       params: { productId: Schema.String },
       query: { outletId: Schema.optional(Schema.String) },
       success: Product,
-      error: errors
+      error: reads
     })
       .annotateMerge(needs(["products:read"]))
       .annotateMerge(

@@ -21,12 +21,16 @@ export interface DocumentSettings {
 
 type Json = { [key: string]: unknown }
 
-/** Our ids: a prefix and 32 hex digits (derived or random); syncs are time-ordered base 36. */
-const pathIds: Record<string, { readonly pattern: string; readonly example: string; readonly of: string }> = {
-  outletId: { pattern: "^out_[0-9a-f]{32}$", example: "out_5d41402abc4b2a76b9719d911017c592", of: "outlet" },
-  productId: { pattern: "^prd_[0-9a-f]{32}$", example: "prd_7d793037a0760186574b0282f2f435e7", of: "product" },
-  customerId: { pattern: "^cus_[0-9a-f]{32}$", example: "cus_0f6a1d2b3c4d5e6f7a8b9c0d1e2f3a4b", of: "customer" },
-  syncId: { pattern: "^syn_[0-9a-z]{21}$", example: "syn_0mj1x2k3l000abc000xyz", of: "sync" }
+/**
+ * Our ids: a prefix and 32 hex digits (derived or random); syncs are time-ordered base 36. Their
+ * shape is described, not declared as a `pattern`: an id of another shape is answered as an unknown
+ * one (404, as SPEC section 4's `out_9`), and the document promises only what the service enforces.
+ */
+const pathIds: Record<string, { readonly shape: string; readonly example: string; readonly of: string }> = {
+  outletId: { shape: "`out_` and 32 hex digits", example: "out_5d41402abc4b2a76b9719d911017c592", of: "outlet" },
+  productId: { shape: "`prd_` and 32 hex digits", example: "prd_7d793037a0760186574b0282f2f435e7", of: "product" },
+  customerId: { shape: "`cus_` and 32 hex digits", example: "cus_0f6a1d2b3c4d5e6f7a8b9c0d1e2f3a4b", of: "customer" },
+  syncId: { shape: "`syn_` and 21 base-36 characters", example: "syn_0mj1x2k3l000abc000xyz", of: "sync" }
 }
 
 interface OperationFacts {
@@ -100,8 +104,9 @@ const finishParameters = (parameters: Array<Json>, facts: OperationFacts) => {
     if (parameter["in"] === "query" && typed !== undefined && typed["type"] !== "string") parameter["schema"] = typed
     const id = pathIds[name]
     if (parameter["in"] === "path" && id !== undefined) {
-      parameter["description"] = `Our id of the ${id.of}. An id of another shape names no ${id.of}: 404.`
-      parameter["schema"] = { type: "string", pattern: id.pattern, example: id.example }
+      parameter["description"] = `Our id of the ${id.of}: ${id.shape}. Any other value names no ${id.of}: 404.`
+      // Merged, not replaced: whatever the declaration checks stays documented.
+      parameter["schema"] = { ...(parameter["schema"] as Json), example: id.example }
     }
   }
 }
@@ -111,6 +116,8 @@ const finishResponses = (responses: Record<string, Json>, facts: OperationFacts 
   statuses.add(405).add(500)
   if (facts?.hasBody === true) statuses.add(413).add(415)
   else statuses.delete(415)
+  // The key middleware declares 403 for every secured group; without required scopes no key lacks one.
+  if (facts?.scopes.length === 0) statuses.delete(403)
   const finished: Record<string, Json> = {}
   for (const status of [...statuses].sort((a, b) => a - b)) {
     const declared = responses[String(status)]

@@ -65,10 +65,15 @@ describe("the served OpenAPI document", () => {
     expect(byId.get("healthz")?.security).toEqual([])
     for (const [id, operation] of byId) {
       if (id !== "healthz" && id !== "readyz") expect(operation.responses["401"], id).toBeDefined()
+      // 403 only where a scope is needed: any valid key may call whoami and providers.
+      expect(operation.responses["403"] !== undefined, id).toBe((operation["x-scopes"] ?? []).length > 0)
     }
+    // A list of outlets names no resource and conflicts with nothing.
+    expect(Object.keys(byId.get("catalog.listOutlets")?.responses ?? {})).not.toContain("404")
+    expect(Object.keys(byId.get("catalog.getOutlet")?.responses ?? {})).not.toContain("409")
   })
 
-  it("declares exact types: integer limits, closed enums, RFC 3339 instants, refCode and id patterns", () => {
+  it("declares exact types: integer limits, closed enums, RFC 3339 instants, the refCode pattern, id shapes", () => {
     const listProducts = local.paths["/api/v1/products"]?.["get"]
     expect(listProducts?.parameters?.find((p) => p.name === "limit")?.schema).toMatchObject({
       type: "integer",
@@ -77,9 +82,12 @@ describe("the served OpenAPI document", () => {
       default: 50
     })
     const getOutlet = local.paths["/api/v1/outlets/{outletId}"]?.["get"]
-    expect(getOutlet?.parameters?.find((p) => p.name === "outletId")?.schema).toMatchObject({
+    // An id of another shape is a 404 (an unknown id), so its shape is described, never a `pattern`.
+    const outletId = getOutlet?.parameters?.find((p) => p.name === "outletId") as { description?: string } | undefined
+    expect(outletId?.description).toContain("`out_` and 32 hex digits")
+    expect(getOutlet?.parameters?.find((p) => p.name === "outletId")?.schema).toEqual({
       type: "string",
-      pattern: "^out_[0-9a-f]{32}$"
+      example: "out_5d41402abc4b2a76b9719d911017c592"
     })
     const schemas = local.components.schemas
     expect(schemas["LoyaltyTransaction"]?.["properties"]).toMatchObject({
