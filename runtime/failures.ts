@@ -17,6 +17,8 @@ export const describeFailure = (error: unknown): string => {
   if (error instanceof AlreadyExists) return `${error.resource} '${error.id}' already exists`
   if (error instanceof InvalidInput) return error.details
   if (hasTag(error, "StorageError")) return `${String(error["operation"])}: ${causeText(error["cause"])}`
+  // The port is taken, HOST is no address of this machine, or its name does not resolve.
+  if (hasTag(error, "ServeError")) return `cannot open the HTTP port: ${causeText(error["cause"])}`
   // Config's SchemaError spreads over two lines ("Expected string\n  at [\"PORT\"]"): one is enough.
   if (hasTag(error, "ConfigError"))
     return `invalid configuration: ${causeText(error["cause"]).replace(/\s*\n\s*/g, " ")}`

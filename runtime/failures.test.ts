@@ -1,0 +1,31 @@
+import { createServer as createHttpServer } from "node:http"
+import { createServer } from "node:net"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+import { describe, expect, it } from "vitest"
+import { describeFailure } from "./failures.ts"
+
+/** What the HTTP server layer fails with when it cannot listen as configured. */
+const listenFailure = (options: { readonly port: number; readonly host?: string }) =>
+  Effect.runPromise(Effect.flip(Layer.build(NodeHttpServer.layer(createHttpServer, options)).pipe(Effect.scoped)))
+
+describe("start-up failures in the operator's terms", () => {
+  it("a port already in use names the address", async () => {
+    const taken = createServer()
+    await new Promise<void>((done) => taken.listen(0, "127.0.0.1", done))
+    const port = (taken.address() as { port: number }).port
+    try {
+      expect(describeFailure(await listenFailure({ port, host: "127.0.0.1" }))).toBe(
+        `cannot open the HTTP port: listen EADDRINUSE: address already in use 127.0.0.1:${port}`
+      )
+    } finally {
+      taken.close()
+    }
+  })
+
+  it("a HOST that is not an address of this machine says so", async () => {
+    expect(describeFailure(await listenFailure({ port: 0, host: "192.0.2.1" }))).toMatch(
+      /^cannot open the HTTP port: listen EADDRNOTAVAIL: address not available 192\.0\.2\.1/
+    )
+  })
+})
