@@ -48,7 +48,8 @@ const withoutNull = (schema: Json): Json => {
   const branches = schema["anyOf"]
   if (!Array.isArray(branches)) return schema
   const rest = branches.filter((branch: Json) => branch["type"] !== "null")
-  return rest.length === 1 ? { ...schema, anyOf: undefined, ...rest[0] } : { ...schema, anyOf: rest }
+  const { anyOf: _, ...annotations } = schema
+  return rest.length === 1 ? { ...annotations, ...rest[0] } : { ...annotations, anyOf: rest }
 }
 
 const collectFacts = (): Map<string, OperationFacts> => {
@@ -101,7 +102,10 @@ const finishParameters = (parameters: Array<Json>, facts: OperationFacts) => {
   for (const parameter of parameters) {
     const name = String(parameter["name"])
     const typed = facts.queryTypes[name]
-    if (parameter["in"] === "query" && typed !== undefined && typed["type"] !== "string") parameter["schema"] = typed
+    // Only self-contained schemas: a `$ref` would point into another document's definitions.
+    if (parameter["in"] === "query" && typed !== undefined && typed["type"] !== "string" && !("$ref" in typed)) {
+      parameter["schema"] = typed
+    }
     const id = pathIds[name]
     if (parameter["in"] === "path" && id !== undefined) {
       parameter["description"] = `Our id of the ${id.of}: ${id.shape}. Any other value names no ${id.of}: 404.`
