@@ -1,6 +1,8 @@
-import { Redacted } from "effect"
+import { Effect, ManagedRuntime, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { layerPostgresStorage } from "../../adapters/storage/postgres/postgres-storage.ts"
+import { TenantStorage } from "../../application/ports/tenant-storage.ts"
+import type { Tenant, TenantId } from "../../domain/tenant.ts"
 import demoMenu from "../../runtime/demo/demo-menu.deliverect.json" with { type: "json" }
 import demoOutlets from "../../runtime/demo/demo-outlets.deliverect.json" with { type: "json" }
 import { makeAdminHarness, makeScratchDatabases } from "../support/admin-cli.ts"
@@ -126,5 +128,42 @@ suite(`tenants on PostgreSQL databases of their own${available ? "" : " (SKIPPED
     } finally {
       await again.dispose()
     }
+  })
+
+  it("instances provisioning one fresh database together all succeed, and it is migrated once", async () => {
+    const fresh = await databases.create()
+    const tenant: Tenant = {
+      id: "hooli" as TenantId,
+      name: "Hooli",
+      status: "active",
+      country: "SG",
+      timezone: "Asia/Singapore",
+      currency: "SGD",
+      locator: { databaseUrl: fresh.url, schema: "tenant_hooli" },
+      createdAt: new Date(),
+      loyaltyUrl: null,
+      loyaltyCredential: null
+    }
+    // Without the advisory lock, a concurrent CREATE SCHEMA fails on the other's catalog row.
+    const instances = [0, 1, 2].map(() => ManagedRuntime.make(storage(control.url)))
+    try {
+      const provisions = instances.flatMap((instance) =>
+        [0, 1].map(() =>
+          instance.runPromise(
+            Effect.gen(function* () {
+              yield* (yield* TenantStorage).provision(tenant)
+            })
+          )
+        )
+      )
+      await Promise.all(provisions)
+    } finally {
+      await Promise.all(instances.map((instance) => instance.dispose()))
+    }
+    const migrations = await databases.query(
+      fresh.name,
+      "SELECT migration_id FROM tenant_hooli.schema_migrations ORDER BY 1"
+    )
+    expect(migrations.map((m) => (m as { migration_id: number }).migration_id)).toEqual([1, 2, 3, 4])
   })
 })

@@ -285,5 +285,6 @@ const migrate = (
 /** The control schema (the tenant directory), on the control database's `public` schema. */
 export const migrateControl = migrate("public", controlMigrations, "control schema")
 
-/** One tenant's schema, on the client whose search_path is that schema. */
-export const migrateTenant = (schema: string) => migrate(schema, tenantMigrations, `tenant schema ${schema}`)
+/** One tenant's schema, on the client whose search_path is that schema; `where` names its own database. */
+export const migrateTenant = (schema: string, where?: string) =>
+  migrate(schema, tenantMigrations, `tenant schema ${schema}${where === undefined ? "" : ` on ${where}`}`)

@@ -74,3 +74,16 @@ const messageOf = (value: unknown): string | undefined => {
   const message = fieldOf(value, "message")
   return typeof message === "string" ? message : undefined
 }
+
+/**
+ * Where a database is, for an operation's name: host, port and database name only. A URL's user,
+ * password and parameters (which may hold `password=`) never reach a message.
+ */
+export const databaseLabel = (url: string): string => {
+  try {
+    const parsed = new URL(url)
+    return `${parsed.host}${parsed.pathname}`
+  } catch {
+    return "a database of its own"
+  }
+}

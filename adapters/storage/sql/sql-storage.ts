@@ -14,11 +14,18 @@ import {
   type StoreLocks
 } from "./sql-catalog.ts"
 import { layerSqlCustomers } from "./sql-customers.ts"
+import { databaseLabel } from "./sql-errors.ts"
 import { layerSqlIdempotency, layerSqlLoyaltyLedger } from "./sql-loyalty.ts"
 import { layerSqlTenantDirectory } from "./sql-tenant-directory.ts"
 
 /** How a driver reaches one tenant's tables: a SqlClient whose statements run in the tenant's schema. */
 export type TenantClient = (tenant: Tenant) => Layer.Layer<SqlClient.SqlClient, StorageError>
+
+const migrateTenantOf = (tenant: Tenant) =>
+  migrateTenant(
+    tenant.locator.schema,
+    tenant.locator.databaseUrl === null ? undefined : databaseLabel(tenant.locator.databaseUrl)
+  )
 
 /**
  * The SQL storage adapter, shared by PostgreSQL and PGlite: the directory on the control
@@ -54,14 +61,14 @@ export const layerSqlStorage = (
           Effect.suspend(() =>
             migrated.has(keyOf(tenant))
               ? Effect.void
-              : Effect.tap(migrateTenant(tenant.locator.schema), () => Effect.sync(() => migrated.add(keyOf(tenant))))
+              : Effect.tap(migrateTenantOf(tenant), () => Effect.sync(() => migrated.add(keyOf(tenant))))
           )
         return TenantStorage.of({
           // Before the directory entry: a tenant that can be resolved has its tables, and a
           // database that cannot be reached fails the creation with the database's reason.
           provision: (tenant) =>
             Effect.provide(
-              Effect.tap(migrateTenant(tenant.locator.schema), () => Effect.sync(() => migrated.add(keyOf(tenant)))),
+              Effect.tap(migrateTenantOf(tenant), () => Effect.sync(() => migrated.add(keyOf(tenant)))),
               tenantClient(tenant)
             ),
           // A tenant's schema is brought to the current migration on its first open in this process
