@@ -36,6 +36,8 @@ const freshPgliteCluster = async (target: string) => {
   if (!existsSync(join(template, "PG_VERSION"))) {
     // Two workers may race to build it: the loser's rename fails, and the winner's cluster serves.
     await Effect.runPromise(Effect.ignore(initialiseDataDir(template)))
+    if (!existsSync(join(template, "PG_VERSION")))
+      throw new Error(`could not initialise a PGlite cluster in ${template}`)
   }
   cpSync(template, target, { recursive: true })
 }
