@@ -1,10 +1,10 @@
 import { spawn, spawnSync } from "node:child_process"
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, Exit, Scope } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
-import { lockDataDir } from "./data-dir-lock.ts"
+import { lockDataDir, removeLockIfUnchanged } from "./data-dir-lock.ts"
 import { currentProcess } from "./process-state.ts"
 
 const dirs: Array<string> = []
@@ -119,6 +119,30 @@ describe("data directory lock", () => {
       await Effect.runPromise(Effect.scoped(lockDataDir(dir)))
     }
   )
+
+  it("removes a stale lock only if it is still the one judged stale, leaving no scratch files", () => {
+    const dir = freshDir()
+    writeFileSync(lockFile(dir), "111\n")
+    removeLockIfUnchanged(lockFile(dir), "111\n")
+    expect(readdirSync(dir)).toEqual([])
+    // Another start replaced the stale lock with its own between our read and our removal.
+    writeFileSync(lockFile(dir), "222\n")
+    removeLockIfUnchanged(lockFile(dir), "111\n")
+    expect(readFileSync(lockFile(dir), "utf8")).toBe("222\n")
+    expect(readdirSync(dir)).toEqual(["pos-integration.lock"])
+    rmSync(lockFile(dir))
+    expect(() => removeLockIfUnchanged(lockFile(dir), "111\n")).not.toThrow()
+  })
+
+  it("on release leaves alone a lock that is no longer its own", async () => {
+    const dir = freshDir()
+    const scope = Scope.makeUnsafe()
+    await Effect.runPromise(Scope.provide(lockDataDir(dir), scope))
+    expect(readdirSync(dir)).toEqual(["pos-integration.lock"])
+    writeFileSync(lockFile(dir), `${process.ppid}\n`)
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+    expect(readFileSync(lockFile(dir), "utf8")).toBe(`${process.ppid}\n`)
+  })
 
   it("creates the data directory when it does not exist", async () => {
     const dir = join(freshDir(), "nested", "data")

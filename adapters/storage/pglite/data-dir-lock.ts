@@ -1,4 +1,14 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs"
+import {
+  closeSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync
+} from "node:fs"
 import { join } from "node:path"
 import { Effect, type Scope } from "effect"
 import { StorageError } from "../../../domain/errors.ts"
@@ -10,26 +20,76 @@ const lockName = "pos-integration.lock"
 const lockContent = (self: ProcessIdentity): string =>
   self.startTime === undefined ? `${self.pid}\n` : `${self.pid}\n${self.startTime}\n`
 
-const tryCreate = (path: string): boolean => {
+const errorCode = (error: unknown) => (error as NodeJS.ErrnoException).code
+
+/**
+ * Creates the lock with its content in one step: written beside it, then hard-linked into place
+ * (which fails if the lock exists), so no other process ever reads a lock that is still empty and
+ * takes it for a broken one.
+ */
+const tryCreate = (path: string, content: string): boolean => {
+  const draft = `${path}.${process.pid}.new`
+  writeFileSync(draft, content)
+  try {
+    linkSync(draft, path)
+    return true
+  } catch (error) {
+    if (errorCode(error) === "EEXIST") return false
+    // A file system without hard links: an exclusive create, empty for a moment, is the best there is.
+    return createExclusive(path, content)
+  } finally {
+    rmSync(draft, { force: true })
+  }
+}
+
+const createExclusive = (path: string, content: string): boolean => {
   try {
     const fd = openSync(path, "wx")
-    writeSync(fd, lockContent(currentProcess()))
+    writeSync(fd, content)
     closeSync(fd)
     return true
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false
+    if (errorCode(error) === "EEXIST") return false
     throw error
   }
 }
 
-const holderOf = (path: string): ProcessIdentity | undefined => {
+const readLock = (path: string): string | undefined => {
   try {
-    const [pidLine = "", startLine = ""] = readFileSync(path, "utf8").split("\n")
-    const pid = Number.parseInt(pidLine.trim(), 10)
-    if (!Number.isSafeInteger(pid) || pid <= 0) return undefined
-    return { pid, startTime: /^\d+$/.test(startLine.trim()) ? startLine.trim() : undefined }
-  } catch {
-    return undefined
+    return readFileSync(path, "utf8")
+  } catch (error) {
+    if (errorCode(error) === "ENOENT") return undefined
+    throw error
+  }
+}
+
+const holderOf = (content: string): ProcessIdentity | undefined => {
+  const [pidLine = "", startLine = ""] = content.split("\n")
+  const pid = Number.parseInt(pidLine.trim(), 10)
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined
+  return { pid, startTime: /^\d+$/.test(startLine.trim()) ? startLine.trim() : undefined }
+}
+
+/**
+ * Removes the lock if it still holds `expected` (a stale lock as it was read, or our own on
+ * release), and not if another process put a lock of its own there since (two starts taking over
+ * the same stale lock): the lock is moved aside atomically and compared; a different one is put back.
+ */
+export const removeLockIfUnchanged = (path: string, judged: string): void => {
+  const aside = `${path}.${process.pid}.stale`
+  try {
+    renameSync(path, aside)
+  } catch (error) {
+    if (errorCode(error) === "ENOENT") return
+    throw error
+  }
+  try {
+    if (readFileSync(aside, "utf8") !== judged) linkSync(aside, path)
+  } catch (error) {
+    // EEXIST: a third process locked meanwhile; its lock stands, and the next attempt reads it.
+    if (errorCode(error) !== "EEXIST") throw error
+  } finally {
+    rmSync(aside, { force: true })
   }
 }
 
@@ -45,19 +105,23 @@ export const lockDataDir = (dataDir: string): Effect.Effect<void, StorageError, 
       try: () => {
         mkdirSync(dataDir, { recursive: true })
         const path = join(dataDir, lockName)
+        const own = lockContent(currentProcess())
         for (let attempt = 0; attempt < 3; attempt++) {
-          if (tryCreate(path)) return path
-          const holder = holderOf(path)
+          if (tryCreate(path, own)) return { path, own }
+          const content = readLock(path)
+          if (content === undefined) continue
+          const holder = holderOf(content)
           if (holder !== undefined && holder.pid !== process.pid && isRunning(holder)) {
             throw new Error(
               `the data directory ${dataDir} is in use by process ${holder.pid}: stop the service to administer an embedded deployment`
             )
           }
-          rmSync(path, { force: true })
+          removeLockIfUnchanged(path, content)
         }
         throw new Error(`could not lock the data directory ${dataDir}`)
       },
       catch: (cause) => new StorageError({ operation: "lock data directory", cause })
     }),
-    (path) => Effect.sync(() => rmSync(path, { force: true }))
+    // Only our own lock is removed: one that another process put in its place stays.
+    ({ path, own }) => Effect.ignore(Effect.try(() => removeLockIfUnchanged(path, own)))
   ).pipe(Effect.asVoid)
