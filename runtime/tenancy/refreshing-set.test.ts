@@ -99,6 +99,32 @@ describe("RefreshingSet", () => {
     })
   )
 
+  it.effect("a read that hangs holds callers at most maxWaitMs, then the last good set answers", () =>
+    Effect.gen(function* () {
+      const { store, load } = fakeStore(["a"])
+      const set = yield* makeRefreshingSet({ name: "test", load, ttlMs, maxWaitMs: 1000 })
+      yield* set.current
+      store.values.push("b")
+      store.gate = yield* Deferred.make<void>()
+      yield* TestClock.adjust(ttlMs)
+      const first = yield* Effect.forkChild(set.current)
+      yield* settle
+      const second = yield* Effect.forkChild(set.current)
+      yield* settle
+      yield* TestClock.adjust(999)
+      expect(first.pollUnsafe()).toBeUndefined()
+      yield* TestClock.adjust(1)
+      expect(sorted(yield* Fiber.join(first))).toEqual(["a"])
+      expect(sorted(yield* Fiber.join(second))).toEqual(["a"])
+      expect(store.reads).toBe(2)
+      // The read went on: once it ends, its set is the one served.
+      yield* Deferred.succeed(store.gate, undefined)
+      yield* settle
+      expect(sorted(yield* set.current)).toEqual(["a", "b"])
+      expect(store.reads).toBe(2)
+    })
+  )
+
   it.effect("with no good read yet, the failure reaches the caller and the next call reads again", () =>
     Effect.gen(function* () {
       const { store, load } = fakeStore(["a"])

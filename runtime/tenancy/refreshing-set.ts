@@ -8,6 +8,11 @@ export interface RefreshingSetOptions<A> {
   readonly load: Effect.Effect<Iterable<A>, StorageError>
   /** How long a read is trusted: a change made by another process is seen within it. */
   readonly ttlMs: number
+  /**
+   * How long a caller waits for a slow read (a database timing out) when a good set is at hand;
+   * then the last good set answers while the read goes on. 1000 ms by default.
+   */
+  readonly maxWaitMs?: number | undefined
 }
 
 /**
@@ -17,9 +22,10 @@ export interface RefreshingSetOptions<A> {
  */
 export interface RefreshingSet<A> {
   /**
-   * The set, read first when stale. One read at a time: concurrent callers wait for the same one. A
-   * failed read keeps the last good set for another TTL (and is logged) rather than failing every
-   * request; only when no read has ever succeeded does the failure reach the caller.
+   * The set, read first when stale. One read at a time: concurrent callers wait for the same one
+   * (at most `maxWaitMs` when a good set is at hand). A failed read keeps the last good set for
+   * another TTL (and is logged) rather than failing every request; only when no read has ever
+   * succeeded does the failure reach the caller.
    */
   readonly current: Effect.Effect<ReadonlySet<A>, StorageError>
   readonly add: (value: A) => void
@@ -79,13 +85,20 @@ export const makeRefreshingSet = <A>(
         )
       )
 
+    const maxWait = options.maxWaitMs ?? 1000
+    const wait = (done: Deferred.Deferred<ReadonlySet<A>, StorageError>) => {
+      const last = values
+      if (last === undefined) return Deferred.await(done)
+      return Deferred.await(done).pipe(Effect.timeoutOrElse({ duration: maxWait, orElse: () => Effect.succeed(last) }))
+    }
+
     const current: Effect.Effect<ReadonlySet<A>, StorageError> = Effect.flatMap(Clock.currentTimeMillis, (now) => {
       if (values !== undefined && now < freshUntil) return Effect.succeed(values)
-      if (reading !== undefined) return Deferred.await(reading)
+      if (reading !== undefined) return wait(reading)
       const done = Deferred.makeUnsafe<ReadonlySet<A>, StorageError>()
       reading = done
       changesDuringRead = []
-      return Effect.andThen(Effect.forkIn(read(done, now), scope), Deferred.await(done))
+      return Effect.andThen(Effect.forkIn(read(done, now), scope), wait(done))
     })
 
     const change = (kind: "add" | "delete", value: A) => {
