@@ -2,6 +2,7 @@ import { Option, Redacted } from "effect"
 import { allScopes, type Scope as KeyScope } from "../../domain/api-key.ts"
 import { isTenantId, type TenantId } from "../../domain/tenant.ts"
 import { parseHttpUrl } from "../config.ts"
+import { rfc3339Instant } from "../../domain/rfc3339.ts"
 
 // Pure checks of the commands' arguments, so a bad value is refused by effect/cli before storage is
 // opened. URL flags are read as Redacted: effect/cli quotes a refused value in its error, and a
@@ -76,27 +77,5 @@ export const scopesRule = (raw: string): string => {
   return unknown === undefined ? `at least one scope; ${valid}` : `known scopes ('${unknown}' is not one); ${valid}`
 }
 
-const rfc3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|([+-])(\d{2}):(\d{2}))$/
-
-/**
- * RFC 3339 with a Z or ±HH:MM offset. Checked field by field: Date.parse alone takes 2027-02-30
- * and 24:00 and rolls them over.
- */
-export const parseRfc3339 = (raw: string): Option.Option<Date> => {
-  const m = rfc3339.exec(raw)
-  if (m === null) return Option.none()
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number
-  ]
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate()
-  const offsetOk = m[9] === undefined || (Number(m[10]) <= 23 && Number(m[11]) <= 59)
-  const fieldsOk = month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth
-  if (!fieldsOk || hour > 23 || minute > 59 || second > 59 || !offsetOk) return Option.none()
-  const date = new Date(raw.toUpperCase())
-  return Number.isNaN(date.getTime()) ? Option.none() : Option.some(date)
-}
+/** RFC 3339 with a Z or ±HH:MM offset, checked field by field (domain/rfc3339.ts). */
+export const parseRfc3339 = (raw: string): Option.Option<Date> => Option.fromNullishOr(rfc3339Instant(raw))

@@ -8,6 +8,7 @@ import { acknowledgeSync, syncCatalog } from "../../application/catalog/sync-cat
 import { syncOutlets } from "../../application/catalog/sync-outlets.ts"
 import { Outlets, type StoreRow, SyncHistory, type SyncRecord } from "../../application/ports/catalog.ts"
 import { InvalidInput, NotFound, UnknownProvider } from "../../domain/errors.ts"
+import { rfc3339Instant } from "../../domain/rfc3339.ts"
 import packageJson from "../../package.json" with { type: "json" }
 import { AppConfig } from "../config.ts"
 import { PluginRegistry } from "../plugins/plugin-registry.ts"
@@ -22,9 +23,8 @@ const serviceVersion = packageJson.version
 /** RFC 3339 with `Z` or an offset, as SPEC section 5 requires; anything else is a 400 naming the field. */
 export const parseInstant = (field: string, raw: string | undefined): Effect.Effect<Date | null, InvalidInput> => {
   if (raw === undefined) return Effect.succeed(null)
-  const ok = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/.test(raw)
-  const date = new Date(raw)
-  return ok && !Number.isNaN(date.getTime())
+  const date = rfc3339Instant(raw)
+  return date !== undefined
     ? Effect.succeed(date)
     : Effect.fail(
         new InvalidInput({ details: `query.${field}: expected an RFC 3339 date-time, got ${JSON.stringify(raw)}` })

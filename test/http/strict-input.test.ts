@@ -184,6 +184,16 @@ describe("strict input on our own formats", () => {
     )
   })
 
+  it("a date-time that does not exist is refused, not rolled over to another day", async () => {
+    expect(await details(await get("/api/v1/products?updatedSince=2027-02-30T00:00:00Z"))).toBe(
+      'query.updatedSince: expected an RFC 3339 date-time, got "2027-02-30T00:00:00Z"'
+    )
+    expect(await details(await get("/api/v1/products?updatedSince=2027-02-28T24:00:00Z"))).toMatch(
+      /^query\.updatedSince/
+    )
+    expect((await get("/api/v1/products?updatedSince=2027-02-28T23:00:00%2B08:00")).status).toBe(200)
+  })
+
   it("a repeated scalar parameter is a 400", async () => {
     expect(await details(await get("/api/v1/outlets?limit=1&limit=2"))).toBe(
       'query.limit: must be given once, got ["1","2"]'
