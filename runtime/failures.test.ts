@@ -3,6 +3,7 @@ import { createServer } from "node:net"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { describe, expect, it } from "vitest"
+import { StorageError } from "../domain/errors.ts"
 import { describeFailure } from "./failures.ts"
 
 /** What the HTTP server layer fails with when it cannot listen as configured. */
@@ -10,6 +11,13 @@ const listenFailure = (options: { readonly port: number; readonly host?: string 
   Effect.runPromise(Effect.flip(Layer.build(NodeHttpServer.layer(createHttpServer, options)).pipe(Effect.scoped)))
 
 describe("start-up failures in the operator's terms", () => {
+  it("a database failure names the database's own reason, not the driver's wrapper", () => {
+    const cause = { message: "PgConnection: Failed to connect", cause: new Error('database "globex" does not exist') }
+    expect(describeFailure(new StorageError({ operation: "migrate control schema", cause }))).toBe(
+      'migrate control schema: Failed to connect: database "globex" does not exist'
+    )
+  })
+
   it("a port already in use names the address", async () => {
     const taken = createServer()
     await new Promise<void>((done) => taken.listen(0, "127.0.0.1", done))

@@ -1,4 +1,5 @@
 import { Cause, Console, Effect } from "effect"
+import { describeDatabaseCause } from "../adapters/storage/sql/sql-errors.ts"
 import { AlreadyExists, InvalidInput, NotFound } from "../domain/errors.ts"
 
 // What an operator reads when the service cannot start or an admin command fails: one plain line
@@ -16,7 +17,8 @@ export const describeFailure = (error: unknown): string => {
   if (error instanceof NotFound) return `no ${error.resource} '${error.id}'`
   if (error instanceof AlreadyExists) return `${error.resource} '${error.id}' already exists`
   if (error instanceof InvalidInput) return error.details
-  if (hasTag(error, "StorageError")) return `${String(error["operation"])}: ${causeText(error["cause"])}`
+  // The database's own reason (`database "x" does not exist`), not the driver's wrapper ("Failed to connect").
+  if (hasTag(error, "StorageError")) return `${String(error["operation"])}: ${describeDatabaseCause(error["cause"])}`
   // The port is taken, HOST is no address of this machine, or its name does not resolve.
   if (hasTag(error, "ServeError")) return `cannot open the HTTP port: ${causeText(error["cause"])}`
   // Config's SchemaError spreads over two lines ("Expected string\n  at [\"PORT\"]"): one is enough.
@@ -24,6 +26,12 @@ export const describeFailure = (error: unknown): string => {
     return `invalid configuration: ${causeText(error["cause"]).replace(/\s*\n\s*/g, " ")}`
   return causeText(error)
 }
+
+/** A storage failure for a log line: the database's own reason in one line, any password masked. */
+export const storageReason = (error: { readonly operation: string; readonly cause: unknown }) => ({
+  operation: error.operation,
+  reason: redactUrls(describeDatabaseCause(error.cause))
+})
 
 /** A database URL's password, in the userinfo or as a `password` parameter, never reaches the screen. */
 export const maskUrl = (raw: string): string => {

@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
+import { storageReason } from "../failures.ts"
 import { CurrentReadiness, notReadyDetails } from "../lifecycle/readiness.ts"
 import { Api } from "./api.ts"
 import { CurrentPrincipal } from "./context.ts"
@@ -26,7 +27,7 @@ export const SystemHandlers = HttpApiBuilder.group(
           Effect.as({ status: "ready" }),
           Effect.catchTag("StorageError", (e) =>
             Effect.andThen(
-              Effect.logWarning("control database not ready", e.cause),
+              Effect.logWarning("control database not ready", storageReason(e)),
               Effect.fail(
                 new ServiceUnavailable({ message: "temporarily unavailable", details: "control database unreachable" })
               )

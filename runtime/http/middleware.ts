@@ -6,6 +6,7 @@ import { ApiKeys } from "../../application/ports/api-keys.ts"
 import { KeySecrets } from "../../application/ports/key-secrets.ts"
 import type { StorageError } from "../../domain/errors.ts"
 import { AppConfig, type TrustProxy } from "../config.ts"
+import { storageReason } from "../failures.ts"
 import { TenantDatabases } from "../tenancy/tenant-databases.ts"
 import { ApiKeyAuth, RequireJson, SchemaErrors, Tenancy } from "./api-middleware.ts"
 import { CurrentPrincipal, CurrentTenant, RequestInfo, RequiredScopes } from "./context.ts"
@@ -42,7 +43,7 @@ export const tenantLabel = (host: string | undefined, baseDomain: string): strin
 /** The directory or the tenant's database cannot be reached: 503, the cause to the log. */
 const unavailable = (error: StorageError) =>
   Effect.andThen(
-    Effect.logError("storage unavailable", error.cause),
+    Effect.logError("storage unavailable", storageReason(error)),
     Effect.fail(
       new ServiceUnavailable({ message: "temporarily unavailable", details: `${error.operation} failed; retry later` })
     )
