@@ -321,6 +321,10 @@ describe("over HTTP", () => {
         }
       }
       expect(probe.calls).toEqual({})
+      // The app's own tenant creation goes through the directory TenantDatabases provides: known at once.
+      await app.createTenant({ id: "globex" as TenantId })
+      const globex = await app.issueKey("globex" as TenantId, { kind: "partner" })
+      expect((await whoami("globex.localhost", globex.plaintext)).status).toBe(200)
     } finally {
       await app.close()
     }
