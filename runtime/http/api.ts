@@ -45,7 +45,7 @@ export const SystemGroup = HttpApiGroup.make("system", { topLevel: true })
     HttpApiEndpoint.get("readyz", "/readyz", { success: Health, error: ServiceUnavailableJson }).annotateMerge(
       doc(
         "Readiness",
-        "The control database answers (`ready`); 503 `temporarily unavailable` when it does not. No key and no tenant host needed."
+        "`ready` once start-up work (migrations, the demo tenant) is done and while the control database answers; 503 `temporarily unavailable` while starting, while draining after SIGTERM or SIGINT, and when the control database does not answer. No key and no tenant host needed."
       )
     )
   )
