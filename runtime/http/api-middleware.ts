@@ -1,7 +1,8 @@
+import type { Context } from "effect"
 import type { HttpApiEndpoint, HttpApiGroup } from "effect/http-api"
 import { HttpApi, HttpApiMiddleware, HttpApiSecurity } from "effect/http-api"
 import type { TenantRepositories } from "../../application/ports/tenant-storage.ts"
-import type { CurrentPrincipal, CurrentTenant } from "./context.ts"
+import { type CurrentPrincipal, type CurrentTenant, VendorFormat } from "./context.ts"
 import {
   BadRequestJson,
   ForbiddenJson,
@@ -52,7 +53,14 @@ export class SchemaErrors extends HttpApiMiddleware.Service<SchemaErrors>()("pos
  */
 const strict = { onExcessProperty: "error", errors: "all", reportInput: true } as const
 /** Transport headers (host, user-agent, ...) are never declared: unknown headers are fine. */
-const lenientHeaders = { errors: "all", reportInput: true } as const
+const lenient = { errors: "all", reportInput: true } as const
+
+/**
+ * An endpoint that takes a vendor's format (a POS webhook): query parameters we do not read are
+ * tolerated, since vendors add them without notice. Text PostgreSQL cannot store is still refused.
+ */
+export const vendorFormat = <E extends { annotate: <I, S>(key: Context.Key<I, S>, value: S) => E }>(endpoint: E): E =>
+  endpoint.annotate(VendorFormat, true).annotate(HttpApi.QueryParseOptions, lenient)
 
 /**
  * A partner API group: under /api/v1, with the middleware every secured group declares. The last
@@ -71,5 +79,5 @@ export const secured = <Id extends string, Endpoints extends HttpApiEndpoint.Con
     .prefix("/api/v1")
     .annotate(HttpApi.PayloadParseOptions, strict)
     .annotate(HttpApi.QueryParseOptions, strict)
-    .annotate(HttpApi.ParamsParseOptions, lenientHeaders)
-    .annotate(HttpApi.HeadersParseOptions, lenientHeaders)
+    .annotate(HttpApi.ParamsParseOptions, lenient)
+    .annotate(HttpApi.HeadersParseOptions, lenient)

@@ -3,6 +3,7 @@ import type { TenantId } from "../../domain/tenant.ts"
 import demoOutlets from "../../runtime/demo/demo-outlets.deliverect.json" with { type: "json" }
 import { freshTenantId } from "../storage/contract.ts"
 import { call, makeTestApp, type TestApp } from "../support/app.ts"
+import { startApp } from "./support/harness.ts"
 import { storageAdapters } from "../support/storage-adapters.ts"
 
 /** `<body|query|path|header>.<path>: <what is wrong>[, got <value>]`, several joined by `; `. */
@@ -254,5 +255,30 @@ describe("strict input on our own formats", () => {
     expect(text).toContain('body.name: expected a value with a length of at most 200, got "xxxxxxxx')
     expect(text).toContain("...")
     expect(text).toContain("body.phone: expected a string or null, got 5")
+  })
+})
+
+describe("vendor formats stay tolerant", () => {
+  const memory = adapters.find((adapter) => adapter.name === "memory")!
+  let app: TestApp
+  let key: string
+  beforeAll(async () => {
+    app = await startApp(memory.layer)
+    await app.createTenant({ id: "vendor" as TenantId, country: "SG", currency: "SGD", timezone: "Asia/Singapore" })
+    key = (await app.issueKey("vendor" as TenantId, { kind: "partner", name: "partner" })).plaintext
+  }, 60_000)
+  afterAll(() => app?.close())
+
+  const get = (path: string) => call(app, path, { host: "vendor.localhost", key })
+
+  it("an endpoint of a vendor's format ignores query parameters it does not read, still refusing NUL", async () => {
+    const tolerated = await get("/api/v1/test/vendor?known=a&signature=x&ts=1&ts=2")
+    expect(tolerated.status).toBe(200)
+    expect(await tolerated.json()).toEqual({ known: "a" })
+    expect((await get("/api/v1/test/vendor?extra=%00")).status).toBe(400)
+  })
+
+  it("the same parameters on one of our own formats are refused", async () => {
+    expect((await get("/api/v1/test/any-of?signature=x")).status).toBe(400)
   })
 })

@@ -1,7 +1,8 @@
 import { Effect, Layer, Option, Schema } from "effect"
 import { HttpRouter, HttpServerRequest } from "effect/http"
 import { HttpApiBuilder, HttpApiEndpoint, HttpApiGroup, HttpApiSwagger } from "effect/http-api"
-import { Api, ApiKeyAuth, RequireJson, SchemaErrors, Tenancy } from "../../../runtime/http/api.ts"
+import { secured, vendorFormat } from "../../../runtime/http/api-middleware.ts"
+import { Api } from "../../../runtime/http/api.ts"
 import { CurrentPrincipal, CurrentTenant, RequiredScopes } from "../../../runtime/http/context.ts"
 import { methodTable } from "../../../runtime/http/method-table.ts"
 import { requestPipeline } from "../../../runtime/http/request-pipeline.ts"
@@ -25,27 +26,34 @@ const EchoResult = Schema.Struct({
 export const echoScope = "orders:write"
 
 /**
- * A test-only secured group with the same middleware as the product's AuthGroup, added in the same
- * order: tenant and key (401), scope (403), content type (415), then body size (413) and validation (400).
+ * A test-only secured group with the same middleware as every product group (`secured`): tenant and
+ * key (401), scope (403), content type (415), then body size (413) and validation (400).
  */
-export const EchoGroup = HttpApiGroup.make("echo")
-  .add(
-    HttpApiEndpoint.post("echo", "/test/echo", { payload: EchoPayload, success: EchoResult }).annotate(RequiredScopes, [
-      echoScope
-    ])
-  )
-  .add(
-    HttpApiEndpoint.get("anyOf", "/test/any-of", { success: Schema.Struct({ ok: Schema.Boolean }) }).annotate(
-      RequiredScopes,
-      ["pos:sync", "products:read"]
+export const EchoGroup = secured(
+  HttpApiGroup.make("echo")
+    .add(
+      HttpApiEndpoint.post("echo", "/test/echo", { payload: EchoPayload, success: EchoResult }).annotate(
+        RequiredScopes,
+        [echoScope]
+      )
     )
-  )
-  .add(HttpApiEndpoint.get("defect", "/test/defect", { success: Schema.Struct({ ok: Schema.Boolean }) }))
-  .middleware(SchemaErrors)
-  .middleware(RequireJson)
-  .middleware(ApiKeyAuth)
-  .middleware(Tenancy)
-  .prefix("/api/v1")
+    .add(
+      HttpApiEndpoint.get("anyOf", "/test/any-of", { success: Schema.Struct({ ok: Schema.Boolean }) }).annotate(
+        RequiredScopes,
+        ["pos:sync", "products:read"]
+      )
+    )
+    .add(HttpApiEndpoint.get("defect", "/test/defect", { success: Schema.Struct({ ok: Schema.Boolean }) }))
+    .add(
+      // A vendor's format (a POS webhook): query parameters we do not read are tolerated.
+      vendorFormat(
+        HttpApiEndpoint.get("vendor", "/test/vendor", {
+          query: { known: Schema.optional(Schema.String) },
+          success: Schema.Struct({ known: Schema.NullOr(Schema.String) })
+        })
+      )
+    )
+)
 
 /** A test-only group outside tenancy and authentication whose handler dies. */
 export const CrashGroup = HttpApiGroup.make("crash", { topLevel: true }).add(
@@ -67,6 +75,7 @@ const EchoHandlers = HttpApiBuilder.group(TestApi, "echo", (handlers) =>
     )
     .handle("anyOf", () => Effect.succeed({ ok: true }))
     .handle("defect", () => die)
+    .handle("vendor", ({ query }) => Effect.succeed({ known: query.known ?? null }))
 )
 
 const CrashHandlers = HttpApiBuilder.group(TestApi, "crash", (handlers) => handlers.handle("crash", () => die))
