@@ -1,5 +1,5 @@
 import { Clock, Context, Effect, Layer, Option, Redacted } from "effect"
-import { HttpServerRequest } from "effect/http"
+import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiMiddleware } from "effect/http-api"
 import { authenticate, requireAnyScope } from "../../application/auth/authenticate.ts"
 import { ApiKeys } from "../../application/ports/api-keys.ts"
@@ -11,7 +11,7 @@ import { TenantDatabases } from "../tenancy/tenant-databases.ts"
 import { ApiKeyAuth, RequireJson, SchemaErrors, Tenancy } from "./api-middleware.ts"
 import { CurrentPrincipal, CurrentTenant, RequestInfo, RequiredScopes } from "./context.ts"
 import { forbidden } from "./error-mapping.ts"
-import { BadRequest, invalidApiKey, ServiceUnavailable, UnsupportedMediaType } from "./errors.ts"
+import { BadRequest, envelopeJson, invalidApiKey, ServiceUnavailable, UnsupportedMediaType } from "./errors.ts"
 import { type InputKind, issueDetails } from "./validation-details.ts"
 
 const isLoopback = (address: string) =>
@@ -49,8 +49,15 @@ const unavailable = (error: StorageError) =>
     )
   )
 
-/** The one 401, made once: building an error per refused request (a stack trace each) was a measurable cost. */
-const refused = invalidApiKey()
+/**
+ * The one 401, answered as ready bytes: building an error per refused request (a stack trace each)
+ * and encoding it through its schema were most of a refusal's cost, and refusals are what a flood
+ * of garbage keys or hosts is made of. The bytes are those of `invalidApiKey()`'s envelope.
+ */
+const refusedBody = envelopeJson(401, invalidApiKey().message, invalidApiKey().details)
+const refused = Effect.sync(() =>
+  HttpServerResponse.text(refusedBody, { status: 401, contentType: "application/json" })
+)
 
 export const TenancyLive = Layer.effect(
   Tenancy,
@@ -69,7 +76,7 @@ export const TenancyLive = Layer.effect(
         const tenant = label === undefined ? undefined : yield* databases.resolve(label).pipe(Effect.catch(unavailable))
         if (tenant === undefined) {
           yield* Effect.logInfo("tenant not resolved", { host: host ?? "-" })
-          return yield* Effect.fail(refused)
+          return yield* refused
         }
         if (Option.isSome(facts)) facts.value.tenant = tenant.id
         const repositories = yield* databases.repositories(tenant.id).pipe(Effect.catch(unavailable))
@@ -91,11 +98,11 @@ export const ApiKeyAuthLive = Layer.effect(
           const principal = yield* authenticate(tenant.id, Redacted.value(credential)).pipe(
             Effect.provideService(KeySecrets, secrets),
             Effect.catchTags({
-              InvalidApiKey: (e) =>
-                Effect.andThen(Effect.logInfo("api key refused", { reason: e.reason }), Effect.fail(refused)),
+              InvalidApiKey: (e) => Effect.as(Effect.logInfo("api key refused", { reason: e.reason }), undefined),
               StorageError: unavailable
             })
           )
+          if (principal === undefined) return yield* refused
           const scopes = Context.getOrUndefined(endpoint.annotations, RequiredScopes)
           if (scopes !== undefined) {
             yield* Effect.mapError(requireAnyScope(principal, scopes), forbidden)
