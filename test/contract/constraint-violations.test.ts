@@ -69,10 +69,9 @@ const violations = (document: OpenApiDocument): Array<Violation> => {
     const parameters = operation.parameters ?? []
     const pathParams = parameters.filter((p) => p.in === "path")
     // Path ids from their own examples, so that only the broken part is wrong.
-    const validPath = pathParams.reduce(
-      (acc, p) => acc.replace(`{${p.name}}`, String((p.schema as JsonSchema)["example"] ?? "x1")),
-      path
-    )
+    const exampleOf = (name: string) =>
+      String((pathParams.find((q) => q.name === name)?.schema as JsonSchema | undefined)?.["example"] ?? "x1")
+    const validPath = path.replace(/\{(\w+)\}/g, (_, name: string) => exampleOf(name))
     const body = resolve(
       document,
       (operation.requestBody as { content?: Record<string, { schema?: JsonSchema }> } | undefined)?.content?.[
@@ -107,9 +106,7 @@ const violations = (document: OpenApiDocument): Array<Violation> => {
           name: `${method} ${path} /${p.name} ${what}`,
           path: path
             .replace(`{${p.name}}`, encodeURIComponent(String(value)))
-            .replace(/\{(\w+)\}/g, (_, name) =>
-              String((pathParams.find((q) => q.name === name)?.schema as JsonSchema)["example"] ?? "x1")
-            ),
+            .replace(/\{(\w+)\}/g, (_, name: string) => exampleOf(name)),
           field: `path.${p.name}`
         })
       }
