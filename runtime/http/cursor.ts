@@ -1,5 +1,6 @@
 import { Effect } from "effect"
 import { InvalidInput } from "../../domain/errors.ts"
+import { unstorableText } from "./unstorable-text.ts"
 import { showValue } from "./validation-details.ts"
 
 /**
@@ -46,6 +47,8 @@ export const pageCursor = (listing: string, filters: ReadonlyArray<string | bool
       }
       if (decoded[1] !== listing) return refuse(`belongs to another listing (${decoded[1]})`)
       if (decoded[2] !== scope) return refuse("was issued for other filters: repeat the first request's filters")
+      // A hand-made cursor reaches the database only with text it can store.
+      if (unstorableText(decoded[3]) !== undefined) return refuse("is not a cursor this API issued")
       return Effect.succeed(decoded[3])
     }
   }

@@ -125,6 +125,27 @@ describe("RefreshingSet", () => {
     })
   )
 
+  it.effect("a read that never answers is given up after one TTL, and the next caller reads again", () =>
+    Effect.gen(function* () {
+      const { store, load } = fakeStore(["a"])
+      const set = yield* makeRefreshingSet({ name: "test", load, ttlMs, maxWaitMs: 1000 })
+      yield* set.current
+      store.values.push("b")
+      store.gate = yield* Deferred.make<void>()
+      yield* TestClock.adjust(ttlMs)
+      const waiting = yield* Effect.forkChild(set.current)
+      yield* settle
+      yield* TestClock.adjust(1000)
+      expect(sorted(yield* Fiber.join(waiting))).toEqual(["a"])
+      // Still hanging one TTL after it began: counted as failed, so the next call starts a fresh read.
+      yield* TestClock.adjust(ttlMs - 1000)
+      yield* settle
+      store.gate = undefined
+      expect(sorted(yield* set.current)).toEqual(["a", "b"])
+      expect(store.reads).toBe(3)
+    })
+  )
+
   it.effect("with no good read yet, the failure reaches the caller and the next call reads again", () =>
     Effect.gen(function* () {
       const { store, load } = fakeStore(["a"])

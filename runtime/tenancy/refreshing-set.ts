@@ -1,5 +1,6 @@
 import { Cause, Clock, Deferred, Effect, Exit, type Scope } from "effect"
-import type { StorageError } from "../../domain/errors.ts"
+import { StorageError } from "../../domain/errors.ts"
+import { storageReason } from "../failures.ts"
 
 export interface RefreshingSetOptions<A> {
   /** Names the set in the log line of a failed read. */
@@ -45,9 +46,21 @@ export const makeRefreshingSet = <A>(
     // A read may have seen the store before this process's latest changes: they are applied on top.
     let changesDuringRead: Array<Change<A>> | undefined
 
+    // A read that hangs counts as failed after one TTL: the last good set answers meanwhile, and
+    // what another process created is then missed for at most two TTLs, never indefinitely.
+    const loadWithDeadline = options.load.pipe(
+      Effect.timeoutOrElse({
+        duration: options.ttlMs,
+        orElse: () =>
+          Effect.fail(
+            new StorageError({ operation: `read ${options.name}`, cause: `no answer within ${options.ttlMs} ms` })
+          )
+      })
+    )
+
     const read = (done: Deferred.Deferred<ReadonlySet<A>, StorageError>, startedAt: number) =>
       Effect.gen(function* () {
-        const exit = yield* Effect.exit(options.load)
+        const exit = yield* Effect.exit(loadWithDeadline)
         const changes = changesDuringRead ?? []
         changesDuringRead = undefined
         reading = undefined
@@ -72,7 +85,11 @@ export const makeRefreshingSet = <A>(
           if (kind === "add") last.add(value)
           else last.delete(value)
         }
-        yield* Effect.logError(`reading ${options.name} failed; the last good set is kept`, Cause.pretty(exit.cause))
+        const failure = exit.cause.reasons.find(Cause.isFailReason)
+        yield* Effect.logError(
+          `reading ${options.name} failed; the last good set is kept`,
+          failure === undefined ? Cause.pretty(exit.cause) : storageReason(failure.error)
+        )
         Deferred.doneUnsafe(done, Effect.succeed(last))
       }).pipe(
         // The owning layer is closing: waiters must not hang, and a later caller may read again.

@@ -242,6 +242,10 @@ describe("strict input on our own formats", () => {
     expect(await details(await get(`/api/v1/outlets?cursor=${first.data[0]!.outletId}`))).toMatch(
       /^query\.cursor: is not a cursor this API issued/
     )
+    const forged = Buffer.from(JSON.stringify([1, "outlets", "[false]", "\u0000"])).toString("base64url")
+    expect(await details(await get(`/api/v1/outlets?cursor=${forged}`))).toMatch(
+      /^query\.cursor: is not a cursor this API issued, got /
+    )
     expect(await details(await get(`/api/v1/products?cursor=${first.nextCursor}`))).toMatch(
       /^query\.cursor: belongs to another listing \(outlets\), got /
     )

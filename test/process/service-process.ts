@@ -45,11 +45,18 @@ export interface ServiceProcess {
   readonly outputWhenPortOpened: Promise<string>
 }
 
+const withoutStorageChoice = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => {
+  const { DATABASE_URL: _url, STORAGE: _storage, ...rest } = env
+  return rest
+}
+
 /** `npm start` with the given environment on top of this one (PORT and DATA_DIR are required). */
 export const startService = (env: Record<string, string> & { PORT: string; DATA_DIR: string }): ServiceProcess => {
   const npm = spawn("npm", ["start"], {
     cwd: repoRoot,
-    env: { ...process.env, LOG_FORMAT: "json", ...env },
+    // The embedded default, whatever this process was given: a DATABASE_URL (as CI sets for the
+    // PostgreSQL suites) would select PostgreSQL storage, with no data directory to lock.
+    env: { ...withoutStorageChoice(process.env), LOG_FORMAT: "json", ...env },
     stdio: ["ignore", "pipe", "pipe"]
   })
   let text = ""
