@@ -33,21 +33,13 @@ export const storageReason = (error: { readonly operation: string; readonly caus
   reason: redactUrls(describeDatabaseCause(error.cause))
 })
 
-/** A database URL's password, in the userinfo or as a `password` parameter, never reaches the screen. */
-export const maskUrl = (raw: string): string => {
-  try {
-    const url = new URL(raw)
-    if (url.password !== "") url.password = "***"
-    if (url.searchParams.has("password")) url.searchParams.set("password", "***")
-    return url.toString()
-  } catch {
-    return redactUrls(raw)
-  }
-}
-
-/** The same masking over free text: a driver's error message may quote a connection string. */
+/**
+ * A URL's user and password, wherever a URL stands in the text (a driver's error may quote a
+ * connection string), and `password=` / `sslpassword=` parameters, never reach the screen or a log.
+ * The userinfo is masked up to its last `@`, so a password holding `@` or `/` leaks no part of itself.
+ */
 export const redactUrls = (text: string): string =>
-  text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:@/\s]*:)[^@\s]*@/gi, "$1***@").replace(/(password=)[^&\s]*/gi, "$1***")
+  text.replace(/([a-z][a-z0-9+.-]*:\/\/)\S*@/gi, "$1***@").replace(/(password=)[^&\s]*/gi, "$1***")
 
 /** For the service's start-up: report a failure in one line and exit 1; defects print their cause. */
 export const reportStartupFailure = <A, E, R>(effect: Effect.Effect<A, E, R>) =>

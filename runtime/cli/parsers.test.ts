@@ -53,7 +53,7 @@ describe("failures as the operator reads them", () => {
       operation: "provision tenant acme",
       cause: new Error("could not reach postgres://app:hunter2@db:5432/acme")
     })
-    expect(describeAdminFailure(failure)).toBe("provision tenant acme: could not reach postgres://app:***@db:5432/acme")
+    expect(describeAdminFailure(failure)).toBe("provision tenant acme: could not reach postgres://***@db:5432/acme")
     expect(describeAdminFailure({ _tag: "StorageError", operation: "open PGlite", cause: "disk full" })).toBe(
       "open PGlite: disk full"
     )

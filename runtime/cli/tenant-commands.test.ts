@@ -109,7 +109,7 @@ forEachStorage("tenant commands", (harness, storageName) => {
         "postgres://app:hunter2@db.internal:5432/own"
       )
       expect(created.exitCode).toBe(0)
-      expect(created.stdout).toContain("own database postgres://app:***@db.internal:5432/own")
+      expect(created.stdout).toContain("own database postgres://***@db.internal:5432/own")
       expect((await h.tenantRow(id))?.[6]).toBe("own database")
       expect(h.transcript.join("\n")).not.toContain("hunter2")
     })
@@ -131,7 +131,7 @@ forEachStorage("tenant commands", (harness, storageName) => {
         expect(created.stderr).toBe("")
         expect(created.exitCode).toBe(0)
         const schema = `tenant_${id.replaceAll("-", "_")}`
-        expect(created.stdout).toContain(`own database ${own.url.replace(":hunter2@", ":***@")} (schema ${schema})`)
+        expect(created.stdout).toContain(`own database ${own.url.replace(/\/\/[^@]*@/, "//***@")} (schema ${schema})`)
         const tables = await databases.query(
           own.name,
           `SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' ORDER BY 1`

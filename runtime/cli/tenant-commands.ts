@@ -3,7 +3,7 @@ import { Argument, Command, Flag } from "effect/cli"
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
 import { createTenant } from "../../application/tenants/create-tenant.ts"
 import { isCountryCode, isCurrencyCode, type Tenant } from "../../domain/tenant.ts"
-import { maskUrl } from "../failures.ts"
+import { redactUrls } from "../failures.ts"
 import { type Handle, requireTenant, tenantArgument } from "./admin-services.ts"
 import { cell, renderTable } from "./output.ts"
 import {
@@ -38,7 +38,7 @@ const describeCreated = (tenant: Tenant): string => {
   const storage =
     tenant.locator.databaseUrl === null
       ? `schema ${tenant.locator.schema} of the control database`
-      : `own database ${maskUrl(tenant.locator.databaseUrl)} (schema ${tenant.locator.schema})`
+      : `own database ${redactUrls(tenant.locator.databaseUrl)} (schema ${tenant.locator.schema})`
   return [
     `created tenant '${tenant.id}'`,
     `  name      ${cell(tenant.name)}`,
@@ -142,7 +142,7 @@ const setLoyalty = (handle: Handle) =>
           const directory = yield* TenantDirectory
           const url = Option.getOrNull(input.url)
           yield* directory.setLoyalty(tenant.id, { url, credential: input.credential })
-          const where = url === null ? "the default loyalty service (LOYALTY_URL)" : maskUrl(url)
+          const where = url === null ? "the default loyalty service (LOYALTY_URL)" : redactUrls(url)
           yield* Console.log(`loyalty configured for tenant '${tenant.id}': ${where}, credential stored (not shown)`)
         })
       )
