@@ -146,11 +146,13 @@ const redeemOneOf = (schemas: Record<string, Json>) => {
   const redeem = schemas["LoyaltyRedeem"]
   if (redeem === undefined) return
   const { rewardId, points, ...common } = redeem["properties"] as Record<string, Json>
+  // The fields both forms require are the declared ones, so the branches follow RedeemPayload.
+  const required = (redeem["required"] ?? []) as ReadonlyArray<string>
   const branch = (title: string, field: string, schema: Json) => ({
     type: "object",
     title,
     properties: { ...common, [field]: withoutNull(schema) },
-    required: ["customerId", field, "refCode"],
+    required: [...required, field],
     additionalProperties: false
   })
   schemas["LoyaltyRedeem"] = {
