@@ -111,6 +111,19 @@ describe("process settings", () => {
     }
   })
 
+  it("keeps serving SHUTDOWN_DELAY_MS (none by default) with /readyz at 503 before closing the port", async () => {
+    expect(await load({})).toMatchObject({ _tag: "Success", success: { shutdownDelayMs: 0 } })
+    expect(await load({ SHUTDOWN_DELAY_MS: "5000" })).toMatchObject({
+      _tag: "Success",
+      success: { shutdownDelayMs: 5000 }
+    })
+    for (const raw of ["-1", "2.5", "later", "600001"]) {
+      const result = await load({ SHUTDOWN_DELAY_MS: raw })
+      expect(result._tag, raw).toBe("Failure")
+      expect(String(result._tag === "Failure" ? result.failure : ""), raw).toContain("SHUTDOWN_DELAY_MS")
+    }
+  })
+
   it("gives in-flight requests SHUTDOWN_GRACE_MS (10 s by default) to finish on shutdown", async () => {
     expect(await load({})).toMatchObject({ _tag: "Success", success: { shutdownGraceMs: 10_000 } })
     expect(await load({ SHUTDOWN_GRACE_MS: "0" })).toMatchObject({ _tag: "Success", success: { shutdownGraceMs: 0 } })

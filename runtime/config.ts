@@ -42,6 +42,8 @@ export interface AppSettings {
   readonly refCodeRetentionMs: number
   /** On SIGTERM/SIGINT, how long in-flight requests may run before their connections are cut. */
   readonly shutdownGraceMs: number
+  /** How long a stopping process keeps serving with /readyz at 503 before it closes the port. */
+  readonly shutdownDelayMs: number
 }
 
 export type TrustProxy =
@@ -233,7 +235,10 @@ export const appSettingsConfig = Config.all({
   refCodeRetentionDays: boundedInt("REFCODE_RETENTION_DAYS", 7, 3650, 7),
   // Ten seconds covers a normal request with room to spare and stays inside the usual
   // orchestrator budget (Kubernetes waits 30 s before SIGKILL).
-  shutdownGraceMs: boundedInt("SHUTDOWN_GRACE_MS", 0, 600_000, 10_000)
+  shutdownGraceMs: boundedInt("SHUTDOWN_GRACE_MS", 0, 600_000, 10_000),
+  // Zero stops at once. Behind a load balancer or an orchestrator's readiness probe, the probe's
+  // period lets it see the 503 and route elsewhere before the port closes.
+  shutdownDelayMs: boundedInt("SHUTDOWN_DELAY_MS", 0, 600_000, 0)
 }).pipe(
   Config.map(({ storage, databaseUrl, demo, loyaltyUrl, refCodeRetentionDays, ...rest }): AppSettings => {
     const url = Option.getOrUndefined(databaseUrl)
@@ -278,6 +283,7 @@ export class AppConfig extends Context.Service<AppConfig, AppSettings>()("pos/ru
     loyaltyBreaker: defaultCircuitBreakerSettings,
     refCodeRetentionMs: 7 * 86_400_000,
     shutdownGraceMs: 10_000,
+    shutdownDelayMs: 0,
     ...overrides
   })
 }

@@ -45,6 +45,13 @@ const service = (settings: AppSettings) =>
       yield* Effect.addFinalizer(() =>
         Effect.gen(function* () {
           readiness.markDraining()
+          if (settings.shutdownDelayMs > 0) {
+            // Still serving, /readyz at 503: a balancer or probe sees it and routes elsewhere first.
+            yield* Effect.logInfo("stopping: /readyz answers 503 before the port closes", {
+              delayMs: settings.shutdownDelayMs
+            })
+            yield* Effect.sleep(settings.shutdownDelayMs)
+          }
           yield* Effect.logInfo("stopping: draining requests in flight", { graceMs: settings.shutdownGraceMs })
           const outcome = yield* drain(settings.shutdownGraceMs)
           if (outcome.cut > 0) {

@@ -3,7 +3,8 @@ import { Context } from "effect"
 /**
  * Where the process is in its life, as `/readyz` reports it to a load balancer or orchestrator:
  * `starting` until the start-up work (storage, migrations, the demo tenant) is done, `ready` while
- * it serves, `draining` from the stop signal on, so traffic moves elsewhere before the port closes.
+ * it serves, `draining` from the stop signal on: with SHUTDOWN_DELAY_MS the process keeps serving
+ * that long with `/readyz` at 503, so traffic moves elsewhere before the port closes.
  * `/healthz` ignores it: a draining process is still alive.
  */
 export type LifecyclePhase = "starting" | "ready" | "draining"

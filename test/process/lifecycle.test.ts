@@ -35,13 +35,14 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true })
 })
 
-const start = () => {
+const start = (extra: Record<string, string> = {}) => {
   current = startService({
     PORT: String(port),
     HOST: "127.0.0.1",
     DATA_DIR: dataDir,
     DEMO: "true",
-    SHUTDOWN_GRACE_MS: "4000"
+    SHUTDOWN_GRACE_MS: "4000",
+    ...extra
   })
   return current
 }
@@ -63,7 +64,7 @@ const slowUpsert = (after: Promise<unknown>, ms: number) =>
  * connection open, and checks a clean stop: the request answered (not reset) with
  * `Connection: close`, npm and node gone within 5 s with status 0, the port closed, the lock released.
  */
-const stopWith = async (service: ServiceProcess, signal: NodeJS.Signals) => {
+const stopWith = async (service: ServiceProcess, signal: NodeJS.Signals, delayMs = 0) => {
   const node = lockHolder(dataDir)
   expect(node).toBeDefined()
   const idle = await idleKeepAliveConnection(port)
@@ -77,6 +78,13 @@ const stopWith = async (service: ServiceProcess, signal: NodeJS.Signals) => {
   const sentAt = Date.now()
   service.npm.kill(signal)
   signalled()
+  if (delayMs > 0) {
+    // SHUTDOWN_DELAY_MS: still serving, and a new connection's probe sees the 503.
+    await sleep(delayMs / 3)
+    const probe = await send(port, { path: "/readyz" })
+    expect(probe.status).toBe(503)
+    expect(JSON.parse(probe.body)).toMatchObject({ error: { code: 503, message: "temporarily unavailable" } })
+  }
 
   const answer = await inFlight
   expect([200, 201], answer.body).toContain(answer.status)
@@ -123,12 +131,12 @@ describe("npm start, from start to stop", () => {
   })
 
   it("restarts on the same data directory, without a second demo key", async () => {
-    const restarted = start()
+    const restarted = start({ SHUTDOWN_DELAY_MS: "900" })
     await waitUntilReady(restarted)
     expect(restarted.output()).not.toContain("demo api key")
   }, 90_000)
 
-  it("SIGINT to npm stops the restarted service the same way", async () => {
-    await stopWith(current!, "SIGINT")
+  it("SIGINT to npm stops the restarted service the same way, after /readyz answered 503 for SHUTDOWN_DELAY_MS", async () => {
+    await stopWith(current!, "SIGINT", 900)
   })
 })
