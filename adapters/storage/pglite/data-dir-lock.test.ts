@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from "node:child_process"
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { hostname, tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, Exit, Scope } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
@@ -73,6 +73,26 @@ describe("data directory lock", () => {
     expect(readFileSync(lockFile(dir), "utf8").trim()).toBe(String(holder))
   })
 
+  it("never takes over a lock from another host, even one naming this very pid (containers sharing a volume)", async () => {
+    for (const pid of [process.pid, deadPid()]) {
+      const dir = freshDir()
+      const content = `${pid}\n123\nother-container\n`
+      writeFileSync(lockFile(dir), content)
+      const error = await Effect.runPromise(Effect.flip(Effect.scoped(lockDataDir(dir))))
+      expect(String(error.cause)).toContain(`locked by process ${pid} on host other-container`)
+      expect(readFileSync(lockFile(dir), "utf8")).toBe(content)
+    }
+  })
+
+  it("records this host in the lock, and takes over its own host's stale lock", async () => {
+    const dir = freshDir()
+    writeFileSync(lockFile(dir), `${deadPid()}\n123\n${hostname()}\n`)
+    const scope = await Effect.runPromise(Scope.make())
+    await Effect.runPromise(Scope.provide(lockDataDir(dir), scope))
+    expect(readFileSync(lockFile(dir), "utf8").split("\n")[2]).toBe(hostname())
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+  })
+
   it("takes over a lock left by a process that no longer runs, or an unreadable one", async () => {
     for (const content of [`${deadPid()}\n`, "garbage"]) {
       const dir = freshDir()
@@ -105,7 +125,7 @@ describe("data directory lock", () => {
       await Effect.runPromise(Scope.provide(lockDataDir(dir), scope))
       const self = currentProcess()
       expect(self.startTime).toMatch(/^\d+$/)
-      expect(readFileSync(lockFile(dir), "utf8")).toBe(`${process.pid}\n${self.startTime}\n`)
+      expect(readFileSync(lockFile(dir), "utf8")).toBe(`${process.pid}\n${self.startTime}\n${hostname()}\n`)
       await Effect.runPromise(Scope.close(scope, Exit.void))
 
       // A live process (the parent) with its own start time holds the lock...

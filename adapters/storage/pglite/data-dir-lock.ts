@@ -9,6 +9,7 @@ import {
   writeFileSync,
   writeSync
 } from "node:fs"
+import { hostname } from "node:os"
 import { join } from "node:path"
 import { Effect, type Scope } from "effect"
 import { StorageError } from "../../../domain/errors.ts"
@@ -16,9 +17,12 @@ import { currentProcess, isRunning, type ProcessIdentity } from "./process-state
 
 const lockName = "pos-integration.lock"
 
-/** The holder's pid on the first line (what people and older versions read), its start time on the second. */
-const lockContent = (self: ProcessIdentity): string =>
-  self.startTime === undefined ? `${self.pid}\n` : `${self.pid}\n${self.startTime}\n`
+/**
+ * The holder's pid on the first line (what people and older versions read), its start time on the
+ * second, its host on the third: processes of two containers sharing one volume may both be pid 1,
+ * and this host cannot tell whether another host's process still runs.
+ */
+const lockContent = (self: ProcessIdentity): string => `${self.pid}\n${self.startTime ?? ""}\n${hostname()}\n`
 
 const errorCode = (error: unknown) => (error as NodeJS.ErrnoException).code
 
@@ -63,11 +67,21 @@ const readLock = (path: string): string | undefined => {
   }
 }
 
-const holderOf = (content: string): ProcessIdentity | undefined => {
-  const [pidLine = "", startLine = ""] = content.split("\n")
+interface LockHolder extends ProcessIdentity {
+  /** Absent in locks written before the host was recorded: those were written on this host. */
+  readonly host: string | undefined
+}
+
+const holderOf = (content: string): LockHolder | undefined => {
+  const [pidLine = "", startLine = "", hostLine = ""] = content.split("\n")
   const pid = Number.parseInt(pidLine.trim(), 10)
   if (!Number.isSafeInteger(pid) || pid <= 0) return undefined
-  return { pid, startTime: /^\d+$/.test(startLine.trim()) ? startLine.trim() : undefined }
+  const host = hostLine.trim()
+  return {
+    pid,
+    startTime: /^\d+$/.test(startLine.trim()) ? startLine.trim() : undefined,
+    host: host === "" ? undefined : host
+  }
 }
 
 /**
@@ -111,6 +125,11 @@ export const lockDataDir = (dataDir: string): Effect.Effect<void, StorageError, 
           const content = readLock(path)
           if (content === undefined) continue
           const holder = holderOf(content)
+          if (holder?.host !== undefined && holder.host !== hostname()) {
+            throw new Error(
+              `the data directory ${dataDir} is locked by process ${holder.pid} on host ${holder.host}: a lock from another host is never taken over; if that host no longer runs the service, remove ${path}`
+            )
+          }
           if (holder !== undefined && holder.pid !== process.pid && isRunning(holder)) {
             throw new Error(
               `the data directory ${dataDir} is in use by process ${holder.pid}: stop the service to administer an embedded deployment`
