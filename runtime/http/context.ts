@@ -25,6 +25,8 @@ export interface RequestFacts {
   readonly requestId: string
   tenant: string | undefined
   route: string | undefined
+  /** Why a 401 was answered (the caller only sees the one 401): written on the access log line. */
+  refusal?: string | undefined
   /** Set with a 503 from an open breaker: the response's Retry-After. */
   retryAfterSeconds?: number | undefined
 }

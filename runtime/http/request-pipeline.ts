@@ -91,6 +91,7 @@ export const requestPipeline = (methods: MethodTable) =>
             route: facts.route ?? "-",
             tenant: facts.tenant ?? "-",
             status: response.status,
+            ...(facts.refusal === undefined ? {} : { refusal: facts.refusal }),
             latencyMs: Math.round((performance.now() - started) * 100) / 100
           })
           return HttpServerResponse.setHeader(response, "x-request-id", requestId)
