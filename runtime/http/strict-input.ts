@@ -154,24 +154,24 @@ const checkBody = (bytes: Uint8Array): string | undefined => {
 
 const bodyMethods = new Set(["POST", "PUT", "PATCH"])
 
-const refuse = (details: string | undefined) => (details === undefined ? Effect.void : Effect.fail(invalid(details)))
-
+/** Every request passes here: the checks are plain functions, and Effect is entered only to read a body. */
 export const StrictInputLive = Layer.succeed(
   StrictInput,
   StrictInput.of((httpEffect, { endpoint }) =>
-    Effect.gen(function* () {
-      const request = yield* HttpServerRequest.HttpServerRequest
+    Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
       const strict = !Context.getOrElse(endpoint.annotations, VendorFormat, () => false)
       const at = request.url.indexOf("?")
-      const path = at === -1 ? request.url : request.url.slice(0, at)
-      yield* refuse(checkPath(endpoint, path))
-      yield* refuse(checkQuery(endpoint, at === -1 ? "" : request.url.slice(at + 1), strict))
-      if (bodyMethods.has(endpoint.method) && endpoint.payload.size > 0) {
-        // A body that cannot be read (too large, cut off) is answered by the decoder as usual.
-        const buffer = yield* Effect.option(request.arrayBuffer)
-        if (buffer._tag === "Some") yield* refuse(checkBody(new Uint8Array(buffer.value)))
-      }
-      return yield* httpEffect
+      const problem =
+        checkPath(endpoint, at === -1 ? request.url : request.url.slice(0, at)) ??
+        (at === -1 ? undefined : checkQuery(endpoint, request.url.slice(at + 1), strict))
+      if (problem !== undefined) return Effect.fail(invalid(problem))
+      if (!bodyMethods.has(endpoint.method) || endpoint.payload.size === 0) return httpEffect
+      // A body that cannot be read (too large, cut off) is answered by the decoder as usual.
+      const checked = Effect.flatMap(Effect.option(request.arrayBuffer), (buffer) => {
+        const bodyProblem = buffer._tag === "Some" ? checkBody(new Uint8Array(buffer.value)) : undefined
+        return bodyProblem === undefined ? Effect.void : Effect.fail(invalid(bodyProblem))
+      })
+      return Effect.andThen(checked, httpEffect)
     })
   )
 )
