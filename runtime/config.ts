@@ -152,7 +152,8 @@ export const parseHttpUrl = (raw: string): string | undefined => {
 }
 
 /** Deliverect's API hosts: a callback URL comes from the payload, so it may only go where expected. */
-const defaultCallbackHosts: ReadonlyArray<string> = ["*.deliverect.com", "*.deliverect.io"]
+/** Each plugin declares its vendor's callback hosts in its manifest; the operator's are added to them. */
+const defaultCallbackHosts: ReadonlyArray<string> = []
 
 /** Every environment variable the service reads; README.md lists them. */
 export const appSettingsConfig = Config.all({

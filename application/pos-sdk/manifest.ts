@@ -9,12 +9,27 @@ export type Capability = typeof Capability.Type
 /** A plugin's id is its provider id (`X-Provider`, the directory name): lower-case, dashes allowed. */
 export const ProviderId = Schema.String.pipe(Schema.check(Schema.isPattern(/^[a-z0-9][a-z0-9-]{0,62}$/)))
 
+/** A host name, or `*.` and a domain for any host below it (`*.deliverect.com`), lower-case. */
+export const HostPattern = Schema.String.pipe(
+  Schema.check(
+    Schema.isPattern(/^(?:\*\.)?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/, {
+      message: "expected a lower-case host name, or *. and a domain"
+    })
+  )
+)
+
 export const PluginManifest = Schema.Struct({
   id: ProviderId,
   displayName: Schema.String.pipe(Schema.check(Schema.isMinLength(1))),
   version: Schema.String.pipe(Schema.check(Schema.isPattern(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/))),
   sdkVersion: Schema.Int,
-  capabilities: Schema.Array(Capability)
+  capabilities: Schema.Array(Capability),
+  /**
+   * The vendor's own hosts a callback named in its payload may be sent to (Deliverect's menu push
+   * names one). A callback to any other host is refused, so a payload cannot aim the service at
+   * internal addresses; operators may add hosts with SYNC_CALLBACK_HOSTS. None when absent.
+   */
+  callbackHosts: Schema.optional(Schema.Array(HostPattern))
 })
 export type PluginManifest = typeof PluginManifest.Type
 

@@ -49,6 +49,12 @@ export const callbackAllowed = (raw: string, hosts: ReadonlyArray<string>): bool
   )
 }
 
+/** Where a plugin's callbacks may go: its vendor's hosts (its manifest), and the operator's additions. */
+export const callbackHosts = (
+  manifest: PluginManifest,
+  operatorHosts: ReadonlyArray<string>
+): ReadonlyArray<string> => [...(manifest.callbackHosts ?? []), ...operatorHosts]
+
 /**
  * What identifies a catalog push exactly: the plugin and its version (a new version may map the
  * same payload differently), the SDK and service versions, the outlet the request names, and the
@@ -159,14 +165,17 @@ export const SyncHandlers = HttpApiBuilder.group(
               }
             })
             if (callback !== null && !dryRun) {
-              if (callbackAllowed(callback.url, config.syncCallbackHosts)) {
+              if (callbackAllowed(callback.url, callbackHosts(plugin.manifest, config.syncCallbackHosts))) {
                 yield* Effect.forkDetach(
                   acknowledgeSync(plugin, callback, { status: "ONLINE", comment: "menu synced" }, http)
                 )
               } else {
-                yield* Effect.logWarning("sync callback refused: host not in SYNC_CALLBACK_HOSTS", {
-                  provider: plugin.manifest.id
-                })
+                yield* Effect.logWarning(
+                  "sync callback refused: host neither the plugin's nor in SYNC_CALLBACK_HOSTS",
+                  {
+                    provider: plugin.manifest.id
+                  }
+                )
               }
             }
             return { data: results }
