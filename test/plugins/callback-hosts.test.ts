@@ -1,7 +1,7 @@
 import { manifestFrom } from "@pos-integration/sdk"
 import { describe, expect, it } from "vitest"
 import deliverectPackage from "../../plugins/deliverect/package.json" with { type: "json" }
-import { callbackAllowed, callbackHosts } from "./catalog-handlers.ts"
+import { callbackAllowed, callbackHosts } from "../../runtime/http/catalog-handlers.ts"
 
 const deliverect = manifestFrom(deliverectPackage.manifest)
 const withoutHosts = manifestFrom({ ...deliverectPackage.manifest, id: "tinypos", callbackHosts: undefined })
