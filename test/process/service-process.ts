@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process"
-import { existsSync, readFileSync } from "node:fs"
+import { existsSync, readFileSync, readdirSync } from "node:fs"
 import { request } from "node:http"
 import { connect, createServer, type Socket } from "node:net"
 import { join, resolve } from "node:path"
@@ -187,6 +187,12 @@ export const rawExchange = (port: number, bytes: string) =>
   })
 
 /** A process's parent pid, from /proc (undefined when it is gone). */
+const childrenOf = (pid: number): Array<number> =>
+  readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((candidate) => parentOf(candidate) === pid)
+
 const parentOf = (pid: number): number | undefined => {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
@@ -202,10 +208,10 @@ const parentOf = (pid: number): number | undefined => {
  */
 export const forceStop = async (service: ServiceProcess | undefined) => {
   if (service === undefined || service.npm.exitCode !== null || service.npm.signalCode !== null) return
-  const node = lockHolder(service.dataDir)
-  if (node !== undefined && parentOf(node) === service.npm.pid) {
+  // npm's children (node, which `npm start` execs), found whether or not one holds the lock yet.
+  for (const child of childrenOf(service.npm.pid ?? -1)) {
     try {
-      process.kill(node, "SIGKILL")
+      process.kill(child, "SIGKILL")
     } catch {
       // Already gone.
     }
