@@ -86,19 +86,19 @@ export const parseLogLevel = (raw: string): LogLevelName | undefined => {
   return value === "debug" || value === "info" || value === "warning" || value === "error" ? value : undefined
 }
 
-const logLevelConfig = Config.schema(
-  Schema.String.pipe(
-    Schema.check(
-      Schema.makeFilter(
-        (raw: string) => parseLogLevel(raw) !== undefined || "expected debug, info, warn (or warning), or error"
-      )
-    )
-  ),
-  "LOG_LEVEL"
-).pipe(
-  Config.withDefault("info"),
-  Config.map((raw) => parseLogLevel(raw) ?? "info")
-)
+/** A string variable `accepts` must approve; otherwise start-up stops naming it and what is expected. */
+const checkedString = (name: string, accepts: (raw: string) => boolean, expected: string, fallback: string) =>
+  Config.schema(
+    Schema.String.pipe(Schema.check(Schema.makeFilter((raw: string) => accepts(raw) || expected))),
+    name
+  ).pipe(Config.withDefault(fallback))
+
+const logLevelConfig = checkedString(
+  "LOG_LEVEL",
+  (raw) => parseLogLevel(raw) !== undefined,
+  "expected debug, info, warn (or warning), or error",
+  "info"
+).pipe(Config.map((raw) => parseLogLevel(raw) ?? "info"))
 
 /**
  * The address to listen on: an IP address (an IPv6 one with or without brackets, as URLs write
@@ -112,19 +112,12 @@ export const parseListenHost = (raw: string): string | undefined | false => {
   return /^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*$/.test(value) ? value.toLowerCase() : false
 }
 
-const hostConfig = Config.schema(
-  Schema.String.pipe(
-    Schema.check(
-      Schema.makeFilter(
-        (raw: string) => parseListenHost(raw) !== false || "expected an IP address or a host name to listen on"
-      )
-    )
-  ),
-  "HOST"
-).pipe(
-  Config.withDefault(""),
-  Config.map((raw) => parseListenHost(raw) || undefined)
-)
+const hostConfig = checkedString(
+  "HOST",
+  (raw) => parseListenHost(raw) !== false,
+  "expected an IP address or a host name to listen on",
+  ""
+).pipe(Config.map((raw) => parseListenHost(raw) || undefined))
 
 /** A whole number within bounds; out of bounds, start-up stops naming the variable and the bounds. */
 const boundedInt = (name: string, minimum: number, maximum: number, fallback: number) =>

@@ -40,6 +40,18 @@ const capturingLogs = () => {
   return { lines, layer: Logger.layer([logger]) }
 }
 
+/** A set read once, now stale, whose store gained "b" and holds its next read open (`store.gate`). */
+const staleWithHangingRead = Effect.gen(function* () {
+  const { store, load } = fakeStore(["a"])
+  const set = yield* makeRefreshingSet({ name: "test", load, ttlMs, maxWaitMs: 1000 })
+  yield* set.current
+  store.values.push("b")
+  const gate = yield* Deferred.make<void>()
+  store.gate = gate
+  yield* TestClock.adjust(ttlMs)
+  return { store, set, gate }
+})
+
 describe("RefreshingSet", () => {
   it.effect("reads once, answers from memory within the TTL, reads again after it", () =>
     Effect.gen(function* () {
@@ -101,12 +113,7 @@ describe("RefreshingSet", () => {
 
   it.effect("a read that hangs holds callers at most maxWaitMs, then the last good set answers", () =>
     Effect.gen(function* () {
-      const { store, load } = fakeStore(["a"])
-      const set = yield* makeRefreshingSet({ name: "test", load, ttlMs, maxWaitMs: 1000 })
-      yield* set.current
-      store.values.push("b")
-      store.gate = yield* Deferred.make<void>()
-      yield* TestClock.adjust(ttlMs)
+      const { store, set, gate } = yield* staleWithHangingRead
       const first = yield* Effect.forkChild(set.current)
       yield* settle
       const second = yield* Effect.forkChild(set.current)
@@ -118,7 +125,7 @@ describe("RefreshingSet", () => {
       expect(sorted(yield* Fiber.join(second))).toEqual(["a"])
       expect(store.reads).toBe(2)
       // The read went on: once it ends, its set is the one served.
-      yield* Deferred.succeed(store.gate, undefined)
+      yield* Deferred.succeed(gate, undefined)
       yield* settle
       expect(sorted(yield* set.current)).toEqual(["a", "b"])
       expect(store.reads).toBe(2)
@@ -127,12 +134,7 @@ describe("RefreshingSet", () => {
 
   it.effect("a read that never answers is given up after one TTL, and the next caller reads again", () =>
     Effect.gen(function* () {
-      const { store, load } = fakeStore(["a"])
-      const set = yield* makeRefreshingSet({ name: "test", load, ttlMs, maxWaitMs: 1000 })
-      yield* set.current
-      store.values.push("b")
-      store.gate = yield* Deferred.make<void>()
-      yield* TestClock.adjust(ttlMs)
+      const { store, set } = yield* staleWithHangingRead
       const waiting = yield* Effect.forkChild(set.current)
       yield* settle
       yield* TestClock.adjust(1000)
