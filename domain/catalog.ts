@@ -6,6 +6,18 @@
 
 export type DayOfWeek = 1 | 2 | 3 | 4 | 5 | 6 | 7
 
+/** A snooze that lasts until the POS lifts it (an unsnooze), rather than until an instant. */
+export const UNTIL_FURTHER_NOTICE = "further-notice" as const
+
+/**
+ * Whether and until when an item is snoozed: an instant (ISO 8601 UTC), `UNTIL_FURTHER_NOTICE`,
+ * or null when it is available.
+ */
+export type Snooze = string | typeof UNTIL_FURTHER_NOTICE | null
+
+/** Parts per million of the price: 9% is 90000, 8.875% is 88750. Exact for rates of up to four decimals of a percent. */
+export type TaxRatePpm = number
+
 /** A weekly window, local to the outlet: `HH:MM` to `HH:MM` (a close before the open runs past midnight). */
 export interface WeeklyWindow {
   readonly dayOfWeek: DayOfWeek
@@ -37,6 +49,11 @@ export interface OutletSnapshot {
   readonly serviceHours: ReadonlyArray<ServiceHours>
   /** Non-secret identifiers needed to reach the store at the POS (Deliverect channelLinkId/locationId, ...). */
   readonly identifiers: Readonly<Record<string, string>>
+  /**
+   * The POS account the outlet belongs to (Deliverect account, Lightspeed business, Square
+   * merchant), when the vendor names one: account-level credentials and pulls are found by it.
+   */
+  readonly accountId: string | null
 }
 
 export interface ProductSnapshot {
@@ -48,12 +65,12 @@ export interface ProductSnapshot {
   readonly imageUrl: string | null
   /** This outlet's POS price, in minor units. */
   readonly price: number
-  /** Tax rate in basis points of a percent (9% = 900), when the vendor gives one. */
-  readonly taxRateBps: number | null
+  /** Tax rate in parts per million (9% = 90000, 8.875% = 88750), when the vendor gives one. */
+  readonly taxRatePpm: TaxRatePpm | null
   /** The modifier groups offered with this product, in order (vendor ids). */
   readonly modifierGroupIds: ReadonlyArray<string>
-  /** Snoozed until this instant (ISO 8601 UTC); null when available. */
-  readonly snoozedUntil: string | null
+  /** Snoozed until this instant (ISO 8601 UTC) or `UNTIL_FURTHER_NOTICE`; null when available. */
+  readonly snoozedUntil: Snooze
 }
 
 export interface ModifierGroupSnapshot {
@@ -74,7 +91,7 @@ export interface ModifierOptionSnapshot {
   readonly name: string
   /** Added to the product's price, in minor units. */
   readonly price: number
-  readonly snoozedUntil: string | null
+  readonly snoozedUntil: Snooze
 }
 
 /** A menu section; sections nest one level (POS categories and their sub-categories). */

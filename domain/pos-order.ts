@@ -7,18 +7,48 @@ import type { FulfilmentType } from "./catalog.ts"
 export interface PosOrderModifier {
   readonly posCode: string
   readonly name: string
+  /** Per unit of the line (or of the modifier it sits under). */
   readonly quantity: number
-  /** Minor units, per unit of the line. */
+  /** Minor units, per unit of what it modifies. */
   readonly unitPrice: number
+  /** Modifiers of this modifier (a drink's size, then its milk), nested as the menu nests them. */
+  readonly modifiers: ReadonlyArray<PosOrderModifier>
+}
+
+/** A reduction: on a line, or on the whole order. */
+export interface PosOrderDiscount {
+  readonly name: string
+  /** The POS's own code for it, when the POS knows this discount. */
+  readonly posCode: string | null
+  /** The partner's or promotion's code (a voucher), when there is one. */
+  readonly code: string | null
+  /** Minor units taken off, positive. */
+  readonly amount: number
 }
 
 export interface PosOrderLine {
   readonly posCode: string
   readonly name: string
   readonly quantity: number
+  /** Minor units, per unit, modifiers excluded. */
   readonly unitPrice: number
   readonly note: string | null
   readonly modifiers: ReadonlyArray<PosOrderModifier>
+  readonly discounts: ReadonlyArray<PosOrderDiscount>
+  /** The line's tax: its rate (parts per million) when known, and the amount in minor units. */
+  readonly tax: { readonly ratePpm: number | null; readonly amount: number }
+  /** The line's total in minor units: quantity × (unit price + modifiers) − discounts (tax-inclusive or not as the outlet prices). */
+  readonly total: number
+}
+
+export type PosOrderChargeKind = "DELIVERY" | "SERVICE" | "PACKAGING" | "TIP" | "OTHER"
+
+/** A charge on the order besides its lines, itemised. */
+export interface PosOrderCharge {
+  readonly kind: PosOrderChargeKind
+  readonly name: string
+  readonly amount: number
+  readonly tax: { readonly ratePpm: number | null; readonly amount: number }
 }
 
 export interface PosOrderAddress {
@@ -50,6 +80,16 @@ export interface PosOrder {
     readonly email: string | null
   }
   readonly lines: ReadonlyArray<PosOrderLine>
+  readonly charges: ReadonlyArray<PosOrderCharge>
+  /** Discounts on the whole order (line discounts sit on their lines). */
+  readonly discounts: ReadonlyArray<PosOrderDiscount>
+  /**
+   * Whose prices the order carries: "POS" when every price is the POS's own (the POS may price the
+   * order itself), "PARTNER" when the menu's prices differ and the POS takes them as given (only
+   * for plugins declaring the `linePrices` capability).
+   */
+  readonly pricing: "POS" | "PARTNER"
+  readonly taxInclusive: boolean
   readonly currency: string
   readonly totals: {
     readonly subtotal: number

@@ -30,6 +30,25 @@ export class WebhookRejected extends Schema.TaggedError<WebhookRejected>()("Webh
   reason: Schema.String
 }) {}
 
+/**
+ * Credentials the call needs were not set by an operator (or do not hold what it needs): the
+ * operator must set them; retrying changes nothing.
+ */
+export class MissingCredentials extends Schema.TaggedError<MissingCredentials>()("MissingCredentials", {
+  level: Schema.Literals(["outlet", "account"]),
+  reason: Schema.String
+}) {}
+
+/** The credentials of a level, or a `MissingCredentials` failure naming the level and what they are for. */
+export const requireCredentials = <C>(
+  credentials: C | null,
+  level: "outlet" | "account",
+  purpose: string
+): Effect.Effect<C, MissingCredentials> =>
+  credentials === null
+    ? Effect.fail(new MissingCredentials({ level, reason: `no ${level} credentials are set: ${purpose} needs them` }))
+    : Effect.succeed(credentials)
+
 /** The plugin does not implement this operation (see its manifest's capabilities). */
 export class UnsupportedOperation extends Schema.TaggedError<UnsupportedOperation>()("UnsupportedOperation", {
   operation: Schema.String

@@ -14,10 +14,22 @@ export type {
   ProductSnapshot,
   SectionSnapshot,
   ServiceHours,
+  Snooze,
   SyncCallback,
+  TaxRatePpm,
   WeeklyWindow
 } from "../../domain/catalog.ts"
-export type { OrderStatus, PosOrder, PosOrderAddress, PosOrderLine, PosOrderModifier } from "../../domain/pos-order.ts"
+export { UNTIL_FURTHER_NOTICE } from "../../domain/catalog.ts"
+export type {
+  OrderStatus,
+  PosOrder,
+  PosOrderAddress,
+  PosOrderCharge,
+  PosOrderChargeKind,
+  PosOrderDiscount,
+  PosOrderLine,
+  PosOrderModifier
+} from "../../domain/pos-order.ts"
 export * from "./errors.ts"
 export * from "./invariants.ts"
 export * from "./issue-text.ts"

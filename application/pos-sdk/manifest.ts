@@ -1,9 +1,14 @@
 import { Schema } from "effect"
 
 /** The SDK's major version. The runtime loads plugins built for this major only. */
-export const SDK_VERSION = 1
+export const SDK_VERSION = 2
 
-export const Capability = Schema.Literals(["outlets", "catalog", "orders", "cancel", "webhooks"])
+/**
+ * What a plugin does: decode pushed `outlets` and `catalog`s, `orders` and `cancel` them, read
+ * `webhooks`, `pull` outlets and catalogs from the POS's API, and `linePrices`: the POS accepts the
+ * prices an order carries (a menu may then price items differently from the POS).
+ */
+export const Capability = Schema.Literals(["outlets", "catalog", "orders", "cancel", "webhooks", "pull", "linePrices"])
 export type Capability = typeof Capability.Type
 
 /** A plugin's id is its provider id (`X-Provider`, the directory name): lower-case, dashes allowed. */

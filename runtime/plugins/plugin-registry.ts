@@ -68,6 +68,11 @@ const moduleUrl = (specifier: string): string => {
   return pathToFileURL(path).href
 }
 
+/** What a plugin of an older SDK major must change, told when it is refused. */
+const sdkChanges: Readonly<Record<number, string>> = {
+  1: "SDK 2 changed: webhook requests carry method, url, path and query; credentials are two Schemas (credentials.outlet, credentials.account); every outbound call, acknowledgeCatalog included, gets a PosCallContext with both levels and a vault for rotated secrets; webhookOutlet answers an outlet or an account; snoozes may last until further notice (UNTIL_FURTHER_NOTICE); tax rates are in parts per million (taxRatePpm); orders carry nested modifiers, per-line tax, charges and discounts; an optional pull capability fetches outlets and catalogs. See plugins/README.md"
+}
+
 const requiredFunctions = [
   "decodeOutlets",
   "decodeCatalog",
@@ -93,8 +98,10 @@ const validate = (source: string, exported: unknown): Effect.Effect<LoadedPlugin
       )
     )
     if (manifest.sdkVersion !== SDK_VERSION) {
+      const changes = sdkChanges[manifest.sdkVersion]
       return yield* fail(
-        `plugin '${manifest.id}' is built for SDK ${manifest.sdkVersion}; this service loads SDK ${SDK_VERSION} plugins only`
+        `plugin '${manifest.id}' is built for SDK ${manifest.sdkVersion}; this service loads SDK ${SDK_VERSION} plugins only` +
+          (changes === undefined ? "" : `. ${changes}`)
       )
     }
     const missing = requiredFunctions.filter((name) => typeof candidate[name] !== "function")
