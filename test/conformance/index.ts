@@ -6,4 +6,13 @@
  *   import { fixtures } from "./fixtures/index.ts"
  *   conformanceSuite(plugin, fixtures)
  */
-export { type ConformanceFixtures, conformanceSuite } from "./suite.ts"
+export type {
+  CatalogCounts,
+  CatalogFixture,
+  ConformanceFixtures,
+  FakeServer,
+  OutletFixture,
+  PullFixture,
+  WebhookFixture
+} from "./fixtures.ts"
+export { conformanceSuite } from "./suite.ts"

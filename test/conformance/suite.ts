@@ -10,41 +10,7 @@ import {
 import { Cause, Effect, Exit, Schema } from "effect"
 import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
-
-export interface ConformanceFixtures<Credentials> {
-  readonly outlets: ReadonlyArray<{
-    readonly name: string
-    readonly payload: unknown
-    readonly expectedExternalIds: ReadonlyArray<string>
-  }>
-  readonly catalogs: ReadonlyArray<{
-    readonly name: string
-    readonly payload: unknown
-    readonly context: CatalogContext
-    readonly expected: {
-      readonly outletIds: ReadonlyArray<string>
-      readonly products: number
-      readonly modifierGroups: number
-      readonly modifierOptions: number
-      readonly menus: number
-    }
-  }>
-  /** Payloads of other POS systems, which this plugin must refuse. */
-  readonly foreignCatalogs: ReadonlyArray<{ readonly name: string; readonly payload: unknown }>
-  /** Authentic webhooks: each verifies with its credentials and decodes to this many events. */
-  readonly webhooks: ReadonlyArray<{
-    readonly name: string
-    readonly request: WebhookRequest
-    readonly credentials: Credentials
-    readonly expectedEvents: number
-  }>
-  readonly credentials: Credentials
-  /**
-   * "signature" when webhooks sign the body (then any change to the body must be refused);
-   * "token" when a shared token authenticates them (a token cannot protect the body).
-   */
-  readonly webhookAuth?: "signature" | "token"
-}
+import type { ConformanceFixtures } from "./fixtures.ts"
 
 /** Runs an effect and says how it ended: a value, a typed failure, or a defect (a bug). */
 const outcome = async <A, E>(effect: Effect.Effect<A, E>) => {
@@ -112,9 +78,9 @@ const mutate = (value: unknown, choices: ReadonlyArray<number>): unknown => {
   return visit(value, 0)
 }
 
-export const conformanceSuite = <Credentials>(
-  plugin: PosPlugin<Credentials>,
-  fixtures: ConformanceFixtures<Credentials>
+export const conformanceSuite = <Outlet, Account>(
+  plugin: PosPlugin<Outlet, Account>,
+  fixtures: ConformanceFixtures<Outlet, Account>
 ) =>
   describe(`POS plugin conformance: ${plugin.manifest.id}`, () => {
     it("has a valid manifest for this SDK", () => {
