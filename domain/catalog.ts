@@ -15,6 +15,20 @@ export const UNTIL_FURTHER_NOTICE = "further-notice" as const
  */
 export type Snooze = string | typeof UNTIL_FURTHER_NOTICE | null
 
+/**
+ * A snooze until further notice as stored: the last instant a Date can hold, so that every
+ * comparison with a time treats it as later (PostgreSQL stores it as `infinity`).
+ */
+export const SNOOZED_INDEFINITELY = new Date(8.64e15)
+
+/** A snapshot's snooze as a stored instant: null when available. */
+export const snoozeInstant = (snooze: Snooze): Date | null =>
+  snooze === null ? null : snooze === UNTIL_FURTHER_NOTICE ? SNOOZED_INDEFINITELY : new Date(snooze)
+
+/** True for the stored form of a snooze until further notice. */
+export const isIndefinite = (instant: Date | null): boolean =>
+  instant !== null && instant.getTime() === SNOOZED_INDEFINITELY.getTime()
+
 /** Parts per million of the price: 9% is 90000, 8.875% is 88750. Exact for rates of up to four decimals of a percent. */
 export type TaxRatePpm = number
 

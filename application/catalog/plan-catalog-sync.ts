@@ -1,4 +1,4 @@
-import type { CatalogSnapshot, SectionSnapshot } from "../../domain/catalog.ts"
+import { type CatalogSnapshot, type SectionSnapshot, snoozeInstant } from "../../domain/catalog.ts"
 import { menuV1Id, modifierGroupId, modifierOptionId, productId, sectionV1Id } from "../../domain/ids.ts"
 import type {
   CatalogChanges,
@@ -33,7 +33,6 @@ const zero = (): { created: number; updated: number; unchanged: number; deactiva
   deactivated: 0
 })
 
-const toDate = (iso: string | null) => (iso === null ? null : new Date(iso))
 
 /** Our ids for a snapshot's objects, each derived once (a large sync has hundreds of thousands). */
 export interface CatalogIds {
@@ -115,7 +114,7 @@ export const planCatalogSync = (input: {
       posCode: o.posCode,
       name: o.name,
       price: o.price,
-      snoozedUntil: toDate(o.snoozedUntil),
+      snoozedUntil: snoozeInstant(o.snoozedUntil),
       updatedAt: now
     }
     const current = currentOptions.get(row.id)
@@ -169,8 +168,8 @@ export const planCatalogSync = (input: {
       itemId: item.id,
       storeId,
       price: p.price,
-      taxRateBps: p.taxRateBps,
-      snoozedUntil: toDate(p.snoozedUntil),
+      taxRatePpm: p.taxRatePpm,
+      snoozedUntil: snoozeInstant(p.snoozedUntil),
       active: true,
       updatedAt: now
     }

@@ -1,4 +1,5 @@
 import { Effect } from "effect"
+import { isIndefinite } from "../../domain/catalog.ts"
 import { InvalidInput, NotFound } from "../../domain/errors.ts"
 import type { Tenant } from "../../domain/tenant.ts"
 import {
@@ -48,19 +49,23 @@ export interface ProductView {
   /** The outlet's price, when the read names an outlet. */
   readonly price: Money | null
   readonly available: boolean | null
+  /** Snoozed at the time of the read (until `snoozedUntil`, or until further notice when that is null). */
+  readonly snoozed: boolean | null
   readonly snoozedUntil: string | null
   readonly modifierGroups: ReadonlyArray<GroupView>
   readonly outlets: ReadonlyArray<{
     readonly outletId: string
     readonly price: Money
     readonly active: boolean
+    readonly snoozed: boolean
     readonly snoozedUntil: string | null
   }>
   readonly updatedAt: string
 }
 
 const isSnoozed = (until: Date | null, at: Date) => until !== null && until.getTime() > at.getTime()
-const iso = (d: Date | null) => (d === null ? null : d.toISOString())
+/** An instant for the API: a snooze until further notice has none (null, with `snoozed` true). */
+const iso = (d: Date | null) => (d === null || isIndefinite(d) ? null : d.toISOString())
 
 /**
  * Assembles product views for a batch of items with one lookup per table: the modifier groups,
@@ -132,12 +137,14 @@ const assemble = Effect.fnUntraced(function* (
       imageUrl: item.imageUrl,
       price: link === null ? null : { amount: link.price, currency },
       available: link === null ? null : link.active && !isSnoozed(link.snoozedUntil, at),
+      snoozed: link === null ? null : isSnoozed(link.snoozedUntil, at),
       snoozedUntil: iso(link?.snoozedUntil ?? null),
       modifierGroups: item.modifierGroupIds.flatMap(groupView),
       outlets: links.map((l) => ({
         outletId: l.storeId,
         price: { amount: l.price, currency: storeCurrency.get(l.storeId) ?? currency },
         active: l.active,
+        snoozed: isSnoozed(l.snoozedUntil, at),
         snoozedUntil: iso(l.snoozedUntil)
       })),
       updatedAt: new Date(updated).toISOString()

@@ -1,10 +1,9 @@
 import { Clock, Duration, Effect, Schedule } from "effect"
-import type { HttpClient } from "effect/http"
 import type { CatalogSnapshot } from "../../domain/catalog.ts"
 import { InvalidInput, InvalidPayload, NotFound, TooManyDeactivations } from "../../domain/errors.ts"
 import { Catalog, Outlets, type StoreRow, type SyncCounts, SyncHistory, type SyncRecord } from "../ports/catalog.ts"
 import { catalogIssues } from "../pos-sdk/invariants.ts"
-import type { PosPlugin } from "../pos-sdk/plugin.ts"
+import type { PosCallContext, PosPlugin } from "../pos-sdk/plugin.ts"
 import { type CatalogIds, type CatalogPlan, catalogIds, planCatalogSync } from "./plan-catalog-sync.ts"
 import { newSyncId } from "./sync-ids.ts"
 
@@ -31,7 +30,7 @@ export interface OutletCatalogResult {
  * sync history; a dry run answers the same summary and writes nothing.
  */
 export const syncCatalog = Effect.fnUntraced(function* (input: {
-  readonly plugin: PosPlugin<unknown>
+  readonly plugin: PosPlugin
   readonly payload: unknown
   /** `?externalOutletId=`: the outlet, for formats that name none. */
   readonly externalOutletId: string | null
@@ -255,12 +254,12 @@ const syncOneOutlet = (
  * commit, retried with capped exponential backoff. Runs detached: the HTTP answer does not wait.
  */
 export const acknowledgeSync = (
-  plugin: PosPlugin<unknown>,
+  plugin: PosPlugin,
   callback: { readonly url: string },
   outcome: { readonly status: "ONLINE" | "FAILED"; readonly comment: string },
-  http: HttpClient.HttpClient
+  context: PosCallContext
 ) =>
-  plugin.acknowledgeCatalog(callback, outcome, http).pipe(
+  plugin.acknowledgeCatalog(callback, outcome, context).pipe(
     Effect.retry({
       while: (e) => e._tag === "PosUnavailable",
       // Six retries, 0.5 s doubling to 16 s: about half a minute in all.

@@ -45,6 +45,8 @@ const toRow = (
   taxInclusive: o.taxInclusive,
   serviceHours: o.serviceHours,
   identifiers: o.identifiers,
+  // A payload that does not name the account leaves the one known.
+  accountId: o.accountId ?? existing?.accountId ?? null,
   createdAt: existing?.createdAt ?? now,
   updatedAt: now
 })
@@ -55,7 +57,7 @@ const toRow = (
  * says so. Unchanged rows are not rewritten.
  */
 export const syncOutlets = Effect.fnUntraced(function* (input: {
-  readonly plugin: PosPlugin<unknown>
+  readonly plugin: PosPlugin
   readonly tenant: Tenant
   readonly payload: unknown
 }) {

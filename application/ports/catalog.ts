@@ -55,7 +55,7 @@ export interface ItemStoreRow {
   readonly itemId: string
   readonly storeId: string
   readonly price: number
-  readonly taxRateBps: number | null
+  readonly taxRatePpm: number | null
   readonly snoozedUntil: Date | null
   readonly active: boolean
   readonly updatedAt: Date

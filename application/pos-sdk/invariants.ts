@@ -1,10 +1,10 @@
-import type { CatalogSnapshot, OutletSnapshot, SectionSnapshot } from "../../domain/catalog.ts"
+import { type CatalogSnapshot, type OutletSnapshot, type SectionSnapshot, UNTIL_FURTHER_NOTICE } from "../../domain/catalog.ts"
 import { isCurrencyCode } from "../../domain/tenant.ts"
 import type { PayloadIssue } from "./errors.ts"
 
 const isMoney = (n: number) => Number.isSafeInteger(n) && n >= 0
 const isCount = (n: number) => Number.isSafeInteger(n) && n >= 0
-const isInstant = (s: string | null) => s === null || !Number.isNaN(Date.parse(s))
+const isSnooze = (s: string | null) => s === null || s === UNTIL_FURTHER_NOTICE || !Number.isNaN(Date.parse(s))
 const hhmm = /^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$/
 
 /**
@@ -45,7 +45,10 @@ export const catalogIssues = (snapshot: CatalogSnapshot): ReadonlyArray<PayloadI
     if (!isMoney(p.price))
       issues.push({ path: `${at}.price`, message: `not a non-negative integer amount: ${p.price}` })
     if (p.posCode === "") issues.push({ path: `${at}.posCode`, message: "empty" })
-    if (!isInstant(p.snoozedUntil)) issues.push({ path: `${at}.snoozedUntil`, message: "not a date-time" })
+    if (!isSnooze(p.snoozedUntil))
+      issues.push({ path: `${at}.snoozedUntil`, message: "not a date-time or UNTIL_FURTHER_NOTICE" })
+    if (p.taxRatePpm !== null && !(Number.isSafeInteger(p.taxRatePpm) && p.taxRatePpm >= 0 && p.taxRatePpm <= 1_000_000))
+      issues.push({ path: `${at}.taxRatePpm`, message: `not parts per million between 0 and 1000000: ${p.taxRatePpm}` })
     for (const g of p.modifierGroupIds) {
       if (!groupIds.has(g)) issues.push({ path: `${at}.modifierGroupIds`, message: `unknown modifier group '${g}'` })
     }
@@ -66,7 +69,8 @@ export const catalogIssues = (snapshot: CatalogSnapshot): ReadonlyArray<PayloadI
     const at = `modifierOptions.${o.externalId}`
     if (!isMoney(o.price))
       issues.push({ path: `${at}.price`, message: `not a non-negative integer amount: ${o.price}` })
-    if (!isInstant(o.snoozedUntil)) issues.push({ path: `${at}.snoozedUntil`, message: "not a date-time" })
+    if (!isSnooze(o.snoozedUntil))
+      issues.push({ path: `${at}.snoozedUntil`, message: "not a date-time or UNTIL_FURTHER_NOTICE" })
   }
   const checkSections = (at: string, sections: ReadonlyArray<SectionSnapshot>, depth: number) => {
     unique(

@@ -73,6 +73,10 @@ export const Product = Schema.Struct({
   imageUrl: Schema.NullOr(Schema.String),
   price: Schema.NullOr(Money),
   available: Schema.NullOr(Schema.Boolean),
+  snoozed: Schema.NullOr(Schema.Boolean).annotate({
+    description:
+      "Whether the POS has snoozed the product at this outlet at the time of the read: until `snoozedUntil`, or until further notice when `snoozedUntil` is null. Null when the read names no outlet."
+  }),
   snoozedUntil: Schema.NullOr(DateTime),
   modifierGroups: Schema.Array(GroupView),
   outlets: Schema.Array(
@@ -80,6 +84,7 @@ export const Product = Schema.Struct({
       outletId: Schema.String,
       price: Money,
       active: Schema.Boolean,
+      snoozed: Schema.Boolean,
       snoozedUntil: Schema.NullOr(DateTime)
     })
   ),

@@ -486,7 +486,7 @@ const copyColumns = {
   item_modifier_options: "id, provider, external_id, pos_code, name, price, snoozed_until, updated_at",
   item_modifiers: "id, provider, external_id, pos_code, name, min, max, max_per_option, option_ids, updated_at",
   items: "id, provider, external_id, pos_code, name, description, image_url, modifier_group_ids, updated_at",
-  item_store: "store_id, item_id, price, tax_rate_bps, snoozed_until, active, updated_at"
+  item_store: "store_id, item_id, price, tax_rate_ppm, snoozed_until, active, updated_at"
 } as const
 
 type CopyTable = keyof typeof copyColumns

@@ -27,10 +27,11 @@ const outlet = (id: string): OutletSnapshot => ({
   phone: null,
   taxInclusive: null,
   serviceHours: [],
-  identifiers: {}
+  identifiers: {},
+  accountId: null
 })
 const plugin = {
-  manifest: manifestFrom({ id: "fake", displayName: "Fake", version: "1.0.0", sdkVersion: 1, capabilities: [] }),
+  manifest: manifestFrom({ id: "fake", displayName: "Fake", version: "1.0.0", sdkVersion: 2, capabilities: [] }),
   decodeOutlets: (payload: unknown) => Effect.succeed((payload as Array<string>).map(outlet)),
   decodeCatalog: (payload: unknown) =>
     Effect.sync((): CatalogSnapshot => {
@@ -46,7 +47,7 @@ const plugin = {
             description: null,
             imageUrl: null,
             price,
-            taxRateBps: null,
+            taxRatePpm: null,
             modifierGroupIds: [],
             snoozedUntil: null
           }

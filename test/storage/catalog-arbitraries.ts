@@ -12,7 +12,15 @@ import type {
   StoreRow,
   SyncRecord
 } from "../../application/ports/catalog.ts"
-import type { CatalogSnapshot, SectionSnapshot, ServiceHours, WeeklyWindow } from "../../domain/catalog.ts"
+import {
+  type CatalogSnapshot,
+  type SectionSnapshot,
+  type ServiceHours,
+  SNOOZED_INDEFINITELY,
+  snoozeInstant,
+  UNTIL_FURTHER_NOTICE,
+  type WeeklyWindow
+} from "../../domain/catalog.ts"
 import { menuV1Id, modifierGroupId, modifierOptionId, productId, sectionV1Id } from "../../domain/ids.ts"
 
 /**
@@ -31,6 +39,8 @@ export const arbNonEmpty = fc.string({ minLength: 1, maxLength: 8 })
 /** A few instants (with milliseconds), so `updatedSince` and equal times both come up. */
 export const instants = [0, 1, 2, 3].map((k) => new Date(Date.UTC(2026, 0, 1 + k, 12, 0, 0, 120 * k + 7)))
 export const arbInstant = fc.constantFrom(...instants)
+/** A snooze as stored: an instant, or until further notice (PostgreSQL's infinity). */
+const arbSnooze = fc.option(fc.constantFrom(...instants, SNOOZED_INDEFINITELY), { nil: null })
 const arbPrice = fc.oneof(fc.integer({ min: 0, max: 100_000 }), fc.constantFrom(0, 2 ** 31, 2 ** 40 + 1))
 
 export const byId = <T extends { readonly id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
@@ -65,6 +75,7 @@ export const storeRow = (id: string, fields: Partial<StoreRow> = {}): StoreRow =
   taxInclusive: null,
   serviceHours: [],
   identifiers: {},
+  accountId: null,
   createdAt: instants[0]!,
   updatedAt: instants[0]!,
   ...fields
@@ -92,6 +103,7 @@ export const arbStoreRow = (provider: string): fc.Arbitrary<StoreRow> =>
           maxLength: 3
         })
         .map((entries) => Object.fromEntries(entries)),
+      accountId: fc.option(fc.constantFrom("acct-1", "Acct 2", "é"), { nil: null }),
       createdAt: arbInstant,
       updatedAt: arbInstant
     })
@@ -139,7 +151,7 @@ const arbOption: fc.Arbitrary<OptionRow> = fc
     posCode: arbNonEmpty,
     name: arbText,
     price: arbPrice,
-    snoozedUntil: fc.option(arbInstant, { nil: null }),
+    snoozedUntil: arbSnooze,
     updatedAt: arbInstant
   })
   .map((r) => ({ ...r, externalId: `ext-${r.id}` }))
@@ -149,8 +161,8 @@ const arbLink = (stores: ReadonlyArray<string>): fc.Arbitrary<ItemStoreRow> =>
     itemId: fc.constantFrom(...itemIdPool),
     storeId: fc.constantFrom(...stores),
     price: arbPrice,
-    taxRateBps: fc.option(fc.integer({ min: 0, max: 2500 }), { nil: null }),
-    snoozedUntil: fc.option(arbInstant, { nil: null }),
+    taxRatePpm: fc.option(fc.integer({ min: 0, max: 250_000 }), { nil: null }),
+    snoozedUntil: arbSnooze,
     active: fc.boolean(),
     updatedAt: arbInstant
   })
@@ -288,7 +300,10 @@ const groupPool = ["g1", "g2", "G3"]
 const optionPool = ["o1", "o2", "O3", "o4"]
 const menuPool = ["m1", "M2"]
 const isoOf = fc.option(
-  arbInstant.map((d) => d.toISOString()),
+  fc.oneof(
+    arbInstant.map((d): string => d.toISOString()),
+    fc.constant(UNTIL_FURTHER_NOTICE)
+  ),
   { nil: null }
 )
 
@@ -355,7 +370,7 @@ export const arbSnapshot: fc.Arbitrary<CatalogSnapshot> = fc
             description: fc.option(arbText, { nil: null }),
             imageUrl: fc.option(arbText, { nil: null }),
             price: arbPrice,
-            taxRateBps: fc.option(fc.integer({ min: 0, max: 2500 }), { nil: null }),
+            taxRatePpm: fc.option(fc.integer({ min: 0, max: 250_000 }), { nil: null }),
             modifierGroupIds: fc.shuffledSubarray(groups),
             snoozedUntil: isoOf
           })
@@ -377,7 +392,7 @@ export const arbSnapshot: fc.Arbitrary<CatalogSnapshot> = fc
 
 /** What reading the outlet back must show after syncing `snapshot`: rows without their times. */
 export const expectedFromSnapshot = (provider: string, storeId: string, snapshot: CatalogSnapshot) => {
-  const date = (iso: string | null) => (iso === null ? null : new Date(iso))
+  const date = snoozeInstant
   // A top-level section's id comes from its menu, a sub-section's from its parent section.
   const sections = (parentId: string, list: ReadonlyArray<SectionSnapshot>): Array<SectionV1> =>
     list.map((s) => {
@@ -408,7 +423,7 @@ export const expectedFromSnapshot = (provider: string, storeId: string, snapshot
           itemId: productId(provider, p.externalId),
           storeId,
           price: p.price,
-          taxRateBps: p.taxRateBps,
+          taxRatePpm: p.taxRatePpm,
           snoozedUntil: date(p.snoozedUntil),
           active: true
         }

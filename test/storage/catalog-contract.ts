@@ -290,7 +290,7 @@ export const catalogContract = ({ name, run, inTenant, newTenant }: ContractHelp
         itemId,
         storeId,
         price: 100,
-        taxRateBps: null,
+        taxRatePpm: null,
         snoozedUntil: null,
         active,
         updatedAt: at

@@ -185,6 +185,19 @@ const tenantMigrations = {
   ),
   "4_customers_loyalty": Effect.flatMap(SqlClient.SqlClient, (sql) =>
     Effect.forEach(customersAndLoyalty, (statement) => sql.unsafe(statement), { discard: true })
+  ),
+  // SDK 2: tax rates in parts per million (exact for 8.875%), and the POS account of an outlet.
+  "5_plugin_platform": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.forEach(
+      [
+        "ALTER TABLE item_store RENAME COLUMN tax_rate_bps TO tax_rate_ppm",
+        "UPDATE item_store SET tax_rate_ppm = tax_rate_ppm * 100 WHERE tax_rate_ppm IS NOT NULL",
+        "ALTER TABLE stores ADD COLUMN account_id text",
+        "CREATE INDEX stores_account ON stores (provider, account_id) WHERE account_id IS NOT NULL"
+      ],
+      (statement) => sql.unsafe(statement),
+      { discard: true }
+    )
   )
 }
 

@@ -9,7 +9,7 @@ import type {
   SyncCounts,
   SyncRecord
 } from "../../../application/ports/catalog.ts"
-import type { ServiceHours, WeeklyWindow } from "../../../domain/catalog.ts"
+import { type ServiceHours, SNOOZED_INDEFINITELY, type WeeklyWindow } from "../../../domain/catalog.ts"
 import type { BatchColumn } from "./sql-batch.ts"
 import { toDate, toDateOrNull } from "./sql-errors.ts"
 
@@ -33,7 +33,8 @@ export const makeIso = (): Iso => {
     const ms = date.getTime()
     if (ms !== lastMs) {
       lastMs = ms
-      last = date.toISOString()
+      // A snooze until further notice: PostgreSQL's own "later than every instant".
+      last = ms === SNOOZED_INDEFINITELY.getTime() ? "infinity" : date.toISOString()
     }
     return last
   }
@@ -53,6 +54,7 @@ export interface StoreDbRow {
   readonly phone: string | null
   readonly tax_inclusive: boolean | null
   readonly service_hours: ReadonlyArray<ServiceHours>
+  readonly account_id: string | null
   /** From store_credentials; null when the store has no credentials row. */
   readonly identifiers: Readonly<Record<string, string>> | null
   readonly created_at: unknown
@@ -74,6 +76,7 @@ export const toStore = (row: StoreDbRow): StoreRow => ({
   taxInclusive: row.tax_inclusive,
   serviceHours: row.service_hours,
   identifiers: row.identifiers ?? {},
+  accountId: row.account_id,
   createdAt: toDate(row.created_at),
   updatedAt: toDate(row.updated_at)
 })
@@ -92,6 +95,7 @@ export const storeColumns = (row: StoreRow, iso: Iso) => ({
   phone: row.phone,
   tax_inclusive: row.taxInclusive,
   service_hours: row.serviceHours,
+  account_id: row.accountId,
   identifiers: row.identifiers,
   created_at: iso(row.createdAt),
   updated_at: iso(row.updatedAt)
@@ -209,7 +213,7 @@ export interface LinkDbRow {
   readonly item_id: string
   readonly store_id: string
   readonly price: unknown
-  readonly tax_rate_bps: unknown
+  readonly tax_rate_ppm: unknown
   readonly snoozed_until: unknown
   readonly active: boolean
   readonly updated_at: unknown
@@ -219,7 +223,7 @@ export const toLink = (row: LinkDbRow): ItemStoreRow => ({
   itemId: row.item_id,
   storeId: row.store_id,
   price: toNumber(row.price),
-  taxRateBps: toNumberOrNull(row.tax_rate_bps),
+  taxRatePpm: toNumberOrNull(row.tax_rate_ppm),
   snoozedUntil: toDateOrNull(row.snoozed_until),
   active: row.active,
   updatedAt: toDate(row.updated_at)
@@ -229,7 +233,7 @@ export const linkColumns: ReadonlyArray<BatchColumn<ItemStoreRow>> = [
   { name: "store_id", type: "text", value: (row) => row.storeId },
   { name: "item_id", type: "text", value: (row) => row.itemId },
   { name: "price", type: "bigint", value: (row) => row.price },
-  { name: "tax_rate_bps", type: "integer", value: (row) => row.taxRateBps },
+  { name: "tax_rate_ppm", type: "integer", value: (row) => row.taxRatePpm },
   { name: "snoozed_until", type: "timestamptz", value: (row) => row.snoozedUntil },
   { name: "active", type: "boolean", value: (row) => row.active },
   { name: "updated_at", type: "timestamptz", value: (row) => row.updatedAt }

@@ -1,5 +1,6 @@
 import { Cause, Effect, Layer } from "effect"
 import type { SqlClient } from "effect/sql"
+import { SNOOZED_INDEFINITELY } from "../../../domain/catalog.ts"
 import { StorageError } from "../../../domain/errors.ts"
 
 /** A database failure the caller cannot act on, named by the operation that met it. */
@@ -8,8 +9,18 @@ export const storageFailure =
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, StorageError, R> =>
     Effect.mapError(effect, (cause) => new StorageError({ operation, cause }))
 
-/** Timestamps come back as Date from sql-pg and PGlite alike; strings are tolerated too. */
-export const toDate = (value: unknown): Date => (value instanceof Date ? value : new Date(String(value)))
+/**
+ * Timestamps come back as Date from sql-pg and PGlite alike; strings are tolerated too. PostgreSQL's
+ * `infinity` (a snooze until further notice) comes back as an invalid Date, the string or Infinity:
+ * it is the last instant a Date can hold.
+ */
+export const toDate = (value: unknown): Date => {
+  const date = value instanceof Date ? value : new Date(typeof value === "number" ? value : String(value))
+  if (!Number.isNaN(date.getTime())) return date
+  return value === Number.POSITIVE_INFINITY || String(value).trim().toLowerCase() === "infinity" || value instanceof Date
+    ? SNOOZED_INDEFINITELY
+    : date
+}
 export const toDateOrNull = (value: unknown): Date | null =>
   value === null || value === undefined ? null : toDate(value)
 

@@ -16,7 +16,7 @@ export const makeSqlOutlets = Effect.gen(function* () {
     "stores",
     `id text, provider text, external_id text, name text, active boolean, currency text, timezone text,
      country text, address text, postal_code text, phone text, tax_inclusive boolean, service_hours jsonb,
-     created_at timestamptz, updated_at timestamptz`,
+     account_id text, created_at timestamptz, updated_at timestamptz`,
     ["id"],
     storeColumns
   )
