@@ -1,11 +1,12 @@
 import { manifestFrom, type PluginManifest, type PosPlugin, unsupported } from "@pos-integration/sdk"
 import pkg from "./package.json" with { type: "json" }
 import { decodeCatalog } from "./src/catalog.ts"
-import { Credentials } from "./src/credentials.ts"
+import { AccountCredentials, OutletCredentials } from "./src/credentials.ts"
 import { decodeOutlets } from "./src/outlets.ts"
+import { fetchCatalog, fetchOutlets } from "./src/pull.ts"
 import { decodeWebhook, verifyWebhook, webhookOutlet } from "./src/webhooks.ts"
 
-export type { Credentials } from "./src/credentials.ts"
+export type { AccountCredentials, OutletCredentials } from "./src/credentials.ts"
 
 /**
  * Read from package.json, so the manifest the runtime validates and the package never differ, and
@@ -14,12 +15,13 @@ export type { Credentials } from "./src/credentials.ts"
 const manifest: PluginManifest = manifestFrom(pkg.manifest)
 
 /**
- * Atlas Kitchen: outlets from the storefront `GET /channel`, the catalog from the Admin API's
- * `GET /menus/{menu_id}`, and Atlas's outgoing webhooks authenticated by a per-outlet token.
+ * Atlas Kitchen: outlets from the storefront `GET /channel`, menus from the Admin API's
+ * `GET /menus/{menu_id}` (pushed, or pulled with the merchant's Admin API key), and Atlas's
+ * outgoing webhooks authenticated by the token of the outlet or of its merchant.
  */
-const plugin: PosPlugin<Credentials> = {
+const plugin: PosPlugin<OutletCredentials, AccountCredentials> = {
   manifest,
-  credentials: Credentials,
+  credentials: { outlet: OutletCredentials, account: AccountCredentials },
   decodeOutlets,
   decodeCatalog,
   // Atlas menus are pulled, not pushed with a callback: there is nothing to acknowledge.
@@ -28,7 +30,8 @@ const plugin: PosPlugin<Credentials> = {
   cancelOrder: () => unsupported("cancelOrder"),
   webhookOutlet,
   verifyWebhook,
-  decodeWebhook
+  decodeWebhook,
+  pull: { fetchOutlets, fetchCatalog }
 }
 
 export default plugin

@@ -73,7 +73,7 @@ class MenuMapping {
         imageUrl: text(product.horizontal_image_url) ?? text(product.image_url),
         price: product.price_cents,
         // A menu carries no tax rate: Atlas taxes by the channel's tax_rates and tax mode.
-        taxRateBps: null,
+        taxRatePpm: null,
         modifierGroupIds,
         snoozedUntil: null
       },

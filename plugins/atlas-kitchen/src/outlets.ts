@@ -57,7 +57,13 @@ const serviceHoursOf = (outlet: Outlet, path: string, problems: Problems): Reado
 }
 
 /** Currency, country, time zone and tax mode are the channel's (`config`), shared by its outlets. */
-const outletSnapshot = (outlet: Outlet, config: ChannelConfig, path: string, problems: Problems): OutletSnapshot => ({
+const outletSnapshot = (
+  outlet: Outlet,
+  config: ChannelConfig,
+  accountId: string | null,
+  path: string,
+  problems: Problems
+): OutletSnapshot => ({
   externalId: String(outlet.id),
   name: outlet.name.trim(),
   // The channel answer has no active flag: an outlet it lists is one the channel serves.
@@ -71,20 +77,32 @@ const outletSnapshot = (outlet: Outlet, config: ChannelConfig, path: string, pro
   taxInclusive: config.tax_inclusive_prices ?? null,
   serviceHours: serviceHoursOf(outlet, path, problems),
   // Orders go to /outlets/{outlet_id}/channels/{channel_id}/orders: the outlet id is what the POS needs.
-  identifiers: { outletId: String(outlet.id) }
+  identifiers: { outletId: String(outlet.id) },
+  accountId
 })
 
-/** The storefront `GET /channel` answer as outlet snapshots: one per listed outlet, keyed by `String(id)`. */
-export const decodeOutlets = (payload: unknown): Effect.Effect<ReadonlyArray<OutletSnapshot>, PayloadRejected> =>
+/**
+ * The storefront `GET /channel` answer as outlet snapshots: one per listed outlet, keyed by
+ * `String(id)`. The answer does not name the merchant: `accountId` is the one the caller knows (the
+ * merchant whose credentials fetched it), null for a pushed payload.
+ */
+export const decodeChannel = (
+  payload: unknown,
+  accountId: string | null
+): Effect.Effect<ReadonlyArray<OutletSnapshot>, PayloadRejected> =>
   decodePayload(Channel)(payload).pipe(
     Effect.flatMap((channel) =>
       mapWith((problems) => {
         const outlets = new ById<OutletSnapshot>("outlet", problems)
         channel.outlets.forEach((outlet, i) => {
           const path = `outlets[${i}]`
-          outlets.add(String(outlet.id), outletSnapshot(outlet, channel.config, path, problems), path)
+          outlets.add(String(outlet.id), outletSnapshot(outlet, channel.config, accountId, path, problems), path)
         })
         return outlets.values()
       })
     )
   )
+
+/** A pushed `GET /channel` answer: nothing in it names the merchant, so `accountId` is null. */
+export const decodeOutlets = (payload: unknown): Effect.Effect<ReadonlyArray<OutletSnapshot>, PayloadRejected> =>
+  decodeChannel(payload, null)

@@ -105,3 +105,27 @@ export const Menu = Schema.Struct({
   sections: Schema.Array(Section)
 })
 export type Menu = typeof Menu.Type
+
+/** A calendar date as Atlas writes menu bounds: `YYYY-MM-DD`, in Singapore time (docs: "Date and Time"). */
+export const CalendarDate = Schema.String.pipe(
+  Schema.check(Schema.isPattern(/^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])$/, { message: "not a YYYY-MM-DD date" }))
+)
+
+/**
+ * One entry of the Admin API's `GET /menus` ("Menu List": `{object: "menu", items: [...]}`): the
+ * menu's header without its sections. Only what chooses the menus to fetch is read.
+ */
+export const MenuListItem = Schema.Struct({
+  id: AtlasId,
+  name: OptionalText,
+  state: Schema.String,
+  start_date: Schema.optionalKey(Schema.NullOr(CalendarDate)),
+  end_date: Schema.optionalKey(Schema.NullOr(CalendarDate))
+})
+export type MenuListItem = typeof MenuListItem.Type
+
+export const MenuList = Schema.Struct({
+  object: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  items: Schema.Array(MenuListItem)
+})
+export type MenuList = typeof MenuList.Type
