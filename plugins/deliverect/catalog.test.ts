@@ -1,4 +1,4 @@
-import type { CatalogSnapshot } from "@pos-integration/sdk"
+import { type CatalogSnapshot, UNTIL_FURTHER_NOTICE } from "@pos-integration/sdk"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import foreignLightspeedBusinesses from "./fixtures/foreign-lightspeed-businesses.json" with { type: "json" }
@@ -6,7 +6,6 @@ import { fixtures } from "./fixtures/index.ts"
 import menuAsync from "./fixtures/menu-async.json" with { type: "json" }
 import menuSync from "./fixtures/menu-sync.json" with { type: "json" }
 import plugin from "./index.ts"
-import { SNOOZED_INDEFINITELY } from "./src/catalog.ts"
 import { brokenInvariants, edited, failed, issuesOf, noContext, outcome, succeeded } from "./test-helpers.ts"
 
 const decode = (payload: unknown) => plugin.decodeCatalog(payload, noContext)
@@ -37,7 +36,7 @@ const expectedSync: CatalogSnapshot = {
       description: "200g striploin, fries, bearnaise",
       imageUrl: "https://storage.googleapis.com/ikona-bucket-production/images/steak-frites.jpg",
       price: 2450,
-      taxRateBps: 900,
+      taxRatePpm: 90000,
       modifierGroupIds: [cooking, sides],
       snoozedUntil: null
     },
@@ -48,7 +47,7 @@ const expectedSync: CatalogSnapshot = {
       description: "Beef patty, cheddar, pickles, brioche bun",
       imageUrl: null,
       price: 1650,
-      taxRateBps: 900,
+      taxRatePpm: 90000,
       modifierGroupIds: [cooking, extras],
       snoozedUntil: null
     },
@@ -59,7 +58,7 @@ const expectedSync: CatalogSnapshot = {
       description: null,
       imageUrl: null,
       price: 1290,
-      taxRateBps: 900,
+      taxRatePpm: 90000,
       modifierGroupIds: [],
       // snoozedProducts: "2024-03-24 22:21:54.000000Z"
       snoozedUntil: "2024-03-24T22:21:54.000Z"
@@ -72,7 +71,7 @@ const expectedSync: CatalogSnapshot = {
       imageUrl: null,
       price: 1400,
       // deliveryTax null, takeawayTax 7000 (7%)
-      taxRateBps: 700,
+      taxRatePpm: 70000,
       modifierGroupIds: [],
       snoozedUntil: null
     },
@@ -83,7 +82,7 @@ const expectedSync: CatalogSnapshot = {
       description: "Burger of the day with a drink",
       imageUrl: null,
       price: 1990,
-      taxRateBps: 900,
+      taxRatePpm: 90000,
       modifierGroupIds: [drinkBundle],
       snoozedUntil: null
     },
@@ -94,7 +93,7 @@ const expectedSync: CatalogSnapshot = {
       description: null,
       imageUrl: null,
       price: 350,
-      taxRateBps: 900,
+      taxRatePpm: 90000,
       modifierGroupIds: [],
       snoozedUntil: null
     },
@@ -105,7 +104,7 @@ const expectedSync: CatalogSnapshot = {
       description: null,
       imageUrl: null,
       price: 450,
-      taxRateBps: 900,
+      taxRatePpm: 90000,
       modifierGroupIds: [],
       // "2024-03-25 09:00:00.367000" has no zone: Deliverect times are UTC
       snoozedUntil: "2024-03-25T09:00:00.367Z"
@@ -117,7 +116,7 @@ const expectedSync: CatalogSnapshot = {
       description: null,
       imageUrl: null,
       price: 480,
-      taxRateBps: 900,
+      taxRatePpm: 90000,
       modifierGroupIds: [milk],
       snoozedUntil: null
     }
@@ -305,12 +304,44 @@ describe("decodeCatalog: fixtures", () => {
     expect(snapshot.products.filter((product) => product.externalId === burger)).toHaveLength(1)
   })
 
-  it("a snoozed item without an end stays snoozed until further notice", async () => {
+  it("a snoozed product without an end stays snoozed until further notice", async () => {
     const payload = edited(menuSync, [0, "products", halloumi, "snoozed"], true)
     const snapshot = await succeeded(decode(payload))
     expect(snapshot.products.find((product) => product.externalId === halloumi)?.snoozedUntil).toBe(
-      SNOOZED_INDEFINITELY
+      UNTIL_FURTHER_NOTICE
     )
+    expect(brokenInvariants(snapshot)).toEqual([])
+  })
+
+  it("a snoozedProducts entry without snoozeEnd (absent or null) is until further notice, for a modifier too", async () => {
+    // the wings stand in both menus, each with its own entry: one null, the other absent
+    const nullEnd = edited(menuSync, [0, "snoozedProducts", id("0901"), "snoozeEnd"], null)
+    const noEnd = edited(nullEnd, [1, "snoozedProducts", id("0901"), "snoozeEnd"])
+    const snapshot = await succeeded(decode(edited(noEnd, [0, "snoozedProducts", id("0903"), "snoozeEnd"])))
+    expect(snapshot.products.find((product) => product.externalId === wings)?.snoozedUntil).toBe(UNTIL_FURTHER_NOTICE)
+    expect(snapshot.modifierOptions.find((option) => option.externalId === id("0508"))?.snoozedUntil).toBe(
+      UNTIL_FURTHER_NOTICE
+    )
+    // the other snoozes keep their instants
+    expect(snapshot.products.find((product) => product.externalId === lemonade)?.snoozedUntil).toBe(
+      "2024-03-25T09:00:00.367Z"
+    )
+    expect(brokenInvariants(snapshot)).toEqual([])
+  })
+
+  it("a snoozed item without an entry in snoozedProducts takes the end it carries itself", async () => {
+    const snoozed = edited(menuSync, [0, "products", halloumi, "snoozed"], true)
+    const payload = edited(snoozed, [0, "products", halloumi, "snoozeEnd"], "2024-03-26 08:00:00.000000Z")
+    const snapshot = await succeeded(decode(payload))
+    expect(snapshot.products.find((product) => product.externalId === halloumi)?.snoozedUntil).toBe(
+      "2024-03-26T08:00:00.000Z"
+    )
+  })
+
+  it("an item snoozed: false is available whatever its snoozeId says", async () => {
+    const payload = edited(menuSync, [0, "products", lemonade, "snoozed"], false)
+    const snapshot = await succeeded(decode(payload))
+    expect(snapshot.products.find((product) => product.externalId === lemonade)?.snoozedUntil).toBeNull()
   })
 
   it("a sub-category named twice by its parent stands there once", async () => {
@@ -331,7 +362,7 @@ describe("decodeCatalog: fixtures", () => {
       description: null,
       imageUrl: null,
       price: 0,
-      taxRateBps: null,
+      taxRatePpm: null,
       modifierGroupIds: [milk],
       snoozedUntil: null
     })
@@ -342,10 +373,32 @@ describe("decodeCatalog: fixtures", () => {
     expect(snapshot.outletIds).toEqual(["65ddbe003110fd505a9e7be4"])
   })
 
-  it("a tax finer than a basis point is rounded to the nearest one", async () => {
-    const payload = edited(menuSync, [0, "products", steak, "deliveryTax"], 8875)
+  it.each([
+    [9000, 90000],
+    [8875, 88750],
+    [7, 70],
+    [0, 0],
+    [100000, 1000000]
+  ])("a tax of %i thousandths of a percent is exactly %i ppm", async (tax, ppm) => {
+    const payload = edited(menuSync, [0, "products", steak, "deliveryTax"], tax)
     const snapshot = await succeeded(decode(payload))
-    expect(snapshot.products.find((product) => product.externalId === steak)?.taxRateBps).toBe(888)
+    expect(snapshot.products.find((product) => product.externalId === steak)?.taxRatePpm).toBe(ppm)
+  })
+
+  it("without a delivery tax the takeaway tax applies; without either there is no rate", async () => {
+    const noDelivery = edited(menuSync, [0, "products", steak, "deliveryTax"], null)
+    const takeaway = edited(noDelivery, [0, "products", steak, "takeawayTax"], 8875)
+    expect(
+      (await succeeded(decode(takeaway))).products.find((product) => product.externalId === steak)?.taxRatePpm
+    ).toBe(88750)
+    const neither = edited(
+      edited(noDelivery, [0, "products", steak, "takeawayTax"]),
+      [0, "products", steak, "eatInTax"],
+      6000
+    )
+    expect(
+      (await succeeded(decode(neither))).products.find((product) => product.externalId === steak)?.taxRatePpm
+    ).toBeNull()
   })
 })
 
@@ -382,6 +435,35 @@ describe("decodeCatalog: rejections name the path", () => {
       edited(menuSync, [0, "modifiers", id("0504"), "price"], -300),
       `[0].modifiers.${id("0504")}.price`,
       "greater than or equal to 0"
+    ))
+
+  it("a negative tax", () =>
+    rejects(
+      edited(menuSync, [0, "products", steak, "deliveryTax"], -9000),
+      `[0].products.${steak}.deliveryTax`,
+      "greater than or equal to 0"
+    ))
+
+  it("a tax that is no integer (a percentage written as a decimal)", () =>
+    rejects(
+      edited(menuSync, [0, "products", steak, "takeawayTax"], 8.875),
+      `[0].products.${steak}.takeawayTax`,
+      "integer"
+    ))
+
+  it.each([100001, 900000, Number.MAX_SAFE_INTEGER])("a tax above 100%% (%i)", (tax) =>
+    rejects(
+      edited(menuSync, [0, "products", steak, "deliveryTax"], tax),
+      `[0].products.${steak}.deliveryTax`,
+      `a tax rate above 100% (thousandths of a percent: 9000 is 9%): ${tax}`
+    )
+  )
+
+  it("a takeaway tax above 100% where it applies", () =>
+    rejects(
+      edited(menuSync, [0, "products", halloumi, "takeawayTax"], 700000),
+      `[0].products.${halloumi}.takeawayTax`,
+      "a tax rate above 100%"
     ))
 
   it("a decimal price", () =>

@@ -10,12 +10,12 @@ import { Effect } from "effect"
 import pkg from "./package.json" with { type: "json" }
 import { acknowledgeCatalog } from "./src/acknowledge.ts"
 import { toCatalogSnapshot } from "./src/catalog.ts"
-import { Credentials } from "./src/credentials.ts"
+import { type AccountCredentials, OutletCredentials } from "./src/credentials.ts"
 import { decodeMenuPush } from "./src/menu-push.ts"
 import { decodeOutlets } from "./src/outlets.ts"
 import { decodeWebhook, verifyWebhook, webhookOutlet } from "./src/webhooks.ts"
 
-export type { Credentials } from "./src/credentials.ts"
+export type { AccountCredentials, OutletCredentials } from "./src/credentials.ts"
 
 /**
  * A decoder never throws and never dies, whatever the input: a defect (a bug meeting an input no
@@ -27,16 +27,17 @@ const guarded = <A>(decode: () => Effect.Effect<A, PayloadRejected>): Effect.Eff
     Effect.catchDefect(() => Effect.fail(PayloadRejected.one("(root)", "the payload could not be decoded")))
   )
 
-const plugin: PosPlugin<Credentials> = {
+const plugin: PosPlugin<OutletCredentials, AccountCredentials> = {
   // The manifest lives in package.json only, so the two cannot differ.
   manifest: manifestFrom(pkg.manifest),
-  credentials: Credentials,
+  // Per channel link only: Deliverect has no account level of credentials (README.md, "Credentials").
+  credentials: { outlet: OutletCredentials, account: null },
   decodeOutlets: (payload) => guarded(() => decodeOutlets(payload)),
   decodeCatalog: (payload: unknown, _context: CatalogContext) =>
     // Deliverect names its stores and prices in cents itself: the context adds nothing.
     guarded(() => Effect.flatMap(decodeMenuPush(payload), toCatalogSnapshot)),
   acknowledgeCatalog,
-  // Orders come with the orders issue; the manifest does not list "orders" or "cancel" until then.
+  // Orders are not implemented: the manifest does not list "orders" or "cancel".
   submitOrder: () => unsupported("submitOrder"),
   cancelOrder: () => unsupported("cancelOrder"),
   webhookOutlet: (request) => guarded(() => webhookOutlet(request)),

@@ -21,6 +21,7 @@ const outlet = (fields: Partial<OutletSnapshot>): OutletSnapshot => ({
   taxInclusive: null,
   serviceHours: [],
   identifiers: {},
+  accountId: null,
   ...fields
 })
 
@@ -39,17 +40,37 @@ describe("decodeOutlets", () => {
           channelLinkId: "649ad021949cfa36470f9ea9",
           locationId: "61c30761e41eefadd03072af",
           channelLocationId: "catalyst-sg-marina-bay"
-        }
+        },
+        accountId: "5b1f3e71c6489f0029a1b2d4"
       })
+    ])
+  })
+
+  it.each([
+    ["absent", undefined],
+    ["null", null],
+    ["empty", ""]
+  ])("a registration whose accountId is %s belongs to no known account", async (_name, accountId) => {
+    const [decoded] = await succeeded(plugin.decodeOutlets(edited(outletRegister, ["accountId"], accountId)))
+    expect(decoded?.accountId).toBeNull()
+    expect(decoded?.externalId).toBe("649ad021949cfa36470f9ea9")
+  })
+
+  it("the account is the registration's own: each channel link keeps its account", async () => {
+    const other = edited(edited(outletRegister, ["channelLinkId"], "65ddbe003110fd505a9e7cff"), ["accountId"], "acc-2")
+    const outlets = await succeeded(plugin.decodeOutlets([outletRegister, other]))
+    expect(outlets.map((o) => [o.externalId, o.accountId])).toEqual([
+      ["649ad021949cfa36470f9ea9", "5b1f3e71c6489f0029a1b2d4"],
+      ["65ddbe003110fd505a9e7cff", "acc-2"]
     ])
   })
 
   it("only inactive deactivates; a repeated registration appears once; empty identifiers are left out", async () => {
     const outlets = await succeeded(plugin.decodeOutlets(outletsBatch))
-    expect(outlets.map((o) => [o.externalId, o.active])).toEqual([
-      ["649ad021949cfa36470f9ea9", true],
-      ["65ddbe003110fd505a9e7be4", true],
-      ["65ddbe003110fd505a9e7c11", false]
+    expect(outlets.map((o) => [o.externalId, o.active, o.accountId])).toEqual([
+      ["649ad021949cfa36470f9ea9", true, "5b1f3e71c6489f0029a1b2d4"],
+      ["65ddbe003110fd505a9e7be4", true, "5b1f3e71c6489f0029a1b2d4"],
+      ["65ddbe003110fd505a9e7c11", false, null]
     ])
     // no channelLinkName: the channel link id stands in for a name
     expect(outlets[2]).toEqual(
@@ -65,6 +86,16 @@ describe("decodeOutlets", () => {
   it("is deterministic", async () => {
     const first = await succeeded(plugin.decodeOutlets(outletsBatch))
     expect(await succeeded(plugin.decodeOutlets(structuredClone(outletsBatch)))).toEqual(first)
+  })
+
+  it("rejects one channel link registered under two accounts, naming it", async () => {
+    const payload = edited(outletsBatch, [3, "accountId"], "5b1f3e71c6489f0029a1b2ff")
+    expect(issuesOf(await failed(plugin.decodeOutlets(payload)))).toEqual([
+      {
+        path: "[3].channelLinkId",
+        message: "channel link 649ad021949cfa36470f9ea9 is also described at [0], differently: one id, two stores"
+      }
+    ])
   })
 
   it("rejects one channel link described two ways, naming it", async () => {
@@ -84,6 +115,7 @@ describe("decodeOutlets", () => {
     ["an unknown status", edited(outletRegister, ["status"], "paused"), "status"],
     ["a registration without its channel link", edited(outletRegister, ["channelLinkId"]), "channelLinkId"],
     ["an empty channel link", edited(outletRegister, ["channelLinkId"], ""), "channelLinkId"],
+    ["an accountId that is no string", edited(outletRegister, ["accountId"], 42), "accountId"],
     ["a list with junk", [outletRegister, 3], "[1]"],
     ["a Lightspeed businesses answer", foreignLightspeedBusinesses, "status"]
   ])("rejects %s", async (_name, payload, path) => {

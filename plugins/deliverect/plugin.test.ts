@@ -1,11 +1,11 @@
-import { type PayloadRejected, PluginManifest } from "@pos-integration/sdk"
+import { makeWebhookRequest, type PayloadRejected, PluginManifest, SDK_VERSION } from "@pos-integration/sdk"
 import { type Effect, Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import { credentials, fixtures } from "./fixtures/index.ts"
+import { credentials, fixtures, outletCredentials, webhookUrl } from "./fixtures/index.ts"
 import plugin from "./index.ts"
 import pkg from "./package.json" with { type: "json" }
 import { parseDeliverectInstant } from "./src/dates.ts"
-import { failed, noContext, succeeded } from "./test-helpers.ts"
+import { callContext, failed, noContext, succeeded } from "./test-helpers.ts"
 
 describe("the plugin", () => {
   it("carries the manifest of its package.json", () => {
@@ -13,14 +13,23 @@ describe("the plugin", () => {
     expect(Schema.is(PluginManifest)(plugin.manifest)).toBe(true)
     expect(plugin.manifest).toMatchObject({
       id: "deliverect",
-      sdkVersion: 1,
+      version: "2.0.0",
+      sdkVersion: SDK_VERSION,
       capabilities: ["outlets", "catalog", "webhooks"]
     })
+    expect(SDK_VERSION).toBe(2)
   })
 
-  it("does not submit or cancel orders yet", async () => {
+  it("declares no orders, no cancel and no pull, and has no pull", () => {
+    for (const capability of ["orders", "cancel", "pull", "linePrices"] as const) {
+      expect(plugin.manifest.capabilities).not.toContain(capability)
+    }
+    expect(plugin.pull).toBeUndefined()
+  })
+
+  it("does not submit or cancel orders", async () => {
     const order = { refCode: "CATA-1", posOrderId: null, reason: null }
-    const context = { credentials, identifiers: {}, http: undefined as never }
+    const context = callContext(undefined as never)
     expect(await failed(plugin.cancelOrder(order, context))).toMatchObject({
       _tag: "UnsupportedOperation",
       operation: "cancelOrder"
@@ -46,7 +55,10 @@ describe("the plugin", () => {
         }
       }
     )
-    const request = { headers: hostile as Record<string, string>, body: new Uint8Array() }
+    const request = {
+      ...makeWebhookRequest({ url: webhookUrl, body: "{}" }),
+      headers: hostile as Record<string, string>
+    }
     const effects: ReadonlyArray<Effect.Effect<unknown, PayloadRejected>> = [
       plugin.decodeCatalog(hostile, noContext),
       plugin.decodeCatalog([hostile], noContext),
@@ -57,6 +69,14 @@ describe("the plugin", () => {
       expect((await failed(effect))._tag).toBe("PayloadRejected")
     }
     expect((await failed(plugin.verifyWebhook(request, credentials)))._tag).toBe("WebhookRejected")
+    // hostile credentials, at either depth, are refused the same way
+    const signed = fixtures.webhooks[0]!.request
+    expect((await failed(plugin.verifyWebhook(signed, hostile as never)))._tag).toBe("WebhookRejected")
+    expect((await failed(plugin.verifyWebhook(signed, { outlet: hostile as never, account: null })))._tag).toBe(
+      "WebhookRejected"
+    )
+    expect((await failed(plugin.webhookOutlet({ ...signed, body: hostile as never })))._tag).toBe("PayloadRejected")
+    expect((await failed(plugin.decodeWebhook({ ...signed, body: hostile as never })))._tag).toBe("PayloadRejected")
   })
 
   it("decodes catalogs without needing the context", async () => {
@@ -68,22 +88,31 @@ describe("the plugin", () => {
 })
 
 describe("credentials", () => {
-  const decode = Schema.decodeUnknownSync(plugin.credentials)
+  const decode = Schema.decodeUnknownSync(plugin.credentials.outlet)
   const minimal = { channelName: "PosIntegration", clientId: "id", clientSecret: "secret", webhookSecret: "whsec" }
+
+  it("are per outlet (channel link) only: Deliverect has no account level", () => {
+    expect(Schema.isSchema(plugin.credentials.outlet)).toBe(true)
+    expect(plugin.credentials.account).toBeNull()
+    expect(credentials.account).toBeNull()
+  })
 
   it("defaults the base URL to Deliverect's production API", () => {
     expect(decode(minimal)).toEqual({ ...minimal, baseUrl: "https://api.deliverect.com" })
   })
 
   it("accepts the fixture credentials as they are", () => {
-    expect(decode(credentials)).toEqual(credentials)
-    expect(decode(fixtures.credentials)).toEqual(fixtures.credentials)
+    expect(decode(outletCredentials)).toEqual(outletCredentials)
+    expect(decode(fixtures.credentials.outlet)).toEqual(fixtures.credentials.outlet)
+    for (const webhook of fixtures.webhooks) expect(decode(webhook.credentials.outlet)).toEqual(outletCredentials)
   })
 
   it.each([
     ["no webhook secret", { ...minimal, webhookSecret: undefined }],
     ["an empty channel name", { ...minimal, channelName: "" }],
+    ["no client secret", { ...minimal, clientSecret: undefined }],
     ["a base URL that is no URL", { ...minimal, baseUrl: "api.deliverect.com" }],
+    ["both levels given as one object", { outlet: minimal, account: null }],
     ["nothing", null]
   ])("refuses %s", (_name, value) => {
     expect(() => decode(value)).toThrow()

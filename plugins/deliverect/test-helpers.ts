@@ -1,5 +1,17 @@
-import { type CatalogContext, type CatalogSnapshot, catalogIssues, type PayloadRejected } from "@pos-integration/sdk"
+import {
+  type CatalogContext,
+  type CatalogSnapshot,
+  type CredentialVault,
+  catalogIssues,
+  type PayloadRejected,
+  type PosCallContext,
+  type PosCredentials,
+  UNTIL_FURTHER_NOTICE
+} from "@pos-integration/sdk"
 import { Effect, Result } from "effect"
+import type { HttpClient } from "effect/http"
+import { credentials as fixtureCredentials, marinaBay, marinaBayAccount } from "./fixtures/index.ts"
+import type { AccountCredentials, OutletCredentials } from "./src/credentials.ts"
 
 export const noContext: CatalogContext = { externalOutletId: null, currency: null }
 
@@ -45,19 +57,22 @@ const clock = /^(?:[01]\d|2[0-3]):[0-5]\d$/
 
 /**
  * The canonical invariants (the SDK's catalogIssues, which the core checks on every sync) and what
- * this plugin promises beyond them: snoozes end at an ISO UTC instant with milliseconds, tax rates
- * are basis points, a window never opens or closes at 24:00. The broken ones, empty when none.
+ * this plugin promises beyond them: a snooze ends at an ISO UTC instant with milliseconds or lasts
+ * until further notice, a tax rate is parts per million from 0 to 100% and a multiple of ten
+ * (Deliverect's thousandths of a percent), a window never opens or closes at 24:00. The broken ones,
+ * empty when none.
  */
 export const brokenInvariants = (snapshot: CatalogSnapshot): Array<string> => {
   const broken = catalogIssues(snapshot).map((issue) => `${issue.path}: ${issue.message}`)
   const snooze = (what: string, value: string | null) => {
-    if (value !== null && !isoMillis.test(value))
-      broken.push(`${what} snoozedUntil ${value} is not ISO UTC with milliseconds`)
+    if (value !== null && value !== UNTIL_FURTHER_NOTICE && !isoMillis.test(value))
+      broken.push(`${what} snoozedUntil ${value} is neither ISO UTC with milliseconds nor until further notice`)
   }
   for (const product of snapshot.products) {
     snooze(`product ${product.externalId}`, product.snoozedUntil)
-    if (product.taxRateBps !== null && (!Number.isInteger(product.taxRateBps) || product.taxRateBps < 0)) {
-      broken.push(`product ${product.externalId} tax rate ${product.taxRateBps}`)
+    const ppm = product.taxRatePpm
+    if (ppm !== null && (!Number.isSafeInteger(ppm) || ppm < 0 || ppm > 1_000_000 || ppm % 10 !== 0)) {
+      broken.push(`product ${product.externalId} tax rate ${ppm}`)
     }
   }
   for (const option of snapshot.modifierOptions) snooze(`option ${option.externalId}`, option.snoozedUntil)
@@ -70,3 +85,21 @@ export const brokenInvariants = (snapshot: CatalogSnapshot): Array<string> => {
   }
   return broken
 }
+
+/** A vault this plugin must never touch: Deliverect rotates no secret. Using it is a defect. */
+const untouchedVault = <C>(level: string): CredentialVault<C> => ({
+  save: () => Effect.die(new Error(`the ${level} vault was used`)),
+  rotate: () => Effect.die(new Error(`the ${level} vault was used`))
+})
+
+/** The context of an outbound call about the Marina Bay outlet, with this HTTP client and credentials. */
+export const callContext = (
+  http: HttpClient.HttpClient,
+  credentials: PosCredentials<OutletCredentials, AccountCredentials> = fixtureCredentials
+): PosCallContext<OutletCredentials, AccountCredentials> => ({
+  outlet: { externalId: marinaBay, identifiers: { channelLinkId: marinaBay } },
+  accountId: marinaBayAccount,
+  credentials,
+  vault: { outlet: untouchedVault("outlet"), account: untouchedVault("account") },
+  http
+})

@@ -6,18 +6,15 @@ import type {
   PayloadRejected,
   ProductSnapshot,
   SectionSnapshot,
+  Snooze,
+  TaxRatePpm,
   WeeklyWindow
 } from "@pos-integration/sdk"
+import { UNTIL_FURTHER_NOTICE } from "@pos-integration/sdk"
 import { Effect } from "effect"
 import { parseDeliverectInstant } from "./dates.ts"
 import type { Availability, Menu, Modifier, ModifierGroup, Product } from "./menu-schema.ts"
 import { eachFirst, own, Problems, unique } from "./problems.ts"
-
-/**
- * A snooze Deliverect gives no end for ("until further notice"). The canonical model has no such
- * value, so it is the last representable instant; Deliverect sends an unsnooze webhook when it lifts.
- */
-export const SNOOZED_INDEFINITELY = "9999-12-31T23:59:59.999Z"
 
 /** A decoded menu push, either form, with each menu's path in the payload for issues. */
 export interface MenuPush {
@@ -79,16 +76,17 @@ interface Snoozable {
 
 /**
  * `snoozed` says whether the item was snoozed when the menu was published; its `snoozeId` points into
- * the menu's `snoozedProducts` for the end (Deliverect "Product Availability").
+ * the menu's `snoozedProducts` for the end (Deliverect "Product Availability"). A snooze without an
+ * end lasts until further notice: Deliverect lifts it with an unsnooze webhook.
  */
-const snoozedUntil = (item: Snoozable, scope: Scope, itemPath: string): string | null => {
+const snoozedUntil = (item: Snoozable, scope: Scope, itemPath: string): Snooze => {
   if (item.snoozed === false) return null
   const snoozeId = text(item.snoozeId)
   const entry = snoozeId === null ? undefined : own(scope.menu.snoozedProducts, snoozeId)
   if (item.snoozed !== true && entry === undefined) return null
   const fromEntry = text(entry?.snoozeEnd)
   const end = fromEntry ?? text(item.snoozeEnd)
-  if (end === null) return SNOOZED_INDEFINITELY
+  if (end === null) return UNTIL_FURTHER_NOTICE
   const until = parseDeliverectInstant(end)
   if (until !== undefined) return until
   const endPath = fromEntry !== null ? `${scope.path}.snoozedProducts.${snoozeId}.snoozeEnd` : `${itemPath}.snoozeEnd`
@@ -101,14 +99,24 @@ const checkId = (item: { readonly _id?: string }, key: string, path: string, sco
     scope.problems.add(`${path}._id`, `_id ${item._id} differs from its key ${key}`)
 }
 
+/** 100% in Deliverect's thousandths of a percent: the canonical rate goes no higher. */
+const maxTax = 100_000
+
 /**
- * Taxes are thousandths of a percent (9000 = 9%), the canonical rate hundredths (900): the delivery
- * rate, else the takeaway one, as partners order for delivery and pickup. A rate finer than a basis
- * point (8.875%) cannot be represented and is rounded to the nearest one (888).
+ * Taxes are thousandths of a percent (9000 = 9%), the canonical rate parts per million (90000), so
+ * the rate is exactly ten times Deliverect's (8875 = 8.875% = 88750 ppm). The delivery rate, else the
+ * takeaway one, as partners order for delivery and pickup. The Schema admits non-negative integers
+ * only; a rate above 100% is no tax rate (a price or a percentage sent in the wrong unit) and is refused.
  */
-const taxRateBps = (product: Product): number | null => {
-  const tax = product.deliveryTax ?? product.takeawayTax
-  return tax === undefined || tax === null ? null : Math.round(tax / 10)
+const taxRatePpm = (product: Product, scope: Scope, path: string): TaxRatePpm | null => {
+  const field = product.deliveryTax !== undefined && product.deliveryTax !== null ? "deliveryTax" : "takeawayTax"
+  const tax = product[field]
+  if (tax === undefined || tax === null) return null
+  if (tax > maxTax) {
+    scope.problems.add(`${path}.${field}`, `a tax rate above 100% (thousandths of a percent: 9000 is 9%): ${tax}`)
+    return null
+  }
+  return tax * 10
 }
 
 const addModifier = (id: string, modifier: Modifier, scope: Scope, path: string): void => {
@@ -226,7 +234,7 @@ const addProduct = (id: string, product: Product, scope: Scope, path: string): v
       description: text(product.description),
       imageUrl: text(product.imageUrl),
       price: product.price,
-      taxRateBps: taxRateBps(product),
+      taxRatePpm: taxRatePpm(product, scope, path),
       modifierGroupIds: groupIds,
       snoozedUntil: snoozedUntil(product, scope, path)
     },

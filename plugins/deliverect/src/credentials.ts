@@ -9,7 +9,7 @@ const Text = Schema.String.pipe(Schema.check(Schema.isMinLength(1)))
  * What an operator sets per outlet (channel link), in Deliverect's terms. Plain strings, so that the
  * stored JSON and the decoded value are the same shape; the core never returns or logs them.
  */
-export const Credentials = Schema.Struct({
+export const OutletCredentials = Schema.Struct({
   /** The Channel API base URL (tests point it at a fake server). */
   baseUrl: Schema.String.pipe(
     Schema.check(Schema.isPattern(/^https?:\/\/[^\s/]+(?:\/\S*)?$/)),
@@ -17,10 +17,16 @@ export const Credentials = Schema.Struct({
   ),
   /** The channel's case-sensitive scope in Deliverect URLs: POST /{channelName}/order/{channelLinkId}. */
   channelName: Text,
-  /** OAuth client credentials for the Channel API token (POST /oauth/token). */
+  /** OAuth client credentials of the channel integration, for the Channel API token (POST /oauth/token). */
   clientId: Text,
   clientSecret: Text,
   /** Signs webhooks (x-deliverect-signature). On staging Deliverect uses the channelLinkId itself. */
   webhookSecret: Text
 })
-export type Credentials = typeof Credentials.Type
+export type OutletCredentials = typeof OutletCredentials.Type
+
+/**
+ * Deliverect has no account level of credentials (see README.md, "Credentials"): the plugin declares
+ * `account: null`, so the account credentials it is handed are always null.
+ */
+export type AccountCredentials = never

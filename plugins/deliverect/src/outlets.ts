@@ -28,7 +28,8 @@ const toOutlet = (registration: ChannelRegistration): OutletSnapshot => {
     phone: null,
     taxInclusive: null,
     serviceHours: [],
-    identifiers
+    identifiers,
+    accountId: nonEmpty(registration.accountId) ? registration.accountId : null
   }
 }
 

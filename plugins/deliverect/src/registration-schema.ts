@@ -11,6 +11,8 @@ export const ChannelRegistration = Schema.Struct({
   /** The store as Deliverect routes to it: orders and menus name it. */
   channelLinkId: Schema.String.pipe(Schema.check(Schema.isMinLength(1))),
   locationId: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  /** The Deliverect account (the restaurant group) the location belongs to, when the payload names it. */
+  accountId: Schema.optionalKey(Schema.NullOr(Schema.String)),
   /** The channel's name as displayed in Deliverect. */
   channelLinkName: Schema.optionalKey(Schema.NullOr(Schema.String))
 })

@@ -56,6 +56,7 @@ export const BusyModeWebhook = Schema.Struct({
 /** One entry of the operational callback: `eventType` "menuPush" reports a menu publish per channel link. */
 export const OperationReport = Schema.Struct({
   eventType: Schema.String,
+  accountId: optionalText,
   channelLinkId: optionalText,
   status: optionalText
 })

@@ -1,16 +1,19 @@
 import {
   decodePayload,
   PayloadRejected,
+  type PosCredentials,
   type PosEvent,
-  verifyHmacSha256Hex,
-  type WebhookRejected,
+  type Snooze,
+  UNTIL_FURTHER_NOTICE,
+  verifyHmac,
+  WebhookRejected,
   type WebhookRequest,
+  type WebhookSubject,
   webhookHeader,
   webhookJson
 } from "@pos-integration/sdk"
 import { Effect, Predicate, Schema } from "effect"
-import { SNOOZED_INDEFINITELY } from "./catalog.ts"
-import type { Credentials } from "./credentials.ts"
+import type { AccountCredentials, OutletCredentials } from "./credentials.ts"
 import { parseDeliverectInstant } from "./dates.ts"
 import { canonicalStatus } from "./order-status.ts"
 import { Problems } from "./problems.ts"
@@ -26,24 +29,36 @@ import {
 /** Deliverect signs the raw body: hex HMAC-SHA256 with the channel link's secret, in this header. */
 export const SIGNATURE_HEADER = "x-deliverect-signature"
 
+/**
+ * Every Deliverect webhook names its channel link, whose outlet credentials hold the secret; the
+ * URL it was sent to (and any query string on it) is not signed and plays no part.
+ */
 export const verifyWebhook = (
   request: WebhookRequest,
-  credentials: Credentials
+  credentials: PosCredentials<OutletCredentials, AccountCredentials>
 ): Effect.Effect<void, WebhookRejected> =>
-  verifyHmacSha256Hex(credentials.webhookSecret, request.body, webhookHeader(request, SIGNATURE_HEADER))
+  credentials.outlet === null
+    ? Effect.fail(new WebhookRejected({ reason: "no outlet credentials are set for this channel link: no secret" }))
+    : verifyHmac({
+        algorithm: "SHA-256",
+        secret: credentials.outlet.webhookSecret,
+        message: request.body,
+        signature: webhookHeader(request, SIGNATURE_HEADER),
+        encoding: "hex"
+      })
 
 const nonEmpty = (value: unknown): string | undefined =>
   typeof value === "string" && value.trim() !== "" ? value : undefined
 
 /** Which channel link a webhook is about, read before it is verified, to find the secret to verify it with. */
-export const webhookOutlet = (request: WebhookRequest): Effect.Effect<string, PayloadRejected> =>
+export const webhookOutlet = (request: WebhookRequest): Effect.Effect<WebhookSubject, PayloadRejected> =>
   Effect.gen(function* () {
     const body = yield* webhookJson(request)
     const references = Array.isArray(body) ? body.filter(Predicate.isObject) : [body]
     for (const reference of references) {
       const { channelLinkId, channelLink } = yield* decodePayload(OutletReference)(reference)
       const id = nonEmpty(channelLinkId) ?? nonEmpty(channelLink)
-      if (id !== undefined) return id
+      if (id !== undefined) return { _tag: "Outlet", externalOutletId: id }
     }
     return yield* PayloadRejected.one("channelLinkId", "is missing: the webhook names no channel link")
   })
@@ -68,7 +83,7 @@ const orderStatusEvents = (body: unknown): Effect.Effect<ReadonlyArray<PosEvent>
 /**
  * A snooze names the items to snooze now (`items`) and, when the channel link asks for it, all
  * snoozed ones (`allSnoozedItems`): both are applied, each item once. An unsnooze makes them
- * available again (until null); a snooze without an end lasts until the unsnooze.
+ * available again (until null); a snooze without an end lasts until further notice (the unsnooze).
  */
 const snoozeEvents = (body: unknown): Effect.Effect<ReadonlyArray<PosEvent>, PayloadRejected> =>
   Effect.gen(function* () {
@@ -84,7 +99,7 @@ const snoozeEvents = (body: unknown): Effect.Effect<ReadonlyArray<PosEvent>, Pay
         [`${path}.data.allSnoozedItems`, operation.data?.allSnoozedItems ?? []],
         [`${path}.allSnoozedItems`, operation.allSnoozedItems ?? []]
       ]
-      const items = new Map<string, string | null>()
+      const items = new Map<string, Snooze>()
       for (const [listPath, list] of lists) {
         list.forEach((item, itemIndex) => {
           const plu = nonEmpty(item.plu)
@@ -94,7 +109,7 @@ const snoozeEvents = (body: unknown): Effect.Effect<ReadonlyArray<PosEvent>, Pay
             return
           }
           const end = nonEmpty(item.snoozeEnd)
-          const until = end === undefined ? SNOOZED_INDEFINITELY : parseDeliverectInstant(end)
+          const until = end === undefined ? UNTIL_FURTHER_NOTICE : parseDeliverectInstant(end)
           if (until === undefined)
             problems.add(`${listPath}[${itemIndex}].snoozeEnd`, `not a Deliverect date-time: ${end}`)
           else items.set(plu, until)
@@ -124,13 +139,22 @@ const busyModeEvents = (body: unknown): Effect.Effect<ReadonlyArray<PosEvent>, P
     return [{ _tag: "BusyModeChanged", externalOutletId: webhook.channelLinkId, mode }]
   })
 
-/** A successful menu publish, reported per channel link: the menu changed. Other reports say nothing. */
+/**
+ * A successful menu publish, reported per channel link (and its account): the menu changed. Other
+ * reports say nothing.
+ */
 const reportEvents = (body: unknown): Effect.Effect<ReadonlyArray<PosEvent>, PayloadRejected> =>
   Effect.map(decodePayload(OperationReports)(body), (reports) =>
     reports.flatMap((report): Array<PosEvent> => {
       const status = nonEmpty(report.status)?.toLowerCase()
       if (report.eventType.toLowerCase() !== "menupush" || (status !== undefined && status !== "success")) return []
-      return [{ _tag: "MenuChanged", externalOutletId: nonEmpty(report.channelLinkId) ?? null }]
+      return [
+        {
+          _tag: "MenuChanged",
+          externalOutletId: nonEmpty(report.channelLinkId) ?? null,
+          accountId: nonEmpty(report.accountId) ?? null
+        }
+      ]
     })
   )
 
