@@ -1,16 +1,16 @@
-import type {
-  CatalogSnapshot,
-  MenuSnapshot,
-  ModifierGroupSnapshot,
-  ModifierOptionSnapshot,
-  PayloadRejected,
-  ProductSnapshot,
-  SectionSnapshot,
-  Snooze,
-  TaxRatePpm,
-  WeeklyWindow
+import {
+  type CatalogSnapshot,
+  type MenuSnapshot,
+  type ModifierGroupSnapshot,
+  type ModifierOptionSnapshot,
+  type PayloadRejected,
+  type ProductSnapshot,
+  type SectionSnapshot,
+  type Snooze,
+  type TaxRatePpm,
+  UNTIL_FURTHER_NOTICE,
+  type WeeklyWindow
 } from "@pos-integration/sdk"
-import { UNTIL_FURTHER_NOTICE } from "@pos-integration/sdk"
 import { Effect } from "effect"
 import { parseDeliverectInstant } from "./dates.ts"
 import type { Availability, Menu, Modifier, ModifierGroup, Product } from "./menu-schema.ts"
