@@ -1,6 +1,8 @@
 import { Effect } from "effect"
 import { Migrator, SqlClient } from "effect/sql"
 import { StorageError } from "../../../domain/errors.ts"
+import { posCredentialsMigration } from "./credential-migrations.ts"
+import { inboxSchema } from "./inbox-migrations.ts"
 
 /**
  * Versioned migrations, in code. The SQL runs on PostgreSQL 15 and later and on PGlite (18).
@@ -198,6 +200,10 @@ const tenantMigrations = {
       (statement) => sql.unsafe(statement),
       { discard: true }
     )
+  ),
+  "6_pos_credentials": posCredentialsMigration,
+  "7_pos_inbox": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.forEach(inboxSchema, (statement) => sql.unsafe(statement), { discard: true })
   )
 }
 
