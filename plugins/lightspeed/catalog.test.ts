@@ -24,7 +24,7 @@ const ramen = (sku: string, name: string, price: number) => ({
   description: null,
   imageUrl: null,
   price,
-  taxRateBps: 1000,
+  taxRatePpm: 100000,
   modifierGroupIds: ["7001"],
   snoozedUntil: null
 })
@@ -36,8 +36,8 @@ const ramenBar: CatalogSnapshot = {
     ramen("R-01", "Tonkotsu Ramen", 1200),
     ramen("R-02", "Shoyu Ramen", 1100),
     { ...ramen("S-01", "Gyoza (6)", 600), modifierGroupIds: [] },
-    // 9.975% is no whole number of basis points: unknown rather than wrong.
-    { ...ramen("D-01", "Asahi Draft", 700), modifierGroupIds: [], taxRateBps: null }
+    // 9.975% (given as a string) is exact in parts per million.
+    { ...ramen("D-01", "Asahi Draft", 700), modifierGroupIds: [], taxRatePpm: 99750 }
   ],
   modifierGroups: [noodleFirmness],
   modifierOptions: [
@@ -116,11 +116,11 @@ describe("decodeCatalog: fixtures", () => {
         imageUrl:
           "https://s3-eu-west-1.amazonaws.com/com.ikentoo.trial.rich-content-store/8262_2f6c1716-0f06-488c-afc2-d888666d94fb_raw.image/png",
         price: 1850,
-        taxRateBps: 900,
+        taxRatePpm: 90000,
         modifierGroupIds: ["236025632784487", "236025632784510"],
         snoozedUntil: null
       })
-      expect(product("71")?.taxRateBps).toBeNull()
+      expect(product("71")?.taxRatePpm).toBeNull()
     })
 
     it("maps multiSelectionPermitted to min/max: single choice 0..1, multiple 0..all, each option once", () => {
@@ -266,6 +266,51 @@ describe("decodeCatalog: money", () => {
     expect((await rejected(plugin.decodeCatalog(withPrice("ten"), sgd))).issues[0]?.path).toBe(
       "menuEntryGroups[0].menuEntry[0].productPrice"
     )
+  })
+})
+
+describe("decodeCatalog: tax", () => {
+  const withTax = (percentage: unknown) => ({
+    ikentooMenuId: 1,
+    menuName: "One item",
+    menuEntryGroups: [
+      {
+        "@type": "group",
+        id: "1",
+        name: "All",
+        menuEntry: [
+          { "@type": "menuItem", productName: "X", productPrice: 1, sku: "X", defaultTaxPercentage: percentage }
+        ]
+      }
+    ]
+  })
+  const rateOf = async (percentage: unknown) =>
+    (await succeed(plugin.decodeCatalog(withTax(percentage), sgd))).products[0]?.taxRatePpm
+  const path = "menuEntryGroups[0].menuEntry[0].defaultTaxPercentage"
+
+  it("converts the decimal percentage to parts per million exactly, by its digits", async () => {
+    expect(await rateOf(8.875)).toBe(88750)
+    expect(await rateOf(9)).toBe(90000)
+    expect(await rateOf(9.975)).toBe(99750)
+    expect(await rateOf("9.975")).toBe(99750)
+    expect(await rateOf("8.87500")).toBe(88750)
+    expect(await rateOf(0.0001)).toBe(1)
+    expect(await rateOf(0)).toBe(0)
+    expect(await rateOf(100)).toBe(1_000_000)
+    // 0.07 * 10000 is 700.0000000000001 in floating point: digits, not multiplication.
+    expect(await rateOf(0.07)).toBe(700)
+    expect(await rateOf(null)).toBeNull()
+  })
+
+  it("refuses more than 4 decimals, never rounding, and anything that is no non-negative percentage, naming the path", async () => {
+    for (const percentage of [9.97501, "8.87549", 1e-7, 0.00001]) {
+      const error = await rejected(plugin.decodeCatalog(withTax(percentage), sgd))
+      expect(error.issues).toEqual([{ path, message: expect.stringContaining("more than 4 decimals") }])
+    }
+    for (const percentage of [-1, "-0.5", "nine", "", "1e3", 1e21]) {
+      const error = await rejected(plugin.decodeCatalog(withTax(percentage), sgd))
+      expect(error.issues[0]?.path).toBe(path)
+    }
   })
 })
 

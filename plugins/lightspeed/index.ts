@@ -1,21 +1,25 @@
 /**
  * The Lightspeed Restaurant (K-Series) POS plugin: business locations as outlets, menu loads as
- * catalogs, order notifications as webhooks. Orders are not implemented yet (see the manifest).
+ * catalogs, both pushed or pulled from the API with the business's OAuth tokens, and order
+ * notifications as webhooks. Orders are not implemented yet (see the manifest).
  */
 import { manifestFrom, type PosPlugin, unsupported } from "@pos-integration/sdk"
 import pkg from "./package.json" with { type: "json" }
 import { decodeCatalog } from "./src/catalog.ts"
-import { type Credentials, Credentials as CredentialsSchema } from "./src/credentials.ts"
+import { AccountCredentials, OutletCredentials } from "./src/credentials.ts"
 import { decodeOutlets } from "./src/outlets.ts"
+import { makePull } from "./src/pull.ts"
 import { verifyWebhook } from "./src/webhook-auth.ts"
 import { decodeWebhook, webhookOutlet } from "./src/webhooks.ts"
 
-export type { Credentials } from "./src/credentials.ts"
+export type { AccountCredentials, OutletCredentials } from "./src/credentials.ts"
+export { makePull } from "./src/pull.ts"
 
-const plugin: PosPlugin<Credentials> = {
+const plugin: PosPlugin<OutletCredentials, AccountCredentials> = {
   // Read from package.json so the manifest the runtime validates and the one the code declares never differ.
   manifest: manifestFrom(pkg.manifest),
-  credentials: CredentialsSchema,
+  // The business holds the OAuth client, the tokens and the webhook token; a location holds nothing secret.
+  credentials: { outlet: OutletCredentials, account: AccountCredentials },
   decodeOutlets,
   decodeCatalog,
   // Lightspeed's menu load is pulled, not pushed: there is no sync callback to answer.
@@ -24,7 +28,8 @@ const plugin: PosPlugin<Credentials> = {
   cancelOrder: () => unsupported("cancelOrder"),
   webhookOutlet,
   verifyWebhook,
-  decodeWebhook
+  decodeWebhook,
+  pull: makePull()
 }
 
 export default plugin

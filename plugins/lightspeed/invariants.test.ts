@@ -11,14 +11,14 @@ const sectionsOf = (sections: ReadonlyArray<SectionSnapshot>): ReadonlyArray<Sec
 
 /**
  * The canonical invariants (the SDK's catalogIssues, which the core checks on every sync) and what
- * this plugin promises beyond them: tax rates are basis points, every option has a code, and no list
+ * this plugin promises beyond them: tax rates are parts per million, every option has a code, and no list
  * repeats an id. As a list of violations.
  */
 const violations = (snapshot: CatalogSnapshot): ReadonlyArray<string> => {
   const problems = catalogIssues(snapshot).map((issue) => `${issue.path}: ${issue.message}`)
   for (const p of snapshot.products) {
-    if (p.taxRateBps !== null && !(Number.isSafeInteger(p.taxRateBps) && p.taxRateBps >= 0))
-      problems.push(`product ${p.externalId} tax ${p.taxRateBps}`)
+    if (p.taxRatePpm !== null && !(Number.isSafeInteger(p.taxRatePpm) && p.taxRatePpm >= 0))
+      problems.push(`product ${p.externalId} tax ${p.taxRatePpm}`)
     if (!unique(p.modifierGroupIds)) problems.push(`product ${p.externalId} repeats a group`)
   }
   for (const g of snapshot.modifierGroups) {

@@ -1,23 +1,21 @@
-import { PayloadRejected } from "@pos-integration/sdk"
+import { makeWebhookRequest, PayloadRejected } from "@pos-integration/sdk"
 import type { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { credentials, fixtures, notificationRequest, payloads } from "./fixtures/index.ts"
+import { credentials, fixtures, notificationRequest, payloads, webhookUrl } from "./fixtures/index.ts"
 import plugin from "./index.ts"
 import { clone, outcome, prng, rejected } from "./test-support.ts"
 
 const context = { externalOutletId: null, currency: "SGD" } as const
 const encoder = new TextEncoder()
+const bodyOf = (body: Uint8Array | string) => makeWebhookRequest({ url: webhookUrl, body })
 
 /** Every decoder, fed the same input (webhooks get it as a JSON body). */
 type Decode = (input: unknown) => Effect.Effect<unknown, PayloadRejected>
 const decoders: ReadonlyArray<readonly [string, Decode]> = [
   ["decodeOutlets", (input) => plugin.decodeOutlets(input)],
   ["decodeCatalog", (input) => plugin.decodeCatalog(input, context)],
-  [
-    "decodeWebhook",
-    (input) => plugin.decodeWebhook({ headers: {}, body: encoder.encode(JSON.stringify(input) ?? "") })
-  ],
-  ["webhookOutlet", (input) => plugin.webhookOutlet({ headers: {}, body: encoder.encode(JSON.stringify(input) ?? "") })]
+  ["decodeWebhook", (input) => plugin.decodeWebhook(bodyOf(JSON.stringify(input) ?? ""))],
+  ["webhookOutlet", (input) => plugin.webhookOutlet(bodyOf(JSON.stringify(input) ?? ""))]
 ]
 
 /** A success, or a PayloadRejected whose every issue has a path and a message: never a defect. */
@@ -204,7 +202,7 @@ describe("junk never crashes a decoder", () => {
         i % 2 === 0
           ? Uint8Array.from({ length: Math.floor(random() * 64) }, () => Math.floor(random() * 256))
           : encoder.encode(text.slice(0, Math.floor(random() * (text.length - 1))))
-      const request = { headers: {}, body: bytes }
+      const request = bodyOf(bytes)
       expect((await expectTyped("decodeWebhook", () => plugin.decodeWebhook(request)))._tag).toBe("failure")
       expect((await expectTyped("webhookOutlet", () => plugin.webhookOutlet(request)))._tag).toBe("failure")
       const verified = await outcome(() => plugin.verifyWebhook(notificationRequest(bytes, {}), credentials))

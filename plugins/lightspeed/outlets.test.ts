@@ -25,14 +25,17 @@ describe("decodeOutlets", () => {
       phone: null,
       taxInclusive: null,
       serviceHours: [],
-      identifiers: { blID: "45454565682155", businessId: "454335871" }
+      identifiers: { blID: "45454565682155", businessId: "454335871" },
+      // The business is the POS account: its credentials reach the location.
+      accountId: "454335871"
     })
     // Each location takes its own business's currency.
     expect(outlets[3]).toMatchObject({
       externalId: "247158188015618",
       currency: "EUR",
       country: "FR",
-      timezone: "Europe/Paris"
+      timezone: "Europe/Paris",
+      accountId: "454335912"
     })
   })
 

@@ -1,29 +1,46 @@
-import { PluginManifest, UnsupportedOperation } from "@pos-integration/sdk"
+import { PluginManifest, type PosCallContext, SDK_VERSION, UnsupportedOperation } from "@pos-integration/sdk"
 import { Effect, Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import { credentials, fixtures } from "./fixtures/index.ts"
-import plugin from "./index.ts"
+import { account, credentials } from "./fixtures/index.ts"
+import plugin, { type AccountCredentials, type OutletCredentials } from "./index.ts"
 import pkg from "./package.json" with { type: "json" }
-import { fail } from "./test-support.ts"
+import { fail, fetchHttp, memoryVault } from "./test-support.ts"
 
 describe("lightspeed plugin", () => {
-  it("declares the manifest of its package.json, a valid one", () => {
+  it("declares the manifest of its package.json, a valid one, with pull", () => {
     expect(plugin.manifest).toEqual(pkg.manifest)
     expect(Schema.decodeUnknownSync(PluginManifest)(pkg.manifest)).toEqual(pkg.manifest)
-    expect(plugin.manifest).toMatchObject({ id: "lightspeed", version: pkg.version, sdkVersion: 1 })
-    expect(plugin.manifest.capabilities).toEqual(["outlets", "catalog", "webhooks"])
+    expect(plugin.manifest).toMatchObject({ id: "lightspeed", version: pkg.version, sdkVersion: SDK_VERSION })
+    expect(plugin.manifest.capabilities).toEqual(["outlets", "catalog", "webhooks", "pull"])
+    expect(typeof plugin.pull?.fetchOutlets).toBe("function")
+    expect(typeof plugin.pull?.fetchCatalog).toBe("function")
     expect(pkg.name).toBe("@pos-integration/plugin-lightspeed")
   })
 
-  it("accepts the fixture credentials and refuses incomplete or weak ones", async () => {
-    const decode = Schema.decodeUnknownEffect(plugin.credentials)
-    expect(await Effect.runPromise(decode(fixtures.credentials))).toEqual(credentials)
-    const { webhookToken: _, ...withoutToken } = credentials
+  it("accepts the fixture business credentials, defaulting the API to production, and refuses incomplete or unsafe ones", async () => {
+    const decode = Schema.decodeUnknownEffect(plugin.credentials.account!)
+    expect(await Effect.runPromise(decode(account))).toEqual(account)
+    const { apiBaseUrl: _, accessToken: __, accessTokenExpiresAt: ___, webhookToken: ____, ...minimal } = account
+    expect(await Effect.runPromise(decode(minimal))).toEqual({
+      ...minimal,
+      apiBaseUrl: "https://api.lsk.lightspeed.app"
+    })
+    expect(await Effect.runPromise(decode({ ...minimal, apiBaseUrl: "http://127.0.0.1:8123" }))).toMatchObject({
+      apiBaseUrl: "http://127.0.0.1:8123"
+    })
+    const { refreshToken: _r, ...withoutRefresh } = account
+    const { clientSecret: _s, ...withoutSecret } = account
     for (const bad of [
-      withoutToken,
-      { ...credentials, webhookToken: "short" },
-      { ...credentials, baseUrl: "api.lsk.lightspeed.app" },
-      { ...credentials, accessToken: "" },
+      withoutRefresh,
+      withoutSecret,
+      { ...account, webhookToken: "short" },
+      { ...account, apiBaseUrl: "api.lsk.lightspeed.app" },
+      // Tokens never cross a network in clear text, nor ride in a URL.
+      { ...account, apiBaseUrl: "http://api.lsk.lightspeed.app" },
+      { ...account, apiBaseUrl: "https://user:pass@api.lsk.lightspeed.app" },
+      { ...account, apiBaseUrl: "https://api.lsk.lightspeed.app/?token=x" },
+      { ...account, accessToken: "" },
+      { ...account, accessTokenExpiresAt: "in an hour" },
       null,
       "token"
     ]) {
@@ -31,8 +48,20 @@ describe("lightspeed plugin", () => {
     }
   })
 
+  it("takes no per-location credentials: only an empty object, so business tokens set on a location are refused", async () => {
+    const decode = Schema.decodeUnknownEffect(plugin.credentials.outlet)
+    expect(await Effect.runPromise(decode({}))).toEqual({})
+    for (const bad of [account, { refreshToken: "x" }, null, "token"]) await fail(decode(bad))
+  })
+
   it("does not submit or cancel orders yet, and has no catalog callback to answer", async () => {
-    const context = { credentials, identifiers: { blID: "45454565682155" }, http: undefined as never }
+    const context: PosCallContext<OutletCredentials, AccountCredentials> = {
+      outlet: { externalId: "45454565682155", identifiers: { blID: "45454565682155", businessId: "454335871" } },
+      accountId: "454335871",
+      credentials,
+      vault: { outlet: memoryVault<OutletCredentials>({}, "outlet").vault, account: memoryVault<AccountCredentials>(account).vault },
+      http: fetchHttp
+    }
     const order = { refCode: "CATA-000123", posOrderId: null, reason: null }
     expect(await fail(plugin.cancelOrder(order, context))).toEqual(
       new UnsupportedOperation({ operation: "cancelOrder" })
@@ -42,11 +71,7 @@ describe("lightspeed plugin", () => {
     )
     expect(
       await fail(
-        plugin.acknowledgeCatalog(
-          { url: "https://example.test/cb" },
-          { status: "ONLINE", comment: "" },
-          undefined as never
-        )
+        plugin.acknowledgeCatalog({ url: "https://example.test/cb" }, { status: "ONLINE", comment: "" }, context)
       )
     ).toEqual(new UnsupportedOperation({ operation: "acknowledgeCatalog" }))
   })

@@ -1,6 +1,7 @@
-/** Helpers for this plugin's tests: run an Effect and tell success, typed failure and defect apart. */
-import { PayloadRejected } from "@pos-integration/sdk"
-import { Cause, Effect, Exit, Option } from "effect"
+/** Helpers for this plugin's tests: run an Effect and tell success, typed failure and defect apart; a vault; an HTTP client. */
+import { type CredentialVault, MissingCredentials, PayloadRejected } from "@pos-integration/sdk"
+import { Cause, Effect, Exit, Option, Semaphore } from "effect"
+import { FetchHttpClient, HttpClient } from "effect/http"
 
 export type Outcome<A, E> =
   | { readonly _tag: "success"; readonly value: A }
@@ -55,3 +56,45 @@ export const prng = (seed: number) => {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
+
+/**
+ * An in-memory credential vault for one level, as the core's behaves: `rotate` runs under a lock (a
+ * one-permit semaphore, as the core's lock across instances), reads the stored credentials afresh
+ * and stores what `use` answers before releasing it. Counts what it did.
+ */
+export const memoryVault = <C>(initial: C | null, level: "outlet" | "account" = "account") => {
+  const lock = Semaphore.makeUnsafe(1)
+  let stored = initial
+  let saves = 0
+  let rotations = 0
+  const vault: CredentialVault<C> = {
+    save: (credentials) =>
+      Effect.sync(() => {
+        stored = credentials
+        saves += 1
+      }),
+    rotate: (use) =>
+      lock.withPermit(
+        Effect.gen(function* () {
+          if (stored === null) {
+            return yield* new MissingCredentials({ level, reason: "nothing is stored to rotate" })
+          }
+          rotations += 1
+          const rotated = yield* use(stored)
+          stored = rotated.credentials
+          return rotated.value
+        })
+      )
+  }
+  return { vault, current: () => stored, saves: () => saves, rotations: () => rotations }
+}
+
+/** The platform's fetch as an Effect HttpClient: requests really cross the loopback interface. */
+export const fetchHttp: HttpClient.HttpClient = Effect.runSync(
+  Effect.provide(
+    Effect.gen(function* () {
+      return yield* HttpClient.HttpClient
+    }),
+    FetchHttpClient.layer
+  )
+)

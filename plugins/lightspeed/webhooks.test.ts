@@ -1,10 +1,18 @@
-import { WebhookRejected } from "@pos-integration/sdk"
+import { makeWebhookRequest, WebhookRejected } from "@pos-integration/sdk"
 import { describe, expect, it } from "vitest"
-import { basicAuth, credentials, fixtures, notificationRequest, payloads } from "./fixtures/index.ts"
+import {
+  account,
+  basicAuth,
+  credentials,
+  fixtures,
+  notificationRequest,
+  payloads,
+  webhookUrl
+} from "./fixtures/index.ts"
 import plugin from "./index.ts"
 import { fail, rejected, succeed } from "./test-support.ts"
 
-const token = { "x-webhook-token": credentials.webhookToken }
+const token = { "x-webhook-token": account.webhookToken }
 
 const refused = async (request: Parameters<typeof plugin.verifyWebhook>[0]) => {
   const error = await fail(plugin.verifyWebhook(request, credentials))
@@ -23,14 +31,14 @@ describe("verifyWebhook", () => {
     await succeed(plugin.verifyWebhook(notificationRequest(payloads.orderSuccess, token), credentials))
     await succeed(
       plugin.verifyWebhook(
-        notificationRequest(payloads.orderSuccess, { "X-Webhook-Token": credentials.webhookToken }),
+        notificationRequest(payloads.orderSuccess, { "X-Webhook-Token": account.webhookToken }),
         credentials
       )
     )
     await succeed(
       plugin.verifyWebhook(
         notificationRequest(payloads.orderSuccess, {
-          authorization: basicAuth("lightspeed", credentials.webhookToken)
+          authorization: basicAuth("lightspeed", account.webhookToken)
         }),
         credentials
       )
@@ -46,13 +54,13 @@ describe("verifyWebhook", () => {
     await refused(
       notificationRequest(payloads.orderSuccess, { authorization: basicAuth("lightspeed", "not-the-token-000") })
     )
-    await refused(notificationRequest(payloads.orderSuccess, { authorization: `Bearer ${credentials.webhookToken}` }))
+    await refused(notificationRequest(payloads.orderSuccess, { authorization: `Bearer ${account.webhookToken}` }))
     await refused(notificationRequest(payloads.orderSuccess, { authorization: "Basic %%%" }))
     // A wrong header is not rescued by a right Basic password.
     await refused(
       notificationRequest(payloads.orderSuccess, {
         "x-webhook-token": "whk_wrong_token_0000",
-        authorization: basicAuth("lightspeed", credentials.webhookToken)
+        authorization: basicAuth("lightspeed", account.webhookToken)
       })
     )
   })
@@ -64,17 +72,35 @@ describe("verifyWebhook", () => {
     await refused(notificationRequest({ ...payloads.orderSuccess, status: "CANCELLED" }, {}))
   })
 
-  it("refuses another outlet's token", async () => {
-    const other = { ...credentials, webhookToken: "whk_another_outlet_token" }
+  it("refuses another business's token", async () => {
+    const other = { outlet: {}, account: { ...account, webhookToken: "whk_another_business_token" } }
     await fail(plugin.verifyWebhook(notificationRequest(payloads.orderSuccess, token), other))
+  })
+
+  it("takes the token from the business (account level) only: without one, every notification is refused", async () => {
+    const { webhookToken: _, ...withoutToken } = account
+    for (const bare of [
+      { outlet: {}, account: null },
+      { outlet: {}, account: withoutToken },
+      { outlet: null, account: null }
+    ]) {
+      const error = await fail(plugin.verifyWebhook(notificationRequest(payloads.orderSuccess, token), bare))
+      expect(error).toEqual(new WebhookRejected({ reason: "no webhook token is set for the business" }))
+    }
   })
 })
 
 describe("webhookOutlet", () => {
-  it("reads the business location from the body", async () => {
-    expect(await succeed(plugin.webhookOutlet(fixtures.webhooks[0]!.request))).toBe("45454565682155")
+  it("reads the business location from the body: the subject is that outlet, whose business holds the token", async () => {
+    expect(await succeed(plugin.webhookOutlet(fixtures.webhooks[0]!.request))).toEqual({
+      _tag: "Outlet",
+      externalOutletId: "45454565682155"
+    })
     // businessLocationId sent as a string of digits
-    expect(await succeed(plugin.webhookOutlet(fixtures.webhooks[4]!.request))).toBe("247158188015618")
+    expect(await succeed(plugin.webhookOutlet(fixtures.webhooks[4]!.request))).toEqual({
+      _tag: "Outlet",
+      externalOutletId: "247158188015618"
+    })
   })
 
   it("is a PayloadRejected when the body names no location or is not JSON", async () => {
@@ -82,8 +108,10 @@ describe("webhookOutlet", () => {
     expect((await rejected(plugin.webhookOutlet(notificationRequest(anonymous, token)))).issues[0]?.path).toBe(
       "businessLocationId"
     )
-    await rejected(plugin.webhookOutlet({ headers: {}, body: new TextEncoder().encode("{not json") }))
-    await rejected(plugin.webhookOutlet({ headers: {}, body: new Uint8Array([0xff, 0xfe, 0x7b]) }))
+    await rejected(plugin.webhookOutlet(makeWebhookRequest({ url: webhookUrl, body: "{not json" })))
+    await rejected(
+      plugin.webhookOutlet(makeWebhookRequest({ url: webhookUrl, body: new Uint8Array([0xff, 0xfe, 0x7b]) }))
+    )
   })
 })
 
@@ -169,6 +197,6 @@ describe("decodeWebhook", () => {
     expect(
       (await rejected(plugin.decodeWebhook(notificationRequest([payloads.orderSuccess], token)))).issues[0]?.path
     ).toBe("(root)")
-    await rejected(plugin.decodeWebhook({ headers: {}, body: new Uint8Array() }))
+    await rejected(plugin.decodeWebhook(makeWebhookRequest({ url: webhookUrl, body: new Uint8Array() })))
   })
 })

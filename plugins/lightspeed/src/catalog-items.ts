@@ -53,17 +53,49 @@ const decodeGroup = Effect.fnUntraced(function* (
   return snapshot.externalId
 })
 
+const percentPattern = /^(\d+)(?:\.(\d+))?$/
+
 /**
- * The default tax rate in basis points (15.0% = 1500). A rate that is not a whole number of basis
- * points (Quebec's 9.975%) cannot be represented and becomes null rather than failing the menu.
+ * The default tax rate (`defaultTaxPercentage`, a decimal percent: 8.875) in parts per million of
+ * the price (88750), by string arithmetic on the decimal as the vendor spelled it: a percent with up
+ * to 4 decimals is exact. A rate with more decimals cannot be held and is refused, never rounded;
+ * so is a negative rate or one that is no decimal. Absent or null: no rate is known.
  */
-const taxRateBps = (item: MenuItemEntry, path: string): Effect.Effect<number | null> =>
-  item.defaultTaxPercentage === undefined || item.defaultTaxPercentage === null
-    ? Effect.succeed(null)
-    : decimalToMinorUnits(item.defaultTaxPercentage, 2, path).pipe(
-        Effect.map((bps) => (bps >= 0 ? bps : null)),
-        Effect.catch(() => Effect.succeed(null))
+export const taxRatePpm = (
+  value: number | string | null | undefined,
+  path: string
+): Effect.Effect<number | null, PayloadRejected> => {
+  if (value === undefined || value === null) return Effect.succeed(null)
+  // The shortest round-trip form of a double is the decimal its JSON text spelled (8.875 -> "8.875").
+  const text = typeof value === "number" ? String(value) : value.trim()
+  if (typeof value === "number" && /e/i.test(text)) {
+    // Exponent notation: a rate below 1e-6 percent (more than 4 decimals) or above 1e21.
+    return Effect.fail(
+      PayloadRejected.one(
+        path,
+        Math.abs(value) < 1
+          ? `${text} has more than 4 decimals: a tax rate is held exactly in parts per million, never rounded`
+          : `not a tax percentage: ${text}`
       )
+    )
+  }
+  const match = percentPattern.exec(text)
+  if (match === null) return Effect.fail(PayloadRejected.one(path, `not a non-negative decimal percentage: ${text}`))
+  const [, whole = "", fraction = ""] = match
+  const significant = fraction.replace(/0+$/, "")
+  if (significant.length > 4) {
+    return Effect.fail(
+      PayloadRejected.one(
+        path,
+        `${text} has more than 4 decimals: a tax rate is held exactly in parts per million, never rounded`
+      )
+    )
+  }
+  const ppm = Number(`${whole}${significant.padEnd(4, "0")}`)
+  return Number.isSafeInteger(ppm)
+    ? Effect.succeed(ppm)
+    : Effect.fail(PayloadRejected.one(path, `tax percentage out of range: ${text}`))
+}
 
 /** A menu item becomes a product keyed and ordered by its SKU, priced in the outlet's minor units. */
 export const decodeItem = Effect.fnUntraced(function* (
@@ -88,7 +120,7 @@ export const decodeItem = Effect.fnUntraced(function* (
     description: (rich?.texts ?? []).map((t) => text(t.description)).find((d) => d !== null) ?? null,
     imageUrl: text(rich?.rawImageUrl) ?? text(rich?.squareImageUrl) ?? text(rich?.previewImageUrl),
     price,
-    taxRateBps: yield* taxRateBps(item, `${path}.defaultTaxPercentage`),
+    taxRatePpm: yield* taxRatePpm(item.defaultTaxPercentage, `${path}.defaultTaxPercentage`),
     modifierGroupIds,
     // The menu load has no availability information: K-Series "restricted items" live elsewhere.
     snoozedUntil: null

@@ -1,4 +1,4 @@
-import type { CatalogContext, CatalogSnapshot, SectionSnapshot } from "@pos-integration/sdk"
+import type { CatalogContext, CatalogSnapshot, MenuSnapshot, SectionSnapshot } from "@pos-integration/sdk"
 import { currencyDecimals, decodePayload, PayloadRejected } from "@pos-integration/sdk"
 import { Effect } from "effect"
 import { CatalogParts, decodeItem } from "./catalog-items.ts"
@@ -10,7 +10,13 @@ import { idText } from "./vendor-id.ts"
 interface Walk {
   readonly parts: CatalogParts
   readonly decimals: number
+  /** Where the menu stands, before every path of a problem: "" for a pushed menu, `menus.<id>` for a pulled one. */
+  readonly root: string
 }
+
+/** A path inside a menu, behind the menu's root. */
+const within = (root: string, path: string): string =>
+  root === "" ? path : path === "(root)" ? root : `${root}.${path}`
 
 const pushOnce = (ids: Array<string>, id: string): void => {
   if (!ids.includes(id)) ids.push(id)
@@ -84,14 +90,81 @@ const decodeSection = Effect.fnUntraced(function* (
     }
   }
   return {
-    // Older answers carry no group id: the group's place in the menu is then its (stable) id.
-    externalId: group.id === undefined ? path : String(group.id),
+    // Older answers carry no group id: the group's place in its menu is then its (stable) id.
+    externalId: group.id === undefined ? path.slice(walk.root === "" ? 0 : walk.root.length + 1) : String(group.id),
     name: group.name,
     position,
     productIds,
     subSections: subSections.sections
   }
 })
+
+/** One menu load becomes one menu; its products, groups and instructions join the walk's parts. */
+const decodeMenu = Effect.fnUntraced(function* (
+  payload: unknown,
+  walk: Walk
+): Effect.fn.Return<MenuSnapshot, PayloadRejected> {
+  const menu = yield* decodePayload(Menu)(payload).pipe(
+    Effect.mapError(
+      (error) =>
+        new PayloadRejected({
+          issues: error.issues.map((issue) => ({ ...issue, path: within(walk.root, issue.path) }))
+        })
+    )
+  )
+  const sections = new SectionList()
+  for (const [index, group] of menu.menuEntryGroups.entries()) {
+    const path = within(walk.root, `menuEntryGroups[${index}]`)
+    yield* sections.add(yield* decodeSection(group, path, sections.sections.length, true, walk), path)
+  }
+  return {
+    externalId: idText(menu.ikentooMenuId),
+    name: menu.menuName,
+    // Menus are scheduled on the POS itself; the menu load carries no opening hours.
+    availabilities: [],
+    sections: sections.sections
+  }
+})
+
+/**
+ * Several menu loads as one catalog: each is decoded exactly as a pushed one, into one set of
+ * products, production instruction groups and instructions shared by all. A product (SKU) or group
+ * listed in several menus is kept once when it is the same object; the same id describing two
+ * different objects is refused, naming both places. Each menu stays a menu of its own; a menu id
+ * loaded twice is refused. Problems are reported behind each menu's `root`.
+ */
+export const decodeMenus = (
+  menus: ReadonlyArray<{ readonly payload: unknown; readonly root: string }>,
+  context: CatalogContext
+): Effect.Effect<CatalogSnapshot, PayloadRejected> =>
+  guardDecoder(
+    Effect.gen(function* () {
+      const parts = new CatalogParts()
+      const decimals = context.currency === null ? 2 : (currencyDecimals(context.currency) ?? 2)
+      const decoded: Array<MenuSnapshot> = []
+      const seen = new Map<string, string>()
+      for (const { payload, root } of menus) {
+        const menu = yield* decodeMenu(payload, { parts, decimals, root })
+        const first = seen.get(menu.externalId)
+        if (first !== undefined) {
+          return yield* PayloadRejected.one(
+            within(root, "ikentooMenuId"),
+            `menu ${menu.externalId} is loaded twice (also at ${within(first, "ikentooMenuId")})`
+          )
+        }
+        seen.set(menu.externalId, root)
+        decoded.push(menu)
+      }
+      return {
+        outletIds: [],
+        products: parts.products.values(),
+        modifierGroups: parts.modifierGroups.values(),
+        modifierOptions: parts.modifierOptions.values(),
+        menus: decoded,
+        callback: null
+      }
+    })
+  )
 
 /**
  * The answer of a menu load becomes one menu with its products, production instruction groups and
@@ -102,34 +175,4 @@ const decodeSection = Effect.fnUntraced(function* (
 export const decodeCatalog = (
   payload: unknown,
   context: CatalogContext
-): Effect.Effect<CatalogSnapshot, PayloadRejected> =>
-  guardDecoder(
-    Effect.gen(function* () {
-      const menu = yield* decodePayload(Menu)(payload)
-      const walk: Walk = {
-        parts: new CatalogParts(),
-        decimals: context.currency === null ? 2 : (currencyDecimals(context.currency) ?? 2)
-      }
-      const sections = new SectionList()
-      for (const [index, group] of menu.menuEntryGroups.entries()) {
-        const path = `menuEntryGroups[${index}]`
-        yield* sections.add(yield* decodeSection(group, path, sections.sections.length, true, walk), path)
-      }
-      return {
-        outletIds: [],
-        products: walk.parts.products.values(),
-        modifierGroups: walk.parts.modifierGroups.values(),
-        modifierOptions: walk.parts.modifierOptions.values(),
-        menus: [
-          {
-            externalId: idText(menu.ikentooMenuId),
-            name: menu.menuName,
-            // Menus are scheduled on the POS itself; the menu load carries no opening hours.
-            availabilities: [],
-            sections: sections.sections
-          }
-        ],
-        callback: null
-      }
-    })
-  )
+): Effect.Effect<CatalogSnapshot, PayloadRejected> => decodeMenus([{ payload, root: "" }], context)

@@ -1,23 +1,69 @@
-import { Schema } from "effect"
+import { Effect, Schema } from "effect"
+
+/** Lightspeed Restaurant K-Series production API; the trial (demo) one is https://api.trial.lsk.lightspeed.app. */
+export const PRODUCTION_API = "https://api.lsk.lightspeed.app"
 
 const NonEmpty = Schema.String.check(Schema.isMinLength(1))
 
+/** Host names that never leave the machine: the only ones an `http:` (unencrypted) API URL may name. */
+const loopback = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/
+
 /**
- * What an operator sets per outlet, in Lightspeed's own terms. The OAuth2 fields are those of the
- * authorization-code flow (access tokens live 60 minutes, refresh tokens are single use, so the
- * client id and secret are needed to refresh). `webhookToken` is the shared secret that the order
- * notifications must present (see webhook-auth.ts).
+ * An API base URL: https, or http on the loopback interface only (a fake server in tests), so that
+ * tokens never cross a network in clear text. No user, query or fragment: tokens go in headers only.
  */
-export const Credentials = Schema.Struct({
-  /** https://api.lsk.lightspeed.app (production) or https://api.trial.lsk.lightspeed.app (demo). */
-  baseUrl: Schema.String.check(
-    Schema.isPattern(/^https?:\/\/[^\s/?#]+(?:\/[^\s?#]*)?$/, { expected: "an http(s) base URL" })
-  ),
-  accessToken: NonEmpty,
-  refreshToken: NonEmpty,
+const ApiBaseUrl = Schema.String.check(
+  Schema.makeFilter((text: string) => {
+    const match = /^(https?):\/\/([^\s/?#@]+)(?:\/[^\s?#@]*)?$/.exec(text)
+    if (match === null) return "expected an http(s) base URL without user, query or fragment"
+    const host = match[2]!.replace(/:\d+$/, "").toLowerCase()
+    return match[1] === "https" || loopback.test(host) || "http is allowed for a loopback host only: use https"
+  })
+)
+
+/** An ISO 8601 instant (`2026-11-27T10:15:00.000Z`). */
+const Instant = Schema.String.check(
+  Schema.makeFilter((text: string) => !Number.isNaN(Date.parse(text)) || "expected an ISO 8601 date-time")
+)
+
+/**
+ * The credentials of a Lightspeed business: the POS account level (`businessId`). Lightspeed
+ * authorizes an OAuth2 client for a whole business (authorization code flow), and the webhook
+ * endpoint that order notifications reach is registered with that authorization, so everything
+ * secret lives here:
+ *
+ * - `clientId` / `clientSecret`: the OAuth client, sent as HTTP Basic to `POST /oauth/token`;
+ * - `refreshToken`: SINGLE USE. Every refresh answers a new one, which the plugin stores through
+ *   the vault (`rotate`) before the old one could be used again;
+ * - `accessToken` / `accessTokenExpiresAt`: the current access token (60 minutes) and when it
+ *   expires. Both optional: without a token the first call refreshes; a token without an expiry is
+ *   used until the API answers 401;
+ * - `webhookToken`: the password of the order notifications' Basic authentication (see
+ *   webhook-auth.ts); optional, but without it every notification is refused.
+ */
+export const AccountCredentials = Schema.Struct({
+  /** Production by default; https://api.trial.lsk.lightspeed.app for the trial environment. */
+  apiBaseUrl: ApiBaseUrl.pipe(Schema.withDecodingDefaultKey(Effect.succeed(PRODUCTION_API))),
   clientId: NonEmpty,
   clientSecret: NonEmpty,
+  refreshToken: NonEmpty,
+  accessToken: Schema.optionalKey(NonEmpty),
+  accessTokenExpiresAt: Schema.optionalKey(Instant),
   /** At least 16 characters: it is the only thing that authenticates an order notification. */
-  webhookToken: Schema.String.check(Schema.isMinLength(16))
+  webhookToken: Schema.optionalKey(Schema.String.check(Schema.isMinLength(16)))
 })
-export type Credentials = typeof Credentials.Type
+export type AccountCredentials = typeof AccountCredentials.Type
+
+/**
+ * Nothing is secret per business location: a location is reached with its business's token and its
+ * own `blID`, which the outlet sync records. An empty object is the only valid value, so that
+ * business credentials set on a location by mistake are refused rather than silently ignored.
+ */
+export const OutletCredentials = Schema.Record(Schema.String, Schema.Unknown).check(
+  Schema.makeFilter(
+    (value: Readonly<Record<string, unknown>>) =>
+      Object.keys(value).length === 0 ||
+      "Lightspeed takes no per-location credentials: set the OAuth client and tokens on the business (account level)"
+  )
+)
+export type OutletCredentials = typeof OutletCredentials.Type

@@ -110,3 +110,15 @@ export const Menu = Schema.Struct({
   menuEntryGroups: Schema.Array(MenuGroupEntry)
 })
 export type Menu = typeof Menu.Type
+
+/**
+ * The answer of `GET /o/op/1/menu/list?businessLocationId=` ("Get All Menus"): the location's menus,
+ * `[{"menuName": "Lunch Menu", "ikentooMenuId": 141948669132851}]`. Each is then loaded by its id.
+ */
+export const MenuList = Schema.Array(
+  Schema.Struct({
+    ikentooMenuId: VendorId,
+    menuName: OptionalText
+  })
+)
+export type MenuList = typeof MenuList.Type

@@ -53,11 +53,20 @@ const outletOf = (business: Business, location: Business["businessLocations"][nu
   phone: null,
   taxInclusive: null,
   serviceHours: [],
-  identifiers: { blID: idText(location.blID), businessId: idText(business.businessId) }
+  identifiers: { blID: idText(location.blID), businessId: idText(business.businessId) },
+  // The business is the POS account: its credentials reach every one of its locations.
+  accountId: idText(business.businessId)
 })
 
+/** The businesses of a businesses answer, and each of their locations as an outlet (once each). */
+export interface Businesses {
+  /** Every business listed, by its businessId, with or without locations. */
+  readonly businessIds: ReadonlyArray<string>
+  readonly outlets: ReadonlyArray<OutletSnapshot>
+}
+
 /** Each business location of each business is one outlet, keyed by its blID. */
-export const decodeOutlets = (payload: unknown): Effect.Effect<ReadonlyArray<OutletSnapshot>, PayloadRejected> =>
+export const decodeBusinesses = (payload: unknown): Effect.Effect<Businesses, PayloadRejected> =>
   guardDecoder(
     Effect.gen(function* () {
       const { list, root } = yield* decodeList(payload)
@@ -76,6 +85,13 @@ export const decodeOutlets = (payload: unknown): Effect.Effect<ReadonlyArray<Out
           }
         }
       }
-      return [...outlets.values()].map((entry) => entry.outlet)
+      return {
+        businessIds: [...new Set(list.businessList.map((business) => idText(business.businessId)))],
+        outlets: [...outlets.values()].map((entry) => entry.outlet)
+      }
     })
   )
+
+/** The outlets of a pushed (or pulled) businesses answer. */
+export const decodeOutlets = (payload: unknown): Effect.Effect<ReadonlyArray<OutletSnapshot>, PayloadRejected> =>
+  Effect.map(decodeBusinesses(payload), (businesses) => businesses.outlets)

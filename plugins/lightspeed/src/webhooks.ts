@@ -1,4 +1,4 @@
-import type { OrderStatus, PosEvent, WebhookRequest } from "@pos-integration/sdk"
+import type { OrderStatus, PosEvent, WebhookRequest, WebhookSubject } from "@pos-integration/sdk"
 import { decodePayload, type PayloadRejected, webhookJson } from "@pos-integration/sdk"
 import { Effect } from "effect"
 import { guardDecoder } from "./guard.ts"
@@ -53,12 +53,15 @@ const eventOf = (n: OrderNotification): PosEvent => {
   }
 }
 
-/** The business location a notification is about: its webhook token is that outlet's. */
-export const webhookOutlet = (request: WebhookRequest): Effect.Effect<string, PayloadRejected> =>
+/**
+ * The business location a notification is about. It names no business: the core finds the
+ * location's business (the outlet's accountId) and hands over that business's webhook token.
+ */
+export const webhookOutlet = (request: WebhookRequest): Effect.Effect<WebhookSubject, PayloadRejected> =>
   guardDecoder(
     webhookJson(request).pipe(
       Effect.flatMap(decodePayload(NotificationOutlet)),
-      Effect.map((n) => idText(n.businessLocationId))
+      Effect.map((n): WebhookSubject => ({ _tag: "Outlet", externalOutletId: idText(n.businessLocationId) }))
     )
   )
 
