@@ -59,7 +59,10 @@ describe("lightspeed plugin", () => {
       outlet: { externalId: "45454565682155", identifiers: { blID: "45454565682155", businessId: "454335871" } },
       accountId: "454335871",
       credentials,
-      vault: { outlet: memoryVault<OutletCredentials>({}, "outlet").vault, account: memoryVault<AccountCredentials>(account).vault },
+      vault: {
+        outlet: memoryVault<OutletCredentials>({}, "outlet").vault,
+        account: memoryVault<AccountCredentials>(account).vault
+      },
       http: fetchHttp
     }
     const order = { refCode: "CATA-000123", posOrderId: null, reason: null }
