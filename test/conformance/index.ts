@@ -6,6 +6,7 @@
  *   import { fixtures } from "./fixtures/index.ts"
  *   conformanceSuite(plugin, fixtures)
  */
+import "./effect-copies.ts"
 export type {
   CatalogCounts,
   CatalogFixture,
@@ -15,4 +16,5 @@ export type {
   PullFixture,
   WebhookFixture
 } from "./fixtures.ts"
+export { type TestCallContext, testCallContext, type VaultRecord } from "./call-context.ts"
 export { conformanceSuite } from "./suite.ts"

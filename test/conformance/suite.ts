@@ -1,31 +1,31 @@
-import {
-  type CatalogContext,
-  catalogIssues,
-  outletIssues,
-  PluginManifest,
-  type PosPlugin,
-  SDK_VERSION,
-  type WebhookRequest
-} from "@pos-integration/sdk"
-import { Cause, Effect, Exit, Schema } from "effect"
+import { catalogIssues, outletIssues, PluginManifest, type PosPlugin, SDK_VERSION } from "@pos-integration/sdk"
+import { Schema } from "effect"
 import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
+import { testCallContext } from "./call-context.ts"
+import { canaryCredentials } from "./canary.ts"
 import type { ConformanceFixtures } from "./fixtures.ts"
+import {
+  checkDecoderLeaks,
+  checkOutboundLeaks,
+  checkWebhookLeaks,
+  type OrderTarget,
+  orderTarget,
+  outboundServers
+} from "./leak-checks.ts"
+import { checkPull, checkPullDeadServer, checkPullWithoutCredentials } from "./pull-checks.ts"
+import { expectFailure, expectSuccess, expectValueOrTyped, outcome } from "./run.ts"
+import { deadUrl } from "./servers.ts"
+import {
+  checkAuthenticWebhook,
+  checkForgedWebhook,
+  checkJunkRequests,
+  checkWebhookUrl,
+  schemasOf
+} from "./webhook-checks.ts"
 
-/** Runs an effect and says how it ended: a value, a typed failure, or a defect (a bug). */
-const outcome = async <A, E>(effect: Effect.Effect<A, E>) => {
-  const exit = await Effect.runPromiseExit(Effect.suspend(() => effect))
-  if (Exit.isSuccess(exit)) return { _tag: "success" as const, value: exit.value }
-  const failure = exit.cause.reasons.find(Cause.isFailReason)
-  if (failure !== undefined) return { _tag: "failure" as const, error: failure.error }
-  return { _tag: "defect" as const, cause: Cause.pretty(exit.cause) }
-}
-
-const encoder = new TextEncoder()
-const asRequest = (value: unknown): WebhookRequest => ({
-  headers: { "content-type": "application/json" },
-  body: encoder.encode(JSON.stringify(value) ?? "null")
-})
+/** Tests that start servers or pull over HTTP get more time than vitest's default. */
+const networkTimeout = 30_000
 
 const junk: ReadonlyArray<unknown> = [
   null,
@@ -47,19 +47,6 @@ const junk: ReadonlyArray<unknown> = [
   { a: { b: { c: [] } } }
 ]
 
-/** Typed failures carry issues with a path; anything else is acceptable only as a success. */
-const expectTyped = (result: Awaited<ReturnType<typeof outcome>>, tag: string) => {
-  if (result._tag === "defect") expect.fail(`a defect instead of ${tag}: ${result.cause}`)
-  if (result._tag === "failure") {
-    expect((result.error as { _tag: string })._tag).toBe(tag)
-    if (tag === "PayloadRejected") {
-      const issues = (result.error as { issues: ReadonlyArray<{ path: string; message: string }> }).issues
-      expect(issues.length).toBeGreaterThan(0)
-      for (const issue of issues) expect(typeof issue.path).toBe("string")
-    }
-  }
-}
-
 /** Random edits of a fixture: drop a key, change a value's type, truncate an array. */
 const mutate = (value: unknown, choices: ReadonlyArray<number>): unknown => {
   let step = 0
@@ -78,31 +65,93 @@ const mutate = (value: unknown, choices: ReadonlyArray<number>): unknown => {
   return visit(value, 0)
 }
 
+/** Encodes with the Schema, through JSON (as the service stores credentials), and decodes to the same value. */
+const roundTrips = (schema: Schema.Top, value: unknown, what: string) => {
+  const codec = schema as Schema.Codec<unknown, unknown>
+  let encoded: unknown
+  try {
+    encoded = Schema.encodeUnknownSync(codec)(value)
+  } catch (error) {
+    return expect.fail(`${what}: the plugin's Schema does not encode it: ${String(error)}`)
+  }
+  const stored = JSON.parse(JSON.stringify(encoded)) as unknown
+  try {
+    expect(Schema.decodeUnknownSync(codec)(stored), `${what}: decoded again`).toEqual(value)
+  } catch (error) {
+    expect.fail(`${what}: the plugin's Schema does not decode its own encoding: ${String(error)}`)
+  }
+}
+
+/**
+ * The conformance suite: registers vitest tests checking `plugin` against SDK 2's contract with the
+ * author's `fixtures` (vendor payloads in their real formats, authentic webhooks, sample
+ * credentials, and a fake vendor server for pull).
+ */
 export const conformanceSuite = <Outlet, Account>(
   plugin: PosPlugin<Outlet, Account>,
   fixtures: ConformanceFixtures<Outlet, Account>
 ) =>
   describe(`POS plugin conformance: ${plugin.manifest.id}`, () => {
-    it("has a valid manifest for this SDK", () => {
-      expect(Schema.decodeUnknownSync(PluginManifest)(plugin.manifest)).toEqual(plugin.manifest)
-      expect(plugin.manifest.sdkVersion).toBe(SDK_VERSION)
-      expect(Schema.isSchema(plugin.credentials)).toBe(true)
-    })
+    const capabilities = new Set(plugin.manifest.capabilities)
+    const schemas = schemasOf(plugin)
 
-    it("accepts its own sample credentials", () => {
-      expect(Schema.is(plugin.credentials as Schema.Top)(fixtures.credentials)).toBe(true)
+    describe("manifest and credentials", () => {
+      it("has a valid manifest for this SDK", () => {
+        expect(Schema.decodeUnknownSync(PluginManifest)(plugin.manifest)).toEqual(plugin.manifest)
+        expect(plugin.manifest.sdkVersion).toBe(SDK_VERSION)
+        expect(new Set(plugin.manifest.capabilities).size, "capabilities listed once each").toBe(
+          plugin.manifest.capabilities.length
+        )
+      })
+
+      it("has pull functions exactly when it declares pull, and fixtures for what it declares", () => {
+        expect(plugin.pull !== undefined, "pull functions present").toBe(capabilities.has("pull"))
+        if (plugin.pull !== undefined) {
+          expect(typeof plugin.pull.fetchOutlets).toBe("function")
+          expect(typeof plugin.pull.fetchCatalog).toBe("function")
+          expect(fixtures.pull, "a pull section in the fixtures (a fake vendor server)").toBeDefined()
+        }
+        if (capabilities.has("outlets")) expect(fixtures.outlets.length, "outlet fixtures").toBeGreaterThan(0)
+        if (capabilities.has("catalog")) expect(fixtures.catalogs.length, "catalog fixtures").toBeGreaterThan(0)
+        if (capabilities.has("webhooks")) expect(fixtures.webhooks.length, "webhook fixtures").toBeGreaterThan(0)
+      })
+
+      it("has credential Schemas that take its sample credentials, through JSON and back", () => {
+        expect(Schema.isSchema(plugin.credentials.outlet), "credentials.outlet is a Schema").toBe(true)
+        const account = plugin.credentials.account
+        expect(account === null || Schema.isSchema(account), "credentials.account is a Schema or null").toBe(true)
+        expect(fixtures.credentials.outlet, "the sample has outlet credentials").not.toBeNull()
+        if (account === null) expect(fixtures.credentials.account, "no account level: the sample's is null").toBeNull()
+        else expect(fixtures.credentials.account, "the sample has account credentials").not.toBeNull()
+
+        const samples = [
+          { what: "the sample credentials", credentials: fixtures.credentials },
+          ...fixtures.webhooks.map((w) => ({ what: `webhook '${w.name}'`, credentials: w.credentials })),
+          ...(fixtures.pull === undefined
+            ? []
+            : [{ what: "the pull fixture", credentials: fixtures.pull.credentials("http://127.0.0.1:9") }])
+        ]
+        for (const { what, credentials } of samples) {
+          if (credentials.outlet !== null) roundTrips(plugin.credentials.outlet, credentials.outlet, `${what}, outlet`)
+          if (credentials.account !== null) {
+            if (account === null) expect.fail(`${what}: account credentials for a plugin with no account level`)
+            roundTrips(account, credentials.account, `${what}, account`)
+          }
+        }
+      })
     })
 
     describe("outlet fixtures", () => {
       for (const fixture of fixtures.outlets) {
         it(`decodes: ${fixture.name}`, async () => {
-          const result = await outcome(plugin.decodeOutlets(fixture.payload))
-          if (result._tag !== "success") expect.fail(`did not decode: ${JSON.stringify(result)}`)
-          const outlets = result.value
+          const outlets = expectSuccess(await outcome(() => plugin.decodeOutlets(fixture.payload)), "decodeOutlets")
           expect([...new Set(outlets.map((o) => o.externalId))].sort()).toEqual([...fixture.expectedExternalIds].sort())
           expect(outletIssues(outlets)).toEqual([])
-          const again = await Effect.runPromise(plugin.decodeOutlets(fixture.payload))
-          expect(again).toEqual(outlets)
+          for (const outlet of outlets) {
+            expect(outlet.accountId === null || outlet.accountId !== "", "accountId is null or an id").toBe(true)
+          }
+          expect(JSON.parse(JSON.stringify(outlets))).toEqual(outlets)
+          expect(expectSuccess(await outcome(() => plugin.decodeOutlets(fixture.payload)), "again")).toEqual(outlets)
         })
       }
     })
@@ -110,9 +159,10 @@ export const conformanceSuite = <Outlet, Account>(
     describe("catalog fixtures", () => {
       for (const fixture of fixtures.catalogs) {
         it(`decodes, deterministically, holding the canonical invariants: ${fixture.name}`, async () => {
-          const result = await outcome(plugin.decodeCatalog(fixture.payload, fixture.context))
-          if (result._tag !== "success") expect.fail(`did not decode: ${JSON.stringify(result)}`)
-          const snapshot = result.value
+          const snapshot = expectSuccess(
+            await outcome(() => plugin.decodeCatalog(fixture.payload, fixture.context)),
+            "decodeCatalog"
+          )
           expect(catalogIssues(snapshot)).toEqual([])
           expect({
             outletIds: [...snapshot.outletIds].sort(),
@@ -123,15 +173,19 @@ export const conformanceSuite = <Outlet, Account>(
           }).toEqual({ ...fixture.expected, outletIds: [...fixture.expected.outletIds].sort() })
           // Plain data: it survives JSON unchanged, and a second decode gives the same snapshot.
           expect(JSON.parse(JSON.stringify(snapshot))).toEqual(snapshot)
-          expect(await Effect.runPromise(plugin.decodeCatalog(fixture.payload, fixture.context))).toEqual(snapshot)
+          expect(
+            expectSuccess(await outcome(() => plugin.decodeCatalog(fixture.payload, fixture.context)), "again")
+          ).toEqual(snapshot)
         })
       }
 
       for (const fixture of fixtures.foreignCatalogs) {
         it(`refuses another POS's payload: ${fixture.name}`, async () => {
-          const result = await outcome(plugin.decodeCatalog(fixture.payload, { externalOutletId: "x", currency: null }))
-          expect(result._tag).toBe("failure")
-          expectTyped(result, "PayloadRejected")
+          const result = await outcome(() =>
+            plugin.decodeCatalog(fixture.payload, { externalOutletId: "x", currency: null })
+          )
+          expectFailure(result, "PayloadRejected", "another POS's payload")
+          expectValueOrTyped(result, ["PayloadRejected"], "another POS's payload")
         })
       }
     })
@@ -139,25 +193,24 @@ export const conformanceSuite = <Outlet, Account>(
     describe("junk never crashes a decoder", () => {
       it("fixed junk gets typed failures", async () => {
         for (const value of junk) {
-          expectTyped(await outcome(plugin.decodeOutlets(value)), "PayloadRejected")
-          expectTyped(
-            await outcome(plugin.decodeCatalog(value, { externalOutletId: null, currency: null })),
-            "PayloadRejected"
+          expectValueOrTyped(await outcome(() => plugin.decodeOutlets(value)), ["PayloadRejected"], "decodeOutlets")
+          expectValueOrTyped(
+            await outcome(() => plugin.decodeCatalog(value, { externalOutletId: null, currency: null })),
+            ["PayloadRejected"],
+            "decodeCatalog"
           )
-          expectTyped(await outcome(plugin.webhookOutlet(asRequest(value))), "PayloadRejected")
-          expectTyped(await outcome(plugin.decodeWebhook(asRequest(value))), "PayloadRejected")
         }
       })
 
       it("arbitrary JSON gets a value or a typed failure", async () => {
         await fc.assert(
           fc.asyncProperty(fc.jsonValue({ maxDepth: 4 }), async (value) => {
-            expectTyped(await outcome(plugin.decodeOutlets(value)), "PayloadRejected")
-            expectTyped(
-              await outcome(plugin.decodeCatalog(value, { externalOutletId: "o1", currency: "SGD" })),
-              "PayloadRejected"
+            expectValueOrTyped(await outcome(() => plugin.decodeOutlets(value)), ["PayloadRejected"], "decodeOutlets")
+            expectValueOrTyped(
+              await outcome(() => plugin.decodeCatalog(value, { externalOutletId: "o1", currency: "SGD" })),
+              ["PayloadRejected"],
+              "decodeCatalog"
             )
-            expectTyped(await outcome(plugin.decodeWebhook(asRequest(value))), "PayloadRejected")
           }),
           { numRuns: 200 }
         )
@@ -177,12 +230,12 @@ export const conformanceSuite = <Outlet, Account>(
               const { kind, payload, context } = payloads[index]!
               const edited = mutate(payload, choices)
               if (kind === "catalog") {
-                const result = await outcome(plugin.decodeCatalog(edited, context!))
-                expectTyped(result, "PayloadRejected")
+                const result = await outcome(() => plugin.decodeCatalog(edited, context!))
+                expectValueOrTyped(result, ["PayloadRejected"], "decodeCatalog of an edited fixture")
                 if (result._tag === "success") expect(catalogIssues(result.value)).toEqual([])
               } else {
-                const result = await outcome(plugin.decodeOutlets(edited))
-                expectTyped(result, "PayloadRejected")
+                const result = await outcome(() => plugin.decodeOutlets(edited))
+                expectValueOrTyped(result, ["PayloadRejected"], "decodeOutlets of an edited fixture")
                 if (result._tag === "success") expect(outletIssues(result.value)).toEqual([])
               }
             }
@@ -193,72 +246,106 @@ export const conformanceSuite = <Outlet, Account>(
     })
 
     describe("webhooks", () => {
+      const auth = fixtures.webhookAuth ?? "signature"
       for (const fixture of fixtures.webhooks) {
-        it(`an authentic webhook verifies and decodes: ${fixture.name}`, async () => {
-          const outlet = await outcome(plugin.webhookOutlet(fixture.request))
-          expect(outlet._tag).toBe("success")
-          await Effect.runPromise(plugin.verifyWebhook(fixture.request, fixture.credentials))
-          const events = await Effect.runPromise(plugin.decodeWebhook(fixture.request))
-          expect(events.length).toBe(fixture.expectedEvents)
-        })
+        it(`an authentic webhook has a subject, verifies and decodes: ${fixture.name}`, () =>
+          checkAuthenticWebhook(plugin, fixture))
 
-        it(`a tampered webhook is refused: ${fixture.name}`, async () => {
-          const bare = { ...fixture.request, headers: { "content-type": "application/json" } }
-          const unsigned = await outcome(plugin.verifyWebhook(bare, fixture.credentials))
-          expect(unsigned._tag).toBe("failure")
-          expectTyped(unsigned, "WebhookRejected")
-          // A header whose removal fails verification carries the credential: forging it must fail too.
-          for (const [name, value] of Object.entries(fixture.request.headers)) {
-            if (value === undefined || name === "content-type") continue
-            const { [name]: _dropped, ...rest } = fixture.request.headers
-            const without = await outcome(
-              plugin.verifyWebhook({ ...fixture.request, headers: rest }, fixture.credentials)
-            )
-            if (without._tag === "success") continue
-            const forged = { ...fixture.request, headers: { ...fixture.request.headers, [name]: `${value}x` } }
-            const result = await outcome(plugin.verifyWebhook(forged, fixture.credentials))
-            expect(result._tag).toBe("failure")
-            expectTyped(result, "WebhookRejected")
-          }
-          if ((fixtures.webhookAuth ?? "signature") === "signature") {
-            const body = new Uint8Array(fixture.request.body)
-            body[body.length - 2] = (body[body.length - 2]! + 1) % 256
-            const result = await outcome(plugin.verifyWebhook({ ...fixture.request, body }, fixture.credentials))
-            expect(result._tag).toBe("failure")
-          }
-        })
+        it(`forged credentials, a missing or forged credential${auth === "signature" ? " and a changed body" : ""} are refused: ${fixture.name}`, () =>
+          checkForgedWebhook(plugin, fixture, auth))
+
+        it(
+          fixture.signsUrl === true
+            ? `the signed URL, changed, is refused: ${fixture.name}`
+            : `on another path or with another query it decodes the same: ${fixture.name}`,
+          () => checkWebhookUrl(plugin, fixture)
+        )
       }
+
+      it("random requests (bytes, JSON, headers, queries, paths) end in a value or a typed failure, and are refused", () =>
+        checkJunkRequests(plugin, fixtures, 200))
+    })
+
+    describe("pull", () => {
+      const pullFixture = fixtures.pull
+      if (plugin.pull === undefined || pullFixture === undefined) return
+      it(
+        "pulls the outlets and the catalog from the fake server, deterministically",
+        () => checkPull(plugin, pullFixture),
+        networkTimeout
+      )
+      it(
+        "without credentials, fails with MissingCredentials (a typed failure, not a defect)",
+        () => checkPullWithoutCredentials(plugin, pullFixture),
+        networkTimeout
+      )
+      it(
+        "from a closed port, fails with PosUnavailable (not a defect)",
+        () => checkPullDeadServer(plugin, pullFixture),
+        networkTimeout
+      )
+    })
+
+    describe("no credential shows in any error, log or output", () => {
+      let target: OrderTarget | undefined
+      const targetOnce = async () => {
+        target ??= await orderTarget(plugin, fixtures)
+        return target
+      }
+      for (const server of outboundServers) {
+        it(
+          `outbound calls against ${server.name}`,
+          async () => {
+            const running = await server.start()
+            try {
+              await checkOutboundLeaks(plugin, fixtures, await targetOnce(), running)
+            } finally {
+              await running.close()
+            }
+          },
+          networkTimeout
+        )
+      }
+      const pullFixture = fixtures.pull
+      if (pullFixture !== undefined) {
+        it(
+          "outbound calls against the fake vendor server of the pull fixture, with canary credentials",
+          async () => {
+            const running = await pullFixture.start()
+            try {
+              await checkOutboundLeaks(plugin, fixtures, await targetOnce(), running)
+            } finally {
+              await running.close()
+            }
+          },
+          networkTimeout
+        )
+      }
+      for (const fixture of fixtures.webhooks) {
+        it(`webhook operations: ${fixture.name}`, () => checkWebhookLeaks(plugin, fixture))
+      }
+      it("decoders", () => checkDecoderLeaks(plugin, fixtures))
     })
 
     it("answers the operations it does not declare with UnsupportedOperation, never a defect", async () => {
-      const caps = new Set(plugin.manifest.capabilities)
-      if (!caps.has("orders")) {
-        const order = {
-          refCode: "CONF-1",
-          displayId: null,
-          outletExternalId: "o1",
-          placedAt: "2026-01-01T00:00:00.000Z",
-          fulfilment: { type: "PICKUP" as const, asap: true, scheduledFor: null, table: null, address: null },
-          customer: { name: null, phone: null, email: null },
-          lines: [],
-          currency: "SGD",
-          totals: {
-            subtotal: 0,
-            deliveryFee: 0,
-            serviceCharge: 0,
-            packaging: 0,
-            tip: 0,
-            discount: 0,
-            tax: 0,
-            total: 0
-          },
-          payment: { status: "PAID" as const, amount: 0, method: null, reference: null },
-          notes: null
-        }
-        const result = await outcome(
-          plugin.submitOrder(order, { credentials: fixtures.credentials, identifiers: {}, http: undefined as never })
+      const target = await orderTarget(plugin, fixtures)
+      const { credentials } = canaryCredentials(fixtures.credentials, schemas, await deadUrl())
+      const context = testCallContext({ credentials, outlet: target.outlet, accountId: target.accountId })
+      if (!capabilities.has("orders")) {
+        expectFailure(
+          await outcome(() => plugin.submitOrder(target.order, context)),
+          "UnsupportedOperation",
+          "submitOrder without the orders capability"
         )
-        expectTyped(result, "UnsupportedOperation")
+      }
+      if (!capabilities.has("cancel")) {
+        expectFailure(
+          await outcome(() =>
+            plugin.cancelOrder({ refCode: target.order.refCode, posOrderId: null, reason: null }, context)
+          ),
+          "UnsupportedOperation",
+          "cancelOrder without the cancel capability"
+        )
       }
     })
   })

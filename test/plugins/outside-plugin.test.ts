@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
-import { conformanceSuite } from "@pos-integration/plugin-conformance"
-import { SDK_VERSION } from "@pos-integration/sdk"
-import { Effect } from "effect"
+import { conformanceSuite, type FakeServer, testCallContext } from "@pos-integration/plugin-conformance"
+import { makeWebhookRequest, SDK_VERSION, UNTIL_FURTHER_NOTICE } from "@pos-integration/sdk"
+import { Effect, Exit } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { layerMemoryStorage } from "../../adapters/storage/memory/memory-storage.ts"
 import type { TenantId } from "../../domain/tenant.ts"
@@ -13,30 +15,73 @@ import plugin from "../fixtures/example-plugin/index.ts"
 import { call, makeTestApp, type TestApp } from "../support/app.ts"
 
 const examplePath = "./test/fixtures/example-plugin"
-const encoder = new TextEncoder()
 const catalog = {
   shop: "S1",
   items: [
-    { code: "A1", title: "Espresso", cents: 250, extras: ["X1", "X2"] },
-    { code: "A2", title: "Croissant", cents: 320 }
+    { code: "A1", title: "Espresso", cents: 250, taxPercent: 9, extras: ["X1", "X2"] },
+    { code: "A2", title: "Croissant", cents: 320, taxPercent: 8.875, soldOut: true }
   ],
   extras: [
     { code: "X1", title: "Oat milk", cents: 40 },
-    { code: "X2", title: "Extra shot", cents: 60 }
+    { code: "X2", title: "Extra shot", cents: 60, soldOut: true }
   ],
   groups: [
     { title: "Coffee", items: ["A1"] },
     { title: "Bakery", items: ["A2"] }
   ]
 }
-const shops = { shops: [{ code: "S1", title: "Canal Street", currency: "EUR" }] }
+const shops = { merchant: "M1", shops: [{ code: "S1", title: "Canal Street", currency: "EUR" }] }
+type TinyPosCredentials = Parameters<typeof plugin.verifyWebhook>[1]
+const webhookToken = "tinypos-token-1"
+const apiToken = "tinypos-api-token-1"
+const credentials = {
+  outlet: { webhookToken },
+  account: { apiUrl: "https://api.tinypos.example/v1", apiToken }
+}
+const webhook = (payload: unknown, token = webhookToken) =>
+  makeWebhookRequest({
+    url: "https://acme.pos.example/api/v1/pos/tinypos/webhooks",
+    headers: { "content-type": "application/json", "x-tinypos-token": token },
+    body: JSON.stringify(payload)
+  })
+
+/**
+ * A fake TinyPOS API on loopback: GET /v1/shops and GET /v1/shops/S1/menu with the right bearer
+ * token; 401 without it, 404 for anything else. `menu` may be replaced to answer another body.
+ */
+const fakeTinyPos = (answers: { readonly shops?: string; readonly menu?: string } = {}): Promise<FakeServer> =>
+  new Promise((resolveServer) => {
+    const server = createServer((request, response) => {
+      const answer = (status: number, body: string) => {
+        response.writeHead(status, { "content-type": "application/json" })
+        response.end(body)
+      }
+      if (request.headers.authorization !== `Bearer ${apiToken}`) return answer(401, '{"error":"unauthorized"}')
+      if (request.method === "GET" && request.url === "/v1/shops")
+        return answer(200, answers.shops ?? JSON.stringify(shops))
+      if (request.method === "GET" && request.url === "/v1/shops/S1/menu") {
+        return answer(200, answers.menu ?? JSON.stringify(catalog))
+      }
+      answer(404, '{"error":"not found"}')
+    })
+    server.listen(0, "127.0.0.1", () => {
+      resolveServer({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        close: () =>
+          new Promise((done) => {
+            server.closeAllConnections()
+            server.close(() => done())
+          })
+      })
+    })
+  })
 
 // An outside author runs the same kit on their plugin.
 conformanceSuite(plugin, {
-  outlets: [{ name: "one shop", payload: shops, expectedExternalIds: ["S1"] }],
+  outlets: [{ name: "one shop of merchant M1", payload: shops, expectedExternalIds: ["S1"] }],
   catalogs: [
     {
-      name: "two items with extras",
+      name: "two items with extras, some sold out",
       payload: catalog,
       context: { externalOutletId: null, currency: null },
       expected: { outletIds: ["S1"], products: 2, modifierGroups: 1, modifierOptions: 2, menus: 1 }
@@ -46,16 +91,126 @@ conformanceSuite(plugin, {
   webhooks: [
     {
       name: "sold out",
-      request: {
-        headers: { "content-type": "application/json", "x-tinypos-token": "tinypos-token-1" },
-        body: encoder.encode(JSON.stringify({ shop: "S1", event: "sold-out", items: ["A1"] }))
-      },
-      credentials: { webhookToken: "tinypos-token-1" },
+      request: webhook({ shop: "S1", event: "sold-out", items: ["A1"] }),
+      credentials,
+      expectedEvents: 1,
+      subject: { _tag: "Outlet", externalOutletId: "S1" }
+    },
+    {
+      name: "menu changed, with the shop's token only",
+      request: webhook({ shop: "S1", event: "menu-changed", items: [] }),
+      credentials: { outlet: { webhookToken }, account: null },
       expectedEvents: 1
     }
   ],
-  credentials: { webhookToken: "tinypos-token-1" },
-  webhookAuth: "token"
+  credentials,
+  webhookAuth: "token",
+  pull: {
+    start: () => fakeTinyPos(),
+    credentials: (url) => ({ outlet: { webhookToken }, account: { apiUrl: `${url}/v1`, apiToken } }),
+    accountId: "M1",
+    expectedOutletIds: ["S1"],
+    catalogOutlet: { externalId: "S1", identifiers: { shop: "S1" } },
+    expected: { products: 2, modifierGroups: 1, modifierOptions: 2, menus: 1 }
+  }
+})
+
+describe("TinyPOS's own mapping", () => {
+  it("maps tax percentages to parts per million, sold-out items to a snooze until further notice, and the merchant to the account", async () => {
+    const snapshot = await Effect.runPromise(plugin.decodeCatalog(catalog, { externalOutletId: null, currency: null }))
+    expect(snapshot.products.map((p) => [p.externalId, p.taxRatePpm, p.snoozedUntil])).toEqual([
+      ["A1", 90000, null],
+      ["A2", 88750, UNTIL_FURTHER_NOTICE]
+    ])
+    expect(snapshot.modifierOptions.map((o) => [o.externalId, o.snoozedUntil])).toEqual([
+      ["X1", null],
+      ["X2", UNTIL_FURTHER_NOTICE]
+    ])
+    const outlets = await Effect.runPromise(plugin.decodeOutlets(shops))
+    expect(outlets.map((o) => [o.externalId, o.accountId])).toEqual([["S1", "M1"]])
+    const anonymous = await Effect.runPromise(plugin.decodeOutlets({ shops: shops.shops }))
+    expect(anonymous[0]?.accountId).toBeNull()
+  })
+
+  it("reads webhooks: sold out until further notice, back, a menu change", async () => {
+    const events = (payload: unknown) => Effect.runPromise(plugin.decodeWebhook(webhook(payload)))
+    expect(await events({ shop: "S1", event: "sold-out", items: ["A1", "X2"] })).toEqual([
+      {
+        _tag: "ItemsSnoozed",
+        externalOutletId: "S1",
+        items: [
+          { posCode: "A1", until: UNTIL_FURTHER_NOTICE },
+          { posCode: "X2", until: UNTIL_FURTHER_NOTICE }
+        ]
+      }
+    ])
+    expect(await events({ shop: "S1", event: "back", items: ["A1"] })).toEqual([
+      { _tag: "ItemsSnoozed", externalOutletId: "S1", items: [{ posCode: "A1", until: null }] }
+    ])
+    expect(await events({ shop: "S1", event: "menu-changed", items: [] })).toEqual([
+      { _tag: "MenuChanged", externalOutletId: "S1", accountId: null }
+    ])
+  })
+
+  it("refuses a webhook with another token, without one, or for a shop with no token set", async () => {
+    const request = webhook({ shop: "S1", event: "back", items: ["A1"] })
+    const refusal = async (req: typeof request, creds: typeof credentials | { outlet: null; account: null }) => {
+      const exit = await Effect.runPromiseExit(plugin.verifyWebhook(req, creds))
+      return Exit.isFailure(exit) ? JSON.stringify(exit.cause) : "verified"
+    }
+    expect(await refusal(request, credentials)).toBe("verified")
+    expect(
+      await refusal(webhook({ shop: "S1", event: "back", items: ["A1"] }, "tinypos-token-2"), credentials)
+    ).toContain("token mismatch")
+    expect(await refusal({ ...request, headers: {} }, credentials)).toContain("missing token")
+    expect(await refusal(request, { outlet: null, account: null })).toContain("no webhook token is set")
+  })
+
+  describe("pull", () => {
+    const pullWith = async (answers: Parameters<typeof fakeTinyPos>[0], token = apiToken) => {
+      const server = await fakeTinyPos(answers)
+      try {
+        const accountOnly: TinyPosCredentials = {
+          outlet: null,
+          account: { apiUrl: `${server.url}/v1/`, apiToken: token }
+        }
+        const context = testCallContext({ credentials: accountOnly, accountId: "M1" })
+        const outlet = { externalId: "S1", identifiers: {} }
+        const outlets = await Effect.runPromiseExit(plugin.pull!.fetchOutlets(context))
+        const menu = await Effect.runPromiseExit(plugin.pull!.fetchCatalog(outlet, { ...context, outlet }))
+        const failure = (exit: Exit.Exit<unknown, unknown>) =>
+          Exit.isFailure(exit) ? JSON.parse(JSON.stringify(exit.cause.reasons[0])) : "success"
+        return { outlets: failure(outlets), menu: failure(menu) }
+      } finally {
+        await server.close()
+      }
+    }
+
+    it("pulls with a trailing slash on the API's URL", async () => {
+      expect(await pullWith({})).toEqual({ outlets: "success", menu: "success" })
+    })
+
+    it("a refused token is PosRejected naming the call and the status, never the token", async () => {
+      const result = await pullWith({}, "another-api-token")
+      expect(result.outlets.error).toMatchObject({
+        _tag: "PosRejected",
+        status: 401,
+        reason: "TinyPOS GET /shops: answered 401"
+      })
+      expect(result.menu.error).toMatchObject({ _tag: "PosRejected", status: 401 })
+      expect(JSON.stringify(result)).not.toContain("another-api-token")
+    })
+
+    it("an answer that is not JSON is PosUnavailable; JSON of another shape is PayloadRejected with its path", async () => {
+      const result = await pullWith({ shops: "<html>", menu: JSON.stringify({ shop: "S1", items: [{ code: "A1" }] }) })
+      expect(result.outlets.error).toMatchObject({
+        _tag: "PosUnavailable",
+        reason: "TinyPOS GET /shops: answered 200 with a body that is not JSON"
+      })
+      expect(result.menu.error._tag).toBe("PayloadRejected")
+      expect(result.menu.error.issues.map((i: { path: string }) => i.path)).toContain("items[0].title")
+    })
+  })
 })
 
 describe("a plugin from outside plugins/, loaded by path", () => {
@@ -101,7 +256,22 @@ describe("a plugin from outside plugins/, loaded by path", () => {
         "{ ...example, submitOrder: undefined, decodeWebhook: 1 }",
         "plugin 'tinypos' lacks submitOrder, decodeWebhook"
       ],
-      ["no credentials Schema", "{ ...example, credentials: {} }", "plugin 'tinypos' has no credentials Schema"]
+      [
+        "an SDK 1 plugin, told what changed",
+        "{ ...example, manifest: { ...example.manifest, sdkVersion: 1 } }",
+        `plugin 'tinypos' is built for SDK 1; this service loads SDK ${SDK_VERSION} plugins only. SDK 2 changed:`
+      ],
+      ["no credentials Schema", "{ ...example, credentials: {} }", "plugin 'tinypos' has no credentials Schema"],
+      [
+        "SDK 1's single credentials Schema",
+        "{ ...example, credentials: example.credentials.outlet }",
+        "plugin 'tinypos' has no credentials Schema"
+      ],
+      [
+        "an account level that is not a Schema",
+        "{ ...example, credentials: { outlet: example.credentials.outlet, account: {} } }",
+        "plugin 'tinypos' has no credentials Schema"
+      ]
     ])("%s", async (name, change, expected) => {
       const path = moduleWith(name.replaceAll(" ", "-"), change)
       expect(await reason(path)).toContain(`PluginLoadError: POS plugin ${path}: ${expected}`)
