@@ -1,7 +1,15 @@
 import { Clock, Duration, Effect, Schedule } from "effect"
 import type { CatalogSnapshot } from "../../domain/catalog.ts"
 import { InvalidInput, InvalidPayload, NotFound, TooManyDeactivations } from "../../domain/errors.ts"
-import { Catalog, Outlets, type StoreRow, type SyncCounts, SyncHistory, type SyncRecord } from "../ports/catalog.ts"
+import {
+  Catalog,
+  Outlets,
+  type StoreRow,
+  type SyncCounts,
+  SyncHistory,
+  type SyncRecord,
+  type SyncSource
+} from "../ports/catalog.ts"
 import { catalogIssues } from "../pos-sdk/invariants.ts"
 import type { PosCallContext, PosPlugin } from "../pos-sdk/plugin.ts"
 import { type CatalogIds, type CatalogPlan, catalogIds, planCatalogSync } from "./plan-catalog-sync.ts"
@@ -45,7 +53,7 @@ export const syncCatalog = Effect.fnUntraced(function* (input: {
   const { plugin, options } = input
   const provider = plugin.manifest.id
   if (input.fingerprint !== null && !options.dryRun) {
-    const replay = yield* replayIdenticalPush(provider, input.fingerprint)
+    const replay = yield* replayIdenticalSync(provider, input.fingerprint, "push")
     if (replay !== undefined) return replay
   }
   const outlets = yield* Outlets
@@ -56,6 +64,70 @@ export const syncCatalog = Effect.fnUntraced(function* (input: {
   const snapshot = yield* plugin
     .decodeCatalog(input.payload, { externalOutletId: input.externalOutletId, currency: known?.currency ?? null })
     .pipe(Effect.mapError((e) => new InvalidPayload({ provider, issues: e.issues })))
+  return yield* applyCatalogSnapshot({
+    provider,
+    snapshot,
+    externalOutletId: input.externalOutletId,
+    options,
+    fingerprint: input.fingerprint,
+    source: "push"
+  })
+})
+
+/**
+ * A pulled catalog: the snapshot the plugin fetched for one outlet goes through exactly the sync a
+ * push of it would (invariants, the deactivation guard, the outlet's lock, the history). An
+ * identical pull (same fingerprint: the caller hashes the provider and plugin version, the outlet
+ * and the snapshot's canonical JSON) is recognised like an identical push and writes no catalog row.
+ * A pull answers no callback.
+ */
+export const syncPulledCatalog = Effect.fnUntraced(function* (input: {
+  readonly provider: string
+  readonly externalOutletId: string
+  readonly snapshot: CatalogSnapshot
+  readonly options: CatalogSyncOptions
+  readonly fingerprint: string
+}) {
+  const { provider, snapshot } = input
+  const foreign = snapshot.outletIds.filter((id) => id !== input.externalOutletId)
+  if (foreign.length > 0) {
+    return yield* new InvalidPayload({
+      provider,
+      issues: [
+        {
+          path: "outletIds",
+          message: `the catalog pulled for outlet '${input.externalOutletId}' names other outlets (${foreign.join(", ")})`
+        }
+      ]
+    })
+  }
+  if (!input.options.dryRun) {
+    const replay = yield* replayIdenticalSync(provider, input.fingerprint, "pull")
+    if (replay !== undefined) return replay
+  }
+  return yield* applyCatalogSnapshot({
+    provider,
+    snapshot: { ...snapshot, outletIds: [input.externalOutletId], callback: null },
+    externalOutletId: input.externalOutletId,
+    options: input.options,
+    fingerprint: input.fingerprint,
+    source: "pull"
+  })
+})
+
+/**
+ * The one sync of a decoded or pulled snapshot: its invariants, then each outlet it names (else the
+ * one the caller names) in its own transaction, serialised per outlet.
+ */
+const applyCatalogSnapshot = Effect.fnUntraced(function* (input: {
+  readonly provider: string
+  readonly snapshot: CatalogSnapshot
+  readonly externalOutletId: string | null
+  readonly options: CatalogSyncOptions
+  readonly fingerprint: string | null
+  readonly source: SyncSource
+}) {
+  const { provider, snapshot, options } = input
   const issues = catalogIssues(snapshot)
   if (issues.length > 0) return yield* new InvalidPayload({ provider, issues })
 
@@ -66,6 +138,7 @@ export const syncCatalog = Effect.fnUntraced(function* (input: {
       details: `query.externalOutletId: is required, since this ${provider} payload names no outlet (the POS's id of an outlet synced before)`
     })
   }
+  const outlets = yield* Outlets
   const stores = yield* outlets.findByExternalIds(provider, [...new Set(named)])
   const byExternal = new Map(stores.map((s) => [s.externalId, s]))
   const missing = named.find((id) => !byExternal.has(id))
@@ -73,6 +146,7 @@ export const syncCatalog = Effect.fnUntraced(function* (input: {
 
   const targets = [...new Set(named)].map((id) => byExternal.get(id)!)
   const push: PushFacts = {
+    source: input.source,
     fingerprint: input.fingerprint,
     callbackUrl: snapshot.callback?.url ?? null,
     pushedOutlets: targets.length
@@ -86,8 +160,9 @@ export const syncCatalog = Effect.fnUntraced(function* (input: {
   return { results, callback: snapshot.callback }
 })
 
-/** What every outlet's sync record of one push carries. */
+/** What every outlet's sync record of one push (or pull) carries. */
 interface PushFacts {
+  readonly source: SyncSource
   readonly fingerprint: string | null
   readonly callbackUrl: string | null
   readonly pushedOutlets: number
@@ -97,12 +172,12 @@ const changed = (counts: SyncRecord["counts"]) =>
   Object.values(counts).some((c) => c.created + c.updated + c.deactivated > 0)
 
 /**
- * An identical push (same fingerprint) leaves nothing to do when, for every outlet that push named,
- * its last applied catalog sync was that push, and no catalog sync in the tenant has changed
+ * An identical push or pull (same fingerprint) leaves nothing to do when, for every outlet that push
+ * named, its last applied catalog sync was that push, and no catalog sync in the tenant has changed
  * anything since (products, groups and options are shared between outlets). Then the answer is
- * "everything unchanged" and a sync record; otherwise undefined, and the push is applied normally.
+ * "everything unchanged" and a sync record; otherwise undefined, and the snapshot is applied normally.
  */
-const replayIdenticalPush = Effect.fnUntraced(function* (provider: string, fingerprint: string) {
+const replayIdenticalSync = Effect.fnUntraced(function* (provider: string, fingerprint: string, source: SyncSource) {
   const history = yield* SyncHistory
   const matches = yield* history.withFingerprint(fingerprint)
   const newest = matches[0]
@@ -159,6 +234,7 @@ const replayIdenticalPush = Effect.fnUntraced(function* (provider: string, finge
     yield* history.record({
       ...candidate,
       id: syncId,
+      source,
       counts,
       error: null,
       startedAt: now,

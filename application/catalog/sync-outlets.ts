@@ -3,7 +3,7 @@ import type { OutletSnapshot } from "../../domain/catalog.ts"
 import { InvalidPayload } from "../../domain/errors.ts"
 import { outletId } from "../../domain/ids.ts"
 import type { Tenant } from "../../domain/tenant.ts"
-import { Outlets, type StoreRow, SyncHistory } from "../ports/catalog.ts"
+import { Outlets, type StoreRow, SyncHistory, type SyncSource } from "../ports/catalog.ts"
 import { outletIssues } from "../pos-sdk/invariants.ts"
 import type { PosPlugin } from "../pos-sdk/plugin.ts"
 import { sameRow } from "./row-equality.ts"
@@ -67,6 +67,21 @@ export const syncOutlets = Effect.fnUntraced(function* (input: {
     .pipe(Effect.mapError((e) => new InvalidPayload({ provider, issues: e.issues })))
   const issues = outletIssues(decoded)
   if (issues.length > 0) return yield* new InvalidPayload({ provider, issues })
+  return yield* applyOutletSnapshots({ provider, tenant: input.tenant, snapshots: decoded, source: "push" })
+})
+
+/**
+ * The one outlet sync of decoded or pulled outlets (a pull's `fetchOutlets` goes through exactly
+ * what a push of the same outlets would): their invariants, then the upsert and its history record.
+ */
+export const applyOutletSnapshots = Effect.fnUntraced(function* (input: {
+  readonly provider: string
+  readonly tenant: Tenant
+  readonly snapshots: ReadonlyArray<OutletSnapshot>
+  readonly source: SyncSource
+}) {
+  const { provider } = input
+  const decoded = input.snapshots
   // The same outlet listed twice (identically) counts once.
   const snapshots = [...new Map(decoded.map((o) => [o.externalId, o])).values()]
 
@@ -105,6 +120,7 @@ export const syncOutlets = Effect.fnUntraced(function* (input: {
     provider,
     storeId: null,
     status: "succeeded",
+    source: input.source,
     counts: { outlets: counts },
     error: null,
     fingerprint: null,

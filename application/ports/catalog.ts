@@ -183,10 +183,14 @@ export interface SyncCounts {
   readonly deactivated: number
 }
 
+/** Where a sync's snapshot came from: pushed by the POS, or pulled from its API by us. */
+export type SyncSource = "push" | "pull"
+
 export interface SyncRecord {
   readonly id: string
   readonly kind: "outlets" | "products"
   readonly provider: string
+  readonly source: SyncSource
   readonly storeId: string | null
   readonly status: "succeeded" | "failed"
   readonly counts: Readonly<Record<string, SyncCounts>>

@@ -134,6 +134,9 @@ export const SyncView = Schema.Struct({
   startedAt: DateTime,
   finishedAt: DateTime
 }).annotate({ identifier: "Sync" })
+  source: Schema.Literals(["push", "pull"]).annotate({
+    description: "Where the snapshot came from: pushed by the POS, or pulled from its API by the service"
+  }),
 
 const page = <S extends Schema.Top>(item: S) => Schema.Struct({ data: Schema.Array(item), nextCursor: NextCursor })
 

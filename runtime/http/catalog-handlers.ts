@@ -106,6 +106,7 @@ const syncView = (s: SyncRecord) => ({
   provider: s.provider,
   outletId: s.storeId,
   status: s.status,
+  source: s.source,
   counts: s.counts,
   error: s.error,
   startedAt: s.startedAt.toISOString(),

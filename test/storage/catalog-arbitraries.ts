@@ -482,6 +482,7 @@ export const arbSyncRecord = (stores: ReadonlyArray<string>): fc.Arbitrary<SyncR
     storeId: fc.option(fc.constantFrom(...stores), { nil: null }),
     status: fc.constantFrom("succeeded", "failed"),
     counts: fc
+    source: fc.constantFrom("push", "pull"),
       .uniqueArray(fc.tuple(fc.constantFrom("products", "menus", "outlets"), arbCounts), {
         selector: ([k]) => k,
         maxLength: 3

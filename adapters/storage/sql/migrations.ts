@@ -3,6 +3,7 @@ import { Migrator, SqlClient } from "effect/sql"
 import { StorageError } from "../../../domain/errors.ts"
 import { posCredentialsMigration } from "./credential-migrations.ts"
 import { inboxSchema } from "./inbox-migrations.ts"
+import { pullControlMigration, pullTenantMigration } from "./pull-migrations.ts"
 
 /**
  * Versioned migrations, in code. The SQL runs on PostgreSQL 15 and later and on PGlite (18).
@@ -25,7 +26,8 @@ const controlMigrations = {
         loyalty_credential text,
         created_at timestamptz NOT NULL
       )`
-  )
+  ),
+  "2_pull_schedules": pullControlMigration
 }
 
 /**
@@ -204,7 +206,8 @@ const tenantMigrations = {
   "6_pos_credentials": posCredentialsMigration,
   "7_pos_inbox": Effect.flatMap(SqlClient.SqlClient, (sql) =>
     Effect.forEach(inboxSchema, (statement) => sql.unsafe(statement), { discard: true })
-  )
+  ),
+  "8_pull": pullTenantMigration
 }
 
 /**

@@ -360,6 +360,7 @@ export interface SyncDbRow {
   readonly status: string
   readonly counts: Readonly<Record<string, SyncCounts>>
   readonly error: string | null
+  readonly source: string
   readonly fingerprint: string | null
   readonly callback_url: string | null
   readonly pushed_outlets: unknown
@@ -375,6 +376,7 @@ export const toSync = (row: SyncDbRow): SyncRecord => ({
   status: row.status as SyncRecord["status"],
   counts: row.counts,
   error: row.error,
+  source: row.source as SyncRecord["source"],
   fingerprint: row.fingerprint,
   callbackUrl: row.callback_url,
   pushedOutlets: toNumberOrNull(row.pushed_outlets),

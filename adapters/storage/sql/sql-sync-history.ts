@@ -10,12 +10,12 @@ export const makeSqlSyncHistory = Effect.gen(function* () {
   return SyncHistory.of({
     record: (sync) =>
       sql`
-        INSERT INTO syncs (id, kind, provider, store_id, status, counts, error, fingerprint, callback_url,
+        INSERT INTO syncs (id, kind, provider, source, store_id, status, counts, error, fingerprint, callback_url,
                            pushed_outlets, started_at, finished_at)
-        VALUES (${sync.id}, ${sync.kind}, ${sync.provider}, ${sync.storeId}, ${sync.status},
+        VALUES (${sync.id}, ${sync.kind}, ${sync.provider}, ${sync.source}, ${sync.storeId}, ${sync.status},
                 ${JSON.stringify(sync.counts)}::jsonb, ${sync.error}, ${sync.fingerprint}, ${sync.callbackUrl},
                 ${sync.pushedOutlets}, ${sync.startedAt}, ${sync.finishedAt})
-        ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, provider = excluded.provider,
+        ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, provider = excluded.provider, source = excluded.source,
           store_id = excluded.store_id, status = excluded.status, counts = excluded.counts,
           error = excluded.error, fingerprint = excluded.fingerprint, callback_url = excluded.callback_url,
           pushed_outlets = excluded.pushed_outlets,
