@@ -18,7 +18,7 @@ const expected2024: CatalogSnapshot = {
       description: "Double ristretto with silky steamed milk.",
       imageUrl: "https://cdn.atlas.kitchen/images/380/flat-white.jpg",
       price: 550,
-      taxRateBps: null,
+      taxRatePpm: null,
       modifierGroupIds: ["7", "8", "9"],
       snoozedUntil: null
     },
@@ -29,7 +29,7 @@ const expected2024: CatalogSnapshot = {
       description: "Poached eggs, ham and hollandaise on a toasted muffin.",
       imageUrl: "https://cdn.atlas.kitchen/images/480/eggs-benedict.jpg",
       price: 1800,
-      taxRateBps: null,
+      taxRatePpm: null,
       // Its "Add a Side" use is archived.
       modifierGroupIds: ["12"],
       snoozedUntil: null
@@ -41,7 +41,7 @@ const expected2024: CatalogSnapshot = {
       description: "Shoestring fries, truffle oil, parmesan.",
       imageUrl: null,
       price: 800,
-      taxRateBps: null,
+      taxRatePpm: null,
       modifierGroupIds: [],
       snoozedUntil: null
     },
@@ -52,7 +52,7 @@ const expected2024: CatalogSnapshot = {
       description: null,
       imageUrl: null,
       price: 450,
-      taxRateBps: null,
+      taxRatePpm: null,
       modifierGroupIds: ["7", "9"],
       snoozedUntil: null
     },
@@ -63,7 +63,7 @@ const expected2024: CatalogSnapshot = {
       description: "Always iced, always with milk: pick one.",
       imageUrl: null,
       price: 650,
-      taxRateBps: null,
+      taxRatePpm: null,
       modifierGroupIds: ["8:4"],
       snoozedUntil: null
     },
@@ -74,7 +74,7 @@ const expected2024: CatalogSnapshot = {
       description: null,
       imageUrl: null,
       price: 500,
-      taxRateBps: null,
+      taxRatePpm: null,
       modifierGroupIds: ["7:30"],
       snoozedUntil: null
     },
@@ -85,7 +85,7 @@ const expected2024: CatalogSnapshot = {
       description: "Eggs your way, bacon, sausage, mushrooms, toast.",
       imageUrl: null,
       price: 2200,
-      taxRateBps: null,
+      taxRatePpm: null,
       modifierGroupIds: ["12", "13"],
       snoozedUntil: null
     },
@@ -96,7 +96,7 @@ const expected2024: CatalogSnapshot = {
       description: null,
       imageUrl: null,
       price: 350,
-      taxRateBps: null,
+      taxRatePpm: null,
       modifierGroupIds: [],
       snoozedUntil: null
     }

@@ -1,19 +1,27 @@
+import { makeWebhookRequest } from "@pos-integration/sdk"
 import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import channelSg from "./fixtures/channel-sg.json" with { type: "json" }
-import { signed } from "./fixtures/index.ts"
+import { signed, webhookUrl } from "./fixtures/index.ts"
 import menuSg2024 from "./fixtures/menu-sg-2024.json" with { type: "json" }
 import orderCreated from "./fixtures/webhook-order-created.json" with { type: "json" }
 import plugin from "./index.ts"
 import { failure, noContext, outcome, pathsOf } from "./test-support.ts"
 
 const someCredentials = {
-  baseUrl: "https://api.atlas.kitchen/admin/v1",
-  apiKey: "k",
-  merchantId: "1",
-  channelId: "c",
-  webhookToken: "t"
+  outlet: { webhookToken: "t" },
+  account: {
+    adminBaseUrl: "https://api.atlas.kitchen/admin/v1",
+    storefrontBaseUrl: "https://api.atlas.kitchen/storefronts/v1",
+    merchantId: "1",
+    apiKey: "k",
+    webhookToken: "u"
+  }
 }
+
+/** A webhook request to the merchant's endpoint with these headers and body. */
+const request = (body: Uint8Array | string, headers: Record<string, string> = {}) =>
+  makeWebhookRequest({ url: webhookUrl, headers, body })
 
 const junk: ReadonlyArray<readonly [string, unknown]> = [
   ["null", null],
@@ -54,9 +62,9 @@ describe("junk never crashes a decoder", () => {
   it.each(junk)("%s is a PayloadRejected for every decoder", async (_, payload) => {
     expect(await outcome(plugin.decodeCatalog(payload, noContext))).toBe("PayloadRejected")
     expect(await outcome(plugin.decodeOutlets(payload))).toBe("PayloadRejected")
-    const request = { headers: {}, body: new TextEncoder().encode(JSON.stringify(payload) ?? "") }
-    expect(await outcome(plugin.decodeWebhook(request))).toBe("PayloadRejected")
-    expect(await outcome(plugin.webhookOutlet(request))).toBe("PayloadRejected")
+    const junkRequest = request(JSON.stringify(payload) ?? "")
+    expect(await outcome(plugin.decodeWebhook(junkRequest))).toBe("PayloadRejected")
+    expect(await outcome(plugin.webhookOutlet(junkRequest))).toBe("PayloadRejected")
   })
 
   it("names the path of the problem", async () => {
@@ -100,11 +108,9 @@ describe("junk never crashes a decoder", () => {
         const outcomes = [
           await outcome(plugin.decodeCatalog(value, noContext)),
           await outcome(plugin.decodeOutlets(value)),
-          await outcome(plugin.decodeWebhook({ headers: {}, body: bytes })),
-          await outcome(plugin.webhookOutlet({ headers: {}, body: bytes })),
-          await outcome(
-            plugin.verifyWebhook({ headers: { authorization: headerText(value) }, body: bytes }, someCredentials)
-          )
+          await outcome(plugin.decodeWebhook(request(bytes))),
+          await outcome(plugin.webhookOutlet(request(bytes))),
+          await outcome(plugin.verifyWebhook(request(bytes, { authorization: headerText(value) }), someCredentials))
         ]
         return outcomes.every((o) => o !== "defect")
       }),

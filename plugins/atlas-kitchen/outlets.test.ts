@@ -28,7 +28,9 @@ describe("decodeOutlets: the storefront GET /channel answer", () => {
         { dayOfWeek: 1, opens: "08:00", closes: "20:00", fulfilment: "PICKUP" },
         { dayOfWeek: 7, opens: "09:00", closes: "15:00", fulfilment: "PICKUP" }
       ],
-      identifiers: { outletId: "1" }
+      identifiers: { outletId: "1" },
+      // The channel answer names no merchant: a pushed one belongs to no known account.
+      accountId: null
     })
   })
 

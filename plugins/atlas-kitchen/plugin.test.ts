@@ -1,46 +1,70 @@
 import { catalogIssues, PluginManifest, type PosOrder } from "@pos-integration/sdk"
 import { Effect, Schema } from "effect"
-import type { HttpClient } from "effect/http"
 import { describe, expect, it } from "vitest"
-import { fixtures } from "./fixtures/index.ts"
+import { accountCredentials, fixtures } from "./fixtures/index.ts"
 import plugin from "./index.ts"
 import pkg from "./package.json" with { type: "json" }
-import { failure, outcome, run } from "./test-support.ts"
+import { callContext, failure, outcome, run } from "./test-support.ts"
 
 describe("manifest and credentials", () => {
-  it("is the package.json manifest, valid for the SDK, without orders", () => {
+  it("is the package.json manifest, valid for the SDK, with pull and without orders", () => {
     expect(plugin.manifest).toEqual(pkg.manifest)
     expect(Schema.decodeUnknownSync(PluginManifest)(plugin.manifest)).toEqual(pkg.manifest)
     expect(plugin.manifest.id).toBe("atlas-kitchen")
-    expect(plugin.manifest.capabilities).toEqual(["outlets", "catalog", "webhooks"])
+    expect(plugin.manifest.capabilities).toEqual(["outlets", "catalog", "webhooks", "pull"])
+    expect(plugin.manifest.sdkVersion).toBe(2)
+    expect(typeof plugin.pull?.fetchOutlets).toBe("function")
+    expect(typeof plugin.pull?.fetchCatalog).toBe("function")
   })
 
-  it("decodes an operator's credentials, defaulting the Admin API base URL", () => {
-    const decode = Schema.decodeUnknownSync(plugin.credentials)
-    expect(decode({ apiKey: "key", merchantId: "231", channelId: "web", webhookToken: "tok" })).toEqual({
-      baseUrl: "https://api.atlas.kitchen/admin/v1",
-      apiKey: "key",
+  it("decodes a merchant's credentials, defaulting both API base URLs", () => {
+    const decode = Schema.decodeUnknownSync(plugin.credentials.account!)
+    expect(decode({ merchantId: "231", apiKey: "key" })).toEqual({
+      adminBaseUrl: "https://api.atlas.kitchen/admin/v1",
+      storefrontBaseUrl: "https://api.atlas.kitchen/storefronts/v1",
       merchantId: "231",
-      channelId: "web",
-      webhookToken: "tok"
+      apiKey: "key"
     })
-    expect(decode({ ...fixtures.credentials, baseUrl: "http://127.0.0.1:4010/admin/v1" }).baseUrl).toBe(
+    expect(decode(accountCredentials)).toEqual(accountCredentials)
+    expect(decode({ ...accountCredentials, adminBaseUrl: "http://127.0.0.1:4010/admin/v1" }).adminBaseUrl).toBe(
       "http://127.0.0.1:4010/admin/v1"
     )
     for (const bad of [
-      { ...fixtures.credentials, apiKey: " " },
-      { ...fixtures.credentials, baseUrl: "api.atlas.kitchen" },
-      { apiKey: "key", merchantId: "231", channelId: "web" },
+      { ...accountCredentials, apiKey: " " },
+      { ...accountCredentials, merchantId: "" },
+      { ...accountCredentials, adminBaseUrl: "api.atlas.kitchen" },
+      // A secret in the URL could end up in an error message: refused.
+      { ...accountCredentials, adminBaseUrl: "https://user:secret@api.atlas.kitchen/admin/v1" },
+      { ...accountCredentials, storefrontBaseUrl: "https://api.atlas.kitchen/storefronts/v1?key=secret" },
+      { ...accountCredentials, channelId: "" },
+      { ...accountCredentials, webhookToken: "  " },
+      { apiKey: "key" },
       null
     ]) {
       expect(() => decode(bad)).toThrow()
     }
   })
+
+  it("decodes an outlet's webhook token, and reads only the token from credentials stored before SDK 2", () => {
+    const decode = Schema.decodeUnknownSync(plugin.credentials.outlet)
+    expect(decode({ webhookToken: "tok" })).toEqual({ webhookToken: "tok" })
+    const sdk1 = {
+      baseUrl: "https://api.atlas.kitchen/admin/v1",
+      apiKey: "key",
+      merchantId: "231",
+      channelId: "web",
+      webhookToken: "tok"
+    }
+    expect(decode(sdk1)).toEqual({ webhookToken: "tok" })
+    for (const bad of [{}, { webhookToken: "" }, { webhookToken: 1 }, null]) expect(() => decode(bad)).toThrow()
+  })
 })
 
 describe("operations this plugin does not implement yet", () => {
-  const http = {} as HttpClient.HttpClient
-  const context = { credentials: fixtures.credentials, identifiers: { outletId: "1" }, http }
+  const context = callContext({
+    outlet: { externalId: "1", identifiers: { outletId: "1" } },
+    credentials: fixtures.credentials
+  })
 
   it("answers UnsupportedOperation for orders, cancellations and catalog acknowledgements", async () => {
     const order = {} as PosOrder
@@ -50,7 +74,7 @@ describe("operations this plugin does not implement yet", () => {
     })
     const cancel = { refCode: "CATA000123", posOrderId: "85", reason: null }
     expect(await failure(plugin.cancelOrder(cancel, context))).toMatchObject({ operation: "cancelOrder" })
-    const ack = plugin.acknowledgeCatalog({ url: "https://example.test" }, { status: "ONLINE", comment: "" }, http)
+    const ack = plugin.acknowledgeCatalog({ url: "https://example.test" }, { status: "ONLINE", comment: "" }, context)
     expect(await failure(ack)).toMatchObject({ operation: "acknowledgeCatalog" })
   })
 })
@@ -79,8 +103,10 @@ describe("the fixtures kit", () => {
   })
 
   it.each(fixtures.webhooks)("$name verifies and decodes", async ({ request, credentials, expectedEvents }) => {
-    const outletId = await run(plugin.webhookOutlet(request))
-    expect(outletId).toBe("1")
+    const subject = await run(plugin.webhookOutlet(request))
+    expect(subject).toEqual(
+      credentials.outlet === null ? { _tag: "Account", accountId: "231" } : { _tag: "Outlet", externalOutletId: "1" }
+    )
     await run(plugin.verifyWebhook(request, credentials))
     expect(await run(plugin.decodeWebhook(request))).toHaveLength(expectedEvents)
   })

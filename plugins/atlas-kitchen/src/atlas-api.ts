@@ -75,7 +75,8 @@ export interface AtlasGet {
  * connection: PosUnavailable, the core may retry. No failure quotes a header or a secret.
  */
 export const getJson = (call: AtlasGet): Effect.Effect<unknown, PosRejected | PosUnavailable> => {
-  const unavailable = (why: string) => new PosUnavailable({ reason: redact(`Atlas ${call.name}: ${why}`, call.secrets) })
+  const unavailable = (why: string) =>
+    new PosUnavailable({ reason: redact(`Atlas ${call.name}: ${why}`, call.secrets) })
   return Effect.gen(function* () {
     const request = HttpClientRequest.get(call.url).pipe(
       HttpClientRequest.acceptJson,

@@ -108,7 +108,9 @@ export type Menu = typeof Menu.Type
 
 /** A calendar date as Atlas writes menu bounds: `YYYY-MM-DD`, in Singapore time (docs: "Date and Time"). */
 export const CalendarDate = Schema.String.pipe(
-  Schema.check(Schema.isPattern(/^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])$/, { message: "not a YYYY-MM-DD date" }))
+  Schema.check(
+    Schema.isPattern(/^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])$/, { message: "not a YYYY-MM-DD date" })
+  )
 )
 
 /**
