@@ -8,6 +8,7 @@ import {
   SDK_VERSION
 } from "@pos-integration/sdk"
 import { Context, Effect, Layer, Schema } from "effect"
+import { pluginEntryFile, secondEffectCopy } from "./effect-copies.ts"
 
 /** The plugins bundled with the service, loaded when POS_PLUGINS is not set. */
 export const bundledPlugins = [
@@ -106,21 +107,44 @@ const validate = (source: string, exported: unknown): Effect.Effect<LoadedPlugin
     }
     const missing = requiredFunctions.filter((name) => typeof candidate[name] !== "function")
     if (missing.length > 0) return yield* fail(`plugin '${manifest.id}' lacks ${missing.join(", ")}`)
-    if (!Schema.isSchema(candidate["credentials"])) {
-      return yield* fail(`plugin '${manifest.id}' has no credentials Schema`)
+    const credentials = candidate["credentials"] as
+      | { readonly outlet?: unknown; readonly account?: unknown }
+      | undefined
+    const schemas =
+      typeof credentials === "object" &&
+      credentials !== null &&
+      Schema.isSchema(credentials.outlet) &&
+      (credentials.account === null || Schema.isSchema(credentials.account))
+    if (!schemas) {
+      return yield* fail(
+        `plugin '${manifest.id}' has no credentials Schema: credentials.outlet must be a Schema, credentials.account a Schema or null`
+      )
     }
     return { plugin: exported as PosPlugin<unknown>, manifest, source }
   })
 
+const cannotImport = (specifier: string) => (cause: unknown) =>
+  new PluginLoadError({
+    plugin: specifier,
+    reason: `cannot be imported: ${cause instanceof Error ? cause.message.split("\n")[0] : String(cause)}`
+  })
+
+/**
+ * Imports and validates one plugin. Before the import, the `effect` the plugin would resolve is
+ * compared with the service's: a plugin bringing a copy of its own is refused (effect-copies.ts).
+ */
 export const loadPlugin = (specifier: string): Effect.Effect<LoadedPlugin, PluginLoadError> =>
-  Effect.tryPromise({
-    try: () => import(moduleUrl(specifier)) as Promise<Record<string, unknown>>,
-    catch: (cause) =>
-      new PluginLoadError({
-        plugin: specifier,
-        reason: `cannot be imported: ${cause instanceof Error ? cause.message.split("\n")[0] : String(cause)}`
-      })
-  }).pipe(Effect.flatMap((module) => validate(specifier, module["default"] ?? module["plugin"])))
+  Effect.gen(function* () {
+    const url = yield* Effect.try({ try: () => moduleUrl(specifier), catch: cannotImport(specifier) })
+    const entry = pluginEntryFile(url)
+    const secondCopy = entry === undefined ? undefined : secondEffectCopy(entry)
+    if (secondCopy !== undefined) return yield* new PluginLoadError({ plugin: specifier, reason: secondCopy })
+    const module = yield* Effect.tryPromise({
+      try: () => import(url) as Promise<Record<string, unknown>>,
+      catch: cannotImport(specifier)
+    })
+    return yield* validate(specifier, module["default"] ?? module["plugin"])
+  })
 
 /** Loads every plugin; refuses two plugins with one id, naming both. */
 export const loadPlugins = (specifiers: ReadonlyArray<string>): Effect.Effect<Array<LoadedPlugin>, PluginLoadError> =>
