@@ -41,6 +41,9 @@ describe("lightspeed plugin", () => {
       { ...account, apiBaseUrl: "https://api.lsk.lightspeed.app/?token=x" },
       { ...account, accessToken: "" },
       { ...account, accessTokenExpiresAt: "in an hour" },
+      // Local time would be read in the machine's zone: the offset is required.
+      { ...account, accessTokenExpiresAt: "2026-11-27T10:15:00" },
+      { ...account, accessTokenExpiresAt: "2026-13-45T10:15:00Z" },
       null,
       "token"
     ]) {

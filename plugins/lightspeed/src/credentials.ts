@@ -21,9 +21,14 @@ const ApiBaseUrl = Schema.String.check(
   })
 )
 
-/** An ISO 8601 instant (`2026-11-27T10:15:00.000Z`). */
+const isoInstant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/
+
+/** An ISO 8601 instant with its offset (`2026-11-27T10:15:00.000Z`), as the plugin stores it. */
 const Instant = Schema.String.check(
-  Schema.makeFilter((text: string) => !Number.isNaN(Date.parse(text)) || "expected an ISO 8601 date-time")
+  Schema.makeFilter(
+    (text: string) =>
+      (isoInstant.test(text) && !Number.isNaN(Date.parse(text))) || "expected an ISO 8601 date-time with an offset"
+  )
 )
 
 /**
