@@ -299,6 +299,18 @@ describe("fetchCatalog: menus it cannot take", () => {
     ])
   })
 
+  it("refuses menus priced in two currencies", async () => {
+    const ringgit = copy(menuSgMidAutumn)
+    for (const product of ringgit.sections[0]!.products) product.currency = "MYR"
+    ringgit.sections[0]!.sub_sections[0]!.products[0]!.currency = "MYR"
+    // Alone it decodes (its products agree with each other)...
+    await pushed(ringgit)
+    atlas.setMenus([menuSg2024, ringgit])
+    // ...but not beside a menu priced in SGD.
+    const error = await payloadRejected(onFixtureDay(fetchCatalog()))
+    expect(error.issues).toContainEqual({ path: "menus[8950]", message: "priced in MYR, not in SGD like menus[8921]" })
+  })
+
   it("refuses a menu list that is not one, naming the path under menuList", async () => {
     atlas.answer("/admin/v1/menus", { json: { object: "menu", items: [{ id: "8921", state: "published" }] } })
     const error = await payloadRejected(onFixtureDay(fetchCatalog()))

@@ -18,9 +18,9 @@ import { Clock, Effect } from "effect"
 import { below, getJson } from "./atlas-api.ts"
 import { decodeCatalog } from "./catalog.ts"
 import { type AccountCredentials, type OutletCredentials, secretsOf } from "./credentials.ts"
-import { ById, mapWith } from "./mapping.ts"
+import { ById, mapWith, text } from "./mapping.ts"
 import { decodeChannel } from "./outlets.ts"
-import { MenuList, type MenuListItem } from "./vendor-menu.ts"
+import { Menu, MenuList, type MenuListItem } from "./vendor-menu.ts"
 
 type Context = PosCallContext<OutletCredentials, AccountCredentials>
 
@@ -103,15 +103,42 @@ export const isCurrent = (menu: MenuListItem, today: string): boolean =>
   (menu.start_date === undefined || menu.start_date === null || menu.start_date <= today) &&
   (menu.end_date === undefined || menu.end_date === null || today <= menu.end_date)
 
+/** The currency a menu's products are priced in (the first one named), if any: decodeCatalog checked they agree. */
+const currencyOf = (json: unknown): Effect.Effect<string | null, PayloadRejected> =>
+  Effect.map(decodePayload(Menu)(json), (menu) => {
+    for (const section of menu.sections) {
+      const products = [...(section.products ?? []), ...(section.sub_sections ?? []).flatMap((s) => s.products ?? [])]
+      for (const product of products) {
+        const code = text(product.currency)?.toUpperCase()
+        if (code !== undefined && code !== null) return code
+      }
+    }
+    return null
+  })
+
+interface MenuPart {
+  readonly menuId: number
+  readonly currency: string | null
+  readonly snapshot: CatalogSnapshot
+}
+
 /**
  * Several menus' snapshots as one: objects by id once each (a product on two menus is one
  * product), menus side by side. The same id describing two different objects (a product priced
  * differently on two menus) is refused naming both menus: one outlet has one price per product.
+ * Prices are minor units of one currency: menus priced in two are refused.
  */
-const merge = (
-  parts: ReadonlyArray<{ readonly menuId: number; readonly snapshot: CatalogSnapshot }>
-): Effect.Effect<CatalogSnapshot, PayloadRejected> =>
+const merge = (parts: ReadonlyArray<MenuPart>): Effect.Effect<CatalogSnapshot, PayloadRejected> =>
   mapWith((problems) => {
+    const priced = parts.find((part) => part.currency !== null)
+    for (const part of parts) {
+      if (priced !== undefined && part.currency !== null && part.currency !== priced.currency) {
+        problems.add(
+          `menus[${part.menuId}]`,
+          `priced in ${part.currency}, not in ${priced.currency} like menus[${priced.menuId}]`
+        )
+      }
+    }
     const products = new ById<ProductSnapshot>("product", problems)
     const groups = new ById<ModifierGroupSnapshot>("modifier group", problems)
     const options = new ById<ModifierOptionSnapshot>("modifier", problems)
@@ -168,7 +195,10 @@ export const fetchCatalog = (outlet: CallOutlet, context: Context): Effect.Effec
           if (snapshot.menus.some((m) => m.externalId !== String(menu.id))) {
             return yield* new PosUnavailable({ reason: `Atlas GET /menus/${menu.id}: answered with another menu` })
           }
-          return { menuId: menu.id, snapshot }
+          const currency = yield* currencyOf(json).pipe(
+            Effect.mapError((rejected) => within(`menus[${menu.id}]`, rejected.issues))
+          )
+          return { menuId: menu.id, currency, snapshot } satisfies MenuPart
         }),
       { concurrency: menuConcurrency }
     )
