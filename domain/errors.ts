@@ -56,6 +56,15 @@ export class UnknownProvider extends Schema.TaggedError<UnknownProvider>()("Unkn
   loaded: Schema.Array(Schema.String)
 }) {}
 
+/**
+ * A POS webhook that could not be verified: a wrong or missing signature or token, or no credentials
+ * to verify it with (an unknown outlet or account, or none set). Nothing it says is applied.
+ */
+export class WebhookNotVerified extends Schema.TaggedError<WebhookNotVerified>()("WebhookNotVerified", {
+  provider: Schema.String,
+  reason: Schema.String
+}) {}
+
 /** A POS payload that is not the provider's format or breaks its rules. */
 export class InvalidPayload extends Schema.TaggedError<InvalidPayload>()("InvalidPayload", {
   provider: Schema.String,

@@ -7,6 +7,7 @@ import { CustomersGroup } from "./customers-api.ts"
 import { KeyKind, Scope as ScopeSchema } from "../../domain/api-key.ts"
 import { ServiceUnavailableJson } from "./errors.ts"
 import { LoyaltyGroup } from "./loyalty-api.ts"
+import { WebhooksGroup } from "./webhooks-api.ts"
 
 export { ApiKeyAuth, RequireJson, SchemaErrors, Tenancy }
 
@@ -61,6 +62,7 @@ export const Api = HttpApi.make("pos-integration")
   .add(CatalogGroup)
   .add(CustomersGroup)
   .add(LoyaltyGroup)
+  .add(WebhooksGroup)
   .annotateMerge(
     OpenApi.annotations({
       title: "pos-integration",

@@ -17,7 +17,8 @@ import type {
   UnknownProvider,
   UpstreamFailure,
   UpstreamTimeout,
-  UpstreamUnavailable
+  UpstreamUnavailable,
+  WebhookNotVerified
 } from "../../domain/errors.ts"
 import { redactUrls } from "../failures.ts"
 import { RequestInfo } from "./context.ts"
@@ -31,7 +32,7 @@ import {
   invalidApiKey,
   NotFoundError,
   ServiceUnavailable,
-  type Unauthorized
+  Unauthorized
 } from "./errors.ts"
 import { showValue } from "./validation-details.ts"
 
@@ -53,6 +54,7 @@ export type DomainError =
   | UpstreamFailure
   | UpstreamTimeout
   | UpstreamUnavailable
+  | WebhookNotVerified
 
 export type HttpError =
   | BadRequest
@@ -83,6 +85,7 @@ interface HttpErrorByTag {
   readonly UpstreamTimeout: GatewayTimeout
   readonly UpstreamFailure: BadGateway
   readonly Rejected: BadRequest | NotFoundError | Conflict
+  readonly WebhookNotVerified: Unauthorized
 }
 export type HttpErrorOf<E extends DomainError> = HttpErrorByTag[E["_tag"]]
 
@@ -163,6 +166,11 @@ export const toHttpError = (error: DomainError): HttpError => {
       })
     case "UpstreamFailure":
       return new BadGateway({ message: "upstream error", details: `the ${error.upstream} answered with an error` })
+    case "WebhookNotVerified":
+      return new Unauthorized({
+        message: "webhook not verified",
+        details: `the ${error.provider} webhook could not be verified: ${error.reason}; nothing was applied`
+      })
     case "Rejected": {
       const fields = { message: error.message, details: error.details }
       return error.status === 404

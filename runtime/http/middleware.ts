@@ -17,7 +17,8 @@ import { type InputKind, issueDetails } from "./validation-details.ts"
 const isLoopback = (address: string) =>
   address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.")
 
-const trusts = (policy: TrustProxy, peer: string | undefined): boolean => {
+/** Whether the peer is a proxy whose X-Forwarded-* headers are believed (TRUST_PROXY). */
+export const trusts = (policy: TrustProxy, peer: string | undefined): boolean => {
   switch (policy._tag) {
     case "none":
       return false
@@ -28,6 +29,12 @@ const trusts = (policy: TrustProxy, peer: string | undefined): boolean => {
     case "list":
       return peer !== undefined && (policy.addresses.has(peer) || policy.addresses.has(peer.replace(/^::ffff:/, "")))
   }
+}
+
+/** The first value of an X-Forwarded-* header (the client's side of the first proxy), trimmed. */
+export const forwardedValue = (header: string | undefined): string | undefined => {
+  const first = header?.split(",")[0]?.trim()
+  return first === undefined || first === "" ? undefined : first
 }
 
 /** `acme.example.com:443` -> `acme` when the base domain is `example.com`; anything else is no tenant. */
@@ -81,8 +88,8 @@ export const TenancyLive = Layer.effect(
         const facts = yield* Effect.serviceOption(RequestInfo)
         if (Option.isSome(facts)) facts.value.route = endpoint.path
         const peer = Option.getOrUndefined(request.remoteAddress)
-        const forwarded = trusts(config.trustProxy, peer) ? request.headers["x-forwarded-host"] : undefined
-        const host = forwarded?.split(",")[0] ?? request.headers.host
+        const forwarded = trusts(config.trustProxy, peer) ? forwardedValue(request.headers["x-forwarded-host"]) : undefined
+        const host = forwarded ?? request.headers.host
         const label = tenantLabel(host, config.baseDomain)
         const tenant = label === undefined ? undefined : yield* databases.resolve(label).pipe(Effect.catch(unavailable))
         if (tenant === undefined) {

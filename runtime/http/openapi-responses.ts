@@ -76,7 +76,7 @@ export const errorResponses: Record<number, ErrorResponse> = {
   ),
   413: response(
     413,
-    "Payload too large: the body is over MAX_BODY_BYTES (1 MB by default), or MAX_SYNC_BODY_BYTES (32 MB) on the sync endpoints.",
+    "Payload too large: the body is over MAX_BODY_BYTES (1 MB by default), MAX_SYNC_BODY_BYTES (32 MB) on the sync endpoints, or WEBHOOK_MAX_BODY_BYTES (1 MiB) on POS webhooks.",
     "payload too large",
     "the request body exceeds the size limit"
   ),

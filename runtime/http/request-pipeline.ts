@@ -46,6 +46,7 @@ export const requestPipeline = (methods: MethodTable) =>
       const config = yield* AppConfig
       const maxBody = BigInt(config.maxBodyBytes)
       const maxSyncBody = BigInt(config.maxSyncBodyBytes)
+      const maxWebhookBody = BigInt(config.maxWebhookBodyBytes)
       const basePath = config.basePath
       // Requests run in the server's fiber context, not the one this layer was built in: carry the
       // configured loggers and level over explicitly.
@@ -70,7 +71,10 @@ export const requestPipeline = (methods: MethodTable) =>
           const routed = (malformed === undefined ? app : Effect.succeed(envelopeResponse(400, malformed))).pipe(
             Effect.provideService(HttpServerRequest.HttpServerRequest, request),
             Effect.provideService(RequestInfo, facts),
-            Effect.provideService(HttpIncomingMessage.MaxBodySize, isSyncPath(request.url) ? maxSyncBody : maxBody),
+            Effect.provideService(
+              HttpIncomingMessage.MaxBodySize,
+              isWebhookPath(request.url) ? maxWebhookBody : isSyncPath(request.url) ? maxSyncBody : maxBody
+            ),
             Effect.catchCause((cause) => recover(cause, request, methods, requestId)),
             // Every log line of the request (a refused key, a defect's cause) names its request id.
             Effect.annotateLogs("requestId", requestId)
@@ -113,9 +117,12 @@ const malformedPath = (url: string): string | undefined => {
   }
 }
 
-/** POS pushes (full catalogs) and webhooks may be large: they get MAX_SYNC_BODY_BYTES. */
-const syncPaths = /^\/api\/v1\/(?:outlets\/sync|products\/sync|pos\/[^/?]+\/webhooks)(?:[/?]|$)/
+/** POS pushes (full catalogs) may be large: they get MAX_SYNC_BODY_BYTES. */
+const syncPaths = /^\/api\/v1\/(?:outlets\/sync|products\/sync)(?:[/?]|$)/
 const isSyncPath = (url: string) => syncPaths.test(url)
+/** POS webhooks are read before they are verified: WEBHOOK_MAX_BODY_BYTES. */
+const webhookPaths = /^\/api\/v1\/pos\/[^/?]+\/webhooks(?:[/?]|$)/
+const isWebhookPath = (url: string) => webhookPaths.test(url)
 
 const detailsFor = (status: number, request: HttpServerRequest.HttpServerRequest): string => {
   switch (status) {

@@ -5,6 +5,7 @@ import { CatalogHandlers, ProvidersHandlers, SyncHandlers } from "./catalog-hand
 import { CustomersHandlers } from "./customers-handlers.ts"
 import { AuthHandlers, SystemHandlers } from "./handlers.ts"
 import { LoyaltyHandlers } from "./loyalty-handlers.ts"
+import { WebhooksHandlers } from "./webhooks-handlers.ts"
 import { methodTable } from "./method-table.ts"
 import { openApiRoutes } from "./openapi-routes.ts"
 import { ApiKeyAuthLive, RequireJsonLive, SchemaErrorsLive, TenancyLive } from "./middleware.ts"
@@ -31,7 +32,8 @@ export const ApiHandlers = Layer.mergeAll(
   SyncHandlers,
   CatalogHandlers,
   CustomersHandlers,
-  LoyaltyHandlers
+  LoyaltyHandlers,
+  WebhooksHandlers
 )
 
 /** All routes of the service, with the request pipeline around them. */

@@ -1,0 +1,176 @@
+import { createHash } from "node:crypto"
+import { Effect } from "effect"
+import { snoozeInstant } from "../../domain/catalog.ts"
+import { InvalidPayload, type StorageError, WebhookNotVerified } from "../../domain/errors.ts"
+import { Outlets, type StoreRow } from "../ports/catalog.ts"
+import { type Delivery, type JobRow, type OrderEventRow, PosInbox } from "../ports/pos-inbox.ts"
+import type { PosCredentials, PosEvent, PosPlugin, WebhookRequest, WebhookSubject } from "../pos-sdk/plugin.ts"
+
+/** Where a webhook's credentials come from: the outlet's and its account's, or the account's alone. */
+export type CredentialsLoader<E, R> = (
+  subject: { readonly store: StoreRow } | { readonly accountId: string }
+) => Effect.Effect<PosCredentials<unknown, unknown>, E, R>
+
+export interface WebhookOutcome {
+  readonly provider: string
+  /** "duplicate": this delivery was applied before; nothing changed now. */
+  readonly delivery: "applied" | "duplicate"
+  readonly events: number
+  /** Events about outlets outside what the request was verified for, or that this POS cannot act on. */
+  readonly ignored: ReadonlyArray<string>
+  /** Pulls queued for MenuChanged (a pull already pending for the same outlet or account is joined). */
+  readonly pulls: number
+}
+
+const subjectText = (subject: WebhookSubject) =>
+  subject._tag === "Outlet" ? `outlet '${subject.externalOutletId}'` : `account '${subject.accountId}'`
+
+/**
+ * A POS webhook (SPEC 7.2): the plugin names the outlet or account from the unverified request, its
+ * credentials are loaded, the plugin verifies the raw request with them (a failure is a 401 and
+ * changes nothing), then decodes it into events that are applied in one transaction: snoozes and
+ * busy modes at once, order events recorded, and a pull queued for a menu change. Only events about
+ * what the request was verified for are applied: a delivery verified with one outlet's secret cannot
+ * change another outlet. The same delivery twice (the same bytes) has one effect.
+ */
+export const receiveWebhook = <E, R>(input: {
+  readonly plugin: PosPlugin
+  readonly request: WebhookRequest
+  readonly receivedAt: Date
+  readonly loadCredentials: CredentialsLoader<E, R>
+  readonly newId: (prefix: string) => string
+}): Effect.Effect<WebhookOutcome, E | InvalidPayload | WebhookNotVerified | StorageError, Outlets | PosInbox | R> =>
+  Effect.gen(function* () {
+    const { plugin, request, receivedAt } = input
+    const provider = plugin.manifest.id
+    const notVerified = (reason: string) => new WebhookNotVerified({ provider, reason })
+    const invalid = (issues: ReadonlyArray<{ readonly path: string; readonly message: string }>) =>
+      new InvalidPayload({ provider, issues })
+
+    const subject = yield* plugin.webhookOutlet(request).pipe(Effect.mapError((e) => invalid(e.issues)))
+    const outlets = yield* Outlets
+    const byExternalId = new Map<string, StoreRow | undefined>()
+    const findStore = Effect.fnUntraced(function* (externalId: string) {
+      if (!byExternalId.has(externalId)) {
+        byExternalId.set(externalId, (yield* outlets.findByExternalIds(provider, [externalId]))[0])
+      }
+      return byExternalId.get(externalId)
+    })
+
+    let verifiedStore: StoreRow | undefined
+    if (subject._tag === "Outlet") {
+      verifiedStore = yield* findStore(subject.externalOutletId)
+      if (verifiedStore === undefined) {
+        return yield* notVerified(`${subjectText(subject)} is not known here (sync its outlets first)`)
+      }
+    }
+    const credentials = yield* input.loadCredentials(
+      subject._tag === "Account" ? { accountId: subject.accountId } : { store: verifiedStore! }
+    )
+    if (credentials.outlet === null && credentials.account === null) {
+      return yield* notVerified(`no credentials are set for ${subjectText(subject)}`)
+    }
+    yield* plugin.verifyWebhook(request, credentials).pipe(Effect.mapError((e) => notVerified(e.reason)))
+    const events = yield* plugin.decodeWebhook(request).pipe(Effect.mapError((e) => invalid(e.issues)))
+
+    /** The outlet an event may change: the verified one, or one of the verified account's. */
+    const inScope = Effect.fnUntraced(function* (externalId: string | null) {
+      if (subject._tag === "Outlet") {
+        return externalId === null || externalId === subject.externalOutletId ? verifiedStore : undefined
+      }
+      if (externalId === null) return undefined
+      const store = yield* findStore(externalId)
+      return store !== undefined && store.accountId === subject.accountId ? store : undefined
+    })
+
+    const ignored: Array<string> = []
+    const snoozes: Array<Delivery["snoozes"][number]> = []
+    const busyModes: Array<Delivery["busyModes"][number]> = []
+    const orderEvents: Array<OrderEventRow> = []
+    const jobs: Array<JobRow> = []
+    const job = (externalOutletId: string | null, accountId: string | null): JobRow => ({
+      id: input.newId("job"),
+      kind: "pull",
+      provider,
+      externalOutletId,
+      accountId,
+      reason: "webhook",
+      status: "pending",
+      attempts: 0,
+      runAfter: receivedAt,
+      lastError: null,
+      createdAt: receivedAt,
+      finishedAt: null
+    })
+
+    for (const event of events as ReadonlyArray<PosEvent>) {
+      switch (event._tag) {
+        case "ItemsSnoozed":
+        case "BusyModeChanged": {
+          const store = yield* inScope(event.externalOutletId)
+          if (store === undefined) {
+            ignored.push(`${event._tag} for outlet '${event.externalOutletId}', outside ${subjectText(subject)}`)
+          } else if (event._tag === "ItemsSnoozed") {
+            snoozes.push({
+              storeId: store.id,
+              items: event.items.map((item) => ({ posCode: item.posCode, until: snoozeInstant(item.until) }))
+            })
+          } else {
+            busyModes.push({ storeId: store.id, mode: event.mode })
+          }
+          break
+        }
+        case "MenuChanged": {
+          if (plugin.pull === undefined || !plugin.manifest.capabilities.includes("pull")) {
+            ignored.push("MenuChanged: this POS pushes its menus (no pull capability)")
+            break
+          }
+          if (event.externalOutletId !== null) {
+            const store = yield* inScope(event.externalOutletId)
+            if (store === undefined)
+              ignored.push(`MenuChanged for outlet '${event.externalOutletId}', outside ${subjectText(subject)}`)
+            else jobs.push(job(store.externalId, store.accountId))
+          } else if (subject._tag === "Account") {
+            if (event.accountId !== null && event.accountId !== subject.accountId) {
+              ignored.push(`MenuChanged for account '${event.accountId}', outside ${subjectText(subject)}`)
+            } else jobs.push(job(null, subject.accountId))
+          } else {
+            jobs.push(job(verifiedStore!.externalId, verifiedStore!.accountId))
+          }
+          break
+        }
+        case "OrderStatusChanged":
+          orderEvents.push({
+            id: input.newId("oev"),
+            provider,
+            refCode: event.refCode,
+            posOrderId: event.posOrderId,
+            status: event.status,
+            vendorStatus: event.vendorStatus,
+            reason: event.reason,
+            at: event.at === null ? null : new Date(event.at),
+            receivedAt
+          })
+          break
+      }
+    }
+
+    const inbox = yield* PosInbox
+    const delivery = yield* inbox.accept({
+      provider,
+      dedupeKey: createHash("sha256").update(request.body).digest("hex"),
+      receivedAt,
+      snoozes,
+      busyModes,
+      orderEvents,
+      jobs
+    })
+    if (ignored.length > 0) yield* Effect.logWarning("webhook events ignored", { provider, ignored })
+    return {
+      provider,
+      delivery,
+      events: events.length,
+      ignored,
+      pulls: delivery === "applied" ? jobs.length : 0
+    } satisfies WebhookOutcome
+  })
