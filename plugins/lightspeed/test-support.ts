@@ -1,4 +1,4 @@
-/** Helpers for this plugin's tests: run an Effect and tell success, typed failure and defect apart; a vault; an HTTP client. */
+/** What this plugin's tests share: running an Effect to tell success, typed failure and defect apart; a vault; an HTTP client. */
 import { type CredentialVault, MissingCredentials, PayloadRejected } from "@pos-integration/sdk"
 import { Cause, Effect, Exit, Option, Semaphore } from "effect"
 import { FetchHttpClient, HttpClient } from "effect/http"

@@ -80,8 +80,8 @@ const parseJson = (answer: Answer, what: string): Effect.Effect<unknown, PosUnav
 
 /**
  * The Lightspeed API as one pull sees it: the business's credentials, an access token kept fresh,
- * and JSON GETs mapped to the SDK's typed failures. A session lives for one pull; its access token
- * is renewed through the account vault, so that every instance of the service shares it and a
+ * and JSON GETs mapped to the SDK's typed failures. One is opened per pull; its access token is
+ * renewed through the account vault, so that every instance of the service shares it and a
  * single-use refresh token is spent once.
  */
 export interface LightspeedApi {
