@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto"
 import { Effect } from "effect"
 import { snoozeInstant } from "../../domain/catalog.ts"
 import { InvalidPayload, type StorageError, WebhookNotVerified } from "../../domain/errors.ts"
@@ -37,6 +36,8 @@ export const receiveWebhook = <E, R>(input: {
   readonly plugin: PosPlugin
   readonly request: WebhookRequest
   readonly receivedAt: Date
+  /** Identifies the delivery (a digest of its raw body): the same bytes again change nothing. */
+  readonly dedupeKey: string
   readonly loadCredentials: CredentialsLoader<E, R>
   readonly newId: (prefix: string) => string
 }): Effect.Effect<WebhookOutcome, E | InvalidPayload | WebhookNotVerified | StorageError, Outlets | PosInbox | R> =>
@@ -158,7 +159,7 @@ export const receiveWebhook = <E, R>(input: {
     const inbox = yield* PosInbox
     const delivery = yield* inbox.accept({
       provider,
-      dedupeKey: createHash("sha256").update(request.body).digest("hex"),
+      dedupeKey: input.dedupeKey,
       receivedAt,
       snoozes,
       busyModes,

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto"
+import { createHash, randomUUID } from "node:crypto"
 import { Clock, Effect, Option } from "effect"
 import { HttpServerRequest } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
@@ -50,6 +50,7 @@ export const WebhooksHandlers = HttpApiBuilder.group(
           const outcome = yield* receiveWebhook({
             plugin: loaded.plugin,
             request: yield* vendorRequest(payload),
+            dedupeKey: createHash("sha256").update(payload).digest("hex"),
             receivedAt: new Date(yield* Clock.currentTimeMillis),
             loadCredentials: (subject) => webhookCredentials(loaded, subject),
             newId
