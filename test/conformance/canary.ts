@@ -6,7 +6,8 @@
  *   - secret-looking, by its field's name (secret, token, password, key, auth, signature, private,
  *     credential, cookie, session, bearer): it becomes a canary, `canary-` and 24 random hex digits,
  *     or, when the plugin's Schema refuses that, a random string of the same shape (each letter and
- *     digit replaced by a random one of its kind, punctuation kept);
+ *     digit replaced by a random one of its kind, punctuation kept, then also a leading `sk_` kept);
+ *     when the Schema refuses all of them, the secret is kept and looked for as it is;
  *   - anything else (ids, names, regions) is kept: ids may rightly appear in URLs and messages.
  * Numbers, booleans and nulls are kept. Values inside `Redacted` are rewritten by the same rule.
  */
@@ -24,14 +25,27 @@ export const newCanary = (): string => `canary-${hex(12)}`
 const randomOf = (alphabet: string): string =>
   alphabet[crypto.getRandomValues(new Uint32Array(1))[0]! % alphabet.length]!
 
-/** The same length and punctuation, every letter and digit replaced by a random one of its kind. */
-export const sameShape = (original: string): string => {
+const lower = "abcdefghijklmnopqrstuvwxyz"
+const upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+/**
+ * The same length and punctuation, every letter and digit replaced by a random one of its kind (a
+ * hex digit where the sample's letters are all hex digits). With `keepPrefix`, a leading `sk_` or
+ * `whk-` (letters and digits up to the first `_` or `-`) is kept as it is.
+ */
+export const sameShape = (original: string, keepPrefix = false): string => {
+  const prefix = keepPrefix ? (/^[A-Za-z0-9]{1,8}[_-]/.exec(original)?.[0] ?? "") : ""
+  const rest = original.slice(prefix.length)
+  const lowers = /[g-z]/.test(rest) ? lower : "abcdef"
+  const uppers = /[G-Z]/.test(rest) ? upper : "ABCDEF"
   for (;;) {
-    const next = original.replace(/[a-z]/g, () => randomOf("abcdefghijklmnopqrstuvwxyz"))
-    const shaped = next
-      .replace(/[A-Z]/g, () => randomOf("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
-      .replace(/[0-9]/g, () => randomOf("0123456789"))
-    if (shaped !== original || !/[A-Za-z0-9]/.test(original)) return shaped
+    const shaped =
+      prefix +
+      rest
+        .replace(/[a-z]/g, () => randomOf(lowers))
+        .replace(/[A-Z]/g, () => randomOf(uppers))
+        .replace(/[0-9]/g, () => randomOf("0123456789"))
+    if (shaped !== original || !/[A-Za-z0-9]/.test(rest)) return shaped
   }
 }
 
@@ -144,7 +158,7 @@ export const canaryCredentials = <Outlet, Account>(
       const password = hasPassword ? newCanary() : null
       return [rebaseUrl(leaf.text, baseUrl, password)]
     }
-    if (secretName.test(leaf.field)) return [newCanary(), sameShape(leaf.text)]
+    if (secretName.test(leaf.field)) return [newCanary(), sameShape(leaf.text), sameShape(leaf.text, true)]
     return []
   }
   const levels = (["outlet", "account"] as const).map((level) => {
@@ -201,7 +215,7 @@ export const forgedCredentials = <Outlet, Account>(
   schemas: CredentialSchemas
 ): { readonly credentials: PosCredentials<Outlet, Account>; readonly changed: number } => {
   const candidates = (leaf: Leaf): ReadonlyArray<string> =>
-    isUrlShaped(leaf.text) ? [] : [sameShape(leaf.text), newCanary(), `${leaf.text}x`]
+    isUrlShaped(leaf.text) ? [] : [sameShape(leaf.text), sameShape(leaf.text, true), newCanary(), `${leaf.text}x`]
   const outlet = rewriteLevel("outlet", sample.outlet, schemas.outlet, candidates)
   const account = rewriteLevel("account", sample.account, schemas.account, candidates)
   return {

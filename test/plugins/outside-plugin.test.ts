@@ -1,119 +1,30 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import { createServer } from "node:http"
-import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
-import { conformanceSuite, type FakeServer, testCallContext } from "@pos-integration/plugin-conformance"
-import { makeWebhookRequest, SDK_VERSION, UNTIL_FURTHER_NOTICE } from "@pos-integration/sdk"
+import { conformanceSuite, testCallContext } from "@pos-integration/plugin-conformance"
+import { SDK_VERSION, UNTIL_FURTHER_NOTICE } from "@pos-integration/sdk"
 import { Effect, Exit } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { layerMemoryStorage } from "../../adapters/storage/memory/memory-storage.ts"
 import type { TenantId } from "../../domain/tenant.ts"
 import { loadPlugin, loadPlugins } from "../../runtime/plugins/plugin-registry.ts"
 import plugin from "../fixtures/example-plugin/index.ts"
+import {
+  apiToken,
+  catalog,
+  credentials,
+  fakeTinyPos,
+  shops,
+  type TinyPosCredentials,
+  tinyPosFixtures,
+  webhook
+} from "../conformance/self-test/tinypos.ts"
 import { call, makeTestApp, type TestApp } from "../support/app.ts"
 
 const examplePath = "./test/fixtures/example-plugin"
-const catalog = {
-  shop: "S1",
-  items: [
-    { code: "A1", title: "Espresso", cents: 250, taxPercent: 9, extras: ["X1", "X2"] },
-    { code: "A2", title: "Croissant", cents: 320, taxPercent: 8.875, soldOut: true }
-  ],
-  extras: [
-    { code: "X1", title: "Oat milk", cents: 40 },
-    { code: "X2", title: "Extra shot", cents: 60, soldOut: true }
-  ],
-  groups: [
-    { title: "Coffee", items: ["A1"] },
-    { title: "Bakery", items: ["A2"] }
-  ]
-}
-const shops = { merchant: "M1", shops: [{ code: "S1", title: "Canal Street", currency: "EUR" }] }
-type TinyPosCredentials = Parameters<typeof plugin.verifyWebhook>[1]
-const webhookToken = "tinypos-token-1"
-const apiToken = "tinypos-api-token-1"
-const credentials = {
-  outlet: { webhookToken },
-  account: { apiUrl: "https://api.tinypos.example/v1", apiToken }
-}
-const webhook = (payload: unknown, token = webhookToken) =>
-  makeWebhookRequest({
-    url: "https://acme.pos.example/api/v1/pos/tinypos/webhooks",
-    headers: { "content-type": "application/json", "x-tinypos-token": token },
-    body: JSON.stringify(payload)
-  })
-
-/**
- * A fake TinyPOS API on loopback: GET /v1/shops and GET /v1/shops/S1/menu with the right bearer
- * token; 401 without it, 404 for anything else. `menu` may be replaced to answer another body.
- */
-const fakeTinyPos = (answers: { readonly shops?: string; readonly menu?: string } = {}): Promise<FakeServer> =>
-  new Promise((resolveServer) => {
-    const server = createServer((request, response) => {
-      const answer = (status: number, body: string) => {
-        response.writeHead(status, { "content-type": "application/json" })
-        response.end(body)
-      }
-      if (request.headers.authorization !== `Bearer ${apiToken}`) return answer(401, '{"error":"unauthorized"}')
-      if (request.method === "GET" && request.url === "/v1/shops")
-        return answer(200, answers.shops ?? JSON.stringify(shops))
-      if (request.method === "GET" && request.url === "/v1/shops/S1/menu") {
-        return answer(200, answers.menu ?? JSON.stringify(catalog))
-      }
-      answer(404, '{"error":"not found"}')
-    })
-    server.listen(0, "127.0.0.1", () => {
-      resolveServer({
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        close: () =>
-          new Promise((done) => {
-            server.closeAllConnections()
-            server.close(() => done())
-          })
-      })
-    })
-  })
-
 // An outside author runs the same kit on their plugin.
-conformanceSuite(plugin, {
-  outlets: [{ name: "one shop of merchant M1", payload: shops, expectedExternalIds: ["S1"] }],
-  catalogs: [
-    {
-      name: "two items with extras, some sold out",
-      payload: catalog,
-      context: { externalOutletId: null, currency: null },
-      expected: { outletIds: ["S1"], products: 2, modifierGroups: 1, modifierOptions: 2, menus: 1 }
-    }
-  ],
-  foreignCatalogs: [{ name: "a Lightspeed-like menu", payload: { menuName: "x", menuEntryGroups: [] } }],
-  webhooks: [
-    {
-      name: "sold out",
-      request: webhook({ shop: "S1", event: "sold-out", items: ["A1"] }),
-      credentials,
-      expectedEvents: 1,
-      subject: { _tag: "Outlet", externalOutletId: "S1" }
-    },
-    {
-      name: "menu changed, with the shop's token only",
-      request: webhook({ shop: "S1", event: "menu-changed", items: [] }),
-      credentials: { outlet: { webhookToken }, account: null },
-      expectedEvents: 1
-    }
-  ],
-  credentials,
-  webhookAuth: "token",
-  pull: {
-    start: () => fakeTinyPos(),
-    credentials: (url) => ({ outlet: { webhookToken }, account: { apiUrl: `${url}/v1`, apiToken } }),
-    accountId: "M1",
-    expectedOutletIds: ["S1"],
-    catalogOutlet: { externalId: "S1", identifiers: { shop: "S1" } },
-    expected: { products: 2, modifierGroups: 1, modifierOptions: 2, menus: 1 }
-  }
-})
+conformanceSuite(plugin, tinyPosFixtures)
 
 describe("TinyPOS's own mapping", () => {
   it("maps tax percentages to parts per million, sold-out items to a snooze until further notice, and the merchant to the account", async () => {
