@@ -1,9 +1,12 @@
-import { Effect } from "effect"
+import { Effect, Random } from "effect"
 import { snoozeInstant } from "../../domain/catalog.ts"
 import { InvalidPayload, type StorageError, WebhookNotVerified } from "../../domain/errors.ts"
 import { Outlets, type StoreRow } from "../ports/catalog.ts"
 import { type Delivery, type JobRow, type OrderEventRow, PosInbox } from "../ports/pos-inbox.ts"
 import type { PosCredentials, PosEvent, PosPlugin, WebhookRequest, WebhookSubject } from "../pos-sdk/plugin.ts"
+
+/** About one delivery in this many forgets the deliveries older than the retention. */
+const PURGE_ONE_IN = 64
 
 /** Where a webhook's credentials come from: the outlet's and its account's, or the account's alone. */
 export type CredentialsLoader<E, R> = (
@@ -38,6 +41,8 @@ export const receiveWebhook = <E, R>(input: {
   readonly receivedAt: Date
   /** Identifies the delivery (a digest of its raw body): the same bytes again change nothing. */
   readonly dedupeKey: string
+  /** How long a delivery is remembered to recognise it again (vendors retry within hours). */
+  readonly retainMs: number
   readonly loadCredentials: CredentialsLoader<E, R>
   readonly newId: (prefix: string) => string
 }): Effect.Effect<WebhookOutcome, E | InvalidPayload | WebhookNotVerified | StorageError, Outlets | PosInbox | R> =>
@@ -167,6 +172,13 @@ export const receiveWebhook = <E, R>(input: {
       jobs
     })
     if (ignored.length > 0) yield* Effect.logWarning("webhook events ignored", { provider, ignored })
+  // Now and then a delivery clears the ones too old to be retried, so they do not pile up. A
+  // failure here is not the vendor's.
+  if ((yield* Random.nextIntBetween(0, PURGE_ONE_IN, { halfOpen: true })) === 0) {
+    yield* inbox
+      .purgeDeliveries(new Date(receivedAt.getTime() - input.retainMs))
+      .pipe(Effect.catch((error) => Effect.logWarning("purging old webhook deliveries failed", error.message)))
+  }
     return {
       provider,
       delivery,

@@ -42,6 +42,7 @@ export const WebhooksHandlers = HttpApiBuilder.group(
   "webhooks",
   Effect.fn(function* (handlers) {
     const registry = yield* PluginRegistry
+    const config = yield* AppConfig
     return handlers.handle("receive", ({ params, payload }) =>
       httpErrors(
         Effect.gen(function* () {
@@ -51,6 +52,7 @@ export const WebhooksHandlers = HttpApiBuilder.group(
             plugin: loaded.plugin,
             request: yield* vendorRequest(payload),
             dedupeKey: createHash("sha256").update(payload).digest("hex"),
+            retainMs: config.webhookRetentionDays * 86_400_000,
             receivedAt: new Date(yield* Clock.currentTimeMillis),
             loadCredentials: (subject) => webhookCredentials(loaded, subject),
             newId
