@@ -341,6 +341,12 @@ describe("the webhook checks", () => {
     )
   })
 
+  it("a fixture request whose query is not its URL's fails the authentic check", async () => {
+    await expect(
+      checkAuthenticWebhook(tinyPos, { ...soldOut, request: { ...soldOut.request, query: { shop: ["S1"] } } })
+    ).rejects.toThrow(/the fixture request's path and query/)
+  })
+
   it("a webhook fixture with the wrong token fails the authentic check", async () => {
     await expect(
       checkAuthenticWebhook(tinyPos, {

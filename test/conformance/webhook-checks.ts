@@ -102,6 +102,12 @@ export const checkAuthenticWebhook = async <Outlet, Account>(
   plugin: PosPlugin<Outlet, Account>,
   fixture: WebhookFixture<Outlet, Account>
 ) => {
+  // A request as the service builds it: its path and query are those of its URL.
+  const rebuilt = withUrl(fixture.request, fixture.request.url)
+  expect({ path: fixture.request.path, query: fixture.request.query }, "the fixture request's path and query").toEqual({
+    path: rebuilt.path,
+    query: rebuilt.query
+  })
   const subject = expectSuccess(await outcome(() => plugin.webhookOutlet(fixture.request)), "webhookOutlet")
   expect(subjectIssues(subject)).toEqual([])
   if (fixture.subject !== undefined) expect(subject, "webhookOutlet's subject").toEqual(fixture.subject)
