@@ -1,4 +1,9 @@
-import { type CatalogSnapshot, type OutletSnapshot, type SectionSnapshot, UNTIL_FURTHER_NOTICE } from "../../domain/catalog.ts"
+import {
+  type CatalogSnapshot,
+  type OutletSnapshot,
+  type SectionSnapshot,
+  UNTIL_FURTHER_NOTICE
+} from "../../domain/catalog.ts"
 import { isCurrencyCode } from "../../domain/tenant.ts"
 import type { PayloadIssue } from "./errors.ts"
 
@@ -47,7 +52,10 @@ export const catalogIssues = (snapshot: CatalogSnapshot): ReadonlyArray<PayloadI
     if (p.posCode === "") issues.push({ path: `${at}.posCode`, message: "empty" })
     if (!isSnooze(p.snoozedUntil))
       issues.push({ path: `${at}.snoozedUntil`, message: "not a date-time or UNTIL_FURTHER_NOTICE" })
-    if (p.taxRatePpm !== null && !(Number.isSafeInteger(p.taxRatePpm) && p.taxRatePpm >= 0 && p.taxRatePpm <= 1_000_000))
+    if (
+      p.taxRatePpm !== null &&
+      !(Number.isSafeInteger(p.taxRatePpm) && p.taxRatePpm >= 0 && p.taxRatePpm <= 1_000_000)
+    )
       issues.push({ path: `${at}.taxRatePpm`, message: `not parts per million between 0 and 1000000: ${p.taxRatePpm}` })
     for (const g of p.modifierGroupIds) {
       if (!groupIds.has(g)) issues.push({ path: `${at}.modifierGroupIds`, message: `unknown modifier group '${g}'` })

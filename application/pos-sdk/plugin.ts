@@ -146,7 +146,9 @@ export type PullFailure = PayloadRejected | PosRejected | PosUnavailable | Missi
  */
 export interface PosPull<Outlet, Account> {
   /** The outlets of the POS account the context names (or of the outlet's account). */
-  readonly fetchOutlets: (context: PosCallContext<Outlet, Account>) => Effect.Effect<ReadonlyArray<OutletSnapshot>, PullFailure>
+  readonly fetchOutlets: (
+    context: PosCallContext<Outlet, Account>
+  ) => Effect.Effect<ReadonlyArray<OutletSnapshot>, PullFailure>
   /** One outlet's full catalog, as a push of it would decode; `context.outlet` is set. */
   readonly fetchCatalog: (
     outlet: CallOutlet,

@@ -1,7 +1,7 @@
 import { Effect, Result } from "effect"
 import { describe, expect, it } from "vitest"
 import { PayloadRejected } from "./errors.ts"
-import { webhookHeader, webhookJson } from "./webhook-request.ts"
+import { makeWebhookRequest, webhookHeader, webhookJson, webhookQuery } from "./webhook-request.ts"
 
 const request = (headers: Record<string, string | undefined>, body: Uint8Array = new Uint8Array()) => ({
   headers,
@@ -35,5 +35,26 @@ describe("webhookJson", () => {
     ["not UTF-8", new Uint8Array([0x22, 0xff, 0xfe, 0x22])]
   ])("refuses a body that is %s with a PayloadRejected, never a throw", (_name, body) => {
     expect(parse(body)).toEqual(Result.fail(PayloadRejected.one("(root)", "the body is not JSON")))
+  })
+})
+
+describe("makeWebhookRequest", () => {
+  it("takes the path and every value of each query parameter from the URL, and POST by default", () => {
+    const request = makeWebhookRequest({
+      url: "https://acme.pos.example/base/api/v1/pos/square/webhooks?merchant=42&tag=a&tag=b%20c&empty=",
+      headers: { "X-Signature": "s" },
+      body: '{"a":1}'
+    })
+    expect(request.method).toBe("POST")
+    expect(request.path).toBe("/base/api/v1/pos/square/webhooks")
+    expect(request.url).toBe(
+      "https://acme.pos.example/base/api/v1/pos/square/webhooks?merchant=42&tag=a&tag=b%20c&empty="
+    )
+    expect({ ...request.query }).toEqual({ merchant: ["42"], tag: ["a", "b c"], empty: [""] })
+    expect(webhookQuery(request, "tag")).toBe("a")
+    expect(webhookQuery(request, "missing")).toBeUndefined()
+    // A parameter named like an Object.prototype member is no more than a parameter.
+    expect(webhookQuery(request, "constructor")).toBeUndefined()
+    expect(new TextDecoder().decode(request.body)).toBe('{"a":1}')
   })
 })

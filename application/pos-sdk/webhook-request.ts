@@ -28,7 +28,11 @@ export const webhookJson = (request: Pick<WebhookRequest, "body">): Effect.Effec
 /** The query of a URL as a WebhookRequest carries it: every name with all of its values, in order. */
 export const queryOf = (url: URL): Readonly<Record<string, ReadonlyArray<string>>> => {
   const query: Record<string, Array<string>> = Object.create(null)
-  for (const [name, value] of url.searchParams) (query[name] ??= []).push(value)
+  for (const [name, value] of url.searchParams) {
+    const values = query[name]
+    if (values === undefined) query[name] = [value]
+    else values.push(value)
+  }
   return query
 }
 
