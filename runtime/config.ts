@@ -1,5 +1,6 @@
 import { isIP } from "node:net"
 import { Config, Context, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { isKeyRing, type KeyRing, parseKeyRing } from "../adapters/crypto/credential-sealer.ts"
 import { type CircuitBreakerSettings, defaultCircuitBreakerSettings } from "../application/loyalty/circuit-breaker.ts"
 import { bundledPlugins } from "./plugins/plugin-registry.ts"
 
@@ -22,6 +23,11 @@ export interface AppSettings {
   readonly databaseUrl: Redacted.Redacted<string> | undefined
   readonly dataDir: string
   readonly apiKeyPepper: Redacted.Redacted<string>
+  /**
+   * The keys credentials are sealed with (CREDENTIALS_KEYS: the first seals, all open); undefined
+   * when not set (PGlite then keeps a key in its data directory; PostgreSQL stores no credentials).
+   */
+  readonly credentialKeys: KeyRing | undefined
   readonly keyCacheTtlMs: number
   readonly tenantIdleTtlMs: number
   readonly tenantPoolSize: number
@@ -148,6 +154,33 @@ export const parseHttpUrl = (raw: string): string | undefined => {
 /** Each plugin declares its vendor's callback hosts in its manifest; the operator's are added to them. */
 const defaultCallbackHosts: ReadonlyArray<string> = []
 
+/**
+ * CREDENTIALS_KEYS: comma-separated `id:base64key` pairs (32-byte keys). A problem stops start-up
+ * naming the variable and the entry or key id, never a key.
+ */
+const credentialKeysConfig = Config.schema(
+  Schema.Redacted(Schema.String).pipe(
+    Schema.check(
+      Schema.makeFilter((raw: Redacted.Redacted<string>) => {
+        const ring = parseKeyRing(Redacted.value(raw), "CREDENTIALS_KEYS")
+        return isKeyRing(ring) || ring.problem
+      })
+    )
+  ),
+  "CREDENTIALS_KEYS"
+).pipe(
+  Config.option,
+  Config.map((raw) =>
+    Option.match(raw, {
+      onNone: () => undefined,
+      onSome: (text) => {
+        const ring = parseKeyRing(Redacted.value(text), "CREDENTIALS_KEYS")
+        return isKeyRing(ring) ? ring : undefined
+      }
+    })
+  )
+)
+
 /** Every environment variable the service reads; README.md lists them. */
 export const appSettingsConfig = Config.all({
   port: Config.Port("PORT").pipe(Config.withDefault(8080)),
@@ -173,6 +206,7 @@ export const appSettingsConfig = Config.all({
   databaseUrl: Config.Redacted("DATABASE_URL").pipe(Config.option),
   dataDir: Config.String("DATA_DIR").pipe(Config.withDefault("./data")),
   apiKeyPepper: Config.Redacted("API_KEY_PEPPER").pipe(Config.withDefault(Redacted.make(""))),
+  credentialKeys: credentialKeysConfig,
   // At most 5 s: a revocation made elsewhere must take effect within that (SPEC section 3).
   keyCacheTtlMs: boundedInt("KEY_CACHE_TTL_MS", 0, 5000, 5000),
   tenantIdleTtlMs: boundedInt("TENANT_IDLE_TTL_MS", 1000, 24 * 3_600_000, 5 * 60_000),
@@ -265,6 +299,7 @@ export class AppConfig extends Context.Service<AppConfig, AppSettings>()("pos/ru
     databaseUrl: undefined,
     dataDir: "./data",
     apiKeyPepper: Redacted.make(""),
+    credentialKeys: undefined,
     keyCacheTtlMs: 5000,
     tenantIdleTtlMs: 5 * 60_000,
     tenantPoolSize: 5,

@@ -1,6 +1,7 @@
 import { Effect, Layer } from "effect"
 import { layerMemoryStorage } from "../adapters/storage/memory/memory-storage.ts"
 import { layerPgliteStorage } from "../adapters/storage/pglite/pglite-storage.ts"
+import { emptyKeyRing } from "../adapters/crypto/credential-sealer.ts"
 import { layerPostgresStorage } from "../adapters/storage/postgres/postgres-storage.ts"
 import type { TenantDirectory } from "../application/ports/tenant-directory.ts"
 import type { TenantStorage } from "../application/ports/tenant-storage.ts"
@@ -13,7 +14,11 @@ export const storageLayer = (settings: AppSettings): Layer.Layer<TenantDirectory
     case "memory":
       return layerMemoryStorage
     case "pglite":
-      return layerPgliteStorage({ dataDir: settings.dataDir, tenantPoolSize: settings.tenantPoolSize })
+      return layerPgliteStorage({
+        dataDir: settings.dataDir,
+        tenantPoolSize: settings.tenantPoolSize,
+        credentialKeys: settings.credentialKeys
+      })
     case "postgres":
       if (settings.databaseUrl === undefined) {
         return Layer.effectContext(
@@ -22,6 +27,16 @@ export const storageLayer = (settings: AppSettings): Layer.Layer<TenantDirectory
           )
         )
       }
-      return layerPostgresStorage({ url: settings.databaseUrl, tenantPoolSize: settings.tenantPoolSize })
+      // Every instance must open what another sealed: the keys come from the configuration only.
+      return layerPostgresStorage({
+        url: settings.databaseUrl,
+        tenantPoolSize: settings.tenantPoolSize,
+        credentialKeys:
+          settings.credentialKeys ??
+          emptyKeyRing(
+            "CREDENTIALS_KEYS",
+            "CREDENTIALS_KEYS is not set; on PostgreSQL credentials are sealed with keys every instance shares (see README.md, Credentials)"
+          )
+      })
   }
 }

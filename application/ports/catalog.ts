@@ -121,7 +121,7 @@ export interface ItemWithLink {
   readonly link: ItemStoreRow | null
 }
 
-/** A tenant's outlets (stores and store_credentials). */
+/** A tenant's outlets (stores, and their identifiers in store_credentials; their POS credentials: PosCredentialStore). */
 export class Outlets extends Context.Service<
   Outlets,
   {
@@ -135,9 +135,6 @@ export class Outlets extends Context.Service<
     readonly list: (
       page: Page & { readonly includeInactive: boolean }
     ) => Effect.Effect<ReadonlyArray<StoreRow>, StorageError>
-    /** Operator-set secrets (tokens, webhook secrets), as JSON text: never returned by the API. */
-    readonly setSecrets: (storeId: string, secrets: string) => Effect.Effect<void, StorageError>
-    readonly getSecrets: (storeId: string) => Effect.Effect<string | undefined, StorageError>
   }
 >()("pos/application/Outlets") {}
 

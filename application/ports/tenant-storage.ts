@@ -6,9 +6,18 @@ import type { Catalog, Outlets, SyncHistory } from "./catalog.ts"
 import type { Customers } from "./customers.ts"
 import type { Idempotency } from "./idempotency.ts"
 import type { LoyaltyLedger } from "./loyalty-ledger.ts"
+import type { PosCredentialStore } from "./pos-credentials.ts"
 
 /** Everything a request may use of one tenant's own database. */
-export type TenantRepositories = ApiKeys | Outlets | Catalog | SyncHistory | Customers | Idempotency | LoyaltyLedger
+export type TenantRepositories =
+  | ApiKeys
+  | Outlets
+  | Catalog
+  | SyncHistory
+  | Customers
+  | Idempotency
+  | LoyaltyLedger
+  | PosCredentialStore
 
 /**
  * Opens tenants' databases. `provision` creates and migrates a new tenant's database or schema;

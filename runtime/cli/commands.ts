@@ -2,6 +2,8 @@ import { Effect, type Layer } from "effect"
 import { Command } from "effect/cli"
 import { reportFailures } from "./admin-errors.ts"
 import type { AdminServices, Handle } from "./admin-services.ts"
+import { accountCommands } from "./account-commands.ts"
+import { credentialsCommands } from "./credentials-commands.ts"
 import { keyCommands } from "./key-commands.ts"
 import { rewardCommands } from "./reward-commands.ts"
 import { storeCommands } from "./store-commands.ts"
@@ -21,6 +23,8 @@ export const makeCli = <E>(services: Layer.Layer<AdminServices, E>) => {
       tenantCommands(handle),
       keyCommands(handle),
       storeCommands(handle),
+      accountCommands(handle),
+      credentialsCommands(handle),
       rewardCommands(handle)
     ])
   )

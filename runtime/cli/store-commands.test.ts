@@ -1,12 +1,13 @@
 import { Effect } from "effect"
 import { expect, it } from "vitest"
 import { Outlets, type StoreRow } from "../../application/ports/catalog.ts"
+import { PosCredentialStore } from "../../application/ports/pos-credentials.ts"
 import { type AdminHarness, forEachStorage } from "../../test/support/admin-cli.ts"
 
 const outlet: StoreRow = {
-  id: "out_atlas_1",
-  provider: "atlas-kitchen",
-  externalId: "1",
+  id: "out_deliverect_cl1",
+  provider: "deliverect",
+  externalId: "cl-1",
   name: "Tanjong Pagar",
   active: true,
   currency: "SGD",
@@ -17,12 +18,15 @@ const outlet: StoreRow = {
   phone: null,
   taxInclusive: true,
   serviceHours: [],
-  identifiers: { outletId: "1" },
+  identifiers: { channelLinkId: "cl-1" },
+  accountId: "acc-1",
+  busyMode: "ONLINE",
   createdAt: new Date("2026-01-01T00:00:00.000Z"),
   updatedAt: new Date("2026-01-01T00:00:00.000Z")
 }
-const secret = "atlas-secret-api-key-7f3a9c"
-const valid = JSON.stringify({ apiKey: secret, merchantId: "m-1", channelId: "c-1", webhookToken: "whk-token-91" })
+const secret = "deliverect-client-secret-7f3a9c"
+const webhookSecret = "whsec-91b2c3d4"
+const valid = JSON.stringify({ channelName: "acme", clientId: "client-1", clientSecret: secret, webhookSecret })
 
 /** A tenant with the outlet as an outlet sync would leave it. */
 const withOutlet = async (h: AdminHarness) => {
@@ -34,51 +38,92 @@ const withOutlet = async (h: AdminHarness) => {
   )
   return id
 }
-const storedSecrets = (h: AdminHarness, id: string) =>
+const stored = (h: AdminHarness, id: string) =>
   h.inTenant(
     id,
-    Effect.flatMap(Outlets, (outlets) => outlets.getSecrets(outlet.id))
+    Effect.flatMap(PosCredentialStore, (credentials) => credentials.getOutlet(outlet.id))
   )
 
 forEachStorage("store set-credentials", (harness) => {
-  it("stores the plugin's credentials for the outlet and never prints them", async () => {
+  it("stores the plugin's outlet credentials, with its defaults, and never prints them", async () => {
     const h = harness()
     const id = await withOutlet(h)
-    const result = await h.run("store", "set-credentials", id, "atlas-kitchen", "1", "--json", valid)
+    const result = await h.run("store", "set-credentials", id, "deliverect", "cl-1", "--json", valid)
     expect(result.exitCode).toBe(0)
-    expect(result.stdout).toContain("out_atlas_1")
-    const stored = JSON.parse((await storedSecrets(h, id)) ?? "null") as Record<string, string>
-    expect(stored).toMatchObject({ apiKey: secret, baseUrl: "https://api.atlas.kitchen/admin/v1" })
+    expect(result.stdout).toBe(`credentials set for outlet ${outlet.id} (deliverect cl-1, 'Tanjong Pagar')`)
+    expect(JSON.parse((await stored(h, id)) ?? "null")).toEqual({
+      baseUrl: "https://api.deliverect.com",
+      channelName: "acme",
+      clientId: "client-1",
+      clientSecret: secret,
+      webhookSecret
+    })
+    // Set again: the new value replaces the old.
+    const again = JSON.stringify({ channelName: "acme", clientId: "client-2", clientSecret: "s2", webhookSecret: "w2" })
+    expect((await h.run("store", "set-credentials", id, "deliverect", "cl-1", "--json", again)).exitCode).toBe(0)
+    expect(JSON.parse((await stored(h, id)) ?? "null")).toMatchObject({ clientId: "client-2", clientSecret: "s2" })
     expect(h.transcript.join("\n")).not.toContain(secret)
+    expect(h.transcript.join("\n")).not.toContain(webhookSecret)
   })
 
   it("refuses an unknown provider, bad JSON, credentials of the wrong shape, an unknown outlet or tenant", async () => {
     const h = harness()
     const id = await withOutlet(h)
-    const unknown = await h.run("store", "set-credentials", id, "square", "1", "--json", valid)
+    const unknown = await h.run("store", "set-credentials", id, "square", "cl-1", "--json", valid)
     expect(unknown.exitCode).toBe(1)
     expect(unknown.stderr).toContain("no POS plugin 'square'")
     // The parser's message would quote the text around the fault: the secret.
-    const badJson = await h.run("store", "set-credentials", id, "atlas-kitchen", "1", "--json", `{"apiKey":"${secret}"`)
+    const badJson = await h.run(
+      "store",
+      "set-credentials",
+      id,
+      "deliverect",
+      "cl-1",
+      "--json",
+      `{"clientSecret":"${secret}"`
+    )
     expect(badJson.stderr).toBe("error: --json is not valid JSON")
     const wrong = await h.run(
       "store",
       "set-credentials",
       id,
-      "atlas-kitchen",
-      "1",
+      "deliverect",
+      "cl-1",
       "--json",
-      JSON.stringify({ apiKey: secret, merchantId: 42 })
+      JSON.stringify({ clientSecret: secret, clientId: 42, webhookSecret: "" })
     )
     expect(wrong.exitCode).toBe(1)
-    expect(wrong.stderr).toContain("merchantId")
-    expect(wrong.stderr).toContain("channelId")
-    const noOutlet = await h.run("store", "set-credentials", id, "atlas-kitchen", "99", "--json", valid)
+    expect(wrong.stderr).toMatch(/^error: these are not deliverect outlet credentials; check: /)
+    for (const path of ["clientId", "channelName", "webhookSecret"]) expect(wrong.stderr).toContain(path)
+    const noOutlet = await h.run("store", "set-credentials", id, "deliverect", "cl-99", "--json", valid)
     expect(noOutlet.exitCode).toBe(1)
-    expect(noOutlet.stderr).toContain("no atlas-kitchen outlet '99'")
-    const noTenant = await h.run("store", "set-credentials", "ghost", "atlas-kitchen", "1", "--json", valid)
+    expect(noOutlet.stderr).toContain("no deliverect outlet 'cl-99'")
+    const noTenant = await h.run("store", "set-credentials", "ghost", "deliverect", "cl-1", "--json", valid)
     expect(noTenant.stderr).toBe("error: no tenant 'ghost'")
-    expect(await storedSecrets(h, id)).toBeUndefined()
+    expect(await stored(h, id)).toBeUndefined()
+    expect(h.transcript.join("\n")).not.toContain(secret)
+  })
+
+  it("refuses account credentials given as an outlet's (Lightspeed takes none per location)", async () => {
+    const h = harness()
+    const id = await withOutlet(h)
+    await h.inTenant(
+      id,
+      Effect.flatMap(Outlets, (outlets) =>
+        outlets.save([{ ...outlet, id: "out_ls_1", provider: "lightspeed", externalId: "bl-1" }])
+      )
+    )
+    const refused = await h.run(
+      "store",
+      "set-credentials",
+      id,
+      "lightspeed",
+      "bl-1",
+      "--json",
+      JSON.stringify({ clientId: "c", clientSecret: secret, refreshToken: "rt" })
+    )
+    expect(refused.exitCode).toBe(1)
+    expect(refused.stderr).toMatch(/^error: these are not lightspeed outlet credentials/)
     expect(h.transcript.join("\n")).not.toContain(secret)
   })
 })

@@ -11,6 +11,7 @@ import {
   SyncHistory,
   type SyncRecord
 } from "../../application/ports/catalog.ts"
+import { PosCredentialStore } from "../../application/ports/pos-credentials.ts"
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
 import { type TenantRepositories, TenantStorage } from "../../application/ports/tenant-storage.ts"
 import { catalogIssues } from "../../application/pos-sdk/invariants.ts"
@@ -107,7 +108,7 @@ export const catalogContract = ({ name, run, inTenant, newTenant }: ContractHelp
       expect(seen.page).toEqual([full, closed])
     })
 
-    it("replaces an outlet and its identifiers on save, and leaves its secrets alone", async () => {
+    it("replaces an outlet and its identifiers on save, and leaves its credentials alone", async () => {
       const tenant = await newTenant()
       const first = storeRow("out_A", { identifiers: { a: "1" } })
       const second = { ...first, name: "Renamed", identifiers: { b: "2" }, updatedAt: instants[3]! }
@@ -115,13 +116,14 @@ export const catalogContract = ({ name, run, inTenant, newTenant }: ContractHelp
         tenant,
         Effect.gen(function* () {
           const outlets = yield* Outlets
+          const credentials = yield* PosCredentialStore
           yield* outlets.save([first])
-          const before = yield* outlets.getSecrets("out_A")
-          yield* outlets.setSecrets("out_A", '{"token":"s3cret"}')
+          const before = yield* credentials.getOutlet("out_A")
+          yield* credentials.setOutlet("out_A", '{"token":"s3cret"}')
           yield* outlets.save([second])
-          const secrets = yield* outlets.getSecrets("out_A")
-          yield* outlets.setSecrets("out_A", '{"token":"new"}')
-          return { before, secrets, again: yield* outlets.getSecrets("out_A"), row: yield* outlets.get("out_A") }
+          const secrets = yield* credentials.getOutlet("out_A")
+          yield* credentials.setOutlet("out_A", '{"token":"new"}')
+          return { before, secrets, again: yield* credentials.getOutlet("out_A"), row: yield* outlets.get("out_A") }
         })
       )
       expect(seen.before).toBeUndefined()
@@ -153,6 +155,7 @@ export const catalogContract = ({ name, run, inTenant, newTenant }: ContractHelp
             tenant,
             Effect.gen(function* () {
               const outlets = yield* Outlets
+              const credentials = yield* PosCredentialStore
               for (const op of ops) {
                 switch (op.op) {
                   case "save":
@@ -163,7 +166,7 @@ export const catalogContract = ({ name, run, inTenant, newTenant }: ContractHelp
                     // Only for outlets that exist: the SQL tables refuse secrets of no outlet.
                     const id = [...model.keys()].sort()[op.index % Math.max(1, model.size)]
                     if (id === undefined) break
-                    yield* outlets.setSecrets(id, op.secrets)
+                    yield* credentials.setOutlet(id, op.secrets)
                     secrets.set(id, op.secrets)
                     break
                   }
@@ -197,7 +200,7 @@ export const catalogContract = ({ name, run, inTenant, newTenant }: ContractHelp
               }
               for (const id of storeIdPool) {
                 expect(yield* outlets.get(id)).toEqual(model.get(id))
-                expect(yield* outlets.getSecrets(id)).toEqual(secrets.get(id))
+                expect(yield* credentials.getOutlet(id)).toEqual(secrets.get(id))
               }
             })
           )

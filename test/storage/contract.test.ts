@@ -1,6 +1,7 @@
 import { describe, it } from "vitest"
 import { storageAdapters } from "../support/storage-adapters.ts"
 import { storageContract } from "./contract.ts"
+import { credentialsContract } from "./credentials-contract.ts"
 
 for (const adapter of storageAdapters()) {
   if (adapter.available) storageContract(adapter.name, adapter.layer)
@@ -11,3 +12,5 @@ for (const adapter of storageAdapters()) {
     console.warn(`storage contract: ${adapter.name} SKIPPED (DATABASE_URL is not set)`)
   }
 }
+
+for (const adapter of storageAdapters()) if (adapter.available) credentialsContract(adapter.name, adapter.layer)

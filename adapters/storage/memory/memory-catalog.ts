@@ -16,7 +16,6 @@ import { SyncInProgress } from "../../../domain/errors.ts"
 /** One tenant's outlets and catalog in memory: what its database's tables would hold. */
 export interface CatalogTables {
   readonly stores: Map<string, StoreRow>
-  readonly secrets: Map<string, string>
   readonly items: Map<string, ItemRow>
   readonly groups: Map<string, GroupRow>
   readonly options: Map<string, OptionRow>
@@ -30,7 +29,6 @@ export interface CatalogTables {
 
 export const makeCatalogTables = (): CatalogTables => ({
   stores: new Map(),
-  secrets: new Map(),
   items: new Map(),
   groups: new Map(),
   options: new Map(),
@@ -68,9 +66,7 @@ export const makeMemoryOutlets = (t: CatalogTables) =>
           .filter((s) => (includeInactive || s.active) && (cursor === null || s.id > cursor))
           .sort(byId)
           .slice(0, limit)
-      ),
-    setSecrets: (storeId, secrets) => Effect.sync(() => void t.secrets.set(storeId, secrets)),
-    getSecrets: (storeId) => Effect.sync(() => t.secrets.get(storeId))
+      )
   })
 
 const present = <T>(map: Map<string, T>, ids: ReadonlyArray<string>): Array<T> =>

@@ -4,11 +4,13 @@ import { Catalog, Outlets, SyncHistory } from "../../../application/ports/catalo
 import { Customers } from "../../../application/ports/customers.ts"
 import { Idempotency } from "../../../application/ports/idempotency.ts"
 import { LoyaltyLedger } from "../../../application/ports/loyalty-ledger.ts"
+import { PosCredentialStore } from "../../../application/ports/pos-credentials.ts"
 import { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import { TenantStorage } from "../../../application/ports/tenant-storage.ts"
 import type { ApiKeyRecord } from "../../../domain/api-key.ts"
 import { AlreadyExists, NotFound } from "../../../domain/errors.ts"
 import type { Tenant, TenantId } from "../../../domain/tenant.ts"
+import { ephemeralKeyRing, makeCredentialSealer } from "../../crypto/credential-sealer.ts"
 import {
   type CatalogTables,
   makeCatalogTables,
@@ -23,6 +25,7 @@ import {
   makeMemoryIdempotency,
   makeMemoryLoyaltyLedger
 } from "./memory-loyalty.ts"
+import { type CredentialTables, makeCredentialTables, makeMemoryPosCredentials } from "./memory-pos-credentials.ts"
 
 /** One tenant's data in memory: what its own database would hold. */
 interface TenantState {
@@ -31,6 +34,7 @@ interface TenantState {
   readonly catalog: CatalogTables
   readonly customers: CustomerTable
   readonly loyalty: LoyaltyTables
+  readonly credentials: CredentialTables
 }
 
 const makeApiKeys = (state: TenantState) =>
@@ -72,6 +76,8 @@ export const layerMemoryStorage: Layer.Layer<TenantDirectory | TenantStorage> = 
   Effect.sync(() => {
     const tenants = new Map<TenantId, Tenant>()
     const states = new Map<TenantId, TenantState>()
+    // Credentials are sealed under a key of this process: memory storage keeps nothing past it.
+    const sealer = makeCredentialSealer(ephemeralKeyRing())
     const stateOf = (id: TenantId) => {
       let state = states.get(id)
       if (state === undefined) {
@@ -80,7 +86,8 @@ export const layerMemoryStorage: Layer.Layer<TenantDirectory | TenantStorage> = 
           nextKeyId: 1,
           catalog: makeCatalogTables(),
           customers: makeCustomerTable(),
-          loyalty: makeLoyaltyTables()
+          loyalty: makeLoyaltyTables(),
+          credentials: makeCredentialTables()
         }
         states.set(id, state)
       }
@@ -122,7 +129,11 @@ export const layerMemoryStorage: Layer.Layer<TenantDirectory | TenantStorage> = 
                 Context.add(SyncHistory, makeMemorySyncHistory(state.catalog)),
                 Context.add(Customers, makeMemoryCustomers(state.customers)),
                 Context.add(Idempotency, makeMemoryIdempotency(state.loyalty)),
-                Context.add(LoyaltyLedger, makeMemoryLoyaltyLedger(state.loyalty))
+                Context.add(LoyaltyLedger, makeMemoryLoyaltyLedger(state.loyalty)),
+                Context.add(
+                  PosCredentialStore,
+                  makeMemoryPosCredentials(state.credentials, sealer, tenant.id, (id) => state.catalog.stores.has(id))
+                )
               )
             })
           )

@@ -5,7 +5,9 @@ import type { TenantStorage } from "../../../application/ports/tenant-storage.ts
 import { StorageError } from "../../../domain/errors.ts"
 import { layerPostgresPool } from "../postgres/postgres-storage.ts"
 import { layerStorageFailure } from "../sql/sql-errors.ts"
+import { ephemeralKeyRing, joinKeyRings, type KeyRing } from "../../crypto/credential-sealer.ts"
 import { layerSqlStorage } from "../sql/sql-storage.ts"
+import { dataDirKeyRing } from "./credentials-key-file.ts"
 import { lockDataDir } from "./data-dir-lock.ts"
 import { initialiseDataDir } from "./initialise-data-dir.ts"
 import { layerPglite, openPglite } from "./pglite-client.ts"
@@ -15,6 +17,12 @@ export interface PgliteStorageOptions {
   readonly dataDir: string | undefined
   /** Pool size for tenants that have a PostgreSQL database of their own. */
   readonly tenantPoolSize: number
+  /**
+   * The configured key ring (CREDENTIALS_KEYS). Without one, the data directory's key file seals
+   * (made on first start); with one, a key file left from before still opens. In memory, without
+   * either, a key of this process.
+   */
+  readonly credentialKeys?: KeyRing | undefined
 }
 
 /**
@@ -30,15 +38,30 @@ export const layerPgliteStorage = (
       const pgliteDir = options.dataDir === undefined ? undefined : join(options.dataDir, "pglite")
       if (options.dataDir !== undefined) yield* lockDataDir(options.dataDir)
       if (pgliteDir !== undefined) yield* initialiseDataDir(pgliteDir)
+      const configured = options.credentialKeys
+      const keyFile =
+        options.dataDir === undefined ? undefined : yield* dataDirKeyRing(options.dataDir, configured === undefined)
+      const keys =
+        configured === undefined
+          ? (keyFile ?? ephemeralKeyRing())
+          : keyFile === undefined
+            ? configured
+            : joinKeyRings(configured, keyFile)
       const session = yield* openPglite(pgliteDir).pipe(
         Effect.mapError((cause) => new StorageError({ operation: "open PGlite", cause }))
       )
       const schemaClient = (schema: string) =>
         layerPglite(session, { searchPath: schema }).pipe(layerStorageFailure(`open schema ${schema}`))
-      return layerSqlStorage((tenant) =>
-        tenant.locator.databaseUrl === null
-          ? schemaClient(tenant.locator.schema)
-          : layerPostgresPool(Redacted.make(tenant.locator.databaseUrl), options.tenantPoolSize, tenant.locator.schema)
+      return layerSqlStorage(
+        (tenant) =>
+          tenant.locator.databaseUrl === null
+            ? schemaClient(tenant.locator.schema)
+            : layerPostgresPool(
+                Redacted.make(tenant.locator.databaseUrl),
+                options.tenantPoolSize,
+                tenant.locator.schema
+              ),
+        keys
       ).pipe(Layer.provide(schemaClient("public")))
     })
   )

@@ -3,6 +3,7 @@ import { Duration, Layer, Redacted } from "effect"
 import type { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import type { TenantStorage } from "../../../application/ports/tenant-storage.ts"
 import type { StorageError } from "../../../domain/errors.ts"
+import type { KeyRing } from "../../crypto/credential-sealer.ts"
 import { layerStorageFailure } from "../sql/sql-errors.ts"
 import { layerSqlStorage } from "../sql/sql-storage.ts"
 
@@ -13,6 +14,8 @@ export interface PostgresStorageOptions {
   /** Connections per tenant pool; each pool belongs to one tenant and its search_path. */
   readonly tenantPoolSize: number
   readonly idleTimeout?: Duration.Input
+  /** The key ring credentials are sealed with, shared by every instance; left out, a key of this layer only (tests). */
+  readonly credentialKeys?: KeyRing | undefined
 }
 
 /** A pool on one database whose connections all run in `schema`. */
@@ -38,11 +41,13 @@ export const layerPostgresPool = (
 export const layerPostgresStorage = (
   options: PostgresStorageOptions
 ): Layer.Layer<TenantDirectory | TenantStorage, StorageError> =>
-  layerSqlStorage((tenant) =>
-    layerPostgresPool(
-      tenant.locator.databaseUrl === null ? options.url : Redacted.make(tenant.locator.databaseUrl),
-      options.tenantPoolSize,
-      tenant.locator.schema,
-      options.idleTimeout
-    )
+  layerSqlStorage(
+    (tenant) =>
+      layerPostgresPool(
+        tenant.locator.databaseUrl === null ? options.url : Redacted.make(tenant.locator.databaseUrl),
+        options.tenantPoolSize,
+        tenant.locator.schema,
+        options.idleTimeout
+      ),
+    options.credentialKeys
   ).pipe(Layer.provide(layerPostgresPool(options.url, options.controlPoolSize ?? 5, "public", options.idleTimeout)))

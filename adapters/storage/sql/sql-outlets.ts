@@ -59,20 +59,6 @@ export const makeSqlOutlets = Effect.gen(function* () {
         ORDER BY s.id LIMIT ${limit}`.pipe(
         Effect.map((rows) => rows.map(toStore)),
         storageFailure("list outlets")
-      ),
-    // A store that does not exist has no credentials row to hold secrets: the foreign key refuses it.
-    setSecrets: (storeId, secrets) =>
-      sql`
-        INSERT INTO store_credentials (store_id, identifiers, secrets, updated_at)
-        VALUES (${storeId}, '{}'::jsonb, ${secrets}, now())
-        ON CONFLICT (store_id) DO UPDATE SET secrets = excluded.secrets, updated_at = excluded.updated_at`.pipe(
-        Effect.asVoid,
-        storageFailure("set outlet secrets")
-      ),
-    getSecrets: (storeId) =>
-      sql<{ readonly secrets: string | null }>`SELECT secrets FROM store_credentials WHERE store_id = ${storeId}`.pipe(
-        Effect.map((rows) => rows[0]?.secrets ?? undefined),
-        storageFailure("get outlet secrets")
       )
   })
 })

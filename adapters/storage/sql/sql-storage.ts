@@ -4,6 +4,8 @@ import type { TenantDirectory } from "../../../application/ports/tenant-director
 import { TenantStorage } from "../../../application/ports/tenant-storage.ts"
 import type { StorageError } from "../../../domain/errors.ts"
 import type { Tenant } from "../../../domain/tenant.ts"
+import { ephemeralKeyRing, type KeyRing, makeCredentialSealer } from "../../crypto/credential-sealer.ts"
+import { logResealProblems, resealControlCredentials, resealTenantCredentials } from "./credential-migrations.ts"
 import { migrateControl, migrateTenant } from "./migrations.ts"
 import { layerSqlApiKeys } from "./sql-api-keys.ts"
 import {
@@ -16,6 +18,7 @@ import {
 import { layerSqlCustomers } from "./sql-customers.ts"
 import { databaseLabel } from "./sql-errors.ts"
 import { layerSqlIdempotency, layerSqlLoyaltyLedger } from "./sql-loyalty.ts"
+import { layerSqlPosCredentials } from "./sql-pos-credentials.ts"
 import { layerSqlTenantDirectory } from "./sql-tenant-directory.ts"
 
 /** How a driver reaches one tenant's tables: a SqlClient whose statements run in the tenant's schema. */
@@ -30,13 +33,17 @@ const migrateTenantOf = (tenant: Tenant) =>
 /**
  * The SQL storage adapter, shared by PostgreSQL and PGlite: the directory on the control
  * database's SqlClient (migrated when the layer starts), and each tenant's repositories on the
- * client the driver gives for that tenant.
+ * client the driver gives for that tenant. Credentials are sealed with `keys` (a key of this layer
+ * only when none are given: tests). Values in plain text or under an older key are resealed when
+ * the layer starts (the control database) and when a tenant is first opened (its own).
  */
 export const layerSqlStorage = (
-  tenantClient: TenantClient
-): Layer.Layer<TenantDirectory | TenantStorage, StorageError, SqlClient.SqlClient> =>
-  Layer.merge(
-    layerSqlTenantDirectory,
+  tenantClient: TenantClient,
+  keys: KeyRing = ephemeralKeyRing()
+): Layer.Layer<TenantDirectory | TenantStorage, StorageError, SqlClient.SqlClient> => {
+  const sealer = makeCredentialSealer(keys)
+  return Layer.merge(
+    layerSqlTenantDirectory(sealer),
     Layer.effect(
       TenantStorage,
       Effect.sync(() => {
@@ -61,7 +68,10 @@ export const layerSqlStorage = (
           Effect.suspend(() =>
             migrated.has(keyOf(tenant))
               ? Effect.void
-              : Effect.tap(migrateTenantOf(tenant), () => Effect.sync(() => migrated.add(keyOf(tenant))))
+              : migrateTenantOf(tenant).pipe(
+                  Effect.andThen(Effect.flatMap(resealTenantCredentials(sealer, tenant.id), logResealProblems)),
+                  Effect.tap(() => Effect.sync(() => migrated.add(keyOf(tenant))))
+                )
           )
         return TenantStorage.of({
           // Before the directory entry: a tenant that can be resolved has its tables, and a
@@ -85,9 +95,17 @@ export const layerSqlStorage = (
               Layer.fresh(layerSqlSyncHistory),
               Layer.fresh(layerSqlCustomers),
               Layer.fresh(layerSqlIdempotency),
-              Layer.fresh(layerSqlLoyaltyLedger)
+              Layer.fresh(layerSqlLoyaltyLedger),
+              Layer.fresh(layerSqlPosCredentials(sealer, tenant.id))
             ).pipe(Layer.provide(Layer.effectDiscard(migrateOnce(tenant))), Layer.provide(tenantClient(tenant)))
         })
       })
     )
-  ).pipe(Layer.provideMerge(Layer.effectDiscard(migrateControl)))
+  ).pipe(
+    Layer.provideMerge(
+      Layer.effectDiscard(
+        Effect.andThen(migrateControl, Effect.flatMap(resealControlCredentials(sealer), logResealProblems))
+      )
+    )
+  )
+}

@@ -1,8 +1,9 @@
 import { Effect, Layer, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
 import { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
-import { AlreadyExists, NotFound } from "../../../domain/errors.ts"
+import { AlreadyExists, NotFound, StorageError } from "../../../domain/errors.ts"
 import type { Tenant, TenantId, TenantStatus } from "../../../domain/tenant.ts"
+import { type CredentialSealer, purposes } from "../../crypto/credential-sealer.ts"
 import { storageFailure, toDate } from "./sql-errors.ts"
 
 interface TenantRow {
@@ -19,7 +20,7 @@ interface TenantRow {
   readonly created_at: unknown
 }
 
-const toTenant = (row: TenantRow): Tenant => ({
+const tenantOf = (row: TenantRow, loyaltyCredential: Redacted.Redacted<string> | null): Tenant => ({
   id: row.id as TenantId,
   name: row.name,
   status: row.status as TenantStatus,
@@ -28,56 +29,72 @@ const toTenant = (row: TenantRow): Tenant => ({
   currency: row.currency,
   locator: { databaseUrl: row.database_url, schema: row.schema_name },
   loyaltyUrl: row.loyalty_url,
-  loyaltyCredential: row.loyalty_credential === null ? null : Redacted.make(row.loyalty_credential),
+  loyaltyCredential,
   createdAt: toDate(row.created_at)
 })
 
-/** The tenant directory on the control database's SqlClient. */
-export const layerSqlTenantDirectory = Layer.effect(
-  TenantDirectory,
-  Effect.gen(function* () {
-    const sql = yield* SqlClient.SqlClient
-    const find = (id: TenantId) =>
-      sql<TenantRow>`SELECT * FROM tenants WHERE id = ${id}`.pipe(
-        Effect.map((rows) => (rows[0] === undefined ? undefined : toTenant(rows[0]))),
-        storageFailure("find tenant")
-      )
-    return TenantDirectory.of({
-      create: (tenant) =>
-        sql<TenantRow>`
+/**
+ * The tenant directory on the control database's SqlClient. The loyalty credential is sealed at
+ * rest; one that cannot be opened (its key left the ring, or it was altered) is logged and read as
+ * absent, so the tenant's loyalty calls answer "not configured" while its other requests still work.
+ */
+export const layerSqlTenantDirectory = (sealer: CredentialSealer) =>
+  Layer.effect(
+    TenantDirectory,
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const toTenant = (row: TenantRow): Effect.Effect<Tenant> =>
+        row.loyalty_credential === null
+          ? Effect.succeed(tenantOf(row, null))
+          : sealer.open(row.loyalty_credential, purposes.loyalty(row.id)).pipe(
+              Effect.map((plain) => tenantOf(row, Redacted.make(plain))),
+              Effect.catch((error) =>
+                Effect.as(
+                  Effect.logWarning(`tenant '${row.id}' has no usable loyalty credential: ${error.message}`),
+                  tenantOf(row, null)
+                )
+              )
+            )
+      const find = (id: TenantId) =>
+        sql<TenantRow>`SELECT * FROM tenants WHERE id = ${id}`.pipe(
+          storageFailure("find tenant"),
+          Effect.flatMap((rows) => (rows[0] === undefined ? Effect.succeed(undefined) : toTenant(rows[0])))
+        )
+      return TenantDirectory.of({
+        create: (tenant) =>
+          sql<TenantRow>`
           INSERT INTO tenants (id, name, status, country, timezone, currency, database_url, schema_name, created_at)
           VALUES (${tenant.id}, ${tenant.name}, ${tenant.status}, ${tenant.country}, ${tenant.timezone},
                   ${tenant.currency}, ${tenant.locator.databaseUrl}, ${tenant.locator.schema}, ${tenant.createdAt})
           ON CONFLICT (id) DO NOTHING
           RETURNING *`.pipe(
-          storageFailure("create tenant"),
-          Effect.flatMap((rows) =>
-            rows[0] === undefined
-              ? Effect.fail(new AlreadyExists({ resource: "tenant", id: tenant.id }))
-              : Effect.succeed(toTenant(rows[0]))
-          )
+            storageFailure("create tenant"),
+            Effect.flatMap((rows) =>
+              rows[0] === undefined
+                ? Effect.fail(new AlreadyExists({ resource: "tenant", id: tenant.id }))
+                : toTenant(rows[0])
+            )
+          ),
+        find,
+        list: sql<TenantRow>`SELECT * FROM tenants ORDER BY id COLLATE "C"`.pipe(
+          storageFailure("list tenants"),
+          Effect.flatMap((rows) => Effect.forEach(rows, toTenant))
         ),
-      find,
-      list: sql<TenantRow>`SELECT * FROM tenants ORDER BY id COLLATE "C"`.pipe(
-        Effect.map((rows) => rows.map(toTenant)),
-        storageFailure("list tenants")
-      ),
-      activeIds: sql<{ readonly id: string }>`SELECT id FROM tenants WHERE status = 'active'`.pipe(
-        Effect.map((rows) => new Set(rows.map((row) => row.id as TenantId))),
-        storageFailure("list active tenant ids")
-      ),
-      setLoyalty: (id, settings) =>
-        sql<TenantRow>`
-          UPDATE tenants SET loyalty_url = ${settings.url}, loyalty_credential = ${Redacted.value(settings.credential)}
-          WHERE id = ${id} RETURNING *`.pipe(
-          storageFailure("set loyalty"),
-          Effect.flatMap((rows) =>
-            rows[0] === undefined
-              ? Effect.fail(new NotFound({ resource: "tenant", id }))
-              : Effect.succeed(toTenant(rows[0]))
-          )
+        activeIds: sql<{ readonly id: string }>`SELECT id FROM tenants WHERE status = 'active'`.pipe(
+          Effect.map((rows) => new Set(rows.map((row) => row.id as TenantId))),
+          storageFailure("list active tenant ids")
         ),
-      ping: sql`SELECT 1`.pipe(Effect.asVoid, storageFailure("ping control database"))
+        setLoyalty: (id, settings) =>
+          Effect.gen(function* () {
+            const sealed = yield* sealer
+              .seal(Redacted.value(settings.credential), purposes.loyalty(id))
+              .pipe(Effect.mapError((cause) => new StorageError({ operation: "seal the loyalty credential", cause })))
+            const rows = yield* sql<TenantRow>`
+            UPDATE tenants SET loyalty_url = ${settings.url}, loyalty_credential = ${sealed}
+            WHERE id = ${id} RETURNING *`.pipe(storageFailure("set loyalty"))
+            return rows[0] === undefined ? yield* new NotFound({ resource: "tenant", id }) : yield* toTenant(rows[0])
+          }),
+        ping: sql`SELECT 1`.pipe(Effect.asVoid, storageFailure("ping control database"))
+      })
     })
-  })
-)
+  )
