@@ -1,28 +1,36 @@
 import { Duration, Layer, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { layerKeySecrets } from "../adapters/crypto/key-secrets.ts"
+import type { PullSchedules } from "../application/ports/pull-schedules.ts"
 import type { TenantDirectory } from "../application/ports/tenant-directory.ts"
 import type { TenantStorage } from "../application/ports/tenant-storage.ts"
 import { AppConfig, type AppSettings } from "./config.ts"
 import { loggingLayer } from "./logging.ts"
 import { LoyaltyGateway } from "./loyalty/loyalty-gateway.ts"
 import { PluginRegistry } from "./plugins/plugin-registry.ts"
+import { PullJobs } from "./pull/job-runner.ts"
 import { TenantDatabases } from "./tenancy/tenant-databases.ts"
 
 /**
  * The services the HTTP routes and the CLI need on top of a storage adapter: configuration, key
- * hashing and the per-tenant database map.
+ * hashing, the per-tenant database map, and the runner of the tenants' job queues (pulls).
  */
 export const appServices = (settings: AppSettings) =>
-  Layer.mergeAll(
-    TenantDatabases.layer({
-      idleTimeToLive: Duration.millis(settings.tenantIdleTtlMs),
-      cacheTtl: Duration.millis(settings.keyCacheTtlMs)
-    }),
-    layerKeySecrets(Redacted.value(settings.apiKeyPepper)),
-    PluginRegistry.layer(settings.posPlugins),
-    // Outbound calls to POS systems (sync callbacks, later orders) and the loyalty-service.
-    LoyaltyGateway.layer.pipe(Layer.provideMerge(FetchHttpClient.layer))
-  ).pipe(Layer.provideMerge(Layer.succeed(AppConfig, settings)), Layer.provideMerge(loggingLayer(settings)))
+  PullJobs.layer.pipe(
+    Layer.provideMerge(
+      Layer.mergeAll(
+        TenantDatabases.layer({
+          idleTimeToLive: Duration.millis(settings.tenantIdleTtlMs),
+          cacheTtl: Duration.millis(settings.keyCacheTtlMs)
+        }),
+        layerKeySecrets(Redacted.value(settings.apiKeyPepper)),
+        PluginRegistry.layer(settings.posPlugins),
+        // Outbound calls to POS systems (sync callbacks, later orders) and the loyalty-service.
+        LoyaltyGateway.layer.pipe(Layer.provideMerge(FetchHttpClient.layer))
+      )
+    ),
+    Layer.provideMerge(Layer.succeed(AppConfig, settings)),
+    Layer.provideMerge(loggingLayer(settings))
+  )
 
-export type StorageServices = TenantDirectory | TenantStorage
+export type StorageServices = TenantDirectory | TenantStorage | PullSchedules

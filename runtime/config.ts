@@ -54,6 +54,17 @@ export interface AppSettings {
 
 export type TrustProxy =
   | { readonly _tag: "none" }
+  /** How often every active tenant's due jobs (pulls) are looked for: jobs a stopped process left, retries. */
+  readonly jobSweepMs: number
+  /** How long a claimed job is this process's: a job still running after it is taken over (its process stopped). */
+  readonly jobLeaseMs: number
+  /** Tries of a job that keeps failing for a reason worth retrying (an unreachable POS) before it fails for good. */
+  readonly jobMaxAttempts: number
+  /** The first retry's delay; each further one doubles, up to `jobRetryMaxMs`. */
+  readonly jobRetryBaseMs: number
+  readonly jobRetryMaxMs: number
+  /** How often due pull schedules are looked for. */
+  readonly pullTickMs: number
   | { readonly _tag: "all" }
   | { readonly _tag: "loopback" }
   | { readonly _tag: "list"; readonly addresses: ReadonlySet<string> }
@@ -266,7 +277,14 @@ export const appSettingsConfig = Config.all({
   shutdownGraceMs: boundedInt("SHUTDOWN_GRACE_MS", 0, 600_000, 10_000),
   // Zero stops at once. Behind a load balancer or an orchestrator's readiness probe, the probe's
   // period lets it see the 503 and route elsewhere before the port closes.
-  shutdownDelayMs: boundedInt("SHUTDOWN_DELAY_MS", 0, 600_000, 0)
+  shutdownDelayMs: boundedInt("SHUTDOWN_DELAY_MS", 0, 600_000, 0),
+  jobSweepMs: boundedInt("JOB_SWEEP_MS", 1000, 3_600_000, 30_000),
+  // Ten minutes: a large catalog's pull and sync fit well within it; a run is cut at 90% of it.
+  jobLeaseMs: boundedInt("JOB_LEASE_MS", 10_000, 6 * 3_600_000, 600_000),
+  jobMaxAttempts: boundedInt("JOB_MAX_ATTEMPTS", 1, 100, 5),
+  jobRetryBaseMs: boundedInt("JOB_RETRY_BASE_MS", 100, 3_600_000, 10_000),
+  jobRetryMaxMs: boundedInt("JOB_RETRY_MAX_MS", 100, 24 * 3_600_000, 900_000),
+  pullTickMs: boundedInt("PULL_TICK_MS", 100, 3_600_000, 5000)
 }).pipe(
   Config.map(({ storage, databaseUrl, demo, loyaltyUrl, refCodeRetentionDays, ...rest }): AppSettings => {
     const url = Option.getOrUndefined(databaseUrl)
@@ -316,3 +334,9 @@ export class AppConfig extends Context.Service<AppConfig, AppSettings>()("pos/ru
     ...overrides
   })
 }
+    jobSweepMs: 30_000,
+    jobLeaseMs: 600_000,
+    jobMaxAttempts: 5,
+    jobRetryBaseMs: 10_000,
+    jobRetryMaxMs: 900_000,
+    pullTickMs: 5000,

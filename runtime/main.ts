@@ -9,6 +9,7 @@ import { HttpRoutes } from "./http/server.ts"
 import { makeDrainingServer } from "./lifecycle/draining-server.ts"
 import { CurrentReadiness, makeReadinessSwitch } from "./lifecycle/readiness.ts"
 import { stopOnSignalTeardown } from "./lifecycle/teardown.ts"
+import { pullBackground } from "./pull/schedule-ticker.ts"
 import { storageLayer } from "./storage.ts"
 
 /**
@@ -60,6 +61,8 @@ const service = (settings: AppSettings) =>
           yield* Effect.logInfo("HTTP server closed; closing storage", { elapsedMs: outcome.elapsedMs })
         })
       )
+      // Jobs a stopped process left, retries and pull schedules; stopped first on shutdown.
+      yield* Layer.build(pullBackground)
       readiness.markReady()
       yield* Effect.logInfo("ready")
     }).pipe(Effect.provideContext(services))

@@ -4,12 +4,15 @@ import { layerPgliteStorage } from "../adapters/storage/pglite/pglite-storage.ts
 import { emptyKeyRing } from "../adapters/crypto/credential-sealer.ts"
 import { layerPostgresStorage } from "../adapters/storage/postgres/postgres-storage.ts"
 import type { TenantDirectory } from "../application/ports/tenant-directory.ts"
+import type { PullSchedules } from "../application/ports/pull-schedules.ts"
 import type { TenantStorage } from "../application/ports/tenant-storage.ts"
 import { StorageError } from "../domain/errors.ts"
 import type { AppSettings } from "./config.ts"
 
 /** The storage adapter the configuration selects. */
-export const storageLayer = (settings: AppSettings): Layer.Layer<TenantDirectory | TenantStorage, StorageError> => {
+export const storageLayer = (
+  settings: AppSettings
+): Layer.Layer<TenantDirectory | TenantStorage | PullSchedules, StorageError> => {
   switch (settings.storage) {
     case "memory":
       return layerMemoryStorage

@@ -3,6 +3,7 @@ import { Argument } from "effect/cli"
 import { ApiKeys } from "../../application/ports/api-keys.ts"
 import type { KeySecrets } from "../../application/ports/key-secrets.ts"
 import { LoyaltyLedger } from "../../application/ports/loyalty-ledger.ts"
+import type { PullSchedules } from "../../application/ports/pull-schedules.ts"
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
 import type { TenantStorage } from "../../application/ports/tenant-storage.ts"
 import { isTenantId } from "../../domain/tenant.ts"
@@ -11,7 +12,13 @@ import { TenantDatabases } from "../tenancy/tenant-databases.ts"
 import { AdminError, type CommandFailed } from "./admin-errors.ts"
 
 /** What the admin commands use; main.ts builds it from the configuration, tests from a storage adapter. */
-export type AdminServices = TenantDirectory | TenantStorage | TenantDatabases | KeySecrets | PluginRegistry
+export type AdminServices =
+  | TenantDirectory
+  | TenantStorage
+  | TenantDatabases
+  | KeySecrets
+  | PluginRegistry
+  | PullSchedules
 
 /**
  * Runs a command's body: opens the services for it (only now, so `--help` and argument errors

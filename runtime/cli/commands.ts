@@ -5,6 +5,7 @@ import type { AdminServices, Handle } from "./admin-services.ts"
 import { accountCommands } from "./account-commands.ts"
 import { credentialsCommands } from "./credentials-commands.ts"
 import { keyCommands } from "./key-commands.ts"
+import { pullCommands } from "./pull-commands.ts"
 import { rewardCommands } from "./reward-commands.ts"
 import { storeCommands } from "./store-commands.ts"
 import { tenantCommands } from "./tenant-commands.ts"
@@ -25,7 +26,8 @@ export const makeCli = <E>(services: Layer.Layer<AdminServices, E>) => {
       storeCommands(handle),
       accountCommands(handle),
       credentialsCommands(handle),
-      rewardCommands(handle)
+      rewardCommands(handle),
+      pullCommands(handle)
     ])
   )
 }

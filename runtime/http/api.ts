@@ -7,6 +7,7 @@ import { CustomersGroup } from "./customers-api.ts"
 import { KeyKind, Scope as ScopeSchema } from "../../domain/api-key.ts"
 import { ServiceUnavailableJson } from "./errors.ts"
 import { LoyaltyGroup } from "./loyalty-api.ts"
+import { PullGroup } from "./pull-api.ts"
 import { WebhooksGroup } from "./webhooks-api.ts"
 
 export { ApiKeyAuth, RequireJson, SchemaErrors, Tenancy }
@@ -59,6 +60,7 @@ export const Api = HttpApi.make("pos-integration")
   .add(AuthGroup)
   .add(ProvidersGroup)
   .add(SyncGroup)
+  .add(PullGroup)
   .add(CatalogGroup)
   .add(CustomersGroup)
   .add(LoyaltyGroup)

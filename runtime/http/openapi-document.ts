@@ -65,7 +65,10 @@ const collectFacts = (): Map<string, OperationFacts> => {
       }
       facts.set(operationId(group, endpoint), {
         scopes: Context.getOrUndefined(endpoint.annotations, RequiredScopes) ?? [],
-        hasBody: endpoint.method === "POST" || endpoint.method === "PUT" || endpoint.method === "PATCH",
+        // A POST that declares no payload (a pull request) never reads a body: no 413, no 415.
+        hasBody:
+          (endpoint.method === "POST" || endpoint.method === "PUT" || endpoint.method === "PATCH") &&
+          endpoint.payload.size > 0,
         queryTypes
       })
     }

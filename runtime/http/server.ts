@@ -5,6 +5,7 @@ import { CatalogHandlers, ProvidersHandlers, SyncHandlers } from "./catalog-hand
 import { CustomersHandlers } from "./customers-handlers.ts"
 import { AuthHandlers, SystemHandlers } from "./handlers.ts"
 import { LoyaltyHandlers } from "./loyalty-handlers.ts"
+import { PullHandlers } from "./pull-handlers.ts"
 import { WebhooksHandlers } from "./webhooks-handlers.ts"
 import { methodTable } from "./method-table.ts"
 import { openApiRoutes } from "./openapi-routes.ts"
@@ -30,6 +31,7 @@ export const ApiHandlers = Layer.mergeAll(
   AuthHandlers,
   ProvidersHandlers,
   SyncHandlers,
+  PullHandlers,
   CatalogHandlers,
   CustomersHandlers,
   LoyaltyHandlers,

@@ -5,6 +5,7 @@ import { Customers } from "../../../application/ports/customers.ts"
 import { Idempotency } from "../../../application/ports/idempotency.ts"
 import { LoyaltyLedger } from "../../../application/ports/loyalty-ledger.ts"
 import { PosCredentialStore } from "../../../application/ports/pos-credentials.ts"
+import { PullSchedules } from "../../../application/ports/pull-schedules.ts"
 import { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import { TenantStorage } from "../../../application/ports/tenant-storage.ts"
 import type { ApiKeyRecord } from "../../../domain/api-key.ts"
@@ -26,6 +27,7 @@ import {
   makeMemoryLoyaltyLedger
 } from "./memory-loyalty.ts"
 import { type CredentialTables, makeCredentialTables, makeMemoryPosCredentials } from "./memory-pos-credentials.ts"
+import { makeMemoryPullSchedules } from "./memory-pull-schedules.ts"
 
 /** One tenant's data in memory: what its own database would hold. */
 interface TenantState {
@@ -72,7 +74,7 @@ const makeApiKeys = (state: TenantState) =>
   })
 
 /** The in-memory storage adapter: the control directory and every tenant's data in one process. */
-export const layerMemoryStorage: Layer.Layer<TenantDirectory | TenantStorage> = Layer.effectContext(
+export const layerMemoryStorage: Layer.Layer<TenantDirectory | TenantStorage | PullSchedules> = Layer.effectContext(
   Effect.sync(() => {
     const tenants = new Map<TenantId, Tenant>()
     const states = new Map<TenantId, TenantState>()
@@ -139,6 +141,9 @@ export const layerMemoryStorage: Layer.Layer<TenantDirectory | TenantStorage> = 
           )
         )
     })
-    return Context.make(TenantDirectory, directory).pipe(Context.add(TenantStorage, storage))
+    return Context.make(TenantDirectory, directory).pipe(
+      Context.add(TenantStorage, storage),
+      Context.add(PullSchedules, makeMemoryPullSchedules())
+    )
   })
 )

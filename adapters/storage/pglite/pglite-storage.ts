@@ -1,6 +1,7 @@
 import { join } from "node:path"
 import { Effect, Layer, Redacted } from "effect"
 import type { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
+import type { PullSchedules } from "../../../application/ports/pull-schedules.ts"
 import type { TenantStorage } from "../../../application/ports/tenant-storage.ts"
 import { StorageError } from "../../../domain/errors.ts"
 import { layerPostgresPool } from "../postgres/postgres-storage.ts"
@@ -32,7 +33,7 @@ export interface PgliteStorageOptions {
  */
 export const layerPgliteStorage = (
   options: PgliteStorageOptions
-): Layer.Layer<TenantDirectory | TenantStorage, StorageError> =>
+): Layer.Layer<TenantDirectory | TenantStorage | PullSchedules, StorageError> =>
   Layer.unwrap(
     Effect.gen(function* () {
       const pgliteDir = options.dataDir === undefined ? undefined : join(options.dataDir, "pglite")

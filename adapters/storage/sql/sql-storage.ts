@@ -2,6 +2,7 @@ import { Effect, Layer } from "effect"
 import type { SqlClient } from "effect/sql"
 import type { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import { TenantStorage } from "../../../application/ports/tenant-storage.ts"
+import type { PullSchedules } from "../../../application/ports/pull-schedules.ts"
 import type { StorageError } from "../../../domain/errors.ts"
 import type { Tenant } from "../../../domain/tenant.ts"
 import { ephemeralKeyRing, type KeyRing, makeCredentialSealer } from "../../crypto/credential-sealer.ts"
@@ -19,6 +20,7 @@ import { layerSqlCustomers } from "./sql-customers.ts"
 import { databaseLabel } from "./sql-errors.ts"
 import { layerSqlIdempotency, layerSqlLoyaltyLedger } from "./sql-loyalty.ts"
 import { layerSqlPosCredentials } from "./sql-pos-credentials.ts"
+import { layerSqlPullSchedules } from "./sql-pull-schedules.ts"
 import { layerSqlTenantDirectory } from "./sql-tenant-directory.ts"
 
 /** How a driver reaches one tenant's tables: a SqlClient whose statements run in the tenant's schema. */
@@ -40,10 +42,11 @@ const migrateTenantOf = (tenant: Tenant) =>
 export const layerSqlStorage = (
   tenantClient: TenantClient,
   keys: KeyRing = ephemeralKeyRing()
-): Layer.Layer<TenantDirectory | TenantStorage, StorageError, SqlClient.SqlClient> => {
+): Layer.Layer<TenantDirectory | TenantStorage | PullSchedules, StorageError, SqlClient.SqlClient> => {
   const sealer = makeCredentialSealer(keys)
-  return Layer.merge(
+  return Layer.mergeAll(
     layerSqlTenantDirectory(sealer),
+    layerSqlPullSchedules,
     Layer.effect(
       TenantStorage,
       Effect.sync(() => {
