@@ -138,3 +138,40 @@ describe("process settings", () => {
     }
   })
 })
+
+describe("credentials key ring", () => {
+  const key = (byte: number) => Buffer.alloc(32, byte).toString("base64")
+
+  it("reads CREDENTIALS_KEYS as id:base64key pairs, the first sealing; unset (or empty) is none", async () => {
+    const set = await load({ CREDENTIALS_KEYS: `k2:${key(2)}, k1:${key(1)}` })
+    expect(set._tag).toBe("Success")
+    const ring = set._tag === "Success" ? set.success.credentialKeys : undefined
+    expect(ring?.keys.map((k) => k.id)).toEqual(["k2", "k1"])
+    expect(ring?.source).toBe("CREDENTIALS_KEYS")
+    expect(await load({})).toMatchObject({ _tag: "Success", success: { credentialKeys: undefined } })
+    expect(await load({ CREDENTIALS_KEYS: "" })).toMatchObject({
+      _tag: "Success",
+      success: { credentialKeys: undefined }
+    })
+  })
+
+  it("stops start-up on a bad key ring, naming the variable and the entry, never a key", async () => {
+    const short = Buffer.alloc(31, 7).toString("base64")
+    for (const [value, problem] of [
+      [`k1:${short}`, "key 'k1' must be 32 bytes in base64 (it is 31)"],
+      [key(1), "entry 1 is not id:base64key"],
+      [`k1:${key(1)},k1:${key(3)}`, "key id 'k1' appears twice"],
+      [`k.1:${key(1)}`, "entry 1: a key id is 1 to 32 of A-Z a-z 0-9 _ -"],
+      [" , ", "expected comma-separated id:base64key pairs, found none"]
+    ] as const) {
+      const result = await load({ CREDENTIALS_KEYS: value })
+      expect(result._tag, value).toBe("Failure")
+      const message = String(result._tag === "Failure" ? result.failure : "")
+      expect(message).toContain("CREDENTIALS_KEYS")
+      expect(message).toContain(problem)
+      expect(message).not.toContain(short)
+      expect(message).not.toContain(key(1))
+      expect(message).not.toContain(key(3))
+    }
+  })
+})
