@@ -11,7 +11,7 @@ import { canaryCredentials, leaked, rebaseUrl, sameShape, secretsOf } from "./ca
 import { checkOutboundLeaks, checkWebhookLeaks, orderTarget } from "./leak-checks.ts"
 import { checkPull, checkPullDeadServer, checkPullWithoutCredentials } from "./pull-checks.ts"
 import { observe } from "./run.ts"
-import { credentials, tinyPosFixtures, webhook } from "./self-test/tinypos.ts"
+import { credentials, fixtures as tinyPosFixtures, webhook } from "../fixtures/example-plugin/fixtures/index.ts"
 import { answeringServer } from "./servers.ts"
 import { checkAuthenticWebhook, checkForgedWebhook, checkJunkRequests, checkWebhookUrl } from "./webhook-checks.ts"
 
