@@ -49,6 +49,13 @@ export const serviceEffectPackage = (): string | undefined => effectPackageFor(f
 export const pluginEntryFile = (module: string): string | undefined => {
   if (module.startsWith("file:")) return fileURLToPath(module)
   try {
+    // import()'s own resolution (the "import" condition), where the loader offers it.
+    const url = import.meta.resolve(module)
+    if (url.startsWith("file:")) return fileURLToPath(url)
+  } catch {
+    // Not resolvable that way: try require's resolution.
+  }
+  try {
     return createRequire(import.meta.url).resolve(module)
   } catch {
     return undefined

@@ -3,7 +3,12 @@ import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { effectPackageFor, serviceEffectPackage } from "../../runtime/plugins/effect-copies.ts"
+import {
+  effectPackageFor,
+  pluginEntryFile,
+  secondEffectCopy,
+  serviceEffectPackage
+} from "../../runtime/plugins/effect-copies.ts"
 import { loadPlugin, loadPlugins } from "../../runtime/plugins/plugin-registry.ts"
 import { forceStop, freePort, type ServiceProcess, startService } from "../process/service-process.ts"
 
@@ -60,6 +65,12 @@ describe("a plugin that would load a second copy of effect", () => {
       expect(message).toContain("Keep effect a peer dependency")
       expect(message).toContain(`delete ${join(ownCopy, "node_modules", "effect")}, or run npm dedupe`)
     }
+  })
+
+  it("a bundled plugin, named by its package, resolves the service's copy", () => {
+    const entry = pluginEntryFile("@pos-integration/plugin-deliverect")
+    expect(realpathSync(entry!)).toBe(realpathSync(join(repoRoot, "plugins", "deliverect", "index.ts")))
+    expect(secondEffectCopy(entry!)).toBeUndefined()
   })
 
   it("loads when its effect is a link to the service's copy", async () => {
