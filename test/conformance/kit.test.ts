@@ -2,7 +2,17 @@
  * The kit's own tests: each check passes on TinyPOS (the example plugin) and fails, naming the
  * problem, on a TinyPOS broken on purpose, so that no check of the kit passes whatever the plugin does.
  */
-import { MissingCredentials, PosUnavailable, type WebhookRequest, WebhookRejected } from "@pos-integration/sdk"
+import {
+  concatBytes,
+  hmac,
+  MissingCredentials,
+  makeWebhookRequest,
+  PosUnavailable,
+  verifyHmac,
+  type WebhookRequest,
+  WebhookRejected,
+  webhookHeader
+} from "@pos-integration/sdk"
 import { Effect, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import tinyPos from "../fixtures/example-plugin/index.ts"
@@ -308,6 +318,39 @@ describe("the webhook checks", () => {
 
   it("catch a token webhook claimed to sign its body", async () => {
     await expect(checkForgedWebhook(tinyPos, soldOut, "signature")).rejects.toThrow(/a signed body/)
+  })
+
+  it("pass on a plugin signing the URL and the body (as Square does), refusing a changed URL", async () => {
+    const signed: Plugin = {
+      ...tinyPos,
+      verifyWebhook: (request, creds) =>
+        creds.outlet === null
+          ? Effect.fail(new WebhookRejected({ reason: "no secret" }))
+          : verifyHmac({
+              algorithm: "SHA-256",
+              secret: creds.outlet.webhookToken,
+              message: concatBytes(request.url, request.body),
+              signature: webhookHeader(request, "x-tinypos-signature"),
+              encoding: "base64"
+            })
+    }
+    const unsigned = webhook({ shop: "S1", event: "sold-out", items: ["A1"] })
+    const signature = await Effect.runPromise(
+      hmac("SHA-256", "tinypos-token-1", concatBytes(unsigned.url, unsigned.body))
+    )
+    const request = makeWebhookRequest({
+      url: unsigned.url,
+      headers: { "content-type": "application/json", "x-tinypos-signature": Buffer.from(signature).toString("base64") },
+      body: unsigned.body
+    })
+    const fixture = { ...soldOut, request, signsUrl: true }
+    await checkAuthenticWebhook(signed, fixture)
+    await checkForgedWebhook(signed, fixture, "signature")
+    await checkWebhookUrl(signed, fixture)
+    await checkWebhookUrl(signed, { ...fixture, signsUrl: false })
+    await expect(checkWebhookUrl(tinyPos, { ...soldOut, signsUrl: true })).rejects.toThrow(
+      /a signed URL with a query parameter added/
+    )
   })
 
   it("catch a subject that changes with the URL, and an unsigned URL claimed signed", async () => {

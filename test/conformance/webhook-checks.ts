@@ -171,7 +171,7 @@ export const checkForgedWebhook = async <Outlet, Account>(
       plugin.verifyWebhook({ ...fixture.request, headers: rest }, fixture.credentials)
     )
     if (without._tag === "success") continue
-    for (const wrong of [`${value}x`, sameShape(value), value.slice(0, -1), ""]) {
+    for (const wrong of [`${value}x`, sameShape(value), ""]) {
       if (wrong === value) continue
       const request = { ...fixture.request, headers: { ...fixture.request.headers, [name]: wrong } }
       await refused(plugin, request, fixture, `header ${name} forged as ${JSON.stringify(wrong)}`)
