@@ -1,8 +1,8 @@
 import { chmodSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs"
 import { join } from "node:path"
 import { Effect } from "effect"
-import { generateKey, isKeyRing, type KeyRing, parseKeyRing } from "../../crypto/credential-sealer.ts"
 import { StorageError } from "../../../domain/errors.ts"
+import { generateKey, isKeyRing, type KeyRing, parseKeyRing } from "../../crypto/credential-sealer.ts"
 
 /** The embedded mode's credentials key, beside the database in the data directory. */
 export const credentialsKeyFileName = "credentials.key"
