@@ -1,7 +1,7 @@
 import { Effect, Layer } from "effect"
+import { emptyKeyRing } from "../adapters/crypto/credential-sealer.ts"
 import { layerMemoryStorage } from "../adapters/storage/memory/memory-storage.ts"
 import { layerPgliteStorage } from "../adapters/storage/pglite/pglite-storage.ts"
-import { emptyKeyRing } from "../adapters/crypto/credential-sealer.ts"
 import { layerPostgresStorage } from "../adapters/storage/postgres/postgres-storage.ts"
 import type { TenantDirectory } from "../application/ports/tenant-directory.ts"
 import type { PullSchedules } from "../application/ports/pull-schedules.ts"
