@@ -175,3 +175,30 @@ describe("credentials key ring", () => {
     }
   })
 })
+
+describe("POS webhook settings", () => {
+  it("gives webhooks a body limit of their own (1 MiB) and remembers deliveries 7 days, unless set", async () => {
+    expect(await load({})).toMatchObject({
+      _tag: "Success",
+      success: { maxWebhookBodyBytes: 1024 * 1024, maxSyncBodyBytes: 32 * 1024 * 1024, webhookRetentionDays: 7 }
+    })
+    expect(await load({ WEBHOOK_MAX_BODY_BYTES: "65536", WEBHOOK_RETENTION_DAYS: "2" })).toMatchObject({
+      _tag: "Success",
+      success: { maxWebhookBodyBytes: 65_536, webhookRetentionDays: 2 }
+    })
+  })
+
+  it("refuses limits out of range, naming the variable", async () => {
+    for (const [name, value] of [
+      ["WEBHOOK_MAX_BODY_BYTES", "100"],
+      ["WEBHOOK_MAX_BODY_BYTES", "2048.5"],
+      ["WEBHOOK_MAX_BODY_BYTES", String(128 * 1024 * 1024)],
+      ["WEBHOOK_RETENTION_DAYS", "0"],
+      ["WEBHOOK_RETENTION_DAYS", "forever"]
+    ] as const) {
+      const result = await load({ [name]: value })
+      expect(result._tag, `${name}=${value}`).toBe("Failure")
+      expect(String(result._tag === "Failure" ? result.failure : ""), name).toContain(name)
+    }
+  })
+})

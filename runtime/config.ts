@@ -17,6 +17,10 @@ export interface AppSettings {
   readonly trustProxy: TrustProxy
   readonly maxBodyBytes: number
   readonly maxSyncBodyBytes: number
+  /** POS webhooks: read before anyone is authenticated, so they get a limit of their own. */
+  readonly maxWebhookBodyBytes: number
+  /** How long a webhook delivery is remembered, to recognise the vendor's retries of it. */
+  readonly webhookRetentionDays: number
   readonly logFormat: "json" | "pretty"
   readonly logLevel: "debug" | "info" | "warning" | "error"
   readonly storage: StorageKind
@@ -50,10 +54,6 @@ export interface AppSettings {
   readonly shutdownGraceMs: number
   /** How long a stopping process keeps serving with /readyz at 503 before it closes the port. */
   readonly shutdownDelayMs: number
-}
-
-export type TrustProxy =
-  | { readonly _tag: "none" }
   /** How often every active tenant's due jobs (pulls) are looked for: jobs a stopped process left, retries. */
   readonly jobSweepMs: number
   /** How long a claimed job is this process's: a job still running after it is taken over (its process stopped). */
@@ -65,6 +65,10 @@ export type TrustProxy =
   readonly jobRetryMaxMs: number
   /** How often due pull schedules are looked for. */
   readonly pullTickMs: number
+}
+
+export type TrustProxy =
+  | { readonly _tag: "none" }
   | { readonly _tag: "all" }
   | { readonly _tag: "loopback" }
   | { readonly _tag: "list"; readonly addresses: ReadonlySet<string> }
@@ -211,6 +215,8 @@ export const appSettingsConfig = Config.all({
   trustProxy: trustProxyConfig,
   maxBodyBytes: boundedInt("MAX_BODY_BYTES", 1024, 1024 ** 3, 1024 * 1024),
   maxSyncBodyBytes: boundedInt("MAX_SYNC_BODY_BYTES", 1024, 1024 ** 3, 32 * 1024 * 1024),
+  maxWebhookBodyBytes: boundedInt("WEBHOOK_MAX_BODY_BYTES", 1024, 64 * 1024 * 1024, 1024 * 1024),
+  webhookRetentionDays: boundedInt("WEBHOOK_RETENTION_DAYS", 1, 365, 7),
   logFormat: Config.Literals(["json", "pretty"], "LOG_FORMAT").pipe(Config.withDefault("pretty" as const)),
   logLevel: logLevelConfig,
   storage: Config.Literals(["memory", "pglite", "postgres"], "STORAGE").pipe(Config.option),
@@ -311,6 +317,8 @@ export class AppConfig extends Context.Service<AppConfig, AppSettings>()("pos/ru
     trustProxy: { _tag: "none" },
     maxBodyBytes: 1024 * 1024,
     maxSyncBodyBytes: 32 * 1024 * 1024,
+    maxWebhookBodyBytes: 1024 * 1024,
+    webhookRetentionDays: 7,
     logFormat: "pretty",
     logLevel: "info",
     storage: "memory",
@@ -331,12 +339,12 @@ export class AppConfig extends Context.Service<AppConfig, AppSettings>()("pos/ru
     refCodeRetentionMs: 7 * 86_400_000,
     shutdownGraceMs: 10_000,
     shutdownDelayMs: 0,
-    ...overrides
-  })
-}
     jobSweepMs: 30_000,
     jobLeaseMs: 600_000,
     jobMaxAttempts: 5,
     jobRetryBaseMs: 10_000,
     jobRetryMaxMs: 900_000,
     pullTickMs: 5000,
+    ...overrides
+  })
+}

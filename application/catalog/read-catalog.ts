@@ -219,7 +219,7 @@ export interface MenuView {
 
 /**
  * The outlet's menu tree as its POS pushed it (Menu V1). Products inactive at the outlet or
- * snoozed at `at` stay on the menu, marked unavailable.
+ * snoozed at `at` stay on the menu, marked unavailable; all of them while the kitchen is PAUSED.
  */
 export const outletMenuV1 = Effect.fnUntraced(function* (outletId: string, at: Date) {
   const store = yield* outletOrNotFound(outletId)
@@ -237,7 +237,10 @@ export const outletMenuV1 = Effect.fnUntraced(function* (outletId: string, at: D
     limit: Number.MAX_SAFE_INTEGER
   })
   const items = sold.filter((row) => wanted.has(row.item.id))
-  const views = new Map((yield* assemble(items, store, store.currency, at)).map((v) => [v.productId, v]))
+  const assembled = yield* assemble(items, store, store.currency, at)
+  // A paused kitchen takes no orders: every product is unavailable until the POS resumes it.
+  const paused = store.busyMode === "PAUSED"
+  const views = new Map(assembled.map((v) => [v.productId, paused ? { ...v, available: false } : v]))
   const section = (s: SectionV1): SectionView => ({
     sectionId: s.id,
     externalId: s.externalId,
@@ -250,6 +253,7 @@ export const outletMenuV1 = Effect.fnUntraced(function* (outletId: string, at: D
     outletId: store.id,
     source: "pos" as const,
     currency: store.currency,
+    busyMode: store.busyMode,
     menus: menus.map(
       (m): MenuView => ({
         menuId: m.id,

@@ -47,6 +47,8 @@ const toRow = (
   identifiers: o.identifiers,
   // A payload that does not name the account leaves the one known.
   accountId: o.accountId ?? existing?.accountId ?? null,
+  // Busy mode is the POS webhooks'; an outlet sync never writes it.
+  busyMode: existing?.busyMode ?? "ONLINE",
   createdAt: existing?.createdAt ?? now,
   updatedAt: now
 })
@@ -65,8 +67,6 @@ export const syncOutlets = Effect.fnUntraced(function* (input: {
   const decoded = yield* input.plugin
     .decodeOutlets(input.payload)
     .pipe(Effect.mapError((e) => new InvalidPayload({ provider, issues: e.issues })))
-  const issues = outletIssues(decoded)
-  if (issues.length > 0) return yield* new InvalidPayload({ provider, issues })
   return yield* applyOutletSnapshots({ provider, tenant: input.tenant, snapshots: decoded, source: "push" })
 })
 
@@ -82,6 +82,8 @@ export const applyOutletSnapshots = Effect.fnUntraced(function* (input: {
 }) {
   const { provider } = input
   const decoded = input.snapshots
+  const issues = outletIssues(decoded)
+  if (issues.length > 0) return yield* new InvalidPayload({ provider, issues })
   // The same outlet listed twice (identically) counts once.
   const snapshots = [...new Map(decoded.map((o) => [o.externalId, o])).values()]
 
@@ -118,9 +120,9 @@ export const applyOutletSnapshots = Effect.fnUntraced(function* (input: {
     id: syncId,
     kind: "outlets",
     provider,
+    source: input.source,
     storeId: null,
     status: "succeeded",
-    source: input.source,
     counts: { outlets: counts },
     error: null,
     fingerprint: null,

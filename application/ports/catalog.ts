@@ -1,6 +1,7 @@
 import { Context, type Effect } from "effect"
 import type { OutletSnapshot, WeeklyWindow } from "../../domain/catalog.ts"
 import type { StorageError, SyncInProgress } from "../../domain/errors.ts"
+import type { BusyMode } from "./pos-inbox.ts"
 
 /** An outlet as stored: what its POS said (the snapshot), with our stable id and the currency resolved. */
 export interface StoreRow extends Omit<OutletSnapshot, "currency"> {
@@ -8,6 +9,8 @@ export interface StoreRow extends Omit<OutletSnapshot, "currency"> {
   readonly provider: string
   /** The payload's ISO code, else the tenant's default. */
   readonly currency: string
+  /** What the POS last said of the outlet's kitchen (busy mode webhooks); a sync never changes it. */
+  readonly busyMode: BusyMode
   readonly createdAt: Date
   readonly updatedAt: Date
 }

@@ -7,6 +7,7 @@ import type { Customers } from "./customers.ts"
 import type { Idempotency } from "./idempotency.ts"
 import type { LoyaltyLedger } from "./loyalty-ledger.ts"
 import type { PosCredentialStore } from "./pos-credentials.ts"
+import type { PosInbox } from "./pos-inbox.ts"
 
 /** Everything a request may use of one tenant's own database. */
 export type TenantRepositories =
@@ -18,6 +19,7 @@ export type TenantRepositories =
   | Idempotency
   | LoyaltyLedger
   | PosCredentialStore
+  | PosInbox
 
 /**
  * Opens tenants' databases. `provision` creates and migrates a new tenant's database or schema;

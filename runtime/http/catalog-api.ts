@@ -26,6 +26,11 @@ export const Provider = Schema.Struct({
   capabilities: Schema.Array(Capability)
 }).annotate({ identifier: "Provider" })
 
+const BusyModeSchema = Schema.Literals(["ONLINE", "BUSY", "PAUSED"]).annotate({
+  description:
+    "What the POS last said of the kitchen (its busy-mode webhooks): ONLINE, BUSY (orders are slower), or PAUSED (it takes no orders: every product of the outlet's menu is unavailable)"
+})
+
 export const Outlet = Schema.Struct({
   outletId: Schema.String,
   provider: Schema.String,
@@ -40,6 +45,7 @@ export const Outlet = Schema.Struct({
   phone: Schema.NullOr(Schema.String),
   taxInclusive: Schema.NullOr(Schema.Boolean),
   serviceHours: Schema.Array(Schema.Struct({ ...WeeklyWindow.fields, fulfilment: FulfilmentType })),
+  busyMode: BusyModeSchema,
   createdAt: DateTime,
   updatedAt: DateTime
 }).annotate({ identifier: "Outlet" })
@@ -112,6 +118,7 @@ export const OutletMenu = Schema.Struct({
   outletId: Schema.String,
   source: Schema.Literals(["pos", "menu-v2"]),
   currency: Currency,
+  busyMode: BusyModeSchema,
   menus: Schema.Array(
     Schema.Struct({
       menuId: Schema.String,
@@ -127,6 +134,9 @@ export const SyncView = Schema.Struct({
   syncId: Schema.String,
   kind: Schema.Literals(["outlets", "products"]),
   provider: Schema.String,
+  source: Schema.Literals(["push", "pull"]).annotate({
+    description: "Where the snapshot came from: pushed by the POS, or pulled from its API by the service"
+  }),
   outletId: Schema.NullOr(Schema.String),
   status: Schema.Literals(["succeeded", "failed"]),
   counts: Schema.Record(Schema.String, Counts),
@@ -134,9 +144,6 @@ export const SyncView = Schema.Struct({
   startedAt: DateTime,
   finishedAt: DateTime
 }).annotate({ identifier: "Sync" })
-  source: Schema.Literals(["push", "pull"]).annotate({
-    description: "Where the snapshot came from: pushed by the POS, or pulled from its API by the service"
-  }),
 
 const page = <S extends Schema.Top>(item: S) => Schema.Struct({ data: Schema.Array(item), nextCursor: NextCursor })
 

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto"
 import { type PluginManifest, SDK_VERSION } from "@pos-integration/sdk"
-import { Clock, Effect } from "effect"
+import { Clock, Effect, Option } from "effect"
 import { HttpClient, HttpServerRequest } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { getProduct, listProducts, outletMenuV1, parseLimit } from "../../application/catalog/read-catalog.ts"
@@ -11,6 +11,7 @@ import { InvalidInput, NotFound, UnknownProvider } from "../../domain/errors.ts"
 import { rfc3339Instant } from "../../domain/rfc3339.ts"
 import packageJson from "../../package.json" with { type: "json" }
 import { AppConfig } from "../config.ts"
+import { makePosCallContext } from "../plugins/call-context.ts"
 import { PluginRegistry } from "../plugins/plugin-registry.ts"
 import { Api } from "./api.ts"
 import { CurrentTenant } from "./context.ts"
@@ -96,6 +97,7 @@ const outletView = (s: StoreRow) => ({
   phone: s.phone,
   taxInclusive: s.taxInclusive,
   serviceHours: s.serviceHours,
+  busyMode: s.busyMode,
   createdAt: s.createdAt.toISOString(),
   updatedAt: s.updatedAt.toISOString()
 })
@@ -104,9 +106,9 @@ const syncView = (s: SyncRecord) => ({
   syncId: s.id,
   kind: s.kind,
   provider: s.provider,
+  source: s.source,
   outletId: s.storeId,
   status: s.status,
-  source: s.source,
   counts: s.counts,
   error: s.error,
   startedAt: s.startedAt.toISOString(),
@@ -135,13 +137,13 @@ export const SyncHandlers = HttpApiBuilder.group(
         ? Effect.fail(
             new UnknownProvider({ provider: provider ?? null, loaded: registry.all.map((p) => p.manifest.id) })
           )
-        : Effect.succeed(loaded.plugin)
+        : Effect.succeed(loaded)
     }
     return handlers
       .handle("outlets", ({ headers, payload }) =>
         httpErrors(
           Effect.gen(function* () {
-            const plugin = yield* pluginFor(headers["x-provider"])
+            const { plugin } = yield* pluginFor(headers["x-provider"])
             const tenant = yield* CurrentTenant
             return yield* syncOutlets({ plugin, tenant, payload })
           })
@@ -150,7 +152,8 @@ export const SyncHandlers = HttpApiBuilder.group(
       .handle("products", ({ headers, query, payload }) =>
         httpErrors(
           Effect.gen(function* () {
-            const plugin = yield* pluginFor(headers["x-provider"])
+            const loaded = yield* pluginFor(headers["x-provider"])
+            const plugin = loaded.plugin
             const dryRun = query.dryRun === "true"
             const externalOutletId = query.externalOutletId ?? null
             const { results, callback } = yield* syncCatalog({
@@ -167,9 +170,25 @@ export const SyncHandlers = HttpApiBuilder.group(
             })
             if (callback !== null && !dryRun) {
               if (callbackAllowed(callback.url, callbackHosts(plugin.manifest, config.syncCallbackHosts))) {
-                yield* Effect.forkDetach(
-                  acknowledgeSync(plugin, callback, { status: "ONLINE", comment: "menu synced" }, http)
-                )
+                // The callback is about the push's first outlet: its credentials (and its account's) go with it.
+                const store = results[0] === undefined ? undefined : yield* (yield* Outlets).get(results[0].outletId)
+                const context = yield* store === undefined
+                  ? Effect.succeed(undefined)
+                  : makePosCallContext(loaded, { store }, http).pipe(
+                      Effect.tapError((error) =>
+                        Effect.logWarning("sync callback not delivered: the outlet's credentials", {
+                          provider: plugin.manifest.id,
+                          reason: error.message
+                        })
+                      ),
+                      Effect.option,
+                      Effect.map(Option.getOrUndefined)
+                    )
+                if (context !== undefined) {
+                  yield* Effect.forkDetach(
+                    acknowledgeSync(plugin, callback, { status: "ONLINE", comment: "menu synced" }, context)
+                  )
+                }
               } else {
                 yield* Effect.logWarning(
                   "sync callback refused: host neither the plugin's nor in SYNC_CALLBACK_HOSTS",

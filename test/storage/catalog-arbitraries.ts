@@ -76,6 +76,7 @@ export const storeRow = (id: string, fields: Partial<StoreRow> = {}): StoreRow =
   serviceHours: [],
   identifiers: {},
   accountId: null,
+  busyMode: "ONLINE",
   createdAt: instants[0]!,
   updatedAt: instants[0]!,
   ...fields
@@ -104,6 +105,8 @@ export const arbStoreRow = (provider: string): fc.Arbitrary<StoreRow> =>
         })
         .map((entries) => Object.fromEntries(entries)),
       accountId: fc.option(fc.constantFrom("acct-1", "Acct 2", "é"), { nil: null }),
+      // What a store reads back with before any busy-mode webhook.
+      busyMode: fc.constant("ONLINE" as const),
       createdAt: arbInstant,
       updatedAt: arbInstant
     })
@@ -479,10 +482,10 @@ export const arbSyncRecord = (stores: ReadonlyArray<string>): fc.Arbitrary<SyncR
     id: fc.constantFrom("syn_0001", "syn_0002", "syn_000a", "syn_000B", "syn_0010", "syn_1"),
     kind: fc.constantFrom("outlets", "products"),
     provider: fc.constantFrom("prov", "other"),
+    source: fc.constantFrom("push", "pull"),
     storeId: fc.option(fc.constantFrom(...stores), { nil: null }),
     status: fc.constantFrom("succeeded", "failed"),
     counts: fc
-    source: fc.constantFrom("push", "pull"),
       .uniqueArray(fc.tuple(fc.constantFrom("products", "menus", "outlets"), arbCounts), {
         selector: ([k]) => k,
         maxLength: 3

@@ -11,11 +11,14 @@ import {
   SyncHistory,
   type SyncRecord
 } from "../../../application/ports/catalog.ts"
+import type { BusyMode } from "../../../application/ports/pos-inbox.ts"
 import { SyncInProgress } from "../../../domain/errors.ts"
 
 /** One tenant's outlets and catalog in memory: what its database's tables would hold. */
 export interface CatalogTables {
   readonly stores: Map<string, StoreRow>
+  /** store_status: what the POS last said of an outlet's kitchen. */
+  readonly busyModes: Map<string, BusyMode>
   readonly items: Map<string, ItemRow>
   readonly groups: Map<string, GroupRow>
   readonly options: Map<string, OptionRow>
@@ -29,6 +32,7 @@ export interface CatalogTables {
 
 export const makeCatalogTables = (): CatalogTables => ({
   stores: new Map(),
+  busyModes: new Map(),
   items: new Map(),
   groups: new Map(),
   options: new Map(),
@@ -48,26 +52,34 @@ const inner = <K, V>(map: Map<string, Map<K, V>>, key: string) => {
   return found
 }
 
-export const makeMemoryOutlets = (t: CatalogTables) =>
-  Outlets.of({
+export const makeMemoryOutlets = (t: CatalogTables) => {
+  // A store as read: its busy mode is kept apart (a sync never writes it), as in store_status.
+  const read = (s: StoreRow): StoreRow => ({ ...s, busyMode: t.busyModes.get(s.id) ?? "ONLINE" })
+  return Outlets.of({
     findByExternalIds: (provider, externalIds) =>
       Effect.sync(() => {
         const wanted = new Set(externalIds)
-        return [...t.stores.values()].filter((s) => s.provider === provider && wanted.has(s.externalId))
+        return [...t.stores.values()].filter((s) => s.provider === provider && wanted.has(s.externalId)).map(read)
       }),
     save: (rows) =>
       Effect.sync(() => {
         for (const row of rows) t.stores.set(row.id, row)
       }),
-    get: (id) => Effect.sync(() => t.stores.get(id)),
+    get: (id) =>
+      Effect.sync(() => {
+        const store = t.stores.get(id)
+        return store === undefined ? undefined : read(store)
+      }),
     list: ({ cursor, limit, includeInactive }) =>
       Effect.sync(() =>
         [...t.stores.values()]
           .filter((s) => (includeInactive || s.active) && (cursor === null || s.id > cursor))
           .sort(byId)
           .slice(0, limit)
+          .map(read)
       )
   })
+}
 
 const present = <T>(map: Map<string, T>, ids: ReadonlyArray<string>): Array<T> =>
   ids.flatMap((id) => {

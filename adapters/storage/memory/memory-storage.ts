@@ -5,6 +5,7 @@ import { Customers } from "../../../application/ports/customers.ts"
 import { Idempotency } from "../../../application/ports/idempotency.ts"
 import { LoyaltyLedger } from "../../../application/ports/loyalty-ledger.ts"
 import { PosCredentialStore } from "../../../application/ports/pos-credentials.ts"
+import { PosInbox } from "../../../application/ports/pos-inbox.ts"
 import { PullSchedules } from "../../../application/ports/pull-schedules.ts"
 import { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import { TenantStorage } from "../../../application/ports/tenant-storage.ts"
@@ -26,6 +27,7 @@ import {
   makeMemoryIdempotency,
   makeMemoryLoyaltyLedger
 } from "./memory-loyalty.ts"
+import { type InboxTables, makeInboxTables, makeMemoryPosInbox } from "./memory-pos-inbox.ts"
 import { type CredentialTables, makeCredentialTables, makeMemoryPosCredentials } from "./memory-pos-credentials.ts"
 import { makeMemoryPullSchedules } from "./memory-pull-schedules.ts"
 
@@ -34,6 +36,7 @@ interface TenantState {
   readonly keys: Map<number, ApiKeyRecord>
   nextKeyId: number
   readonly catalog: CatalogTables
+  readonly inbox: InboxTables
   readonly customers: CustomerTable
   readonly loyalty: LoyaltyTables
   readonly credentials: CredentialTables
@@ -89,7 +92,8 @@ export const layerMemoryStorage: Layer.Layer<TenantDirectory | TenantStorage | P
           catalog: makeCatalogTables(),
           customers: makeCustomerTable(),
           loyalty: makeLoyaltyTables(),
-          credentials: makeCredentialTables()
+          credentials: makeCredentialTables(),
+          inbox: makeInboxTables()
         }
         states.set(id, state)
       }
@@ -132,6 +136,7 @@ export const layerMemoryStorage: Layer.Layer<TenantDirectory | TenantStorage | P
                 Context.add(Customers, makeMemoryCustomers(state.customers)),
                 Context.add(Idempotency, makeMemoryIdempotency(state.loyalty)),
                 Context.add(LoyaltyLedger, makeMemoryLoyaltyLedger(state.loyalty)),
+                Context.add(PosInbox, makeMemoryPosInbox(state.catalog, state.inbox)),
                 Context.add(
                   PosCredentialStore,
                   makeMemoryPosCredentials(state.credentials, sealer, tenant.id, (id) => state.catalog.stores.has(id))

@@ -9,6 +9,7 @@ import type {
   SyncCounts,
   SyncRecord
 } from "../../../application/ports/catalog.ts"
+import type { BusyMode } from "../../../application/ports/pos-inbox.ts"
 import { type ServiceHours, SNOOZED_INDEFINITELY, type WeeklyWindow } from "../../../domain/catalog.ts"
 import type { BatchColumn } from "./sql-batch.ts"
 import { toDate, toDateOrNull } from "./sql-errors.ts"
@@ -55,6 +56,8 @@ export interface StoreDbRow {
   readonly tax_inclusive: boolean | null
   readonly service_hours: ReadonlyArray<ServiceHours>
   readonly account_id: string | null
+  /** From store_status: ONLINE when the POS never said otherwise. */
+  readonly busy_mode: string
   /** From store_credentials; null when the store has no credentials row. */
   readonly identifiers: Readonly<Record<string, string>> | null
   readonly created_at: unknown
@@ -77,6 +80,7 @@ export const toStore = (row: StoreDbRow): StoreRow => ({
   serviceHours: row.service_hours,
   identifiers: row.identifiers ?? {},
   accountId: row.account_id,
+  busyMode: row.busy_mode as BusyMode,
   createdAt: toDate(row.created_at),
   updatedAt: toDate(row.updated_at)
 })
@@ -356,11 +360,11 @@ export interface SyncDbRow {
   readonly id: string
   readonly kind: string
   readonly provider: string
+  readonly source: string
   readonly store_id: string | null
   readonly status: string
   readonly counts: Readonly<Record<string, SyncCounts>>
   readonly error: string | null
-  readonly source: string
   readonly fingerprint: string | null
   readonly callback_url: string | null
   readonly pushed_outlets: unknown
@@ -372,11 +376,11 @@ export const toSync = (row: SyncDbRow): SyncRecord => ({
   id: row.id,
   kind: row.kind as SyncRecord["kind"],
   provider: row.provider,
+  source: row.source as SyncRecord["source"],
   storeId: row.store_id,
   status: row.status as SyncRecord["status"],
   counts: row.counts,
   error: row.error,
-  source: row.source as SyncRecord["source"],
   fingerprint: row.fingerprint,
   callbackUrl: row.callback_url,
   pushedOutlets: toNumberOrNull(row.pushed_outlets),

@@ -6,7 +6,8 @@ import { type StoreDbRow, storeColumns, toStore } from "./sql-catalog-rows.ts"
 import { storageFailure } from "./sql-errors.ts"
 
 const storeSelect = `
-  SELECT s.*, c.identifiers FROM stores s LEFT JOIN store_credentials c ON c.store_id = s.id`
+  SELECT s.*, c.identifiers, coalesce(st.busy_mode, 'ONLINE') AS busy_mode
+  FROM stores s LEFT JOIN store_credentials c ON c.store_id = s.id LEFT JOIN store_status st ON st.store_id = s.id`
 
 /** A tenant's outlets: stores, and the store_credentials beside them. */
 export const makeSqlOutlets = Effect.gen(function* () {

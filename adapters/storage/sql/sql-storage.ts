@@ -17,6 +17,7 @@ import {
   type StoreLocks
 } from "./sql-catalog.ts"
 import { layerSqlCustomers } from "./sql-customers.ts"
+import { layerSqlPosInbox } from "./sql-pos-inbox.ts"
 import { databaseLabel } from "./sql-errors.ts"
 import { layerSqlIdempotency, layerSqlLoyaltyLedger } from "./sql-loyalty.ts"
 import { layerSqlPosCredentials } from "./sql-pos-credentials.ts"
@@ -99,6 +100,7 @@ export const layerSqlStorage = (
               Layer.fresh(layerSqlCustomers),
               Layer.fresh(layerSqlIdempotency),
               Layer.fresh(layerSqlLoyaltyLedger),
+              Layer.fresh(layerSqlPosInbox),
               Layer.fresh(layerSqlPosCredentials(sealer, tenant.id))
             ).pipe(Layer.provide(Layer.effectDiscard(migrateOnce(tenant))), Layer.provide(tenantClient(tenant)))
         })
