@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import { manifestFrom } from "../../application/pos-sdk/manifest.ts"
 import type {
   CallOutlet,
@@ -16,18 +16,23 @@ import type { CatalogSnapshot, OutletSnapshot, ProductSnapshot } from "../../dom
  */
 export interface FakePullPos {
   readonly plugin: PosPlugin
-  readonly catalogs: Map<string, CatalogSnapshot | PullFailure>
+  /** Per outlet: the answer, or answers in turn (the last one repeats). */
+  readonly catalogs: Map<string, Answer<CatalogSnapshot> | Array<Answer<CatalogSnapshot>>>
   readonly outlets: Map<string, ReadonlyArray<OutletSnapshot> | PullFailure>
   readonly fetches: Array<{
     readonly kind: "outlets" | "catalog"
     readonly target: string
     readonly context: PosCallContext
+    /** When it started (epoch ms). */
+    readonly at: number
   }>
   /** How long each fetch takes, in ms (0: at once). */
   delayMs: number
   /** Fetches running now, and the most that ever ran at once. */
   readonly running: { now: number; most: number }
 }
+
+type Answer<A> = A | PullFailure
 
 const isFailure = (value: unknown): value is PullFailure =>
   typeof value === "object" && value !== null && "_tag" in value
@@ -41,7 +46,7 @@ export const makeFakePullPos = (id = "fakepull", capabilities = ["outlets", "cat
     delayMs: 0,
     running: { now: 0, most: 0 }
   }
-  const fetch = <A>(answer: A | PullFailure | undefined, missing: string): Effect.Effect<A, PullFailure> =>
+  const fetch = <A>(answer: Answer<A> | undefined, missing: string): Effect.Effect<A, PullFailure> =>
     Effect.gen(function* () {
       pos.running.now++
       pos.running.most = Math.max(pos.running.most, pos.running.now)
@@ -51,19 +56,24 @@ export const makeFakePullPos = (id = "fakepull", capabilities = ["outlets", "cat
     }).pipe(Effect.ensuring(Effect.sync(() => pos.running.now--)))
   const plugin = {
     manifest: manifestFrom({ id, displayName: "Fake pull POS", version: "1.0.0", sdkVersion: 2, capabilities }),
-    credentials: { outlet: undefined, account: undefined },
+    credentials: {
+      outlet: Schema.Struct({ token: Schema.String }),
+      account: Schema.Struct({ clientSecret: Schema.String })
+    },
     decodeOutlets: (payload: unknown) => Effect.succeed(payload as ReadonlyArray<OutletSnapshot>),
     decodeCatalog: (payload: unknown) => Effect.succeed(payload as CatalogSnapshot),
     ...(capabilities.includes("pull")
       ? {
           pull: {
             fetchOutlets: (context: PosCallContext) => {
-              pos.fetches.push({ kind: "outlets", target: context.accountId ?? "", context })
+              pos.fetches.push({ kind: "outlets", target: context.accountId ?? "", context, at: Date.now() })
               return fetch(pos.outlets.get(context.accountId ?? ""), `the outlets of ${context.accountId}`)
             },
             fetchCatalog: (outlet: CallOutlet, context: PosCallContext) => {
-              pos.fetches.push({ kind: "catalog", target: outlet.externalId, context })
-              return fetch(pos.catalogs.get(outlet.externalId), `the catalog of ${outlet.externalId}`)
+              pos.fetches.push({ kind: "catalog", target: outlet.externalId, context, at: Date.now() })
+              const answers = pos.catalogs.get(outlet.externalId)
+              const answer = Array.isArray(answers) ? (answers.length > 1 ? answers.shift() : answers[0]) : answers
+              return fetch(answer, `the catalog of ${outlet.externalId}`)
             }
           }
         }
