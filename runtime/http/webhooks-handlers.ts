@@ -9,7 +9,9 @@ import { NotFound } from "../../domain/errors.ts"
 import { AppConfig } from "../config.ts"
 import { webhookCredentials } from "../plugins/call-context.ts"
 import { PluginRegistry } from "../plugins/plugin-registry.ts"
+import { PullJobs } from "../pull/job-runner.ts"
 import { Api } from "./api.ts"
+import { CurrentTenant } from "./context.ts"
 import { httpErrors } from "./error-mapping.ts"
 import { forwardedValue, trusts } from "./middleware.ts"
 
@@ -43,6 +45,7 @@ export const WebhooksHandlers = HttpApiBuilder.group(
   Effect.fn(function* (handlers) {
     const registry = yield* PluginRegistry
     const config = yield* AppConfig
+    const jobs = yield* PullJobs
     return handlers.handle("receive", ({ params, payload }) =>
       httpErrors(
         Effect.gen(function* () {
@@ -57,6 +60,8 @@ export const WebhooksHandlers = HttpApiBuilder.group(
             loadCredentials: (subject) => webhookCredentials(loaded, subject),
             newId
           })
+          // The pulls a menu change queued run after this answer, from the tenant's durable queue.
+          if (outcome.pulls > 0) yield* jobs.kick((yield* CurrentTenant).id)
           return {
             received: true as const,
             provider: outcome.provider,
