@@ -202,3 +202,56 @@ describe("POS webhook settings", () => {
     }
   })
 })
+
+describe("job and pull settings", () => {
+  it("default to a 30 s sweep, a 10 min lease, 5 attempts backing off from 10 s to 15 min, a 5 s schedule tick", async () => {
+    expect(await load({})).toMatchObject({
+      _tag: "Success",
+      success: {
+        jobSweepMs: 30_000,
+        jobLeaseMs: 600_000,
+        jobMaxAttempts: 5,
+        jobRetryBaseMs: 10_000,
+        jobRetryMaxMs: 900_000,
+        pullTickMs: 5000
+      }
+    })
+    expect(
+      await load({
+        JOB_SWEEP_MS: "5000",
+        JOB_LEASE_MS: "60000",
+        JOB_MAX_ATTEMPTS: "8",
+        JOB_RETRY_BASE_MS: "500",
+        JOB_RETRY_MAX_MS: "60000",
+        PULL_TICK_MS: "1000"
+      })
+    ).toMatchObject({
+      _tag: "Success",
+      success: {
+        jobSweepMs: 5000,
+        jobLeaseMs: 60_000,
+        jobMaxAttempts: 8,
+        jobRetryBaseMs: 500,
+        jobRetryMaxMs: 60_000,
+        pullTickMs: 1000
+      }
+    })
+  })
+
+  it("refuses values out of bounds or not whole numbers, naming the variable", async () => {
+    for (const [name, raw] of [
+      ["JOB_SWEEP_MS", "999"],
+      ["JOB_SWEEP_MS", "soon"],
+      ["JOB_LEASE_MS", "9999"],
+      ["JOB_MAX_ATTEMPTS", "0"],
+      ["JOB_MAX_ATTEMPTS", "2.5"],
+      ["JOB_RETRY_BASE_MS", "99"],
+      ["JOB_RETRY_MAX_MS", "-1"],
+      ["PULL_TICK_MS", "0"]
+    ] as const) {
+      const result = await load({ [name]: raw })
+      expect(result._tag, `${name}=${raw}`).toBe("Failure")
+      expect(String(result._tag === "Failure" ? result.failure : ""), name).toContain(name)
+    }
+  })
+})
