@@ -1,38 +1,28 @@
 import { spawnSync } from "node:child_process"
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { builtinModules } from "node:module"
-import { tmpdir } from "node:os"
 import { join, relative, resolve, sep } from "node:path"
 import { rolldown } from "rolldown"
 import { dts } from "rolldown-plugin-dts"
 
 /**
- * What `npm pack` of the SDK (application/pos-sdk) and of the conformance kit (test/conformance)
- * runs, in the package's directory: its `prepack` builds, its `postpack` restores.
- *
- *   node ../../test/packaging/build-package.ts           prepack
- *   node ../../test/packaging/build-package.ts restore   postpack
+ * Builds one package (the SDK, application/pos-sdk, or the conformance kit, test/conformance) for
+ * its tarball, in a COPY of the repository's sources that test/packaging/pack.ts makes outside the
+ * working tree: never in the repository itself, where the package's `exports` must keep naming its
+ * TypeScript sources for everything that runs there (other tests, in parallel workers, among them).
  *
  * Inside the repository a package's `exports` name its TypeScript sources, which Node runs
  * directly and which may reach outside the package (the SDK re-exports the domain's snapshot
- * types). The tarball holds no source: `prepack` bundles the entry into `dist/index.js` with
+ * types). The tarball holds no source: the build bundles the entry into `dist/index.js` with
  * Rolldown, and into one `dist/index.d.ts` (the repository's TypeScript emits a declaration per
  * source file, rolldown-plugin-dts bundles them), the package's peer and regular dependencies left
  * external, everything else (the domain's code and types) inlined. It checks that no output names
- * a path outside `dist/`, keeps the repository's package.json aside in `.package.repo.json`, and
- * writes the published one in its place: `exports` with `types` and `default` pointing at
- * `dist/`, no scripts, no devDependencies. npm packs the files as they are on disk once `prepack`
- * is done, so the tarball holds that package.json; `postpack` puts the repository's back and
- * removes `dist/`, which exists only while a pack runs (the layering test and the typecheck read
- * every `.ts` file under `application/`, declarations included). A pack interrupted between the
- * two is repaired by the next build or restore.
+ * a path outside `dist/`, and writes the published package.json over the copy's: `exports` with
+ * `types` and `default` pointing at `dist/`, no scripts, no devDependencies.
  */
 
-const repoRoot = resolve(import.meta.dirname, "..", "..")
-const packageDir = process.cwd()
-const manifestPath = join(packageDir, "package.json")
-const keptPath = join(packageDir, ".package.repo.json")
-const outDir = join(packageDir, "dist")
+/** The repository this file belongs to: what a build refuses to write into. */
+export const repoRoot = realpathSync(resolve(import.meta.dirname, "..", ".."))
 
 interface Manifest {
   readonly name: string
@@ -43,19 +33,12 @@ interface Manifest {
   readonly [field: string]: unknown
 }
 
-class BuildFailure extends Error {}
+export class BuildFailure extends Error {}
 const fail = (message: string): never => {
   throw new BuildFailure(message)
 }
 
-/** Puts the repository's package.json back (after a pack, or an interrupted one) and removes dist/. */
-const restore = () => {
-  if (existsSync(keptPath)) {
-    writeFileSync(manifestPath, readFileSync(keptPath))
-    rmSync(keptPath)
-  }
-  rmSync(outDir, { recursive: true, force: true })
-}
+const isWithin = (dir: string, path: string) => path === dir || path.startsWith(dir + sep)
 
 /** Import specifiers of a built file: static, re-export and side-effect imports, `import("x")` calls and types. */
 const specifiersOf = (code: string): Array<string> =>
@@ -64,17 +47,25 @@ const specifiersOf = (code: string): Array<string> =>
     ...code.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g)
   ].map((m) => m[1]!)
 
-const build = async () => {
-  restore()
-  if (!packageDir.startsWith(repoRoot + sep)) fail("run it from a package directory inside the repository")
-  const text = readFileSync(manifestPath, "utf8")
-  const manifest = JSON.parse(text) as Manifest
+/**
+ * Builds the package in `packageDir`, a folder of `root`: a copy of the repository's sources (the
+ * package's folder, what it imports by relative path at the same place, the root tsconfig.json)
+ * with a `node_modules` that resolves the repository's packages. Writes `dist/` and the published
+ * package.json into `packageDir`.
+ */
+export const buildPackage = async (root: string, packageDir: string): Promise<void> => {
+  const copyRoot = realpathSync(root)
+  const dir = realpathSync(packageDir)
+  if (isWithin(repoRoot, copyRoot) || isWithin(copyRoot, repoRoot)) {
+    fail(`builds only in a copy outside the repository, not in ${copyRoot} (test/packaging/pack.ts makes one)`)
+  }
+  if (!isWithin(copyRoot, dir) || dir === copyRoot) fail(`${dir} is not a package folder of ${copyRoot}`)
+
+  const manifestPath = join(dir, "package.json")
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as Manifest
   const entry = typeof manifest.exports === "string" ? manifest.exports : manifest.exports?.["."]
   if (typeof entry !== "string" || !entry.endsWith(".ts")) {
-    return fail(
-      `exports["."] must name the TypeScript entry, found ${JSON.stringify(manifest.exports)}` +
-        " (if this is the packed package.json of an interrupted pack, take the repository's back from git)"
-    )
+    return fail(`exports["."] must name the TypeScript entry, found ${JSON.stringify(manifest.exports)}`)
   }
   const externals = Object.keys({
     ...manifest.peerDependencies,
@@ -86,34 +77,37 @@ const build = async () => {
     builtinModules.includes(id) ||
     externals.some((name) => id === name || id.startsWith(`${name}/`))
 
-  const options = { cwd: packageDir, platform: "node", external: isExternal } as const
-  const work = mkdtempSync(join(tmpdir(), "pos-build-package-"))
+  const outDir = join(dir, "dist")
+  rmSync(outDir, { recursive: true, force: true })
+  const options = { cwd: dir, platform: "node", external: isExternal } as const
+  const work = join(copyRoot, ".build", relative(copyRoot, dir))
   try {
     // The declarations of the entry and of what it imports, one file each, by the repository's
     // TypeScript with the repository's compiler settings; then bundled into one.
     const tsconfig = join(work, "tsconfig.json")
     const declarations = join(work, "declarations")
+    mkdirSync(work, { recursive: true })
     writeFileSync(
       tsconfig,
       JSON.stringify({
-        extends: join(repoRoot, "tsconfig.json"),
+        extends: join(copyRoot, "tsconfig.json"),
         compilerOptions: {
           noEmit: false,
           declaration: true,
           emitDeclarationOnly: true,
           noCheck: true,
-          rootDir: repoRoot,
+          rootDir: copyRoot,
           outDir: declarations,
-          typeRoots: [join(repoRoot, "node_modules", "@types")]
+          typeRoots: [join(copyRoot, "node_modules", "@types")]
         },
         include: [],
-        files: [join(packageDir, entry)]
+        files: [join(dir, entry)]
       })
     )
-    const compiler = join(repoRoot, "node_modules", "typescript", "bin", "tsc")
+    const compiler = join(copyRoot, "node_modules", "typescript", "bin", "tsc")
     const tsc = spawnSync(process.execPath, [compiler, "-p", tsconfig], { encoding: "utf8" })
     if (tsc.status !== 0) fail(`TypeScript could not emit the declarations:\n${tsc.stdout}${tsc.stderr}`)
-    const entryDeclaration = join(declarations, relative(repoRoot, join(packageDir, entry)).replace(/\.ts$/, ".d.ts"))
+    const entryDeclaration = join(declarations, relative(copyRoot, join(dir, entry)).replace(/\.ts$/, ".d.ts"))
     const types = await rolldown({
       ...options,
       input: { index: entryDeclaration },
@@ -124,7 +118,7 @@ const build = async () => {
 
     const code = await rolldown({
       ...options,
-      input: { index: join(packageDir, entry) },
+      input: { index: join(dir, entry) },
       // No `// <module path>` comments: they would name files outside the package.
       experimental: { attachDebugInfo: "none" }
     })
@@ -140,11 +134,13 @@ const build = async () => {
     if (!/\.(?:js|d\.ts)$/.test(file)) continue
     const code = readFileSync(path, "utf8")
     for (const specifier of specifiersOf(code)) {
-      const inside = specifier.startsWith(".") && resolve(path, "..", specifier).startsWith(outDir + sep)
+      const inside = specifier.startsWith(".") && isWithin(outDir, resolve(path, "..", specifier))
       if (!inside && !isExternal(specifier))
         fail(`dist/${file} imports '${specifier}', which the package does not hold`)
     }
-    if (code.includes(repoRoot)) fail(`dist/${file} names a path of the repository (${repoRoot})`)
+    for (const place of [copyRoot, repoRoot]) {
+      if (code.includes(place)) fail(`dist/${file} names a path of the build (${place})`)
+    }
   }
 
   const published: Record<string, unknown> = {}
@@ -156,20 +152,5 @@ const build = async () => {
         : value
   }
   published["files"] = ["dist"]
-  writeFileSync(keptPath, text)
   writeFileSync(manifestPath, `${JSON.stringify(published, null, 2)}\n`)
-}
-
-const command = process.argv[2]
-try {
-  if (command === "restore") restore()
-  else if (command === undefined) await build()
-  else fail(`unknown command '${command}' (none builds, 'restore' restores)`)
-} catch (error) {
-  // A failed build leaves the package as the repository has it.
-  restore()
-  console.error(
-    `build-package (${relative(repoRoot, packageDir)}): ${error instanceof BuildFailure ? error.message : error}`
-  )
-  process.exitCode = 1
 }

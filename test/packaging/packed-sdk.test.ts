@@ -1,13 +1,16 @@
 import { spawn } from "node:child_process"
+import { createHash } from "node:crypto"
 import {
   cpSync,
   existsSync,
+  type FSWatcher,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   realpathSync,
   rmSync,
+  watch,
   writeFileSync
 } from "node:fs"
 import { tmpdir } from "node:os"
@@ -15,7 +18,9 @@ import { dirname, join, relative, resolve, sep } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 
 /**
- * What an author outside this repository gets: `npm pack` of the SDK and of the conformance kit,
+ * What an author outside this repository gets: the tarballs `npm run pack:sdk` makes of the SDK and
+ * of the conformance kit (test/packaging/pack.ts: built and packed in a copy outside the working
+ * tree, which other test files, running meanwhile in parallel workers, keep resolving as sources),
  * installed from those tarballs into a project of their own in the system's temporary directory,
  * beside `effect`, vitest and fast-check from the npm registry (the repository's versions, so the
  * npm cache usually has them), with the example plugin copied in as that project. There the
@@ -86,23 +91,45 @@ const specifiersOf = (code: string): Array<string> =>
     ...code.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g)
   ].map((m) => m[1]!)
 
+/** Hash of a file's bytes, or null when it does not exist. */
+const hashOf = (path: string) =>
+  existsSync(path) ? createHash("sha256").update(readFileSync(path)).digest("hex") : null
+
+/** What a pack inside a package's folder would write: its manifest, build output, a kept manifest, a tarball. */
+const guarded = /^(?:package\.json|\.package\.repo\.json|dist)(?:$|[/\\])|\.tgz$/
+
 let work: string
 let project: string
 const tarballs: Record<keyof typeof packages, string> = { sdk: "", kit: "" }
 const unpacked: Record<keyof typeof packages, string> = { sdk: "", kit: "" }
-const repoManifests = new Map<string, string>()
+const manifestHashes = new Map<string, string | null>()
+/** Every change under the packages' folders to what a pack in place would write, while this file runs. */
+const touched: Array<string> = []
+const watchers: Array<FSWatcher> = []
 
 beforeAll(async () => {
   work = realpathSync(mkdtempSync(join(tmpdir(), "pos-packed-sdk-")))
-  for (const [name, folder] of Object.entries(packages) as Array<[keyof typeof packages, string]>) {
+  for (const folder of Object.values(packages)) {
     const dir = join(repoRoot, folder)
-    repoManifests.set(folder, readFileSync(join(dir, "package.json"), "utf8"))
-    const destination = join(work, "tarballs", name)
-    mkdirSync(destination, { recursive: true })
-    const packed = await run("npm", ["pack", "--pack-destination", destination], dir, 120_000)
-    const file = readdirSync(destination).find((f) => f.endsWith(".tgz"))
-    if (packed.code !== 0 || file === undefined) throw new Error(`npm pack in ${folder} failed:\n${packed.output}`)
+    manifestHashes.set(folder, hashOf(join(dir, "package.json")))
+    watchers.push(
+      watch(dir, (event, file) => {
+        if (file !== null && guarded.test(file)) touched.push(`${event} ${join(folder, file)}`)
+      })
+    )
+  }
+
+  // The documented command, from the repository's root: it builds and packs a copy outside the working tree.
+  const destination = join(work, "tarballs")
+  const packed = await run("npm", ["run", "pack:sdk", "--", destination], repoRoot, 120_000)
+  if (packed.code !== 0) throw new Error(`npm run pack:sdk failed:\n${packed.output}`)
+  for (const [name, folder] of Object.entries(packages) as Array<[keyof typeof packages, string]>) {
+    const pkg = manifest(join(repoRoot, folder, "package.json"))
+    const file = `${String(pkg["name"]).replace(/^@/, "").replace("/", "-")}-${String(pkg["version"])}.tgz`
     tarballs[name] = join(destination, file)
+    if (!existsSync(tarballs[name])) throw new Error(`npm run pack:sdk wrote no ${file}:\n${packed.output}`)
+    if (!packed.output.includes(tarballs[name]))
+      throw new Error(`npm run pack:sdk did not name ${file}:\n${packed.output}`)
     unpacked[name] = join(work, "unpacked", name)
     mkdirSync(unpacked[name], { recursive: true })
     const untar = await run("tar", ["-xzf", tarballs[name], "-C", unpacked[name]], work, 60_000)
@@ -161,19 +188,11 @@ beforeAll(async () => {
 }, 420_000)
 
 afterAll(() => {
+  for (const watcher of watchers) watcher.close()
   if (work !== undefined) rmSync(work, { recursive: true, force: true })
 })
 
 describe("the packed SDK and conformance kit, installed outside the repository", () => {
-  it("leave the repository as it was: package.json back, no build output", () => {
-    for (const folder of Object.values(packages)) {
-      const dir = join(repoRoot, folder)
-      expect(readFileSync(join(dir, "package.json"), "utf8")).toBe(repoManifests.get(folder))
-      expect(existsSync(join(dir, "dist"))).toBe(false)
-      expect(existsSync(join(dir, ".package.repo.json"))).toBe(false)
-    }
-  })
-
   it.each(Object.keys(packages) as Array<keyof typeof packages>)(
     "%s: the tarball holds built JavaScript and bundled declarations, and nothing that reaches outside it",
     (name) => {
@@ -292,4 +311,35 @@ describe("the packed SDK and conformance kit, installed outside the repository",
       rmSync(join(project, "node_modules", "@pos-integration", "sdk", "node_modules"), { recursive: true, force: true })
     }
   }, 180_000)
+
+  it.each(Object.keys(packages) as Array<keyof typeof packages>)(
+    "%s: npm pack inside the repository refuses, naming the command that packs a copy",
+    async (name) => {
+      const destination = join(work, "refused", name)
+      mkdirSync(destination, { recursive: true })
+      const result = await run(
+        "npm",
+        ["pack", "--pack-destination", destination],
+        join(repoRoot, packages[name]),
+        60_000
+      )
+      expect(result.code, result.output).not.toBe(0)
+      expect(result.output).toContain("npm run pack:sdk -- <directory>")
+      expect(readdirSync(destination)).toEqual([])
+    },
+    60_000
+  )
+
+  // Last: everything above ran while the watchers listened.
+  it("leave the working tree as it was throughout: manifests unchanged, never a build output or kept manifest", async () => {
+    // Let the watchers deliver what the file system has queued.
+    await new Promise((settled) => setTimeout(settled, 200))
+    expect(touched).toEqual([])
+    for (const folder of Object.values(packages)) {
+      const dir = join(repoRoot, folder)
+      expect(hashOf(join(dir, "package.json")), folder).toBe(manifestHashes.get(folder))
+      expect(existsSync(join(dir, "dist")), folder).toBe(false)
+      expect(existsSync(join(dir, ".package.repo.json")), folder).toBe(false)
+    }
+  })
 })
