@@ -103,6 +103,21 @@ export const syncs = async () => {
   return { outcome, created, next: history.data?.nextCursor }
 }
 
+/** A POS that is asked rather than pushing: a pull is queued (202), then its job is read. */
+export const pulls = async () => {
+  const queued = await pos.POST("/api/v1/outlets/{outletId}/pull", {
+    params: { path: { outletId: "out_5d41402abc4b2a76b9719d911017c592" } }
+  })
+  const jobId: string | undefined = queued.data?.jobId
+  if (jobId === undefined) return { source: undefined }
+  const job = await pos.GET("/api/v1/jobs/{jobId}", { params: { path: { jobId } } })
+  const status: "pending" | "running" | "done" | "failed" | undefined = job.data?.status
+  const failedWith: string | null | undefined = job.data?.lastError
+  const history = await pos.GET("/api/v1/syncs", { params: { query: { outletId: "out_1" } } })
+  const source: "push" | "pull" | undefined = history.data?.data[0]?.source
+  return { status, failedWith, source }
+}
+
 export const customers = async () => {
   const upserted = await api.POST("/api/v1/customers", {
     body: { name: "Mei Ling", phone: "9123 4567", email: null, marketingOptIn: true, refCode: "signup-42" }
