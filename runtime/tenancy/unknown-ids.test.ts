@@ -7,6 +7,7 @@ import { authenticate } from "../../application/auth/authenticate.ts"
 import { issueApiKey } from "../../application/auth/issue-key.ts"
 import { ApiKeys } from "../../application/ports/api-keys.ts"
 import { KeySecrets } from "../../application/ports/key-secrets.ts"
+import { PullSchedules } from "../../application/ports/pull-schedules.ts"
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
 import { type TenantRepositories, TenantStorage } from "../../application/ports/tenant-storage.ts"
 import { createTenant } from "../../application/tenants/create-tenant.ts"
@@ -85,7 +86,10 @@ const countingStorage = () => {
             })
           ).pipe(Layer.provide(storage.open(tenant)))
       })
-      return Context.make(TenantDirectory, countedDirectory).pipe(Context.add(TenantStorage, countedStorage))
+      return Context.make(TenantDirectory, countedDirectory).pipe(
+        Context.add(TenantStorage, countedStorage),
+        Context.add(PullSchedules, yield* PullSchedules)
+      )
     })
   ).pipe(Layer.provide(layerMemoryStorage))
   return { probe, layer }

@@ -3,6 +3,7 @@ import { Context, Effect, Layer } from "effect"
 import { expect, vi } from "vitest"
 import { ApiKeys } from "../../../application/ports/api-keys.ts"
 import { KeySecrets } from "../../../application/ports/key-secrets.ts"
+import { PullSchedules } from "../../../application/ports/pull-schedules.ts"
 import { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import { TenantStorage } from "../../../application/ports/tenant-storage.ts"
 import { type ApiKeyRecord, formatApiKey, type KeyKind, presetScopes, type Scope } from "../../../domain/api-key.ts"
@@ -237,7 +238,10 @@ export const faultyStorage =
               )
             ).pipe(Layer.provideMerge(storage.open(tenant)))
         })
-        return Context.make(TenantDirectory, faultyDirectory).pipe(Context.add(TenantStorage, faultyTenantStorage))
+        return Context.make(TenantDirectory, faultyDirectory).pipe(
+          Context.add(TenantStorage, faultyTenantStorage),
+          Context.add(PullSchedules, yield* PullSchedules)
+        )
       })
     ).pipe(Layer.provide(makeStorage()))
 
