@@ -180,7 +180,12 @@ describe("POS webhook settings", () => {
   it("gives webhooks a body limit of their own (1 MiB) and remembers deliveries 7 days, unless set", async () => {
     expect(await load({})).toMatchObject({
       _tag: "Success",
-      success: { maxWebhookBodyBytes: 1024 * 1024, maxSyncBodyBytes: 32 * 1024 * 1024, webhookRetentionDays: 7 }
+      success: {
+        maxWebhookBodyBytes: 1024 * 1024,
+        maxSyncBodyBytes: 32 * 1024 * 1024,
+        webhookRetentionDays: 7,
+        jobRetentionDays: 30
+      }
     })
     expect(await load({ WEBHOOK_MAX_BODY_BYTES: "65536", WEBHOOK_RETENTION_DAYS: "2" })).toMatchObject({
       _tag: "Success",
@@ -194,7 +199,8 @@ describe("POS webhook settings", () => {
       ["WEBHOOK_MAX_BODY_BYTES", "2048.5"],
       ["WEBHOOK_MAX_BODY_BYTES", String(128 * 1024 * 1024)],
       ["WEBHOOK_RETENTION_DAYS", "0"],
-      ["WEBHOOK_RETENTION_DAYS", "forever"]
+      ["WEBHOOK_RETENTION_DAYS", "forever"],
+      ["JOB_RETENTION_DAYS", "0"]
     ] as const) {
       const result = await load({ [name]: value })
       expect(result._tag, `${name}=${value}`).toBe("Failure")

@@ -21,6 +21,8 @@ export interface AppSettings {
   readonly maxWebhookBodyBytes: number
   /** How long a webhook delivery is remembered, to recognise the vendor's retries of it. */
   readonly webhookRetentionDays: number
+  /** How long a job (a pull) that ended is kept, for GET /jobs/{jobId} and operators. */
+  readonly jobRetentionDays: number
   readonly logFormat: "json" | "pretty"
   readonly logLevel: "debug" | "info" | "warning" | "error"
   readonly storage: StorageKind
@@ -217,6 +219,7 @@ export const appSettingsConfig = Config.all({
   maxSyncBodyBytes: boundedInt("MAX_SYNC_BODY_BYTES", 1024, 1024 ** 3, 32 * 1024 * 1024),
   maxWebhookBodyBytes: boundedInt("WEBHOOK_MAX_BODY_BYTES", 1024, 64 * 1024 * 1024, 1024 * 1024),
   webhookRetentionDays: boundedInt("WEBHOOK_RETENTION_DAYS", 1, 365, 7),
+  jobRetentionDays: boundedInt("JOB_RETENTION_DAYS", 1, 3650, 30),
   logFormat: Config.Literals(["json", "pretty"], "LOG_FORMAT").pipe(Config.withDefault("pretty" as const)),
   logLevel: logLevelConfig,
   storage: Config.Literals(["memory", "pglite", "postgres"], "STORAGE").pipe(Config.option),
@@ -319,6 +322,7 @@ export class AppConfig extends Context.Service<AppConfig, AppSettings>()("pos/ru
     maxSyncBodyBytes: 32 * 1024 * 1024,
     maxWebhookBodyBytes: 1024 * 1024,
     webhookRetentionDays: 7,
+    jobRetentionDays: 30,
     logFormat: "pretty",
     logLevel: "info",
     storage: "memory",

@@ -33,7 +33,6 @@ const zero = (): { created: number; updated: number; unchanged: number; deactiva
   deactivated: 0
 })
 
-
 /** Our ids for a snapshot's objects, each derived once (a large sync has hundreds of thousands). */
 export interface CatalogIds {
   readonly product: (externalId: string) => string

@@ -87,6 +87,8 @@ export class PosInbox extends Context.Service<
     readonly listJobs: (limit: number) => Effect.Effect<ReadonlyArray<JobRow>, StorageError>
     /** The order events of a refCode, oldest first (for the orders they concern). */
     readonly orderEvents: (refCode: string) => Effect.Effect<ReadonlyArray<OrderEventRow>, StorageError>
+    /** Forgets jobs that ended (done or failed) before `before`: how many. */
+    readonly purgeJobs: (before: Date) => Effect.Effect<number, StorageError>
     /** Forgets deliveries received before `before` (their effects stay). */
     readonly purgeDeliveries: (before: Date) => Effect.Effect<number, StorageError>
   }

@@ -172,13 +172,13 @@ export const receiveWebhook = <E, R>(input: {
       jobs
     })
     if (ignored.length > 0) yield* Effect.logWarning("webhook events ignored", { provider, ignored })
-  // Now and then a delivery clears the ones too old to be retried, so they do not pile up. A
-  // failure here is not the vendor's.
-  if ((yield* Random.nextIntBetween(0, PURGE_ONE_IN, { halfOpen: true })) === 0) {
-    yield* inbox
-      .purgeDeliveries(new Date(receivedAt.getTime() - input.retainMs))
-      .pipe(Effect.catch((error) => Effect.logWarning("purging old webhook deliveries failed", error.message)))
-  }
+    // Now and then a delivery clears the ones too old to be retried, so they do not pile up. A
+    // failure here is not the vendor's.
+    if ((yield* Random.nextIntBetween(0, PURGE_ONE_IN, { halfOpen: true })) === 0) {
+      yield* inbox
+        .purgeDeliveries(new Date(receivedAt.getTime() - input.retainMs))
+        .pipe(Effect.catch((error) => Effect.logWarning("purging old webhook deliveries failed", error.message)))
+    }
     return {
       provider,
       delivery,

@@ -88,7 +88,9 @@ export const TenancyLive = Layer.effect(
         const facts = yield* Effect.serviceOption(RequestInfo)
         if (Option.isSome(facts)) facts.value.route = endpoint.path
         const peer = Option.getOrUndefined(request.remoteAddress)
-        const forwarded = trusts(config.trustProxy, peer) ? forwardedValue(request.headers["x-forwarded-host"]) : undefined
+        const forwarded = trusts(config.trustProxy, peer)
+          ? forwardedValue(request.headers["x-forwarded-host"])
+          : undefined
         const host = forwarded ?? request.headers.host
         const label = tenantLabel(host, config.baseDomain)
         const tenant = label === undefined ? undefined : yield* databases.resolve(label).pipe(Effect.catch(unavailable))

@@ -163,7 +163,17 @@ export class PullJobs extends Context.Service<
               for (;;) {
                 const at = yield* now
                 const job = yield* inbox.claim(at, new Date(at.getTime() + settings.jobLeaseMs))
-                if (job === undefined) return ran
+                if (job === undefined) {
+                  // A drain that ran jobs forgets the ones that ended long ago, so they do not pile up.
+                  if (ran > 0) {
+                    yield* inbox
+                      .purgeJobs(new Date(at.getTime() - settings.jobRetentionDays * 86_400_000))
+                      .pipe(
+                        Effect.catch((error) => Effect.logWarning("purging ended jobs failed", storageReason(error)))
+                      )
+                  }
+                  return ran
+                }
                 ran++
                 yield* runJob(tenant, job).pipe(Effect.provideContext(repositories))
               }

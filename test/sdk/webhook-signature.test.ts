@@ -1,7 +1,12 @@
 import { createHmac } from "node:crypto"
 import { Effect, Exit } from "effect"
 import { describe, expect, it } from "vitest"
-import { concatBytes, decodeSignature, verifyHmac, verifyHmacSha256Hex } from "../../application/pos-sdk/webhook-signature.ts"
+import {
+  concatBytes,
+  decodeSignature,
+  verifyHmac,
+  verifyHmacSha256Hex
+} from "../../application/pos-sdk/webhook-signature.ts"
 
 const body = new TextEncoder().encode('{"event":"catalog.version.updated","merchant_id":"M1"}')
 const url = "https://acme.pos.example/api/v1/pos/square/webhooks?x=1"

@@ -150,8 +150,20 @@ export const posInboxContract = ({ name, inTenant, newTenant }: ContractHelpers)
       )
       expect(answers).toEqual(["applied", "duplicate"])
       expect((await inTenant(tenant, snoozesOf("out_1"))).prd_a).toBe(at(5_000).getTime())
-      expect((await inTenant(tenant, Effect.flatMap(Outlets, (o) => o.get("out_1"))))?.busyMode).toBe("ONLINE")
-      expect(await inTenant(tenant, Effect.flatMap(PosInbox, (i) => i.getJob("job_dup")))).toBeUndefined()
+      expect(
+        (
+          await inTenant(
+            tenant,
+            Effect.flatMap(Outlets, (o) => o.get("out_1"))
+          )
+        )?.busyMode
+      ).toBe("ONLINE")
+      expect(
+        await inTenant(
+          tenant,
+          Effect.flatMap(PosInbox, (i) => i.getJob("job_dup"))
+        )
+      ).toBeUndefined()
       // Another provider's delivery with the same key is another delivery.
       expect(
         await inTenant(
@@ -231,7 +243,9 @@ export const posInboxContract = ({ name, inTenant, newTenant }: ContractHelpers)
           const inbox = yield* PosInbox
           const first = yield* inbox.enqueue(job("job_1", { runAfter: at(100) }))
           const joined = yield* inbox.enqueue(job("job_2", { runAfter: at(50) }))
-          const account = yield* inbox.enqueue(job("job_3", { externalOutletId: null, accountId: "acc", runAfter: at(10) }))
+          const account = yield* inbox.enqueue(
+            job("job_3", { externalOutletId: null, accountId: "acc", runAfter: at(10) })
+          )
           const later = yield* inbox.enqueue(job("job_4", { externalOutletId: "ext-9", runAfter: at(10_000) }))
           const none = yield* inbox.claim(at(5), at(60_000))
           const a = yield* inbox.claim(at(200), at(60_000))
@@ -292,6 +306,27 @@ export const posInboxContract = ({ name, inTenant, newTenant }: ContractHelpers)
       expect(result.fresh).toBe("job_new")
       expect(result.old?.status).toBe("done")
       expect(result.next?.id).toBe("job_new")
+    })
+
+    it("forgets jobs that ended before a time, never pending or running ones", async () => {
+      const tenant = await newTenant()
+      const result = await inTenant(
+        tenant,
+        Effect.gen(function* () {
+          const inbox = yield* PosInbox
+          for (const id of ["job_old_done", "job_old_failed", "job_new_done", "job_running", "job_pending"]) {
+            yield* inbox.enqueue(job(id, { externalOutletId: id }))
+          }
+          for (let i = 0; i < 4; i++) yield* inbox.claim(at(10), at(60_000))
+          yield* inbox.finish("job_old_done", { _tag: "done", at: at(100) })
+          yield* inbox.finish("job_old_failed", { _tag: "failed", at: at(200), error: "x" })
+          yield* inbox.finish("job_new_done", { _tag: "done", at: at(5_000) })
+          const purged = yield* inbox.purgeJobs(at(1_000))
+          return { purged, left: (yield* inbox.listJobs(10)).map((j) => j.id).sort() }
+        })
+      )
+      expect(result.purged).toBe(2)
+      expect(result.left).toEqual(["job_new_done", "job_pending", "job_running"])
     })
 
     it("forgets old deliveries, so the same bytes much later count again", async () => {

@@ -85,7 +85,13 @@ export const makeMemoryPosInbox = (catalog: CatalogTables, t: InboxTables) => {
         if (outcome._tag === "done") {
           t.jobs.set(id, { ...job, status: "done", leaseUntil: null, finishedAt: outcome.at })
         } else if (outcome._tag === "failed") {
-          t.jobs.set(id, { ...job, status: "failed", leaseUntil: null, lastError: outcome.error, finishedAt: outcome.at })
+          t.jobs.set(id, {
+            ...job,
+            status: "failed",
+            leaseUntil: null,
+            lastError: outcome.error,
+            finishedAt: outcome.at
+          })
         } else if (pendingTwin(job) !== undefined) {
           t.jobs.set(id, { ...job, status: "done", leaseUntil: null, lastError: outcome.error, finishedAt: outcome.at })
         } else {
@@ -110,6 +116,18 @@ export const makeMemoryPosInbox = (catalog: CatalogTables, t: InboxTables) => {
           .filter((e) => e.refCode === refCode)
           .sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       ),
+    purgeJobs: (before) =>
+      Effect.sync(() => {
+        let purged = 0
+        for (const [id, job] of t.jobs) {
+          const ended = job.status === "done" || job.status === "failed"
+          if (ended && job.finishedAt !== null && job.finishedAt.getTime() < before.getTime()) {
+            t.jobs.delete(id)
+            purged++
+          }
+        }
+        return purged
+      }),
     purgeDeliveries: (before) =>
       Effect.sync(() => {
         let purged = 0

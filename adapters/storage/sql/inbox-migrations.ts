@@ -46,5 +46,6 @@ export const inboxSchema: ReadonlyArray<string> = [
   // One pending job per target: a second request for the same pull joins the first.
   `CREATE UNIQUE INDEX pos_jobs_pending ON pos_jobs (kind, provider, coalesce(external_outlet_id, ''), coalesce(account_id, ''))
     WHERE status = 'pending'`,
-  "CREATE INDEX pos_jobs_due ON pos_jobs (run_after) WHERE status IN ('pending', 'running')"
+  "CREATE INDEX pos_jobs_due ON pos_jobs (run_after) WHERE status IN ('pending', 'running')",
+  "CREATE INDEX pos_jobs_ended ON pos_jobs (finished_at) WHERE status IN ('done', 'failed')"
 ]

@@ -17,7 +17,9 @@ export const storageFailure =
 export const toDate = (value: unknown): Date => {
   const date = value instanceof Date ? value : new Date(typeof value === "number" ? value : String(value))
   if (!Number.isNaN(date.getTime())) return date
-  return value === Number.POSITIVE_INFINITY || String(value).trim().toLowerCase() === "infinity" || value instanceof Date
+  return value === Number.POSITIVE_INFINITY ||
+    String(value).trim().toLowerCase() === "infinity" ||
+    value instanceof Date
     ? SNOOZED_INDEFINITELY
     : date
 }

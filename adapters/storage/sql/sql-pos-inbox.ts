@@ -200,6 +200,12 @@ export const makeSqlPosInbox = Effect.gen(function* () {
         Effect.map((rows) => rows.map(toOrderEvent)),
         storageFailure("list order events")
       ),
+    purgeJobs: (before) =>
+      sql<{ readonly id: string }>`
+        DELETE FROM pos_jobs WHERE status IN ('done', 'failed') AND finished_at < ${before} RETURNING id`.pipe(
+        Effect.map((rows) => rows.length),
+        storageFailure("purge jobs")
+      ),
     purgeDeliveries: (before) =>
       sql<{ readonly provider: string }>`
         DELETE FROM pos_webhook_deliveries WHERE received_at < ${before} RETURNING provider`.pipe(
