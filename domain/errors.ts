@@ -118,3 +118,23 @@ export class Rejected extends Schema.TaggedError<Rejected>()("Rejected", {
   message: Schema.String,
   details: Schema.String
 }) {}
+
+/** A write to a versioned object (a Menu V2 draft) that names no version to apply to (If-Match). */
+export class PreconditionRequired extends Schema.TaggedError<PreconditionRequired>()("PreconditionRequired", {
+  resource: Schema.String,
+  id: Schema.String
+}) {}
+
+/** A write naming a version of the object that is no longer its current one: read it again. */
+export class StaleVersion extends Schema.TaggedError<StaleVersion>()("StaleVersion", {
+  resource: Schema.String,
+  id: Schema.String,
+  current: Schema.Int,
+  given: Schema.Int
+}) {}
+
+/** A published menu already has a draft: there is one draft per menu. */
+export class DraftExists extends Schema.TaggedError<DraftExists>()("DraftExists", {
+  menuId: Schema.String,
+  draftId: Schema.String
+}) {}

@@ -49,3 +49,16 @@ export const modifierGroupId = (provider: string, externalId: string) => derived
 export const modifierOptionId = (provider: string, externalId: string) => derivedId("opt", provider, externalId)
 export const menuV1Id = (outlet: string, externalId: string) => derivedId("mnu", outlet, externalId)
 export const sectionV1Id = (menu: string, externalId: string) => derivedId("sec", menu, externalId)
+
+/** 32 hex digits of randomness, for ids that name something we create (not something a POS synced). */
+const randomHex = (): string => globalThis.crypto.randomUUID().replaceAll("-", "")
+
+/** A Menu V2 draft: `drf_` and 32 random hex digits. */
+export const newDraftId = (): string => `drf_${randomHex()}`
+/** A published Menu V2 menu: `mnu2_` and 32 random hex digits (V1 menus, the POS's own, are `mnu_`). */
+export const newMenuV2Id = (): string => `mnu2_${randomHex()}`
+/** A section of a Menu V2 draft: `sec_` and 32 random hex digits, kept through edits and publishing. */
+export const newSectionV2Id = (): string => `sec_${randomHex()}`
+
+export const isDraftId = (id: string): boolean => /^drf_[0-9a-f]{32}$/.test(id)
+export const isMenuV2Id = (id: string): boolean => /^mnu2_[0-9a-f]{32}$/.test(id)

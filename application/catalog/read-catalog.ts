@@ -71,7 +71,7 @@ const iso = (d: Date | null) => (d === null || isIndefinite(d) ? null : d.toISOS
  * Assembles product views for a batch of items with one lookup per table: the modifier groups,
  * their options, and (without an outlet) every outlet's link.
  */
-const assemble = Effect.fnUntraced(function* (
+export const assemble = Effect.fnUntraced(function* (
   rows: ReadonlyArray<{ readonly item: ItemRow; readonly link: ItemStoreRow | null }>,
   store: StoreRow | null,
   currency: string,
@@ -152,7 +152,7 @@ const assemble = Effect.fnUntraced(function* (
   })
 })
 
-const outletOrNotFound = Effect.fnUntraced(function* (outletId: string) {
+export const outletOrNotFound = Effect.fnUntraced(function* (outletId: string) {
   const store = yield* (yield* Outlets).get(outletId)
   if (store === undefined) return yield* new NotFound({ resource: "outlet", id: outletId })
   return store
@@ -222,7 +222,11 @@ export interface MenuView {
  * snoozed at `at` stay on the menu, marked unavailable; all of them while the kitchen is PAUSED.
  */
 export const outletMenuV1 = Effect.fnUntraced(function* (outletId: string, at: Date) {
-  const store = yield* outletOrNotFound(outletId)
+  return yield* posMenus(yield* outletOrNotFound(outletId), at)
+})
+
+/** An outlet's V1 menus, for an outlet already read. */
+export const posMenus = Effect.fnUntraced(function* (store: StoreRow, at: Date) {
   const catalog = yield* Catalog
   const menus = yield* catalog.storeMenus(store.id)
   const sectionItems = (s: SectionV1): ReadonlyArray<string> => [...s.itemIds, ...s.subSections.flatMap(sectionItems)]

@@ -63,12 +63,14 @@ export const vendorFormat = <E extends { annotate: <I, S>(key: Context.Key<I, S>
   endpoint.annotate(VendorFormat, true).annotate(HttpApi.QueryParseOptions, lenient)
 
 /**
- * A partner API group: under /api/v1, with the middleware every secured group declares. The last
- * added runs first: tenant and key (401), scope (403), content type (415), then body size (413)
- * and validation (400: the raw request's checks, then the decoder's), as SPEC section 3 orders them.
+ * A partner API group: under /api/v1 (Menu V2's under /api/v2), with the middleware every secured
+ * group declares. The last added runs first: tenant and key (401), scope (403), content type (415),
+ * then body size (413) and validation (400: the raw request's checks, then the decoder's), as SPEC
+ * section 3 orders them.
  */
 export const secured = <Id extends string, Endpoints extends HttpApiEndpoint.Constraint>(
-  group: HttpApiGroup.HttpApiGroup<Id, Endpoints>
+  group: HttpApiGroup.HttpApiGroup<Id, Endpoints>,
+  prefix: "/api/v1" | "/api/v2" = "/api/v1"
 ) =>
   group
     .middleware(SchemaErrors)
@@ -76,7 +78,7 @@ export const secured = <Id extends string, Endpoints extends HttpApiEndpoint.Con
     .middleware(RequireJson)
     .middleware(ApiKeyAuth)
     .middleware(Tenancy)
-    .prefix("/api/v1")
+    .prefix(prefix)
     .annotate(HttpApi.PayloadParseOptions, strict)
     .annotate(HttpApi.QueryParseOptions, strict)
     .annotate(HttpApi.ParamsParseOptions, lenient)

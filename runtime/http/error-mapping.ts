@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import type {
   AlreadyExists,
+  DraftExists,
   InsufficientPoints,
   InvalidApiKey,
   InvalidInput,
@@ -8,9 +9,11 @@ import type {
   MissingScope,
   NotConfigured,
   NotFound,
+  PreconditionRequired,
   RefCodeConflict,
   Rejected,
   RequestInProgress,
+  StaleVersion,
   StorageError,
   SyncInProgress,
   TooManyDeactivations,
@@ -31,6 +34,7 @@ import {
   httpStatus,
   invalidApiKey,
   NotFoundError,
+  PreconditionRequiredError,
   ServiceUnavailable,
   Unauthorized
 } from "./errors.ts"
@@ -55,6 +59,9 @@ export type DomainError =
   | UpstreamTimeout
   | UpstreamUnavailable
   | WebhookNotVerified
+  | PreconditionRequired
+  | StaleVersion
+  | DraftExists
 
 export type HttpError =
   | BadRequest
@@ -62,6 +69,7 @@ export type HttpError =
   | Forbidden
   | NotFoundError
   | Conflict
+  | PreconditionRequiredError
   | BadGateway
   | ServiceUnavailable
   | GatewayTimeout
@@ -86,6 +94,9 @@ interface HttpErrorByTag {
   readonly UpstreamFailure: BadGateway
   readonly Rejected: BadRequest | NotFoundError | Conflict
   readonly WebhookNotVerified: Unauthorized
+  readonly PreconditionRequired: PreconditionRequiredError
+  readonly StaleVersion: Conflict
+  readonly DraftExists: Conflict
 }
 export type HttpErrorOf<E extends DomainError> = HttpErrorByTag[E["_tag"]]
 
@@ -170,6 +181,21 @@ export const toHttpError = (error: DomainError): HttpError => {
       return new Unauthorized({
         message: "webhook not verified",
         details: `the ${error.provider} webhook could not be verified: ${error.reason}; nothing was applied`
+      })
+    case "PreconditionRequired":
+      return new PreconditionRequiredError({
+        message: "precondition required",
+        details: `a write to ${error.resource} '${error.id}' needs If-Match with its current ETag (a GET of it answers the ETag)`
+      })
+    case "StaleVersion":
+      return new Conflict({
+        message: "stale version",
+        details: `${error.resource} '${error.id}' is at version ${error.current}, If-Match named version ${error.given}: read it again and reapply the change`
+      })
+    case "DraftExists":
+      return new Conflict({
+        message: "conflict",
+        details: `menu '${error.menuId}' already has a draft, '${error.draftId}': edit that one, or delete it first`
       })
     case "Rejected": {
       const fields = { message: error.message, details: error.details }

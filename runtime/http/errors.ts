@@ -21,6 +21,7 @@ export const httpStatus = {
   NotFoundError: 404,
   Conflict: 409,
   UnsupportedMediaType: 415,
+  PreconditionRequiredError: 428,
   BadGateway: 502,
   ServiceUnavailable: 503,
   GatewayTimeout: 504
@@ -44,6 +45,11 @@ export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", fields,
 export class UnsupportedMediaType extends Schema.TaggedError<UnsupportedMediaType>()("UnsupportedMediaType", fields, {
   httpApiStatus: httpStatus.UnsupportedMediaType
 }) {}
+export class PreconditionRequiredError extends Schema.TaggedError<PreconditionRequiredError>()(
+  "PreconditionRequiredError",
+  fields,
+  { httpApiStatus: httpStatus.PreconditionRequiredError }
+) {}
 export class ServiceUnavailable extends Schema.TaggedError<ServiceUnavailable>()("ServiceUnavailable", fields, {
   httpApiStatus: httpStatus.ServiceUnavailable
 }) {}
@@ -81,6 +87,7 @@ export const ForbiddenJson = asEnvelope(Forbidden, httpStatus.Forbidden)
 export const NotFoundJson = asEnvelope(NotFoundError, httpStatus.NotFoundError)
 export const ConflictJson = asEnvelope(Conflict, httpStatus.Conflict)
 export const UnsupportedMediaTypeJson = asEnvelope(UnsupportedMediaType, httpStatus.UnsupportedMediaType)
+export const PreconditionRequiredJson = asEnvelope(PreconditionRequiredError, httpStatus.PreconditionRequiredError)
 export const ServiceUnavailableJson = asEnvelope(ServiceUnavailable, httpStatus.ServiceUnavailable)
 export const BadGatewayJson = asEnvelope(BadGateway, httpStatus.BadGateway)
 export const GatewayTimeoutJson = asEnvelope(GatewayTimeout, httpStatus.GatewayTimeout)

@@ -86,6 +86,12 @@ export const errorResponses: Record<number, ErrorResponse> = {
     "unsupported media type",
     "expected Content-Type: application/json, got 'text/plain'"
   ),
+  428: response(
+    428,
+    "Precondition required: a write to a Menu V2 draft must name the version it applies to in `If-Match` (the ETag a read or the last write of the draft answered).",
+    "precondition required",
+    "a write to draft 'drf_0f6a1d2b3c4d5e6f7a8b9c0d1e2f3a4b' needs If-Match with its current ETag (a GET of it answers the ETag)"
+  ),
   500: response(
     500,
     "Internal error: a defect on our side; `details` carries the request id to quote to support. Safe to retry with backoff.",

@@ -18,6 +18,7 @@ const messages: Record<number, string> = {
   409: "conflict",
   413: "payload too large",
   415: "unsupported media type",
+  428: "precondition required",
   429: "rate limited",
   500: "internal error",
   502: "upstream error",

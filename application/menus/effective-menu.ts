@@ -1,0 +1,179 @@
+/**
+ * The effective menu of an outlet at an instant (SPEC section 9): what a partner shows and what an
+ * order is checked against. An outlet with published Menu V2 menus assigned answers every one of them
+ * (`source: "menu-v2"`, most recently published first); any other outlet answers the menus its POS
+ * synced (`source: "pos"`), as it always has.
+ *
+ * A V2 item's price is the menu's special price, else its base price, else the POS's price at this
+ * outlet. Every item of the menu is listed; one that cannot be ordered at that instant says why, the
+ * first that applies of: `not-sold-here` (this outlet's POS has no link to the product), `inactive`
+ * (its POS deactivated it here), `snoozed` (until `snoozedUntil`, or until further notice when that
+ * is null), `paused` (the outlet's kitchen is in busy mode PAUSED), `closed` (the menu is closed).
+ */
+import { Effect } from "effect"
+import { isIndefinite } from "../../domain/catalog.ts"
+import { menuOpenAt } from "../../domain/menu-hours.ts"
+import type { DisplayType, MenuHours, PublishedMenu } from "../../domain/menu.ts"
+import {
+  assemble,
+  type GroupView,
+  type Money,
+  outletOrNotFound,
+  posMenus,
+  type ProductView
+} from "../catalog/read-catalog.ts"
+import { Catalog, type ItemRow, type ItemStoreRow } from "../ports/catalog.ts"
+import { Menus } from "../ports/menus.ts"
+
+export type UnavailableReason = "not-sold-here" | "inactive" | "snoozed" | "paused" | "closed"
+
+export interface MenuItemView {
+  readonly productId: string
+  readonly provider: string
+  readonly externalId: string
+  readonly posCode: string
+  readonly name: string
+  readonly description: string | null
+  readonly imageUrl: string | null
+  readonly position: number
+  /** What an order pays: the special price, else the base price; null when neither is known here. */
+  readonly price: Money | null
+  /** The menu's base price, else the POS's price at this outlet. */
+  readonly basePrice: Money | null
+  readonly specialPrice: Money | null
+  readonly available: boolean
+  readonly reason: UnavailableReason | null
+  /** With `reason: "snoozed"`: until when; null until further notice (and for any other reason). */
+  readonly snoozedUntil: string | null
+  readonly modifierGroups: ReadonlyArray<GroupView>
+}
+
+export interface MenuSectionView {
+  readonly sectionId: string
+  readonly name: string
+  readonly displayType: DisplayType
+  readonly position: number
+  readonly items: ReadonlyArray<MenuItemView>
+}
+
+export interface MenuV2View {
+  readonly menuId: string
+  readonly version: number
+  readonly name: string
+  readonly description: string | null
+  readonly publishedAt: string
+  readonly open: boolean
+  /** When the menu next closes (open) or opens (closed); null when that is more than 8 days away or never. */
+  readonly nextChange: string | null
+  readonly hours: MenuHours | null
+  readonly sections: ReadonlyArray<MenuSectionView>
+}
+
+const snoozedAt = (link: ItemStoreRow, at: Date) => link.snoozedUntil !== null && link.snoozedUntil > at
+
+export const unavailableReason = (
+  link: ItemStoreRow | undefined,
+  at: Date,
+  paused: boolean,
+  open: boolean
+): UnavailableReason | null =>
+  link === undefined
+    ? "not-sold-here"
+    : !link.active
+      ? "inactive"
+      : snoozedAt(link, at)
+        ? "snoozed"
+        : paused
+          ? "paused"
+          : !open
+            ? "closed"
+            : null
+
+/** The outlet's effective menu at `at`: its V2 menus when it has any, else its POS's menus. */
+export const effectiveMenu = Effect.fnUntraced(function* (outletId: string, at: Date) {
+  const store = yield* outletOrNotFound(outletId)
+  const published = yield* (yield* Menus).menusOfStore(store.id)
+  if (published.length === 0) return yield* posMenus(store, at)
+  const catalog = yield* Catalog
+  const wanted = new Set(published.flatMap((m) => m.content.sections.flatMap((s) => s.items.map((i) => i.productId))))
+  // The outlet's own products with their links in one read, as the POS menu does; the others the menu
+  // lists are not sold here and are read one by one (a menu shared across POS systems has a few).
+  const sold = (yield* catalog.listItems({
+    storeId: store.id,
+    updatedSince: null,
+    includeInactive: true,
+    cursor: null,
+    limit: Number.MAX_SAFE_INTEGER
+  })).filter((row) => wanted.has(row.item.id))
+  const links = new Map(sold.flatMap((row) => (row.link === null ? [] : [[row.item.id, row.link] as const])))
+  const others: Array<{ readonly item: ItemRow; readonly link: null }> = []
+  for (const id of wanted) {
+    if (links.has(id)) continue
+    const item = yield* catalog.getItem(id)
+    if (item !== undefined) others.push({ item, link: null })
+  }
+  const views = new Map<string, ProductView>(
+    (yield* assemble([...sold, ...others], store, store.currency, at)).map((v) => [v.productId, v])
+  )
+  const paused = store.busyMode === "PAUSED"
+  const money = (amount: number | null): Money | null => (amount === null ? null : { amount, currency: store.currency })
+
+  const menuView = (menu: PublishedMenu): MenuV2View => {
+    const { open, nextChange } = menuOpenAt(menu.content.hours, at)
+    return {
+      menuId: menu.menuId,
+      version: menu.version,
+      name: menu.content.name,
+      description: menu.content.description,
+      publishedAt: menu.publishedAt.toISOString(),
+      open,
+      nextChange: nextChange?.toISOString() ?? null,
+      hours: menu.content.hours,
+      sections: menu.content.sections.map((section) => ({
+        sectionId: section.sectionId,
+        name: section.name,
+        displayType: section.displayType,
+        position: section.position,
+        items: section.items.flatMap((item): ReadonlyArray<MenuItemView> => {
+          const product = views.get(item.productId)
+          // Products are never deleted (syncs deactivate them), so one the catalog lacks cannot be shown.
+          if (product === undefined) return []
+          const link = links.get(item.productId)
+          const reason = unavailableReason(link, at, paused, open)
+          const base = item.basePrice ?? link?.price ?? null
+          const snoozedUntil =
+            reason === "snoozed" && link !== undefined && link.snoozedUntil !== null && !isIndefinite(link.snoozedUntil)
+              ? link.snoozedUntil.toISOString()
+              : null
+          return [
+            {
+              productId: product.productId,
+              provider: product.provider,
+              externalId: product.externalId,
+              posCode: product.posCode,
+              name: product.name,
+              description: product.description,
+              imageUrl: product.imageUrl,
+              position: item.position,
+              price: money(item.specialPrice ?? base),
+              basePrice: money(base),
+              specialPrice: money(item.specialPrice),
+              available: reason === null,
+              reason,
+              snoozedUntil,
+              modifierGroups: product.modifierGroups
+            }
+          ]
+        })
+      }))
+    }
+  }
+
+  return {
+    outletId: store.id,
+    source: "menu-v2" as const,
+    currency: store.currency,
+    busyMode: store.busyMode,
+    menus: published.map(menuView)
+  }
+})
