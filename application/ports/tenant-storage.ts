@@ -6,6 +6,7 @@ import type { Catalog, Outlets, SyncHistory } from "./catalog.ts"
 import type { Customers } from "./customers.ts"
 import type { Idempotency } from "./idempotency.ts"
 import type { LoyaltyLedger } from "./loyalty-ledger.ts"
+import type { Menus } from "./menus.ts"
 import type { PosCredentialStore } from "./pos-credentials.ts"
 import type { PosInbox } from "./pos-inbox.ts"
 
@@ -20,6 +21,7 @@ export type TenantRepositories =
   | LoyaltyLedger
   | PosCredentialStore
   | PosInbox
+  | Menus
 
 /**
  * Opens tenants' databases. `provision` creates and migrates a new tenant's database or schema;

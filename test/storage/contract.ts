@@ -9,6 +9,7 @@ import { type ApiKeyRecord, allScopes, type KeyKind, type NewApiKey, type Scope 
 import type { TenantId } from "../../domain/tenant.ts"
 import { type ContractHelpers, catalogContract } from "./catalog-contract.ts"
 import { customerLoyaltyContract } from "./customer-loyalty-contract.ts"
+import { menusContract } from "./menus-contract.ts"
 import { posInboxContract } from "./pos-inbox-contract.ts"
 
 type Storage = TenantDirectory | TenantStorage
@@ -377,4 +378,5 @@ export const storageContract = (name: string, makeLayer: () => Layer.Layer<Stora
     catalogContract({ name, run, inTenant, newTenant })
     customerLoyaltyContract({ name, run, inTenant, newTenant })
     posInboxContract({ name, run, inTenant, newTenant })
+    menusContract({ name, run, inTenant, newTenant })
   })

@@ -4,6 +4,7 @@ import { Catalog, Outlets, SyncHistory } from "../../../application/ports/catalo
 import { Customers } from "../../../application/ports/customers.ts"
 import { Idempotency } from "../../../application/ports/idempotency.ts"
 import { LoyaltyLedger } from "../../../application/ports/loyalty-ledger.ts"
+import { Menus } from "../../../application/ports/menus.ts"
 import { PosCredentialStore } from "../../../application/ports/pos-credentials.ts"
 import { PosInbox } from "../../../application/ports/pos-inbox.ts"
 import { PullSchedules } from "../../../application/ports/pull-schedules.ts"
@@ -27,6 +28,7 @@ import {
   makeMemoryIdempotency,
   makeMemoryLoyaltyLedger
 } from "./memory-loyalty.ts"
+import { makeMemoryMenus, makeMenuTables, type MenuTables } from "./memory-menus.ts"
 import { type InboxTables, makeInboxTables, makeMemoryPosInbox } from "./memory-pos-inbox.ts"
 import { type CredentialTables, makeCredentialTables, makeMemoryPosCredentials } from "./memory-pos-credentials.ts"
 import { makeMemoryPullSchedules } from "./memory-pull-schedules.ts"
@@ -40,6 +42,7 @@ interface TenantState {
   readonly customers: CustomerTable
   readonly loyalty: LoyaltyTables
   readonly credentials: CredentialTables
+  readonly menus: MenuTables
 }
 
 const makeApiKeys = (state: TenantState) =>
@@ -93,7 +96,8 @@ export const layerMemoryStorage: Layer.Layer<TenantDirectory | TenantStorage | P
           customers: makeCustomerTable(),
           loyalty: makeLoyaltyTables(),
           credentials: makeCredentialTables(),
-          inbox: makeInboxTables()
+          inbox: makeInboxTables(),
+          menus: makeMenuTables()
         }
         states.set(id, state)
       }
@@ -137,6 +141,7 @@ export const layerMemoryStorage: Layer.Layer<TenantDirectory | TenantStorage | P
                 Context.add(Idempotency, makeMemoryIdempotency(state.loyalty)),
                 Context.add(LoyaltyLedger, makeMemoryLoyaltyLedger(state.loyalty)),
                 Context.add(PosInbox, makeMemoryPosInbox(state.catalog, state.inbox)),
+                Context.add(Menus, makeMemoryMenus(state.menus, state.catalog)),
                 Context.add(
                   PosCredentialStore,
                   makeMemoryPosCredentials(state.credentials, sealer, tenant.id, (id) => state.catalog.stores.has(id))

@@ -3,6 +3,7 @@ import { Migrator, SqlClient } from "effect/sql"
 import { StorageError } from "../../../domain/errors.ts"
 import { posCredentialsMigration } from "./credential-migrations.ts"
 import { inboxSchema } from "./inbox-migrations.ts"
+import { menuMigration } from "./menu-migrations.ts"
 import { pullControlMigration, pullTenantMigration } from "./pull-migrations.ts"
 
 /**
@@ -207,7 +208,8 @@ const tenantMigrations = {
   "7_pos_inbox": Effect.flatMap(SqlClient.SqlClient, (sql) =>
     Effect.forEach(inboxSchema, (statement) => sql.unsafe(statement), { discard: true })
   ),
-  "8_pull": pullTenantMigration
+  "8_pull": pullTenantMigration,
+  "9_menus_v2": menuMigration
 }
 
 /**

@@ -20,6 +20,7 @@ import { layerSqlCustomers } from "./sql-customers.ts"
 import { layerSqlPosInbox } from "./sql-pos-inbox.ts"
 import { databaseLabel } from "./sql-errors.ts"
 import { layerSqlIdempotency, layerSqlLoyaltyLedger } from "./sql-loyalty.ts"
+import { layerSqlMenus } from "./sql-menus.ts"
 import { layerSqlPosCredentials } from "./sql-pos-credentials.ts"
 import { layerSqlPullSchedules } from "./sql-pull-schedules.ts"
 import { layerSqlTenantDirectory } from "./sql-tenant-directory.ts"
@@ -101,6 +102,7 @@ export const layerSqlStorage = (
               Layer.fresh(layerSqlIdempotency),
               Layer.fresh(layerSqlLoyaltyLedger),
               Layer.fresh(layerSqlPosInbox),
+              Layer.fresh(layerSqlMenus),
               Layer.fresh(layerSqlPosCredentials(sealer, tenant.id))
             ).pipe(Layer.provide(Layer.effectDiscard(migrateOnce(tenant))), Layer.provide(tenantClient(tenant)))
         })
