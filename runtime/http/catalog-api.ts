@@ -3,6 +3,7 @@ import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "effect/http-api"
 import { Capability } from "../../application/pos-sdk/manifest.ts"
 import type { Scope } from "../../domain/api-key.ts"
 import { secured } from "./api-middleware.ts"
+import { conditionalRead } from "./conditional-response.ts"
 import { RequiredScopes } from "./context.ts"
 import { Currency, DateTime, DateTimeQuery, doc, FulfilmentType, Limit, Money, NextCursor } from "./api-types.ts"
 import { BadRequestJson, ConflictJson, NotFoundJson } from "./errors.ts"
@@ -297,6 +298,7 @@ export const CatalogGroup = secured(
       success: OutletMenu,
       error: reads
     })
+      .annotateMerge(conditionalRead)
       .annotateMerge(needs(["menus:read"]))
       .annotateMerge(
         doc(
@@ -315,6 +317,7 @@ export const CatalogGroup = secured(
       success: page(Product),
       error: reads
     })
+      .annotateMerge(conditionalRead)
       .annotateMerge(needs(["products:read"]))
       .annotateMerge(
         doc(

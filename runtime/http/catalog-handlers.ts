@@ -14,6 +14,7 @@ import { AppConfig } from "../config.ts"
 import { makePosCallContext } from "../plugins/call-context.ts"
 import { PluginRegistry } from "../plugins/plugin-registry.ts"
 import { Api } from "./api.ts"
+import { conditional } from "./conditional-response.ts"
 import { CurrentTenant } from "./context.ts"
 import { pageCursor } from "./cursor.ts"
 import { httpErrors } from "./error-mapping.ts"
@@ -262,39 +263,45 @@ export const CatalogHandlers = HttpApiBuilder.group(Api, "catalog", (handlers) =
         })
       )
     )
-    .handle("outletMenu", ({ params, query }) =>
-      httpErrors(
-        Effect.gen(function* () {
-          const at = (yield* parseInstant("at", query.at)) ?? (yield* now)
-          return yield* outletMenuV1(params.outletId, at)
-        })
+    .handle(
+      "outletMenu",
+      conditional(({ params, query }) =>
+        httpErrors(
+          Effect.gen(function* () {
+            const at = (yield* parseInstant("at", query.at)) ?? (yield* now)
+            return yield* outletMenuV1(params.outletId, at)
+          })
+        )
       )
     )
-    .handle("listProducts", ({ query }) =>
-      httpErrors(
-        Effect.gen(function* () {
-          const tenant = yield* CurrentTenant
-          const limit = yield* parseLimit(query.limit)
-          const updatedSince = yield* parseInstant("updatedSince", query.updatedSince)
-          const includeInactive = query.includeInactive === "true"
-          const cursor = pageCursor("products", [
-            query.outletId ?? null,
-            updatedSince?.toISOString() ?? null,
-            includeInactive
-          ])
-          const page = yield* listProducts(
-            tenant,
-            {
-              outletId: query.outletId ?? null,
-              updatedSince,
-              includeInactive,
-              cursor: yield* cursor.decode(query.cursor),
-              limit
-            },
-            yield* now
-          )
-          return { data: page.data, nextCursor: cursor.encode(page.nextCursor) }
-        })
+    .handle(
+      "listProducts",
+      conditional(({ query }) =>
+        httpErrors(
+          Effect.gen(function* () {
+            const tenant = yield* CurrentTenant
+            const limit = yield* parseLimit(query.limit)
+            const updatedSince = yield* parseInstant("updatedSince", query.updatedSince)
+            const includeInactive = query.includeInactive === "true"
+            const cursor = pageCursor("products", [
+              query.outletId ?? null,
+              updatedSince?.toISOString() ?? null,
+              includeInactive
+            ])
+            const page = yield* listProducts(
+              tenant,
+              {
+                outletId: query.outletId ?? null,
+                updatedSince,
+                includeInactive,
+                cursor: yield* cursor.decode(query.cursor),
+                limit
+              },
+              yield* now
+            )
+            return { data: page.data, nextCursor: cursor.encode(page.nextCursor) }
+          })
+        )
       )
     )
     .handle("getProduct", ({ params, query }) =>

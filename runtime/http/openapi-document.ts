@@ -3,6 +3,7 @@ import { HttpApi, type HttpApiEndpoint, type HttpApiGroup, OpenApi } from "effec
 import packageJson from "../../package.json" with { type: "json" }
 import type { Scope } from "../../domain/api-key.ts"
 import { Api } from "./api.ts"
+import { ConditionalRead, cacheControl, compressAbove, varyHeader } from "./conditional-response.ts"
 import { RequiredScopes } from "./context.ts"
 import { errorResponses } from "./openapi-responses.ts"
 
@@ -11,7 +12,8 @@ import { errorResponses } from "./openapi-responses.ts"
  * the *-api.ts files; this module adds, in one place, what the declarations cannot say: the version,
  * the servers (from BASE_PATH and BASE_DOMAIN), the scopes each operation needs, the statuses the
  * request pipeline answers for every route, query integers (sent as strings, so generated as
- * strings), the shapes of our ids, and the either-or body of a redeem.
+ * strings), the shapes of our ids, the either-or body of a redeem, and the 304, validators and
+ * compression of the reads that answer conditionally (conditional-response.ts).
  */
 
 export interface DocumentSettings {
@@ -38,6 +40,8 @@ interface OperationFacts {
   readonly hasBody: boolean
   /** The decoded (type-side) JSON Schema of each query parameter. */
   readonly queryTypes: Record<string, Json>
+  /** Answers through `conditional`: ETag, If-None-Match, compression. */
+  readonly conditional: boolean
 }
 
 const operationId = (group: HttpApiGroup.Top, endpoint: HttpApiEndpoint.Top) =>
@@ -69,7 +73,8 @@ const collectFacts = (): Map<string, OperationFacts> => {
         hasBody:
           (endpoint.method === "POST" || endpoint.method === "PUT" || endpoint.method === "PATCH") &&
           endpoint.payload.size > 0,
-        queryTypes
+        queryTypes,
+        conditional: Context.getOrUndefined(endpoint.annotations, ConditionalRead) === true
       })
     }
   })
@@ -133,7 +138,73 @@ const finishResponses = (responses: Record<string, Json>, facts: OperationFacts 
   return finished
 }
 
+/** The tag of `{"data":[],"nextCursor":null}`, an empty page of products. */
+const entityTagExample = '"SzVCkhAbFSBj4KPWpZjEb3EoT5v6Ha-c2SV8H9IwafY"'
+
+/** The headers every answer of a conditional read carries, 304 included. */
+const validatorHeaders = {
+  ETag: {
+    description: `The SHA-256 of the exact bytes of the JSON body, base64url, as a strong entity tag; a compressed answer's tag has the coding as a suffix (\`"<hash>-br"\`, \`"<hash>-gzip"\`). Send it back in \`If-None-Match\`.`,
+    schema: { type: "string" },
+    example: entityTagExample
+  },
+  Vary: {
+    description: "The answer depends on `Accept-Encoding`.",
+    schema: { type: "string", enum: [varyHeader] }
+  },
+  "Cache-Control": {
+    description:
+      "The body belongs to the tenant behind the key (no shared cache may keep it) and changes with every sync and with the time of the read: a stored copy is revalidated (`If-None-Match`) before each use.",
+    schema: { type: "string", enum: [cacheControl] }
+  }
+}
+
+const conditionalSentence = `Conditional and compressed: the answer carries an \`ETag\` (the SHA-256 of the JSON body's bytes; a compressed answer's tag ends in \`-br\` or \`-gzip\`); a request whose \`If-None-Match\` names it (or the uncompressed body's tag, or \`*\`; \`W/\` tags compare weakly) gets 304 with no body. Bodies over ${compressAbove} bytes are compressed with br or gzip as \`Accept-Encoding\` asks (q-values, \`*\`, \`identity;q=0\`); without the header, the body is sent as is. Errors carry no tag.`
+
+const finishConditional = (operation: Json) => {
+  const parameters = (operation["parameters"] ?? []) as Array<Json>
+  parameters.push(
+    {
+      name: "If-None-Match",
+      in: "header",
+      required: false,
+      description:
+        "Entity tags of bodies already held (a list, or `*`): when one is the current body's, the answer is 304 with no body.",
+      schema: { type: "string" },
+      example: entityTagExample
+    },
+    {
+      name: "Accept-Encoding",
+      in: "header",
+      required: false,
+      description: `The codings accepted, with q-values: \`br\` and \`gzip\` are offered (brotli on a tie) for bodies over ${compressAbove} bytes, or any body when \`identity;q=0\`. Absent, empty, or nothing acceptable: no compression.`,
+      schema: { type: "string" },
+      example: "br, gzip;q=0.8"
+    }
+  )
+  operation["parameters"] = parameters
+  const responses = operation["responses"] as Record<string, Json>
+  const ok = responses["200"]
+  if (ok !== undefined) {
+    ok["headers"] = {
+      ...(ok["headers"] as Json | undefined),
+      ...validatorHeaders,
+      "Content-Encoding": {
+        description: "`br` or `gzip` when the body is compressed; absent otherwise.",
+        schema: { type: "string", enum: ["br", "gzip"] }
+      }
+    }
+  }
+  responses["304"] = {
+    description:
+      "Not modified: `If-None-Match` names the current body's tag (or `*`). No body; the `ETag` is the one a 200 would carry for this request's `Accept-Encoding`.",
+    headers: { ...validatorHeaders, ...errorResponses[500]!.headers }
+  }
+  operation["description"] = `${String(operation["description"] ?? "")}\n\n${conditionalSentence}`.trim()
+}
+
 const finishOperation = (operation: Json, facts: OperationFacts | undefined) => {
+  if (facts?.conditional === true) finishConditional(operation)
   if (facts !== undefined && Array.isArray(operation["security"]) && operation["security"].length > 0) {
     // Scopes as the API key's roles (OpenAPI 3.1): one requirement per scope, any one of them will do.
     operation["security"] = facts.scopes.length === 0 ? [{ apiKey: [] }] : facts.scopes.map((s) => ({ apiKey: [s] }))
