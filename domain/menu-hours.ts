@@ -253,9 +253,11 @@ const instantOfLocal = (timeline: Timeline, local: number): number => {
 
 /** Why a zone is refused, or null when Intl knows it as an IANA zone. */
 const zoneProblem = (zone: unknown): string | null => {
-  if (typeof zone !== "string" || zone.trim() === "")
+  if (typeof zone !== "string" || zone.trim() === "") {
     return "a time zone is required (an IANA name such as Europe/Amsterdam)"
-  if (/^[+\-\u22120-9]/.test(zone)) {
+  }
+  // "+02:00", "-0500" (or with a Unicode minus sign): an offset holds all year, so opening times would drift with daylight saving.
+  if (/^[+\-\u2212]|^[0-9]/.test(zone)) {
     return `${JSON.stringify(zone)} is a fixed UTC offset: use an IANA zone such as Europe/Amsterdam, whose offset follows daylight saving time`
   }
   let resolved: string
