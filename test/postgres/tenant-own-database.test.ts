@@ -1,6 +1,8 @@
 import { Effect, ManagedRuntime, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { PgClient } from "@effect/sql-pg"
 import { layerPostgresStorage } from "../../adapters/storage/postgres/postgres-storage.ts"
+import { migrateTenantTo, tenantMigrationIds } from "../../adapters/storage/sql/migrations.ts"
 import { TenantStorage } from "../../application/ports/tenant-storage.ts"
 import type { Tenant, TenantId } from "../../domain/tenant.ts"
 import demoMenu from "../../runtime/demo/demo-menu.deliverect.json" with { type: "json" }
@@ -43,14 +45,30 @@ suite(`tenants on PostgreSQL databases of their own${available ? "" : " (SKIPPED
     } finally {
       await admin.dispose()
     }
-    // Put the tenant one migration behind, as a tenant created by an older version would be: the
-    // instances must bring it to the current migration on first use.
-    await databases.query(
-      own.name,
-      "DROP TABLE tenant_globex.loyalty_rewards, tenant_globex.loyalty_transactions, " +
-        "tenant_globex.loyalty_accounts, tenant_globex.idempotency_keys, tenant_globex.customers"
+    // Put the tenant where an older release left it: its schema migrated up to migration 4 only
+    // (customers and loyalty), its keys kept. The instances must bring it to the current migration
+    // on first use.
+    await databases.query(own.name, "CREATE TABLE public.keys_kept AS SELECT * FROM tenant_globex.api_keys")
+    await databases.query(own.name, "DROP SCHEMA tenant_globex CASCADE")
+    const older = ManagedRuntime.make(
+      PgClient.layer({
+        url: Redacted.make(own.url),
+        maxConnections: 1,
+        startupParameters: { search_path: "tenant_globex" }
+      })
     )
-    await databases.query(own.name, "DELETE FROM tenant_globex.schema_migrations WHERE migration_id = 4")
+    try {
+      await older.runPromise(migrateTenantTo("tenant_globex", 4))
+    } finally {
+      await older.dispose()
+    }
+    await databases.query(own.name, "INSERT INTO tenant_globex.api_keys SELECT * FROM public.keys_kept")
+    await databases.query(own.name, "DROP TABLE public.keys_kept")
+    const before = await databases.query(
+      own.name,
+      "SELECT migration_id FROM tenant_globex.schema_migrations ORDER BY 1"
+    )
+    expect(before.map((m) => (m as { migration_id: number }).migration_id)).toEqual([1, 2, 3, 4])
     // Two instances starting together on one control database, as behind a load balancer.
     apps.push(
       ...(await Promise.all([
@@ -100,7 +118,7 @@ suite(`tenants on PostgreSQL databases of their own${available ? "" : " (SKIPPED
     expect(names).toContain("Laksa")
   })
 
-  it("a tenant one migration behind was brought to the current migration on first use", async () => {
+  it("a tenant left at an older migration was brought to the current migration on first use", async () => {
     const [, second] = apps as [TestApp, TestApp]
     const rewards = await call(second, "/api/v1/loyalty/rewards", { host, key: partnerKey })
     expect(rewards.status).toBe(200)
@@ -108,7 +126,10 @@ suite(`tenants on PostgreSQL databases of their own${available ? "" : " (SKIPPED
       own.name,
       "SELECT migration_id FROM tenant_globex.schema_migrations ORDER BY 1"
     )
-    expect(migrations.map((m) => (m as { migration_id: number }).migration_id)).toEqual([1, 2, 3, 4])
+    expect(migrations.map((m) => (m as { migration_id: number }).migration_id)).toEqual([...tenantMigrationIds])
+    // The upgraded schema serves what the later migrations added: the outlets' POS accounts and busy modes.
+    const outlets = await call(second, "/api/v1/outlets", { host, key: partnerKey })
+    expect(outlets.status).toBe(200)
   })
 
   it("a tenant whose schema is missing gets it back, migrated, when it is next opened", async () => {
@@ -164,6 +185,6 @@ suite(`tenants on PostgreSQL databases of their own${available ? "" : " (SKIPPED
       fresh.name,
       "SELECT migration_id FROM tenant_hooli.schema_migrations ORDER BY 1"
     )
-    expect(migrations.map((m) => (m as { migration_id: number }).migration_id)).toEqual([1, 2, 3, 4])
+    expect(migrations.map((m) => (m as { migration_id: number }).migration_id)).toEqual([...tenantMigrationIds])
   })
 })

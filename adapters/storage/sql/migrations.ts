@@ -312,3 +312,21 @@ export const migrateControl = migrate("public", controlMigrations, "control sche
 /** One tenant's schema, on the client whose search_path is that schema; `where` names its own database. */
 export const migrateTenant = (schema: string, where?: string) =>
   migrate(schema, tenantMigrations, `tenant schema ${schema}${where === undefined ? "" : ` on ${where}`}`)
+
+const idOf = (key: string) => Number(key.slice(0, key.indexOf("_")))
+
+/** The ids of the tenant migrations, in order: what a current tenant schema's schema_migrations holds. */
+export const tenantMigrationIds: ReadonlyArray<number> = Object.keys(tenantMigrations)
+  .map(idOf)
+  .sort((a, b) => a - b)
+
+/**
+ * A tenant schema as an older release left it: migrated up to `lastId` only. What upgrade tests
+ * start from; the service itself always migrates to the current migration.
+ */
+export const migrateTenantTo = (schema: string, lastId: number) =>
+  migrate(
+    schema,
+    Object.fromEntries(Object.entries(tenantMigrations).filter(([key]) => idOf(key) <= lastId)),
+    `tenant schema ${schema} to migration ${lastId}`
+  )
