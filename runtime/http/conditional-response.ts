@@ -76,8 +76,9 @@ export const chooseCoding = (header: string | undefined, bodyBytes: number): Cod
   const weightOf = (coding: Coding) => weights.get(coding) ?? star ?? 0
   // Identity not named (nor `*`) is acceptable but not preferred: it weighs as the least of the
   // weights given, so `gzip;q=0.5` still asks for gzip.
-  const given = [...weights.values()].filter((w) => w > 0)
-  const identity = weights.get("identity") ?? star ?? (given.length === 0 ? 1 : Math.min(...given))
+  let least = 1
+  for (const weight of weights.values()) if (weight > 0 && weight < least) least = weight
+  const identity = weights.get("identity") ?? star ?? least
   const br = weightOf("br")
   const gzip = weightOf("gzip")
   const best: Coding = br >= gzip ? "br" : "gzip"
