@@ -7,6 +7,7 @@ import { CustomersGroup } from "./customers-api.ts"
 import { KeyKind, Scope as ScopeSchema } from "../../domain/api-key.ts"
 import { ServiceUnavailableJson } from "./errors.ts"
 import { LoyaltyGroup } from "./loyalty-api.ts"
+import { MenusGroup } from "./menus-api.ts"
 import { PullGroup } from "./pull-api.ts"
 import { WebhooksGroup } from "./webhooks-api.ts"
 
@@ -64,6 +65,7 @@ export const Api = HttpApi.make("pos-integration")
   .add(CatalogGroup)
   .add(CustomersGroup)
   .add(LoyaltyGroup)
+  .add(MenusGroup)
   .add(WebhooksGroup)
   .annotateMerge(
     OpenApi.annotations({

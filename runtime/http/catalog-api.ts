@@ -7,6 +7,7 @@ import { conditionalRead } from "./conditional-response.ts"
 import { RequiredScopes } from "./context.ts"
 import { Currency, DateTime, DateTimeQuery, doc, FulfilmentType, Limit, Money, NextCursor } from "./api-types.ts"
 import { BadRequestJson, ConflictJson, NotFoundJson } from "./errors.ts"
+import { DisplayType, MenuHours, UnavailableReason } from "./menus-schemas.ts"
 
 const Count = Schema.Int.annotate({ description: "A number of objects, 0 or more" })
 const Counts = Schema.Struct({ created: Count, updated: Count, unchanged: Count, deactivated: Count }).annotate({
@@ -115,11 +116,12 @@ const Section: Schema.Codec<SectionEncoded> = Schema.Struct({
   subSections: Schema.Array(Schema.suspend((): Schema.Codec<SectionEncoded> => Section))
 }).annotate({ identifier: "MenuSection", description: "A menu section: its products and sub-sections" })
 
-export const OutletMenu = Schema.Struct({
-  outletId: Schema.String,
-  source: Schema.Literals(["pos", "menu-v2"]),
-  currency: Currency,
-  busyMode: BusyModeSchema,
+const outletFields = { outletId: Schema.String, currency: Currency, busyMode: BusyModeSchema }
+
+/** An outlet without Menu V2 menus: the menus its POS synced (Menu V1), as they have always been served. */
+const PosMenus = Schema.Struct({
+  ...outletFields,
+  source: Schema.Literal("pos").annotate({ description: "The outlet has no published Menu V2 menu: its POS's menus" }),
   menus: Schema.Array(
     Schema.Struct({
       menuId: Schema.String,
@@ -129,7 +131,68 @@ export const OutletMenu = Schema.Struct({
       sections: Schema.Array(Section)
     })
   )
-}).annotate({ identifier: "OutletMenu" })
+}).annotate({ identifier: "OutletPosMenus", description: "The menus the outlet's POS synced (Menu V1)" })
+
+const EffectiveItem = Schema.Struct({
+  productId: Schema.String,
+  provider: Schema.String,
+  externalId: Schema.String,
+  posCode: Schema.String,
+  name: Schema.String,
+  description: Schema.NullOr(Schema.String),
+  imageUrl: Schema.NullOr(Schema.String),
+  position: Schema.Int,
+  price: Schema.NullOr(Money).annotate({
+    description:
+      "What an order pays here: the menu's special price, else its base price, else the POS's price at this outlet; null when none is known here"
+  }),
+  basePrice: Schema.NullOr(Money).annotate({ description: "The menu's base price, else the POS's price here" }),
+  specialPrice: Schema.NullOr(Money),
+  available: Schema.Boolean,
+  reason: Schema.NullOr(UnavailableReason),
+  snoozedUntil: Schema.NullOr(DateTime).annotate({
+    description: "With `reason: snoozed`, until when; null until further notice (and for any other reason)"
+  }),
+  modifierGroups: Schema.Array(GroupView)
+}).annotate({ identifier: "EffectiveItem", description: "An item of a Menu V2 menu as served at this outlet" })
+
+const EffectiveMenu = Schema.Struct({
+  menuId: Schema.String,
+  version: Schema.Int.annotate({ description: "The published version served" }),
+  name: Schema.String,
+  description: Schema.NullOr(Schema.String),
+  publishedAt: DateTime,
+  open: Schema.Boolean.annotate({ description: "Open at `at`" }),
+  nextChange: Schema.NullOr(DateTime).annotate({
+    description: "When the menu next closes (open) or opens (closed); null when that is more than 8 days away or never"
+  }),
+  hours: Schema.NullOr(MenuHours),
+  sections: Schema.Array(
+    Schema.Struct({
+      sectionId: Schema.String,
+      name: Schema.String,
+      displayType: DisplayType,
+      position: Schema.Int,
+      items: Schema.Array(EffectiveItem)
+    }).annotate({ identifier: "EffectiveSection" })
+  )
+}).annotate({ identifier: "EffectiveMenu", description: "A published Menu V2 menu assigned to the outlet" })
+
+/** An outlet with published Menu V2 menus: every one of them, most recently published first. */
+const ComposedMenus = Schema.Struct({
+  ...outletFields,
+  source: Schema.Literal("menu-v2").annotate({ description: "The outlet has published Menu V2 menus: those" }),
+  menus: Schema.Array(EffectiveMenu)
+}).annotate({
+  identifier: "OutletComposedMenus",
+  description: "The published Menu V2 menus assigned to the outlet, most recently published first"
+})
+
+export const OutletMenu = Schema.Union([ComposedMenus, PosMenus]).annotate({
+  identifier: "OutletMenu",
+  description:
+    "The outlet's effective menu: its Menu V2 menus when any is published to it (`source: menu-v2`), else its POS's menus (`source: pos`)"
+})
 
 export const SyncView = Schema.Struct({
   syncId: Schema.String,
@@ -303,7 +366,7 @@ export const CatalogGroup = secured(
       .annotateMerge(
         doc(
           "Get an outlet's menu",
-          "The outlet's menu tree as its POS pushed it (Menu V1): menus, sections and sub-sections, products with their modifier groups, and each product's availability at `at` (now when absent). 400: `at` is not an RFC 3339 date-time. 404 `outlet not found`."
+          "The outlet's effective menu at `at` (now when absent): what a partner shows and what orders are checked against. An outlet with published Menu V2 menus answers `source: menu-v2` and every one of them, most recently published first, each with its `version`, whether it is `open` at `at` and when that next changes, its sections in order with their display type, and each item with its price (the menu's special price, else its base price, else the POS's price here) and `available`, with the `reason` when it cannot be ordered: `not-sold-here`, `inactive`, `snoozed` (until `snoozedUntil`), `paused` (busy mode PAUSED), `closed`. Any other outlet answers `source: pos`: its menu tree as its POS pushed it (Menu V1), menus, sections and sub-sections, products with their modifier groups and availability at `at` (none while the kitchen is PAUSED). 400: `at` is not an RFC 3339 date-time. 404 `outlet not found`."
         )
       ),
     HttpApiEndpoint.get("listProducts", "/products", {

@@ -3,9 +3,10 @@ import { type PluginManifest, SDK_VERSION } from "@pos-integration/sdk"
 import { Clock, Effect, Option } from "effect"
 import { HttpClient, HttpServerRequest } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
-import { getProduct, listProducts, outletMenuV1, parseLimit } from "../../application/catalog/read-catalog.ts"
+import { getProduct, listProducts, parseLimit } from "../../application/catalog/read-catalog.ts"
 import { acknowledgeSync, syncCatalog } from "../../application/catalog/sync-catalog.ts"
 import { syncOutlets } from "../../application/catalog/sync-outlets.ts"
+import { effectiveMenu } from "../../application/menus/effective-menu.ts"
 import { Outlets, type StoreRow, SyncHistory, type SyncRecord } from "../../application/ports/catalog.ts"
 import { InvalidInput, NotFound, UnknownProvider } from "../../domain/errors.ts"
 import { rfc3339Instant } from "../../domain/rfc3339.ts"
@@ -269,7 +270,7 @@ export const CatalogHandlers = HttpApiBuilder.group(Api, "catalog", (handlers) =
         httpErrors(
           Effect.gen(function* () {
             const at = (yield* parseInstant("at", query.at)) ?? (yield* now)
-            return yield* outletMenuV1(params.outletId, at)
+            return yield* effectiveMenu(params.outletId, at)
           })
         )
       )

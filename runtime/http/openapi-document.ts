@@ -32,7 +32,10 @@ const pathIds: Record<string, { readonly shape: string; readonly example: string
   outletId: { shape: "`out_` and 32 hex digits", example: "out_5d41402abc4b2a76b9719d911017c592", of: "outlet" },
   productId: { shape: "`prd_` and 32 hex digits", example: "prd_7d793037a0760186574b0282f2f435e7", of: "product" },
   customerId: { shape: "`cus_` and 32 hex digits", example: "cus_0f6a1d2b3c4d5e6f7a8b9c0d1e2f3a4b", of: "customer" },
-  syncId: { shape: "`syn_` and 21 base-36 characters", example: "syn_0mj1x2k3l000abc000xyz", of: "sync" }
+  syncId: { shape: "`syn_` and 21 base-36 characters", example: "syn_0mj1x2k3l000abc000xyz", of: "sync" },
+  draftId: { shape: "`drf_` and 32 hex digits", example: "drf_3c9a1f0e2b4d4e6f8a0b1c2d3e4f5a6b", of: "draft" },
+  menuId: { shape: "`mnu2_` and 32 hex digits", example: "mnu2_8e1d2c3b4a5f46e7d8c9b0a1f2e3d4c5", of: "menu" },
+  sectionId: { shape: "`sec_` and 32 hex digits", example: "sec_5b6c7d8e9f0a41b2c3d4e5f6a7b8c9d0", of: "section" }
 }
 
 interface OperationFacts {

@@ -5,6 +5,7 @@ import { CatalogHandlers, ProvidersHandlers, SyncHandlers } from "./catalog-hand
 import { CustomersHandlers } from "./customers-handlers.ts"
 import { AuthHandlers, SystemHandlers } from "./handlers.ts"
 import { LoyaltyHandlers } from "./loyalty-handlers.ts"
+import { MenusHandlers } from "./menus-handlers.ts"
 import { PullHandlers } from "./pull-handlers.ts"
 import { WebhooksHandlers } from "./webhooks-handlers.ts"
 import { methodTable } from "./method-table.ts"
@@ -35,6 +36,7 @@ export const ApiHandlers = Layer.mergeAll(
   CatalogHandlers,
   CustomersHandlers,
   LoyaltyHandlers,
+  MenusHandlers,
   WebhooksHandlers
 )
 

@@ -57,9 +57,85 @@ export const outletAndMenu = async (outletId: string) => {
   })
   const source: "pos" | "menu-v2" | undefined = menu.data?.source
   const hours = outlet.data?.serviceHours.filter((w) => w.fulfilment === "DELIVERY" && w.dayOfWeek === 1)
-  const firstSection = menu.data?.menus[0]?.sections[0]
-  const nested = firstSection?.subSections[0]?.products.map((p) => p.name)
-  return { source, hours, nested, currency: outlet.data?.currency }
+  // The two shapes tell themselves apart by `source`.
+  if (menu.data?.source === "pos") {
+    const firstSection = menu.data.menus[0]?.sections[0]
+    const nested = firstSection?.subSections[0]?.products.map((p) => p.name)
+    return { source, hours, nested, currency: outlet.data?.currency }
+  }
+  const composed = menu.data?.menus[0]
+  const reasons = composed?.sections.flatMap((s) =>
+    s.items.map((i): "not-sold-here" | "inactive" | "snoozed" | "paused" | "closed" | null => i.reason)
+  )
+  const prices = composed?.sections[0]?.items.map((i) => i.price?.amount ?? 0)
+  const display: "LIST" | "GRID" | "HIGHLIGHT" | "SWIMLANE" | undefined = composed?.sections[0]?.displayType
+  return { source, hours, reasons, prices, display, open: composed?.open, version: composed?.version }
+}
+
+/**
+ * A menu editor composes a Menu V2 menu, publishes it and rolls it back: every write names the
+ * draft's version in If-Match (the ETag of the previous answer).
+ */
+export const composeMenu = async (productId: string, outletId: string) => {
+  const editor = createClient<paths>({ baseUrl: "https://acme.pos.example.org", headers: { "X-Api-Key": "posk_14_x" } })
+  const created = await editor.POST("/api/v2/menus/drafts", { body: { name: "Lunch", description: null } })
+  if (created.data === undefined) return created.error.error.message
+  const draftId = created.data.draftId
+  let etag = created.response.headers.get("etag") ?? `"${created.data.version}"`
+  const write = { path: { draftId }, header: { "if-match": etag } }
+  const section = await editor.POST("/api/v2/menus/drafts/{draftId}/sections", {
+    params: write,
+    body: { name: "Noodles", displayType: "GRID", position: 1 }
+  })
+  const sectionId = section.data?.sectionId ?? "sec_0"
+  etag = section.response.headers.get("etag") ?? etag
+  const inSection = { path: { draftId, sectionId }, header: { "if-match": etag } }
+  await editor.PATCH("/api/v2/menus/drafts/{draftId}/sections/{sectionId}", {
+    params: inSection,
+    body: { displayType: "HIGHLIGHT" }
+  })
+  const items = await editor.PUT("/api/v2/menus/drafts/{draftId}/sections/{sectionId}/items", {
+    params: inSection,
+    body: [
+      { productId, position: 1, basePrice: 1290, specialPrice: 990 },
+      { productId: "prd_2", position: 2 }
+    ]
+  })
+  const special: number | null | undefined = items.data?.items[0]?.specialPrice
+  await editor.PUT("/api/v2/menus/drafts/{draftId}/hours", {
+    params: write,
+    body: {
+      timezone: "Europe/Amsterdam",
+      weekly: [{ dayOfWeek: 5, opens: "17:00", closes: "01:00" }],
+      exceptions: [{ date: "2026-12-25", closed: true }]
+    }
+  })
+  await editor.DELETE("/api/v2/menus/drafts/{draftId}/hours", { params: write })
+  await editor.PUT("/api/v2/menus/drafts/{draftId}/stores", { params: write, body: { outletIds: [outletId] } })
+  await editor.PATCH("/api/v2/menus/drafts/{draftId}", { params: write, body: { name: "Lunch and dinner" } })
+  const published = await editor.POST("/api/v2/menus/drafts/{draftId}/publish", { params: write })
+  if (published.error !== undefined && published.response.status === 428) return published.error.error.details
+  const menuId = published.data?.menuId ?? "mnu2_0"
+  const newVersion: boolean | undefined = published.data?.created
+  const drafts = await editor.GET("/api/v2/menus/drafts", { params: { query: { limit: 10 } } })
+  const one = await editor.GET("/api/v2/menus/drafts/{draftId}", { params: { path: { draftId } } })
+  const menus = await editor.GET("/api/v2/menus", { params: { query: { limit: 10 } } })
+  const menu = await editor.GET("/api/v2/menus/{menuId}", { params: { path: { menuId } } })
+  const versions = await editor.GET("/api/v2/menus/{menuId}/versions", { params: { path: { menuId } } })
+  const restored = await editor.POST("/api/v2/menus/{menuId}/versions/{version}/restore", {
+    params: { path: { menuId, version: "1" }, header: { "if-match": one.response.headers.get("etag") ?? etag } }
+  })
+  await editor.DELETE("/api/v2/menus/drafts/{draftId}/sections/{sectionId}", { params: inSection })
+  await editor.DELETE("/api/v2/menus/drafts/{draftId}", { params: write })
+  return {
+    special,
+    newVersion,
+    drafts: drafts.data?.data.length,
+    menus: menus.data?.data.map((m) => m.items),
+    outlets: menu.data?.outletIds,
+    versions: versions.data?.data.map((v) => v.version),
+    restoredVersion: restored.data?.version
+  }
 }
 
 export const products = async (outletId: string): Promise<ReadonlyArray<Product>> => {
@@ -160,6 +236,11 @@ export const refused = async (customerId: string) => {
   await api.POST("/api/v1/loyalty/earn", { body: { customerId, amount: 1 } })
   // @ts-expect-error an outlet's path needs its id
   await api.GET("/api/v1/outlets/{outletId}", {})
+  await api.POST("/api/v2/menus/drafts/{draftId}/sections", {
+    params: { path: { draftId: "drf_1" } },
+    // @ts-expect-error a section's display type is one of four
+    body: { name: "Noodles", displayType: "CAROUSEL", position: 1 }
+  })
   const history = await api.GET("/api/v1/loyalty/members/{customerId}/transactions", {
     params: { path: { customerId } }
   })
