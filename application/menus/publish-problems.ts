@@ -84,11 +84,14 @@ export const publishProblems = (content: MenuContent, facts: PublishFacts): Read
   })
 
   if (content.hours !== null) {
-    for (const problem of hoursProblems(content.hours)) add(`draft.${problem.path}`, problem.message)
+    for (const problem of hoursProblems(content.hours)) {
+      // The paths inside a message name other ranges of the same hours: they name them in the draft too.
+      add(`draft.${problem.path}`, problem.message.replace(/(^|[^.\w])hours\.(?=weekly|exceptions)/g, "$1draft.hours."))
+    }
   }
-  if (content.storeIds.length === 0) add("draft.storeIds", "names no outlet: a menu is published to at least one")
+  if (content.storeIds.length === 0) add("draft.outletIds", "names no outlet: a menu is published to at least one")
   content.storeIds.forEach((id, index) => {
-    if (!facts.stores.has(id)) add(`draft.storeIds[${index}]`, `is not an outlet of this tenant, got ${showValue(id)}`)
+    if (!facts.stores.has(id)) add(`draft.outletIds[${index}]`, `is not an outlet of this tenant, got ${showValue(id)}`)
   })
   return problems
 }

@@ -43,9 +43,11 @@ for (const adapter of storageAdapters()) {
       await syncDeliverect(m)
       await syncLightspeed(m)
       e = editor(m)
-      ;[d1, d2] = await availableProducts(m, deliverectOutlet)
-      ;[l1, l2] = await availableProducts(m, lightspeedOutlet)
-      for (const p of [d1, d2, l1, l2]) expect(p).toBeDefined()
+      const atDeliverect = await availableProducts(m, deliverectOutlet)
+      const atLightspeed = await availableProducts(m, lightspeedOutlet)
+      expect(Math.min(atDeliverect.length, atLightspeed.length)).toBeGreaterThanOrEqual(2)
+      ;[d1, d2] = [atDeliverect[0]!, atDeliverect[1]!]
+      ;[l1, l2] = [atLightspeed[0]!, atLightspeed[1]!]
     }, 120_000)
     afterAll(() => m?.app.close())
 
