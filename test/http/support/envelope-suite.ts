@@ -82,7 +82,7 @@ export const envelopeSuite = (name: string, makeStorage: MakeStorage) =>
         "/api/v1",
         "/api/v1/auth",
         "/api/v1/auth/whoami/extra",
-        "/api/v2/menus",
+        "/api/v3/menus",
         "/nope?x=1",
         "/api/v1/%3Cscript%3E%22",
         "/healthz/x"
