@@ -116,12 +116,19 @@ const Section: Schema.Codec<SectionEncoded> = Schema.Struct({
   subSections: Schema.Array(Schema.suspend((): Schema.Codec<SectionEncoded> => Section))
 }).annotate({ identifier: "MenuSection", description: "A menu section: its products and sub-sections" })
 
-const outletFields = { outletId: Schema.String, currency: Currency, busyMode: BusyModeSchema }
+/** The fields both shapes share, in the order the answer has always had them. */
+const outletFields = <S extends Schema.Top>(source: S) => ({
+  outletId: Schema.String,
+  source,
+  currency: Currency,
+  busyMode: BusyModeSchema
+})
 
 /** An outlet without Menu V2 menus: the menus its POS synced (Menu V1), as they have always been served. */
 const PosMenus = Schema.Struct({
-  ...outletFields,
-  source: Schema.Literal("pos").annotate({ description: "The outlet has no published Menu V2 menu: its POS's menus" }),
+  ...outletFields(
+    Schema.Literal("pos").annotate({ description: "The outlet has no published Menu V2 menu: its POS's menus" })
+  ),
   menus: Schema.Array(
     Schema.Struct({
       menuId: Schema.String,
@@ -180,8 +187,7 @@ const EffectiveMenu = Schema.Struct({
 
 /** An outlet with published Menu V2 menus: every one of them, most recently published first. */
 const ComposedMenus = Schema.Struct({
-  ...outletFields,
-  source: Schema.Literal("menu-v2").annotate({ description: "The outlet has published Menu V2 menus: those" }),
+  ...outletFields(Schema.Literal("menu-v2").annotate({ description: "The outlet has published Menu V2 menus: those" })),
   menus: Schema.Array(EffectiveMenu)
 }).annotate({
   identifier: "OutletComposedMenus",
