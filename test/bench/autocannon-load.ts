@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { cpuSeconds, type LoadOptions, type LoadResult } from "./harness.ts"
 
@@ -41,6 +42,9 @@ if (rawOptions === undefined) {
   process.exit(2)
 }
 const options = JSON.parse(rawOptions) as LoadOptions
+/** The bytes every response must carry (from a file for a large body). */
+const expectBody =
+  options.expectBodyFile === undefined ? options.expectBody : readFileSync(options.expectBodyFile, "utf8")
 
 /** A key id no store issued: random over most of the valid range, so every request names a new one. */
 const randomKeyId = () => 1_000_000 + Math.floor(Math.random() * 2_000_000_000)
@@ -62,7 +66,7 @@ const run = (seconds: number) =>
     duration: seconds,
     headers: options.headers,
     // A function rather than expectBody, which autocannon refuses beside `requests`: the same check on every run.
-    verifyBody: (body: string) => body === options.expectBody,
+    verifyBody: (body: string) => body === expectBody,
     // Fixed requests are encoded once; varied ones are rebuilt for every request.
     ...(options.vary === undefined ? {} : { requests: [{ setupRequest }] })
   })

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { request } from "node:http"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
@@ -68,6 +68,9 @@ export const installCleanupHandlers = () => {
     process.exit(1)
   })
 }
+
+/** Bodies above this go to child processes in a file: Linux caps one environment variable at 128 KiB. */
+const largeEnvBytes = 64 * 1024
 
 export const makeTempDir = (prefix: string): string => {
   const dir = mkdtempSync(join(tmpdir(), prefix))
@@ -265,6 +268,11 @@ export interface LoadOptions {
   readonly expectStatus: number
   /** Every response must carry exactly these bytes. */
   readonly expectBody: string
+  /**
+   * Set by runLoad for a large body (an environment variable holds at most 128 KiB on Linux): the
+   * file holding `expectBody`, which is then sent empty.
+   */
+  readonly expectBodyFile?: string | undefined
   /** A fresh random value on every request: a key id nobody issued, or a tenant host nobody created. */
   readonly vary?: "keyId" | "host" | undefined
   /** The service's BASE_DOMAIN, for `vary: "host"` ("localhost" by default). */
@@ -297,11 +305,14 @@ export interface LoadResult {
 
 /** Runs autocannon (test/bench/autocannon-load.ts) against `port` in its own process; returns its JSON report. */
 export const runLoad = async (options: LoadOptions): Promise<LoadResult> => {
+  const bodyDir = Buffer.byteLength(options.expectBody) > largeEnvBytes ? makeTempDir("pos-bench-body-") : undefined
+  const sent = bodyDir === undefined ? options : { ...options, expectBody: "", expectBodyFile: join(bodyDir, "body") }
+  if (bodyDir !== undefined) writeFileSync(join(bodyDir, "body"), options.expectBody)
   // Options go through the environment, not argv: the API key stays out of `ps` output.
   const child = spawnNode(
     join(benchDir, "autocannon-load.ts"),
     [],
-    { ...process.env, BENCH_LOAD_OPTIONS: JSON.stringify(options) },
+    { ...process.env, BENCH_LOAD_OPTIONS: JSON.stringify(sent) },
     "inherit-stderr"
   )
   const stdout = captureTail(child.stdout, 1_000_000)
@@ -309,6 +320,7 @@ export const runLoad = async (options: LoadOptions): Promise<LoadResult> => {
   const timer = setTimeout(() => child.kill("SIGKILL"), limitMs)
   await exited(child)
   clearTimeout(timer)
+  if (bodyDir !== undefined) removeTempDir(bodyDir)
   if (child.exitCode !== 0) {
     throw new Error(
       `load generator failed (${child.exitCode ?? child.signalCode}${child.signalCode === "SIGKILL" ? `, killed after ${limitMs} ms` : ""})\n${stdout.text()}`
@@ -524,24 +536,39 @@ export const runAdmin = async (
   return { stdout: stdout.text(), stderr: stderr.text() }
 }
 
-/** test/bench/raw-server.ts answering every request with `body`. */
-export const startRawServer = async (body: string): Promise<RunningTarget> => {
+export interface RawServerOptions {
+  /** More headers on every answer (e.g. the service's etag, vary, cache-control). */
+  readonly headers?: Record<string, string>
+  /** A request whose If-None-Match is exactly this tag is answered 304 (same headers, no body). */
+  readonly etag?: string
+}
+
+/** test/bench/raw-server.ts answering every request with `body` (or a 304, see RawServerOptions). */
+export const startRawServer = async (body: string, options: RawServerOptions = {}): Promise<RunningTarget> => {
   const port = await freePort()
+  const bodyDir = Buffer.byteLength(body) > largeEnvBytes ? makeTempDir("pos-bench-raw-") : undefined
+  if (bodyDir !== undefined) writeFileSync(join(bodyDir, "body"), body)
   const child = spawnNode(join(benchDir, "raw-server.ts"), [], {
     ...process.env,
     PORT: String(port),
-    BENCH_RAW_BODY: body
+    ...(bodyDir === undefined ? { BENCH_RAW_BODY: body } : { BENCH_RAW_BODY_FILE: join(bodyDir, "body") }),
+    ...(options.headers === undefined ? {} : { BENCH_RAW_HEADERS: JSON.stringify(options.headers) }),
+    ...(options.etag === undefined ? {} : { BENCH_RAW_ETAG: options.etag })
   })
   const stdout = captureTail(child.stdout)
   const stderr = captureTail(child.stderr)
   const describe = () => `--- raw server output ---\n${stdout.text()}\n${stderr.text()}`
+  const cleanup = () => {
+    if (bodyDir !== undefined) removeTempDir(bodyDir)
+  }
   try {
     await waitForHttp(child, port, "/healthz", 30_000, describe)
   } catch (error) {
     await stopChild(child)
+    cleanup()
     throw error
   }
-  return { name: "raw node:http", port, pid: child.pid, alive: isAlive(child), stop: stopWithPeak(child, () => {}) }
+  return { name: "raw node:http", port, pid: child.pid, alive: isAlive(child), stop: stopWithPeak(child, cleanup) }
 }
 
 // ---------------------------------------------------------------------------------------------

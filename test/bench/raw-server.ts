@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto"
+import { readFileSync } from "node:fs"
 import { createServer } from "node:http"
 
 /**
@@ -6,16 +7,29 @@ import { createServer } from "node:http"
  * body and about the same headers as the service (content-type, content-length, x-request-id; Node
  * adds Date, Connection and Keep-Alive to both). No routing, no tenant, no key check.
  *
- * Env: PORT, BENCH_RAW_BODY (the body to send).
+ * Env: PORT, BENCH_RAW_BODY (the body to send) or BENCH_RAW_BODY_FILE (a file holding it); optionally BENCH_RAW_HEADERS (a JSON object of
+ * more headers to send, e.g. the service's etag, vary and cache-control) and BENCH_RAW_ETAG (when a
+ * request's If-None-Match is exactly this tag: 304 with the same headers and no body, as a
+ * conditional answer of a body already hashed).
  */
 
 const port = Number(process.env["PORT"] ?? "0")
-const body = Buffer.from(process.env["BENCH_RAW_BODY"] ?? "{}", "utf8")
+const bodyFile = process.env["BENCH_RAW_BODY_FILE"]
+const body =
+  bodyFile === undefined ? Buffer.from(process.env["BENCH_RAW_BODY"] ?? "{}", "utf8") : readFileSync(bodyFile)
 const contentLength = String(body.length)
+const moreHeaders = JSON.parse(process.env["BENCH_RAW_HEADERS"] ?? "{}") as Record<string, string>
+const etag = process.env["BENCH_RAW_ETAG"]
 
 const server = createServer((req, res) => {
   req.resume()
+  if (etag !== undefined && req.headers["if-none-match"] === etag) {
+    res.writeHead(304, { ...moreHeaders, "x-request-id": randomUUID() })
+    res.end()
+    return
+  }
   res.writeHead(200, {
+    ...moreHeaders,
     "content-type": "application/json",
     "content-length": contentLength,
     "x-request-id": randomUUID()

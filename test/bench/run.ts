@@ -2,6 +2,7 @@ import { availableParallelism, loadavg } from "node:os"
 import { catalogSyncSection } from "./catalog-sync.ts"
 import { type BenchSection, benchSettings, installCleanupHandlers, loud } from "./harness.ts"
 import { loyaltySection } from "./loyalty.ts"
+import { menuSection } from "./menu.ts"
 import { whoamiSection } from "./whoami.ts"
 
 /**
@@ -9,11 +10,12 @@ import { whoamiSection } from "./whoami.ts"
  * Env: BENCH, BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONCURRENCY (50), BENCH_STRICT,
  * STORAGE (pglite | memory | postgres with DATABASE_URL), BENCH_API_KEY; the sync section: BENCH_SYNC_ITEMS,
  * BENCH_SYNC_STORAGES, BENCH_DATABASE_URL (see catalog-sync.ts); the loyalty section: BENCH_LOYALTY_TIMEOUT_MS,
- * BENCH_LOYALTY_SAMPLES (see loyalty.ts).
+ * BENCH_LOYALTY_SAMPLES (see loyalty.ts); the menu section: BENCH_MENU_CATALOG_ITEMS, BENCH_MENU_PUBLISH_ITEMS,
+ * BENCH_MENU_STORES, BENCH_MENU_READ_ITEMS, BENCH_MENU_PUBLISH_RUNS, BENCH_DATABASE_URL (see menu.ts).
  * Add a section: write test/bench/<name>.ts exporting a BenchSection, and list it here.
  */
 
-const sections: ReadonlyArray<BenchSection> = [whoamiSection, catalogSyncSection, loyaltySection]
+const sections: ReadonlyArray<BenchSection> = [whoamiSection, catalogSyncSection, loyaltySection, menuSection]
 
 installCleanupHandlers()
 
