@@ -22,7 +22,7 @@ import {
   posMenus,
   type ProductView
 } from "../catalog/read-catalog.ts"
-import { Catalog, type ItemRow, type ItemStoreRow } from "../ports/catalog.ts"
+import { Catalog, type ItemStoreRow } from "../ports/catalog.ts"
 import { Menus } from "../ports/menus.ts"
 
 export type UnavailableReason = "not-sold-here" | "inactive" | "snoozed" | "paused" | "closed"
@@ -95,25 +95,14 @@ export const effectiveMenu = Effect.fnUntraced(function* (outletId: string, at: 
   const published = yield* (yield* Menus).menusOfStore(store.id)
   if (published.length === 0) return yield* posMenus(store, at)
   const catalog = yield* Catalog
-  const wanted = new Set(published.flatMap((m) => m.content.sections.flatMap((s) => s.items.map((i) => i.productId))))
-  // The outlet's own products with their links in one read, as the POS menu does; the others the menu
-  // lists are not sold here and are read one by one (a menu shared across POS systems has a few).
-  const sold = (yield* catalog.listItems({
-    storeId: store.id,
-    updatedSince: null,
-    includeInactive: true,
-    cursor: null,
-    limit: Number.MAX_SAFE_INTEGER
-  })).filter((row) => wanted.has(row.item.id))
-  const links = new Map(sold.flatMap((row) => (row.link === null ? [] : [[row.item.id, row.link] as const])))
-  const others: Array<{ readonly item: ItemRow; readonly link: null }> = []
-  for (const id of wanted) {
-    if (links.has(id)) continue
-    const item = yield* catalog.getItem(id)
-    if (item !== undefined) others.push({ item, link: null })
-  }
+  const wanted = [
+    ...new Set(published.flatMap((m) => m.content.sections.flatMap((s) => s.items.map((i) => i.productId))))
+  ]
+  // Only the menus' products and this outlet's links to them; one the outlet has no link to is not sold here.
+  const links = new Map((yield* catalog.storeLinks(store.id, wanted)).map((link) => [link.itemId, link] as const))
+  const rows = (yield* catalog.getItems(wanted)).map((item) => ({ item, link: links.get(item.id) ?? null }))
   const views = new Map<string, ProductView>(
-    (yield* assemble([...sold, ...others], store, store.currency, at)).map((v) => [v.productId, v])
+    (yield* assemble(rows, store, store.currency, at)).map((v) => [v.productId, v])
   )
   const paused = store.busyMode === "PAUSED"
   const money = (amount: number | null): Money | null => (amount === null ? null : { amount, currency: store.currency })

@@ -164,6 +164,8 @@ export class Catalog extends Context.Service<
     readonly apply: (changes: CatalogChanges) => Effect.Effect<void, StorageError>
     readonly listItems: (query: ItemQuery) => Effect.Effect<ReadonlyArray<ItemWithLink>, StorageError>
     readonly getItem: (id: string) => Effect.Effect<ItemRow | undefined, StorageError>
+    /** The products with these ids that exist, in the order asked (an id asked twice answers twice). */
+    readonly getItems: (ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<ItemRow>, StorageError>
     /** Every outlet's links of these products. */
     readonly itemLinks: (itemIds: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<ItemStoreRow>, StorageError>
     readonly storeLinks: (

@@ -263,6 +263,7 @@ export const catalogContract = ({ name, run, inTenant, newTenant }: ContractHelp
                 expect(sortLinks(yield* catalog.itemLinks(asked))).toEqual(
                   sortLinks([...model.links.values()].filter((l) => asked.includes(l.itemId)))
                 )
+                expect(yield* catalog.getItems(ask)).toEqual(present(model.items, ask))
                 expect(yield* catalog.getGroups(groupIds)).toEqual(present(model.groups, groupIds))
                 expect(yield* catalog.getOptions(optionIds)).toEqual(present(model.options, optionIds))
                 for (const query of queries) {
@@ -352,6 +353,41 @@ export const catalogContract = ({ name, run, inTenant, newTenant }: ContractHelp
       expect(seen.since).toEqual(["prd_c"])
       expect(seen.otherStore).toEqual([{ item: item("prd_0", t0), link: link("prd_0", "out_b", false, t0) }])
       expect(seen.noStore).toEqual([])
+    })
+
+    it("reads products by id in one call: in the order asked, a repeated id twice, unknown ids left out", async () => {
+      const tenant = await newTenant()
+      const at = instants[0]!
+      const item = (id: string): ItemRow => ({
+        id,
+        provider: "prov",
+        externalId: id,
+        posCode: id,
+        name: `name ${id}`,
+        description: id.endsWith("1") ? "described" : null,
+        imageUrl: null,
+        modifierGroupIds: id.endsWith("2") ? ["mgr_x", "mgr_y"] : [],
+        updatedAt: at
+      })
+      const many = Array.from({ length: 40 }, (_, i) => item(`prd_${String(i).padStart(5, "0")}`))
+      const seen = await inTenant(
+        tenant,
+        Effect.gen(function* () {
+          const catalog = yield* Catalog
+          const none = yield* catalog.getItems(["prd_00001"])
+          yield* catalog.apply({ items: many, groups: [], options: [], itemStores: [], menus: [] })
+          return {
+            none,
+            empty: yield* catalog.getItems([]),
+            some: yield* catalog.getItems(["prd_00012", "prd_nope", "prd_00001", "prd_00012"]),
+            all: yield* catalog.getItems([...many.map((i) => i.id)].reverse())
+          }
+        })
+      )
+      expect(seen.none).toEqual([])
+      expect(seen.empty).toEqual([])
+      expect(seen.some).toEqual([item("prd_00012"), item("prd_00001"), item("prd_00012")])
+      expect(seen.all).toEqual([...many].reverse())
     })
   })
 

@@ -151,6 +151,7 @@ export const makeMemoryCatalog = (t: CatalogTables) =>
           .map((item) => ({ item, link: null }))
       }),
     getItem: (id) => Effect.sync(() => t.items.get(id)),
+    getItems: (ids) => Effect.sync(() => present(t.items, ids)),
     itemLinks: (itemIds) =>
       Effect.sync(() =>
         [...new Set(itemIds)].flatMap((itemId) =>

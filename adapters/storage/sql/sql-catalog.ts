@@ -217,6 +217,7 @@ export const makeSqlCatalog = (locks: StoreLocks) =>
           Effect.map((rows) => (rows[0] === undefined ? undefined : toItem(rows[0]))),
           storageFailure("get item")
         ),
+      getItems: (ids) => getItems(ids).pipe(storageFailure("get items")),
       itemLinks: (itemIds) =>
         byIds(
           itemIds,
