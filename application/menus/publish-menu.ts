@@ -32,24 +32,29 @@ export const publishFacts = Effect.fnUntraced(function* (content: MenuContent, p
   const productIds = [...new Set(content.sections.flatMap((s) => s.items.map((i) => i.productId)))]
   const links = productIds.length === 0 ? [] : yield* catalog.itemLinks(productIds)
   const linksByProduct = new Map<string, Array<ItemStoreRow>>()
+  const activePricesByStore = new Map<string, Map<string, number>>()
   for (const link of links) {
     const list = linksByProduct.get(link.itemId)
     if (list === undefined) linksByProduct.set(link.itemId, [link])
     else list.push(link)
+    if (!link.active) continue
+    const prices = activePricesByStore.get(link.storeId)
+    if (prices === undefined) activePricesByStore.set(link.storeId, new Map([[link.itemId, link.price]]))
+    else prices.set(link.itemId, link.price)
   }
+  // Products come from syncs, which link them to an outlet: only those without any link need a lookup.
+  const unlinked = productIds.filter((id) => !linksByProduct.has(id))
+  const found = new Set(unlinked.length === 0 ? [] : (yield* catalog.getItems(unlinked)).map((item) => item.id))
   const products = new Map<string, ProductFacts>()
   for (const id of productIds) {
     const own = linksByProduct.get(id) ?? []
-    // Products come from syncs, which link them to an outlet: only one without any link needs a lookup.
-    const exists = own.length > 0 || (yield* catalog.getItem(id)) !== undefined
-    products.set(id, { exists, active: own.some((l) => l.active) })
+    products.set(id, { exists: own.length > 0 || found.has(id), active: own.some((l) => l.active) })
   }
   const stores = new Map<string, StoreFacts>()
   for (const id of new Set(content.storeIds)) {
     const store = yield* outlets.get(id)
     if (store === undefined) continue
-    const prices = new Map<string, number>()
-    for (const link of links) if (link.storeId === id && link.active) prices.set(link.itemId, link.price)
+    const prices = activePricesByStore.get(id) ?? new Map<string, number>()
     stores.set(id, { provider: store.provider, pricesOrdersItself: pricing.pricesOrdersItself(store.provider), prices })
   }
   return { products, stores } satisfies PublishFacts
