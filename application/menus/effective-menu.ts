@@ -22,7 +22,7 @@ import {
   posMenus,
   type ProductView
 } from "../catalog/read-catalog.ts"
-import { Catalog, type ItemStoreRow } from "../ports/catalog.ts"
+import { Catalog, type ItemStoreRow, type StoreRow } from "../ports/catalog.ts"
 import { Menus } from "../ports/menus.ts"
 
 export type UnavailableReason = "not-sold-here" | "inactive" | "snoozed" | "paused" | "closed"
@@ -89,15 +89,62 @@ export const unavailableReason = (
             ? "closed"
             : null
 
+const productIdsOf = (published: ReadonlyArray<PublishedMenu>): ReadonlyArray<string> => [
+  ...new Set(published.flatMap((m) => m.content.sections.flatMap((s) => s.items.map((i) => i.productId))))
+]
+
+/** What the effective menu is built from, read first: the outlet and its published V2 menus. */
+export interface EffectiveMenuBasis {
+  readonly store: StoreRow
+  readonly published: ReadonlyArray<PublishedMenu>
+  /**
+   * For an outlet with V2 menus: a text that is equal for two reads (of any instants, through any
+   * service instance) only when their answers are equal, so an answer rendered for one may be served
+   * for the other. It holds everything the answer depends on: the outlet's currency and busy mode,
+   * each menu's id and version (a version's content never changes), whether each menu is open at `at`
+   * and its next change, and the catalog's stamp of the rows used (which includes which snoozes have
+   * ended at `at`). The answer echoes no other trace of `at`. Null for an outlet answering its POS's
+   * menus (not keyed).
+   */
+  readonly key: string | null
+}
+
+export const effectiveMenuBasis = Effect.fnUntraced(function* (outletId: string, at: Date) {
+  const store = yield* outletOrNotFound(outletId)
+  const published = yield* (yield* Menus).menusOfStore(store.id)
+  return { store, published, key: yield* effectiveMenuKey(store, published, at) } satisfies EffectiveMenuBasis
+})
+
+/** The key of `EffectiveMenuBasis`, read again (for the same outlet and menus, or fresh ones). */
+export const effectiveMenuKey = Effect.fnUntraced(function* (
+  store: StoreRow,
+  published: ReadonlyArray<PublishedMenu>,
+  at: Date
+) {
+  if (published.length === 0) return null
+  const stamp = yield* (yield* Catalog).catalogStamp(store.id, productIdsOf(published), at)
+  const menus = published.map((m) => {
+    const { open, nextChange } = menuOpenAt(m.content.hours, at)
+    return [m.menuId, m.version, open, nextChange?.getTime() ?? null]
+  })
+  return JSON.stringify([store.id, store.currency, store.busyMode, menus, stamp])
+})
+
 /** The outlet's effective menu at `at`: its V2 menus when it has any, else its POS's menus. */
 export const effectiveMenu = Effect.fnUntraced(function* (outletId: string, at: Date) {
   const store = yield* outletOrNotFound(outletId)
-  const published = yield* (yield* Menus).menusOfStore(store.id)
+  return yield* renderEffectiveMenu(store, yield* (yield* Menus).menusOfStore(store.id), at)
+})
+
+/** The effective menu from its basis already read. */
+export const renderEffectiveMenu = Effect.fnUntraced(function* (
+  store: StoreRow,
+  published: ReadonlyArray<PublishedMenu>,
+  at: Date
+) {
   if (published.length === 0) return yield* posMenus(store, at)
   const catalog = yield* Catalog
-  const wanted = [
-    ...new Set(published.flatMap((m) => m.content.sections.flatMap((s) => s.items.map((i) => i.productId))))
-  ]
+  const wanted = productIdsOf(published)
   // Only the menus' products and this outlet's links to them; one the outlet has no link to is not sold here.
   const links = new Map((yield* catalog.storeLinks(store.id, wanted)).map((link) => [link.itemId, link] as const))
   const rows = (yield* catalog.getItems(wanted)).map((item) => ({ item, link: links.get(item.id) ?? null }))

@@ -6,7 +6,6 @@ import { HttpApiBuilder } from "effect/http-api"
 import { getProduct, listProducts, parseLimit } from "../../application/catalog/read-catalog.ts"
 import { acknowledgeSync, syncCatalog } from "../../application/catalog/sync-catalog.ts"
 import { syncOutlets } from "../../application/catalog/sync-outlets.ts"
-import { effectiveMenu } from "../../application/menus/effective-menu.ts"
 import { Outlets, type StoreRow, SyncHistory, type SyncRecord } from "../../application/ports/catalog.ts"
 import { InvalidInput, NotFound, UnknownProvider } from "../../domain/errors.ts"
 import { rfc3339Instant } from "../../domain/rfc3339.ts"
@@ -17,6 +16,7 @@ import { PluginRegistry } from "../plugins/plugin-registry.ts"
 import { Api } from "./api.ts"
 import { conditional } from "./conditional-response.ts"
 import { CurrentTenant } from "./context.ts"
+import { effectiveMenuAnswer } from "./effective-menu-answer.ts"
 import { pageCursor } from "./cursor.ts"
 import { httpErrors } from "./error-mapping.ts"
 
@@ -264,15 +264,14 @@ export const CatalogHandlers = HttpApiBuilder.group(Api, "catalog", (handlers) =
         })
       )
     )
-    .handle(
-      "outletMenu",
-      conditional(({ params, query }) =>
-        httpErrors(
-          Effect.gen(function* () {
-            const at = (yield* parseInstant("at", query.at)) ?? (yield* now)
-            return yield* effectiveMenu(params.outletId, at)
-          })
-        )
+    .handle("outletMenu", ({ params, query, request, endpoint }) =>
+      httpErrors(
+        Effect.gen(function* () {
+          const at = (yield* parseInstant("at", query.at)) ?? (yield* now)
+          // Answered through `conditional-response.ts` as the other conditional reads, from a rendered
+          // answer kept while its key (read from the database on every request) is unchanged.
+          return yield* effectiveMenuAnswer(request, endpoint, (yield* CurrentTenant).id, params.outletId, at)
+        })
       )
     )
     .handle(

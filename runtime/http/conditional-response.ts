@@ -232,24 +232,43 @@ const compressCached = (json: string, hash: string, coding: "br" | "gzip") => {
 
 // --- The answer --------------------------------------------------------------------------------
 
+/** A JSON body serialised once, with its UTF-8 bytes and its hash: what a cache of answers keeps. */
+export interface RenderedBody {
+  readonly json: string
+  readonly bytes: Uint8Array
+  readonly hash: string
+}
+
+export const renderedBody = (json: string): RenderedBody => {
+  const buffer = Buffer.from(json, "utf8")
+  return { json, bytes: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length), hash: bodyHash(json) }
+}
+
 /**
- * The answer for a JSON body already serialised: 304, or 200 with the body in the chosen coding.
+ * The answer for a JSON body already serialised: 304, or 200 with the body in the chosen coding. A
+ * body rendered before (`RenderedBody`) is neither hashed nor encoded again.
  */
 export const conditionalJsonResponse = (
   request: HttpServerRequest.HttpServerRequest,
-  json: string
+  body: string | RenderedBody
 ): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
-  const hash = bodyHash(json)
-  const coding = chooseCoding(request.headers["accept-encoding"], Buffer.byteLength(json, "utf8"))
+  const json = typeof body === "string" ? body : body.json
+  const hash = typeof body === "string" ? bodyHash(json) : body.hash
+  const bytes = typeof body === "string" ? Buffer.byteLength(json, "utf8") : body.bytes.byteLength
+  const coding = chooseCoding(request.headers["accept-encoding"], bytes)
   const headers = { etag: entityTag(hash, coding), vary: varyHeader, "cache-control": cacheControl }
   if (notModified(request.headers["if-none-match"], hash, coding)) {
     return Effect.succeed(HttpServerResponse.empty({ status: 304, headers }))
   }
   if (coding === "identity") {
-    return Effect.succeed(HttpServerResponse.text(json, { contentType: "application/json", headers }))
+    return Effect.succeed(
+      typeof body === "string"
+        ? HttpServerResponse.text(json, { contentType: "application/json", headers })
+        : HttpServerResponse.uint8Array(body.bytes, { contentType: "application/json", headers })
+    )
   }
-  return Effect.map(compressCached(json, hash, coding), (bytes) =>
-    HttpServerResponse.uint8Array(bytes, {
+  return Effect.map(compressCached(json, hash, coding), (compressed) =>
+    HttpServerResponse.uint8Array(compressed, {
       contentType: "application/json",
       headers: { ...headers, "content-encoding": coding }
     })
@@ -276,6 +295,10 @@ const encoderOf = (endpoint: HttpApiEndpoint.Top) => {
   encoders.set(endpoint, encoder)
   return encoder
 }
+
+/** A value encoded as `endpoint` encodes its success, serialised. */
+export const encodeSuccess = (endpoint: HttpApiEndpoint.Top, value: unknown): Effect.Effect<string> =>
+  encoderOf(endpoint)(value)
 
 interface HandlerArgs {
   readonly request: HttpServerRequest.HttpServerRequest

@@ -159,6 +159,17 @@ export const makeMemoryCatalog = (t: CatalogTables) =>
         )
       ),
     storeLinks: (storeId, itemIds) => Effect.sync(() => present(t.itemStores.get(storeId) ?? new Map(), itemIds)),
+    catalogStamp: (storeId, itemIds, at) =>
+      Effect.sync(() => {
+        // The rows themselves, as text: equal text, equal rows (this process holds every copy).
+        const items = present(t.items, itemIds)
+        const groups = present(t.groups, [...new Set(items.flatMap((i) => i.modifierGroupIds))])
+        const options = present(t.options, [...new Set(groups.flatMap((g) => g.optionIds))])
+        const links = present(t.itemStores.get(storeId) ?? new Map(), itemIds)
+        const snoozes = [...links, ...options].flatMap((r) => (r.snoozedUntil === null ? [] : [r.snoozedUntil]))
+        const ended = snoozes.filter((s) => s.getTime() <= at.getTime()).length
+        return JSON.stringify([items, links, groups, options, ended])
+      }),
     getGroups: (ids) => Effect.sync(() => present(t.groups, ids)),
     getOptions: (ids) => Effect.sync(() => present(t.options, ids)),
     storeMenus: (storeId) =>

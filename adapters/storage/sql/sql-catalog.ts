@@ -236,6 +236,28 @@ export const makeSqlCatalog = (locks: StoreLocks) =>
           Effect.map((rows) => inRequestOrder(itemIds, rows.map(toLink), (r) => r.itemId)),
           storageFailure("store links")
         ),
+      catalogStamp: (storeId, itemIds, at) =>
+        byIdLiterals(
+          itemIds,
+          // Every column of every row involved, hashed where the rows are, and how many of their snoozes have ended.
+          (chunk) => sql<{ readonly stamp: string }>`
+            WITH i AS (SELECT * FROM items WHERE id = ANY(${chunk}::text[])),
+              l AS (SELECT * FROM item_store WHERE store_id = ${storeId} AND item_id = ANY(${chunk}::text[])),
+              g AS (SELECT * FROM item_modifiers WHERE id IN (SELECT unnest(modifier_group_ids) FROM i)),
+              o AS (SELECT * FROM item_modifier_options WHERE id IN (SELECT unnest(option_ids) FROM g))
+            SELECT md5(
+              coalesce((SELECT string_agg(i::text, '|' ORDER BY i.id) FROM i), '') || '#' ||
+              coalesce((SELECT string_agg(l::text, '|' ORDER BY l.item_id) FROM l), '') || '#' ||
+              coalesce((SELECT string_agg(g::text, '|' ORDER BY g.id) FROM g), '') || '#' ||
+              coalesce((SELECT string_agg(o::text, '|' ORDER BY o.id) FROM o), '')
+            ) || ':' || (
+              SELECT count(*) FROM (SELECT snoozed_until FROM l UNION ALL SELECT snoozed_until FROM o) s
+              WHERE date_trunc('milliseconds', s.snoozed_until) <= ${at.toISOString()}::timestamptz
+            ) AS stamp`
+        ).pipe(
+          Effect.map((rows) => rows.map((r) => r.stamp).join(",")),
+          storageFailure("catalog stamp")
+        ),
       getGroups: (ids) => getGroups(ids).pipe(storageFailure("get modifier groups")),
       getOptions: (ids) => getOptions(ids).pipe(storageFailure("get modifier options")),
       storeMenus: (storeId) =>
