@@ -355,6 +355,108 @@ export const catalogContract = ({ name, run, inTenant, newTenant }: ContractHelp
       expect(seen.noStore).toEqual([])
     })
 
+    it("stamps the rows a menu uses: equal while nothing changes, new on any write to them, and by which snoozes have ended", async () => {
+      const tenant = await newTenant()
+      const [t0, t1] = instants as [Date, Date]
+      const item = (id: string, groups: ReadonlyArray<string>): ItemRow => ({
+        id,
+        provider: "prov",
+        externalId: id,
+        posCode: id,
+        name: id,
+        description: null,
+        imageUrl: null,
+        modifierGroupIds: groups,
+        updatedAt: t0
+      })
+      const group = {
+        id: "mgr_g",
+        provider: "prov",
+        externalId: "g",
+        posCode: null,
+        name: "g",
+        min: 0,
+        max: 1,
+        maxPerOption: 1,
+        optionIds: ["opt_o"],
+        updatedAt: t0
+      }
+      const option = {
+        id: "opt_o",
+        provider: "prov",
+        externalId: "o",
+        posCode: "o",
+        name: "o",
+        price: 50,
+        snoozedUntil: null,
+        updatedAt: t0
+      }
+      const link = (itemId: string, storeId: string, price: number, snoozedUntil: Date | null = null) => ({
+        itemId,
+        storeId,
+        price,
+        taxRatePpm: null,
+        snoozedUntil,
+        active: true,
+        updatedAt: t0
+      })
+      const end = new Date(t1.getTime() + 60_000)
+      const seen = await inTenant(
+        tenant,
+        Effect.gen(function* () {
+          yield* saveStores
+          const catalog = yield* Catalog
+          const ids = ["prd_a", "prd_b", "prd_none"]
+          const stamp = (at = t1) => catalog.catalogStamp("out_A", ids, at)
+          const write = (changes: Partial<Parameters<typeof catalog.apply>[0]>) =>
+            catalog.apply({ items: [], groups: [], options: [], itemStores: [], menus: [], ...changes })
+          yield* write({
+            items: [item("prd_a", ["mgr_g"]), item("prd_b", []), item("prd_c", [])],
+            groups: [group],
+            options: [option],
+            itemStores: [link("prd_a", "out_A", 100), link("prd_b", "out_A", 200), link("prd_a", "out_b", 300)]
+          })
+          const first = yield* stamp()
+          const again = yield* stamp()
+          // Rows the menu does not use: another outlet's link, a product not asked for.
+          yield* write({ itemStores: [link("prd_a", "out_b", 301)], items: [{ ...item("prd_c", []), name: "C" }] })
+          const unrelated = yield* stamp()
+          yield* write({ itemStores: [link("prd_b", "out_A", 201)] })
+          const price = yield* stamp()
+          yield* write({ items: [{ ...item("prd_a", ["mgr_g"]), name: "A" }] })
+          const name = yield* stamp()
+          yield* write({ options: [{ ...option, snoozedUntil: end }] })
+          const optionSnoozed = yield* stamp()
+          yield* write({ groups: [{ ...group, max: 2 }] })
+          const groupChanged = yield* stamp()
+          return {
+            first,
+            again,
+            unrelated,
+            price,
+            name,
+            optionSnoozed,
+            groupChanged,
+            // The option's snooze ends at `end`: a millisecond before it is one instant, at it another.
+            beforeEnd: yield* stamp(new Date(end.getTime() - 1)),
+            longBeforeEnd: yield* stamp(t1),
+            atEnd: yield* stamp(end),
+            afterEnd: yield* stamp(new Date(end.getTime() + 3_600_000)),
+            nothing: yield* catalog.catalogStamp("out_A", [], t1)
+          }
+        })
+      )
+      expect(seen.again).toBe(seen.first)
+      expect(seen.unrelated).toBe(seen.first)
+      const changed = [seen.first, seen.price, seen.name, seen.optionSnoozed, seen.groupChanged]
+      expect(new Set(changed).size).toBe(changed.length)
+      expect(seen.longBeforeEnd).toBe(seen.groupChanged)
+      expect(seen.beforeEnd).toBe(seen.groupChanged)
+      expect(seen.atEnd).not.toBe(seen.beforeEnd)
+      expect(seen.afterEnd).toBe(seen.atEnd)
+      expect(typeof seen.nothing).toBe("string")
+    })
+
     it("reads products by id in one call: in the order asked, a repeated id twice, unknown ids left out", async () => {
       const tenant = await newTenant()
       const at = instants[0]!
