@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import type { HttpServerRequest, HttpServerResponse } from "effect/http"
 import type { HttpApiEndpoint } from "effect/http-api"
 import { effectiveMenuBasis, renderEffectiveMenu } from "../../application/menus/effective-menu.ts"
@@ -81,8 +81,9 @@ export const effectiveMenuAnswer = Effect.fnUntraced(function* (
     yield* encodeSuccess(endpoint, yield* renderEffectiveMenu(basis.store, basis.published, at))
   )
   if (basis.key !== null) {
-    const again = yield* effectiveMenuBasis(outletId, at)
-    if (again.key === basis.key) cache.set(slot, basis.key, body)
+    // Only a check: if the read fails (the outlet gone meanwhile), this answer is served, not kept.
+    const again = yield* Effect.option(effectiveMenuBasis(outletId, at))
+    if (Option.isSome(again) && again.value.key === basis.key) cache.set(slot, basis.key, body)
   }
   return (yield* conditionalJsonResponse(request, body)) satisfies HttpServerResponse.HttpServerResponse
 })
