@@ -23,7 +23,7 @@ import {
   type ProductView
 } from "../catalog/read-catalog.ts"
 import { Catalog, type ItemStoreRow, type StoreRow } from "../ports/catalog.ts"
-import { Menus } from "../ports/menus.ts"
+import { Menus, type StoreMenuVersion } from "../ports/menus.ts"
 
 export type UnavailableReason = "not-sold-here" | "inactive" | "snoozed" | "paused" | "closed"
 
@@ -93,41 +93,73 @@ const productIdsOf = (published: ReadonlyArray<PublishedMenu>): ReadonlyArray<st
   ...new Set(published.flatMap((m) => m.content.sections.flatMap((s) => s.items.map((i) => i.productId))))
 ]
 
-/** What the effective menu is built from, read first: the outlet and its published V2 menus. */
+/** What the effective menu's key is read from, first: the outlet and its published V2 menus' versions. */
 export interface EffectiveMenuBasis {
   readonly store: StoreRow
-  readonly published: ReadonlyArray<PublishedMenu>
+  readonly menus: ReadonlyArray<StoreMenuVersion>
   /**
    * For an outlet with V2 menus: a text that is equal for two reads (of any instants, through any
-   * service instance) only when their answers are equal, so an answer rendered for one may be served
-   * for the other. It holds everything the answer depends on: the outlet's currency and busy mode,
-   * each menu's id and version (a version's content never changes), whether each menu is open at `at`
-   * and its next change, and the catalog's stamp of the rows used (which includes which snoozes have
-   * ended at `at`). The answer echoes no other trace of `at`. Null for an outlet answering its POS's
-   * menus (not keyed).
+   * service instance) only when their answers are equal, as long as no snooze of the rows used
+   * starts or stops counting between the two instants (`EffectiveMenuRendering.validFrom` and
+   * `validUntil` bound that). It holds the outlet's currency and busy mode, each menu's id and
+   * version (a version's content never changes), whether each menu is open at `at` and its next
+   * change, and the tenant's catalog generation (moved by every write to a product, link, group or
+   * option, in the writing transaction). Null for an outlet answering its POS's menus (not keyed).
    */
   readonly key: string | null
 }
 
 export const effectiveMenuBasis = Effect.fnUntraced(function* (outletId: string, at: Date) {
   const store = yield* outletOrNotFound(outletId)
-  const published = yield* (yield* Menus).menusOfStore(store.id)
-  return { store, published, key: yield* effectiveMenuKey(store, published, at) } satisfies EffectiveMenuBasis
+  const menus = yield* (yield* Menus).storeMenuVersions(store.id)
+  return { store, menus, key: yield* effectiveMenuKey(store, menus, at) } satisfies EffectiveMenuBasis
 })
 
-/** The key of `EffectiveMenuBasis`, read again (for the same outlet and menus, or fresh ones). */
+/** The key of `EffectiveMenuBasis` for these menus. */
 export const effectiveMenuKey = Effect.fnUntraced(function* (
   store: StoreRow,
-  published: ReadonlyArray<PublishedMenu>,
+  menus: ReadonlyArray<StoreMenuVersion>,
   at: Date
 ) {
-  if (published.length === 0) return null
-  const stamp = yield* (yield* Catalog).catalogStamp(store.id, productIdsOf(published), at)
-  const menus = published.map((m) => {
-    const { open, nextChange } = menuOpenAt(m.content.hours, at)
+  if (menus.length === 0) return null
+  const generation = yield* (yield* Catalog).catalogGeneration()
+  const keyed = menus.map((m) => {
+    const { open, nextChange } = menuOpenAt(m.hours, at)
     return [m.menuId, m.version, open, nextChange?.getTime() ?? null]
   })
-  return JSON.stringify([store.id, store.currency, store.busyMode, menus, stamp])
+  return JSON.stringify([store.id, store.currency, store.busyMode, keyed, generation])
+})
+
+/**
+ * A rendered effective menu and the instants between which it holds for the same key: from the last
+ * end of a snooze of the rows used at or before `at` (null: none) to the first one after it (null:
+ * none). Snoozes end at their instant without any write, so the key cannot see them.
+ */
+export interface EffectiveMenuRendering {
+  readonly menu: Effect.Success<ReturnType<typeof renderEffectiveMenu>>
+  readonly validFrom: Date | null
+  readonly validUntil: Date | null
+}
+
+/** The outlet's V2 effective menu read whole (its menus' content only now), with its validity. */
+export const renderEffectiveMenuWithValidity = Effect.fnUntraced(function* (store: StoreRow, at: Date) {
+  const published = yield* (yield* Menus).menusOfStore(store.id)
+  const menu = yield* renderEffectiveMenu(store, published, at)
+  const catalog = yield* Catalog
+  const wanted = productIdsOf(published)
+  const links = yield* catalog.storeLinks(store.id, wanted)
+  const items = yield* catalog.getItems(wanted)
+  const groups = yield* catalog.getGroups([...new Set(items.flatMap((i) => i.modifierGroupIds))])
+  const options = yield* catalog.getOptions([...new Set(groups.flatMap((g) => g.optionIds))])
+  let validFrom: Date | null = null
+  let validUntil: Date | null = null
+  for (const { snoozedUntil } of [...links, ...options]) {
+    if (snoozedUntil === null) continue
+    if (snoozedUntil.getTime() <= at.getTime()) {
+      if (validFrom === null || snoozedUntil > validFrom) validFrom = snoozedUntil
+    } else if (validUntil === null || snoozedUntil < validUntil) validUntil = snoozedUntil
+  }
+  return { menu, validFrom, validUntil } satisfies EffectiveMenuRendering
 })
 
 /** The outlet's effective menu at `at`: its V2 menus when it has any, else its POS's menus. */

@@ -173,18 +173,11 @@ export class Catalog extends Context.Service<
       itemIds: ReadonlyArray<string>
     ) => Effect.Effect<ReadonlyArray<ItemStoreRow>, StorageError>
     /**
-     * A text standing for everything stored of these products, this outlet's links to them, their
-     * modifier groups and those groups' options (any write to one of those rows changes it: it is
-     * computed from the rows themselves, so it holds across service instances), and for which of
-     * those links' and options' snoozes have ended at `at` (a snooze ends at its instant: it counts
-     * once `snoozedUntil <= at`). An answer rendered from rows read after an equal stamp for the same
-     * `at`-independent inputs can be reused.
+     * The tenant's catalog generation: a number that moves on every write that can change a product,
+     * an outlet's link to one, a modifier group or an option (a sync's `apply`, a delivery changing a
+     * snooze), through any service instance, and on nothing else. Equal numbers, unchanged rows.
      */
-    readonly catalogStamp: (
-      storeId: string,
-      itemIds: ReadonlyArray<string>,
-      at: Date
-    ) => Effect.Effect<string, StorageError>
+    readonly catalogGeneration: () => Effect.Effect<number, StorageError>
     readonly getGroups: (ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<GroupRow>, StorageError>
     readonly getOptions: (ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<OptionRow>, StorageError>
     readonly storeMenus: (storeId: string) => Effect.Effect<ReadonlyArray<MenuV1Row>, StorageError>

@@ -1,6 +1,6 @@
 import { Context, type Effect } from "effect"
 import type { StorageError } from "../../domain/errors.ts"
-import type { MenuContent, MenuDraft, PublishedMenu } from "../../domain/menu.ts"
+import type { MenuContent, MenuDraft, MenuHours, PublishedMenu } from "../../domain/menu.ts"
 import type { Page } from "./catalog.ts"
 
 /** A draft write whose expected version is not the stored one: the caller read a stale draft. */
@@ -17,6 +17,14 @@ export interface MenuVersionSummary {
   /** How many items and stores that version had. */
   readonly items: number
   readonly stores: number
+}
+
+/** A published menu's current version without its sections: what an effective menu's key needs. */
+export interface StoreMenuVersion {
+  readonly menuId: string
+  readonly version: number
+  readonly publishedAt: Date
+  readonly hours: MenuHours | null
 }
 
 /**
@@ -69,5 +77,7 @@ export class Menus extends Context.Service<
     readonly getVersion: (menuId: string, version: number) => Effect.Effect<PublishedMenu | undefined, StorageError>
     /** The current versions of the published menus assigned to an outlet, most recently published first. */
     readonly menusOfStore: (storeId: string) => Effect.Effect<ReadonlyArray<PublishedMenu>, StorageError>
+    /** The same menus as `menusOfStore`, in the same order, without their sections (nothing else read). */
+    readonly storeMenuVersions: (storeId: string) => Effect.Effect<ReadonlyArray<StoreMenuVersion>, StorageError>
   }
 >()("pos/application/Menus") {}

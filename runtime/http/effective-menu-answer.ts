@@ -1,7 +1,12 @@
 import { Effect, Option } from "effect"
 import type { HttpServerRequest, HttpServerResponse } from "effect/http"
 import type { HttpApiEndpoint } from "effect/http-api"
-import { effectiveMenuBasis, renderEffectiveMenu } from "../../application/menus/effective-menu.ts"
+import {
+  effectiveMenuBasis,
+  renderEffectiveMenu,
+  renderEffectiveMenuWithValidity
+} from "../../application/menus/effective-menu.ts"
+import { Menus } from "../../application/ports/menus.ts"
 import { conditionalJsonResponse, encodeSuccess, type RenderedBody, renderedBody } from "./conditional-response.ts"
 
 /**
@@ -10,17 +15,19 @@ import { conditionalJsonResponse, encodeSuccess, type RenderedBody, renderedBody
  * revalidation (`If-None-Match`) needs only the tag.
  *
  * Each read still asks the database for the answer's key first (`effectiveMenuBasis`: the outlet, its
- * published menus and the catalog's stamp of the rows used, computed from the rows themselves): a
+ * published menus' versions and hours, and the tenant's catalog generation, three small reads): a
  * price synced, a snooze delivered, a busy mode set or a menu published through any service instance
- * changes it at once, and so does time (a menu opening or closing, a snooze ending). Only an answer
- * whose key is the request's is served; there is no time to live.
+ * changes it at once, and so does time (a menu opening or closing changes the key; a snooze ending
+ * bounds the instants an answer is kept for). Only an answer whose key is the request's, for an
+ * instant within its bounds, is served; there is no time to live. The menus' content is read only
+ * to render.
  *
  * An answer is kept only when the key read again after rendering is unchanged (a write that landed
  * while the rows were read is not cached under the key read before it). One answer per outlet, the
  * most recently rendered, within a byte budget, least recently used first out.
  */
 export class RenderedAnswers {
-  private readonly entries = new Map<string, { readonly key: string; readonly body: RenderedBody }>()
+  private readonly entries = new Map<string, Entry>()
   private bytes = 0
   readonly budget: number
   constructor(budget: number) {
@@ -31,21 +38,36 @@ export class RenderedAnswers {
     return this.bytes
   }
 
-  get(slot: string, key: string): RenderedBody | undefined {
+  /** The answer kept for `slot` under `key`, when `at` is within its bounds. */
+  get(slot: string, key: string, at: Date): RenderedBody | undefined {
     const found = this.entries.get(slot)
     if (found === undefined || found.key !== key) return undefined
+    if (found.validFrom !== null && at.getTime() < found.validFrom) return undefined
+    if (found.validUntil !== null && at.getTime() >= found.validUntil) return undefined
     this.entries.delete(slot)
     this.entries.set(slot, found)
     return found.body
   }
 
-  set(slot: string, key: string, body: RenderedBody): void {
+  /** Keeps `body` for `slot` under `key`, for instants in [validFrom, validUntil) (null: unbounded). */
+  set(
+    slot: string,
+    key: string,
+    body: RenderedBody,
+    validFrom: Date | null = null,
+    validUntil: Date | null = null
+  ): void {
     const previous = this.entries.get(slot)
     if (previous !== undefined) {
       this.entries.delete(slot)
       this.bytes -= weight(previous)
     }
-    const entry = { key, body }
+    const entry: Entry = {
+      key,
+      body,
+      validFrom: validFrom?.getTime() ?? null,
+      validUntil: validUntil?.getTime() ?? null
+    }
     if (weight(entry) > this.budget) return
     this.entries.set(slot, entry)
     this.bytes += weight(entry)
@@ -57,9 +79,16 @@ export class RenderedAnswers {
   }
 }
 
+interface Entry {
+  readonly key: string
+  readonly body: RenderedBody
+  /** Epoch milliseconds: the first instant served, and the first not served (null: unbounded). */
+  readonly validFrom: number | null
+  readonly validUntil: number | null
+}
+
 /** The body twice (the string and its bytes) and the key, counted in bytes as UTF-16 strings are held. */
-const weight = (entry: { readonly key: string; readonly body: RenderedBody }) =>
-  entry.body.bytes.byteLength + 2 * (entry.body.json.length + entry.key.length)
+const weight = (entry: Entry) => entry.body.bytes.byteLength + 2 * (entry.body.json.length + entry.key.length)
 
 /** This process's rendered answers (every tenant's: each slot names its tenant and outlet). */
 export const effectiveMenuAnswers = new RenderedAnswers(64 * 1024 * 1024)
@@ -75,15 +104,18 @@ export const effectiveMenuAnswer = Effect.fnUntraced(function* (
 ) {
   const basis = yield* effectiveMenuBasis(outletId, at)
   const slot = JSON.stringify([tenantId, basis.store.id])
-  const cached = basis.key === null ? undefined : cache.get(slot, basis.key)
+  if (basis.key === null) {
+    const menu = yield* renderEffectiveMenu(basis.store, yield* (yield* Menus).menusOfStore(basis.store.id), at)
+    return yield* conditionalJsonResponse(request, renderedBody(yield* encodeSuccess(endpoint, menu)))
+  }
+  const cached = cache.get(slot, basis.key, at)
   if (cached !== undefined) return yield* conditionalJsonResponse(request, cached)
-  const body = renderedBody(
-    yield* encodeSuccess(endpoint, yield* renderEffectiveMenu(basis.store, basis.published, at))
-  )
-  if (basis.key !== null) {
-    // Only a check: if the read fails (the outlet gone meanwhile), this answer is served, not kept.
-    const again = yield* Effect.option(effectiveMenuBasis(outletId, at))
-    if (Option.isSome(again) && again.value.key === basis.key) cache.set(slot, basis.key, body)
+  const rendering = yield* renderEffectiveMenuWithValidity(basis.store, at)
+  const body = renderedBody(yield* encodeSuccess(endpoint, rendering.menu))
+  // Only a check: if the read fails (the outlet gone meanwhile), this answer is served, not kept.
+  const again = yield* Effect.option(effectiveMenuBasis(outletId, at))
+  if (Option.isSome(again) && again.value.key === basis.key) {
+    cache.set(slot, basis.key, body, rendering.validFrom, rendering.validUntil)
   }
   return (yield* conditionalJsonResponse(request, body)) satisfies HttpServerResponse.HttpServerResponse
 })

@@ -792,6 +792,15 @@ export const menusContract = ({ name, inTenant, newTenant }: ContractHelpers) =>
                         b.publishedAt.getTime() - a.publishedAt.getTime() || byId((m: PublishedMenu) => m.menuId)(a, b)
                     )
                   expect(yield* menus.menusOfStore(storeId)).toEqual(expected)
+                  // The same menus in the same order, without their sections.
+                  expect(yield* menus.storeMenuVersions(storeId)).toEqual(
+                    expected.map((m) => ({
+                      menuId: m.menuId,
+                      version: m.version,
+                      publishedAt: m.publishedAt,
+                      hours: m.content.hours
+                    }))
+                  )
                 }
               })
             )

@@ -28,6 +28,8 @@ export interface CatalogTables {
   readonly menus: Map<string, Map<string, MenuV1Row>>
   readonly syncs: Map<string, SyncRecord>
   readonly locks: Map<string, Semaphore.Semaphore>
+  /** The catalog generation (Catalog.catalogGeneration). */
+  readonly generation: { value: number }
 }
 
 export const makeCatalogTables = (): CatalogTables => ({
@@ -38,6 +40,7 @@ export const makeCatalogTables = (): CatalogTables => ({
   options: new Map(),
   itemStores: new Map(),
   menus: new Map(),
+  generation: { value: 0 },
   syncs: new Map(),
   locks: new Map()
 })
@@ -118,6 +121,7 @@ export const makeMemoryCatalog = (t: CatalogTables) =>
       })),
     apply: (changes) =>
       Effect.sync(() => {
+        t.generation.value += 1
         for (const row of changes.items) t.items.set(row.id, row)
         for (const row of changes.groups) t.groups.set(row.id, row)
         for (const row of changes.options) t.options.set(row.id, row)
@@ -159,17 +163,7 @@ export const makeMemoryCatalog = (t: CatalogTables) =>
         )
       ),
     storeLinks: (storeId, itemIds) => Effect.sync(() => present(t.itemStores.get(storeId) ?? new Map(), itemIds)),
-    catalogStamp: (storeId, itemIds, at) =>
-      Effect.sync(() => {
-        // The rows themselves, as text: equal text, equal rows (this process holds every copy).
-        const items = present(t.items, itemIds)
-        const groups = present(t.groups, [...new Set(items.flatMap((i) => i.modifierGroupIds))])
-        const options = present(t.options, [...new Set(groups.flatMap((g) => g.optionIds))])
-        const links = present(t.itemStores.get(storeId) ?? new Map(), itemIds)
-        const snoozes = [...links, ...options].flatMap((r) => (r.snoozedUntil === null ? [] : [r.snoozedUntil]))
-        const ended = snoozes.filter((s) => s.getTime() <= at.getTime()).length
-        return JSON.stringify([items, links, groups, options, ended])
-      }),
+    catalogGeneration: () => Effect.sync(() => t.generation.value),
     getGroups: (ids) => Effect.sync(() => present(t.groups, ids)),
     getOptions: (ids) => Effect.sync(() => present(t.options, ids)),
     storeMenus: (storeId) =>

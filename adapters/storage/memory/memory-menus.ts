@@ -128,6 +128,18 @@ export const makeMemoryMenus = (t: MenuTables, catalog: CatalogTables) => {
         currentMenus()
           .filter((menu) => menu.content.storeIds.includes(storeId))
           .sort((a, b) => b.publishedAt.getTime() - a.publishedAt.getTime() || compare(a.menuId, b.menuId))
+      ),
+    storeMenuVersions: (storeId) =>
+      Effect.sync(() =>
+        currentMenus()
+          .filter((menu) => menu.content.storeIds.includes(storeId))
+          .sort((a, b) => b.publishedAt.getTime() - a.publishedAt.getTime() || compare(a.menuId, b.menuId))
+          .map((menu) => ({
+            menuId: menu.menuId,
+            version: menu.version,
+            publishedAt: menu.publishedAt,
+            hours: menu.content.hours
+          }))
       )
   })
 }

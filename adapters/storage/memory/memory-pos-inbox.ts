@@ -39,6 +39,7 @@ export const makeMemoryPosInbox = (catalog: CatalogTables, t: InboxTables) => {
         const key = `${delivery.provider}\u0000${delivery.dedupeKey}`
         if (t.deliveries.has(key)) return "duplicate" as const
         t.deliveries.set(key, delivery.receivedAt)
+        let changed = false
         for (const { storeId, items } of delivery.snoozes) {
           const links = catalog.itemStores.get(storeId)
           for (const { posCode, until } of items) {
@@ -47,15 +48,18 @@ export const makeMemoryPosInbox = (catalog: CatalogTables, t: InboxTables) => {
               if (item?.provider !== delivery.provider || item.posCode !== posCode) continue
               if ((link.snoozedUntil?.getTime() ?? null) === (until?.getTime() ?? null)) continue
               links!.set(itemId, { ...link, snoozedUntil: until, updatedAt: delivery.receivedAt })
+              changed = true
             }
             // Modifier options are tenant-level objects: their snooze holds at every outlet.
             for (const [id, option] of catalog.options) {
               if (option.provider !== delivery.provider || option.posCode !== posCode) continue
               if ((option.snoozedUntil?.getTime() ?? null) === (until?.getTime() ?? null)) continue
               catalog.options.set(id, { ...option, snoozedUntil: until, updatedAt: delivery.receivedAt })
+              changed = true
             }
           }
         }
+        if (changed) catalog.generation.value += 1
         for (const { storeId, mode } of delivery.busyModes) {
           if (catalog.stores.has(storeId)) catalog.busyModes.set(storeId, mode)
         }

@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import { Migrator, SqlClient } from "effect/sql"
 import { StorageError } from "../../../domain/errors.ts"
+import { catalogGenerationMigration } from "./catalog-generation-migration.ts"
 import { posCredentialsMigration } from "./credential-migrations.ts"
 import { inboxSchema } from "./inbox-migrations.ts"
 import { menuMigration } from "./menu-migrations.ts"
@@ -209,7 +210,8 @@ const tenantMigrations = {
     Effect.forEach(inboxSchema, (statement) => sql.unsafe(statement), { discard: true })
   ),
   "8_pull": pullTenantMigration,
-  "9_menus_v2": menuMigration
+  "9_menus_v2": menuMigration,
+  "10_catalog_generation": catalogGenerationMigration
 }
 
 /**

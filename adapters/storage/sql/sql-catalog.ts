@@ -3,6 +3,7 @@ import { SqlClient, type Statement } from "effect/sql"
 import { Catalog, type CatalogChanges, type ItemWithLink } from "../../../application/ports/catalog.ts"
 import { StorageError, SyncInProgress } from "../../../domain/errors.ts"
 import { batchWriter, byIdLiterals, byIds, chunksOf, lastByKey, readChunk, writeBatches } from "./sql-batch.ts"
+import { bumpCatalogGeneration } from "./catalog-generation-migration.ts"
 import {
   type GroupDbRow,
   groupColumns,
@@ -102,6 +103,8 @@ export const makeSqlCatalog = (locks: StoreLocks) =>
       Effect.gen(function* () {
         // Referenced rows first: a link needs its item (and the outlet), a section its menu. Each
         // table's rows are sorted while the database writes the table before.
+        // In the writing transaction: a reader that sees the old generation saw none of these rows' changes.
+        yield* bumpCatalogGeneration(sql)
         yield* writeBatches(sql, [
           writeOptions.of(() => lastByKey(changes.options, (r) => r.id)),
           writeGroups.of(() => lastByKey(changes.groups, (r) => r.id)),
@@ -236,27 +239,10 @@ export const makeSqlCatalog = (locks: StoreLocks) =>
           Effect.map((rows) => inRequestOrder(itemIds, rows.map(toLink), (r) => r.itemId)),
           storageFailure("store links")
         ),
-      catalogStamp: (storeId, itemIds, at) =>
-        byIdLiterals(
-          itemIds,
-          // Every column of every row involved, hashed where the rows are, and how many of their snoozes have ended.
-          (chunk) => sql<{ readonly stamp: string }>`
-            WITH i AS (SELECT * FROM items WHERE id = ANY(${chunk}::text[])),
-              l AS (SELECT * FROM item_store WHERE store_id = ${storeId} AND item_id = ANY(${chunk}::text[])),
-              g AS (SELECT * FROM item_modifiers WHERE id IN (SELECT unnest(modifier_group_ids) FROM i)),
-              o AS (SELECT * FROM item_modifier_options WHERE id IN (SELECT unnest(option_ids) FROM g))
-            SELECT md5(
-              coalesce((SELECT string_agg(i::text, '|' ORDER BY i.id) FROM i), '') || '#' ||
-              coalesce((SELECT string_agg(l::text, '|' ORDER BY l.item_id) FROM l), '') || '#' ||
-              coalesce((SELECT string_agg(g::text, '|' ORDER BY g.id) FROM g), '') || '#' ||
-              coalesce((SELECT string_agg(o::text, '|' ORDER BY o.id) FROM o), '')
-            ) || ':' || (
-              SELECT count(*) FROM (SELECT snoozed_until FROM l UNION ALL SELECT snoozed_until FROM o) s
-              WHERE date_trunc('milliseconds', s.snoozed_until) <= ${at.toISOString()}::timestamptz
-            ) AS stamp`
-        ).pipe(
-          Effect.map((rows) => rows.map((r) => r.stamp).join(",")),
-          storageFailure("catalog stamp")
+      catalogGeneration: () =>
+        sql<{ readonly generation: string }>`SELECT generation::text AS generation FROM catalog_generation`.pipe(
+          Effect.map((rows) => Number(rows[0]?.generation ?? 0)),
+          storageFailure("catalog generation")
         ),
       getGroups: (ids) => getGroups(ids).pipe(storageFailure("get modifier groups")),
       getOptions: (ids) => getOptions(ids).pipe(storageFailure("get modifier options")),

@@ -1,7 +1,7 @@
 import { Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
 import { Menus, type MenuVersionSummary, type StaleDraft } from "../../../application/ports/menus.ts"
-import type { MenuContent, MenuDraft, PublishedMenu } from "../../../domain/menu.ts"
+import type { MenuContent, MenuDraft, MenuHours, PublishedMenu } from "../../../domain/menu.ts"
 import { storageFailure, toDate } from "./sql-errors.ts"
 
 interface DraftDbRow {
@@ -217,6 +217,30 @@ export const makeSqlMenus = Effect.gen(function* () {
         ORDER BY m.published_at DESC, m.menu_id`.pipe(
         Effect.map((rows) => rows.map(toPublished)),
         storageFailure("list the menus of an outlet")
+      ),
+    // The hours only, extracted where the document is: no content crosses the wire.
+    storeMenuVersions: (storeId) =>
+      sql<{
+        readonly menu_id: string
+        readonly version: number
+        readonly hours: MenuHours | null
+        readonly published_at: unknown
+      }>`
+        SELECT v.menu_id, v.version, v.content->'hours' AS hours, v.published_at
+        FROM menu_stores s
+        JOIN menus m ON m.menu_id = s.menu_id
+        JOIN menu_versions v ON v.menu_id = m.menu_id AND v.version = m.current_version
+        WHERE s.store_id = ${storeId}
+        ORDER BY m.published_at DESC, m.menu_id`.pipe(
+        Effect.map((rows) =>
+          rows.map((row) => ({
+            menuId: row.menu_id,
+            version: Number(row.version),
+            publishedAt: toDate(row.published_at),
+            hours: row.hours ?? null
+          }))
+        ),
+        storageFailure("list the menu versions of an outlet")
       )
   })
 })

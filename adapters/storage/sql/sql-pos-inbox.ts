@@ -2,6 +2,7 @@ import { Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
 import { type JobRow, type OrderEventRow, PosInbox } from "../../../application/ports/pos-inbox.ts"
 import { SNOOZED_INDEFINITELY } from "../../../domain/catalog.ts"
+import { bumpCatalogGeneration } from "./catalog-generation-migration.ts"
 import { storageFailure, toDate, toDateOrNull } from "./sql-errors.ts"
 
 interface JobDbRow {
@@ -98,22 +99,27 @@ export const makeSqlPosInbox = Effect.gen(function* () {
               ON CONFLICT DO NOTHING
               RETURNING provider`
             if (fresh.length === 0) return "duplicate" as const
+            let changed = 0
             for (const { storeId, items } of delivery.snoozes) {
               for (const item of items) {
                 const until = snoozeParam(item.until)
-                yield* sql`
+                changed += (yield* sql`
                   UPDATE item_store l SET snoozed_until = ${until}::timestamptz, updated_at = ${delivery.receivedAt}
                   FROM items i
                   WHERE l.store_id = ${storeId} AND l.item_id = i.id
                     AND i.provider = ${delivery.provider} AND i.pos_code = ${item.posCode}
-                    AND l.snoozed_until IS DISTINCT FROM ${until}::timestamptz`
+                    AND l.snoozed_until IS DISTINCT FROM ${until}::timestamptz
+                  RETURNING 1`).length
                 // Modifier options are tenant-level objects: their snooze holds at every outlet.
-                yield* sql`
+                changed += (yield* sql`
                   UPDATE item_modifier_options SET snoozed_until = ${until}::timestamptz, updated_at = ${delivery.receivedAt}
                   WHERE provider = ${delivery.provider} AND pos_code = ${item.posCode}
-                    AND snoozed_until IS DISTINCT FROM ${until}::timestamptz`
+                    AND snoozed_until IS DISTINCT FROM ${until}::timestamptz
+                  RETURNING 1`).length
               }
             }
+            // In this transaction: the effective menus' keys move with the snoozes.
+            if (changed > 0) yield* bumpCatalogGeneration(sql)
             for (const { storeId, mode } of delivery.busyModes) {
               yield* sql`
                 INSERT INTO store_status (store_id, busy_mode, updated_at)
