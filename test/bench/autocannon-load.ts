@@ -6,9 +6,9 @@ import { cpuSeconds, type LoadOptions, type LoadResult } from "./harness.ts"
  * The load generator: autocannon, run as its own process by harness.ts so it never shares an event
  * loop with the server it measures. A warm-up run (not recorded), then `seconds` of measurement
  * with `concurrency` keep-alive connections. Every response must have the expected status and
- * body; anything else is an error. With `vary`, every request carries a fresh random key id or
- * tenant host (built by autocannon's setupRequest), so no cache of the target can answer from a
- * repeated value. Prints one JSON LoadResult on stdout, with this process's CPU and the target's
+ * body (byte for byte, text or not: see keepBytes); anything else is an error. With `vary`, every
+ * request carries a fresh random key id or tenant host (built by autocannon's setupRequest), so no
+ * cache of the target can answer from a repeated value. Prints one JSON LoadResult on stdout, with this process's CPU and the target's
  * over the measured run only.
  *
  * Usage: BENCH_LOAD_OPTIONS='<LoadOptions as JSON>' node test/bench/autocannon-load.ts
@@ -33,6 +33,14 @@ interface AutocannonInstance extends PromiseLike<AutocannonResult> {
 
 type Autocannon = (options: Record<string, unknown>) => AutocannonInstance
 
+/** The part of autocannon's client (lib/httpClient.js) a binary body needs: its queue of answers being read. */
+interface AutocannonClient {
+  readonly pipelinedRequests?: {
+    addBody?: (data: Buffer) => void
+    readonly peek?: () => { body: string } | undefined
+  }
+}
+
 // autocannon ships no types: loaded through require and typed by the little used here.
 const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon
 
@@ -42,9 +50,34 @@ if (rawOptions === undefined) {
   process.exit(2)
 }
 const options = JSON.parse(rawOptions) as LoadOptions
-/** The bytes every response must carry (from a file for a large body). */
+const binary = options.expectBodyBinary === true
+/**
+ * The bytes every response must carry (from a file for a large body or a binary one). A binary body
+ * is held as latin1, one character per byte, the form keepBytes gives the answers.
+ */
 const expectBody =
-  options.expectBodyFile === undefined ? options.expectBody : readFileSync(options.expectBodyFile, "utf8")
+  options.expectBodyFile === undefined
+    ? String(options.expectBody)
+    : readFileSync(options.expectBodyFile, binary ? "latin1" : "utf8")
+
+/**
+ * For a binary body (e.g. gzip): autocannon builds the body it hands verifyBody by decoding each
+ * chunk as UTF-8 on its own, which loses bytes that are not UTF-8 (two different answers can give
+ * the same string) and depends on where chunks split. Each client keeps its chunks as latin1
+ * instead, so the string compared is the answer's bytes, exactly. If autocannon's client no longer
+ * has this shape, the run fails rather than checking less.
+ */
+const keepBytes = (client: AutocannonClient): void => {
+  const queue = client.pipelinedRequests
+  const peek = queue?.peek
+  if (queue === undefined || typeof queue.addBody !== "function" || typeof peek !== "function") {
+    throw new Error("autocannon's client has no pipelinedRequests.addBody/peek: cannot compare binary bodies")
+  }
+  queue.addBody = (data: Buffer) => {
+    const pending = peek.call(queue)
+    if (pending !== undefined) pending.body += data.toString("latin1")
+  }
+}
 
 /** A key id no store issued: random over most of the valid range, so every request names a new one. */
 const randomKeyId = () => 1_000_000 + Math.floor(Math.random() * 2_000_000_000)
@@ -67,6 +100,7 @@ const run = (seconds: number) =>
     headers: options.headers,
     // A function rather than expectBody, which autocannon refuses beside `requests`: the same check on every run.
     verifyBody: (body: string) => body === expectBody,
+    ...(binary ? { setupClient: keepBytes } : {}),
     // Fixed requests are encoded once; varied ones are rebuilt for every request.
     ...(options.vary === undefined ? {} : { requests: [{ setupRequest }] })
   })

@@ -266,13 +266,18 @@ export interface LoadOptions {
   readonly warmupSeconds: number
   readonly seconds: number
   readonly expectStatus: number
-  /** Every response must carry exactly these bytes. */
-  readonly expectBody: string
   /**
-   * Set by runLoad for a large body (an environment variable holds at most 128 KiB on Linux): the
-   * file holding `expectBody`, which is then sent empty.
+   * Every response must carry exactly these bytes: a string's UTF-8, or a Buffer's bytes for a body
+   * that is not text (e.g. a gzip answer), compared byte for byte.
+   */
+  readonly expectBody: string | Buffer
+  /**
+   * Set by runLoad for a large body (an environment variable holds at most 128 KiB on Linux) and for
+   * a Buffer: the file holding `expectBody`, which is then sent empty.
    */
   readonly expectBodyFile?: string | undefined
+  /** Set by runLoad for a Buffer `expectBody`: the file's bytes are not text, compare them byte for byte. */
+  readonly expectBodyBinary?: boolean | undefined
   /** A fresh random value on every request: a key id nobody issued, or a tenant host nobody created. */
   readonly vary?: "keyId" | "host" | undefined
   /** The service's BASE_DOMAIN, for `vary: "host"` ("localhost" by default). */
@@ -305,8 +310,13 @@ export interface LoadResult {
 
 /** Runs autocannon (test/bench/autocannon-load.ts) against `port` in its own process; returns its JSON report. */
 export const runLoad = async (options: LoadOptions): Promise<LoadResult> => {
-  const bodyDir = Buffer.byteLength(options.expectBody) > largeEnvBytes ? makeTempDir("pos-bench-body-") : undefined
-  const sent = bodyDir === undefined ? options : { ...options, expectBody: "", expectBodyFile: join(bodyDir, "body") }
+  const binary = typeof options.expectBody !== "string"
+  const bodyDir =
+    binary || Buffer.byteLength(options.expectBody) > largeEnvBytes ? makeTempDir("pos-bench-body-") : undefined
+  const sent =
+    bodyDir === undefined
+      ? options
+      : { ...options, expectBody: "", expectBodyFile: join(bodyDir, "body"), expectBodyBinary: binary }
   if (bodyDir !== undefined) writeFileSync(join(bodyDir, "body"), options.expectBody)
   // Options go through the environment, not argv: the API key stays out of `ps` output.
   const child = spawnNode(
@@ -543,15 +553,20 @@ export interface RawServerOptions {
   readonly etag?: string
 }
 
-/** test/bench/raw-server.ts answering every request with `body` (or a 304, see RawServerOptions). */
-export const startRawServer = async (body: string, options: RawServerOptions = {}): Promise<RunningTarget> => {
+/**
+ * test/bench/raw-server.ts answering every request with `body` (or a 304, see RawServerOptions): a
+ * string's UTF-8, or a Buffer's bytes (e.g. a gzip answer, with its content-encoding in `headers`).
+ */
+export const startRawServer = async (body: string | Buffer, options: RawServerOptions = {}): Promise<RunningTarget> => {
   const port = await freePort()
-  const bodyDir = Buffer.byteLength(body) > largeEnvBytes ? makeTempDir("pos-bench-raw-") : undefined
+  // A Buffer always goes in a file: an environment variable holds text only.
+  const inline = typeof body === "string" && Buffer.byteLength(body) <= largeEnvBytes ? body : undefined
+  const bodyDir = inline === undefined ? makeTempDir("pos-bench-raw-") : undefined
   if (bodyDir !== undefined) writeFileSync(join(bodyDir, "body"), body)
   const child = spawnNode(join(benchDir, "raw-server.ts"), [], {
     ...process.env,
     PORT: String(port),
-    ...(bodyDir === undefined ? { BENCH_RAW_BODY: body } : { BENCH_RAW_BODY_FILE: join(bodyDir, "body") }),
+    ...(bodyDir === undefined ? { BENCH_RAW_BODY: inline } : { BENCH_RAW_BODY_FILE: join(bodyDir, "body") }),
     ...(options.headers === undefined ? {} : { BENCH_RAW_HEADERS: JSON.stringify(options.headers) }),
     ...(options.etag === undefined ? {} : { BENCH_RAW_ETAG: options.etag })
   })

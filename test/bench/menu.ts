@@ -1,4 +1,6 @@
+import { request } from "node:http"
 import { availableParallelism } from "node:os"
+import { gunzipSync } from "node:zlib"
 import { productId } from "../../domain/ids.ts"
 import { menuPush } from "./catalog-sync.ts"
 import {
@@ -42,11 +44,18 @@ import {
  *    /api/v1/outlets/{outletId}/menu?at=<fixed instant>, no Accept-Encoding (the identity body, the
  *    bytes the baseline sends), by autocannon at BENCH_CONCURRENCY connections, on a service started
  *    afresh for the reads (so its VmHWM is the reads'). Targets: p99 < 50 ms, req/s >= 0.25 x raw.
- * 3. The same with If-None-Match naming the ETag (304). Target: req/s >= 0.5 x raw.
+ * 3. The same with `Accept-Encoding: gzip`, as HTTP clients ask: every answer must be exactly the
+ *    gzip bytes a probe got. Targets: p99 < 50 ms, req/s >= 0.25 x raw (gzip).
+ * 4. The identity read with If-None-Match naming its ETag (304). Target: req/s >= 0.5 x raw.
+ * 5. For reference, GET /api/v1/auth/whoami with the same key and Host on the same process: the
+ *    floor of any authenticated answer (tenant, key, scope, the request pipeline), so the 304 ratio
+ *    cannot exceed whoami's ratio to the raw 304.
  *
  * Baseline, in the same run: raw node:http (raw-server.ts) answering the same body with the
  * service's headers (etag, vary, cache-control), and a 304 with those headers when If-None-Match is
- * exactly the tag (a string comparison: the baseline's body is hashed once, at start).
+ * exactly the tag (a string comparison: the baseline's body is hashed once, at start); then a second
+ * raw server answering the service's gzip bytes with the gzip answer's headers (content-encoding,
+ * etag, vary, cache-control).
  *
  * Env: BENCH_MENU_CATALOG_ITEMS (2,000), BENCH_MENU_PUBLISH_ITEMS (2,000), BENCH_MENU_STORES (50),
  * BENCH_MENU_READ_ITEMS (500), BENCH_MENU_PUBLISH_RUNS (5), BENCH_MENU_MODIFIERS (1; 0: products without
@@ -67,6 +76,20 @@ const hours = {
 }
 
 const targets = { publishSeconds: 2, readP99Ms: 50, readRawRatio: 0.25, notModifiedRawRatio: 0.5 }
+
+/** The authenticated route with the least work of its own: the floor of every partner answer. */
+const whoamiPath = "/api/v1/auth/whoami"
+
+/** Names of the measurements (rows of the table, looked up by the checks). */
+const rows = {
+  service200: "service 200",
+  serviceGzip: "service 200 gzip",
+  service304: "service 304 (If-None-Match)",
+  serviceWhoami: "service whoami 200 (any authenticated answer's floor)",
+  raw200: "raw node:http 200",
+  rawGzip: "raw node:http 200 gzip",
+  raw304: "raw node:http 304"
+} as const
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -194,6 +217,27 @@ const expectStatus = (what: string, res: TimedResponse, status: number): void =>
     throw new Error(`${what} answered HTTP ${res.status} (expected ${status}): ${res.body.slice(0, 2000)}`)
   }
 }
+
+interface BytesResponse {
+  readonly status: number
+  readonly headers: Record<string, string | Array<string> | undefined>
+  /** The answer's bytes as sent (not decoded: a gzip answer stays gzip). */
+  readonly body: Buffer
+}
+
+/** One GET over a fresh connection, keeping the answer's bytes (httpRequest decodes them as UTF-8). */
+const getBytes = (port: number, path: string, headers: Record<string, string>): Promise<BytesResponse> =>
+  new Promise((done, fail) => {
+    const req = request({ host: "127.0.0.1", port, path, method: "GET", headers, agent: false }, (res) => {
+      const chunks: Array<Buffer> = []
+      res.on("data", (chunk: Buffer) => chunks.push(chunk))
+      res.on("end", () => done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }))
+      res.on("error", fail)
+    })
+    req.setTimeout(60_000, () => req.destroy(new Error("timeout after 60000 ms")))
+    req.on("error", fail)
+    req.end()
+  })
 
 /** The draft's version from a draft answer's ETag (`"7"`). */
 const draftVersion = (what: string, res: TimedResponse): number => {
@@ -459,7 +503,7 @@ const measure = async (
 }
 
 /** Headers of the service's answer that the baseline sends too (Node adds date, connection, keep-alive). */
-const copiedHeaders = (res: TimedResponse): Record<string, string> => {
+const copiedHeaders = (res: Pick<TimedResponse, "headers">): Record<string, string> => {
   const own = new Set(["date", "connection", "keep-alive", "content-length", "content-type", "x-request-id"])
   return Object.fromEntries(
     Object.entries(res.headers).flatMap(([name, value]) =>
@@ -471,6 +515,8 @@ const copiedHeaders = (res: TimedResponse): Record<string, string> => {
 interface ReadResult {
   readonly measured: ReadonlyArray<Measured>
   readonly bodyBytes: number
+  readonly gzipBytes: number
+  readonly whoamiBytes: number
   readonly servicePeakMb: number | undefined
   readonly serviceIdleMb: number | undefined
 }
@@ -486,10 +532,14 @@ const measureReads = async (
   const path = `/api/v1/outlets/${readOutletId}/menu?at=${readAt}`
   const service = await startService("postgres", env, { dataDir, apiKey: keys.partner })
   const headers = { host, "x-api-key": keys.partner }
+  const gzipHeaders = { ...headers, "accept-encoding": "gzip" }
   const measured: Array<Measured> = []
   let body: string
   let etag: string
   let rawHeaders: Record<string, string>
+  let gzipBody: Buffer
+  let gzipRawHeaders: Record<string, string>
+  let whoamiBody: string
   let servicePeakMb: number | undefined
   let serviceIdleMb: number | undefined
   try {
@@ -518,20 +568,63 @@ const measureReads = async (
     if (again.body !== "" || again.headers["etag"] !== etag) {
       throw new Error(`the 304 carried a body or another tag (${String(again.headers["etag"])})`)
     }
+    // The gzip answer: the same JSON compressed, the same bytes on every request (the load expects exactly them).
+    const gzipProbe = await getBytes(service.port, path, gzipHeaders)
+    const gzipAgain = await getBytes(service.port, path, gzipHeaders)
+    if (gzipProbe.status !== 200 || gzipProbe.headers["content-encoding"] !== "gzip") {
+      throw new Error(
+        `the gzip read answered HTTP ${gzipProbe.status}, content-encoding ${String(gzipProbe.headers["content-encoding"])}`
+      )
+    }
+    if (gunzipSync(gzipProbe.body).toString("utf8") !== body) {
+      throw new Error("the gzip read does not decompress to the identity body")
+    }
+    if (gzipAgain.status !== 200 || !gzipAgain.body.equals(gzipProbe.body)) {
+      throw new Error("two gzip reads answered different bytes")
+    }
+    gzipBody = gzipProbe.body
+    gzipRawHeaders = copiedHeaders(gzipProbe)
+    // whoami with the same key and Host: one body per key, the same on every request.
+    const whoami = await call(service, keys.partner, "GET", whoamiPath)
+    expectStatus("whoami", whoami, 200)
+    const whoamiAgain = await call(service, keys.partner, "GET", whoamiPath)
+    if (whoamiAgain.status !== 200 || whoamiAgain.body !== whoami.body) {
+      throw new Error(`two whoami reads answered differently: ${whoami.body} / ${whoamiAgain.body}`)
+    }
+    whoamiBody = whoami.body
     serviceIdleMb = peakRssMb(service.pid)
     console.log(
-      `  effective menu: ${fmt.int(Buffer.byteLength(body))} bytes, ${items.length} items, ETag ${etag}; ` +
-        `service VmHWM before the load ${fmt.mb(serviceIdleMb)}`
+      `  effective menu: ${fmt.int(Buffer.byteLength(body))} bytes (gzip ${fmt.int(gzipBody.length)} bytes, ` +
+        `ETag ${String(gzipProbe.headers["etag"])}), ${items.length} items, ETag ${etag}; ` +
+        `whoami ${fmt.int(Buffer.byteLength(whoamiBody))} bytes; service VmHWM before the load ${fmt.mb(serviceIdleMb)}`
     )
     measured.push(
-      await measure("service 200", service, path, { headers, expectStatus: 200, expectBody: body }, settings)
+      await measure(rows.service200, service, path, { headers, expectStatus: 200, expectBody: body }, settings)
     )
     measured.push(
       await measure(
-        "service 304 (If-None-Match)",
+        rows.serviceGzip,
+        service,
+        path,
+        { headers: gzipHeaders, expectStatus: 200, expectBody: gzipBody },
+        settings
+      )
+    )
+    measured.push(
+      await measure(
+        rows.service304,
         service,
         path,
         { headers: { ...headers, "if-none-match": etag }, expectStatus: 304, expectBody: "" },
+        settings
+      )
+    )
+    measured.push(
+      await measure(
+        rows.serviceWhoami,
+        service,
+        whoamiPath,
+        { headers, expectStatus: 200, expectBody: whoamiBody },
         settings
       )
     )
@@ -544,12 +637,10 @@ const measureReads = async (
     // The baseline answers exactly these bytes, and a 304 to the same tag.
     const probe = await httpRequest({ port: raw.port, path, method: "GET", headers, timeoutMs: 10_000 })
     if (probe.status !== 200 || probe.body !== body) throw new Error("the raw server does not answer the same bytes")
-    measured.push(
-      await measure("raw node:http 200", raw, path, { headers, expectStatus: 200, expectBody: body }, settings)
-    )
+    measured.push(await measure(rows.raw200, raw, path, { headers, expectStatus: 200, expectBody: body }, settings))
     measured.push(
       await measure(
-        "raw node:http 304",
+        rows.raw304,
         raw,
         path,
         { headers: { ...headers, "if-none-match": etag }, expectStatus: 304, expectBody: "" },
@@ -559,7 +650,39 @@ const measureReads = async (
   } finally {
     await raw.stop()
   }
-  return { measured, bodyBytes: Buffer.byteLength(body), servicePeakMb, serviceIdleMb }
+
+  // The gzip baseline: the service's gzip bytes with the gzip answer's headers.
+  const rawGzip = await startRawServer(gzipBody, { headers: gzipRawHeaders })
+  try {
+    const probe = await getBytes(rawGzip.port, path, gzipHeaders)
+    if (
+      probe.status !== 200 ||
+      !probe.body.equals(gzipBody) ||
+      probe.headers["content-encoding"] !== "gzip" ||
+      probe.headers["etag"] !== gzipRawHeaders["etag"]
+    ) {
+      throw new Error("the raw gzip server does not answer the same bytes and headers")
+    }
+    measured.push(
+      await measure(
+        rows.rawGzip,
+        rawGzip,
+        path,
+        { headers: gzipHeaders, expectStatus: 200, expectBody: gzipBody },
+        settings
+      )
+    )
+  } finally {
+    await rawGzip.stop()
+  }
+  return {
+    measured,
+    bodyBytes: Buffer.byteLength(body),
+    gzipBytes: gzipBody.length,
+    whoamiBytes: Buffer.byteLength(whoamiBody),
+    servicePeakMb,
+    serviceIdleMb
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -582,7 +705,8 @@ const run = async (settings: BenchSettings): Promise<SectionOutcome> => {
     `menu: Menu V2 on PostgreSQL (Host: ${host}); ${fmt.int(config.catalogItems)} products ` +
       `(${config.modifiers ? "2 modifier groups of 5 options each" : "no modifier groups: BENCH_MENU_MODIFIERS=0"}) ` +
       `at ${config.stores + 1} outlets; publish: ${fmt.int(config.publishItems)} items to ${config.stores} outlets, ${config.publishRuns} runs; ` +
-      `reads: a ${fmt.int(config.readItems)}-item menu at the last outlet, ?at=${readAt}, no Accept-Encoding`
+      `reads: a ${fmt.int(config.readItems)}-item menu at the last outlet, ?at=${readAt}, no Accept-Encoding and gzip; ` +
+      `whoami on the same process`
   )
   const dataDir = makeTempDir("pos-bench-menu-")
   let database: ScratchDatabase | undefined
@@ -650,7 +774,7 @@ const report = (
   console.log(
     formatTable(
       [
-        "effective menu",
+        "measurement",
         "req/s",
         "p50 ms",
         "p99 ms",
@@ -661,24 +785,26 @@ const report = (
         "us/req",
         "client cpu"
       ],
-      reads.measured.map(({ name, result }) => [
-        name,
-        fmt.int(result.rps),
-        fmt.ms(result.latencyMs.p50),
-        fmt.ms(result.latencyMs.p99),
-        fmt.ms(result.latencyMs.max),
-        fmt.int(result.requests),
-        fmt.int(result.errors),
-        fmt.pct(result.targetCpuPercent),
-        cpuMicros(result),
-        fmt.pct(result.clientCpuPercent)
-      ])
+      Object.values(rows)
+        .flatMap((row) => reads.measured.filter((m) => m.name === row))
+        .map(({ name, result }) => [
+          name,
+          fmt.int(result.rps),
+          fmt.ms(result.latencyMs.p50),
+          fmt.ms(result.latencyMs.p99),
+          fmt.ms(result.latencyMs.max),
+          fmt.int(result.requests),
+          fmt.int(result.errors),
+          fmt.pct(result.targetCpuPercent),
+          cpuMicros(result),
+          fmt.pct(result.clientCpuPercent)
+        ])
     )
   )
   console.log(
-    `(body ${fmt.int(reads.bodyBytes)} bytes; service VmHWM ${fmt.mb(reads.servicePeakMb)} after the reads, ` +
-      `${fmt.mb(reads.serviceIdleMb)} before them; the raw server answers the service's body and headers, ` +
-      "and 304 when If-None-Match is its tag)"
+    `(body ${fmt.int(reads.bodyBytes)} bytes, ${fmt.int(reads.gzipBytes)} bytes with gzip; whoami ${fmt.int(reads.whoamiBytes)} bytes; ` +
+      `service VmHWM ${fmt.mb(reads.servicePeakMb)} after the reads, ${fmt.mb(reads.serviceIdleMb)} before them; ` +
+      "the raw servers answer the service's bytes (identity, gzip) and headers, and 304 when If-None-Match is the identity tag)"
   )
 
   const result = (name: string) => reads.measured.find((m) => m.name === name)?.result
@@ -695,21 +821,33 @@ const report = (
     },
     {
       label: "effective menu 200: p99",
-      shown: `${fmt.ms(result("service 200")?.latencyMs.p99 ?? Number.NaN)} ms`,
+      shown: `${fmt.ms(result(rows.service200)?.latencyMs.p99 ?? Number.NaN)} ms`,
       target: `< ${targets.readP99Ms} ms`,
-      met: (result("service 200")?.latencyMs.p99 ?? Number.POSITIVE_INFINITY) < targets.readP99Ms
+      met: (result(rows.service200)?.latencyMs.p99 ?? Number.POSITIVE_INFINITY) < targets.readP99Ms
     },
     {
       label: "effective menu 200: req/s / raw 200",
-      shown: showRatio(ratio(rps("service 200"), rps("raw node:http 200"))),
+      shown: showRatio(ratio(rps(rows.service200), rps(rows.raw200))),
       target: `>= ${targets.readRawRatio}`,
-      met: ratio(rps("service 200"), rps("raw node:http 200")) >= targets.readRawRatio
+      met: ratio(rps(rows.service200), rps(rows.raw200)) >= targets.readRawRatio
+    },
+    {
+      label: "effective menu 200 gzip: p99",
+      shown: `${fmt.ms(result(rows.serviceGzip)?.latencyMs.p99 ?? Number.NaN)} ms`,
+      target: `< ${targets.readP99Ms} ms`,
+      met: (result(rows.serviceGzip)?.latencyMs.p99 ?? Number.POSITIVE_INFINITY) < targets.readP99Ms
+    },
+    {
+      label: "effective menu 200 gzip: req/s / raw 200 gzip",
+      shown: showRatio(ratio(rps(rows.serviceGzip), rps(rows.rawGzip))),
+      target: `>= ${targets.readRawRatio}`,
+      met: ratio(rps(rows.serviceGzip), rps(rows.rawGzip)) >= targets.readRawRatio
     },
     {
       label: "effective menu 304: req/s / raw 304",
-      shown: showRatio(ratio(rps("service 304 (If-None-Match)"), rps("raw node:http 304"))),
+      shown: showRatio(ratio(rps(rows.service304), rps(rows.raw304))),
       target: `>= ${targets.notModifiedRawRatio}`,
-      met: ratio(rps("service 304 (If-None-Match)"), rps("raw node:http 304")) >= targets.notModifiedRawRatio
+      met: ratio(rps(rows.service304), rps(rows.raw304)) >= targets.notModifiedRawRatio
     }
   ]
   console.log("")
@@ -719,13 +857,23 @@ const report = (
       checks.map((c) => [c.label, c.shown, c.target, c.met ? "met" : "NOT MET"])
     )
   )
+  // Whoami does the work every authenticated answer does (tenant, key, scope, the request pipeline) and little else:
+  // a 304, which does that and reads the menu's key, cannot be cheaper.
+  console.log(
+    `the 304 ratio cannot exceed whoami's: whoami/raw 304 = ${showRatio(ratio(rps(rows.serviceWhoami), rps(rows.raw304)))}`
+  )
   // By Little's law, a p99 under 50 ms at 50 connections needs about 1,000 answers a second: the baseline's own p99 says
   // what this machine can do with this body.
-  const rawP99 = result("raw node:http 200")?.latencyMs.p99
-  console.log(
-    `for reference, raw node:http 200 with the same body: p99 ${rawP99 === undefined ? "n/a" : `${fmt.ms(rawP99)} ms`}` +
-      ` (${rawP99 !== undefined && rawP99 < targets.readP99Ms ? "within" : "itself above"} the ${targets.readP99Ms} ms target)`
-  )
+  for (const [row, what] of [
+    [rows.raw200, "the same body"],
+    [rows.rawGzip, "the same gzip bytes"]
+  ] as const) {
+    const rawP99 = result(row)?.latencyMs.p99
+    console.log(
+      `for reference, ${row} with ${what}: p99 ${rawP99 === undefined ? "n/a" : `${fmt.ms(rawP99)} ms`}` +
+        ` (${rawP99 !== undefined && rawP99 < targets.readP99Ms ? "within" : "itself above"} the ${targets.readP99Ms} ms target)`
+    )
+  }
   for (const check of checks.filter((c) => !c.met)) {
     const message = `menu: ${check.label} ${check.shown}, target ${check.target}: not met`
     if (settings.strict) failures.push(message)
@@ -750,6 +898,6 @@ const report = (
 export const menuSection: BenchSection = {
   name: "menu",
   description:
-    "Menu V2 on PostgreSQL: publish of a 2,000-item menu to 50 outlets; the effective menu of a 500-item menu (200 and 304) vs raw node:http",
+    "Menu V2 on PostgreSQL: publish of a 2,000-item menu to 50 outlets; the effective menu of a 500-item menu (200, 200 gzip, 304) and whoami vs raw node:http",
   run
 }
