@@ -138,3 +138,13 @@ export class DraftExists extends Schema.TaggedError<DraftExists>()("DraftExists"
   menuId: Schema.String,
   draftId: Schema.String
 }) {}
+
+/**
+ * An order operation the order's or outlet's state does not allow: an outlet in busy mode PAUSED
+ * (`outlet paused`), a POS that takes no orders through this service, a cancellation the POS cannot
+ * receive. `message` is the envelope's short message, `details` says why and what to do.
+ */
+export class OrderConflict extends Schema.TaggedError<OrderConflict>()("OrderConflict", {
+  message: Schema.String,
+  details: Schema.String
+}) {}

@@ -37,7 +37,11 @@ export interface PosOrderLine {
   readonly discounts: ReadonlyArray<PosOrderDiscount>
   /** The line's tax: its rate (parts per million) when known, and the amount in minor units. */
   readonly tax: { readonly ratePpm: number | null; readonly amount: number }
-  /** The line's total in minor units: quantity × (unit price + modifiers) − discounts (tax-inclusive or not as the outlet prices). */
+  /**
+   * The line's total in minor units: quantity × (unit price + modifiers) − its discounts, plus its
+   * tax when the outlet's prices exclude tax. The order's total is the sum of the lines' totals and
+   * the charges.
+   */
   readonly total: number
 }
 
@@ -81,7 +85,11 @@ export interface PosOrder {
   }
   readonly lines: ReadonlyArray<PosOrderLine>
   readonly charges: ReadonlyArray<PosOrderCharge>
-  /** Discounts on the whole order (line discounts sit on their lines). */
+  /**
+   * The order's discounts as the partner gave them: the same money as the lines' `discounts` (each
+   * line's share of them, allocated in proportion to the lines' subtotals). Send one or the other
+   * to the POS, never both.
+   */
   readonly discounts: ReadonlyArray<PosOrderDiscount>
   /**
    * Whose prices the order carries: "POS" when every price is the POS's own (the POS may price the

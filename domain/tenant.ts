@@ -41,6 +41,13 @@ export interface Tenant {
    * tenant printed or logged by mistake does not show it.
    */
   readonly loyaltyCredential: Redacted.Redacted<string> | null
+  /**
+   * Whether prices include tax where an outlet's POS does not say (operators set it; by default
+   * they do, as consumer prices do in most of the world outside North America).
+   */
+  readonly taxInclusive: boolean
+  /** The tax rate an order line takes when neither its product nor its outlet gives one; null: none. */
+  readonly taxRatePpm: number | null
   readonly createdAt: Date
 }
 

@@ -2,12 +2,14 @@ import { Duration, Layer, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { layerKeySecrets } from "../adapters/crypto/key-secrets.ts"
 import type { PullSchedules } from "../application/ports/pull-schedules.ts"
+import type { OrderDueIndex } from "../application/ports/order-due-index.ts"
 import type { TenantDirectory } from "../application/ports/tenant-directory.ts"
 import type { TenantStorage } from "../application/ports/tenant-storage.ts"
 import { AppConfig, type AppSettings } from "./config.ts"
 import { loggingLayer } from "./logging.ts"
 import { LoyaltyGateway } from "./loyalty/loyalty-gateway.ts"
 import { PluginRegistry } from "./plugins/plugin-registry.ts"
+import { OrderDispatch } from "./orders/order-dispatch.ts"
 import { PullJobs } from "./pull/job-runner.ts"
 import { TenantDatabases } from "./tenancy/tenant-databases.ts"
 
@@ -16,7 +18,7 @@ import { TenantDatabases } from "./tenancy/tenant-databases.ts"
  * hashing, the per-tenant database map, and the runner of the tenants' job queues (pulls).
  */
 export const appServices = (settings: AppSettings) =>
-  PullJobs.layer.pipe(
+  Layer.mergeAll(PullJobs.layer, OrderDispatch.layer).pipe(
     Layer.provideMerge(
       Layer.mergeAll(
         TenantDatabases.layer({
@@ -33,4 +35,4 @@ export const appServices = (settings: AppSettings) =>
     Layer.provideMerge(loggingLayer(settings))
   )
 
-export type StorageServices = TenantDirectory | TenantStorage | PullSchedules
+export type StorageServices = TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex

@@ -67,6 +67,23 @@ export interface AppSettings {
   readonly jobRetryMaxMs: number
   /** How often due pull schedules are looked for. */
   readonly pullTickMs: number
+  /** An order placement still unfinished after this long is taken over by a retry of its refCode. */
+  readonly orderClaimStaleMs: number
+  /** How many calls to POS systems the order dispatcher runs at once (all tenants together). */
+  readonly orderDispatchConcurrency: number
+  /** The deadline of one call to a POS (an order or a cancellation): no answer by then is a transient failure. */
+  readonly posCallTimeoutMs: number
+  /** How long a claimed delivery is this process's: after it, another instance takes it over (this one died). */
+  readonly orderLeaseMs: number
+  /** Tries of an order's delivery before it is FAILED. */
+  readonly orderMaxAttempts: number
+  /** The first retry's delay cap; each further one doubles, up to `orderRetryMaxMs` (full jitter: a random delay below the cap). */
+  readonly orderRetryBaseMs: number
+  readonly orderRetryMaxMs: number
+  /** No retry starts later than this after the order was placed (well inside the vendors' de-duplication windows). */
+  readonly orderGiveUpMs: number
+  /** How often the dispatcher looks at every tenant's outbox (work a crash left out of the due index). */
+  readonly orderSweepMs: number
 }
 
 export type TrustProxy =
@@ -293,7 +310,17 @@ export const appSettingsConfig = Config.all({
   jobMaxAttempts: boundedInt("JOB_MAX_ATTEMPTS", 1, 100, 5),
   jobRetryBaseMs: boundedInt("JOB_RETRY_BASE_MS", 100, 3_600_000, 10_000),
   jobRetryMaxMs: boundedInt("JOB_RETRY_MAX_MS", 100, 24 * 3_600_000, 900_000),
-  pullTickMs: boundedInt("PULL_TICK_MS", 100, 3_600_000, 5000)
+  pullTickMs: boundedInt("PULL_TICK_MS", 100, 3_600_000, 5000),
+  orderClaimStaleMs: boundedInt("ORDER_CLAIM_STALE_MS", 1000, 600_000, 30_000),
+  orderDispatchConcurrency: boundedInt("ORDER_DISPATCH_CONCURRENCY", 1, 1000, 32),
+  posCallTimeoutMs: boundedInt("POS_CALL_TIMEOUT_MS", 100, 120_000, 10_000),
+  orderLeaseMs: boundedInt("ORDER_LEASE_MS", 1000, 3_600_000, 30_000),
+  orderMaxAttempts: boundedInt("ORDER_MAX_ATTEMPTS", 1, 100, 12),
+  orderRetryBaseMs: boundedInt("ORDER_RETRY_BASE_MS", 10, 3_600_000, 1000),
+  orderRetryMaxMs: boundedInt("ORDER_RETRY_MAX_MS", 10, 24 * 3_600_000, 300_000),
+  // Deliverect forgets a channelOrderId after 48 hours; the last retry starts within 2 hours.
+  orderGiveUpMs: boundedInt("ORDER_GIVE_UP_MS", 1000, 24 * 3_600_000, 2 * 3_600_000),
+  orderSweepMs: boundedInt("ORDER_SWEEP_MS", 1000, 24 * 3_600_000, 600_000)
 }).pipe(
   Config.map(({ storage, databaseUrl, demo, loyaltyUrl, refCodeRetentionDays, ...rest }): AppSettings => {
     const url = Option.getOrUndefined(databaseUrl)
@@ -349,6 +376,15 @@ export class AppConfig extends Context.Service<AppConfig, AppSettings>()("pos/ru
     jobRetryBaseMs: 10_000,
     jobRetryMaxMs: 900_000,
     pullTickMs: 5000,
+    orderClaimStaleMs: 30_000,
+    orderDispatchConcurrency: 32,
+    posCallTimeoutMs: 10_000,
+    orderLeaseMs: 30_000,
+    orderMaxAttempts: 12,
+    orderRetryBaseMs: 1000,
+    orderRetryMaxMs: 300_000,
+    orderGiveUpMs: 2 * 3_600_000,
+    orderSweepMs: 600_000,
     ...overrides
   })
 }

@@ -5,6 +5,7 @@ import { layerPgliteStorage } from "../adapters/storage/pglite/pglite-storage.ts
 import { layerPostgresStorage } from "../adapters/storage/postgres/postgres-storage.ts"
 import type { TenantDirectory } from "../application/ports/tenant-directory.ts"
 import type { PullSchedules } from "../application/ports/pull-schedules.ts"
+import type { OrderDueIndex } from "../application/ports/order-due-index.ts"
 import type { TenantStorage } from "../application/ports/tenant-storage.ts"
 import { StorageError } from "../domain/errors.ts"
 import type { AppSettings } from "./config.ts"
@@ -12,7 +13,7 @@ import type { AppSettings } from "./config.ts"
 /** The storage adapter the configuration selects. */
 export const storageLayer = (
   settings: AppSettings
-): Layer.Layer<TenantDirectory | TenantStorage | PullSchedules, StorageError> => {
+): Layer.Layer<TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex, StorageError> => {
   switch (settings.storage) {
     case "memory":
       return layerMemoryStorage

@@ -67,6 +67,8 @@ export class PosInbox extends Context.Service<
      * was seen before changes nothing and answers "duplicate".
      */
     readonly accept: (delivery: Delivery) => Effect.Effect<"applied" | "duplicate", StorageError>
+    /** Whether a delivery with this key was accepted (and is still remembered). */
+    readonly seen: (provider: string, dedupeKey: string) => Effect.Effect<boolean, StorageError>
     /** Queues a job unless one for the same provider and target is pending: answers the pending one's id. */
     readonly enqueue: (job: JobRow) => Effect.Effect<string, StorageError>
     /**

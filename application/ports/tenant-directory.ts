@@ -13,6 +13,12 @@ export interface NewTenant {
   readonly createdAt: Date
 }
 
+/** A tenant's tax defaults (see Tenant). */
+export interface TaxSettings {
+  readonly taxInclusive: boolean
+  readonly taxRatePpm: number | null
+}
+
 export interface LoyaltySettings {
   readonly url: string | null
   readonly credential: Redacted.Redacted<string>
@@ -31,6 +37,7 @@ export class TenantDirectory extends Context.Service<
      */
     readonly activeIds: Effect.Effect<ReadonlySet<TenantId>, StorageError>
     readonly setLoyalty: (id: TenantId, settings: LoyaltySettings) => Effect.Effect<Tenant, NotFound | StorageError>
+    readonly setTax: (id: TenantId, settings: TaxSettings) => Effect.Effect<Tenant, NotFound | StorageError>
     /** Checks the control database answers (readiness). */
     readonly ping: Effect.Effect<void, StorageError>
   }

@@ -7,6 +7,7 @@ import type { Customers } from "./customers.ts"
 import type { Idempotency } from "./idempotency.ts"
 import type { LoyaltyLedger } from "./loyalty-ledger.ts"
 import type { Menus } from "./menus.ts"
+import type { Orders } from "./orders.ts"
 import type { PosCredentialStore } from "./pos-credentials.ts"
 import type { PosInbox } from "./pos-inbox.ts"
 
@@ -22,6 +23,7 @@ export type TenantRepositories =
   | PosCredentialStore
   | PosInbox
   | Menus
+  | Orders
 
 /**
  * Opens tenants' databases. `provision` creates and migrates a new tenant's database or schema;

@@ -36,6 +36,12 @@ export const createTenant = Effect.fnUntraced(function* (input: CreateTenantInpu
     locator: { databaseUrl: input.databaseUrl ?? null, schema: tenantSchemaName(input.id) },
     createdAt: new Date(yield* Clock.currentTimeMillis)
   }
-  yield* storage.provision({ ...tenant, loyaltyUrl: null, loyaltyCredential: null })
+  yield* storage.provision({
+    ...tenant,
+    loyaltyUrl: null,
+    loyaltyCredential: null,
+    taxInclusive: true,
+    taxRatePpm: null
+  })
   return yield* directory.create(tenant)
 })

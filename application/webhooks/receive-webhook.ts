@@ -2,6 +2,8 @@ import { Effect, Random } from "effect"
 import { snoozeInstant } from "../../domain/catalog.ts"
 import { InvalidPayload, type StorageError, WebhookNotVerified } from "../../domain/errors.ts"
 import { Outlets, type StoreRow } from "../ports/catalog.ts"
+import type { Order } from "../../domain/order.ts"
+import { Orders, type StatusChange } from "../ports/orders.ts"
 import { type Delivery, type JobRow, type OrderEventRow, PosInbox } from "../ports/pos-inbox.ts"
 import type { PosCredentials, PosEvent, PosPlugin, WebhookRequest, WebhookSubject } from "../pos-sdk/plugin.ts"
 
@@ -33,7 +35,14 @@ const subjectText = (subject: WebhookSubject) =>
  * changes nothing), then decodes it into events that are applied in one transaction: snoozes and
  * busy modes at once, order events recorded, and a pull queued for a menu change. Only events about
  * what the request was verified for are applied: a delivery verified with one outlet's secret cannot
- * change another outlet. The same delivery twice (the same bytes) has one effect.
+ * change another outlet (nor move another outlet's order). The same delivery twice (the same bytes)
+ * has one effect.
+ *
+ * Order statuses move the orders they name (by refCode, else by the POS's order id) through the
+ * transition table (domain/order-status.ts) before the delivery is recorded: a crash in between
+ * leaves the delivery unrecorded, so the vendor's retry applies it again, and a status an order
+ * already has changes nothing. A vendor status with no canonical meaning is recorded in the order's
+ * timeline and logged, not applied.
  */
 export const receiveWebhook = <E, R>(input: {
   readonly plugin: PosPlugin
@@ -45,7 +54,11 @@ export const receiveWebhook = <E, R>(input: {
   readonly retainMs: number
   readonly loadCredentials: CredentialsLoader<E, R>
   readonly newId: (prefix: string) => string
-}): Effect.Effect<WebhookOutcome, E | InvalidPayload | WebhookNotVerified | StorageError, Outlets | PosInbox | R> =>
+}): Effect.Effect<
+  WebhookOutcome,
+  E | InvalidPayload | WebhookNotVerified | StorageError,
+  Outlets | PosInbox | Orders | R
+> =>
   Effect.gen(function* () {
     const { plugin, request, receivedAt } = input
     const provider = plugin.manifest.id
@@ -78,6 +91,12 @@ export const receiveWebhook = <E, R>(input: {
     }
     yield* plugin.verifyWebhook(request, credentials).pipe(Effect.mapError((e) => notVerified(e.reason)))
     const events = yield* plugin.decodeWebhook(request).pipe(Effect.mapError((e) => invalid(e.issues)))
+    const inbox = yield* PosInbox
+    const orders = yield* Orders
+    // Seen before: nothing is applied again (a concurrent twin is caught by accept's own check).
+    if (yield* inbox.seen(provider, input.dedupeKey)) {
+      return { provider, delivery: "duplicate", events: events.length, ignored: [], pulls: 0 } satisfies WebhookOutcome
+    }
 
     /** The outlet an event may change: the verified one, or one of the verified account's. */
     const inScope = Effect.fnUntraced(function* (externalId: string | null) {
@@ -94,6 +113,17 @@ export const receiveWebhook = <E, R>(input: {
     const busyModes: Array<Delivery["busyModes"][number]> = []
     const orderEvents: Array<OrderEventRow> = []
     const jobs: Array<JobRow> = []
+    const moves: Array<{ readonly order: Order; readonly change: StatusChange }> = []
+    /** The order an event names, when it is this POS's and of an outlet the request was verified for. */
+    const orderOf = Effect.fnUntraced(function* (refCode: string | null, posOrderId: string | null) {
+      const order =
+        (refCode === null ? undefined : yield* orders.getByRefCode(refCode)) ??
+        (posOrderId === null ? undefined : yield* orders.getByPosOrderId(provider, posOrderId))
+      if (order === undefined || order.provider !== provider) return undefined
+      if (subject._tag === "Outlet") return order.outletId === verifiedStore?.id ? order : undefined
+      const store = yield* outlets.get(order.outletId)
+      return store !== undefined && store.accountId === subject.accountId ? order : undefined
+    })
     const job = (externalOutletId: string | null, accountId: string | null): JobRow => ({
       id: input.newId("job"),
       kind: "pull",
@@ -145,7 +175,32 @@ export const receiveWebhook = <E, R>(input: {
           }
           break
         }
-        case "OrderStatusChanged":
+        case "OrderStatusChanged": {
+          const order = yield* orderOf(event.refCode, event.posOrderId)
+          if (order === undefined) {
+            ignored.push(
+              `OrderStatusChanged for order ${event.refCode ?? event.posOrderId ?? "(unnamed)"}: no order of ${subjectText(subject)} has it`
+            )
+          } else {
+            if (event.status === null) {
+              yield* Effect.logWarning("a POS order status with no canonical meaning: recorded, not applied", {
+                provider,
+                order: order.orderId,
+                vendorStatus: event.vendorStatus
+              })
+            }
+            moves.push({
+              order,
+              change: {
+                to: event.status,
+                source: "pos",
+                vendorStatus: event.vendorStatus,
+                reason: event.reason,
+                at: event.at === null ? receivedAt : new Date(event.at),
+                posOrderId: event.posOrderId
+              }
+            })
+          }
           orderEvents.push({
             id: input.newId("oev"),
             provider,
@@ -158,10 +213,21 @@ export const receiveWebhook = <E, R>(input: {
             receivedAt
           })
           break
+        }
       }
     }
 
-    const inbox = yield* PosInbox
+    for (const { order, change } of moves) {
+      const moved = yield* orders.move(order.orderId, change)
+      if (moved._tag === "Refused") {
+        yield* Effect.logInfo("a POS order status that the transition table refuses: recorded, not applied", {
+          provider,
+          order: order.orderId,
+          from: moved.from,
+          to: moved.to
+        })
+      }
+    }
     const delivery = yield* inbox.accept({
       provider,
       dedupeKey: input.dedupeKey,

@@ -1,6 +1,7 @@
-import { conformanceSuite, type PullFixture } from "@pos-integration/plugin-conformance"
+import { conformanceSuite, type OrderFixture, type PullFixture } from "@pos-integration/plugin-conformance"
 import { startFakeAtlas } from "./fake-atlas.ts"
 import { accountCredentials, fixtures, outletCredentials, pullFixtures } from "./fixtures/index.ts"
+import { deliveryOrder } from "./fixtures/orders.ts"
 import plugin from "./index.ts"
 import type { AccountCredentials, OutletCredentials } from "./src/credentials.ts"
 
@@ -28,4 +29,23 @@ const pull: PullFixture<OutletCredentials, AccountCredentials> = {
   }
 }
 
-conformanceSuite(plugin, { ...fixtures, webhookAuth: "token", pull })
+/**
+ * Orders against the fake Atlas forced to answer each order request one way: its first order id
+ * (85) is what it answers for a created order and for the one it already has.
+ */
+const orders: OrderFixture<OutletCredentials, AccountCredentials> = {
+  start: async (answer) => {
+    const atlas = await startFakeAtlas({ orderAnswer: answer })
+    return { url: atlas.url, close: atlas.close, orderRequests: atlas.orderRequests, orderBodies: atlas.orderBodies }
+  },
+  credentials: (url) => ({
+    outlet: outletCredentials,
+    account: { ...accountCredentials, adminBaseUrl: `${url}/admin/v1`, storefrontBaseUrl: `${url}/storefronts/v1` }
+  }),
+  outlet: { externalId: "1", identifiers: { outletId: "1" } },
+  accountId: accountCredentials.merchantId,
+  order: deliveryOrder,
+  posOrderId: "85"
+}
+
+conformanceSuite(plugin, { ...fixtures, webhookAuth: "token", pull, orders })

@@ -1,4 +1,4 @@
-import { catalogIssues, PluginManifest, type PosOrder } from "@pos-integration/sdk"
+import { catalogIssues, PluginManifest } from "@pos-integration/sdk"
 import { Effect, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { accountCredentials, fixtures } from "./fixtures/index.ts"
@@ -7,11 +7,12 @@ import pkg from "./package.json" with { type: "json" }
 import { callContext, failure, outcome, run } from "./test-support.ts"
 
 describe("manifest and credentials", () => {
-  it("is the package.json manifest, valid for the SDK, with pull and without orders", () => {
+  it("is the package.json manifest, valid for the SDK, with pull and orders in the channel's prices, without cancel", () => {
     expect(plugin.manifest).toEqual(pkg.manifest)
     expect(Schema.decodeUnknownSync(PluginManifest)(plugin.manifest)).toEqual(pkg.manifest)
     expect(plugin.manifest.id).toBe("atlas-kitchen")
-    expect(plugin.manifest.capabilities).toEqual(["outlets", "catalog", "webhooks", "pull"])
+    expect(plugin.manifest.capabilities).toEqual(["outlets", "catalog", "orders", "webhooks", "pull", "linePrices"])
+    expect(plugin.manifest.version).toBe("2.1.0")
     expect(plugin.manifest.sdkVersion).toBe(2)
     expect(typeof plugin.pull?.fetchOutlets).toBe("function")
     expect(typeof plugin.pull?.fetchCatalog).toBe("function")
@@ -26,6 +27,9 @@ describe("manifest and credentials", () => {
       apiKey: "key"
     })
     expect(decode(accountCredentials)).toEqual(accountCredentials)
+    // Stored before orders: no orderChannelId, still decodes (submitting an order then names it as missing).
+    const { orderChannelId: _, ...beforeOrders } = accountCredentials
+    expect(decode(beforeOrders)).toEqual(beforeOrders)
     expect(decode({ ...accountCredentials, adminBaseUrl: "http://127.0.0.1:4010/admin/v1" }).adminBaseUrl).toBe(
       "http://127.0.0.1:4010/admin/v1"
     )
@@ -37,6 +41,8 @@ describe("manifest and credentials", () => {
       { ...accountCredentials, adminBaseUrl: "https://user:secret@api.atlas.kitchen/admin/v1" },
       { ...accountCredentials, storefrontBaseUrl: "https://api.atlas.kitchen/storefronts/v1?key=secret" },
       { ...accountCredentials, channelId: "" },
+      { ...accountCredentials, orderChannelId: " " },
+      { ...accountCredentials, orderChannelId: 12 },
       { ...accountCredentials, webhookToken: "  " },
       { apiKey: "key" },
       null
@@ -60,18 +66,13 @@ describe("manifest and credentials", () => {
   })
 })
 
-describe("operations this plugin does not implement yet", () => {
+describe("operations this plugin does not implement", () => {
   const context = callContext({
     outlet: { externalId: "1", identifiers: { outletId: "1" } },
     credentials: fixtures.credentials
   })
 
-  it("answers UnsupportedOperation for orders, cancellations and catalog acknowledgements", async () => {
-    const order = {} as PosOrder
-    expect(await failure(plugin.submitOrder(order, context))).toMatchObject({
-      _tag: "UnsupportedOperation",
-      operation: "submitOrder"
-    })
+  it("answers UnsupportedOperation for cancellations and catalog acknowledgements", async () => {
     const cancel = { refCode: "CATA000123", posOrderId: "85", reason: null }
     expect(await failure(plugin.cancelOrder(cancel, context))).toMatchObject({ operation: "cancelOrder" })
     const ack = plugin.acknowledgeCatalog({ url: "https://example.test" }, { status: "ONLINE", comment: "" }, context)

@@ -127,7 +127,8 @@ describe("fetchOutlets: the merchant's storefront channel", () => {
         path: "/storefronts/v1/channel",
         apiKey: undefined,
         merchantId: undefined,
-        channelId: "atlas-cafe-sg"
+        channelId: "atlas-cafe-sg",
+        body: ""
       }
     ])
   })

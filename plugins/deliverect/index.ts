@@ -3,7 +3,6 @@ import {
   manifestFrom,
   PayloadRejected,
   type PosPlugin,
-  unsupported,
   WebhookRejected
 } from "@pos-integration/sdk"
 import { Effect } from "effect"
@@ -12,6 +11,7 @@ import { acknowledgeCatalog } from "./src/acknowledge.ts"
 import { toCatalogSnapshot } from "./src/catalog.ts"
 import { type AccountCredentials, OutletCredentials } from "./src/credentials.ts"
 import { decodeMenuPush } from "./src/menu-push.ts"
+import { cancelOrder, submitOrder } from "./src/orders.ts"
 import { decodeOutlets } from "./src/outlets.ts"
 import { decodeWebhook, verifyWebhook, webhookOutlet } from "./src/webhooks.ts"
 
@@ -37,9 +37,9 @@ const plugin: PosPlugin<OutletCredentials, AccountCredentials> = {
     // Deliverect names its stores and prices in cents itself: the context adds nothing.
     guarded(() => Effect.flatMap(decodeMenuPush(payload), toCatalogSnapshot)),
   acknowledgeCatalog,
-  // Orders are not implemented: the manifest does not list "orders" or "cancel".
-  submitOrder: () => unsupported("submitOrder"),
-  cancelOrder: () => unsupported("cancelOrder"),
+  // Channel API "Create / Cancel Order": an order, and its cancellation, go to the channel link's order endpoint.
+  submitOrder,
+  cancelOrder,
   webhookOutlet: (request) => guarded(() => webhookOutlet(request)),
   verifyWebhook: (request, credentials) =>
     Effect.suspend(() => verifyWebhook(request, credentials)).pipe(

@@ -13,31 +13,38 @@ describe("the plugin", () => {
     expect(Schema.is(PluginManifest)(plugin.manifest)).toBe(true)
     expect(plugin.manifest).toMatchObject({
       id: "deliverect",
-      version: "2.0.0",
+      version: "2.1.0",
       sdkVersion: SDK_VERSION,
-      capabilities: ["outlets", "catalog", "webhooks"]
+      capabilities: ["outlets", "catalog", "orders", "cancel", "webhooks", "linePrices"]
     })
     expect(SDK_VERSION).toBe(2)
   })
 
-  it("declares no orders, no cancel and no pull, and has no pull", () => {
-    for (const capability of ["orders", "cancel", "pull", "linePrices"] as const) {
-      expect(plugin.manifest.capabilities).not.toContain(capability)
+  it("declares orders, cancel and linePrices (Deliverect takes the channel's prices), no pull, and has no pull", () => {
+    for (const capability of ["orders", "cancel", "linePrices"] as const) {
+      expect(plugin.manifest.capabilities).toContain(capability)
     }
+    expect(plugin.manifest.capabilities).not.toContain("pull")
+    expect(new Set(plugin.manifest.capabilities).size).toBe(plugin.manifest.capabilities.length)
     expect(plugin.pull).toBeUndefined()
   })
 
-  it("does not submit or cancel orders", async () => {
-    const order = { refCode: "CATA-1", posOrderId: null, reason: null }
+  it("submits and cancels orders: a hostile order is a typed failure, never thrown", async () => {
+    const hostile = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error("boom")
+        }
+      }
+    )
     const context = callContext(undefined as never)
-    expect(await failed(plugin.cancelOrder(order, context))).toMatchObject({
-      _tag: "UnsupportedOperation",
-      operation: "cancelOrder"
-    })
-    expect(await failed(plugin.submitOrder({} as never, context))).toMatchObject({
-      _tag: "UnsupportedOperation",
-      operation: "submitOrder"
-    })
+    expect(["PosRejected", "PosUnavailable"]).toContain(
+      (await failed(plugin.submitOrder(hostile as never, context)))._tag
+    )
+    expect(["PosRejected", "PosUnavailable"]).toContain(
+      (await failed(plugin.cancelOrder(hostile as never, context)))._tag
+    )
   })
 
   it("a hostile payload (an object whose every access throws) is rejected, never thrown", async () => {
@@ -99,6 +106,14 @@ describe("credentials", () => {
 
   it("defaults the base URL to Deliverect's production API", () => {
     expect(decode(minimal)).toEqual({ ...minimal, baseUrl: "https://api.deliverect.com" })
+  })
+
+  it("takes the optional audience and courier orders use; credentials stored without them still decode", () => {
+    const full = { ...minimal, audience: "https://api.deliverect.com", courier: "posintegration" }
+    expect(decode(full)).toEqual({ ...full, baseUrl: "https://api.deliverect.com" })
+    expect(decode(minimal)).not.toHaveProperty("audience")
+    expect(decode(minimal)).not.toHaveProperty("courier")
+    expect(() => decode({ ...minimal, courier: "" })).toThrow()
   })
 
   it("accepts the fixture credentials as they are", () => {

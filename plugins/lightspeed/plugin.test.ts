@@ -7,11 +7,11 @@ import pkg from "./package.json" with { type: "json" }
 import { fail, fetchHttp, memoryVault } from "./test-support.ts"
 
 describe("lightspeed plugin", () => {
-  it("declares the manifest of its package.json, a valid one, with pull", () => {
+  it("declares the manifest of its package.json, a valid one, with orders and pull but no cancel", () => {
     expect(plugin.manifest).toEqual(pkg.manifest)
     expect(Schema.decodeUnknownSync(PluginManifest)(pkg.manifest)).toEqual(pkg.manifest)
     expect(plugin.manifest).toMatchObject({ id: "lightspeed", version: pkg.version, sdkVersion: SDK_VERSION })
-    expect(plugin.manifest.capabilities).toEqual(["outlets", "catalog", "webhooks", "pull"])
+    expect(plugin.manifest.capabilities).toEqual(["outlets", "catalog", "orders", "webhooks", "pull"])
     expect(typeof plugin.pull?.fetchOutlets).toBe("function")
     expect(typeof plugin.pull?.fetchCatalog).toBe("function")
     expect(pkg.name).toBe("@pos-integration/plugin-lightspeed")
@@ -57,7 +57,7 @@ describe("lightspeed plugin", () => {
     for (const bad of [account, { refreshToken: "x" }, null, "token"]) await fail(decode(bad))
   })
 
-  it("does not submit or cancel orders yet, and has no catalog callback to answer", async () => {
+  it("cannot cancel orders (K-Series has no cancel operation), and has no catalog callback to answer", async () => {
     const context: PosCallContext<OutletCredentials, AccountCredentials> = {
       outlet: { externalId: "45454565682155", identifiers: { blID: "45454565682155", businessId: "454335871" } },
       accountId: "454335871",
@@ -71,9 +71,6 @@ describe("lightspeed plugin", () => {
     const order = { refCode: "CATA-000123", posOrderId: null, reason: null }
     expect(await fail(plugin.cancelOrder(order, context))).toEqual(
       new UnsupportedOperation({ operation: "cancelOrder" })
-    )
-    expect(await fail(plugin.submitOrder(undefined as never, context))).toEqual(
-      new UnsupportedOperation({ operation: "submitOrder" })
     )
     expect(
       await fail(

@@ -8,6 +8,7 @@ import { KeyKind, Scope as ScopeSchema } from "../../domain/api-key.ts"
 import { ServiceUnavailableJson } from "./errors.ts"
 import { LoyaltyGroup } from "./loyalty-api.ts"
 import { MenusGroup } from "./menus-api.ts"
+import { OrdersGroup } from "./orders-api.ts"
 import { PullGroup } from "./pull-api.ts"
 import { WebhooksGroup } from "./webhooks-api.ts"
 
@@ -66,6 +67,7 @@ export const Api = HttpApi.make("pos-integration")
   .add(CustomersGroup)
   .add(LoyaltyGroup)
   .add(MenusGroup)
+  .add(OrdersGroup)
   .add(WebhooksGroup)
   .annotateMerge(
     OpenApi.annotations({

@@ -9,6 +9,7 @@ import type {
   MissingScope,
   NotConfigured,
   NotFound,
+  OrderConflict,
   PreconditionRequired,
   RefCodeConflict,
   Rejected,
@@ -62,6 +63,7 @@ export type DomainError =
   | PreconditionRequired
   | StaleVersion
   | DraftExists
+  | OrderConflict
 
 export type HttpError =
   | BadRequest
@@ -97,6 +99,7 @@ interface HttpErrorByTag {
   readonly PreconditionRequired: PreconditionRequiredError
   readonly StaleVersion: Conflict
   readonly DraftExists: Conflict
+  readonly OrderConflict: Conflict
 }
 export type HttpErrorOf<E extends DomainError> = HttpErrorByTag[E["_tag"]]
 
@@ -197,6 +200,8 @@ export const toHttpError = (error: DomainError): HttpError => {
         message: "conflict",
         details: `menu '${error.menuId}' already has a draft, '${error.draftId}': edit that one, or delete it first`
       })
+    case "OrderConflict":
+      return new Conflict({ message: error.message, details: error.details })
     case "Rejected": {
       const fields = { message: error.message, details: error.details }
       return error.status === 404

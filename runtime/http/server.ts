@@ -6,6 +6,7 @@ import { CustomersHandlers } from "./customers-handlers.ts"
 import { AuthHandlers, SystemHandlers } from "./handlers.ts"
 import { LoyaltyHandlers } from "./loyalty-handlers.ts"
 import { MenusHandlers } from "./menus-handlers.ts"
+import { OrdersHandlers } from "./orders-handlers.ts"
 import { PullHandlers } from "./pull-handlers.ts"
 import { WebhooksHandlers } from "./webhooks-handlers.ts"
 import { methodTable } from "./method-table.ts"
@@ -37,6 +38,7 @@ export const ApiHandlers = Layer.mergeAll(
   CustomersHandlers,
   LoyaltyHandlers,
   MenusHandlers,
+  OrdersHandlers,
   WebhooksHandlers
 )
 

@@ -8,6 +8,7 @@ import { issueApiKey } from "../../application/auth/issue-key.ts"
 import { ApiKeys } from "../../application/ports/api-keys.ts"
 import { KeySecrets } from "../../application/ports/key-secrets.ts"
 import { PullSchedules } from "../../application/ports/pull-schedules.ts"
+import { OrderDueIndex } from "../../application/ports/order-due-index.ts"
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
 import { type TenantRepositories, TenantStorage } from "../../application/ports/tenant-storage.ts"
 import { createTenant } from "../../application/tenants/create-tenant.ts"
@@ -60,6 +61,7 @@ const countingStorage = () => {
           Effect.suspend(() => (probe.faults.sets ? Effect.fail(failing("list tenant ids")) : directory.activeIds))
         ),
         setLoyalty: (id, settings) => Effect.andThen(count("directory.setLoyalty"), directory.setLoyalty(id, settings)),
+        setTax: (id, settings) => Effect.andThen(count("directory.setTax"), directory.setTax(id, settings)),
         ping: Effect.andThen(count("directory.ping"), directory.ping)
       })
       const countedKeys = (keys: ApiKeys["Service"]) =>
@@ -88,7 +90,8 @@ const countingStorage = () => {
       })
       return Context.make(TenantDirectory, countedDirectory).pipe(
         Context.add(TenantStorage, countedStorage),
-        Context.add(PullSchedules, yield* PullSchedules)
+        Context.add(PullSchedules, yield* PullSchedules),
+        Context.add(OrderDueIndex, yield* OrderDueIndex)
       )
     })
   ).pipe(Layer.provide(layerMemoryStorage))
@@ -168,6 +171,8 @@ const elsewhere = (probe: StorageProbe) => {
           locator: { databaseUrl: null, schema: tenantSchemaName(id) },
           loyaltyUrl: null,
           loyaltyCredential: null,
+          taxInclusive: true,
+          taxRatePpm: null,
           createdAt: new Date(0)
         }
         yield* raw.storage.provision(tenant)

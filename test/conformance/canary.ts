@@ -207,6 +207,25 @@ export const secretsOf = <Outlet, Account>(credentials: PosCredentials<Outlet, A
 }
 
 /**
+ * Every string of credentials as they are that is long enough to be told apart in output (at least
+ * `minLength` characters), ids and names too, with where it sits; but not URL-shaped ones (base
+ * URLs, which may rightly show), whose password alone counts. For output that must show none of the
+ * credentials it was given, whatever their fields' names.
+ */
+export const credentialStrings = <Outlet, Account>(
+  credentials: PosCredentials<Outlet, Account>,
+  minLength: number
+): ReadonlyArray<{ readonly path: string; readonly value: string }> =>
+  (["outlet", "account"] as const).flatMap((level) =>
+    leavesOf(credentials[level]).flatMap((leaf) => {
+      const path = pathText(level, leaf.path)
+      const value = isUrlShaped(leaf.text) ? decodeURIComponent(new URL(leaf.text).password) : leaf.text
+      if (value.length < minLength) return []
+      return [{ path: isUrlShaped(leaf.text) ? `${path} (its password)` : path, value }]
+    })
+  )
+
+/**
  * Credentials an attacker might hold: every string leaf that is not URL-shaped replaced (with a
  * value the Schema accepts), ids too. Answers how many leaves changed.
  */

@@ -74,6 +74,68 @@ export interface PullFixture<Outlet, Account> {
   readonly expected: CatalogCounts
 }
 
+/**
+ * How a fake POS answers order requests (submit and cancel) in the order checks. Cancellations are
+ * tried with "accept" (the vendor cancelled it), "reject" and "unavailable" only.
+ */
+export type FakeOrderAnswer =
+  /** The order is taken: the vendor's success answer, with its own order id. */
+  | "accept"
+  /** The vendor already has an order with this idempotency key (the refCode): its own duplicate answer. */
+  | "duplicate"
+  /** A business refusal (an unknown item, a closed store): final. */
+  | "reject"
+  /** A 5xx. */
+  | "unavailable"
+  /** Accepts the connection and never answers. */
+  | "hang"
+  /** Resets the connection once the request arrived. */
+  | "reset"
+
+/** A running fake of the vendor's order API. */
+export interface FakeOrderServer extends FakeServer {
+  /**
+   * How many order requests (submit or cancel, not token requests) it received so far: each one
+   * counted, and its body recorded, as soon as its body has arrived, before the fake answers (or
+   * hangs, or resets the connection).
+   */
+  readonly orderRequests: () => number
+  /** The bodies of those requests, in order, as received. */
+  readonly orderBodies: () => ReadonlyArray<string>
+}
+
+/**
+ * Submitting and cancelling orders against a fake of the vendor's order API (plugins declaring
+ * `orders`; `cancel` too). The kit starts one server per answer, submits (and cancels, with
+ * `cancel`) once with these credentials, and checks the typed outcome, that exactly one order
+ * request was sent (the order's refCode in its body), and that no string of the credentials shows
+ * in the failure or in anything logged.
+ */
+export interface OrderFixture<Outlet, Account> {
+  /** Starts a fresh fake answering every order request as `answer` says (token endpoints answer normally). */
+  readonly start: (answer: FakeOrderAnswer) => Promise<FakeOrderServer>
+  /** Credentials of both levels that reach that server (its URL as the base URL). */
+  readonly credentials: (url: string) => PosCredentials<Outlet, Account>
+  /** The outlet the order is for, as its outlet sync described it. */
+  readonly outlet: CallOutlet
+  readonly accountId: string | null
+  /** The order to submit; its lines carry POS codes the vendor knows. */
+  readonly order: PosOrder
+  /**
+   * The POS order id the fake answers for "accept" and "duplicate", when the vendor answers one:
+   * what submitOrder must answer, and what cancelOrder is given.
+   */
+  readonly posOrderId: string | null
+  /**
+   * How the vendor answers an order it already has (the same idempotency key): "marked" (by
+   * default) when its answer says so (a 409, a flag), so the plugin answers `duplicate: true`;
+   * "like-success" when it answers exactly as for a new order (Deliverect: 201, the repeat hidden
+   * as a duplicate on its side), so the plugin cannot tell and answers `duplicate: false`. Either
+   * way it is a success: the POS has the order once.
+   */
+  readonly duplicateAnswer?: "marked" | "like-success"
+}
+
 export interface ConformanceFixtures<Outlet, Account = never> {
   readonly outlets: ReadonlyArray<OutletFixture>
   readonly catalogs: ReadonlyArray<CatalogFixture>
@@ -98,4 +160,6 @@ export interface ConformanceFixtures<Outlet, Account = never> {
    * submitOrder and cancelOrder); by default the kit builds one from the first catalog fixture.
    */
   readonly order?: PosOrder
+  /** Required when the manifest declares `orders` or `cancel`. */
+  readonly orders?: OrderFixture<Outlet, Account>
 }

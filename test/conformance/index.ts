@@ -11,7 +11,10 @@ export type {
   CatalogCounts,
   CatalogFixture,
   ConformanceFixtures,
+  FakeOrderAnswer,
+  FakeOrderServer,
   FakeServer,
+  OrderFixture,
   OutletFixture,
   PullFixture,
   WebhookFixture

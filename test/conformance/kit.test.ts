@@ -7,6 +7,7 @@ import {
   hmac,
   MissingCredentials,
   makeWebhookRequest,
+  PosRejected,
   PosUnavailable,
   verifyHmac,
   type WebhookRequest,
@@ -17,8 +18,9 @@ import { Effect, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import tinyPos from "../fixtures/example-plugin/index.ts"
 import { memoryVault, testCallContext } from "./call-context.ts"
-import { canaryCredentials, leaked, rebaseUrl, sameShape, secretsOf } from "./canary.ts"
+import { canaryCredentials, credentialStrings, leaked, rebaseUrl, sameShape, secretsOf } from "./canary.ts"
 import { checkOutboundLeaks, checkWebhookLeaks, orderTarget } from "./leak-checks.ts"
+import { cancelAnswers, checkCancel, checkSubmit, requireOrderFixture, submitAnswers } from "./order-checks.ts"
 import { checkPull, checkPullDeadServer, checkPullWithoutCredentials } from "./pull-checks.ts"
 import { observe } from "./run.ts"
 import { credentials, fixtures as tinyPosFixtures, webhook } from "../fixtures/example-plugin/fixtures/index.ts"
@@ -121,6 +123,21 @@ describe("the canary credentials", () => {
     expect(shaped).not.toBe("Ab-12_cD")
     expect(sameShape("sk_0123456789abcdef", true)).toMatch(/^sk_[0-9a-f]{16}$/)
     expect(sameShape("Zulu-42")).toMatch(/^[A-Z][a-z]{3}-\d\d$/)
+  })
+
+  it("tell every string of credentials of 6 characters or more, a URL by its password only", () => {
+    const strings = credentialStrings(
+      {
+        outlet: { webhookToken: "tinypos-token-1", shop: "S1", channel: "Canal1" },
+        account: { apiUrl: "https://merchant:hunter22@api.tinypos.example/v1", plain: "https://api.tinypos.example" }
+      },
+      6
+    )
+    expect(strings).toEqual([
+      { path: "outlet.webhookToken", value: "tinypos-token-1" },
+      { path: "outlet.channel", value: "Canal1" },
+      { path: "account.apiUrl (its password)", value: "hunter22" }
+    ])
   })
 
   it("tell the fixture's own secrets: secret-looking fields of 8 characters or more", () => {
@@ -397,5 +414,172 @@ describe("the webhook checks", () => {
         request: webhook({ shop: "S1", event: "sold-out", items: ["A1"] }, "tinypos-token-2")
       })
     ).rejects.toThrow(/verifyWebhook with the fixture's credentials/)
+  })
+})
+
+describe("the order checks", () => {
+  const orderFixture = tinyPosFixtures.orders!
+  const withOrders = (changes: Partial<Pick<Plugin, "submitOrder" | "cancelOrder">>): Plugin => ({
+    ...tinyPos,
+    ...changes
+  })
+
+  it("pass on TinyPOS, for every answer", async () => {
+    for (const answer of submitAnswers) await checkSubmit(tinyPos, orderFixture, answer)
+    for (const answer of cancelAnswers) await checkCancel(tinyPos, orderFixture, answer)
+  })
+
+  it("require an orders section of a plugin declaring orders, saying what to add", () => {
+    expect(requireOrderFixture(tinyPos, tinyPosFixtures)).toBe(orderFixture)
+    const { orders: _orders, ...withoutOrders } = tinyPosFixtures
+    expect(() => requireOrderFixture(tinyPos, withoutOrders)).toThrow(
+      /declares `orders` and `cancel`, but the fixtures have no `orders` section[\s\S]*orders: \{ start\(answer\), credentials\(url\)/
+    )
+  })
+
+  it("catch a plugin that retries by itself", async () => {
+    const plugin = withOrders({
+      submitOrder: (order, context) => Effect.retry(tinyPos.submitOrder(order, context), { times: 1 })
+    })
+    await checkSubmit(plugin, orderFixture, "accept")
+    await expect(checkSubmit(plugin, orderFixture, "unavailable")).rejects.toThrow(
+      /submitOrder against a POS answering 5xx: the fake received 2 order requests, expected exactly one/
+    )
+    await expect(checkSubmit(plugin, orderFixture, "reset")).rejects.toThrow(/received 2 order requests/)
+  })
+
+  it("catch a plugin with a timeout of its own that tries again against a POS that never answers", async () => {
+    const plugin = withOrders({
+      submitOrder: (order, context) =>
+        tinyPos.submitOrder(order, context).pipe(
+          Effect.timeout("200 millis"),
+          Effect.retry({ times: 1 }),
+          Effect.catchTag("TimeoutError", () =>
+            Effect.fail(new PosUnavailable({ reason: "TinyPOS: no answer in time" }))
+          )
+        )
+    })
+    await expect(checkSubmit(plugin, orderFixture, "hang")).rejects.toThrow(
+      /submitOrder against a POS that never answers: the fake received 2 order requests/
+    )
+  })
+
+  it("catch a 5xx taken for success, and a duplicate answer taken for a refusal", async () => {
+    const optimistic = withOrders({
+      submitOrder: (order, context) =>
+        Effect.catchTag(tinyPos.submitOrder(order, context), "PosUnavailable", () =>
+          Effect.succeed({ posOrderId: null, duplicate: false })
+        )
+    })
+    await expect(checkSubmit(optimistic, orderFixture, "unavailable")).rejects.toThrow(
+      /submitOrder against a POS answering 5xx: expected a PosUnavailable failure, got a value/
+    )
+    const refusesDuplicates = withOrders({
+      submitOrder: (order, context) =>
+        Effect.flatMap(tinyPos.submitOrder(order, context), (submitted) =>
+          submitted.duplicate
+            ? Effect.fail(new PosRejected({ status: 409, reason: "duplicate reference" }))
+            : Effect.succeed(submitted)
+        )
+    })
+    await expect(checkSubmit(refusesDuplicates, orderFixture, "duplicate")).rejects.toThrow(
+      /submitOrder against a POS that already has it \(its duplicate answer\): expected a value, got a failure/
+    )
+  })
+
+  it("catch a success not marked as a duplicate, another order id, and a refusal without a reason", async () => {
+    const unmarked = withOrders({
+      submitOrder: (order, context) =>
+        Effect.map(tinyPos.submitOrder(order, context), (s) => ({ ...s, duplicate: false }))
+    })
+    await expect(checkSubmit(unmarked, orderFixture, "duplicate")).rejects.toThrow(
+      /its duplicate answer\): answered duplicate: false; the vendor's duplicate answer means an earlier attempt delivered the order/
+    )
+    const otherId = withOrders({
+      submitOrder: (order, context) =>
+        Effect.map(tinyPos.submitOrder(order, context), (s) => ({ ...s, posOrderId: order.refCode }))
+    })
+    await expect(checkSubmit(otherId, orderFixture, "accept")).rejects.toThrow(/the POS order id the fake answered/)
+    const silent = withOrders({
+      submitOrder: (order, context) =>
+        Effect.mapError(tinyPos.submitOrder(order, context), (e) =>
+          e._tag === "PosRejected" ? new PosRejected({ status: e.status, reason: " " }) : e
+        )
+    })
+    await expect(checkSubmit(silent, orderFixture, "reject")).rejects.toThrow(/PosRejected says why/)
+  })
+
+  it("catch a token in a failure's reason, and a fresh token the plugin saved then logged", async () => {
+    const inReason = withOrders({
+      submitOrder: (order, context) =>
+        Effect.mapError(
+          tinyPos.submitOrder(order, context),
+          (e) => new PosUnavailable({ reason: `${e._tag} with Bearer ${context.credentials.account?.apiToken}` })
+        )
+    })
+    await expect(checkSubmit(inReason, orderFixture, "unavailable")).rejects.toThrow(
+      /submitOrder against a POS answering 5xx: account\.apiToken shows/
+    )
+    const logsFresh = withOrders({
+      cancelOrder: (order, context) =>
+        Effect.gen(function* () {
+          const account = context.credentials.account!
+          yield* context.vault.account.save({ ...account, apiToken: "tinypos-api-token-2" })
+          yield* Effect.logDebug("TinyPOS token renewed:", "tinypos-api-token-2")
+          return yield* tinyPos.cancelOrder(order, context)
+        })
+    })
+    await expect(checkCancel(logsFresh, orderFixture, "accept")).rejects.toThrow(
+      /cancelOrder against a POS taking it: account\.apiToken shows/
+    )
+  })
+
+  it("catch a defect, and a refCode the request does not carry", async () => {
+    const dies = withOrders({ submitOrder: (order, context) => Effect.orDie(tinyPos.submitOrder(order, context)) })
+    await expect(checkSubmit(dies, orderFixture, "reset")).rejects.toThrow(
+      /submitOrder against a POS resetting the connection: expected a PosUnavailable failure, got a defect/
+    )
+    const ownReference = withOrders({
+      submitOrder: (order, context) => tinyPos.submitOrder({ ...order, refCode: `tp-${order.displayId}` }, context)
+    })
+    await expect(checkSubmit(ownReference, orderFixture, "accept")).rejects.toThrow(
+      /the order request's body carries the order's refCode \(jz-20260105-0042\), the vendor's idempotency key/
+    )
+  })
+
+  it("catch a call that succeeds against a POS that never answers, and one that does not stop at the deadline", async () => {
+    const guesses = withOrders({
+      submitOrder: (order, context) =>
+        tinyPos.submitOrder(order, context).pipe(
+          Effect.timeoutOrElse({
+            duration: "100 millis",
+            orElse: () => Effect.succeed({ posOrderId: null, duplicate: false })
+          })
+        )
+    })
+    await expect(checkSubmit(guesses, orderFixture, "hang")).rejects.toThrow(
+      /submitOrder against a POS that never answers: expected no outcome before the deadline \(1500 ms\) or a PosUnavailable, got a value/
+    )
+    const stubborn = withOrders({
+      submitOrder: (order, context) => Effect.uninterruptible(tinyPos.submitOrder(order, context))
+    })
+    await expect(checkSubmit(stubborn, orderFixture, "hang")).rejects.toThrow(
+      /interrupted at the deadline \(1500 ms\), the call did not stop within 1000 ms/
+    )
+  })
+
+  it("catch a cancellation that swallows a refusal, and one sent twice", async () => {
+    const swallows = withOrders({
+      cancelOrder: (order, context) =>
+        Effect.catchTag(tinyPos.cancelOrder(order, context), "PosRejected", () => Effect.void)
+    })
+    await expect(checkCancel(swallows, orderFixture, "reject")).rejects.toThrow(
+      /cancelOrder against a POS refusing it: expected a PosRejected failure, got a value/
+    )
+    const twice = withOrders({
+      cancelOrder: (order, context) =>
+        Effect.andThen(tinyPos.cancelOrder(order, context), tinyPos.cancelOrder(order, context))
+    })
+    await expect(checkCancel(twice, orderFixture, "accept")).rejects.toThrow(/received 2 order requests/)
   })
 })

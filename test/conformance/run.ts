@@ -7,7 +7,8 @@ export type Outcome<A, E> =
   | { readonly _tag: "failure"; readonly error: E; readonly cause: string }
   | { readonly _tag: "defect"; readonly cause: string }
 
-const classify = <A, E>(exit: Exit.Exit<A, E>): Outcome<A, E> => {
+/** How an exit ended, as an outcome. */
+export const classify = <A, E>(exit: Exit.Exit<A, E>): Outcome<A, E> => {
   if (Exit.isSuccess(exit)) return { _tag: "success", value: exit.value }
   const error = Cause.findErrorOption(exit.cause)
   return Exit.hasDies(exit) || Option.isNone(error)

@@ -4,7 +4,7 @@ import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { testCallContext } from "./call-context.ts"
 import { canaryCredentials } from "./canary.ts"
-import type { ConformanceFixtures } from "./fixtures.ts"
+import type { ConformanceFixtures, FakeOrderAnswer } from "./fixtures.ts"
 import {
   checkDecoderLeaks,
   checkOutboundLeaks,
@@ -13,6 +13,15 @@ import {
   orderTarget,
   outboundServers
 } from "./leak-checks.ts"
+import {
+  answerText,
+  type CancelAnswer,
+  cancelAnswers,
+  checkCancel,
+  checkSubmit,
+  requireOrderFixture,
+  submitAnswers
+} from "./order-checks.ts"
 import { checkPull, checkPullDeadServer, checkPullWithoutCredentials } from "./pull-checks.ts"
 import { expectFailure, expectSuccess, expectValueOrTyped, outcome } from "./run.ts"
 import { deadUrl } from "./servers.ts"
@@ -65,6 +74,21 @@ const mutate = (value: unknown, choices: ReadonlyArray<number>): unknown => {
   return visit(value, 0)
 }
 
+const submitExpectation: Readonly<Record<FakeOrderAnswer, string>> = {
+  accept: "submitted, with the POS's order id, the refCode its idempotency key",
+  duplicate: "submitted, marked duplicate",
+  reject: "PosRejected with a reason",
+  unavailable: "PosUnavailable",
+  hang: "still running at the kit's deadline, or PosUnavailable",
+  reset: "PosUnavailable"
+}
+
+const cancelExpectation: Readonly<Record<CancelAnswer, string>> = {
+  accept: "cancelled",
+  reject: "PosRejected with a reason",
+  unavailable: "PosUnavailable"
+}
+
 /** Encodes with the Schema, through JSON (as the service stores credentials), and decodes to the same value. */
 const roundTrips = (schema: Schema.Top, value: unknown, what: string) => {
   const codec = schema as Schema.Codec<unknown, unknown>
@@ -114,6 +138,7 @@ export const conformanceSuite = <Outlet, Account>(
         if (capabilities.has("outlets")) expect(fixtures.outlets.length, "outlet fixtures").toBeGreaterThan(0)
         if (capabilities.has("catalog")) expect(fixtures.catalogs.length, "catalog fixtures").toBeGreaterThan(0)
         if (capabilities.has("webhooks")) expect(fixtures.webhooks.length, "webhook fixtures").toBeGreaterThan(0)
+        if (capabilities.has("orders") || capabilities.has("cancel")) requireOrderFixture(plugin, fixtures)
       })
 
       it("has credential Schemas that take its sample credentials, through JSON and back", () => {
@@ -129,7 +154,10 @@ export const conformanceSuite = <Outlet, Account>(
           ...fixtures.webhooks.map((w) => ({ what: `webhook '${w.name}'`, credentials: w.credentials })),
           ...(fixtures.pull === undefined
             ? []
-            : [{ what: "the pull fixture", credentials: fixtures.pull.credentials("http://127.0.0.1:9") }])
+            : [{ what: "the pull fixture", credentials: fixtures.pull.credentials("http://127.0.0.1:9") }]),
+          ...(fixtures.orders === undefined
+            ? []
+            : [{ what: "the orders fixture", credentials: fixtures.orders.credentials("http://127.0.0.1:9") }])
         ]
         for (const { what, credentials } of samples) {
           if (credentials.outlet !== null) roundTrips(plugin.credentials.outlet, credentials.outlet, `${what}, outlet`)
@@ -288,6 +316,35 @@ export const conformanceSuite = <Outlet, Account>(
           () => checkPullDeadServer(plugin, pullFixture),
           networkTimeout
         )
+      })
+
+    if (capabilities.has("orders") || capabilities.has("cancel"))
+      describe("orders", () => {
+        const orderFixture = fixtures.orders
+        if (orderFixture === undefined) {
+          it("has an orders section in the fixtures (a fake of the vendor's order API)", () => {
+            requireOrderFixture(plugin, fixtures)
+          })
+          return
+        }
+        if (capabilities.has("orders")) {
+          for (const answer of submitAnswers) {
+            it(
+              `submitOrder against ${answerText[answer]}: ${submitExpectation[answer]}, after one request`,
+              () => checkSubmit(plugin, orderFixture, answer),
+              networkTimeout
+            )
+          }
+        }
+        if (capabilities.has("cancel")) {
+          for (const answer of cancelAnswers) {
+            it(
+              `cancelOrder against ${answerText[answer]}: ${cancelExpectation[answer]}, after one request`,
+              () => checkCancel(plugin, orderFixture, answer),
+              networkTimeout
+            )
+          }
+        }
       })
 
     describe("no credential shows in any error, log or output", () => {

@@ -9,7 +9,6 @@ import { storageAdapters } from "../support/storage-adapters.ts"
 import {
   availableProducts,
   deliverectOutlet,
-  deliverectWithLinePrices,
   type Editor,
   editor,
   effectiveMenu,
@@ -28,7 +27,7 @@ for (const adapter of storageAdapters()) {
     let e: Editor
     let productIds: ReadonlyArray<string>
     beforeAll(async () => {
-      m = await startMenuApp(adapter.layer(), deliverectWithLinePrices)
+      m = await startMenuApp(adapter.layer())
       await syncDeliverect(m)
       productIds = (await availableProducts(m, deliverectOutlet)).map((p) => p.productId)
       expect(productIds.length).toBeGreaterThanOrEqual(3)

@@ -16,7 +16,6 @@ import { storageAdapters } from "../support/storage-adapters.ts"
 import {
   availableProducts,
   deliverectOutlet,
-  deliverectWithLinePrices,
   type EffectiveMenuAnswer,
   type Editor,
   editor,
@@ -99,7 +98,7 @@ for (const adapter of storageAdapters()) {
     const busy = (status: string) => webhook({ channelLinkId: channelLink, status, delay: 30 })
 
     beforeAll(async () => {
-      m = await startMenuApp(adapter.layer(), deliverectWithLinePrices)
+      m = await startMenuApp(adapter.layer())
       await syncDeliverect(m)
       await m.app.inTenant(
         tenant,

@@ -12,9 +12,9 @@ import menuSync from "../../plugins/deliverect/fixtures/menu-sync.json" with { t
 import { makeScratchDatabases } from "../support/admin-cli.ts"
 import { call, makeTestApp, type TestApp } from "../support/app.ts"
 import {
+  bundledDeliverect,
   availableProducts,
   deliverectOutlet,
-  deliverectWithLinePrices,
   type EffectiveMenuAnswer,
   type Editor,
   editor,
@@ -63,9 +63,9 @@ suite(`the effective menu across two service instances${available ? "" : " (SKIP
 
   beforeAll(async () => {
     const database = await databases.create()
-    first = await startMenuApp(storage(database.url), deliverectWithLinePrices)
+    first = await startMenuApp(storage(database.url))
     second = await makeTestApp(storage(database.url), {
-      settings: { posPlugins: [deliverectWithLinePrices], syncLockWaitMs: 10_000 }
+      settings: { posPlugins: [bundledDeliverect], syncLockWaitMs: 10_000 }
     })
     await syncDeliverect(first)
     // The webhook is delivered to the second instance, which seals and opens its own credentials.

@@ -309,8 +309,10 @@ for (const adapter of storageAdapters()) {
       const second = await e.addSection(draftId, "Second", "LIST", 1)
       e.expectOk(
         await e.putItems(draftId, first, [
-          { productId: d1.productId, position: 1, basePrice: d1.price.amount + 100 },
-          { productId: "prd_0123456789abcdef0123456789abcdef", position: 2 }
+          { productId: l1.productId, position: 1, basePrice: l1.price.amount + 100 },
+          { productId: "prd_0123456789abcdef0123456789abcdef", position: 2 },
+          // Deliverect takes the prices an order carries (linePrices): a menu price of its own is fine there.
+          { productId: d1.productId, position: 3, basePrice: d1.price.amount + 100 }
         ])
       )
       e.expectOk(
@@ -335,8 +337,8 @@ for (const adapter of storageAdapters()) {
       const details = expectError(await e.publish(draftId), 400, "invalid request")
       const problems = details.split("; ")
       for (const expected of [
-        // Deliverect prices orders itself (no linePrices): the menu's price must be its own.
-        `draft.sections[0].items[0].basePrice: outlet '${deliverectOutlet}' is priced by its POS (deliverect prices orders itself), at ${d1.price.amount}, got ${d1.price.amount + 100}`,
+        // Lightspeed prices orders itself (no linePrices): the menu's price must be its own.
+        `draft.sections[0].items[0].basePrice: outlet '${lightspeedOutlet}' is priced by its POS (lightspeed prices orders itself), at ${l1.price.amount}, got ${l1.price.amount + 100}`,
         'draft.sections[0].items[1].productId: is not a product of this tenant, got "prd_0123456789abcdef0123456789abcdef"',
         `draft.sections[1].items[0].specialPrice: must be at most the base price, which is the POS price at outlet '${lightspeedOutlet}' (${l1.price.amount}), got ${l1.price.amount + 1}`,
         `draft.sections[1].items[1].productId: is inactive: no outlet's POS sells it any more, got "${l2.productId}"`,
@@ -350,6 +352,10 @@ for (const adapter of storageAdapters()) {
         ).toBe(true)
       }
       expect(problems.every((p) => /^draft\.[A-Za-z0-9_.[\]]+: /.test(p))).toBe(true)
+      expect(
+        problems.filter((p) => p.startsWith("draft.sections[0].items[2]")),
+        "a menu price at a linePrices POS"
+      ).toEqual([])
       // Nothing was published and the draft is as it was.
       expect((await e.send("GET", `${drafts}/${draftId}`)).etag).toBe(before)
       expect((await e.send<{ data: Array<unknown> }>("GET", "/api/v2/menus")).body.data).toEqual([])

@@ -3,7 +3,6 @@
  * fixtures, keys of each kind, and a menu editor's client that carries the draft's ETag from each
  * answer to the next write's If-Match, as an editor's client would.
  */
-import { fileURLToPath } from "node:url"
 import type { Layer } from "effect"
 import { expect } from "vitest"
 import { outletId } from "../../domain/ids.ts"
@@ -23,8 +22,6 @@ const lightspeedCatalog = lightspeedFixtures.catalogs[0]!
 export const lightspeedExternal = lightspeedCatalog.context.externalOutletId!
 export const lightspeedOutlet = outletId("lightspeed", lightspeedExternal)
 
-/** A Deliverect that accepts the prices an order carries (`linePrices`), so a menu may price its items. */
-export const deliverectWithLinePrices = fileURLToPath(new URL("./deliverect-line-prices.ts", import.meta.url))
 export const bundledDeliverect = "@pos-integration/plugin-deliverect"
 
 export interface MenuApp {

@@ -4,8 +4,8 @@
  * own POS's products at the menu's prices and lists the others as not sold here, and the versions
  * follow every publish.
  *
- * Deliverect is loaded declaring `linePrices` (its POS takes the prices an order carries): the menu
- * prices its items there as it likes. Lightspeed prices orders itself: a menu price differing from
+ * Deliverect declares `linePrices` (its POS takes the prices an order carries): the menu prices its
+ * items there as it likes. Lightspeed prices orders itself: a menu price differing from
  * its price is refused at publish, and its items are served at its own prices.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -13,7 +13,6 @@ import { storageAdapters } from "../support/storage-adapters.ts"
 import {
   availableProducts,
   deliverectOutlet,
-  deliverectWithLinePrices,
   type EffectiveMenuAnswer,
   type Editor,
   editor,
@@ -39,7 +38,7 @@ for (const adapter of storageAdapters()) {
     let l1: OutletProduct
     let l2: OutletProduct
     beforeAll(async () => {
-      m = await startMenuApp(adapter.layer(), deliverectWithLinePrices)
+      m = await startMenuApp(adapter.layer())
       await syncDeliverect(m)
       await syncLightspeed(m)
       e = editor(m)

@@ -163,7 +163,9 @@ suite(`tenants on PostgreSQL databases of their own${available ? "" : " (SKIPPED
       locator: { databaseUrl: fresh.url, schema: "tenant_hooli" },
       createdAt: new Date(),
       loyaltyUrl: null,
-      loyaltyCredential: null
+      loyaltyCredential: null,
+      taxInclusive: true,
+      taxRatePpm: null
     }
     // Without the advisory lock, a concurrent CREATE SCHEMA fails on the other's catalog row.
     const instances = [0, 1, 2].map(() => ManagedRuntime.make(storage(control.url)))

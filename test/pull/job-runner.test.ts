@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { syncOutlets } from "../../application/catalog/sync-outlets.ts"
 import { type JobRow, PosInbox } from "../../application/ports/pos-inbox.ts"
 import type { PullSchedules } from "../../application/ports/pull-schedules.ts"
+import type { OrderDueIndex } from "../../application/ports/order-due-index.ts"
 import type { TenantDirectory } from "../../application/ports/tenant-directory.ts"
 import type { TenantRepositories, TenantStorage } from "../../application/ports/tenant-storage.ts"
 import { MissingCredentials, PayloadRejected, PosRejected, PosUnavailable } from "../../application/pos-sdk/errors.ts"
@@ -17,7 +18,7 @@ import { TenantDatabases } from "../../runtime/tenancy/tenant-databases.ts"
 import { storageAdapters } from "../support/storage-adapters.ts"
 import { catalog, type FakePullPos, makeFakePullPos, outlet } from "./fake-pull-plugin.ts"
 
-type Storage = TenantDirectory | TenantStorage | PullSchedules
+type Storage = TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex
 
 /**
  * One process's job runner over a shared storage: its own tenant map and drains, the fake POS as

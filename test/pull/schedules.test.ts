@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { layerPostgresStorage } from "../../adapters/storage/postgres/postgres-storage.ts"
 import { PosInbox } from "../../application/ports/pos-inbox.ts"
 import { PullSchedules } from "../../application/ports/pull-schedules.ts"
+import type { OrderDueIndex } from "../../application/ports/order-due-index.ts"
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
 import type { TenantStorage } from "../../application/ports/tenant-storage.ts"
 import { createTenant } from "../../application/tenants/create-tenant.ts"
@@ -18,7 +19,7 @@ import { TenantDatabases } from "../../runtime/tenancy/tenant-databases.ts"
 import { storageAdapters } from "../support/storage-adapters.ts"
 import { makeFakePullPos } from "./fake-pull-plugin.ts"
 
-type Storage = TenantDirectory | TenantStorage | PullSchedules
+type Storage = TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex
 
 const at = (iso: string) => new Date(iso)
 const minute = 60_000

@@ -2,6 +2,7 @@ import { describe, it } from "vitest"
 import { storageAdapters } from "../support/storage-adapters.ts"
 import { storageContract } from "./contract.ts"
 import { credentialsContract } from "./credentials-contract.ts"
+import { ordersContract } from "./orders-contract.ts"
 
 for (const adapter of storageAdapters()) {
   if (adapter.available) storageContract(adapter.name, adapter.layer)
@@ -14,3 +15,5 @@ for (const adapter of storageAdapters()) {
 }
 
 for (const adapter of storageAdapters()) if (adapter.available) credentialsContract(adapter.name, adapter.layer)
+
+for (const adapter of storageAdapters()) if (adapter.available) ordersContract(adapter.name, adapter.layer)

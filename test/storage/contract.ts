@@ -74,7 +74,9 @@ export const storageContract = (name: string, makeLayer: () => Layer.Layer<Stora
           timezone: "Europe/Amsterdam",
           currency: "EUR",
           loyaltyUrl: null,
-          loyaltyCredential: null
+          loyaltyCredential: null,
+          taxInclusive: true,
+          taxRatePpm: null
         })
         expect(found?.createdAt).toBeInstanceOf(Date)
         const all = await run(Effect.flatMap(TenantDirectory, (d) => d.list))

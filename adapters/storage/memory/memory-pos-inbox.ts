@@ -34,6 +34,7 @@ export const makeMemoryPosInbox = (catalog: CatalogTables, t: InboxTables) => {
     return job.id
   }
   return PosInbox.of({
+    seen: (provider, dedupeKey) => Effect.sync(() => t.deliveries.has(`${provider}\u0000${dedupeKey}`)),
     accept: (delivery) =>
       Effect.sync(() => {
         const key = `${delivery.provider}\u0000${delivery.dedupeKey}`

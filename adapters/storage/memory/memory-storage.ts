@@ -5,9 +5,11 @@ import { Customers } from "../../../application/ports/customers.ts"
 import { Idempotency } from "../../../application/ports/idempotency.ts"
 import { LoyaltyLedger } from "../../../application/ports/loyalty-ledger.ts"
 import { Menus } from "../../../application/ports/menus.ts"
+import { Orders } from "../../../application/ports/orders.ts"
 import { PosCredentialStore } from "../../../application/ports/pos-credentials.ts"
 import { PosInbox } from "../../../application/ports/pos-inbox.ts"
 import { PullSchedules } from "../../../application/ports/pull-schedules.ts"
+import { OrderDueIndex } from "../../../application/ports/order-due-index.ts"
 import { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import { TenantStorage } from "../../../application/ports/tenant-storage.ts"
 import type { ApiKeyRecord } from "../../../domain/api-key.ts"
@@ -28,7 +30,9 @@ import {
   makeMemoryIdempotency,
   makeMemoryLoyaltyLedger
 } from "./memory-loyalty.ts"
+import { makeMemoryOrderDueIndex } from "./memory-order-due-index.ts"
 import { makeMemoryMenus, makeMenuTables, type MenuTables } from "./memory-menus.ts"
+import { makeMemoryOrders, makeOrderTables, type OrderTables } from "./memory-orders.ts"
 import { type InboxTables, makeInboxTables, makeMemoryPosInbox } from "./memory-pos-inbox.ts"
 import { type CredentialTables, makeCredentialTables, makeMemoryPosCredentials } from "./memory-pos-credentials.ts"
 import { makeMemoryPullSchedules } from "./memory-pull-schedules.ts"
@@ -43,6 +47,7 @@ interface TenantState {
   readonly loyalty: LoyaltyTables
   readonly credentials: CredentialTables
   readonly menus: MenuTables
+  readonly orders: OrderTables
 }
 
 const makeApiKeys = (state: TenantState) =>
@@ -80,80 +85,98 @@ const makeApiKeys = (state: TenantState) =>
   })
 
 /** The in-memory storage adapter: the control directory and every tenant's data in one process. */
-export const layerMemoryStorage: Layer.Layer<TenantDirectory | TenantStorage | PullSchedules> = Layer.effectContext(
-  Effect.sync(() => {
-    const tenants = new Map<TenantId, Tenant>()
-    const states = new Map<TenantId, TenantState>()
-    // Credentials are sealed under a key of this process: memory storage keeps nothing past it.
-    const sealer = makeCredentialSealer(ephemeralKeyRing())
-    const stateOf = (id: TenantId) => {
-      let state = states.get(id)
-      if (state === undefined) {
-        state = {
-          keys: new Map(),
-          nextKeyId: 1,
-          catalog: makeCatalogTables(),
-          customers: makeCustomerTable(),
-          loyalty: makeLoyaltyTables(),
-          credentials: makeCredentialTables(),
-          inbox: makeInboxTables(),
-          menus: makeMenuTables()
+export const layerMemoryStorage: Layer.Layer<TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex> =
+  Layer.effectContext(
+    Effect.sync(() => {
+      const tenants = new Map<TenantId, Tenant>()
+      const states = new Map<TenantId, TenantState>()
+      // Credentials are sealed under a key of this process: memory storage keeps nothing past it.
+      const sealer = makeCredentialSealer(ephemeralKeyRing())
+      const stateOf = (id: TenantId) => {
+        let state = states.get(id)
+        if (state === undefined) {
+          state = {
+            keys: new Map(),
+            nextKeyId: 1,
+            catalog: makeCatalogTables(),
+            customers: makeCustomerTable(),
+            loyalty: makeLoyaltyTables(),
+            credentials: makeCredentialTables(),
+            inbox: makeInboxTables(),
+            menus: makeMenuTables(),
+            orders: makeOrderTables()
+          }
+          states.set(id, state)
         }
-        states.set(id, state)
+        return state
       }
-      return state
-    }
-    const directory = TenantDirectory.of({
-      create: (input) =>
-        Effect.suspend(() => {
-          if (tenants.has(input.id)) return Effect.fail(new AlreadyExists({ resource: "tenant", id: input.id }))
-          const tenant: Tenant = { ...input, loyaltyUrl: null, loyaltyCredential: null }
-          tenants.set(input.id, tenant)
-          return Effect.succeed(tenant)
-        }),
-      find: (id) => Effect.sync(() => tenants.get(id)),
-      list: Effect.sync(() => [...tenants.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))),
-      activeIds: Effect.sync(
-        () => new Set([...tenants.values()].filter((tenant) => tenant.status === "active").map((tenant) => tenant.id))
-      ),
-      setLoyalty: (id, settings) =>
-        Effect.suspend(() => {
-          const tenant = tenants.get(id)
-          if (tenant === undefined) return Effect.fail(new NotFound({ resource: "tenant", id }))
-          const updated = { ...tenant, loyaltyUrl: settings.url, loyaltyCredential: settings.credential }
-          tenants.set(id, updated)
-          return Effect.succeed(updated)
-        }),
-      ping: Effect.void
-    })
-    const storage = TenantStorage.of({
-      provision: (tenant) => Effect.sync(() => void stateOf(tenant.id)),
-      open: (tenant) =>
-        Layer.succeedContext(
-          Effect.runSync(
-            Effect.sync(() => {
-              const state = stateOf(tenant.id)
-              return Context.make(ApiKeys, makeApiKeys(state)).pipe(
-                Context.add(Outlets, makeMemoryOutlets(state.catalog)),
-                Context.add(Catalog, makeMemoryCatalog(state.catalog)),
-                Context.add(SyncHistory, makeMemorySyncHistory(state.catalog)),
-                Context.add(Customers, makeMemoryCustomers(state.customers)),
-                Context.add(Idempotency, makeMemoryIdempotency(state.loyalty)),
-                Context.add(LoyaltyLedger, makeMemoryLoyaltyLedger(state.loyalty)),
-                Context.add(PosInbox, makeMemoryPosInbox(state.catalog, state.inbox)),
-                Context.add(Menus, makeMemoryMenus(state.menus, state.catalog)),
-                Context.add(
-                  PosCredentialStore,
-                  makeMemoryPosCredentials(state.credentials, sealer, tenant.id, (id) => state.catalog.stores.has(id))
+      const directory = TenantDirectory.of({
+        create: (input) =>
+          Effect.suspend(() => {
+            if (tenants.has(input.id)) return Effect.fail(new AlreadyExists({ resource: "tenant", id: input.id }))
+            const tenant: Tenant = {
+              ...input,
+              loyaltyUrl: null,
+              loyaltyCredential: null,
+              taxInclusive: true,
+              taxRatePpm: null
+            }
+            tenants.set(input.id, tenant)
+            return Effect.succeed(tenant)
+          }),
+        find: (id) => Effect.sync(() => tenants.get(id)),
+        list: Effect.sync(() => [...tenants.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))),
+        activeIds: Effect.sync(
+          () => new Set([...tenants.values()].filter((tenant) => tenant.status === "active").map((tenant) => tenant.id))
+        ),
+        setLoyalty: (id, settings) =>
+          Effect.suspend(() => {
+            const tenant = tenants.get(id)
+            if (tenant === undefined) return Effect.fail(new NotFound({ resource: "tenant", id }))
+            const updated = { ...tenant, loyaltyUrl: settings.url, loyaltyCredential: settings.credential }
+            tenants.set(id, updated)
+            return Effect.succeed(updated)
+          }),
+        setTax: (id, settings) =>
+          Effect.suspend(() => {
+            const tenant = tenants.get(id)
+            if (tenant === undefined) return Effect.fail(new NotFound({ resource: "tenant", id }))
+            const updated = { ...tenant, taxInclusive: settings.taxInclusive, taxRatePpm: settings.taxRatePpm }
+            tenants.set(id, updated)
+            return Effect.succeed(updated)
+          }),
+        ping: Effect.void
+      })
+      const storage = TenantStorage.of({
+        provision: (tenant) => Effect.sync(() => void stateOf(tenant.id)),
+        open: (tenant) =>
+          Layer.succeedContext(
+            Effect.runSync(
+              Effect.sync(() => {
+                const state = stateOf(tenant.id)
+                return Context.make(ApiKeys, makeApiKeys(state)).pipe(
+                  Context.add(Outlets, makeMemoryOutlets(state.catalog)),
+                  Context.add(Catalog, makeMemoryCatalog(state.catalog)),
+                  Context.add(SyncHistory, makeMemorySyncHistory(state.catalog)),
+                  Context.add(Customers, makeMemoryCustomers(state.customers)),
+                  Context.add(Idempotency, makeMemoryIdempotency(state.loyalty)),
+                  Context.add(LoyaltyLedger, makeMemoryLoyaltyLedger(state.loyalty)),
+                  Context.add(PosInbox, makeMemoryPosInbox(state.catalog, state.inbox)),
+                  Context.add(Menus, makeMemoryMenus(state.menus, state.catalog)),
+                  Context.add(Orders, makeMemoryOrders(state.orders)),
+                  Context.add(
+                    PosCredentialStore,
+                    makeMemoryPosCredentials(state.credentials, sealer, tenant.id, (id) => state.catalog.stores.has(id))
+                  )
                 )
-              )
-            })
+              })
+            )
           )
-        )
+      })
+      return Context.make(TenantDirectory, directory).pipe(
+        Context.add(TenantStorage, storage),
+        Context.add(PullSchedules, makeMemoryPullSchedules()),
+        Context.add(OrderDueIndex, makeMemoryOrderDueIndex())
+      )
     })
-    return Context.make(TenantDirectory, directory).pipe(
-      Context.add(TenantStorage, storage),
-      Context.add(PullSchedules, makeMemoryPullSchedules())
-    )
-  })
-)
+  )

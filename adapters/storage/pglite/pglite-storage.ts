@@ -2,6 +2,7 @@ import { join } from "node:path"
 import { Effect, Layer, Redacted } from "effect"
 import type { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import type { PullSchedules } from "../../../application/ports/pull-schedules.ts"
+import type { OrderDueIndex } from "../../../application/ports/order-due-index.ts"
 import type { TenantStorage } from "../../../application/ports/tenant-storage.ts"
 import { StorageError } from "../../../domain/errors.ts"
 import { ephemeralKeyRing, joinKeyRings, type KeyRing } from "../../crypto/credential-sealer.ts"
@@ -33,7 +34,7 @@ export interface PgliteStorageOptions {
  */
 export const layerPgliteStorage = (
   options: PgliteStorageOptions
-): Layer.Layer<TenantDirectory | TenantStorage | PullSchedules, StorageError> =>
+): Layer.Layer<TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex, StorageError> =>
   Layer.unwrap(
     Effect.gen(function* () {
       const pgliteDir = options.dataDir === undefined ? undefined : join(options.dataDir, "pglite")

@@ -2,6 +2,7 @@ import { PgClient } from "@effect/sql-pg"
 import { Duration, Layer, Redacted } from "effect"
 import type { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import type { PullSchedules } from "../../../application/ports/pull-schedules.ts"
+import type { OrderDueIndex } from "../../../application/ports/order-due-index.ts"
 import type { TenantStorage } from "../../../application/ports/tenant-storage.ts"
 import type { StorageError } from "../../../domain/errors.ts"
 import type { KeyRing } from "../../crypto/credential-sealer.ts"
@@ -41,7 +42,7 @@ export const layerPostgresPool = (
  */
 export const layerPostgresStorage = (
   options: PostgresStorageOptions
-): Layer.Layer<TenantDirectory | TenantStorage | PullSchedules, StorageError> =>
+): Layer.Layer<TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex, StorageError> =>
   layerSqlStorage(
     (tenant) =>
       layerPostgresPool(

@@ -5,6 +5,8 @@ import { catalogGenerationMigration } from "./catalog-generation-migration.ts"
 import { posCredentialsMigration } from "./credential-migrations.ts"
 import { inboxSchema } from "./inbox-migrations.ts"
 import { menuMigration } from "./menu-migrations.ts"
+import { orderControlMigration } from "./order-control-migrations.ts"
+import { orderMigration } from "./order-migrations.ts"
 import { pullControlMigration, pullTenantMigration } from "./pull-migrations.ts"
 
 /**
@@ -29,7 +31,8 @@ const controlMigrations = {
         created_at timestamptz NOT NULL
       )`
   ),
-  "2_pull_schedules": pullControlMigration
+  "2_pull_schedules": pullControlMigration,
+  "3_orders": orderControlMigration
 }
 
 /**
@@ -211,7 +214,8 @@ const tenantMigrations = {
   ),
   "8_pull": pullTenantMigration,
   "9_menus_v2": menuMigration,
-  "10_catalog_generation": catalogGenerationMigration
+  "10_catalog_generation": catalogGenerationMigration,
+  "11_orders": orderMigration
 }
 
 /**

@@ -89,6 +89,11 @@ export const makeSqlPosInbox = Effect.gen(function* () {
     )
 
   return PosInbox.of({
+    seen: (provider, dedupeKey) =>
+      sql`SELECT 1 FROM pos_webhook_deliveries WHERE provider = ${provider} AND dedupe_key = ${dedupeKey}`.pipe(
+        Effect.map((rows) => rows.length > 0),
+        storageFailure("look up a webhook delivery")
+      ),
     accept: (delivery) =>
       sql
         .withTransaction(

@@ -3,6 +3,7 @@ import type { SqlClient } from "effect/sql"
 import type { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import { TenantStorage } from "../../../application/ports/tenant-storage.ts"
 import type { PullSchedules } from "../../../application/ports/pull-schedules.ts"
+import type { OrderDueIndex } from "../../../application/ports/order-due-index.ts"
 import type { StorageError } from "../../../domain/errors.ts"
 import type { Tenant } from "../../../domain/tenant.ts"
 import { ephemeralKeyRing, type KeyRing, makeCredentialSealer } from "../../crypto/credential-sealer.ts"
@@ -18,9 +19,11 @@ import {
 } from "./sql-catalog.ts"
 import { layerSqlCustomers } from "./sql-customers.ts"
 import { layerSqlPosInbox } from "./sql-pos-inbox.ts"
+import { layerSqlOrderDueIndex } from "./sql-order-due-index.ts"
 import { databaseLabel } from "./sql-errors.ts"
 import { layerSqlIdempotency, layerSqlLoyaltyLedger } from "./sql-loyalty.ts"
 import { layerSqlMenus } from "./sql-menus.ts"
+import { layerSqlOrders } from "./sql-orders.ts"
 import { layerSqlPosCredentials } from "./sql-pos-credentials.ts"
 import { layerSqlPullSchedules } from "./sql-pull-schedules.ts"
 import { layerSqlTenantDirectory } from "./sql-tenant-directory.ts"
@@ -44,11 +47,12 @@ const migrateTenantOf = (tenant: Tenant) =>
 export const layerSqlStorage = (
   tenantClient: TenantClient,
   keys: KeyRing = ephemeralKeyRing()
-): Layer.Layer<TenantDirectory | TenantStorage | PullSchedules, StorageError, SqlClient.SqlClient> => {
+): Layer.Layer<TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex, StorageError, SqlClient.SqlClient> => {
   const sealer = makeCredentialSealer(keys)
   return Layer.mergeAll(
     layerSqlTenantDirectory(sealer),
     layerSqlPullSchedules,
+    layerSqlOrderDueIndex,
     Layer.effect(
       TenantStorage,
       Effect.sync(() => {
@@ -103,6 +107,7 @@ export const layerSqlStorage = (
               Layer.fresh(layerSqlLoyaltyLedger),
               Layer.fresh(layerSqlPosInbox),
               Layer.fresh(layerSqlMenus),
+              Layer.fresh(layerSqlOrders),
               Layer.fresh(layerSqlPosCredentials(sealer, tenant.id))
             ).pipe(Layer.provide(Layer.effectDiscard(migrateOnce(tenant))), Layer.provide(tenantClient(tenant)))
         })

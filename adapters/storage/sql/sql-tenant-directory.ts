@@ -17,6 +17,8 @@ interface TenantRow {
   readonly schema_name: string
   readonly loyalty_url: string | null
   readonly loyalty_credential: string | null
+  readonly tax_inclusive: boolean
+  readonly tax_rate_ppm: unknown
   readonly created_at: unknown
 }
 
@@ -30,6 +32,8 @@ const tenantOf = (row: TenantRow, loyaltyCredential: Redacted.Redacted<string> |
   locator: { databaseUrl: row.database_url, schema: row.schema_name },
   loyaltyUrl: row.loyalty_url,
   loyaltyCredential,
+  taxInclusive: row.tax_inclusive,
+  taxRatePpm: row.tax_rate_ppm === null ? null : Number(row.tax_rate_ppm),
   createdAt: toDate(row.created_at)
 })
 
@@ -92,6 +96,13 @@ export const layerSqlTenantDirectory = (sealer: CredentialSealer) =>
             const rows = yield* sql<TenantRow>`
             UPDATE tenants SET loyalty_url = ${settings.url}, loyalty_credential = ${sealed}
             WHERE id = ${id} RETURNING *`.pipe(storageFailure("set loyalty"))
+            return rows[0] === undefined ? yield* new NotFound({ resource: "tenant", id }) : yield* toTenant(rows[0])
+          }),
+        setTax: (id, settings) =>
+          Effect.gen(function* () {
+            const rows = yield* sql<TenantRow>`
+            UPDATE tenants SET tax_inclusive = ${settings.taxInclusive}, tax_rate_ppm = ${settings.taxRatePpm}
+            WHERE id = ${id} RETURNING *`.pipe(storageFailure("set tax defaults"))
             return rows[0] === undefined ? yield* new NotFound({ resource: "tenant", id }) : yield* toTenant(rows[0])
           }),
         ping: sql`SELECT 1`.pipe(Effect.asVoid, storageFailure("ping control database"))

@@ -56,8 +56,8 @@ const transportProblem = (error: HttpClientError.HttpClientError): string => {
   return code ?? error.reason._tag
 }
 
-/** One GET to Atlas: where, what it is called in messages, and the headers that authenticate it. */
-export interface AtlasGet {
+/** One call to Atlas: where, what it is called in messages, and the headers that authenticate it. */
+export interface AtlasCall {
   readonly http: HttpClient.HttpClient
   readonly url: string
   /** `GET /menus`: how failures name the call (never with the host, a query or a header). */
@@ -67,55 +67,80 @@ export interface AtlasGet {
   readonly secrets: ReadonlyArray<string>
 }
 
+/** What Atlas answered: the status and the whole body as text. */
+export interface AtlasAnswer {
+  readonly status: number
+  readonly body: string
+}
+
+/** Transient: the outcome is unknown and the core may retry. The reason names the call and never a secret. */
+export const unavailable = (call: AtlasCall, why: string): PosUnavailable =>
+  new PosUnavailable({ reason: redact(`Atlas ${call.name}: ${why}`, call.secrets) })
+
+/**
+ * Sends one request and reads the whole answer, whatever its status. Redirects are never followed
+ * (they would carry the key to another address); no connection, a reset, no answer (its body
+ * included) within `callTimeout`, or anything else going wrong on the way is PosUnavailable: the
+ * outcome is unknown. Failures name the call only, never the host, a header or a secret.
+ */
+export const exchange = (
+  call: AtlasCall,
+  request: HttpClientRequest.HttpClientRequest
+): Effect.Effect<AtlasAnswer, PosUnavailable> =>
+  Effect.gen(function* () {
+    const init = yield* Effect.serviceOption(FetchHttpClient.RequestInit)
+    const response = yield* call.http
+      .execute(request.pipe(HttpClientRequest.acceptJson, HttpClientRequest.setHeaders(call.headers)))
+      .pipe(
+        Effect.provideService(FetchHttpClient.RequestInit, { ...Option.getOrUndefined(init), redirect: "manual" }),
+        Effect.mapError((error) => unavailable(call, `could not reach Atlas (${transportProblem(error)})`))
+      )
+    const body = yield* response.text.pipe(
+      Effect.mapError((error) => unavailable(call, `the answer could not be read (${transportProblem(error)})`))
+    )
+    return { status: response.status, body }
+  }).pipe(
+    Effect.timeoutOrElse({
+      duration: callTimeout,
+      orElse: () => Effect.fail(unavailable(call, `no answer within ${Duration.format(callTimeout)}`))
+    }),
+    // Whatever else goes wrong on the way, the outcome is unknown: the core may retry.
+    Effect.catchDefect(() => Effect.fail(unavailable(call, "the call failed unexpectedly")))
+  )
+
+/** The failure an answer that is not a 2xx means, with Atlas's own words. */
+export const refusal = (call: AtlasCall, answer: AtlasAnswer): PosRejected | PosUnavailable => {
+  const { status, body } = answer
+  if (status === 408 || status === 429 || status >= 500) {
+    return unavailable(call, `answered ${status}${atlasSays(body)}`)
+  }
+  if (status >= 400) {
+    return new PosRejected({
+      status,
+      reason: redact(`Atlas ${call.name}: answered ${status}${atlasSays(body)}`, call.secrets)
+    })
+  }
+  return unavailable(call, `answered ${status}, which is no answer to this call (redirects are not followed)`)
+}
+
+/** A 2xx body as JSON; a body that is not JSON is garbage: unavailable. */
+export const parsed = (call: AtlasCall, answer: AtlasAnswer): Effect.Effect<unknown, PosUnavailable> =>
+  Effect.try({
+    try: (): unknown => JSON.parse(answer.body),
+    catch: () => unavailable(call, `answered ${answer.status} with a body that is not JSON`)
+  })
+
 /**
  * A GET answered with JSON. 2xx: the parsed body (a body that is not JSON is garbage: unavailable).
  * 4xx: Atlas refused the request for good (wrong key or merchant, unknown menu): PosRejected with
  * the status and Atlas's message; except 408 and 429, which say "later": unavailable. 5xx, a
- * redirect (never followed: it would carry the key to another address), no answer in time or no
- * connection: PosUnavailable, the core may retry. No failure quotes a header or a secret.
+ * redirect, no answer in time or no connection: PosUnavailable, the core may retry. No failure
+ * quotes a header or a secret.
  */
-export const getJson = (call: AtlasGet): Effect.Effect<unknown, PosRejected | PosUnavailable> => {
-  const unavailable = (why: string) =>
-    new PosUnavailable({ reason: redact(`Atlas ${call.name}: ${why}`, call.secrets) })
-  return Effect.gen(function* () {
-    const request = HttpClientRequest.get(call.url).pipe(
-      HttpClientRequest.acceptJson,
-      HttpClientRequest.setHeaders(call.headers)
-    )
-    const init = yield* Effect.serviceOption(FetchHttpClient.RequestInit)
-    const response = yield* call.http.execute(request).pipe(
-      Effect.provideService(FetchHttpClient.RequestInit, { ...Option.getOrUndefined(init), redirect: "manual" }),
-      Effect.mapError((error) => unavailable(`could not reach Atlas (${transportProblem(error)})`))
-    )
-    const body = yield* response.text.pipe(
-      Effect.mapError((error) => unavailable(`the answer could not be read (${transportProblem(error)})`))
-    )
-    const status = response.status
-    if (status >= 200 && status <= 299) {
-      return yield* Effect.try({
-        try: (): unknown => JSON.parse(body),
-        catch: () => unavailable(`answered ${status} with a body that is not JSON`)
-      })
-    }
-    if (status === 408 || status === 429 || status >= 500) {
-      return yield* unavailable(`answered ${status}${atlasSays(body)}`)
-    }
-    if (status >= 400) {
-      return yield* new PosRejected({
-        status,
-        reason: redact(`Atlas ${call.name}: answered ${status}${atlasSays(body)}`, call.secrets)
-      })
-    }
-    return yield* unavailable(`answered ${status}, which is not an answer to a GET (redirects are not followed)`)
-  }).pipe(
-    Effect.timeoutOrElse({
-      duration: callTimeout,
-      orElse: () => Effect.fail(unavailable(`no answer within ${Duration.format(callTimeout)}`))
-    }),
-    // Whatever else goes wrong on the way, the outcome is unknown: the core may retry.
-    Effect.catchDefect(() => Effect.fail(unavailable("the call failed unexpectedly")))
+export const getJson = (call: AtlasCall): Effect.Effect<unknown, PosRejected | PosUnavailable> =>
+  Effect.flatMap(exchange(call, HttpClientRequest.get(call.url)), (answer) =>
+    answer.status >= 200 && answer.status <= 299 ? parsed(call, answer) : Effect.fail(refusal(call, answer))
   )
-}
 
 /** A base URL and a path below it: `https://api.atlas.kitchen/admin/v1` + `/menus`. */
 export const below = (base: string, path: string): string => `${base.replace(/\/+$/, "")}${path}`

@@ -32,8 +32,11 @@ export type OutletCredentials = typeof OutletCredentials.Type
  * What an operator sets per Atlas merchant (the POS account; its id is the merchant id). The Admin
  * API authenticates a merchant with `X-Api-Key` and `X-Merchant-Id`. `channelId` names the
  * storefront channel whose outlets `GET /channel` lists (pulling outlets needs it; it is an
- * identifier, not a secret). `webhookToken` is the token of the merchant's webhook endpoint (a
- * Bearer token or a custom header, configured per endpoint in the Atlas Merchant Portal).
+ * identifier, not a secret). `orderChannelId` is the Atlas channel orders are created under (the
+ * Admin API's `POST /outlets/{outlet_id}/channels/{channel_id}/orders`; submitting orders needs
+ * it). `webhookToken` is the token of the merchant's webhook endpoint (a Bearer token or a custom
+ * header, configured per endpoint in the Atlas Merchant Portal). Every field added after the first
+ * release is optional, so credentials stored before still decode.
  */
 export const AccountCredentials = Schema.Struct({
   adminBaseUrl: BaseUrl.pipe(Schema.withDecodingDefaultKey(Effect.succeed(defaultAdminBaseUrl))),
@@ -41,6 +44,7 @@ export const AccountCredentials = Schema.Struct({
   merchantId: Required,
   apiKey: Required,
   channelId: Schema.optionalKey(Required),
+  orderChannelId: Schema.optionalKey(Required),
   webhookToken: Schema.optionalKey(Required)
 })
 export type AccountCredentials = typeof AccountCredentials.Type

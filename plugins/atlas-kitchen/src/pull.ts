@@ -11,24 +11,22 @@ import {
   type PosCallContext,
   type ProductSnapshot,
   type PullFailure,
-  PosUnavailable,
-  requireCredentials
+  PosUnavailable
 } from "@pos-integration/sdk"
 import { Clock, Effect } from "effect"
 import { below, getJson } from "./atlas-api.ts"
 import { decodeCatalog } from "./catalog.ts"
 import { type AccountCredentials, type OutletCredentials, secretsOf } from "./credentials.ts"
 import { ById, mapWith, text } from "./mapping.ts"
+import { adminHeaders, merchantCredentials } from "./merchant.ts"
 import { decodeChannel } from "./outlets.ts"
+import { atlasOffsetMs } from "./time.ts"
 import { Menu, MenuList, type MenuListItem } from "./vendor-menu.ts"
 
 type Context = PosCallContext<OutletCredentials, AccountCredentials>
 
 /** Menus fetched at once for one catalog. */
 const menuConcurrency = 4
-
-/** Atlas's dates are Singapore time, GMT+08 all year (docs.atlas.kitchen, "Date and Time"). */
-const atlasOffsetMs = 8 * 60 * 60 * 1000
 
 /** Today's date in Atlas's time zone, `YYYY-MM-DD`. */
 const atlasToday: Effect.Effect<string> = Effect.map(Clock.currentTimeMillis, (now) =>
@@ -43,27 +41,6 @@ const within = (prefix: string, issues: ReadonlyArray<PayloadIssue>): PayloadRej
       message: issue.message
     }))
   })
-
-/**
- * The merchant's credentials, checked against the merchant the call names: the core finds them by
- * the account id, so another merchant's credentials are a misconfiguration, never used silently.
- */
-const merchantCredentials = (context: Context, purpose: string) =>
-  Effect.gen(function* () {
-    const account = yield* requireCredentials(context.credentials.account, "account", purpose)
-    if (context.accountId !== null && context.accountId !== account.merchantId) {
-      return yield* new MissingCredentials({
-        level: "account",
-        reason: `the account credentials set for merchant ${context.accountId} name another merchant: ${purpose} needs that merchant's`
-      })
-    }
-    return account
-  })
-
-const adminHeaders = (account: AccountCredentials): Readonly<Record<string, string>> => ({
-  "X-Api-Key": account.apiKey,
-  "X-Merchant-Id": account.merchantId
-})
 
 /**
  * The merchant's outlets: the Storefront API's `GET /channel` for the merchant's channel (the Admin

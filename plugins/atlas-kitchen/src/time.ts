@@ -44,3 +44,14 @@ const maxUnixSeconds = 8.64e12
 /** Unix seconds (`event_at: 1727423000`) as ISO 8601 UTC with milliseconds; undefined when out of range. */
 export const isoFromUnixSeconds = (seconds: number): string | undefined =>
   Number.isFinite(seconds) && Math.abs(seconds) <= maxUnixSeconds ? new Date(seconds * 1000).toISOString() : undefined
+
+/** Atlas's dates and times of day are Singapore time, GMT+08 all year (docs.atlas.kitchen, "Date and Time"). */
+export const atlasOffsetMs = 8 * 60 * 60 * 1000
+
+/** An instant as Atlas's serving date (`YYYY-MM-DD`, GMT+08) and whole seconds from that date's midnight. */
+export const servingTime = (millis: number): { readonly date: string; readonly seconds: number } => {
+  const local = millis + atlasOffsetMs
+  const date = new Date(local).toISOString().slice(0, 10)
+  const seconds = Math.floor((local - Date.parse(`${date}T00:00:00Z`)) / 1000)
+  return { date, seconds }
+}

@@ -21,7 +21,20 @@ export const OutletCredentials = Schema.Struct({
   clientId: Text,
   clientSecret: Text,
   /** Signs webhooks (x-deliverect-signature). On staging Deliverect uses the channelLinkId itself. */
-  webhookSecret: Text
+  webhookSecret: Text,
+  /**
+   * The token request's `audience`. Deliverect's examples disagree (the production URL on staging
+   * in some, the environment's own URL in others), so it can be set; absent, it is `baseUrl`.
+   * Optional: credentials stored before orders were supported still decode.
+   */
+  audience: Schema.optionalKey(Text),
+  /**
+   * The order's `courier` for delivery orders: "restaurant" (the default: the restaurant, or a
+   * Dispatch partner it set up, delivers), or the channel's own name when the ordering partner's
+   * riders deliver. Deliverect knows no other values. Pickup, eat-in and curbside orders always
+   * say "restaurant".
+   */
+  courier: Schema.optionalKey(Text)
 })
 export type OutletCredentials = typeof OutletCredentials.Type
 

@@ -5,6 +5,9 @@ export const PRODUCTION_API = "https://api.lsk.lightspeed.app"
 
 const NonEmpty = Schema.String.check(Schema.isMinLength(1))
 
+/** A K-Series SKU as an order line takes it: 1 to 25 characters. */
+const Sku = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(25))
+
 /** Host names that never leave the machine: the only ones an `http:` (unencrypted) API URL may name. */
 const loopback = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/
 
@@ -45,6 +48,17 @@ const Instant = Schema.String.check(
  *   used until the API answers 401;
  * - `webhookToken`: the password of the order notifications' Basic authentication (see
  *   webhook-auth.ts); optional, but without it every notification is refused.
+ *
+ * Ordering (see orders.ts) reads four more fields, all optional so that credentials stored before
+ * ordering existed still decode; an order submitted without `endpointId` fails with
+ * `MissingCredentials` naming it:
+ *
+ * - `endpointId`: the id of the webhook endpoint registered for the business (`PUT /o/wh/1/webhook`).
+ *   Every K-Series order names one, and its status notifications go there;
+ * - `orderProfileCodes`: the order profile (`accountProfileCode`) per kind of order; without one,
+ *   the location's default profile for API orders applies;
+ * - `paymentMethodCode`: the merchant's payment method code for orders paid to the partner;
+ * - `chargeSkus`: SKUs of custom-priced items that carry the order's charges onto the check.
  */
 export const AccountCredentials = Schema.Struct({
   /** Production by default; https://api.trial.lsk.lightspeed.app for the trial environment. */
@@ -55,7 +69,36 @@ export const AccountCredentials = Schema.Struct({
   accessToken: Schema.optionalKey(NonEmpty),
   accessTokenExpiresAt: Schema.optionalKey(Instant),
   /** At least 16 characters: it is the only thing that authenticates an order notification. */
-  webhookToken: Schema.optionalKey(Schema.String.check(Schema.isMinLength(16)))
+  webhookToken: Schema.optionalKey(Schema.String.check(Schema.isMinLength(16))),
+  /** The webhook endpoint orders name (`endpointId`): required to submit orders. */
+  endpointId: Schema.optionalKey(NonEmpty),
+  /**
+   * Order profile codes (`GET /o/op/data/account-profiles`, `code`): `takeaway` for pickup and
+   * curbside orders, `delivery` for deliveries (both `POST /o/op/1/order/toGo`), `local` for dine-in
+   * orders (`POST /o/op/1/order/local`). A kind without a code is sent without one.
+   */
+  orderProfileCodes: Schema.optionalKey(
+    Schema.Struct({
+      takeaway: Schema.optionalKey(NonEmpty),
+      delivery: Schema.optionalKey(NonEmpty),
+      local: Schema.optionalKey(NonEmpty)
+    })
+  ),
+  /** The K-Series payment method code that a paid order's payment is booked with; Lightspeed's default without it. */
+  paymentMethodCode: Schema.optionalKey(NonEmpty),
+  /**
+   * Items (SKUs, at most 25 characters, whose price may be customized) that carry the order's
+   * charges onto the check at the charge's amount: a delivery fee, a service charge, packaging,
+   * other charges. A charge of a kind without an item is written in the order note instead.
+   */
+  chargeSkus: Schema.optionalKey(
+    Schema.Struct({
+      delivery: Schema.optionalKey(Sku),
+      service: Schema.optionalKey(Sku),
+      packaging: Schema.optionalKey(Sku),
+      other: Schema.optionalKey(Sku)
+    })
+  )
 })
 export type AccountCredentials = typeof AccountCredentials.Type
 

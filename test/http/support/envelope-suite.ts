@@ -99,7 +99,7 @@ export const envelopeSuite = (name: string, makeStorage: MakeStorage) =>
       it("a POST with a body to an unknown route is a 404 and the body is not read", async () => {
         const body = trackedBody(megabytes(20))
         await expectEnvelope(
-          await send(app, "/api/v1/orders/nope", { method: "POST", headers: jsonHeaders, body: body.stream }),
+          await send(app, "/api/v1/nothing-here/nope", { method: "POST", headers: jsonHeaders, body: body.stream }),
           404,
           "not found"
         )

@@ -4,6 +4,7 @@ import { expect, vi } from "vitest"
 import { ApiKeys } from "../../../application/ports/api-keys.ts"
 import { KeySecrets } from "../../../application/ports/key-secrets.ts"
 import { PullSchedules } from "../../../application/ports/pull-schedules.ts"
+import { OrderDueIndex } from "../../../application/ports/order-due-index.ts"
 import { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import { TenantStorage } from "../../../application/ports/tenant-storage.ts"
 import { type ApiKeyRecord, formatApiKey, type KeyKind, presetScopes, type Scope } from "../../../domain/api-key.ts"
@@ -193,7 +194,13 @@ export const createDisabledTenant = (app: TestApp, id: string) =>
         locator: { databaseUrl: null, schema: tenantSchemaName(tenantId(id)) },
         createdAt: new Date()
       }
-      yield* storage.provision({ ...tenant, loyaltyUrl: null, loyaltyCredential: null })
+      yield* storage.provision({
+        ...tenant,
+        loyaltyUrl: null,
+        loyaltyCredential: null,
+        taxInclusive: true,
+        taxRatePpm: null
+      })
       return yield* directory.create(tenant)
     }).pipe(Effect.orDie)
   )
@@ -240,7 +247,8 @@ export const faultyStorage =
         })
         return Context.make(TenantDirectory, faultyDirectory).pipe(
           Context.add(TenantStorage, faultyTenantStorage),
-          Context.add(PullSchedules, yield* PullSchedules)
+          Context.add(PullSchedules, yield* PullSchedules),
+          Context.add(OrderDueIndex, yield* OrderDueIndex)
         )
       })
     ).pipe(Layer.provide(makeStorage()))

@@ -1,0 +1,421 @@
+import { Effect, Layer } from "effect"
+import { SqlClient, type Statement } from "effect/sql"
+import {
+  type ClaimedDelivery,
+  type MoveResult,
+  orderCursor,
+  Orders,
+  type StatusChange
+} from "../../../application/ports/orders.ts"
+import { InvalidInput, type StorageError } from "../../../domain/errors.ts"
+import type {
+  DeliveryAttempt,
+  DeliveryKind,
+  DeliveryOutcome,
+  Order,
+  OrderRequest,
+  OrderStatus,
+  PricedOrder,
+  TimelineEntry,
+  TimelineSource
+} from "../../../domain/order.ts"
+import { canMove, refusalReason } from "../../../domain/order-status.ts"
+import { storageFailure, toDate, toDateOrNull } from "./sql-errors.ts"
+
+/** The request as its JSON document holds it: the one instant in it as an ISO string. */
+type StoredRequest = Omit<OrderRequest, "fulfilment"> & {
+  readonly fulfilment: Omit<OrderRequest["fulfilment"], "scheduledFor"> & { readonly scheduledFor: string | null }
+}
+
+const requestJson = (request: OrderRequest): string => {
+  const stored: StoredRequest = {
+    ...request,
+    fulfilment: { ...request.fulfilment, scheduledFor: request.fulfilment.scheduledFor?.toISOString() ?? null }
+  }
+  return JSON.stringify(stored)
+}
+
+const requestOf = (stored: StoredRequest): OrderRequest => ({
+  ...stored,
+  fulfilment: {
+    ...stored.fulfilment,
+    scheduledFor: stored.fulfilment.scheduledFor === null ? null : new Date(stored.fulfilment.scheduledFor)
+  }
+})
+
+interface OrderDbRow {
+  readonly order_id: string
+  readonly ref_code: string
+  readonly fingerprint: string
+  readonly outlet_id: string
+  readonly provider: string
+  readonly outlet_external_id: string
+  readonly status: string
+  readonly request: StoredRequest
+  readonly priced: PricedOrder
+  readonly menu_source: string
+  readonly menus: Order["menus"]
+  readonly pos_order_id: string | null
+  readonly created_at: unknown
+  readonly updated_at: unknown
+}
+
+const toOrder = (row: OrderDbRow): Order => ({
+  orderId: row.order_id,
+  refCode: row.ref_code,
+  fingerprint: row.fingerprint,
+  outletId: row.outlet_id,
+  provider: row.provider,
+  outletExternalId: row.outlet_external_id,
+  status: row.status as OrderStatus,
+  request: requestOf(row.request),
+  priced: row.priced,
+  menuSource: row.menu_source as Order["menuSource"],
+  menus: row.menus,
+  posOrderId: row.pos_order_id,
+  createdAt: toDate(row.created_at),
+  updatedAt: toDate(row.updated_at)
+})
+
+/** A claimed outbox row joined to its order: the outbox's own columns renamed beside `orders.*`. */
+interface ClaimedDbRow extends OrderDbRow {
+  readonly outbox_id: string
+  readonly kind: string
+  readonly attempts: number
+  readonly due_at: unknown
+  readonly outbox_created_at: unknown
+  readonly lease_until: unknown
+}
+
+interface TimelineDbRow {
+  readonly at: unknown
+  readonly status: string | null
+  readonly source: string
+  readonly vendor_status: string | null
+  readonly reason: string | null
+}
+
+interface AttemptDbRow {
+  readonly kind: string
+  readonly attempt: number
+  readonly started_at: unknown
+  readonly finished_at: unknown
+  readonly outcome: string
+  readonly reason: string | null
+}
+
+/** The priced lines as `order_lines` rows, for one `jsonb_to_recordset`. */
+const linesJson = (order: Order): string =>
+  JSON.stringify(
+    order.priced.lines.map((line) => ({
+      line_no: line.lineNo,
+      product_id: line.productId,
+      pos_code: line.posCode,
+      name: line.name,
+      quantity: line.quantity,
+      unit_price: line.unitPrice,
+      subtotal: line.subtotal,
+      discount: line.discount,
+      tax_rate_ppm: line.tax.ratePpm,
+      tax_amount: line.tax.amount,
+      total: line.total,
+      note: line.note,
+      modifiers: line.modifiers
+    }))
+  )
+
+type ListPage = Effect.Success<ReturnType<(typeof Orders.Service)["list"]>>
+
+const badQuery = (details: string) => Effect.fail(new InvalidInput({ details }))
+
+/**
+ * Orders in a tenant's database (order-migrations.ts). A status change locks the order's row
+ * (SELECT ... FOR UPDATE), so concurrent changes of one order take turns and each sees what the
+ * one before did. Outbox rows are claimed with FOR UPDATE SKIP LOCKED: concurrent claimers pass
+ * over the rows another is leasing instead of waiting for them, and a row whose lease a claim has
+ * just taken no longer matches when another claim re-reads it.
+ */
+export const makeSqlOrders = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+
+  const addEntry = (orderId: string, entry: TimelineEntry) =>
+    sql`
+      INSERT INTO order_timeline (order_id, at, status, source, vendor_status, reason)
+      VALUES (${orderId}, ${entry.at}, ${entry.status}, ${entry.source}, ${entry.vendorStatus}, ${entry.reason})`
+
+  /** The transition rules of every status change, inside the caller's transaction. */
+  const applyChange = (orderId: string, change: StatusChange) =>
+    Effect.gen(function* () {
+      const row = (yield* sql<{ readonly status: string; readonly pos_order_id: string | null }>`
+        SELECT status, pos_order_id FROM orders WHERE order_id = ${orderId} FOR UPDATE`)[0]
+      if (row === undefined) return { _tag: "NotFound" } as MoveResult
+      const from = row.status as OrderStatus
+      const to = change.to
+      const moves = to !== null && canMove(from, to)
+      // The POS's id is kept whatever the move does: it may report a status before the dispatcher
+      // records the id.
+      const keepsPosId = change.posOrderId !== undefined && change.posOrderId !== null && row.pos_order_id === null
+      if (moves || keepsPosId) {
+        yield* sql`
+          UPDATE orders SET status = ${moves ? to : from}, pos_order_id = ${keepsPosId ? change.posOrderId : row.pos_order_id},
+            updated_at = ${change.at}
+          WHERE order_id = ${orderId}`
+      }
+      const entry = { at: change.at, source: change.source, vendorStatus: change.vendorStatus }
+      if (to === null) {
+        yield* addEntry(orderId, { ...entry, status: null, reason: change.reason })
+        return { _tag: "Recorded", status: from } as MoveResult
+      }
+      if (to === from) return { _tag: "Same", status: from } as MoveResult
+      if (!moves) {
+        yield* addEntry(orderId, { ...entry, status: null, reason: refusalReason(from, to) })
+        return { _tag: "Refused", from, to } as MoveResult
+      }
+      yield* addEntry(orderId, { ...entry, status: to, reason: change.reason })
+      if (from === "RECEIVED" && to === "CANCELLED") {
+        // Never delivered: nothing to call. A row under a running lease may be on its way to the
+        // POS; its worker finishes it.
+        yield* sql`
+          UPDATE order_outbox SET finished_at = ${change.at}, lease_until = NULL
+          WHERE order_id = ${orderId} AND kind = 'submit' AND finished_at IS NULL
+            AND (lease_until IS NULL OR lease_until <= ${change.at})`
+      }
+      return { _tag: "Moved", from, to } as MoveResult
+    })
+
+  const insertOutbox = (id: string, orderId: string, kind: DeliveryKind, dueAt: Date, createdAt: Date) =>
+    sql`
+      INSERT INTO order_outbox (id, order_id, kind, attempts, due_at, lease_owner, lease_until, created_at, finished_at)
+      VALUES (${id}, ${orderId}, ${kind}, 0, ${dueAt}, NULL, NULL, ${createdAt}, NULL)`
+
+  const getOne = (condition: Statement.Fragment) =>
+    Effect.map(sql<OrderDbRow>`SELECT * FROM orders WHERE ${condition}`, (rows) =>
+      rows[0] === undefined ? undefined : toOrder(rows[0])
+    )
+
+  // A cancel row waits while a submit row of its order is unfinished: the cancellation follows the order.
+  const heldBack = sql`
+    o.kind = 'cancel' AND EXISTS (
+      SELECT 1 FROM order_outbox s WHERE s.order_id = o.order_id AND s.kind = 'submit' AND s.finished_at IS NULL)`
+
+  return Orders.of({
+    place: (order, outboxId) =>
+      sql
+        .withTransaction(
+          Effect.gen(function* () {
+            const inserted = yield* sql`
+              INSERT INTO orders (order_id, ref_code, fingerprint, outlet_id, provider, outlet_external_id, status,
+                                  request, priced, menu_source, menus, pos_order_id, created_at, updated_at)
+              VALUES (${order.orderId}, ${order.refCode}, ${order.fingerprint}, ${order.outletId}, ${order.provider},
+                      ${order.outletExternalId}, 'RECEIVED', ${requestJson(order.request)}::jsonb,
+                      ${JSON.stringify(order.priced)}::jsonb, ${order.menuSource}, ${JSON.stringify(order.menus)}::jsonb,
+                      ${order.posOrderId}, ${order.createdAt}, ${order.updatedAt})
+              ON CONFLICT (ref_code) DO NOTHING
+              RETURNING order_id`
+            if (inserted.length === 0) {
+              // The insert waited for the other order's transaction, and it committed: this
+              // statement sees it.
+              const existing = yield* getOne(sql`ref_code = ${order.refCode}`)
+              if (existing === undefined) return yield* Effect.fail(new Error("the refCode's order cannot be read"))
+              return { _tag: "RefCodeTaken", order: existing } as const
+            }
+            if (order.priced.lines.length > 0) {
+              yield* sql`
+                INSERT INTO order_lines (order_id, line_no, product_id, pos_code, name, quantity, unit_price, subtotal,
+                                         discount, tax_rate_ppm, tax_amount, total, note, modifiers)
+                SELECT ${order.orderId}, l.line_no, l.product_id, l.pos_code, l.name, l.quantity, l.unit_price, l.subtotal,
+                       l.discount, l.tax_rate_ppm, l.tax_amount, l.total, l.note, l.modifiers
+                FROM jsonb_to_recordset(${linesJson(order)}::jsonb) AS l (line_no integer, product_id text,
+                  pos_code text, name text, quantity integer, unit_price bigint, subtotal bigint, discount bigint,
+                  tax_rate_ppm integer, tax_amount bigint, total bigint, note text, modifiers jsonb)`
+            }
+            yield* addEntry(order.orderId, {
+              at: order.createdAt,
+              status: "RECEIVED",
+              source: "service",
+              vendorStatus: null,
+              reason: null
+            })
+            yield* insertOutbox(outboxId, order.orderId, "submit", order.createdAt, order.createdAt)
+            return { _tag: "Placed" } as const
+          })
+        )
+        .pipe(storageFailure("place order")),
+    get: (orderId) => getOne(sql`order_id = ${orderId}`).pipe(storageFailure("get order")),
+    getByRefCode: (refCode) => getOne(sql`ref_code = ${refCode}`).pipe(storageFailure("get order by refCode")),
+    getByPosOrderId: (provider, posOrderId) =>
+      getOne(sql`provider = ${provider} AND pos_order_id = ${posOrderId} ORDER BY created_at DESC LIMIT 1`).pipe(
+        storageFailure("get order by the POS's id")
+      ),
+    list: (query) =>
+      Effect.suspend((): Effect.Effect<ListPage, StorageError | InvalidInput> => {
+        const position = query.cursor === null ? null : orderCursor.decode(query.cursor)
+        if (position === undefined) return badQuery("query.cursor: is not a cursor this listing issued")
+        if (!Number.isSafeInteger(query.limit) || query.limit < 1) {
+          return badQuery(`query.limit: must be a whole number, 1 or more, got ${query.limit}`)
+        }
+        const limit = query.limit
+        // One row past the page tells whether another page follows.
+        return sql<OrderDbRow>`
+          SELECT * FROM orders
+          WHERE ${sql.and([
+            ...(query.refCode === null ? [] : [sql`ref_code = ${query.refCode}`]),
+            ...(query.outletId === null ? [] : [sql`outlet_id = ${query.outletId}`]),
+            ...(query.status === null ? [] : [sql`status = ${query.status}`]),
+            ...(query.createdSince === null ? [] : [sql`created_at >= ${query.createdSince}`]),
+            ...(position === null
+              ? []
+              : [sql`(created_at, order_id) < (${position.createdAt}::timestamptz, ${position.orderId})`])
+          ])}
+          ORDER BY created_at DESC, order_id DESC
+          LIMIT ${limit + 1}`.pipe(
+          Effect.map((rows) => {
+            const orders = rows.slice(0, limit).map(toOrder)
+            const last = orders.at(-1)
+            return {
+              orders,
+              nextCursor: rows.length > limit && last !== undefined ? orderCursor.encode(last) : null
+            }
+          }),
+          storageFailure("list orders")
+        )
+      }),
+    timeline: (orderId) =>
+      sql<TimelineDbRow>`
+        SELECT at, status, source, vendor_status, reason FROM order_timeline
+        WHERE order_id = ${orderId} ORDER BY id`.pipe(
+        Effect.map((rows) =>
+          rows.map(
+            (row): TimelineEntry => ({
+              at: toDate(row.at),
+              status: row.status as OrderStatus | null,
+              source: row.source as TimelineSource,
+              vendorStatus: row.vendor_status,
+              reason: row.reason
+            })
+          )
+        ),
+        storageFailure("read order timeline")
+      ),
+    attempts: (orderId) =>
+      sql<AttemptDbRow>`
+        SELECT kind, attempt, started_at, finished_at, outcome, reason FROM order_delivery_attempts
+        WHERE order_id = ${orderId} ORDER BY id`.pipe(
+        Effect.map((rows) =>
+          rows.map(
+            (row): DeliveryAttempt => ({
+              kind: row.kind as DeliveryKind,
+              attempt: Number(row.attempt),
+              startedAt: toDate(row.started_at),
+              finishedAt: toDate(row.finished_at),
+              outcome: row.outcome as DeliveryOutcome,
+              reason: row.reason
+            })
+          )
+        ),
+        storageFailure("read order delivery attempts")
+      ),
+    move: (orderId, change) => sql.withTransaction(applyChange(orderId, change)).pipe(storageFailure("move order")),
+    moveAndEnqueue: (orderId, change, outbox) =>
+      sql
+        .withTransaction(
+          Effect.gen(function* () {
+            const result = yield* applyChange(orderId, change)
+            if ((result._tag === "Moved" || result._tag === "Recorded") && outbox !== null) {
+              // The order's row is locked: a concurrent request for the same kind waits, then joins this row.
+              yield* sql`
+                INSERT INTO order_outbox (id, order_id, kind, attempts, due_at, lease_owner, lease_until, created_at,
+                                          finished_at)
+                SELECT ${outbox.id}, ${orderId}, ${outbox.kind}, 0, ${outbox.dueAt}, NULL, NULL, ${change.at}, NULL
+                WHERE NOT EXISTS (
+                  SELECT 1 FROM order_outbox
+                  WHERE order_id = ${orderId} AND kind = ${outbox.kind} AND finished_at IS NULL)`
+            }
+            return result
+          })
+        )
+        .pipe(storageFailure("move order and queue its delivery")),
+    pendingKinds: (orderId) =>
+      sql<{ readonly kind: string }>`
+        SELECT DISTINCT kind FROM order_outbox WHERE order_id = ${orderId} AND finished_at IS NULL
+        ORDER BY kind`.pipe(
+        Effect.map((rows) => rows.map((row) => row.kind as DeliveryKind)),
+        storageFailure("read pending order deliveries")
+      ),
+    // One statement: the rows picked and leased, joined to their orders as they stand.
+    claim: (request) =>
+      request.limit < 1
+        ? Effect.succeed([])
+        : sql<ClaimedDbRow>`
+            WITH picked AS (
+              SELECT o.id FROM order_outbox o
+              WHERE o.finished_at IS NULL AND o.due_at <= ${request.now}
+                AND (o.lease_until IS NULL OR o.lease_until <= ${request.now})
+                AND NOT (${heldBack})
+              ORDER BY o.due_at, o.id
+              LIMIT ${request.limit}
+              FOR UPDATE OF o SKIP LOCKED
+            ), claimed AS (
+              UPDATE order_outbox o
+              SET attempts = o.attempts + 1, lease_owner = ${request.owner}, lease_until = ${request.leaseUntil}
+              FROM picked WHERE o.id = picked.id
+              RETURNING o.id, o.order_id, o.kind, o.attempts, o.due_at, o.created_at, o.lease_until
+            )
+            SELECT c.id AS outbox_id, c.kind, c.attempts, c.due_at, c.created_at AS outbox_created_at, c.lease_until,
+                   r.*
+            FROM claimed c JOIN orders r ON r.order_id = c.order_id
+            ORDER BY c.due_at, c.id`.pipe(
+            Effect.map((rows) =>
+              rows.map(
+                (row): ClaimedDelivery => ({
+                  id: row.outbox_id,
+                  orderId: row.order_id,
+                  kind: row.kind as DeliveryKind,
+                  attempts: Number(row.attempts),
+                  dueAt: toDate(row.due_at),
+                  createdAt: toDate(row.outbox_created_at),
+                  leaseUntil: toDate(row.lease_until),
+                  order: toOrder(row)
+                })
+              )
+            ),
+            storageFailure("claim order deliveries")
+          ),
+    finish: (id, owner, attempt, finish) =>
+      sql
+        .withTransaction(
+          Effect.gen(function* () {
+            const row = (yield* sql<{
+              readonly order_id: string
+              readonly lease_owner: string | null
+              readonly finished_at: unknown
+            }>`SELECT order_id, lease_owner, finished_at FROM order_outbox WHERE id = ${id} FOR UPDATE`)[0]
+            if (row === undefined || row.finished_at !== null || row.lease_owner !== owner) return false
+            yield* sql`
+              INSERT INTO order_delivery_attempts (order_id, outbox_id, kind, attempt, started_at, finished_at, outcome, reason)
+              VALUES (${row.order_id}, ${id}, ${attempt.kind}, ${attempt.attempt}, ${attempt.startedAt},
+                      ${attempt.finishedAt}, ${attempt.outcome}, ${attempt.reason})`
+            if (finish._tag === "Retry") {
+              yield* sql`
+                UPDATE order_outbox SET due_at = ${finish.dueAt}, lease_owner = NULL, lease_until = NULL
+                WHERE id = ${id}`
+            } else {
+              yield* sql`
+                UPDATE order_outbox SET finished_at = ${attempt.finishedAt}, lease_until = NULL WHERE id = ${id}`
+              if (finish.change !== null) yield* applyChange(row.order_id, finish.change)
+            }
+            return true
+          })
+        )
+        .pipe(storageFailure("finish order delivery")),
+    nextDue: () =>
+      sql<{ readonly next: unknown }>`
+        SELECT min(greatest(o.due_at, o.lease_until)) AS next FROM order_outbox o
+        WHERE o.finished_at IS NULL AND NOT (${heldBack})`.pipe(
+        Effect.map((rows) => toDateOrNull(rows[0]?.next)),
+        storageFailure("find the next order delivery due")
+      )
+  })
+})
+
+export const layerSqlOrders = Layer.effect(Orders, makeSqlOrders)

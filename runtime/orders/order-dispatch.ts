@@ -1,0 +1,297 @@
+import { Clock, Context, Effect, Layer, Option, Random, Schedule, Semaphore } from "effect"
+import { HttpClient } from "effect/http"
+import { type CallResult, decideDelivery, type RetryPolicy } from "../../application/orders/delivery-outcome.ts"
+import { Outlets } from "../../application/ports/catalog.ts"
+import { OrderDueIndex } from "../../application/ports/order-due-index.ts"
+import { type ClaimedDelivery, Orders } from "../../application/ports/orders.ts"
+import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
+import type { StorageError } from "../../domain/errors.ts"
+import { toPosOrder } from "../../domain/order-pos.ts"
+import type { TenantId } from "../../domain/tenant.ts"
+import { AppConfig } from "../config.ts"
+import { redactUrls, storageReason } from "../failures.ts"
+import { makePosCallContext } from "../plugins/call-context.ts"
+import { type LoadedPlugin, PluginRegistry } from "../plugins/plugin-registry.ts"
+import { TenantDatabases } from "../tenancy/tenant-databases.ts"
+
+/**
+ * The order dispatcher: delivers the tenants' outbox rows (orders and cancellations) to their POS.
+ *
+ * - Where the work is: the control database's due index (`OrderDueIndex`), marked by each placement
+ *   after its commit, so the dispatcher opens only the pools of tenants with work due. A sweep of
+ *   every tenant's outbox at start and every ORDER_SWEEP_MS finds work a crash left out of it.
+ * - A claim (lease, attempt counted) commits before the POS is called; on PGlite the single session
+ *   is not held across the call. A process that dies mid-call leaves its rows leased until the lease
+ *   ends; another instance (or this one restarted) then claims them again, and the POS answers the
+ *   refCode it already has as a duplicate.
+ * - ORDER_DISPATCH_CONCURRENCY calls run at once, across tenants; each call has the deadline
+ *   POS_CALL_TIMEOUT_MS (no answer by then is a transient failure, retried).
+ */
+export class OrderDispatch extends Context.Service<
+  OrderDispatch,
+  {
+    /** The tenant has new work due now: indexes it and starts draining it; never fails, never waits. */
+    readonly kick: (tenant: TenantId) => Effect.Effect<void>
+    /** Delivers the tenant's due rows in this fiber until none is due: how many calls ended. */
+    readonly drain: (tenant: TenantId) => Effect.Effect<number, StorageError>
+    /** Looks at every active tenant's outbox and indexes what is due (work a crash left unindexed). */
+    readonly sweep: Effect.Effect<void, StorageError>
+  }
+>()("pos/runtime/OrderDispatch") {
+  static readonly layer = Layer.effect(
+    OrderDispatch,
+    Effect.gen(function* () {
+      const scope = yield* Effect.scope
+      const settings = yield* AppConfig
+      const databases = yield* TenantDatabases
+      const directory = yield* TenantDirectory
+      const index = yield* OrderDueIndex
+      const registry = yield* PluginRegistry
+      const http = yield* HttpClient.HttpClient
+      const policy: RetryPolicy = {
+        maxAttempts: settings.orderMaxAttempts,
+        baseMs: settings.orderRetryBaseMs,
+        maxMs: settings.orderRetryMaxMs,
+        giveUpMs: settings.orderGiveUpMs
+      }
+      // A lease outlives the call's deadline with room to record its outcome.
+      const leaseMs = Math.max(settings.orderLeaseMs, settings.posCallTimeoutMs + 5000)
+      const calls = Semaphore.makeUnsafe(settings.orderDispatchConcurrency)
+      const owner = `${process.pid}-${globalThis.crypto.randomUUID()}`
+      const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
+
+      /** The plugin call for a claimed row, every failure a typed result, bounded by the deadline. */
+      const call = (loaded: LoadedPlugin | undefined, row: ClaimedDelivery) =>
+        Effect.gen(function* () {
+          if (loaded === undefined) {
+            return { _tag: "Unsupported", reason: `no POS plugin '${row.order.provider}' is loaded` } as CallResult
+          }
+          const store = yield* (yield* Outlets).get(row.order.outletId)
+          if (store === undefined) {
+            return { _tag: "Rejected", reason: `outlet '${row.order.outletId}' no longer exists` } as CallResult
+          }
+          const context = yield* makePosCallContext(loaded, { store }, http)
+          const plugin = loaded.plugin
+          const attempted: Effect.Effect<CallResult, unknown> =
+            row.kind === "submit"
+              ? Effect.map(plugin.submitOrder(toPosOrder(row.order), context), (submitted) => ({
+                  _tag: "Submitted" as const,
+                  posOrderId: submitted.posOrderId,
+                  duplicate: submitted.duplicate
+                }))
+              : Effect.as(
+                  plugin.cancelOrder(
+                    { refCode: row.order.refCode, posOrderId: row.order.posOrderId, reason: null },
+                    context
+                  ),
+                  { _tag: "Cancelled" as const }
+                )
+          return yield* attempted.pipe(
+            Effect.timeoutOption(settings.posCallTimeoutMs),
+            Effect.map(
+              Option.getOrElse(
+                (): CallResult => ({
+                  _tag: "Unavailable",
+                  reason: `the POS did not answer within ${settings.posCallTimeoutMs} ms`
+                })
+              )
+            )
+          )
+        }).pipe(
+          Effect.catch((error: unknown): Effect.Effect<CallResult> => {
+            const tagged = error as { readonly _tag?: string; readonly reason?: string; readonly operation?: string }
+            switch (tagged._tag) {
+              case "PosRejected":
+                return Effect.succeed({ _tag: "Rejected", reason: redactUrls(String(tagged.reason)) })
+              case "PosUnavailable":
+                return Effect.succeed({ _tag: "Unavailable", reason: redactUrls(String(tagged.reason)) })
+              case "MissingCredentials":
+              case "UnreadableCredentials":
+                return Effect.succeed({ _tag: "NotConfigured", reason: String(tagged.reason) })
+              case "UnsupportedOperation":
+                return Effect.succeed({ _tag: "Unsupported", reason: `${tagged.operation} is not implemented` })
+              case "StorageError":
+                return Effect.succeed({ _tag: "Unavailable", reason: "the service could not read what the call needs" })
+              default:
+                return Effect.as(Effect.logError("order delivery failed unexpectedly", { error }), {
+                  _tag: "Unavailable",
+                  reason: "the delivery failed unexpectedly (see the service log)"
+                } as CallResult)
+            }
+          }),
+          Effect.catchDefect((defect) =>
+            Effect.as(Effect.logError("order delivery failed unexpectedly", { defect }), {
+              _tag: "Unavailable",
+              reason: "the delivery failed unexpectedly (see the service log)"
+            } as CallResult)
+          )
+        )
+
+      /** Whether a cancellation needs the POS: only when the order may be there (a submit was tried). */
+      const cancellationNeeded = (row: ClaimedDelivery) =>
+        Effect.gen(function* () {
+          const attempts = yield* (yield* Orders).attempts(row.orderId)
+          return attempts.some((a) => a.kind === "submit" && a.outcome !== "skipped")
+        })
+
+      /** One claimed row: the call (or none), then its outcome recorded if the lease is still ours. */
+      const deliver = (tenant: TenantId, row: ClaimedDelivery) =>
+        Effect.gen(function* () {
+          const orders = yield* Orders
+          const startedAt = yield* now
+          const result: CallResult =
+            row.kind === "submit" && row.order.status !== "RECEIVED" && row.order.status !== "FAILED"
+              ? { _tag: "Skipped", reason: `the order is ${row.order.status}: nothing to deliver` }
+              : row.kind === "cancel" && !(yield* cancellationNeeded(row))
+                ? { _tag: "Skipped", reason: "the order never reached the POS" }
+                : yield* calls.withPermits(1)(call(registry.get(row.order.provider), row))
+          const finishedAt = yield* now
+          const decision = decideDelivery(row, result, startedAt, finishedAt, policy, yield* Random.next)
+          const kept = yield* orders.finish(row.id, owner, decision.attempt, decision.finish)
+          if (!kept) {
+            yield* Effect.logWarning("an order delivery's lease ran out before its outcome was recorded", {
+              tenant,
+              order: row.orderId,
+              kind: row.kind
+            })
+          }
+          yield* Effect.logInfo("order delivery", {
+            tenant,
+            order: row.orderId,
+            kind: row.kind,
+            attempt: row.attempts,
+            outcome: decision.attempt.outcome,
+            ...(decision.finish._tag === "Retry" ? { retryAt: decision.finish.dueAt.toISOString() } : {})
+          })
+          if (decision.finish._tag === "Retry") {
+            yield* index.mark(tenant, decision.finish.dueAt)
+            yield* Effect.forkIn(
+              Effect.delay(kickDrain(tenant), Math.max(0, decision.finish.dueAt.getTime() - finishedAt.getTime())),
+              scope
+            )
+          }
+        })
+
+      const drain = (tenant: TenantId): Effect.Effect<number, StorageError> =>
+        Effect.scoped(
+          Effect.gen(function* () {
+            const found = yield* databases.resolve(tenant)
+            if (found === undefined) return 0
+            const repositories = yield* databases.repositories(found.id)
+            const orders = Context.get(repositories, Orders)
+            let ran = 0
+            for (;;) {
+              const at = yield* now
+              const rows = yield* orders.claim({
+                now: at,
+                owner,
+                leaseUntil: new Date(at.getTime() + leaseMs),
+                limit: settings.orderDispatchConcurrency
+              })
+              if (rows.length === 0) break
+              yield* Effect.forEach(rows, (row) => deliver(tenant, row).pipe(Effect.provideContext(repositories)), {
+                concurrency: "unbounded",
+                discard: true
+              })
+              ran += rows.length
+            }
+            return ran
+          })
+        )
+
+      /** Tenants being drained in the background by this process, and whether to look again. */
+      const draining = new Map<TenantId, { again: boolean }>()
+
+      /** Drains in the background, then settles the tenant's index entry to its next due work. */
+      const kickDrain = (tenant: TenantId): Effect.Effect<void> =>
+        Effect.suspend(() => {
+          const running = draining.get(tenant)
+          if (running !== undefined) {
+            running.again = true
+            return Effect.void
+          }
+          const state = { again: false }
+          draining.set(tenant, state)
+          const once = Effect.gen(function* () {
+            const entry = yield* index.find(tenant)
+            yield* drain(tenant)
+            if (entry !== null) {
+              const next = yield* Effect.scoped(
+                Effect.flatMap(databases.repositories(tenant), (r) => Context.get(r, Orders).nextDue())
+              )
+              yield* index.settle(tenant, entry.version, next)
+            }
+          }).pipe(
+            Effect.catch((error) =>
+              Effect.logWarning("delivering orders failed; the dispatcher tries again", {
+                tenant,
+                ...storageReason(error)
+              })
+            ),
+            Effect.catchDefect((defect) => Effect.logError("delivering orders failed unexpectedly", { tenant, defect }))
+          )
+          const loop: Effect.Effect<void> = Effect.flatMap(once, () =>
+            Effect.suspend(() => {
+              if (state.again) {
+                state.again = false
+                return loop
+              }
+              draining.delete(tenant)
+              return Effect.void
+            })
+          )
+          return Effect.asVoid(
+            Effect.forkIn(
+              loop.pipe(
+                Effect.onExit(() => Effect.sync(() => draining.get(tenant) === state && draining.delete(tenant)))
+              ),
+              scope
+            )
+          )
+        })
+
+      const kick = (tenant: TenantId): Effect.Effect<void> =>
+        Effect.flatMap(now, (at) => index.mark(tenant, at)).pipe(
+          Effect.catch((error) =>
+            Effect.logWarning("indexing order work failed; the sweep finds it", { tenant, ...storageReason(error) })
+          ),
+          Effect.andThen(kickDrain(tenant))
+        )
+
+      const sweep: Effect.Effect<void, StorageError> = Effect.flatMap(directory.activeIds, (ids) =>
+        Effect.forEach(
+          ids,
+          (id) =>
+            Effect.scoped(
+              Effect.gen(function* () {
+                const repositories = yield* databases.repositories(id)
+                const next = yield* Context.get(repositories, Orders).nextDue()
+                if (next !== null) yield* index.mark(id, next)
+              })
+            ).pipe(
+              Effect.catch((error) =>
+                Effect.logWarning("looking for order work failed", { tenant: id, ...storageReason(error) })
+              )
+            ),
+          { discard: true }
+        )
+      )
+
+      /** The loop: drains the tenants the index says are due, then sleeps until the next due time (at most a second). */
+      const tick = Effect.gen(function* () {
+        const due = yield* index.due(yield* now, 1000)
+        for (const entry of due) yield* kickDrain(entry.tenantId as TenantId)
+      }).pipe(Effect.catch((error) => Effect.logWarning("reading the order due index failed", storageReason(error))))
+      yield* Effect.forkIn(Effect.repeat(tick, Schedule.spaced(1000)), scope)
+      yield* Effect.forkIn(
+        Effect.repeat(
+          sweep.pipe(Effect.catch((error) => Effect.logWarning("the order sweep failed", storageReason(error)))),
+          Schedule.spaced(settings.orderSweepMs)
+        ),
+        scope
+      )
+
+      return OrderDispatch.of({ kick, drain, sweep })
+    })
+  )
+}
