@@ -41,6 +41,9 @@ export interface WeeklyWindow {
 
 export type FulfilmentType = "PICKUP" | "DELIVERY" | "DINE_IN" | "CURBSIDE"
 
+/** Tax rates by fulfilment type, where a POS taxes them apart (Deliverect's delivery, takeaway and eat-in taxes). */
+export type TaxRatesByFulfilment = Partial<Readonly<Record<FulfilmentType, TaxRatePpm>>>
+
 export interface ServiceHours extends WeeklyWindow {
   readonly fulfilment: FulfilmentType
 }
@@ -81,6 +84,11 @@ export interface ProductSnapshot {
   readonly price: number
   /** Tax rate in parts per million (9% = 90000, 8.875% = 88750), when the vendor gives one. */
   readonly taxRatePpm: TaxRatePpm | null
+  /**
+   * The product's rates by fulfilment type, when the POS gives them apart; an order of that type
+   * takes that rate, any other type `taxRatePpm`. Absent: none apart.
+   */
+  readonly taxRatesPpm?: TaxRatesByFulfilment
   /** The modifier groups offered with this product, in order (vendor ids). */
   readonly modifierGroupIds: ReadonlyArray<string>
   /** Snoozed until this instant (ISO 8601 UTC) or `UNTIL_FURTHER_NOTICE`; null when available. */

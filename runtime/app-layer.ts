@@ -15,10 +15,12 @@ import { TenantDatabases } from "./tenancy/tenant-databases.ts"
 
 /**
  * The services the HTTP routes and the CLI need on top of a storage adapter: configuration, key
- * hashing, the per-tenant database map, and the runner of the tenants' job queues (pulls).
+ * hashing, the per-tenant database map, the runner of the tenants' job queues (pulls) and the order
+ * dispatcher. `background: false` (the admin CLI) leaves out the dispatcher's own loops: a command
+ * never claims an order delivery it could leave half done when it exits.
  */
-export const appServices = (settings: AppSettings) =>
-  Layer.mergeAll(PullJobs.layer, OrderDispatch.layer).pipe(
+export const appServices = (settings: AppSettings, options: { readonly background?: boolean } = {}) =>
+  Layer.mergeAll(PullJobs.layer, OrderDispatch.layerWith({ background: options.background ?? true })).pipe(
     Layer.provideMerge(
       Layer.mergeAll(
         TenantDatabases.layer({

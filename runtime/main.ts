@@ -2,7 +2,7 @@ import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { HttpRouter } from "effect/http"
 import { appServices } from "./app-layer.ts"
-import { ensureDemoTenant } from "./bootstrap.ts"
+import { ensureDemoTenant, startDemoPos } from "./bootstrap.ts"
 import { type AppSettings, appSettingsConfig } from "./config.ts"
 import { reportStartupFailure } from "./failures.ts"
 import { HttpRoutes } from "./http/server.ts"
@@ -14,10 +14,11 @@ import { storageLayer } from "./storage.ts"
 
 /**
  * The service's life, in order. Start: configuration, storage (the data directory's lock,
- * migrations), the demo tenant (its key printed), and only then the port, so whoever waits for the
- * port finds the key already printed. Stop (SIGTERM/SIGINT, interrupting this fiber): the scope's
- * finalizers run in reverse, so /readyz turns 503 and the server drains first, while storage is
- * still open for the requests in flight; then pools and PGlite close and the lock is released.
+ * migrations), the demo tenant (its key printed) and its simulated POS, and only then the port, so
+ * whoever waits for the port finds the key already printed and the demo outlets connected. Stop
+ * (SIGTERM/SIGINT, interrupting this fiber): the scope's finalizers run in reverse, so /readyz turns
+ * 503 and the server drains first, while storage is still open for the requests in flight; then the
+ * simulated POS stops, pools and PGlite close and the lock is released.
  */
 const service = (settings: AppSettings) =>
   Effect.gen(function* () {
@@ -31,6 +32,13 @@ const service = (settings: AppSettings) =>
     yield* Effect.gen(function* () {
       if (settings.demo) yield* ensureDemoTenant
       const { server, drain } = makeDrainingServer()
+      // The demo's simulated POS, stopped after the server: its webhooks find this server's port once it listens.
+      if (settings.demo) {
+        yield* startDemoPos(settings, () => {
+          const address = server.address()
+          return typeof address === "object" && address !== null ? address.port : undefined
+        })
+      }
       yield* Layer.build(
         HttpRouter.serve(HttpRoutes, { disableLogger: true }).pipe(
           Layer.provide(

@@ -168,6 +168,7 @@ export const planCatalogSync = (input: {
       storeId,
       price: p.price,
       taxRatePpm: p.taxRatePpm,
+      taxRatesPpm: p.taxRatesPpm ?? {},
       snoozedUntil: snoozeInstant(p.snoozedUntil),
       active: true,
       updatedAt: now

@@ -44,7 +44,7 @@ export const cancelOrder = (
     const order = yield* reread
     const canCancel = input.canCancel(order.provider)
     const reason = input.reason === null ? "cancelled by the partner" : `cancelled by the partner: ${input.reason}`
-    const cancelRow = { id: input.newId("obx"), kind: "cancel" as const, dueAt: input.now }
+    const cancelRow = { id: input.newId("obx"), kind: "cancel" as const, dueAt: input.now, reason: input.reason }
 
     if (order.status === "CANCELLED") return { order, outcome: "cancelled" }
     if (order.status === "COMPLETED" || order.status === "REJECTED") {

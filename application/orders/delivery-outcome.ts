@@ -6,7 +6,8 @@
  * Retries: transient failures (the POS unreachable, a 5xx, no answer by the deadline, missing
  * credentials an operator may still set) are retried with capped exponential backoff and full
  * jitter: the n-th retry waits a random time below min(max, base x 2^(n-1)). No retry starts after
- * `attempts` tries or later than `giveUpMs` after the order was placed; the order is then FAILED.
+ * `attempts` tries or later than `giveUpMs` after the delivery was queued (the order placed, or its
+ * cancellation asked); the order is then FAILED (a cancellation given up leaves it as it is).
  * The refCode is the POS's idempotency key on every try, so a retry of an order the POS took
  * (whose answer was lost) is answered as a duplicate: one POS order per refCode.
  */
@@ -17,7 +18,7 @@ export interface RetryPolicy {
   readonly maxAttempts: number
   readonly baseMs: number
   readonly maxMs: number
-  /** No retry is due later than this after the order was placed. */
+  /** No retry is due later than this after the delivery was queued (the order placed, its cancellation asked). */
   readonly giveUpMs: number
 }
 
@@ -121,7 +122,9 @@ export const decideDelivery = (
     case "NotConfigured": {
       const delay = retryDelayMs(policy, row.attempts, random)
       const dueAt = new Date(finishedAt.getTime() + delay)
-      const deadline = row.order.createdAt.getTime() + policy.giveUpMs
+      // From the row's own creation: a cancellation asked hours after the order was placed gets its
+      // own retries (for a submit row, the row and the order were created together).
+      const deadline = row.createdAt.getTime() + policy.giveUpMs
       if (row.attempts < policy.maxAttempts && dueAt.getTime() <= deadline) {
         return { attempt, finish: { _tag: "Retry", dueAt } }
       }

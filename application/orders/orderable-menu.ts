@@ -13,8 +13,9 @@ import { unavailableReason } from "../menus/effective-menu.ts"
 import { Catalog, type ItemRow, type ItemStoreRow, type StoreRow } from "../ports/catalog.ts"
 import { Menus } from "../ports/menus.ts"
 
-/** A product's place on the V2 menus: the menu's prices, and whether that menu is open. */
+/** A product's place on the V2 menus: the menu (its prices come from it), and whether that menu is open. */
 interface MenuPlacement {
+  readonly menu: PublishedMenu
   readonly basePrice: number | null
   readonly specialPrice: number | null
   readonly open: boolean
@@ -30,7 +31,7 @@ const placements = (published: ReadonlyArray<PublishedMenu>, wanted: ReadonlySet
         if (!wanted.has(item.productId)) continue
         const known = found.get(item.productId)
         if (known !== undefined && (known.open || !open)) continue
-        found.set(item.productId, { basePrice: item.basePrice, specialPrice: item.specialPrice, open })
+        found.set(item.productId, { menu, basePrice: item.basePrice, specialPrice: item.specialPrice, open })
       }
     }
   }
@@ -106,7 +107,7 @@ export const orderableMenu = Effect.fnUntraced(function* (
       price,
       posPrice,
       unavailable: reason,
-      taxRatesPpm: {},
+      taxRatesPpm: link?.taxRatesPpm ?? {},
       taxRatePpm: link?.taxRatePpm ?? null,
       modifierGroups: groupsOf(item)
     }
@@ -119,7 +120,10 @@ export const orderableMenu = Effect.fnUntraced(function* (
     currency: store.currency,
     outletActive: store.active,
     source: onMenus === null ? "pos" : "menu-v2",
-    menus: published.map((m) => ({ menuId: m.menuId, version: m.version })),
+    // The menus the ordered products are taken from, in the order they were published (newest first).
+    menus: published
+      .filter((m) => onMenus !== null && [...onMenus.values()].some((placement) => placement.menu === m))
+      .map((m) => ({ menuId: m.menuId, version: m.version })),
     products: new Map(items.map((item) => [item.id, productOf(item)] as const))
   } satisfies OrderableMenu
 })

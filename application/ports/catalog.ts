@@ -1,5 +1,5 @@
 import { Context, type Effect } from "effect"
-import type { OutletSnapshot, WeeklyWindow } from "../../domain/catalog.ts"
+import type { OutletSnapshot, TaxRatesByFulfilment, WeeklyWindow } from "../../domain/catalog.ts"
 import type { StorageError, SyncInProgress } from "../../domain/errors.ts"
 import type { BusyMode } from "./pos-inbox.ts"
 
@@ -59,6 +59,8 @@ export interface ItemStoreRow {
   readonly storeId: string
   readonly price: number
   readonly taxRatePpm: number | null
+  /** Rates by fulfilment type, when the POS gives them apart (empty: none). */
+  readonly taxRatesPpm: TaxRatesByFulfilment
   readonly snoozedUntil: Date | null
   readonly active: boolean
   readonly updatedAt: Date

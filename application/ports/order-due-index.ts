@@ -5,7 +5,11 @@ import type { StorageError } from "../../domain/errors.ts"
 export interface DueTenant {
   readonly tenantId: string
   readonly dueAt: Date
-  /** Moves on every `mark`: `settle` only writes when nothing was marked since it was read. */
+  /**
+   * Moves on every `mark`: `settle` only writes when nothing was marked since it was read. A
+   * tenant's versions never repeat, also across its entry being removed and marked again, so a
+   * version read before a removal never settles an entry marked after it.
+   */
   readonly version: number
 }
 

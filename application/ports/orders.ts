@@ -90,6 +90,8 @@ export interface OutboxRow {
   readonly id: string
   readonly orderId: string
   readonly kind: DeliveryKind
+  /** Why, for the POS (a cancellation's reason as the partner gave it); null when none. */
+  readonly reason: string | null
   /** Tries so far, this claim included. */
   readonly attempts: number
   readonly dueAt: Date
@@ -171,7 +173,12 @@ export class Orders extends Context.Service<
     readonly moveAndEnqueue: (
       orderId: string,
       change: StatusChange,
-      outbox: { readonly id: string; readonly kind: DeliveryKind; readonly dueAt: Date } | null
+      outbox: {
+        readonly id: string
+        readonly kind: DeliveryKind
+        readonly dueAt: Date
+        readonly reason?: string | null
+      } | null
     ) => Effect.Effect<MoveResult, StorageError>
     /** The kinds of the order's unfinished outbox rows, each once, sorted ("cancel" before "submit"). */
     readonly pendingKinds: (orderId: string) => Effect.Effect<ReadonlyArray<DeliveryKind>, StorageError>

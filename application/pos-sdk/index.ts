@@ -17,6 +17,7 @@ export type {
   Snooze,
   SyncCallback,
   TaxRatePpm,
+  TaxRatesByFulfilment,
   WeeklyWindow
 } from "../../domain/catalog.ts"
 export { UNTIL_FURTHER_NOTICE } from "../../domain/catalog.ts"

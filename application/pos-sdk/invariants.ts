@@ -57,6 +57,16 @@ export const catalogIssues = (snapshot: CatalogSnapshot): ReadonlyArray<PayloadI
       !(Number.isSafeInteger(p.taxRatePpm) && p.taxRatePpm >= 0 && p.taxRatePpm <= 1_000_000)
     )
       issues.push({ path: `${at}.taxRatePpm`, message: `not parts per million between 0 and 1000000: ${p.taxRatePpm}` })
+    for (const [type, rate] of Object.entries(p.taxRatesPpm ?? {})) {
+      if (!["PICKUP", "DELIVERY", "DINE_IN", "CURBSIDE"].includes(type)) {
+        issues.push({ path: `${at}.taxRatesPpm.${type}`, message: "not a fulfilment type" })
+      } else if (!(Number.isSafeInteger(rate) && rate >= 0 && rate <= 1_000_000)) {
+        issues.push({
+          path: `${at}.taxRatesPpm.${type}`,
+          message: `not parts per million between 0 and 1000000: ${rate}`
+        })
+      }
+    }
     for (const g of p.modifierGroupIds) {
       if (!groupIds.has(g)) issues.push({ path: `${at}.modifierGroupIds`, message: `unknown modifier group '${g}'` })
     }

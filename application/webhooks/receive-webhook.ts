@@ -2,7 +2,8 @@ import { Effect, Random } from "effect"
 import { snoozeInstant } from "../../domain/catalog.ts"
 import { InvalidPayload, type StorageError, WebhookNotVerified } from "../../domain/errors.ts"
 import { Outlets, type StoreRow } from "../ports/catalog.ts"
-import type { Order } from "../../domain/order.ts"
+import type { Order, OrderStatus } from "../../domain/order.ts"
+import { canMove } from "../../domain/order-status.ts"
 import { Orders, type StatusChange } from "../ports/orders.ts"
 import { type Delivery, type JobRow, type OrderEventRow, PosInbox } from "../ports/pos-inbox.ts"
 import type { PosCredentials, PosEvent, PosPlugin, WebhookRequest, WebhookSubject } from "../pos-sdk/plugin.ts"
@@ -41,8 +42,10 @@ const subjectText = (subject: WebhookSubject) =>
  * Order statuses move the orders they name (by refCode, else by the POS's order id) through the
  * transition table (domain/order-status.ts) before the delivery is recorded: a crash in between
  * leaves the delivery unrecorded, so the vendor's retry applies it again, and a status an order
- * already has changes nothing. A vendor status with no canonical meaning is recorded in the order's
- * timeline and logged, not applied.
+ * already has changes nothing. A vendor status with no canonical meaning, or one the table refuses,
+ * changes no status: it is noted in the order's timeline (and logged) after the delivery is
+ * recorded, by the delivery that recorded it only, so that a twin delivered at the same moment (a
+ * vendor's retry while the first is still being applied) does not note it twice.
  */
 export const receiveWebhook = <E, R>(input: {
   readonly plugin: PosPlugin
@@ -114,11 +117,18 @@ export const receiveWebhook = <E, R>(input: {
     const orderEvents: Array<OrderEventRow> = []
     const jobs: Array<JobRow> = []
     const moves: Array<{ readonly order: Order; readonly change: StatusChange }> = []
-    /** The order an event names, when it is this POS's and of an outlet the request was verified for. */
+    /**
+     * The order an event names, when it is this POS's and of an outlet the request was verified for.
+     * By its refCode when the event gives one (the POS's id then only travels with it: a refCode no
+     * order has names no order, whatever order holds the POS id); by the POS's id otherwise.
+     */
     const orderOf = Effect.fnUntraced(function* (refCode: string | null, posOrderId: string | null) {
       const order =
-        (refCode === null ? undefined : yield* orders.getByRefCode(refCode)) ??
-        (posOrderId === null ? undefined : yield* orders.getByPosOrderId(provider, posOrderId))
+        refCode !== null
+          ? yield* orders.getByRefCode(refCode)
+          : posOrderId === null
+            ? undefined
+            : yield* orders.getByPosOrderId(provider, posOrderId)
       if (order === undefined || order.provider !== provider) return undefined
       if (subject._tag === "Outlet") return order.outletId === verifiedStore?.id ? order : undefined
       const store = yield* outlets.get(order.outletId)
@@ -137,6 +147,18 @@ export const receiveWebhook = <E, R>(input: {
       lastError: null,
       createdAt: receivedAt,
       finishedAt: null
+    })
+
+    const apply = Effect.fnUntraced(function* ({ order, change }: (typeof moves)[number]) {
+      const moved = yield* orders.move(order.orderId, change)
+      if (moved._tag === "Refused") {
+        yield* Effect.logInfo("a POS order status that the transition table refuses: recorded, not applied", {
+          provider,
+          order: order.orderId,
+          from: moved.from,
+          to: moved.to
+        })
+      }
     })
 
     for (const event of events as ReadonlyArray<PosEvent>) {
@@ -217,15 +239,18 @@ export const receiveWebhook = <E, R>(input: {
       }
     }
 
-    for (const { order, change } of moves) {
-      const moved = yield* orders.move(order.orderId, change)
-      if (moved._tag === "Refused") {
-        yield* Effect.logInfo("a POS order status that the transition table refuses: recorded, not applied", {
-          provider,
-          order: order.orderId,
-          from: moved.from,
-          to: moved.to
-        })
+    // The moves the table allows (as the orders stand, each event after the one before) go now;
+    // the others only add a note to the timeline and wait for the delivery to be recorded.
+    const status = new Map<string, OrderStatus>()
+    const notes: typeof moves = []
+    for (const move of moves) {
+      const current = status.get(move.order.orderId) ?? move.order.status
+      const to = move.change.to
+      if (to !== null && (to === current || canMove(current, to))) {
+        yield* apply(move)
+        status.set(move.order.orderId, to)
+      } else {
+        notes.push(move)
       }
     }
     const delivery = yield* inbox.accept({
@@ -237,6 +262,7 @@ export const receiveWebhook = <E, R>(input: {
       orderEvents,
       jobs
     })
+    if (delivery === "applied") for (const note of notes) yield* apply(note)
     if (ignored.length > 0) yield* Effect.logWarning("webhook events ignored", { provider, ignored })
     // Now and then a delivery clears the ones too old to be retried, so they do not pile up. A
     // failure here is not the vendor's.

@@ -37,6 +37,7 @@ const expectedSync: CatalogSnapshot = {
       imageUrl: "https://storage.googleapis.com/ikona-bucket-production/images/steak-frites.jpg",
       price: 2450,
       taxRatePpm: 90000,
+      taxRatesPpm: { PICKUP: 90000, DELIVERY: 90000, DINE_IN: 90000, CURBSIDE: 90000 },
       modifierGroupIds: [cooking, sides],
       snoozedUntil: null
     },
@@ -48,6 +49,7 @@ const expectedSync: CatalogSnapshot = {
       imageUrl: null,
       price: 1650,
       taxRatePpm: 90000,
+      taxRatesPpm: { PICKUP: 90000, DELIVERY: 90000, DINE_IN: 90000, CURBSIDE: 90000 },
       modifierGroupIds: [cooking, extras],
       snoozedUntil: null
     },
@@ -59,6 +61,7 @@ const expectedSync: CatalogSnapshot = {
       imageUrl: null,
       price: 1290,
       taxRatePpm: 90000,
+      taxRatesPpm: { PICKUP: 90000, DELIVERY: 90000, CURBSIDE: 90000 },
       modifierGroupIds: [],
       // snoozedProducts: "2024-03-24 22:21:54.000000Z"
       snoozedUntil: "2024-03-24T22:21:54.000Z"
@@ -72,6 +75,7 @@ const expectedSync: CatalogSnapshot = {
       price: 1400,
       // deliveryTax null, takeawayTax 7000 (7%)
       taxRatePpm: 70000,
+      taxRatesPpm: { PICKUP: 70000, CURBSIDE: 70000 },
       modifierGroupIds: [],
       snoozedUntil: null
     },
@@ -83,6 +87,7 @@ const expectedSync: CatalogSnapshot = {
       imageUrl: null,
       price: 1990,
       taxRatePpm: 90000,
+      taxRatesPpm: { PICKUP: 90000, DELIVERY: 90000, CURBSIDE: 90000 },
       modifierGroupIds: [drinkBundle],
       snoozedUntil: null
     },
@@ -94,6 +99,7 @@ const expectedSync: CatalogSnapshot = {
       imageUrl: null,
       price: 350,
       taxRatePpm: 90000,
+      taxRatesPpm: { PICKUP: 90000, DELIVERY: 90000, CURBSIDE: 90000 },
       modifierGroupIds: [],
       snoozedUntil: null
     },
@@ -105,6 +111,7 @@ const expectedSync: CatalogSnapshot = {
       imageUrl: null,
       price: 450,
       taxRatePpm: 90000,
+      taxRatesPpm: { PICKUP: 90000, DELIVERY: 90000, CURBSIDE: 90000 },
       modifierGroupIds: [],
       // "2024-03-25 09:00:00.367000" has no zone: Deliverect times are UTC
       snoozedUntil: "2024-03-25T09:00:00.367Z"
@@ -117,6 +124,7 @@ const expectedSync: CatalogSnapshot = {
       imageUrl: null,
       price: 480,
       taxRatePpm: 90000,
+      taxRatesPpm: { PICKUP: 90000, DELIVERY: 90000, CURBSIDE: 90000 },
       modifierGroupIds: [milk],
       snoozedUntil: null
     }
@@ -363,6 +371,7 @@ describe("decodeCatalog: fixtures", () => {
       imageUrl: null,
       price: 0,
       taxRatePpm: null,
+      taxRatesPpm: {},
       modifierGroupIds: [milk],
       snoozedUntil: null
     })
@@ -383,6 +392,26 @@ describe("decodeCatalog: fixtures", () => {
     const payload = edited(menuSync, [0, "products", steak, "deliveryTax"], tax)
     const snapshot = await succeeded(decode(payload))
     expect(snapshot.products.find((product) => product.externalId === steak)?.taxRatePpm).toBe(ppm)
+  })
+
+  it("keeps the delivery, takeaway and eat-in taxes apart, by fulfilment type", async () => {
+    const delivery = edited(menuSync, [0, "products", steak, "deliveryTax"], 9000)
+    const takeaway = edited(delivery, [0, "products", steak, "takeawayTax"], 7000)
+    const eatIn = edited(takeaway, [0, "products", steak, "eatInTax"], 8875)
+    const product = (await succeeded(decode(eatIn))).products.find((p) => p.externalId === steak)
+    expect(product?.taxRatesPpm).toEqual({ DELIVERY: 90000, PICKUP: 70000, CURBSIDE: 70000, DINE_IN: 88750 })
+    const noEatIn = (await succeeded(decode(edited(takeaway, [0, "products", steak, "eatInTax"], null)))).products
+    expect(noEatIn.find((p) => p.externalId === steak)?.taxRatesPpm).toEqual({
+      DELIVERY: 90000,
+      PICKUP: 70000,
+      CURBSIDE: 70000
+    })
+  })
+
+  it("refuses an eat-in tax above 100%, naming it", async () => {
+    const payload = edited(menuSync, [0, "products", steak, "eatInTax"], 100001)
+    const issues = issuesOf(await failed(decode(payload)))
+    expect(issues.map((i) => i.path)).toEqual([`[0].products.${steak}.eatInTax`])
   })
 
   it("without a delivery tax the takeaway tax applies; without either there is no rate", async () => {

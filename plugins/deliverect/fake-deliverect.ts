@@ -56,6 +56,11 @@ export interface FakeDeliverectOptions {
   readonly orders?: FakeOrderMode
   /** Seconds a token lives (its `expires_at` and `expires_in`); a day by default. */
   readonly tokenLifetimeSeconds?: number
+  /**
+   * Milliseconds the order endpoint takes to answer, as a real POS does (the request is recorded
+   * when it arrives, the answer sent this long after); 0 by default.
+   */
+  readonly delayMs?: number
 }
 
 /** One request the fake received, recorded when it arrived. */
@@ -165,6 +170,8 @@ export const startFakeDeliverect = async (options: FakeDeliverectOptions = {}): 
   const taken: Array<string> = []
   const duplicates: Array<string> = []
   const hanging = new Set<ServerResponse>()
+  const delayMs = options.delayMs ?? 0
+  const delayed = new Set<ReturnType<typeof setTimeout>>()
 
   const send = (response: ServerResponse, status: number, body: unknown) => {
     response.writeHead(status, { "content-type": "application/json" })
@@ -277,7 +284,15 @@ export const startFakeDeliverect = async (options: FakeDeliverectOptions = {}): 
         body
       })
       if (kind === "token") return token(response, body)
-      if (kind === "order") return order(request, response, path, body)
+      if (kind === "order") {
+        if (delayMs <= 0) return order(request, response, path, body)
+        const timer = setTimeout(() => {
+          delayed.delete(timer)
+          order(request, response, path, body)
+        }, delayMs)
+        delayed.add(timer)
+        return
+      }
       send(response, 404, {
         message:
           "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again."
@@ -310,6 +325,8 @@ export const startFakeDeliverect = async (options: FakeDeliverectOptions = {}): 
       new Promise<void>((resolve, reject) => {
         for (const response of hanging) response.destroy()
         hanging.clear()
+        for (const timer of delayed) clearTimeout(timer)
+        delayed.clear()
         server.closeAllConnections()
         server.close((error) => (error === undefined ? resolve() : reject(error)))
       })

@@ -60,9 +60,9 @@ const webResponse = (request: HttpClientRequest.HttpClientRequest, text: string,
 
 /**
  * A delivery priced tax-exclusive, unpaid (cash): a coffee whose size has a milk of its own (nested
- * modifiers) with a line discount, a burger with a modifier twice, a salad taxed at another rate,
- * every kind of charge, and an order discount. Amounts as the core computes them (tax half-up per
- * line): lines 1116 + 1950 + 1400, charges 670, discount 200, tax 452, total 5388.
+ * modifiers) carrying its share of the discounts, a burger with a modifier twice, a salad taxed at
+ * another rate, every kind of charge, and two order discounts. Amounts as the core computes them (tax
+ * half-up per line): lines 1240 + 1950 + 1400 less discounts 324, charges 670, tax 452, total 5388.
  */
 const exclusiveDelivery: PosOrder = {
   refCode: "CATA-000200",
@@ -101,6 +101,7 @@ const exclusiveDelivery: PosOrder = {
           modifiers: [{ posCode: "MILK-OAT", name: "Oat Milk", quantity: 1, unitPrice: 60, modifiers: [] }]
         }
       ],
+      // Its share of the order's discounts, as the core allocates them (the same money: not sent again).
       discounts: [{ name: "Coffee hour", posCode: null, code: "COFFEE10", amount: 124 }],
       tax: { ratePpm: 90000, amount: 100 },
       total: 1116
@@ -138,17 +139,20 @@ const exclusiveDelivery: PosOrder = {
     { kind: "TIP", name: "Rider tip", amount: 100, tax: { ratePpm: null, amount: 0 } },
     { kind: "OTHER", name: "Small order fee", amount: 50, tax: { ratePpm: 90000, amount: 5 } }
   ],
-  discounts: [{ name: "Welcome", posCode: null, code: null, amount: 200 }],
+  discounts: [
+    { name: "Coffee hour", posCode: null, code: "COFFEE10", amount: 124 },
+    { name: "Welcome", posCode: null, code: null, amount: 200 }
+  ],
   pricing: "PARTNER",
   taxInclusive: false,
   currency: "SGD",
   totals: {
-    subtotal: 4466,
+    subtotal: 4590,
     deliveryFee: 300,
     serviceCharge: 250,
     packaging: 20,
     tip: 100,
-    discount: 200,
+    discount: 324,
     tax: 452,
     total: 5388
   },
@@ -226,8 +230,7 @@ describe("submitOrder: the request", () => {
                 quantity: 1,
                 subItems: [{ plu: "MILK-OAT", name: "Oat Milk", price: 60, quantity: 1, subItems: [] }]
               }
-            ],
-            discountReferenceIds: [1]
+            ]
           },
           {
             plu: "BRG-01",
@@ -259,7 +262,7 @@ describe("submitOrder: the request", () => {
         discountTotal: -324,
         discounts: [
           {
-            type: "item_flat_off",
+            type: "order_flat_off",
             provider: "unknown",
             name: "Coffee hour",
             channelDiscountCode: "COFFEE10",

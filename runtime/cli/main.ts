@@ -18,7 +18,7 @@ const services = Layer.unwrap(
     // storageLayer throws on an inconsistent configuration: a failure to report, not a defect.
     const storage = yield* Effect.try({ try: () => storageLayer(settings), catch: (error) => error })
     // Pretty logs honour LogToStderr below; JSON logs would always go to standard output.
-    return appServices({ ...settings, logFormat: "pretty" }).pipe(Layer.provideMerge(storage))
+    return appServices({ ...settings, logFormat: "pretty" }, { background: false }).pipe(Layer.provideMerge(storage))
   })
 )
 

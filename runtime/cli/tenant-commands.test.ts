@@ -1,8 +1,74 @@
+import { Context, Effect } from "effect"
+import * as fc from "fast-check"
 import { afterAll, describe, expect, it } from "vitest"
-import { forEachStorage, makeScratchDatabases } from "../../test/support/admin-cli.ts"
+import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
+import type { TenantId } from "../../domain/tenant.ts"
+import { type AdminHarness, forEachStorage, makeScratchDatabases } from "../../test/support/admin-cli.ts"
+import { parseTaxRate, ratePercent } from "./tenant-commands.ts"
 
 const serverUrl = process.env["DATABASE_URL"]
 const hasServer = serverUrl !== undefined && serverUrl !== ""
+
+describe("tax rates as an operator types them", () => {
+  it.each([
+    ["9", 90_000],
+    ["8.875", 88_750],
+    ["8.875%", 88_750],
+    [" 7 ", 70_000],
+    ["0", 0],
+    ["0.0001", 1],
+    ["100", 1_000_000],
+    ["100.0000", 1_000_000],
+    ["7.00000000", 70_000],
+    ["009.5", 95_000],
+    ["none", null],
+    ["NONE", null]
+  ])("reads %j exactly as %j ppm", (raw, ppm) => {
+    expect(parseTaxRate(raw)).toBe(ppm)
+  })
+
+  it.each([
+    ["100.0001", "over 100%"],
+    ["101", "over 100%"],
+    ["1000", "over 100%"],
+    ["8.87501", "a fraction of a part per million"],
+    ["0.00001", "a fraction of a part per million"],
+    ["-1", "negative"],
+    ["9.", "no decimals after the point"],
+    [".5", "no digit before the point"],
+    ["9,5", "a decimal comma"],
+    ["1e1", "an exponent"],
+    ["0x10", "hexadecimal"],
+    ["9%%", "two percent signs"],
+    ["nine", "words"],
+    ["", "empty"]
+  ])("refuses %j (%s)", (raw) => {
+    expect(parseTaxRate(raw)).toBeUndefined()
+  })
+
+  it("shows a rate as the percentage that reads back as the same rate", () => {
+    expect([0, 1, 90_000, 88_750, 81_250, 1_000_000].map(ratePercent)).toEqual([
+      "0%",
+      "0.0001%",
+      "9%",
+      "8.875%",
+      "8.125%",
+      "100%"
+    ])
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1_000_000 }), (ppm) => {
+        expect(parseTaxRate(ratePercent(ppm))).toBe(ppm)
+        expect(parseTaxRate(ratePercent(ppm).replace("%", ""))).toBe(ppm)
+      })
+    )
+  })
+})
+
+/** A tenant's tax settings as the directory holds them. */
+const taxOf = async (h: AdminHarness, id: string) => {
+  const tenant = await Effect.runPromise(Context.get(h.context, TenantDirectory).find(id as TenantId))
+  return { taxInclusive: tenant?.taxInclusive, taxRatePpm: tenant?.taxRatePpm }
+}
 
 forEachStorage("tenant commands", (harness, storageName) => {
   it("creates a tenant in a schema and lists it", async () => {
@@ -220,6 +286,78 @@ forEachStorage("tenant commands", (harness, storageName) => {
       const result = await h.run("tenant", "set-loyalty", id)
       expect(result.exitCode).toBe(1)
       expect(result.stderr).toContain("--credential")
+    })
+  })
+
+  describe("tenant set-tax", () => {
+    it("sets what is given and keeps the rest", async () => {
+      const h = harness()
+      const id = h.tenant("taxed")
+      await h.run("tenant", "create", id)
+      expect(await taxOf(h, id)).toEqual({ taxInclusive: true, taxRatePpm: null })
+
+      const rate = await h.run("tenant", "set-tax", id, "--rate", "9")
+      expect(rate.stderr).toBe("")
+      expect(rate.exitCode).toBe(0)
+      expect(rate.stdout).toBe(`tax for tenant '${id}': prices include tax; default rate 9% (90000 ppm)`)
+      expect(await taxOf(h, id)).toEqual({ taxInclusive: true, taxRatePpm: 90_000 })
+
+      const exclusive = await h.run("tenant", "set-tax", id, "--inclusive", "false")
+      expect(exclusive.exitCode).toBe(0)
+      expect(exclusive.stdout).toBe(`tax for tenant '${id}': prices exclude tax; default rate 9% (90000 ppm)`)
+      expect(await taxOf(h, id)).toEqual({ taxInclusive: false, taxRatePpm: 90_000 })
+
+      const both = await h.run("tenant", "set-tax", id, "--inclusive", "true", "--rate", "8.875")
+      expect(both.exitCode).toBe(0)
+      expect(both.stdout).toBe(`tax for tenant '${id}': prices include tax; default rate 8.875% (88750 ppm)`)
+      expect(await taxOf(h, id)).toEqual({ taxInclusive: true, taxRatePpm: 88_750 })
+
+      const cleared = await h.run("tenant", "set-tax", id, "--rate", "none")
+      expect(cleared.exitCode).toBe(0)
+      expect(cleared.stdout).toBe(`tax for tenant '${id}': prices include tax; no default rate`)
+      expect(await taxOf(h, id)).toEqual({ taxInclusive: true, taxRatePpm: null })
+    })
+
+    it("takes 0% and 100%", async () => {
+      const h = harness()
+      const id = h.tenant("bounds")
+      await h.run("tenant", "create", id)
+      expect((await h.run("tenant", "set-tax", id, "--rate", "0")).exitCode).toBe(0)
+      expect(await taxOf(h, id)).toEqual({ taxInclusive: true, taxRatePpm: 0 })
+      expect((await h.run("tenant", "set-tax", id, "--rate", "100%")).exitCode).toBe(0)
+      expect(await taxOf(h, id)).toEqual({ taxInclusive: true, taxRatePpm: 1_000_000 })
+    })
+
+    it.each([
+      [["--rate", "8.87501"], "flag --rate", "at most 4 decimals"],
+      [["--rate", "100.5"], "flag --rate", "from 0 to 100"],
+      [["--rate", "-3"], "flag --rate", "from 0 to 100"],
+      [["--rate", "nine"], "flag --rate", "or none"],
+      [["--inclusive", "yes"], "flag --inclusive", "true"],
+      [["--inclusive", "true", "--rate", "1e2"], "flag --rate", "from 0 to 100"]
+    ])("refuses %j and changes nothing", async (args, what, rule) => {
+      const h = harness()
+      const id = h.tenant("refused")
+      await h.run("tenant", "create", id)
+      await h.run("tenant", "set-tax", id, "--inclusive", "false", "--rate", "7")
+      const result = await h.run("tenant", "set-tax", id, ...args)
+      expect(result.exitCode).toBe(1)
+      expect(result.stderr).toContain(`Invalid value for ${what}`)
+      expect(result.stderr).toContain(rule)
+      expect(await taxOf(h, id)).toEqual({ taxInclusive: false, taxRatePpm: 70_000 })
+    })
+
+    it("refuses a call that sets nothing, and an unknown tenant", async () => {
+      const h = harness()
+      const id = h.tenant("idle")
+      await h.run("tenant", "create", id)
+      const nothing = await h.run("tenant", "set-tax", id)
+      expect(nothing.exitCode).toBe(1)
+      expect(nothing.stderr).toBe("error: nothing to set: give --inclusive true|false, --rate <percent|none>, or both")
+      expect(await taxOf(h, id)).toEqual({ taxInclusive: true, taxRatePpm: null })
+      const ghost = await h.run("tenant", "set-tax", "ghost-tenant", "--rate", "9")
+      expect(ghost.exitCode).toBe(1)
+      expect(ghost.stderr).toBe("error: no tenant 'ghost-tenant'")
     })
   })
 })

@@ -1,9 +1,10 @@
 import { Console, Effect, Option, Redacted } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
+import { type TaxSettings, TenantDirectory } from "../../application/ports/tenant-directory.ts"
 import { createTenant } from "../../application/tenants/create-tenant.ts"
 import { isCountryCode, isCurrencyCode, type Tenant } from "../../domain/tenant.ts"
 import { redactUrls } from "../failures.ts"
+import { AdminError } from "./admin-errors.ts"
 import { type Handle, requireTenant, tenantArgument } from "./admin-services.ts"
 import { cell, renderTable } from "./output.ts"
 import {
@@ -148,8 +149,95 @@ const setLoyalty = (handle: Handle) =>
       )
   ).pipe(Command.withDescription("Set a tenant's loyalty-service URL and credential"))
 
+/** A percentage holds at most this many decimals to be a whole number of parts per million. */
+const rateDecimals = 4
+
+/**
+ * A tax rate given as a percentage (`9`, `8.875`, `8.875%`) in parts per million, read from the
+ * decimal digits (no floating point: `8.875` is 88,750 exactly), 0 to 100%; `none` is no rate.
+ * Undefined when the text is none of these, or needs more than 4 decimals (a fraction of a ppm).
+ */
+export const parseTaxRate = (raw: string): number | null | undefined => {
+  const text = raw.trim()
+  if (text.toLowerCase() === "none") return null
+  const match = /^(\d{1,3})(?:\.(\d+))?%?$/.exec(text)
+  if (match === null) return undefined
+  const [, whole = "", decimals = ""] = match
+  const fraction = decimals.replace(/0+$/, "")
+  if (fraction.length > rateDecimals) return undefined
+  const ppm = Number(whole) * 10 ** rateDecimals + Number(fraction.padEnd(rateDecimals, "0"))
+  return ppm <= 100 * 10 ** rateDecimals ? ppm : undefined
+}
+
+export const taxRateRule = `a percentage from 0 to 100 with at most ${rateDecimals} decimals (e.g. 9 or 8.875), or none`
+
+/** Parts per million as the percentage an operator types: 88750 is 8.875%. */
+export const ratePercent = (ppm: number): string => {
+  const unit = 10 ** rateDecimals
+  const fraction = String(ppm % unit)
+    .padStart(rateDecimals, "0")
+    .replace(/0+$/, "")
+  return `${Math.floor(ppm / unit)}${fraction === "" ? "" : `.${fraction}`}%`
+}
+
+const describeTax = (tax: TaxSettings): string =>
+  `prices ${tax.taxInclusive ? "include" : "exclude"} tax; ` +
+  (tax.taxRatePpm === null ? "no default rate" : `default rate ${ratePercent(tax.taxRatePpm)} (${tax.taxRatePpm} ppm)`)
+
+const setTax = (handle: Handle) =>
+  Command.make(
+    "set-tax",
+    {
+      tenant: tenantArgument,
+      inclusive: Flag.ChoiceWithValue("inclusive", [
+        ["true", true],
+        ["false", false]
+      ]).pipe(
+        Flag.withDescription(
+          "Whether prices include tax, where an outlet's POS does not say (default for a new tenant: true)"
+        ),
+        Flag.optional
+      ),
+      rate: Flag.String("rate").pipe(
+        Flag.withDescription(
+          "The tax rate an order line takes when neither its product nor its outlet gives one, in percent " +
+            "(9, 8.875; at most 4 decimals), or none (then such lines carry no tax)"
+        ),
+        Flag.filterMap(
+          (raw) => {
+            const rate = parseTaxRate(raw)
+            return rate === undefined ? Option.none() : Option.some(rate)
+          },
+          () => taxRateRule
+        ),
+        Flag.optional
+      )
+    },
+    (input) =>
+      handle(
+        Effect.gen(function* () {
+          if (Option.isNone(input.inclusive) && Option.isNone(input.rate)) {
+            return yield* new AdminError({
+              message: "nothing to set: give --inclusive true|false, --rate <percent|none>, or both"
+            })
+          }
+          const tenant = yield* requireTenant(input.tenant)
+          // What is not given stays as it is.
+          const updated = yield* (yield* TenantDirectory).setTax(tenant.id, {
+            taxInclusive: Option.getOrElse(input.inclusive, () => tenant.taxInclusive),
+            taxRatePpm: Option.getOrElse(input.rate, () => tenant.taxRatePpm)
+          })
+          yield* Console.log(`tax for tenant '${updated.id}': ${describeTax(updated)}`)
+        })
+      )
+  ).pipe(
+    Command.withDescription(
+      "Set a tenant's tax defaults for order pricing: whether prices include tax, and the default rate"
+    )
+  )
+
 export const tenantCommands = (handle: Handle) =>
   Command.make("tenant").pipe(
     Command.withDescription("Manage tenants"),
-    Command.withSubcommands([create(handle), list(handle), setLoyalty(handle)])
+    Command.withSubcommands([create(handle), list(handle), setLoyalty(handle), setTax(handle)])
   )

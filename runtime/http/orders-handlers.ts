@@ -25,7 +25,7 @@ const newId = (prefix: string) => `${prefix}_${randomUUID().replaceAll("-", "")}
 type OrderCreatePayload = Schema.Schema.Type<typeof import("./orders-schemas.ts").OrderCreate>
 
 /** The decoded body in domain terms: what is left out is null (or the documented default). */
-const orderRequest = (payload: OrderCreatePayload): Effect.Effect<OrderRequest, InvalidInput> =>
+export const orderRequest = (payload: OrderCreatePayload): Effect.Effect<OrderRequest, InvalidInput> =>
   Effect.gen(function* () {
     const { fulfilment } = payload
     let scheduledFor: Date | null = null
@@ -41,6 +41,12 @@ const orderRequest = (payload: OrderCreatePayload): Effect.Effect<OrderRequest, 
     if (fulfilment.asap === true && scheduledFor !== null) {
       return yield* new InvalidInput({
         details: "body.fulfilment: asap: true and a scheduledFor exclude each other: give one"
+      })
+    }
+    if (fulfilment.asap === false && scheduledFor === null) {
+      return yield* new InvalidInput({
+        details:
+          "body.fulfilment.scheduledFor: is required with asap: false (or leave asap out for as soon as possible)"
       })
     }
     if (fulfilment.type === "DELIVERY" && (fulfilment.address ?? null) === null) {
@@ -96,6 +102,17 @@ const orderRequest = (payload: OrderCreatePayload): Effect.Effect<OrderRequest, 
       notes: payload.notes ?? null,
       displayId: payload.displayId ?? null
     } satisfies OrderRequest
+  })
+
+/**
+ * SHA-256 of the canonical JSON of the decoded request (SPEC section 6). Instants are written as
+ * RFC 3339 text first: the canonical JSON of a Date object is `{}`, which would make two orders for
+ * different times the same request.
+ */
+export const orderFingerprint = (request: OrderRequest): string =>
+  fingerprintOf({
+    ...request,
+    fulfilment: { ...request.fulfilment, scheduledFor: request.fulfilment.scheduledFor?.toISOString() ?? null }
   })
 
 /** The order's fields every answer shares. */
@@ -219,7 +236,7 @@ export const OrdersHandlers = HttpApiBuilder.group(
           const request = yield* httpErrors(orderRequest(payload))
           const tenant = yield* CurrentTenant
           // The fingerprint is of the decoded request: the same order written with other spacing or key order is the same.
-          const fingerprint = fingerprintOf(request)
+          const fingerprint = orderFingerprint(request)
           let placedId: string | null = null
           const outcome = yield* httpErrors(
             withRefCode(
@@ -299,7 +316,9 @@ export const OrdersHandlers = HttpApiBuilder.group(
               (r) => Effect.map(fullView(r.order), (view) => ({ outcome: r.outcome, view }))
             )
           )
-          if (result.outcome === "requested") yield* dispatch.kick(tenant.id)
+          // A cancellation may have queued work due now (for the POS, or a delivery to finish without a
+          // call): the due index learns of it here, as of a placement, rather than at the next sweep.
+          yield* dispatch.kick(tenant.id)
           return result.outcome === "requested"
             ? HttpServerResponse.jsonUnsafe(result.view, { status: 202 })
             : result.view

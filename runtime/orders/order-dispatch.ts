@@ -1,11 +1,13 @@
-import { Clock, Context, Effect, Layer, Option, Random, Schedule, Semaphore } from "effect"
+import { Clock, Context, Effect, Fiber, Layer, Option, Random, References, Schedule, Semaphore } from "effect"
 import { HttpClient } from "effect/http"
 import { type CallResult, decideDelivery, type RetryPolicy } from "../../application/orders/delivery-outcome.ts"
 import { Outlets } from "../../application/ports/catalog.ts"
 import { OrderDueIndex } from "../../application/ports/order-due-index.ts"
 import { type ClaimedDelivery, Orders } from "../../application/ports/orders.ts"
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
+import type { TenantRepositories } from "../../application/ports/tenant-storage.ts"
 import type { StorageError } from "../../domain/errors.ts"
+import type { DeliveryOutcome } from "../../domain/order.ts"
 import { toPosOrder } from "../../domain/order-pos.ts"
 import type { TenantId } from "../../domain/tenant.ts"
 import { AppConfig } from "../config.ts"
@@ -13,6 +15,9 @@ import { redactUrls, storageReason } from "../failures.ts"
 import { makePosCallContext } from "../plugins/call-context.ts"
 import { type LoadedPlugin, PluginRegistry } from "../plugins/plugin-registry.ts"
 import { TenantDatabases } from "../tenancy/tenant-databases.ts"
+
+/** Outcomes of a try after which the POS may hold the order. */
+const reachedPos: ReadonlySet<DeliveryOutcome> = new Set(["delivered", "duplicate", "unavailable"])
 
 /**
  * The order dispatcher: delivers the tenants' outbox rows (orders and cancellations) to their POS.
@@ -25,7 +30,8 @@ import { TenantDatabases } from "../tenancy/tenant-databases.ts"
  *   ends; another instance (or this one restarted) then claims them again, and the POS answers the
  *   refCode it already has as a duplicate.
  * - ORDER_DISPATCH_CONCURRENCY calls run at once, across tenants; each call has the deadline
- *   POS_CALL_TIMEOUT_MS (no answer by then is a transient failure, retried).
+ *   POS_CALL_TIMEOUT_MS (no answer by then is a transient failure, retried). A row is claimed only
+ *   when a call can start for it, so a lease covers the call, not a wait for others'.
  */
 export class OrderDispatch extends Context.Service<
   OrderDispatch,
@@ -38,8 +44,19 @@ export class OrderDispatch extends Context.Service<
     readonly sweep: Effect.Effect<void, StorageError>
   }
 >()("pos/runtime/OrderDispatch") {
-  static readonly layer = Layer.effect(
-    OrderDispatch,
+  /**
+   * The dispatcher with its background work (the tick over the due index, the periodic sweep); with
+   * `background: false` (the admin CLI, which must never call a POS), only what is asked of it.
+   */
+  static readonly layerWith = (options: { readonly background: boolean }) =>
+    Layer.effect(
+      OrderDispatch,
+      Effect.suspend(() => OrderDispatch.make(options.background))
+    )
+
+  static readonly layer = OrderDispatch.layerWith({ background: true })
+
+  private static make = (background: boolean) =>
     Effect.gen(function* () {
       const scope = yield* Effect.scope
       const settings = yield* AppConfig
@@ -81,7 +98,7 @@ export class OrderDispatch extends Context.Service<
                 }))
               : Effect.as(
                   plugin.cancelOrder(
-                    { refCode: row.order.refCode, posOrderId: row.order.posOrderId, reason: null },
+                    { refCode: row.order.refCode, posOrderId: row.order.posOrderId, reason: row.reason },
                     context
                   ),
                   { _tag: "Cancelled" as const }
@@ -127,11 +144,15 @@ export class OrderDispatch extends Context.Service<
           )
         )
 
-      /** Whether a cancellation needs the POS: only when the order may be there (a submit was tried). */
+      /**
+       * Whether a cancellation needs the POS: only when the order may be there, that is when a try of
+       * it reached the POS and was taken, or its outcome is unknown (no answer, a 5xx). A try the POS
+       * refused, or one that never left (no credentials, no plugin, skipped), left nothing to cancel.
+       */
       const cancellationNeeded = (row: ClaimedDelivery) =>
         Effect.gen(function* () {
           const attempts = yield* (yield* Orders).attempts(row.orderId)
-          return attempts.some((a) => a.kind === "submit" && a.outcome !== "skipped")
+          return attempts.some((a) => a.kind === "submit" && reachedPos.has(a.outcome))
         })
 
       /** One claimed row: the call (or none), then its outcome recorded if the lease is still ours. */
@@ -139,12 +160,13 @@ export class OrderDispatch extends Context.Service<
         Effect.gen(function* () {
           const orders = yield* Orders
           const startedAt = yield* now
+          // The caller holds a call permit for the row: the call starts now.
           const result: CallResult =
             row.kind === "submit" && row.order.status !== "RECEIVED" && row.order.status !== "FAILED"
               ? { _tag: "Skipped", reason: `the order is ${row.order.status}: nothing to deliver` }
               : row.kind === "cancel" && !(yield* cancellationNeeded(row))
                 ? { _tag: "Skipped", reason: "the order never reached the POS" }
-                : yield* calls.withPermits(1)(call(registry.get(row.order.provider), row))
+                : yield* call(registry.get(row.order.provider), row)
           const finishedAt = yield* now
           const decision = decideDelivery(row, result, startedAt, finishedAt, policy, yield* Random.next)
           const kept = yield* orders.finish(row.id, owner, decision.attempt, decision.finish)
@@ -172,30 +194,113 @@ export class OrderDispatch extends Context.Service<
           }
         })
 
+      /**
+       * Call permits for a batch: one, waiting for it, and as many more as are free now (up to the
+       * batch size). A row is claimed only with a permit in hand, so that its call starts at once and
+       * its lease is spent on the call: a row claimed first and then left waiting for other tenants'
+       * calls (a POS that hangs until the deadline) could outlive its lease before its call began,
+       * and be claimed and sent again by another instance.
+       */
+      const takePermits = Effect.gen(function* () {
+        yield* calls.take(1)
+        let held = 1
+        while (held < settings.orderDispatchConcurrency && (yield* calls.takeIfAvailable(1))) held++
+        return { held }
+      })
+
+      /**
+       * Deliveries under way in this process, by tenant. Each runs in its own fiber, detached from
+       * whoever claimed it (a request's kick: its log annotations are not the delivery's), so a
+       * call that hangs until its deadline holds its permit only: the tenant's other due rows are
+       * claimed and sent meanwhile.
+       */
+      const underWay = new Map<TenantId, Set<Fiber.Fiber<void>>>()
+      const underWayOf = (tenant: TenantId) => {
+        let fibers = underWay.get(tenant)
+        if (fibers === undefined) {
+          fibers = new Set()
+          underWay.set(tenant, fibers)
+        }
+        return fibers
+      }
+
+      /** One batch: claims as many rows as permits are held and starts their deliveries; how many were claimed. */
+      const batch = (tenant: TenantId, repositories: Context.Context<TenantRepositories>) =>
+        Effect.acquireUseRelease(
+          takePermits,
+          (permits) =>
+            Effect.gen(function* () {
+              const at = yield* now
+              const rows = yield* Context.get(repositories, Orders).claim({
+                now: at,
+                owner,
+                leaseUntil: new Date(at.getTime() + leaseMs),
+                limit: permits.held
+              })
+              // The permits no row needs go back now.
+              if (permits.held > rows.length) {
+                yield* calls.release(permits.held - rows.length)
+                permits.held = rows.length
+              }
+              const fibers = underWayOf(tenant)
+              for (const row of rows) {
+                const fiber = yield* Effect.forkIn(
+                  deliver(tenant, row).pipe(
+                    Effect.provideContext(repositories),
+                    Effect.catchCause((cause) =>
+                      Effect.logError("an order delivery failed unexpectedly", { tenant, order: row.orderId, cause })
+                    ),
+                    Effect.ensuring(calls.release(1)),
+                    Effect.provideService(References.CurrentLogAnnotations, {})
+                  ),
+                  scope
+                )
+                // Its permit is the fiber's now.
+                permits.held--
+                fibers.add(fiber)
+                yield* Effect.forkIn(
+                  Effect.andThen(
+                    Fiber.await(fiber),
+                    Effect.suspend(() => {
+                      fibers.delete(fiber)
+                      // The last delivery under way ended: look again (the index entry to settle).
+                      return fibers.size === 0 ? kickDrain(tenant) : Effect.void
+                    })
+                  ).pipe(Effect.provideService(References.CurrentLogAnnotations, {})),
+                  scope
+                )
+              }
+              return rows.length
+            }),
+          // Whatever is still held (an interruption before the forks): given back.
+          (permits) => (permits.held > 0 ? calls.release(permits.held) : Effect.void)
+        )
+
+      /** Claims and starts the tenant's due rows until none is due; how many were claimed. */
+      const claimAll = (tenant: TenantId, repositories: Context.Context<TenantRepositories>) =>
+        Effect.gen(function* () {
+          let claimed = 0
+          for (;;) {
+            const rows = yield* batch(tenant, repositories)
+            if (rows === 0) return claimed
+            claimed += rows
+          }
+        })
+
+      /** Delivers the tenant's due rows, waiting for the calls under way, until none is due. */
       const drain = (tenant: TenantId): Effect.Effect<number, StorageError> =>
         Effect.scoped(
           Effect.gen(function* () {
             const found = yield* databases.resolve(tenant)
             if (found === undefined) return 0
             const repositories = yield* databases.repositories(found.id)
-            const orders = Context.get(repositories, Orders)
             let ran = 0
             for (;;) {
-              const at = yield* now
-              const rows = yield* orders.claim({
-                now: at,
-                owner,
-                leaseUntil: new Date(at.getTime() + leaseMs),
-                limit: settings.orderDispatchConcurrency
-              })
-              if (rows.length === 0) break
-              yield* Effect.forEach(rows, (row) => deliver(tenant, row).pipe(Effect.provideContext(repositories)), {
-                concurrency: "unbounded",
-                discard: true
-              })
-              ran += rows.length
+              ran += yield* claimAll(tenant, repositories)
+              const pending = [...underWayOf(tenant)]
+              if (pending.length === 0) return ran
+              yield* Fiber.awaitAll(pending)
             }
-            return ran
           })
         )
 
@@ -214,8 +319,22 @@ export class OrderDispatch extends Context.Service<
           draining.set(tenant, state)
           const once = Effect.gen(function* () {
             const entry = yield* index.find(tenant)
-            yield* drain(tenant)
-            if (entry !== null) {
+            if ((yield* databases.resolve(tenant)) === undefined) {
+              // No active tenant has the id (removed or suspended, or never one): its entry is
+              // forgotten rather than looked at every second; the sweep indexes its work again if
+              // it comes back. Read from the directory itself: the resolver's set of active ids
+              // may not know yet a tenant another instance has just created.
+              const stored = yield* directory.find(tenant)
+              if (entry !== null && (stored === undefined || stored.status !== "active")) {
+                yield* index.settle(tenant, entry.version, null)
+              }
+              return
+            }
+            yield* Effect.scoped(
+              Effect.flatMap(databases.repositories(tenant), (repositories) => claimAll(tenant, repositories))
+            )
+            // Settled once nothing is under way: the last delivery to end looks again.
+            if (entry !== null && underWayOf(tenant).size === 0) {
               const next = yield* Effect.scoped(
                 Effect.flatMap(databases.repositories(tenant), (r) => Context.get(r, Orders).nextDue())
               )
@@ -282,16 +401,17 @@ export class OrderDispatch extends Context.Service<
         const due = yield* index.due(yield* now, 1000)
         for (const entry of due) yield* kickDrain(entry.tenantId as TenantId)
       }).pipe(Effect.catch((error) => Effect.logWarning("reading the order due index failed", storageReason(error))))
-      yield* Effect.forkIn(Effect.repeat(tick, Schedule.spaced(1000)), scope)
-      yield* Effect.forkIn(
-        Effect.repeat(
-          sweep.pipe(Effect.catch((error) => Effect.logWarning("the order sweep failed", storageReason(error)))),
-          Schedule.spaced(settings.orderSweepMs)
-        ),
-        scope
-      )
+      if (background) {
+        yield* Effect.forkIn(Effect.repeat(tick, Schedule.spaced(1000)), scope)
+        yield* Effect.forkIn(
+          Effect.repeat(
+            sweep.pipe(Effect.catch((error) => Effect.logWarning("the order sweep failed", storageReason(error)))),
+            Schedule.spaced(settings.orderSweepMs)
+          ),
+          scope
+        )
+      }
 
       return OrderDispatch.of({ kick, drain, sweep })
     })
-  )
 }

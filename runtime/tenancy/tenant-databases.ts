@@ -93,7 +93,8 @@ export class TenantDatabases extends Context.Service<
                 })
               )
             ),
-          setLoyalty: (id, settings) => Effect.tap(directory.setLoyalty(id, settings), () => forget(id))
+          setLoyalty: (id, settings) => Effect.tap(directory.setLoyalty(id, settings), () => forget(id)),
+          setTax: (id, settings) => Effect.tap(directory.setTax(id, settings), () => forget(id))
         })
         return Context.make(TenantDatabases, databases).pipe(Context.add(TenantDirectory, writeThrough))
       })

@@ -1,21 +1,26 @@
 import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
-import { cpuSeconds, type LoadOptions, type LoadResult } from "./harness.ts"
+import { cpuSeconds, type LoadOptions, type LoadResult, refCodePlaceholder } from "./harness.ts"
 
 /**
  * The load generator: autocannon, run as its own process by harness.ts so it never shares an event
  * loop with the server it measures. A warm-up run (not recorded), then `seconds` of measurement
  * with `concurrency` keep-alive connections. Every response must have the expected status and
- * body (byte for byte, text or not: see keepBytes); anything else is an error. With `vary`, every
- * request carries a fresh random key id or tenant host (built by autocannon's setupRequest), so no
- * cache of the target can answer from a repeated value. Prints one JSON LoadResult on stdout, with this process's CPU and the target's
- * over the measured run only.
+ * body (byte for byte, text or not: see keepBytes), or match `expectBodyPattern` where answers differ
+ * from request to request; anything else is an error. With `vary`, every request carries a fresh
+ * random key id or tenant host, or a body with a refCode never sent before (built by autocannon's
+ * setupRequest), so no cache of the target can answer from a repeated value and every order is a new
+ * one. Prints one JSON LoadResult on stdout, with this process's CPU and the target's over the
+ * measured run only.
  *
  * Usage: BENCH_LOAD_OPTIONS='<LoadOptions as JSON>' node test/bench/autocannon-load.ts
+ * (or BENCH_LOAD_OPTIONS_FILE naming a file that holds them)
  */
 
 interface AutocannonRequest {
   headers?: Record<string, string>
+  method?: string
+  body?: string
 }
 
 interface AutocannonResult {
@@ -44,9 +49,12 @@ interface AutocannonClient {
 // autocannon ships no types: loaded through require and typed by the little used here.
 const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon
 
-const rawOptions = process.env["BENCH_LOAD_OPTIONS"]
+const optionsFile = process.env["BENCH_LOAD_OPTIONS_FILE"]
+const rawOptions = optionsFile === undefined ? process.env["BENCH_LOAD_OPTIONS"] : readFileSync(optionsFile, "utf8")
 if (rawOptions === undefined) {
-  process.stderr.write("autocannon-load.ts: set BENCH_LOAD_OPTIONS to the LoadOptions JSON\n")
+  process.stderr.write(
+    "autocannon-load.ts: set BENCH_LOAD_OPTIONS (or BENCH_LOAD_OPTIONS_FILE) to the LoadOptions JSON\n"
+  )
   process.exit(2)
 }
 const options = JSON.parse(rawOptions) as LoadOptions
@@ -84,22 +92,40 @@ const randomKeyId = () => 1_000_000 + Math.floor(Math.random() * 2_000_000_000)
 const randomLabel = () => `x${Math.random().toString(36).slice(2, 12)}`
 const garbageSecret = "Z".repeat(40)
 
+/** The bodies of `vary: "refCode"`, split where the refCode goes (once per template). */
+const templates = (options.bodyTemplates ?? []).map((template) => {
+  const parts = template.split(refCodePlaceholder)
+  if (parts.length !== 2) throw new Error(`a body template must hold ${refCodePlaceholder} exactly once`)
+  return [parts[0] ?? "", parts[1] ?? ""] as const
+})
+if (options.vary === "refCode" && templates.length === 0) throw new Error('vary: "refCode" needs bodyTemplates')
+/** Counts every body built, warm-up included, across all connections: no refCode is built twice. */
+let sequence = 0
+
 const setupRequest = (request: AutocannonRequest): AutocannonRequest => {
   const headers = { ...options.headers }
   if (options.vary === "keyId") headers["x-api-key"] = `posk_${randomKeyId()}_${garbageSecret}`
   if (options.vary === "host") headers["host"] = `${randomLabel()}.${options.baseDomain ?? "localhost"}`
+  if (options.vary === "refCode") {
+    const [before, after] = templates[sequence % templates.length] ?? ["", ""]
+    request.body = `${before}${options.refCodePrefix ?? ""}${sequence}${after}`
+    sequence++
+  }
   request.headers = headers
   return request
 }
+
+const pattern = options.expectBodyPattern === undefined ? undefined : new RegExp(options.expectBodyPattern)
 
 const run = (seconds: number) =>
   autocannon({
     url: `http://127.0.0.1:${options.port}${options.path}`,
     connections: options.concurrency,
     duration: seconds,
+    method: options.method ?? "GET",
     headers: options.headers,
     // A function rather than expectBody, which autocannon refuses beside `requests`: the same check on every run.
-    verifyBody: (body: string) => body === expectBody,
+    verifyBody: pattern === undefined ? (body: string) => body === expectBody : (body: string) => pattern.test(body),
     ...(binary ? { setupClient: keepBytes } : {}),
     // Fixed requests are encoded once; varied ones are rebuilt for every request.
     ...(options.vary === undefined ? {} : { requests: [{ setupRequest }] })

@@ -101,14 +101,14 @@ const syncSettings = () => {
 const objectId = (kind: number, index: number): string =>
   `65b0c0de${kind.toString(16).padStart(2, "0")}${index.toString(16).padStart(14, "0")}`
 
-interface GenOption {
+export interface GenOption {
   readonly key: string
   readonly name: string
   readonly plu: string
   readonly price: number
 }
 
-interface GenGroup {
+export interface GenGroup {
   readonly key: string
   readonly name: string
   readonly plu: string
@@ -117,7 +117,7 @@ interface GenGroup {
   readonly options: ReadonlyArray<GenOption>
 }
 
-interface GenProduct {
+export interface GenProduct {
   readonly key: string
   readonly name: string
   readonly description: string
@@ -129,7 +129,8 @@ interface GenProduct {
   readonly groups: ReadonlyArray<GenGroup>
 }
 
-const product = (i: number): GenProduct => {
+/** Product `i` of the generated catalog (the one menuPush sends), with its groups and options. */
+export const product = (i: number): GenProduct => {
   const key = objectId(1, i)
   const groups = Array.from({ length: groupsPerItem }, (_, g): GenGroup => {
     const groupIndex = i * groupsPerItem + g

@@ -205,13 +205,14 @@ export const httpRequest = (options: {
 
 export const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))
 
-/** Polls `path` until it answers 200; fails if the child exits or the deadline passes. */
+/** Polls `path` until it answers `status` (200); fails if the child exits or the deadline passes. */
 export const waitForHttp = async (
   child: ChildProcess,
   port: number,
   path: string,
   timeoutMs: number,
-  describe: () => string
+  describe: () => string,
+  status = 200
 ): Promise<void> => {
   const deadline = Date.now() + timeoutMs
   let last = "no answer yet"
@@ -221,14 +222,14 @@ export const waitForHttp = async (
     }
     try {
       const res = await httpGet(port, path, {}, 1000)
-      if (res.status === 200) return
+      if (res.status === status) return
       last = `status ${res.status}: ${res.body.slice(0, 200)}`
     } catch (error) {
       last = error instanceof Error ? error.message : String(error)
     }
     await sleep(100)
   }
-  throw new Error(`${path} did not answer 200 within ${timeoutMs} ms (last: ${last})\n${describe()}`)
+  throw new Error(`${path} did not answer ${status} within ${timeoutMs} ms (last: ${last})\n${describe()}`)
 }
 
 /** Peak resident set size (VmHWM) of a live process, in MB; undefined off Linux. */
@@ -278,8 +279,26 @@ export interface LoadOptions {
   readonly expectBodyFile?: string | undefined
   /** Set by runLoad for a Buffer `expectBody`: the file's bytes are not text, compare them byte for byte. */
   readonly expectBodyBinary?: boolean | undefined
-  /** A fresh random value on every request: a key id nobody issued, or a tenant host nobody created. */
-  readonly vary?: "keyId" | "host" | undefined
+  /**
+   * Every answer must match this regular expression (its source), in place of `expectBody`: for
+   * answers that differ from request to request (a created resource's id, its time).
+   */
+  readonly expectBodyPattern?: string | undefined
+  /** The request method; GET by default. */
+  readonly method?: string | undefined
+  /**
+   * A fresh value on every request: a random key id nobody issued, a random tenant host nobody
+   * created, or (`refCode`) a body from `bodyTemplates` with a refCode never sent before.
+   */
+  readonly vary?: "keyId" | "host" | "refCode" | undefined
+  /**
+   * For `vary: "refCode"`: request bodies, taken in turn, each holding `refCodePlaceholder` once where
+   * the refCode goes: `refCodePrefix` followed by a counter of the load generator, so no refCode
+   * repeats within a load (warm-up included).
+   */
+  readonly bodyTemplates?: ReadonlyArray<string> | undefined
+  /** For `vary: "refCode"`: the start of every refCode (e.g. one per load, so loads never share one). */
+  readonly refCodePrefix?: string | undefined
   /** The service's BASE_DOMAIN, for `vary: "host"` ("localhost" by default). */
   readonly baseDomain?: string | undefined
   /** The process under load, whose CPU is read over the measured run. */
@@ -308,6 +327,9 @@ export interface LoadResult {
   readonly warmupRequests: number
 }
 
+/** Where a body template of `vary: "refCode"` takes each request's refCode. */
+export const refCodePlaceholder = "@@refCode@@"
+
 /** Runs autocannon (test/bench/autocannon-load.ts) against `port` in its own process; returns its JSON report. */
 export const runLoad = async (options: LoadOptions): Promise<LoadResult> => {
   const binary = typeof options.expectBody !== "string"
@@ -318,11 +340,20 @@ export const runLoad = async (options: LoadOptions): Promise<LoadResult> => {
       ? options
       : { ...options, expectBody: "", expectBodyFile: join(bodyDir, "body"), expectBodyBinary: binary }
   if (bodyDir !== undefined) writeFileSync(join(bodyDir, "body"), options.expectBody)
-  // Options go through the environment, not argv: the API key stays out of `ps` output.
+  // Options go through the environment, not argv: the API key stays out of `ps` output. Options too
+  // large for one variable (many body templates) go in a file.
+  const json = JSON.stringify(sent)
+  const optionsDir = Buffer.byteLength(json) > largeEnvBytes ? makeTempDir("pos-bench-options-") : undefined
+  if (optionsDir !== undefined) writeFileSync(join(optionsDir, "options.json"), json)
   const child = spawnNode(
     join(benchDir, "autocannon-load.ts"),
     [],
-    { ...process.env, BENCH_LOAD_OPTIONS: JSON.stringify(sent) },
+    {
+      ...process.env,
+      ...(optionsDir === undefined
+        ? { BENCH_LOAD_OPTIONS: json }
+        : { BENCH_LOAD_OPTIONS_FILE: join(optionsDir, "options.json") })
+    },
     "inherit-stderr"
   )
   const stdout = captureTail(child.stdout, 1_000_000)
@@ -331,6 +362,7 @@ export const runLoad = async (options: LoadOptions): Promise<LoadResult> => {
   await exited(child)
   clearTimeout(timer)
   if (bodyDir !== undefined) removeTempDir(bodyDir)
+  if (optionsDir !== undefined) removeTempDir(optionsDir)
   if (child.exitCode !== 0) {
     throw new Error(
       `load generator failed (${child.exitCode ?? child.signalCode}${child.signalCode === "SIGKILL" ? `, killed after ${limitMs} ms` : ""})\n${stdout.text()}`
@@ -551,6 +583,8 @@ export interface RawServerOptions {
   readonly headers?: Record<string, string>
   /** A request whose If-None-Match is exactly this tag is answered 304 (same headers, no body). */
   readonly etag?: string
+  /** The status of every other answer; 200 by default (201 beside a service that creates something). */
+  readonly status?: number
 }
 
 /**
@@ -568,7 +602,8 @@ export const startRawServer = async (body: string | Buffer, options: RawServerOp
     PORT: String(port),
     ...(bodyDir === undefined ? { BENCH_RAW_BODY: inline } : { BENCH_RAW_BODY_FILE: join(bodyDir, "body") }),
     ...(options.headers === undefined ? {} : { BENCH_RAW_HEADERS: JSON.stringify(options.headers) }),
-    ...(options.etag === undefined ? {} : { BENCH_RAW_ETAG: options.etag })
+    ...(options.etag === undefined ? {} : { BENCH_RAW_ETAG: options.etag }),
+    ...(options.status === undefined ? {} : { BENCH_RAW_STATUS: String(options.status) })
   })
   const stdout = captureTail(child.stdout)
   const stderr = captureTail(child.stderr)
@@ -577,7 +612,7 @@ export const startRawServer = async (body: string | Buffer, options: RawServerOp
     if (bodyDir !== undefined) removeTempDir(bodyDir)
   }
   try {
-    await waitForHttp(child, port, "/healthz", 30_000, describe)
+    await waitForHttp(child, port, "/healthz", 30_000, describe, options.status ?? 200)
   } catch (error) {
     await stopChild(child)
     cleanup()

@@ -125,9 +125,10 @@ type MenuConfig = ReturnType<typeof menuSettings>
 // The catalog: catalog-sync.ts's products, pushed to every outlet at once.
 
 /** A Deliverect channel link id per outlet (24 hex digits). */
-const channelLinkId = (outlet: number) => `65b0c0de0c${outlet.toString(16).padStart(14, "0")}`
+export const channelLinkId = (outlet: number) => `65b0c0de0c${outlet.toString(16).padStart(14, "0")}`
 
-const outletRegistrations = (outlets: number): Buffer =>
+/** Deliverect's registration of `outlets` channel links, in one outlet sync body. */
+export const outletRegistrations = (outlets: number): Buffer =>
   Buffer.from(
     JSON.stringify(
       Array.from({ length: outlets }, (_, i) => ({
@@ -151,7 +152,7 @@ interface PushedMenu {
  * The asynchronous form of Deliverect's menu push: one menu, every outlet named in `stores`; without
  * modifiers, the products keep no modifier group.
  */
-const catalogPush = (items: number, outlets: number, modifiers: boolean): Buffer => {
+export const catalogPush = (items: number, outlets: number, modifiers: boolean): Buffer => {
   const menus = JSON.parse(menuPush(items).toString("utf8")) as Array<PushedMenu>
   if (!modifiers) {
     for (const menu of menus) {
@@ -503,7 +504,7 @@ const measure = async (
 }
 
 /** Headers of the service's answer that the baseline sends too (Node adds date, connection, keep-alive). */
-const copiedHeaders = (res: Pick<TimedResponse, "headers">): Record<string, string> => {
+export const copiedHeaders = (res: Pick<TimedResponse, "headers">): Record<string, string> => {
   const own = new Set(["date", "connection", "keep-alive", "content-length", "content-type", "x-request-id"])
   return Object.fromEntries(
     Object.entries(res.headers).flatMap(([name, value]) =>

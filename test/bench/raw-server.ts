@@ -10,7 +10,8 @@ import { createServer } from "node:http"
  * Env: PORT, BENCH_RAW_BODY (the body to send) or BENCH_RAW_BODY_FILE (a file holding it); optionally BENCH_RAW_HEADERS (a JSON object of
  * more headers to send, e.g. the service's etag, vary and cache-control) and BENCH_RAW_ETAG (when a
  * request's If-None-Match is exactly this tag: 304 with the same headers and no body, as a
- * conditional answer of a body already hashed).
+ * conditional answer of a body already hashed), and BENCH_RAW_STATUS (the status of the other answers,
+ * 200 by default).
  */
 
 const port = Number(process.env["PORT"] ?? "0")
@@ -20,6 +21,7 @@ const body =
 const contentLength = String(body.length)
 const moreHeaders = JSON.parse(process.env["BENCH_RAW_HEADERS"] ?? "{}") as Record<string, string>
 const etag = process.env["BENCH_RAW_ETAG"]
+const status = Number(process.env["BENCH_RAW_STATUS"] ?? "200")
 
 const server = createServer((req, res) => {
   req.resume()
@@ -28,7 +30,7 @@ const server = createServer((req, res) => {
     res.end()
     return
   }
-  res.writeHead(200, {
+  res.writeHead(status, {
     ...moreHeaders,
     "content-type": "application/json",
     "content-length": contentLength,

@@ -3,6 +3,7 @@ import { catalogSyncSection } from "./catalog-sync.ts"
 import { type BenchSection, benchSettings, installCleanupHandlers, loud } from "./harness.ts"
 import { loyaltySection } from "./loyalty.ts"
 import { menuSection } from "./menu.ts"
+import { ordersSection } from "./orders.ts"
 import { whoamiSection } from "./whoami.ts"
 
 /**
@@ -11,11 +12,18 @@ import { whoamiSection } from "./whoami.ts"
  * STORAGE (pglite | memory | postgres with DATABASE_URL), BENCH_API_KEY; the sync section: BENCH_SYNC_ITEMS,
  * BENCH_SYNC_STORAGES, BENCH_DATABASE_URL (see catalog-sync.ts); the loyalty section: BENCH_LOYALTY_TIMEOUT_MS,
  * BENCH_LOYALTY_SAMPLES (see loyalty.ts); the menu section: BENCH_MENU_CATALOG_ITEMS, BENCH_MENU_PUBLISH_ITEMS,
- * BENCH_MENU_STORES, BENCH_MENU_READ_ITEMS, BENCH_MENU_PUBLISH_RUNS, BENCH_DATABASE_URL (see menu.ts).
+ * BENCH_MENU_STORES, BENCH_MENU_READ_ITEMS, BENCH_MENU_PUBLISH_RUNS, BENCH_DATABASE_URL (see menu.ts); the orders section:
+ * BENCH_ORDERS_OUTLETS, BENCH_ORDERS_CATALOG_ITEMS, BENCH_ORDERS_POS_DELAY_MS, BENCH_ORDERS_DRAIN_SECONDS (see orders.ts).
  * Add a section: write test/bench/<name>.ts exporting a BenchSection, and list it here.
  */
 
-const sections: ReadonlyArray<BenchSection> = [whoamiSection, catalogSyncSection, loyaltySection, menuSection]
+const sections: ReadonlyArray<BenchSection> = [
+  whoamiSection,
+  catalogSyncSection,
+  loyaltySection,
+  menuSection,
+  ordersSection
+]
 
 installCleanupHandlers()
 

@@ -159,12 +159,24 @@ const arbOption: fc.Arbitrary<OptionRow> = fc
   })
   .map((r) => ({ ...r, externalId: `ext-${r.id}` }))
 
+/** Rates by fulfilment type: none, some, or all of them. */
+const arbTaxRates = fc.record(
+  {
+    PICKUP: fc.integer({ min: 0, max: 250_000 }),
+    DELIVERY: fc.integer({ min: 0, max: 250_000 }),
+    DINE_IN: fc.integer({ min: 0, max: 250_000 }),
+    CURBSIDE: fc.integer({ min: 0, max: 250_000 })
+  },
+  { requiredKeys: [] }
+)
+
 const arbLink = (stores: ReadonlyArray<string>): fc.Arbitrary<ItemStoreRow> =>
   fc.record({
     itemId: fc.constantFrom(...itemIdPool),
     storeId: fc.constantFrom(...stores),
     price: arbPrice,
     taxRatePpm: fc.option(fc.integer({ min: 0, max: 250_000 }), { nil: null }),
+    taxRatesPpm: arbTaxRates,
     snoozedUntil: arbSnooze,
     active: fc.boolean(),
     updatedAt: arbInstant
@@ -374,6 +386,7 @@ export const arbSnapshot: fc.Arbitrary<CatalogSnapshot> = fc
             imageUrl: fc.option(arbText, { nil: null }),
             price: arbPrice,
             taxRatePpm: fc.option(fc.integer({ min: 0, max: 250_000 }), { nil: null }),
+            taxRatesPpm: arbTaxRates,
             modifierGroupIds: fc.shuffledSubarray(groups),
             snoozedUntil: isoOf
           })
@@ -427,6 +440,7 @@ export const expectedFromSnapshot = (provider: string, storeId: string, snapshot
           storeId,
           price: p.price,
           taxRatePpm: p.taxRatePpm,
+          taxRatesPpm: p.taxRatesPpm,
           snoozedUntil: date(p.snoozedUntil),
           active: true
         }

@@ -296,6 +296,7 @@ export const catalogContract = ({ name, run, inTenant, newTenant }: ContractHelp
         storeId,
         price: 100,
         taxRatePpm: null,
+        taxRatesPpm: {},
         snoozedUntil: null,
         active,
         updatedAt: at
@@ -397,6 +398,7 @@ export const catalogContract = ({ name, run, inTenant, newTenant }: ContractHelp
         storeId,
         price,
         taxRatePpm: null,
+        taxRatesPpm: {},
         snoozedUntil,
         active: true,
         updatedAt: t0

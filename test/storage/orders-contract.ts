@@ -239,6 +239,7 @@ export const ordersContract = (name: string, makeLayer: () => Layer.Layer<Tenant
           id: "obx_1",
           orderId: order.orderId,
           kind: "submit",
+          reason: null,
           attempts: 1,
           dueAt: at(123),
           createdAt: at(123),
@@ -877,6 +878,7 @@ export const ordersContract = (name: string, makeLayer: () => Layer.Layer<Tenant
         readonly id: string
         readonly orderId: string
         readonly kind: DeliveryKind
+        readonly reason: string | null
         /** Milliseconds after at(0), as every time of the model. */
         readonly created: number
         attempts: number
@@ -970,6 +972,7 @@ export const ordersContract = (name: string, makeLayer: () => Layer.Layer<Tenant
                       id: `obx_${order.orderId}`,
                       orderId: order.orderId,
                       kind: "submit",
+                      reason: null,
                       created: op.created * 100,
                       attempts: 0,
                       due: op.created * 100,
@@ -999,6 +1002,7 @@ export const ordersContract = (name: string, makeLayer: () => Layer.Layer<Tenant
                         id,
                         orderId: picked.order.orderId,
                         kind: "cancel",
+                        reason: `why ${step}`,
                         created: nowMs,
                         attempts: 0,
                         due: nowMs,
@@ -1010,7 +1014,8 @@ export const ordersContract = (name: string, makeLayer: () => Layer.Layer<Tenant
                     const result = yield* repo.moveAndEnqueue(picked.order.orderId, c, {
                       id,
                       kind: "cancel",
-                      dueAt: now
+                      dueAt: now,
+                      reason: `why ${step}`
                     })
                     expect(result).toEqual(expected)
                     break
@@ -1040,6 +1045,7 @@ export const ordersContract = (name: string, makeLayer: () => Layer.Layer<Tenant
                         id: r.id,
                         orderId: r.orderId,
                         kind: r.kind,
+                        reason: r.reason,
                         attempts: r.attempts,
                         dueAt: at(r.due),
                         createdAt: at(r.created),

@@ -54,6 +54,7 @@ const link = (storeId: string, itemId: string) => ({
   storeId,
   price: 100,
   taxRatePpm: null,
+  taxRatesPpm: {},
   snoozedUntil: null,
   active: true,
   updatedAt: instants[0]!

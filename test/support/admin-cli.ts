@@ -76,7 +76,10 @@ let tenantCounter = 0
  */
 export const makeAdminHarness = async (storage: Layer.Layer<StorageServices, unknown>) => {
   const runtime = ManagedRuntime.make(
-    appServices(AppConfig.make({ logLevel: "error" })).pipe(Layer.provideMerge(storage), Layer.orDie)
+    appServices(AppConfig.make({ logLevel: "error" }), { background: false }).pipe(
+      Layer.provideMerge(storage),
+      Layer.orDie
+    )
   )
   const context = await runtime.context()
   const cli = makeCli(Layer.succeedContext(context))

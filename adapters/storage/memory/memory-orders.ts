@@ -108,11 +108,19 @@ export const makeMemoryOrders = (t: OrderTables) => {
     return { _tag: "Moved", from, to }
   }
 
-  const insertOutbox = (id: string, orderId: string, kind: DeliveryKind, dueAt: Date, createdAt: Date) =>
+  const insertOutbox = (
+    id: string,
+    orderId: string,
+    kind: DeliveryKind,
+    dueAt: Date,
+    createdAt: Date,
+    reason: string | null = null
+  ) =>
     t.outbox.set(id, {
       id,
       orderId,
       kind,
+      reason,
       attempts: 0,
       dueAt,
       createdAt,
@@ -208,7 +216,7 @@ export const makeMemoryOrders = (t: OrderTables) => {
             for (const row of before.rows) t.outbox.set(row.id, row)
             return refused("move order and queue its delivery", `outbox row ${outbox.id} exists`)
           }
-          if (!joined) insertOutbox(outbox.id, orderId, outbox.kind, outbox.dueAt, change.at)
+          if (!joined) insertOutbox(outbox.id, orderId, outbox.kind, outbox.dueAt, change.at, outbox.reason ?? null)
         }
         return Effect.succeed(result)
       }),
@@ -244,6 +252,7 @@ export const makeMemoryOrders = (t: OrderTables) => {
             id: claimed.id,
             orderId: claimed.orderId,
             kind: claimed.kind,
+            reason: claimed.reason,
             attempts: claimed.attempts,
             dueAt: claimed.dueAt,
             createdAt: claimed.createdAt,

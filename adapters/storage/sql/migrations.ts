@@ -215,7 +215,17 @@ const tenantMigrations = {
   "8_pull": pullTenantMigration,
   "9_menus_v2": menuMigration,
   "10_catalog_generation": catalogGenerationMigration,
-  "11_orders": orderMigration
+  "11_orders": orderMigration,
+  // A product's tax rates by fulfilment type at an outlet, where its POS gives them apart.
+  "12_item_tax_rates": Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) => sql`ALTER TABLE item_store ADD COLUMN tax_rates jsonb NOT NULL DEFAULT '{}'::jsonb`
+  ),
+  // Why a delivery is made, for the POS: a cancellation's reason as the partner gave it.
+  "13_order_outbox_reason": Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) => sql`ALTER TABLE order_outbox ADD COLUMN reason text`
+  )
 }
 
 /**

@@ -10,7 +10,13 @@ import type {
   SyncRecord
 } from "../../../application/ports/catalog.ts"
 import type { BusyMode } from "../../../application/ports/pos-inbox.ts"
-import { type ServiceHours, SNOOZED_INDEFINITELY, type WeeklyWindow } from "../../../domain/catalog.ts"
+import {
+  type FulfilmentType,
+  type ServiceHours,
+  SNOOZED_INDEFINITELY,
+  type TaxRatesByFulfilment,
+  type WeeklyWindow
+} from "../../../domain/catalog.ts"
 import type { BatchColumn } from "./sql-batch.ts"
 import { toDate, toDateOrNull } from "./sql-errors.ts"
 
@@ -218,9 +224,22 @@ export interface LinkDbRow {
   readonly store_id: string
   readonly price: unknown
   readonly tax_rate_ppm: unknown
+  readonly tax_rates: unknown
   readonly snoozed_until: unknown
   readonly active: boolean
   readonly updated_at: unknown
+}
+
+/** The jsonb of rates by fulfilment type (parsed by the driver, or text): numbers kept, anything else dropped. */
+const taxRatesOf = (value: unknown): TaxRatesByFulfilment => {
+  const parsed = typeof value === "string" ? (JSON.parse(value) as unknown) : value
+  if (parsed === null || typeof parsed !== "object") return {}
+  const rates: Partial<Record<FulfilmentType, number>> = {}
+  for (const type of ["PICKUP", "DELIVERY", "DINE_IN", "CURBSIDE"] as const) {
+    const rate = (parsed as Record<string, unknown>)[type]
+    if (typeof rate === "number") rates[type] = rate
+  }
+  return rates
 }
 
 export const toLink = (row: LinkDbRow): ItemStoreRow => ({
@@ -228,6 +247,7 @@ export const toLink = (row: LinkDbRow): ItemStoreRow => ({
   storeId: row.store_id,
   price: toNumber(row.price),
   taxRatePpm: toNumberOrNull(row.tax_rate_ppm),
+  taxRatesPpm: taxRatesOf(row.tax_rates),
   snoozedUntil: toDateOrNull(row.snoozed_until),
   active: row.active,
   updatedAt: toDate(row.updated_at)
@@ -238,6 +258,7 @@ export const linkColumns: ReadonlyArray<BatchColumn<ItemStoreRow>> = [
   { name: "item_id", type: "text", value: (row) => row.itemId },
   { name: "price", type: "bigint", value: (row) => row.price },
   { name: "tax_rate_ppm", type: "integer", value: (row) => row.taxRatePpm },
+  { name: "tax_rates", type: "jsonb", value: (row) => row.taxRatesPpm },
   { name: "snoozed_until", type: "timestamptz", value: (row) => row.snoozedUntil },
   { name: "active", type: "boolean", value: (row) => row.active },
   { name: "updated_at", type: "timestamptz", value: (row) => row.updatedAt }

@@ -198,7 +198,7 @@ export const makeSqlCatalog = (locks: StoreLocks) =>
           )
         }
         return sql<ItemLinkDbRow>`
-          SELECT i.*, l.item_id, l.store_id, l.price, l.tax_rate_ppm, l.snoozed_until, l.active,
+          SELECT i.*, l.item_id, l.store_id, l.price, l.tax_rate_ppm, l.tax_rates, l.snoozed_until, l.active,
                  l.updated_at AS link_updated_at
           FROM item_store l JOIN items i ON i.id = l.item_id
           WHERE ${sql.and([

@@ -84,6 +84,7 @@ interface ClaimedDbRow extends OrderDbRow {
   readonly attempts: number
   readonly due_at: unknown
   readonly outbox_created_at: unknown
+  readonly outbox_reason: string | null
   readonly lease_until: unknown
 }
 
@@ -325,8 +326,9 @@ export const makeSqlOrders = Effect.gen(function* () {
               // The order's row is locked: a concurrent request for the same kind waits, then joins this row.
               yield* sql`
                 INSERT INTO order_outbox (id, order_id, kind, attempts, due_at, lease_owner, lease_until, created_at,
-                                          finished_at)
-                SELECT ${outbox.id}, ${orderId}, ${outbox.kind}, 0, ${outbox.dueAt}, NULL, NULL, ${change.at}, NULL
+                                          finished_at, reason)
+                SELECT ${outbox.id}, ${orderId}, ${outbox.kind}, 0, ${outbox.dueAt}, NULL, NULL, ${change.at}, NULL,
+                       ${outbox.reason ?? null}
                 WHERE NOT EXISTS (
                   SELECT 1 FROM order_outbox
                   WHERE order_id = ${orderId} AND kind = ${outbox.kind} AND finished_at IS NULL)`
@@ -359,10 +361,10 @@ export const makeSqlOrders = Effect.gen(function* () {
               UPDATE order_outbox o
               SET attempts = o.attempts + 1, lease_owner = ${request.owner}, lease_until = ${request.leaseUntil}
               FROM picked WHERE o.id = picked.id
-              RETURNING o.id, o.order_id, o.kind, o.attempts, o.due_at, o.created_at, o.lease_until
+              RETURNING o.id, o.order_id, o.kind, o.attempts, o.due_at, o.created_at, o.lease_until, o.reason
             )
             SELECT c.id AS outbox_id, c.kind, c.attempts, c.due_at, c.created_at AS outbox_created_at, c.lease_until,
-                   r.*
+                   c.reason AS outbox_reason, r.*
             FROM claimed c JOIN orders r ON r.order_id = c.order_id
             ORDER BY c.due_at, c.id`.pipe(
             Effect.map((rows) =>
@@ -371,6 +373,7 @@ export const makeSqlOrders = Effect.gen(function* () {
                   id: row.outbox_id,
                   orderId: row.order_id,
                   kind: row.kind as DeliveryKind,
+                  reason: row.outbox_reason,
                   attempts: Number(row.attempts),
                   dueAt: toDate(row.due_at),
                   createdAt: toDate(row.outbox_created_at),

@@ -7,7 +7,9 @@ import {
   type ProductSnapshot,
   type SectionSnapshot,
   type Snooze,
+  type FulfilmentType,
   type TaxRatePpm,
+  type TaxRatesByFulfilment,
   UNTIL_FURTHER_NOTICE,
   type WeeklyWindow
 } from "@pos-integration/sdk"
@@ -117,6 +119,33 @@ const taxRatePpm = (product: Product, scope: Scope, path: string): TaxRatePpm | 
     return null
   }
   return tax * 10
+}
+
+/**
+ * The rates by fulfilment type, as Deliverect taxes them apart: delivery; takeaway (pickup and
+ * curbside: the customer takes it away); eat-in. Only those it gives.
+ */
+const taxRatesPpm = (product: Product, scope: Scope, path: string): TaxRatesByFulfilment => {
+  const rates: Partial<Record<FulfilmentType, TaxRatePpm>> = {}
+  const fields = [
+    ["deliveryTax", ["DELIVERY"]],
+    ["takeawayTax", ["PICKUP", "CURBSIDE"]],
+    ["eatInTax", ["DINE_IN"]]
+  ] as const
+  // The single rate (taxRatePpm) already reports the field it reads; each problem is reported once.
+  const single = product.deliveryTax !== undefined && product.deliveryTax !== null ? "deliveryTax" : "takeawayTax"
+  for (const [field, types] of fields) {
+    const tax = product[field]
+    if (tax === undefined || tax === null) continue
+    if (tax > maxTax) {
+      if (field !== single) {
+        scope.problems.add(`${path}.${field}`, `a tax rate above 100% (thousandths of a percent: 9000 is 9%): ${tax}`)
+      }
+      continue
+    }
+    for (const type of types) rates[type] = tax * 10
+  }
+  return rates
 }
 
 const addModifier = (id: string, modifier: Modifier, scope: Scope, path: string): void => {
@@ -235,6 +264,7 @@ const addProduct = (id: string, product: Product, scope: Scope, path: string): v
       imageUrl: text(product.imageUrl),
       price: product.price,
       taxRatePpm: taxRatePpm(product, scope, path),
+      taxRatesPpm: taxRatesPpm(product, scope, path),
       modifierGroupIds: groupIds,
       snoozedUntil: snoozedUntil(product, scope, path)
     },

@@ -240,13 +240,16 @@ export const channelOrder = (order: PosOrder, courier: string): Effect.Effect<Ch
     invalid.text("refCode", order.refCode)
 
     const discounts: Array<ChannelDiscount> = []
+    // A line's discounts are its share of the order's discounts (the same money): Deliverect gets the
+    // order's own when it has any, else the lines' (an order whose discounts are only on its lines).
+    const lineDiscounts = order.discounts.length === 0
     const items = order.lines.map((line, index): ChannelItem => {
       const at = `lines[${index}]`
       invalid.text(`${at}.posCode`, line.posCode)
       invalid.amount(`${at}.unitPrice`, line.unitPrice)
       invalid.quantity(`${at}.quantity`, line.quantity)
       invalid.amount(`${at}.tax.amount`, line.tax.amount)
-      const references = line.discounts.map((discount, d) => {
+      const references = (lineDiscounts ? line.discounts : []).map((discount, d) => {
         invalid.amount(`${at}.discounts[${d}].amount`, discount.amount)
         const referenceId = discounts.length + 1
         discounts.push(discountEntry(discount, "item_flat_off", referenceId))

@@ -35,9 +35,12 @@ const statusByCode = new Map<number, OrderStatus>([
   [95, "COMPLETED"],
   [100, "CANCELLED"],
   [110, "CANCELLED"],
-  [120, "FAILED"],
-  [121, "FAILED"],
-  [124, "FAILED"]
+  // The restaurant's POS could not take the order (it failed, or could not read it): the order will
+  // not be made, whatever it reached before, so the partner hears REJECTED (FAILED is ours: only an
+  // order we could not deliver to Deliverect is FAILED).
+  [120, "REJECTED"],
+  [121, "REJECTED"],
+  [124, "REJECTED"]
 ])
 
 /** A numeric code, a code as a string ("20") or a name ("READY_FOR_PICKUP"); null when it means nothing to us. */
