@@ -362,7 +362,9 @@ export class OrderDispatch extends Context.Service<
           return Effect.asVoid(
             Effect.forkIn(
               loop.pipe(
-                Effect.onExit(() => Effect.sync(() => draining.get(tenant) === state && draining.delete(tenant)))
+                Effect.onExit(() => Effect.sync(() => draining.get(tenant) === state && draining.delete(tenant))),
+                // Not the kicking request's: its log annotations (request id) are not the drain's.
+                Effect.provideService(References.CurrentLogAnnotations, {})
               ),
               scope
             )
