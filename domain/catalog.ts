@@ -40,6 +40,7 @@ export interface WeeklyWindow {
 }
 
 export type FulfilmentType = "PICKUP" | "DELIVERY" | "DINE_IN" | "CURBSIDE"
+export const fulfilmentTypes: ReadonlyArray<FulfilmentType> = ["PICKUP", "DELIVERY", "DINE_IN", "CURBSIDE"]
 
 /** Tax rates by fulfilment type, where a POS taxes them apart (Deliverect's delivery, takeaway and eat-in taxes). */
 export type TaxRatesByFulfilment = Partial<Readonly<Record<FulfilmentType, TaxRatePpm>>>

@@ -21,7 +21,7 @@ export const orderStatuses: ReadonlyArray<OrderStatus> = [
   "FAILED"
 ]
 
-export const fulfilmentTypes: ReadonlyArray<FulfilmentType> = ["PICKUP", "DELIVERY", "DINE_IN", "CURBSIDE"]
+export { fulfilmentTypes } from "./catalog.ts"
 
 export type DiscountType = "PROMOTION" | "VOUCHER" | "LOYALTY" | "OTHER"
 export const discountTypes: ReadonlyArray<DiscountType> = ["PROMOTION", "VOUCHER", "LOYALTY", "OTHER"]

@@ -1,5 +1,6 @@
 import {
   type CatalogSnapshot,
+  fulfilmentTypes,
   type OutletSnapshot,
   type SectionSnapshot,
   UNTIL_FURTHER_NOTICE
@@ -58,7 +59,7 @@ export const catalogIssues = (snapshot: CatalogSnapshot): ReadonlyArray<PayloadI
     )
       issues.push({ path: `${at}.taxRatePpm`, message: `not parts per million between 0 and 1000000: ${p.taxRatePpm}` })
     for (const [type, rate] of Object.entries(p.taxRatesPpm ?? {})) {
-      if (!["PICKUP", "DELIVERY", "DINE_IN", "CURBSIDE"].includes(type)) {
+      if (!(fulfilmentTypes as ReadonlyArray<string>).includes(type)) {
         issues.push({ path: `${at}.taxRatesPpm.${type}`, message: "not a fulfilment type" })
       } else if (!(Number.isSafeInteger(rate) && rate >= 0 && rate <= 1_000_000)) {
         issues.push({

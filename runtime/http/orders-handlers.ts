@@ -17,12 +17,12 @@ import { CurrentTenant } from "./context.ts"
 import { pageCursor } from "./cursor.ts"
 import { httpErrors } from "./error-mapping.ts"
 import { fingerprintOf } from "./idempotent-response.ts"
-import { OrderPlaced } from "./orders-schemas.ts"
+import { type OrderCreate, OrderPlaced } from "./orders-schemas.ts"
 import { showValue } from "./validation-details.ts"
 
 const newId = (prefix: string) => `${prefix}_${randomUUID().replaceAll("-", "")}`
 
-type OrderCreatePayload = Schema.Schema.Type<typeof import("./orders-schemas.ts").OrderCreate>
+type OrderCreatePayload = typeof OrderCreate.Type
 
 /** The decoded body in domain terms: what is left out is null (or the documented default). */
 export const orderRequest = (payload: OrderCreatePayload): Effect.Effect<OrderRequest, InvalidInput> =>

@@ -12,6 +12,7 @@ import type {
 import type { BusyMode } from "../../../application/ports/pos-inbox.ts"
 import {
   type FulfilmentType,
+  fulfilmentTypes,
   type ServiceHours,
   SNOOZED_INDEFINITELY,
   type TaxRatesByFulfilment,
@@ -235,7 +236,7 @@ const taxRatesOf = (value: unknown): TaxRatesByFulfilment => {
   const parsed = typeof value === "string" ? (JSON.parse(value) as unknown) : value
   if (parsed === null || typeof parsed !== "object") return {}
   const rates: Partial<Record<FulfilmentType, number>> = {}
-  for (const type of ["PICKUP", "DELIVERY", "DINE_IN", "CURBSIDE"] as const) {
+  for (const type of fulfilmentTypes) {
     const rate = (parsed as Record<string, unknown>)[type]
     if (typeof rate === "number") rates[type] = rate
   }
