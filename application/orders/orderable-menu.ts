@@ -49,19 +49,12 @@ export const orderableMenu = Effect.fnUntraced(function* (
   const wanted = [...new Set(productIds)]
   const onMenus = published.length === 0 ? null : placements(published, new Set(wanted), at)
   const candidates = onMenus === null ? wanted : wanted.filter((id) => onMenus.has(id))
-  const links = new Map((yield* catalog.storeLinks(store.id, candidates)).map((link) => [link.itemId, link] as const))
+  const rows = yield* catalog.orderingRows(store.id, candidates)
+  const links = new Map(rows.links.map((link) => [link.itemId, link] as const))
   // Without V2 menus, the outlet sells what its POS links to it; a product it has no link to is not on its menu.
-  const items: ReadonlyArray<ItemRow> = (yield* catalog.getItems(candidates)).filter(
-    (item) => onMenus !== null || links.has(item.id)
-  )
-  const groups = new Map(
-    (yield* catalog.getGroups([...new Set(items.flatMap((i) => i.modifierGroupIds))])).map((g) => [g.id, g] as const)
-  )
-  const options = new Map(
-    (yield* catalog.getOptions([...new Set([...groups.values()].flatMap((g) => g.optionIds))])).map(
-      (o) => [o.id, o] as const
-    )
-  )
+  const items: ReadonlyArray<ItemRow> = rows.items.filter((item) => onMenus !== null || links.has(item.id))
+  const groups = new Map(rows.groups.map((g) => [g.id, g] as const))
+  const options = new Map(rows.options.map((o) => [o.id, o] as const))
   const paused = store.busyMode === "PAUSED"
 
   const groupsOf = (item: ItemRow): ReadonlyArray<OrderableGroup> =>

@@ -181,10 +181,27 @@ export class Catalog extends Context.Service<
      */
     readonly catalogGeneration: () => Effect.Effect<number, StorageError>
     readonly getGroups: (ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<GroupRow>, StorageError>
+    /**
+     * What an order at the outlet needs of these products (distinct ids), in one read: the outlet's
+     * links of them and the products that exist (each in the order asked), the modifier groups those
+     * products name and the options those groups name (each sorted by id). The same rows as
+     * `storeLinks`, `getItems`, `getGroups` and `getOptions` answer.
+     */
+    readonly orderingRows: (
+      storeId: string,
+      itemIds: ReadonlyArray<string>
+    ) => Effect.Effect<OrderingRows, StorageError>
     readonly getOptions: (ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<OptionRow>, StorageError>
     readonly storeMenus: (storeId: string) => Effect.Effect<ReadonlyArray<MenuV1Row>, StorageError>
   }
 >()("pos/application/Catalog") {}
+
+export interface OrderingRows {
+  readonly links: ReadonlyArray<ItemStoreRow>
+  readonly items: ReadonlyArray<ItemRow>
+  readonly groups: ReadonlyArray<GroupRow>
+  readonly options: ReadonlyArray<OptionRow>
+}
 
 export interface SyncCounts {
   readonly created: number

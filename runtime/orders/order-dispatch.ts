@@ -1,4 +1,4 @@
-import { Clock, Context, Effect, Fiber, Layer, Option, Random, References, Schedule, Semaphore } from "effect"
+import { Clock, Context, Deferred, Effect, Fiber, Layer, Option, Random, References, Schedule, Semaphore } from "effect"
 import { HttpClient } from "effect/http"
 import { type CallResult, decideDelivery, type RetryPolicy } from "../../application/orders/delivery-outcome.ts"
 import { Outlets } from "../../application/ports/catalog.ts"
@@ -22,9 +22,10 @@ const reachedPos: ReadonlySet<DeliveryOutcome> = new Set(["delivered", "duplicat
 /**
  * The order dispatcher: delivers the tenants' outbox rows (orders and cancellations) to their POS.
  *
- * - Where the work is: the control database's due index (`OrderDueIndex`), marked by each placement
- *   after its commit, so the dispatcher opens only the pools of tenants with work due. A sweep of
- *   every tenant's outbox at start and every ORDER_SWEEP_MS finds work a crash left out of it.
+ * - Where the work is: the control database's due index (`OrderDueIndex`), marked after each
+ *   placement's commit (one mark for the placements that commit while one is under way), so the
+ *   dispatcher opens only the pools of tenants with work due. A sweep of every tenant's outbox at
+ *   start and every ORDER_SWEEP_MS finds work a crash left out of it.
  * - A claim (lease, attempt counted) commits before the POS is called; on PGlite the single session
  *   is not held across the call. A process that dies mid-call leaves its rows leased until the lease
  *   ends; another instance (or this one restarted) then claims them again, and the POS answers the
@@ -371,13 +372,65 @@ export class OrderDispatch extends Context.Service<
           )
         })
 
-      const kick = (tenant: TenantId): Effect.Effect<void> =>
+      const markNow = (tenant: TenantId): Effect.Effect<void> =>
         Effect.flatMap(now, (at) => index.mark(tenant, at)).pipe(
           Effect.catch((error) =>
             Effect.logWarning("indexing order work failed; the sweep finds it", { tenant, ...storageReason(error) })
-          ),
-          Effect.andThen(kickDrain(tenant))
+          )
         )
+
+      /**
+       * Index marks by tenant: one at a time, and the kicks that arrive while one runs share the
+       * next, which starts after their commits (a mark begun before a commit may not cover it: a
+       * drain elsewhere may settle the entry from an outbox read before that commit).
+       */
+      const marking = new Map<TenantId, { next: Deferred.Deferred<void> | null }>()
+      const markLoop = (
+        tenant: TenantId,
+        entry: { next: Deferred.Deferred<void> | null },
+        done: Deferred.Deferred<void>
+      ) =>
+        Effect.flatMap(markNow(tenant), (): Effect.Effect<void> => {
+          Deferred.doneUnsafe(done, Effect.void)
+          const next = entry.next
+          if (next === null) {
+            marking.delete(tenant)
+            return Effect.void
+          }
+          entry.next = null
+          return markLoop(tenant, entry, next)
+        })
+      const markCoalesced = (tenant: TenantId): Effect.Effect<void> =>
+        Effect.suspend(() => {
+          const running = marking.get(tenant)
+          if (running !== undefined) {
+            if (running.next === null) running.next = Deferred.makeUnsafe<void>()
+            return Deferred.await(running.next)
+          }
+          const entry = { next: null as Deferred.Deferred<void> | null }
+          marking.set(tenant, entry)
+          const done = Deferred.makeUnsafe<void>()
+          // In the dispatcher's scope, not the kicking request's: a request that goes away does not stop the others' mark.
+          return Effect.andThen(
+            Effect.forkIn(
+              markLoop(tenant, entry, done).pipe(
+                // Stopped (the service shutting down): nobody is left waiting.
+                Effect.onExit(() =>
+                  Effect.sync(() => {
+                    if (marking.get(tenant) === entry) marking.delete(tenant)
+                    Deferred.doneUnsafe(done, Effect.void)
+                    if (entry.next !== null) Deferred.doneUnsafe(entry.next, Effect.void)
+                  })
+                ),
+                Effect.provideService(References.CurrentLogAnnotations, {})
+              ),
+              scope
+            ),
+            Deferred.await(done)
+          )
+        })
+
+      const kick = (tenant: TenantId): Effect.Effect<void> => Effect.andThen(markCoalesced(tenant), kickDrain(tenant))
 
       const sweep: Effect.Effect<void, StorageError> = Effect.flatMap(directory.activeIds, (ids) =>
         Effect.forEach(

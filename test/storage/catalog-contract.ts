@@ -252,6 +252,21 @@ export const catalogContract = ({ name, run, inTenant, newTenant }: ContractHelp
                       return link === undefined ? [] : [link]
                     })
                   )
+                  // What an order needs, in one read: the same rows as the four reads above.
+                  const distinct = [...new Set(ask)]
+                  const orderedItems = present(model.items, distinct)
+                  const orderedGroups = present(model.groups, [
+                    ...new Set(orderedItems.flatMap((i) => i.modifierGroupIds))
+                  ]).sort(byId)
+                  expect(yield* catalog.orderingRows(store, distinct)).toEqual({
+                    links: distinct.flatMap((id) => {
+                      const link = model.links.get(`${store}|${id}`)
+                      return link === undefined ? [] : [link]
+                    }),
+                    items: orderedItems,
+                    groups: orderedGroups,
+                    options: present(model.options, [...new Set(orderedGroups.flatMap((g) => g.optionIds))]).sort(byId)
+                  })
                 }
                 for (const id of [...itemIdPool, "prd_none"]) {
                   expect(yield* catalog.getItem(id)).toEqual(model.items.get(id))

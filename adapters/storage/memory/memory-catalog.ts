@@ -166,6 +166,13 @@ export const makeMemoryCatalog = (t: CatalogTables) =>
     catalogGeneration: () => Effect.sync(() => t.generation.value),
     getGroups: (ids) => Effect.sync(() => present(t.groups, ids)),
     getOptions: (ids) => Effect.sync(() => present(t.options, ids)),
+    orderingRows: (storeId, itemIds) =>
+      Effect.sync(() => {
+        const items = present(t.items, itemIds)
+        const groups = present(t.groups, [...new Set(items.flatMap((i) => i.modifierGroupIds))]).sort(byId)
+        const options = present(t.options, [...new Set(groups.flatMap((g) => g.optionIds))]).sort(byId)
+        return { links: present(t.itemStores.get(storeId) ?? new Map(), itemIds), items, groups, options }
+      }),
     storeMenus: (storeId) =>
       Effect.sync(() => [...(t.menus.get(storeId)?.values() ?? [])].filter((m) => m.active).sort(byId))
   })

@@ -80,7 +80,7 @@ const needsQuotes = (text: string): boolean =>
  * A `text[]` literal. Its elements are quoted only where needed: a text[] column travels as an
  * element of an outer literal, where every quote inside must be escaped, and ids never need any.
  */
-const textArray = (values: ReadonlyArray<unknown>): string => {
+export const textArray = (values: ReadonlyArray<unknown>): string => {
   let out = "{"
   for (let i = 0; i < values.length; i++) {
     if (i > 0) out += ","

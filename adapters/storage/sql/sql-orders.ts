@@ -8,16 +8,17 @@ import {
   type StatusChange
 } from "../../../application/ports/orders.ts"
 import { InvalidInput, type StorageError } from "../../../domain/errors.ts"
-import type {
-  DeliveryAttempt,
-  DeliveryKind,
-  DeliveryOutcome,
-  Order,
-  OrderRequest,
-  OrderStatus,
-  PricedOrder,
-  TimelineEntry,
-  TimelineSource
+import {
+  type DeliveryAttempt,
+  type DeliveryKind,
+  type DeliveryOutcome,
+  type Order,
+  type OrderRequest,
+  type OrderStatus,
+  orderStatuses,
+  type PricedOrder,
+  type TimelineEntry,
+  type TimelineSource
 } from "../../../domain/order.ts"
 import { canMove, refusalReason } from "../../../domain/order-status.ts"
 import { storageFailure, toDate, toDateOrNull } from "./sql-errors.ts"
@@ -139,55 +140,77 @@ const badQuery = (details: string) => Effect.fail(new InvalidInput({ details }))
 export const makeSqlOrders = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
 
-  const addEntry = (orderId: string, entry: TimelineEntry) =>
-    sql`
-      INSERT INTO order_timeline (order_id, at, status, source, vendor_status, reason)
-      VALUES (${orderId}, ${entry.at}, ${entry.status}, ${entry.source}, ${entry.vendorStatus}, ${entry.reason})`
+  /**
+   * A status change by the transition table as common table expressions of one statement, for the
+   * order `target` selects (`o` is the order's row): `cur` locks the row (FOR UPDATE, so its values
+   * are the latest committed, whatever the statement's snapshot) and says whether the change moves
+   * it (`moves`, from the statuses domain/order-status.ts allows towards `to`) and keeps the POS's id
+   * (`keeps`); the others update the row, add the timeline entry (the refusal's reason for the
+   * status found, from the same table) and finish the submit rows of a never-delivered order that
+   * is cancelled (`except`: a row the statement finishes itself).
+   */
+  const changeCtes = (target: Statement.Fragment, change: StatusChange, except: string | null) => {
+    const to = change.to
+    const allowed = to === null ? [] : orderStatuses.filter((from) => canMove(from, to))
+    const refusals =
+      to === null
+        ? {}
+        : Object.fromEntries(
+            orderStatuses
+              .filter((from) => from !== to && !canMove(from, to))
+              .map((from) => [from, refusalReason(from, to)])
+          )
+    const posOrderId = change.posOrderId ?? null
+    return sql`
+      cur AS (
+        SELECT o.order_id, o.status, o.pos_order_id,
+               ${JSON.stringify(allowed)}::jsonb @> to_jsonb(o.status) AS moves,
+               (${posOrderId}::text IS NOT NULL AND o.pos_order_id IS NULL) AS keeps
+        FROM orders o WHERE ${target} FOR UPDATE OF o
+      ), moved AS (
+        UPDATE orders o SET status = CASE WHEN cur.moves THEN ${to}::text ELSE cur.status END,
+          pos_order_id = CASE WHEN cur.keeps THEN ${posOrderId}::text ELSE cur.pos_order_id END,
+          updated_at = ${change.at}
+        FROM cur WHERE o.order_id = cur.order_id AND (cur.moves OR cur.keeps)
+      ), entry AS (
+        INSERT INTO order_timeline (order_id, at, status, source, vendor_status, reason)
+        SELECT cur.order_id, ${change.at}, CASE WHEN cur.moves THEN ${to}::text END, ${change.source},
+               ${change.vendorStatus}::text,
+               CASE WHEN ${to}::text IS NULL OR cur.moves THEN ${change.reason}::text
+                    ELSE ${JSON.stringify(refusals)}::jsonb ->> cur.status END
+        FROM cur WHERE ${to}::text IS NULL OR cur.status <> ${to}::text
+      )${
+        to === "CANCELLED"
+          ? sql`, never_sent AS (
+        UPDATE order_outbox b SET finished_at = ${change.at}, lease_until = NULL
+        FROM cur
+        WHERE cur.status = 'RECEIVED' AND b.order_id = cur.order_id AND b.kind = 'submit'
+          AND b.finished_at IS NULL AND (b.lease_until IS NULL OR b.lease_until <= ${change.at})
+          AND b.id IS DISTINCT FROM ${except}::text
+      )`
+          : sql``
+      }`
+  }
 
-  /** The transition rules of every status change, inside the caller's transaction. */
+  /** What a change did, from the status the order had (null: no such order). */
+  const changeResult = (found: string | null | undefined, change: StatusChange): MoveResult => {
+    if (found === null || found === undefined) return { _tag: "NotFound" }
+    const from = found as OrderStatus
+    const to = change.to
+    if (to === null) return { _tag: "Recorded", status: from }
+    if (to === from) return { _tag: "Same", status: from }
+    if (!canMove(from, to)) return { _tag: "Refused", from, to }
+    return { _tag: "Moved", from, to }
+  }
+
+  /** A status change in one statement (atomic by itself, or inside the caller's transaction). */
   const applyChange = (orderId: string, change: StatusChange) =>
-    Effect.gen(function* () {
-      const row = (yield* sql<{ readonly status: string; readonly pos_order_id: string | null }>`
-        SELECT status, pos_order_id FROM orders WHERE order_id = ${orderId} FOR UPDATE`)[0]
-      if (row === undefined) return { _tag: "NotFound" } as MoveResult
-      const from = row.status as OrderStatus
-      const to = change.to
-      const moves = to !== null && canMove(from, to)
-      // The POS's id is kept whatever the move does: it may report a status before the dispatcher
-      // records the id.
-      const keepsPosId = change.posOrderId !== undefined && change.posOrderId !== null && row.pos_order_id === null
-      if (moves || keepsPosId) {
-        yield* sql`
-          UPDATE orders SET status = ${moves ? to : from}, pos_order_id = ${keepsPosId ? change.posOrderId : row.pos_order_id},
-            updated_at = ${change.at}
-          WHERE order_id = ${orderId}`
-      }
-      const entry = { at: change.at, source: change.source, vendorStatus: change.vendorStatus }
-      if (to === null) {
-        yield* addEntry(orderId, { ...entry, status: null, reason: change.reason })
-        return { _tag: "Recorded", status: from } as MoveResult
-      }
-      if (to === from) return { _tag: "Same", status: from } as MoveResult
-      if (!moves) {
-        yield* addEntry(orderId, { ...entry, status: null, reason: refusalReason(from, to) })
-        return { _tag: "Refused", from, to } as MoveResult
-      }
-      yield* addEntry(orderId, { ...entry, status: to, reason: change.reason })
-      if (from === "RECEIVED" && to === "CANCELLED") {
-        // Never delivered: nothing to call. A row under a running lease may be on its way to the
-        // POS; its worker finishes it.
-        yield* sql`
-          UPDATE order_outbox SET finished_at = ${change.at}, lease_until = NULL
-          WHERE order_id = ${orderId} AND kind = 'submit' AND finished_at IS NULL
-            AND (lease_until IS NULL OR lease_until <= ${change.at})`
-      }
-      return { _tag: "Moved", from, to } as MoveResult
-    })
-
-  const insertOutbox = (id: string, orderId: string, kind: DeliveryKind, dueAt: Date, createdAt: Date) =>
-    sql`
-      INSERT INTO order_outbox (id, order_id, kind, attempts, due_at, lease_owner, lease_until, created_at, finished_at)
-      VALUES (${id}, ${orderId}, ${kind}, 0, ${dueAt}, NULL, NULL, ${createdAt}, NULL)`
+    Effect.map(
+      sql<{ readonly status: string }>`
+        WITH ${changeCtes(sql`o.order_id = ${orderId}`, change, null)}
+        SELECT status FROM cur`,
+      (rows) => changeResult(rows[0]?.status, change)
+    )
 
   const getOne = (condition: Statement.Fragment) =>
     Effect.map(sql<OrderDbRow>`SELECT * FROM orders WHERE ${condition}`, (rows) =>
@@ -200,48 +223,44 @@ export const makeSqlOrders = Effect.gen(function* () {
       SELECT 1 FROM order_outbox s WHERE s.order_id = o.order_id AND s.kind = 'submit' AND s.finished_at IS NULL)`
 
   return Orders.of({
+    // One statement, atomic without a transaction: the order, its lines, its first timeline entry and
+    // its outbox row, each inserted only when the order's was (its refCode free).
     place: (order, outboxId) =>
-      sql
-        .withTransaction(
-          Effect.gen(function* () {
-            const inserted = yield* sql`
-              INSERT INTO orders (order_id, ref_code, fingerprint, outlet_id, provider, outlet_external_id, status,
-                                  request, priced, menu_source, menus, pos_order_id, created_at, updated_at)
-              VALUES (${order.orderId}, ${order.refCode}, ${order.fingerprint}, ${order.outletId}, ${order.provider},
-                      ${order.outletExternalId}, 'RECEIVED', ${requestJson(order.request)}::jsonb,
-                      ${JSON.stringify(order.priced)}::jsonb, ${order.menuSource}, ${JSON.stringify(order.menus)}::jsonb,
-                      ${order.posOrderId}, ${order.createdAt}, ${order.updatedAt})
-              ON CONFLICT (ref_code) DO NOTHING
-              RETURNING order_id`
-            if (inserted.length === 0) {
-              // The insert waited for the other order's transaction, and it committed: this
-              // statement sees it.
-              const existing = yield* getOne(sql`ref_code = ${order.refCode}`)
-              if (existing === undefined) return yield* Effect.fail(new Error("the refCode's order cannot be read"))
-              return { _tag: "RefCodeTaken", order: existing } as const
-            }
-            if (order.priced.lines.length > 0) {
-              yield* sql`
-                INSERT INTO order_lines (order_id, line_no, product_id, pos_code, name, quantity, unit_price, subtotal,
-                                         discount, tax_rate_ppm, tax_amount, total, note, modifiers)
-                SELECT ${order.orderId}, l.line_no, l.product_id, l.pos_code, l.name, l.quantity, l.unit_price, l.subtotal,
-                       l.discount, l.tax_rate_ppm, l.tax_amount, l.total, l.note, l.modifiers
-                FROM jsonb_to_recordset(${linesJson(order)}::jsonb) AS l (line_no integer, product_id text,
-                  pos_code text, name text, quantity integer, unit_price bigint, subtotal bigint, discount bigint,
-                  tax_rate_ppm integer, tax_amount bigint, total bigint, note text, modifiers jsonb)`
-            }
-            yield* addEntry(order.orderId, {
-              at: order.createdAt,
-              status: "RECEIVED",
-              source: "service",
-              vendorStatus: null,
-              reason: null
-            })
-            yield* insertOutbox(outboxId, order.orderId, "submit", order.createdAt, order.createdAt)
-            return { _tag: "Placed" } as const
-          })
-        )
-        .pipe(storageFailure("place order")),
+      Effect.gen(function* () {
+        const inserted = yield* sql`
+          WITH placed AS (
+            INSERT INTO orders (order_id, ref_code, fingerprint, outlet_id, provider, outlet_external_id, status,
+                                request, priced, menu_source, menus, pos_order_id, created_at, updated_at)
+            VALUES (${order.orderId}, ${order.refCode}, ${order.fingerprint}, ${order.outletId}, ${order.provider},
+                    ${order.outletExternalId}, 'RECEIVED', ${requestJson(order.request)}::jsonb,
+                    ${JSON.stringify(order.priced)}::jsonb, ${order.menuSource}, ${JSON.stringify(order.menus)}::jsonb,
+                    ${order.posOrderId}, ${order.createdAt}, ${order.updatedAt})
+            ON CONFLICT (ref_code) DO NOTHING
+            RETURNING order_id
+          ), lines AS (
+            INSERT INTO order_lines (order_id, line_no, product_id, pos_code, name, quantity, unit_price, subtotal,
+                                     discount, tax_rate_ppm, tax_amount, total, note, modifiers)
+            SELECT p.order_id, l.line_no, l.product_id, l.pos_code, l.name, l.quantity, l.unit_price, l.subtotal,
+                   l.discount, l.tax_rate_ppm, l.tax_amount, l.total, l.note, l.modifiers
+            FROM placed p, jsonb_to_recordset(${linesJson(order)}::jsonb) AS l (line_no integer, product_id text,
+              pos_code text, name text, quantity integer, unit_price bigint, subtotal bigint, discount bigint,
+              tax_rate_ppm integer, tax_amount bigint, total bigint, note text, modifiers jsonb)
+          ), entry AS (
+            INSERT INTO order_timeline (order_id, at, status, source, vendor_status, reason)
+            SELECT p.order_id, ${order.createdAt}, 'RECEIVED', 'service', NULL, NULL FROM placed p
+          ), outbox AS (
+            INSERT INTO order_outbox (id, order_id, kind, attempts, due_at, lease_owner, lease_until, created_at,
+                                      finished_at)
+            SELECT ${outboxId}, p.order_id, 'submit', 0, ${order.createdAt}, NULL, NULL, ${order.createdAt}, NULL
+            FROM placed p
+          )
+          SELECT order_id FROM placed`
+        if (inserted.length > 0) return { _tag: "Placed" } as const
+        // The insert waited for the other order's statement, and it committed: this statement sees it.
+        const existing = yield* getOne(sql`ref_code = ${order.refCode}`)
+        if (existing === undefined) return yield* Effect.fail(new Error("the refCode's order cannot be read"))
+        return { _tag: "RefCodeTaken", order: existing } as const
+      }).pipe(storageFailure("place order")),
     get: (orderId) => getOne(sql`order_id = ${orderId}`).pipe(storageFailure("get order")),
     getByRefCode: (refCode) => getOne(sql`ref_code = ${refCode}`).pipe(storageFailure("get order by refCode")),
     getByPosOrderId: (provider, posOrderId) =>
@@ -384,33 +403,34 @@ export const makeSqlOrders = Effect.gen(function* () {
             ),
             storageFailure("claim order deliveries")
           ),
-    finish: (id, owner, attempt, finish) =>
-      sql
-        .withTransaction(
-          Effect.gen(function* () {
-            const row = (yield* sql<{
-              readonly order_id: string
-              readonly lease_owner: string | null
-              readonly finished_at: unknown
-            }>`SELECT order_id, lease_owner, finished_at FROM order_outbox WHERE id = ${id} FOR UPDATE`)[0]
-            if (row === undefined || row.finished_at !== null || row.lease_owner !== owner) return false
-            yield* sql`
-              INSERT INTO order_delivery_attempts (order_id, outbox_id, kind, attempt, started_at, finished_at, outcome, reason)
-              VALUES (${row.order_id}, ${id}, ${attempt.kind}, ${attempt.attempt}, ${attempt.startedAt},
-                      ${attempt.finishedAt}, ${attempt.outcome}, ${attempt.reason})`
-            if (finish._tag === "Retry") {
-              yield* sql`
-                UPDATE order_outbox SET due_at = ${finish.dueAt}, lease_owner = NULL, lease_until = NULL
-                WHERE id = ${id}`
-            } else {
-              yield* sql`
-                UPDATE order_outbox SET finished_at = ${attempt.finishedAt}, lease_until = NULL WHERE id = ${id}`
-              if (finish.change !== null) yield* applyChange(row.order_id, finish.change)
-            }
-            return true
-          })
-        )
-        .pipe(storageFailure("finish order delivery")),
+    // One statement: the lease checked (the row locked), the attempt recorded, the row retried or
+    // finished, and the order's change applied.
+    finish: (id, owner, attempt, finish) => {
+      const change = finish._tag === "Done" ? finish.change : null
+      return sql<{ readonly order_id: string }>`
+        WITH lease AS (
+          SELECT id, order_id FROM order_outbox
+          WHERE id = ${id} AND finished_at IS NULL AND lease_owner = ${owner}
+          FOR UPDATE
+        ), attempt AS (
+          INSERT INTO order_delivery_attempts (order_id, outbox_id, kind, attempt, started_at, finished_at, outcome, reason)
+          SELECT lease.order_id, lease.id, ${attempt.kind}, ${attempt.attempt}, ${attempt.startedAt},
+                 ${attempt.finishedAt}, ${attempt.outcome}, ${attempt.reason}::text
+          FROM lease
+        ), ended AS (
+          UPDATE order_outbox b
+          SET ${
+            finish._tag === "Retry"
+              ? sql`due_at = ${finish.dueAt}, lease_owner = NULL, lease_until = NULL`
+              : sql`finished_at = ${attempt.finishedAt}, lease_until = NULL`
+          }
+          FROM lease WHERE b.id = lease.id
+        )${change === null ? sql`` : sql`, ${changeCtes(sql`o.order_id = (SELECT order_id FROM lease)`, change, id)}`}
+        SELECT order_id FROM lease`.pipe(
+        Effect.map((rows) => rows.length > 0),
+        storageFailure("finish order delivery")
+      )
+    },
     nextDue: () =>
       sql<{ readonly next: unknown }>`
         SELECT min(greatest(o.due_at, o.lease_until)) AS next FROM order_outbox o
