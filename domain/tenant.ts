@@ -6,7 +6,8 @@ export const TenantIdPattern = /^[a-z0-9][a-z0-9-]{0,55}$/
 export const TenantId = Schema.String.pipe(Schema.check(Schema.isPattern(TenantIdPattern)), Schema.brand("TenantId"))
 export type TenantId = typeof TenantId.Type
 
-export const TenantStatus = Schema.Literals(["active", "disabled"])
+/** A suspended tenant's partners get the unknown tenant's 401; its data is kept. */
+export const TenantStatus = Schema.Literals(["active", "suspended"])
 export type TenantStatus = typeof TenantStatus.Type
 
 /** ISO 3166-1 alpha-2 country code: the default region for phone numbers. */

@@ -1,6 +1,7 @@
 import { Duration, Layer, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { layerKeySecrets } from "../adapters/crypto/key-secrets.ts"
+import type { AdminKeys, AuditLog } from "../application/ports/admin.ts"
 import type { PullSchedules } from "../application/ports/pull-schedules.ts"
 import type { OrderDueIndex } from "../application/ports/order-due-index.ts"
 import type { TenantDirectory } from "../application/ports/tenant-directory.ts"
@@ -37,4 +38,4 @@ export const appServices = (settings: AppSettings, options: { readonly backgroun
     Layer.provideMerge(loggingLayer(settings))
   )
 
-export type StorageServices = TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex
+export type StorageServices = TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex | AdminKeys | AuditLog

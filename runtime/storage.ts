@@ -3,6 +3,7 @@ import { emptyKeyRing } from "../adapters/crypto/credential-sealer.ts"
 import { layerMemoryStorage } from "../adapters/storage/memory/memory-storage.ts"
 import { layerPgliteStorage } from "../adapters/storage/pglite/pglite-storage.ts"
 import { layerPostgresStorage } from "../adapters/storage/postgres/postgres-storage.ts"
+import type { AdminKeys, AuditLog } from "../application/ports/admin.ts"
 import type { TenantDirectory } from "../application/ports/tenant-directory.ts"
 import type { PullSchedules } from "../application/ports/pull-schedules.ts"
 import type { OrderDueIndex } from "../application/ports/order-due-index.ts"
@@ -13,7 +14,10 @@ import type { AppSettings } from "./config.ts"
 /** The storage adapter the configuration selects. */
 export const storageLayer = (
   settings: AppSettings
-): Layer.Layer<TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex, StorageError> => {
+): Layer.Layer<
+  TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex | AdminKeys | AuditLog,
+  StorageError
+> => {
   switch (settings.storage) {
     case "memory":
       return layerMemoryStorage

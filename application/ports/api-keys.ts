@@ -17,6 +17,11 @@ export class ApiKeys extends Context.Service<
     readonly liveIds: (at: Date) => Effect.Effect<ReadonlySet<number>, StorageError>
     /** Sets `revokedAt` if the key is not revoked yet; answers the key as stored, or undefined if unknown. */
     readonly revoke: (id: number, at: Date) => Effect.Effect<ApiKeyRecord | undefined, StorageError>
+    /**
+     * Makes the key expire at `at` at the latest (a rotation's overlap): an earlier expiry is kept.
+     * Answers the key as stored, or undefined if unknown.
+     */
+    readonly expireBy: (id: number, at: Date) => Effect.Effect<ApiKeyRecord | undefined, StorageError>
     readonly touch: (id: number, at: Date) => Effect.Effect<void, StorageError>
   }
 >()("pos/application/ApiKeys") {}

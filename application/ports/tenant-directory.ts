@@ -38,6 +38,8 @@ export class TenantDirectory extends Context.Service<
     readonly activeIds: Effect.Effect<ReadonlySet<TenantId>, StorageError>
     readonly setLoyalty: (id: TenantId, settings: LoyaltySettings) => Effect.Effect<Tenant, NotFound | StorageError>
     readonly setTax: (id: TenantId, settings: TaxSettings) => Effect.Effect<Tenant, NotFound | StorageError>
+    /** Suspends (its partners get the unknown tenant's 401; its data stays) or reactivates a tenant. */
+    readonly setStatus: (id: TenantId, status: TenantStatus) => Effect.Effect<Tenant, NotFound | StorageError>
     /** Checks the control database answers (readiness). */
     readonly ping: Effect.Effect<void, StorageError>
   }

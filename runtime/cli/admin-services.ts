@@ -1,5 +1,7 @@
 import { Context, Effect, type Scope } from "effect"
 import { Argument } from "effect/cli"
+import type { AdminCaller } from "../../application/admin/audit.ts"
+import type { AdminKeys, AuditLog } from "../../application/ports/admin.ts"
 import { ApiKeys } from "../../application/ports/api-keys.ts"
 import type { KeySecrets } from "../../application/ports/key-secrets.ts"
 import { LoyaltyLedger } from "../../application/ports/loyalty-ledger.ts"
@@ -13,6 +15,8 @@ import { AdminError, type CommandFailed } from "./admin-errors.ts"
 
 /** What the admin commands use; main.ts builds it from the configuration, tests from a storage adapter. */
 export type AdminServices =
+  | AdminKeys
+  | AuditLog
   | TenantDirectory
   | TenantStorage
   | TenantDatabases
@@ -28,7 +32,7 @@ export type Handle = <A, E>(body: Effect.Effect<A, E, AdminServices | Scope.Scop
 
 export const tenantArgument = Argument.String("tenant").pipe(Argument.withDescription("The tenant's id"))
 
-/** Any tenant in the directory, whatever its status: an operator may administer a disabled one. */
+/** Any tenant in the directory, whatever its status: an operator may administer a suspended one. */
 export const requireTenant = Effect.fnUntraced(function* (raw: string) {
   const directory = yield* TenantDirectory
   const tenant = isTenantId(raw) ? yield* directory.find(raw) : undefined
@@ -52,3 +56,6 @@ export const tenantLedger = Effect.fnUntraced(function* (raw: string) {
   const { tenant, repositories } = yield* tenantRepositories(raw)
   return { tenant, ledger: Context.get(repositories, LoyaltyLedger) }
 })
+
+/** The CLI as the audit log names it: on the service's machine, no client address. */
+export const cliCaller: AdminCaller = { actor: { keyId: null, name: "admin CLI" }, address: null }

@@ -1,6 +1,7 @@
 import { Effect, type Layer } from "effect"
 import { Command } from "effect/cli"
 import { accountCommands } from "./account-commands.ts"
+import { adminKeyCommands } from "./admin-key-commands.ts"
 import { reportFailures } from "./admin-errors.ts"
 import type { AdminServices, Handle } from "./admin-services.ts"
 import { credentialsCommands } from "./credentials-commands.ts"
@@ -19,7 +20,9 @@ import { tenantCommands } from "./tenant-commands.ts"
 export const makeCli = <E>(services: Layer.Layer<AdminServices, E>) => {
   const handle: Handle = (body) => body.pipe(Effect.scoped, Effect.provide(services), reportFailures)
   return Command.make("admin").pipe(
-    Command.withDescription("Administer pos-integration: tenants, API keys, outlets' POS credentials and rewards"),
+    Command.withDescription(
+      "Administer pos-integration: tenants, API keys, outlets' POS credentials, rewards and admin keys"
+    ),
     Command.withSubcommands([
       tenantCommands(handle),
       keyCommands(handle),
@@ -27,7 +30,8 @@ export const makeCli = <E>(services: Layer.Layer<AdminServices, E>) => {
       accountCommands(handle),
       credentialsCommands(handle),
       rewardCommands(handle),
-      pullCommands(handle)
+      pullCommands(handle),
+      adminKeyCommands(handle)
     ])
   )
 }

@@ -1,10 +1,12 @@
 import { Clock, Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import { MAX_ROTATION_OVERLAP_SECONDS, rotateApiKey } from "../../application/admin/api-key-admin.ts"
+import { audit } from "../../application/admin/audit.ts"
 import { issueApiKey } from "../../application/auth/issue-key.ts"
 import { ApiKeys } from "../../application/ports/api-keys.ts"
 import { type ApiKeyRecord, allScopes, KeyKind } from "../../domain/api-key.ts"
 import { AdminError } from "./admin-errors.ts"
-import { type Handle, tenantArgument, tenantKeys } from "./admin-services.ts"
+import { cliCaller, type Handle, tenantArgument, tenantKeys } from "./admin-services.ts"
 import { cell, renderTable, timestamp } from "./output.ts"
 import { parseRfc3339, parseScopes, scopesRule } from "./parsers.ts"
 
@@ -58,9 +60,17 @@ const issue = (handle: Handle) =>
             name: Option.getOrUndefined(input.name),
             expiresAt
           }).pipe(Effect.provideService(ApiKeys, keys))
+          const { record } = issued
+          yield* audit(cliCaller, {
+            action: "api-key.issue",
+            tenantId: tenant.id,
+            target: `key ${record.id}`,
+            summary: `issued ${record.kind} key ${record.id} '${record.name}' (scopes ${record.scopes.join(",")}; expires ${
+              record.expiresAt?.toISOString() ?? "never"
+            })`
+          })
           // Standard output carries the key alone, so `KEY=$(npm run -s admin -- key issue ...)` works.
           yield* Console.log(issued.plaintext)
-          const { record } = issued
           yield* Console.error(
             `issued key ${record.id} ('${cell(record.name)}', ${record.kind}) for tenant '${tenant.id}'; ` +
               `scopes ${record.scopes.join(",")}; expires ${timestamp(record.expiresAt, "never")}. ` +
@@ -102,6 +112,12 @@ const revoke = (handle: Handle) =>
             )
           }
           const revoked = yield* keys.revoke(key.id, new Date(yield* Clock.currentTimeMillis))
+          yield* audit(cliCaller, {
+            action: "api-key.revoke",
+            tenantId: tenant.id,
+            target: `key ${key.id}`,
+            summary: `revoked ${key.kind} key ${key.id} '${key.name}'`
+          })
           yield* Console.log(
             `revoked key ${key.id} ('${cell(key.name)}') of tenant '${tenant.id}' at ${timestamp(revoked?.revokedAt ?? null, "-")}`
           )
@@ -109,8 +125,75 @@ const revoke = (handle: Handle) =>
       )
   ).pipe(Command.withDescription("Revoke an API key (a running service refuses it within its key cache TTL)"))
 
+/** `24h`, `90m`, `3600s`, `3600` (seconds), `0`: a rotation's overlap in seconds. */
+export const parseOverlap = (raw: string): Option.Option<number> => {
+  const match = /^(\d{1,7})([smhd]?)$/.exec(raw.trim())
+  if (match === null) return Option.none()
+  const seconds =
+    Number(match[1]) * ({ "": 1, s: 1, m: 60, h: 3600, d: 86_400 } as const)[match[2] as "" | "s" | "m" | "h" | "d"]
+  return seconds <= MAX_ROTATION_OVERLAP_SECONDS ? Option.some(seconds) : Option.none()
+}
+
+const rotate = (handle: Handle) =>
+  Command.make(
+    "rotate",
+    {
+      tenant: tenantArgument,
+      keyId: Argument.Int("key-id").pipe(Argument.withDescription("The key's numeric id (see key list)")),
+      overlap: Flag.String("overlap").pipe(
+        Flag.withDescription(
+          "How long the old key keeps working: 0, seconds, or 90m, 24h, 7d (default 24h; at most 30d)"
+        ),
+        Flag.filterMap(parseOverlap, () => "0, a number of seconds, or a number with s, m, h or d, at most 30d"),
+        Flag.withDefault(86_400)
+      ),
+      expiresAt: Flag.String("expires-at").pipe(
+        Flag.withDescription("The new key's expiry, RFC 3339 with Z or an offset (default: never)"),
+        Flag.filterMap(parseRfc3339, () => "an RFC 3339 time with Z or ±HH:MM, e.g. 2027-01-01T00:00:00Z"),
+        Flag.optional
+      )
+    },
+    (input) =>
+      handle(
+        Effect.gen(function* () {
+          const { tenant, keys } = yield* tenantKeys(input.tenant)
+          const expiresAt = Option.getOrNull(input.expiresAt)
+          if (expiresAt !== null && expiresAt.getTime() <= (yield* Clock.currentTimeMillis)) {
+            return yield* new AdminError({ message: `--expires-at ${expiresAt.toISOString()} is not in the future` })
+          }
+          const rotated = yield* rotateApiKey({ keyId: input.keyId, overlapSeconds: input.overlap, expiresAt }).pipe(
+            Effect.provideService(ApiKeys, keys),
+            Effect.catchTags({
+              NotFound: () => new AdminError({ message: `tenant '${tenant.id}' has no key ${input.keyId}` }),
+              Rejected: (e) => new AdminError({ message: e.details }),
+              InvalidInput: (e) => new AdminError({ message: e.details })
+            })
+          )
+          const fresh = rotated.issued.record
+          yield* audit(cliCaller, {
+            action: "api-key.rotate",
+            tenantId: tenant.id,
+            target: `key ${input.keyId}`,
+            summary: `rotated ${fresh.kind} key ${input.keyId} '${fresh.name}' to key ${fresh.id}; key ${input.keyId} expires ${
+              rotated.old.expiresAt?.toISOString() ?? "never"
+            } (overlap ${input.overlap} s)`
+          })
+          // Standard output carries the new key alone, as `key issue` does.
+          yield* Console.log(rotated.issued.plaintext)
+          yield* Console.error(
+            `issued key ${fresh.id} ('${cell(fresh.name)}', ${fresh.kind}) for tenant '${tenant.id}' in place of key ${input.keyId}, ` +
+              `which stops working at ${timestamp(rotated.old.expiresAt, "-")}. The new key is shown once: only its hash is stored.`
+          )
+        })
+      )
+  ).pipe(
+    Command.withDescription(
+      "Rotate an API key: a new key with the old one's kind, scopes and name (printed alone, once); the old one expires after the overlap"
+    )
+  )
+
 export const keyCommands = (handle: Handle) =>
   Command.make("key").pipe(
     Command.withDescription("Manage a tenant's API keys"),
-    Command.withSubcommands([issue(handle), list(handle), revoke(handle)])
+    Command.withSubcommands([issue(handle), list(handle), revoke(handle), rotate(handle)])
   )

@@ -2,10 +2,11 @@ import { Console, Effect, Option, Redacted } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { type TaxSettings, TenantDirectory } from "../../application/ports/tenant-directory.ts"
 import { createTenant } from "../../application/tenants/create-tenant.ts"
-import { isCountryCode, isCurrencyCode, type Tenant } from "../../domain/tenant.ts"
+import { audit } from "../../application/admin/audit.ts"
+import { isCountryCode, isCurrencyCode, type Tenant, type TenantStatus } from "../../domain/tenant.ts"
 import { redactUrls } from "../failures.ts"
 import { AdminError } from "./admin-errors.ts"
-import { type Handle, requireTenant, tenantArgument } from "./admin-services.ts"
+import { cliCaller, type Handle, requireTenant, tenantArgument } from "./admin-services.ts"
 import { cell, renderTable } from "./output.ts"
 import {
   databaseUrlRule,
@@ -97,6 +98,13 @@ const create = (handle: Handle) =>
             currency: input.currency,
             databaseUrl: Option.getOrUndefined(input.databaseUrl)
           })
+          yield* audit(cliCaller, {
+            action: "tenant.create",
+            tenantId: tenant.id,
+            summary: `created tenant '${tenant.id}' ('${tenant.name}', ${tenant.country}, ${tenant.currency}, ${
+              tenant.locator.databaseUrl === null ? "a schema of the control database" : "its own database"
+            })`
+          })
           yield* Console.log(describeCreated(tenant))
         })
       )
@@ -144,6 +152,11 @@ const setLoyalty = (handle: Handle) =>
           const url = Option.getOrNull(input.url)
           yield* directory.setLoyalty(tenant.id, { url, credential: input.credential })
           const where = url === null ? "the default loyalty service (LOYALTY_URL)" : redactUrls(url)
+          yield* audit(cliCaller, {
+            action: "tenant.set-loyalty",
+            tenantId: tenant.id,
+            summary: `set the loyalty service of tenant '${tenant.id}' to ${where}, and its credential (not recorded)`
+          })
           yield* Console.log(`loyalty configured for tenant '${tenant.id}': ${where}, credential stored (not shown)`)
         })
       )
@@ -227,6 +240,11 @@ const setTax = (handle: Handle) =>
             taxInclusive: Option.getOrElse(input.inclusive, () => tenant.taxInclusive),
             taxRatePpm: Option.getOrElse(input.rate, () => tenant.taxRatePpm)
           })
+          yield* audit(cliCaller, {
+            action: "tenant.set-tax",
+            tenantId: updated.id,
+            summary: `set the tax defaults of tenant '${updated.id}': ${describeTax(updated)}`
+          })
           yield* Console.log(`tax for tenant '${updated.id}': ${describeTax(updated)}`)
         })
       )
@@ -236,8 +254,42 @@ const setTax = (handle: Handle) =>
     )
   )
 
+const statusCommand = (handle: Handle, name: "suspend" | "reactivate", status: TenantStatus) =>
+  Command.make(name, { tenant: tenantArgument }, (input) =>
+    handle(
+      Effect.gen(function* () {
+        const tenant = yield* requireTenant(input.tenant)
+        if (tenant.status === status) return yield* Console.log(`tenant '${tenant.id}' is already ${status}`)
+        yield* (yield* TenantDirectory).setStatus(tenant.id, status)
+        yield* audit(cliCaller, {
+          action: `tenant.${name}`,
+          tenantId: tenant.id,
+          summary: `${name === "suspend" ? "suspended" : "reactivated"} tenant '${tenant.id}'`
+        })
+        yield* Console.log(
+          name === "suspend"
+            ? `suspended tenant '${tenant.id}': its partners and POS systems get 401 (a running service within KEY_CACHE_TTL_MS); its data is kept`
+            : `reactivated tenant '${tenant.id}'`
+        )
+      })
+    )
+  ).pipe(
+    Command.withDescription(
+      name === "suspend"
+        ? "Suspend a tenant: its partners and POS systems get the unknown tenant's 401; its data is kept"
+        : "Reactivate a suspended tenant"
+    )
+  )
+
 export const tenantCommands = (handle: Handle) =>
   Command.make("tenant").pipe(
     Command.withDescription("Manage tenants"),
-    Command.withSubcommands([create(handle), list(handle), setLoyalty(handle), setTax(handle)])
+    Command.withSubcommands([
+      create(handle),
+      list(handle),
+      setLoyalty(handle),
+      setTax(handle),
+      statusCommand(handle, "suspend", "suspended"),
+      statusCommand(handle, "reactivate", "active")
+    ])
   )

@@ -2,7 +2,7 @@ import type { Context } from "effect"
 import type { HttpApiEndpoint, HttpApiGroup } from "effect/http-api"
 import { HttpApi, HttpApiMiddleware, HttpApiSecurity } from "effect/http-api"
 import type { TenantRepositories } from "../../application/ports/tenant-storage.ts"
-import { type CurrentPrincipal, type CurrentTenant, VendorFormat } from "./context.ts"
+import { type CurrentAdmin, type CurrentPrincipal, type CurrentTenant, VendorFormat } from "./context.ts"
 import {
   BadRequestJson,
   ForbiddenJson,
@@ -28,6 +28,15 @@ export class ApiKeyAuth extends HttpApiMiddleware.Service<
   security: { apiKey: HttpApiSecurity.apiKey({ key: "X-Api-Key", in: "header" }) }
 }) {}
 
+/** X-Api-Key against the operators' admin keys (control database): the admin API, on any host. */
+export class AdminAuth extends HttpApiMiddleware.Service<AdminAuth, { provides: CurrentAdmin }>()(
+  "pos/http/AdminAuth",
+  {
+    error: [UnauthorizedJson, ServiceUnavailableJson],
+    security: { adminKey: HttpApiSecurity.apiKey({ key: "X-Api-Key", in: "header" }) }
+  }
+) {}
+
 /** A JSON body is required where an endpoint takes one: anything else is a 415 before the body is read. */
 export class RequireJson extends HttpApiMiddleware.Service<RequireJson>()("pos/http/RequireJson", {
   error: UnsupportedMediaTypeJson
@@ -51,9 +60,9 @@ export class SchemaErrors extends HttpApiMiddleware.Service<SchemaErrors>()("pos
  * `Schema.Any`, so the vendors' fields stay untouched). Every problem is reported, each with the
  * value it refused, in the style of runtime/http/validation-details.ts.
  */
-const strict = { onExcessProperty: "error", errors: "all", reportInput: true } as const
+export const strict = { onExcessProperty: "error", errors: "all", reportInput: true } as const
 /** Transport headers (host, user-agent, ...) are never declared: unknown headers are fine. */
-const lenient = { errors: "all", reportInput: true } as const
+export const lenient = { errors: "all", reportInput: true } as const
 
 /**
  * An endpoint that takes a vendor's format (a POS webhook): query parameters we do not read are

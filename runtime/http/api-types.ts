@@ -1,5 +1,6 @@
 import { Schema } from "effect"
 import { OpenApi } from "effect/http-api"
+import { rfc3339Instant } from "../../domain/rfc3339.ts"
 
 /**
  * Types the API declares in many places, with what a partner needs to know about them. Answers are
@@ -12,6 +13,19 @@ export const DateTime = Schema.String.annotate({
   format: "date-time",
   description: "RFC 3339 date-time, answered in UTC with milliseconds",
   examples: ["2026-03-16T15:05:33.000Z"]
+})
+
+/** An RFC 3339 instant in a request body (`Z` or `±HH:MM` offset), checked by the schema (400). */
+export const DateTimeInput = Schema.String.pipe(
+  Schema.check(
+    Schema.makeFilter(
+      (s: string) => rfc3339Instant(s) !== undefined || "expected an RFC 3339 date-time with Z or ±HH:MM"
+    )
+  )
+).annotate({
+  format: "date-time",
+  description: "RFC 3339 date-time with `Z` or a `±HH:MM` offset",
+  examples: ["2027-01-01T00:00:00Z"]
 })
 
 /** An RFC 3339 instant given in a query (`Z` or `±HH:MM` offset); the handler checks it (400). */

@@ -2,6 +2,7 @@ import { Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, OpenApi } from "effect/http-api"
 import { ApiKeyAuth, RequireJson, SchemaErrors, secured, Tenancy } from "./api-middleware.ts"
 import { DateTime, doc } from "./api-types.ts"
+import { AdminGroup } from "./admin-api.ts"
 import { CatalogGroup, ProvidersGroup, SyncGroup } from "./catalog-api.ts"
 import { CustomersGroup } from "./customers-api.ts"
 import { KeyKind, Scope as ScopeSchema } from "../../domain/api-key.ts"
@@ -69,6 +70,7 @@ export const Api = HttpApi.make("pos-integration")
   .add(MenusGroup)
   .add(OrdersGroup)
   .add(WebhooksGroup)
+  .add(AdminGroup)
   .annotateMerge(
     OpenApi.annotations({
       title: "pos-integration",

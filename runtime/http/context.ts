@@ -1,3 +1,4 @@
+import type { AdminCaller } from "../../application/admin/audit.ts"
 import { Context } from "effect"
 import type { Principal } from "../../application/auth/authenticate.ts"
 import type { Scope } from "../../domain/api-key.ts"
@@ -8,6 +9,9 @@ export class CurrentTenant extends Context.Service<CurrentTenant, Tenant>()("pos
 
 /** The authenticated API key behind the request. */
 export class CurrentPrincipal extends Context.Service<CurrentPrincipal, Principal>()("pos/runtime/CurrentPrincipal") {}
+
+/** The operator making an admin request, and the client's address, for the audit log. */
+export class CurrentAdmin extends Context.Service<CurrentAdmin, AdminCaller>()("pos/runtime/CurrentAdmin") {}
 
 /**
  * Endpoint annotation: the request needs at least one of these scopes. Without it any valid key

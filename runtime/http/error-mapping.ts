@@ -106,6 +106,9 @@ export type HttpErrorOf<E extends DomainError> = HttpErrorByTag[E["_tag"]]
 export const forbidden = (error: MissingScope) =>
   new Forbidden({ message: "forbidden", details: `this API key lacks the scope '${error.scope}'` })
 
+/** What the admin API finds across tenants: not "in this tenant". */
+const serviceWide: ReadonlySet<string> = new Set(["tenant", "admin key"])
+
 /** The one place where a domain error becomes an HTTP status and its envelope. */
 export const toHttpError = (error: DomainError): HttpError => {
   switch (error._tag) {
@@ -116,7 +119,7 @@ export const toHttpError = (error: DomainError): HttpError => {
     case "NotFound":
       return new NotFoundError({
         message: `${error.resource} not found`,
-        details: `no ${error.resource} with id '${error.id}' in this tenant`
+        details: `no ${error.resource} with id '${error.id}'${serviceWide.has(error.resource) ? "" : " in this tenant"}`
       })
     case "InvalidInput":
       return new BadRequest({ message: "invalid request", details: error.details })

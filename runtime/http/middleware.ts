@@ -1,15 +1,17 @@
 import { Clock, Context, Effect, Layer, Option, Redacted } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiMiddleware } from "effect/http-api"
+import { authenticateAdmin } from "../../application/admin/admin-keys.ts"
 import { authenticate, requireAnyScope } from "../../application/auth/authenticate.ts"
+import { AdminKeys } from "../../application/ports/admin.ts"
 import { ApiKeys } from "../../application/ports/api-keys.ts"
 import { KeySecrets } from "../../application/ports/key-secrets.ts"
 import type { StorageError } from "../../domain/errors.ts"
 import { AppConfig, type TrustProxy } from "../config.ts"
 import { storageReason } from "../failures.ts"
 import { TenantDatabases } from "../tenancy/tenant-databases.ts"
-import { ApiKeyAuth, RequireJson, SchemaErrors, Tenancy } from "./api-middleware.ts"
-import { CurrentPrincipal, CurrentTenant, RequestInfo, RequiredScopes } from "./context.ts"
+import { AdminAuth, ApiKeyAuth, RequireJson, SchemaErrors, Tenancy } from "./api-middleware.ts"
+import { CurrentAdmin, CurrentPrincipal, CurrentTenant, RequestInfo, RequiredScopes } from "./context.ts"
 import { forbidden } from "./error-mapping.ts"
 import { BadRequest, envelopeJson, invalidApiKey, ServiceUnavailable, UnsupportedMediaType } from "./errors.ts"
 import { type InputKind, issueDetails } from "./validation-details.ts"
@@ -131,6 +133,46 @@ export const ApiKeyAuthLive = Layer.effect(
           // Recording use must never fail the request.
           yield* keys.touch(principal.keyId, now).pipe(Effect.ignore)
           return yield* Effect.provideService(httpEffect, CurrentPrincipal, principal)
+        })
+    })
+  })
+)
+
+/** The client's address: the first X-Forwarded-For entry from a proxy TRUST_PROXY believes, else the peer. */
+export const clientAddress = (request: HttpServerRequest.HttpServerRequest, policy: TrustProxy): string | null => {
+  const peer = Option.getOrUndefined(request.remoteAddress)
+  const forwarded = trusts(policy, peer) ? forwardedValue(request.headers["x-forwarded-for"]) : undefined
+  return forwarded ?? peer ?? null
+}
+
+/** An admin key from the control database; every refusal is the partner API's one 401. */
+export const AdminAuthLive = Layer.effect(
+  AdminAuth,
+  Effect.gen(function* () {
+    const config = yield* AppConfig
+    const secrets = yield* KeySecrets
+    const adminKeys = yield* AdminKeys
+    return AdminAuth.of({
+      adminKey: (httpEffect, { credential, endpoint }) =>
+        Effect.gen(function* () {
+          const request = yield* HttpServerRequest.HttpServerRequest
+          const facts = yield* Effect.serviceOption(RequestInfo)
+          if (Option.isSome(facts)) facts.value.route = endpoint.path
+          const found = yield* authenticateAdmin(Redacted.value(credential)).pipe(
+            Effect.provideService(KeySecrets, secrets),
+            Effect.provideService(AdminKeys, adminKeys),
+            Effect.catchTags({
+              InvalidApiKey: (e) => Effect.as(noteRefusal(`admin key refused: ${e.reason}`), undefined),
+              StorageError: unavailable
+            })
+          )
+          if (found === undefined) return yield* refused
+          // Recording use must never fail the request.
+          yield* adminKeys.touch(found.record.id, new Date(yield* Clock.currentTimeMillis)).pipe(Effect.ignore)
+          return yield* Effect.provideService(httpEffect, CurrentAdmin, {
+            actor: found.actor,
+            address: clientAddress(request, config.trustProxy)
+          })
         })
     })
   })

@@ -208,7 +208,12 @@ const finishConditional = (operation: Json) => {
 
 const finishOperation = (operation: Json, facts: OperationFacts | undefined) => {
   if (facts?.conditional === true) finishConditional(operation)
-  if (facts !== undefined && Array.isArray(operation["security"]) && operation["security"].length > 0) {
+  const security = operation["security"]
+  const isAdmin = Array.isArray(security) && security.some((s) => (s as Json)["adminKey"] !== undefined)
+  if (isAdmin) {
+    operation["description"] =
+      `${String(operation["description"] ?? "")}\n\nNeeds an admin key (\`posa_...\`) in \`X-Api-Key\`, on any host.`.trim()
+  } else if (facts !== undefined && Array.isArray(security) && security.length > 0) {
     // Scopes as the API key's roles (OpenAPI 3.1): one requirement per scope, any one of them will do.
     operation["security"] = facts.scopes.length === 0 ? [{ apiKey: [] }] : facts.scopes.map((s) => ({ apiKey: [s] }))
     operation["x-scopes"] = facts.scopes

@@ -1,5 +1,6 @@
 import { Layer } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
+import { AdminHandlers } from "./admin-handlers.ts"
 import { Api } from "./api.ts"
 import { CatalogHandlers, ProvidersHandlers, SyncHandlers } from "./catalog-handlers.ts"
 import { CustomersHandlers } from "./customers-handlers.ts"
@@ -11,7 +12,7 @@ import { PullHandlers } from "./pull-handlers.ts"
 import { WebhooksHandlers } from "./webhooks-handlers.ts"
 import { methodTable } from "./method-table.ts"
 import { openApiRoutes } from "./openapi-routes.ts"
-import { ApiKeyAuthLive, RequireJsonLive, SchemaErrorsLive, TenancyLive } from "./middleware.ts"
+import { AdminAuthLive, ApiKeyAuthLive, RequireJsonLive, SchemaErrorsLive, TenancyLive } from "./middleware.ts"
 import { requestPipeline } from "./request-pipeline.ts"
 import { StrictInputLive } from "./strict-input.ts"
 
@@ -22,6 +23,7 @@ export const docsPath = "/docs"
 export const ApiMiddlewareLive = Layer.mergeAll(
   TenancyLive,
   ApiKeyAuthLive,
+  AdminAuthLive,
   RequireJsonLive,
   StrictInputLive,
   SchemaErrorsLive
@@ -39,7 +41,8 @@ export const ApiHandlers = Layer.mergeAll(
   LoyaltyHandlers,
   MenusHandlers,
   OrdersHandlers,
-  WebhooksHandlers
+  WebhooksHandlers,
+  AdminHandlers
 )
 
 /** All routes of the service, with the request pipeline around them. */

@@ -57,6 +57,17 @@ export const cachedApiKeys = (ttlMs: number) =>
               live.delete(id)
             })
           ),
+        // A rotation's overlap: the key stays live until `at`, so it stays in the set unless it is
+        // no longer live (or unknown); the cached row goes, so the next read sees the new expiry.
+        expireBy: (id, at) =>
+          Effect.tap(keys.expireBy(id, at), (record) =>
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              Effect.sync(() => {
+                rows.delete(id)
+                if (record === undefined || !isLive(record, now)) live.delete(id)
+              })
+            )
+          ),
         touch: (id, at) =>
           Effect.suspend(() => {
             if (touched.get(id, at.getTime()) !== undefined) return Effect.void

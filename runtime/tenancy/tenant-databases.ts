@@ -94,7 +94,19 @@ export class TenantDatabases extends Context.Service<
               )
             ),
           setLoyalty: (id, settings) => Effect.tap(directory.setLoyalty(id, settings), () => forget(id)),
-          setTax: (id, settings) => Effect.tap(directory.setTax(id, settings), () => forget(id))
+          setTax: (id, settings) => Effect.tap(directory.setTax(id, settings), () => forget(id)),
+          // This process stops resolving a suspended tenant (and resolves a reactivated one) at once;
+          // other instances within the TTL.
+          setStatus: (id, status) =>
+            Effect.tap(directory.setStatus(id, status), (tenant) =>
+              Effect.andThen(
+                forget(id),
+                Effect.sync(() => {
+                  if (tenant.status === "active") activeIds.add(id)
+                  else activeIds.delete(id)
+                })
+              )
+            )
         })
         return Context.make(TenantDatabases, databases).pipe(Context.add(TenantDirectory, writeThrough))
       })

@@ -5,6 +5,7 @@ import { layerKeySecrets } from "../../adapters/crypto/key-secrets.ts"
 import { layerMemoryStorage } from "../../adapters/storage/memory/memory-storage.ts"
 import { authenticate } from "../../application/auth/authenticate.ts"
 import { issueApiKey } from "../../application/auth/issue-key.ts"
+import { AdminKeys, AuditLog } from "../../application/ports/admin.ts"
 import { ApiKeys } from "../../application/ports/api-keys.ts"
 import { KeySecrets } from "../../application/ports/key-secrets.ts"
 import { PullSchedules } from "../../application/ports/pull-schedules.ts"
@@ -62,6 +63,7 @@ const countingStorage = () => {
         ),
         setLoyalty: (id, settings) => Effect.andThen(count("directory.setLoyalty"), directory.setLoyalty(id, settings)),
         setTax: (id, settings) => Effect.andThen(count("directory.setTax"), directory.setTax(id, settings)),
+        setStatus: (id, status) => Effect.andThen(count("directory.setStatus"), directory.setStatus(id, status)),
         ping: Effect.andThen(count("directory.ping"), directory.ping)
       })
       const countedKeys = (keys: ApiKeys["Service"]) =>
@@ -75,6 +77,7 @@ const countingStorage = () => {
               Effect.suspend(() => (probe.faults.sets ? Effect.fail(failing("list live key ids")) : keys.liveIds(at)))
             ),
           revoke: (id, at) => Effect.andThen(count("keys.revoke"), keys.revoke(id, at)),
+          expireBy: (id, at) => Effect.andThen(count("keys.expireBy"), keys.expireBy(id, at)),
           touch: (id, at) => Effect.andThen(count("keys.touch"), keys.touch(id, at))
         })
       const countedStorage = TenantStorage.of({
@@ -91,7 +94,9 @@ const countingStorage = () => {
       return Context.make(TenantDirectory, countedDirectory).pipe(
         Context.add(TenantStorage, countedStorage),
         Context.add(PullSchedules, yield* PullSchedules),
-        Context.add(OrderDueIndex, yield* OrderDueIndex)
+        Context.add(OrderDueIndex, yield* OrderDueIndex),
+        Context.add(AdminKeys, yield* AdminKeys),
+        Context.add(AuditLog, yield* AuditLog)
       )
     })
   ).pipe(Layer.provide(layerMemoryStorage))

@@ -1,7 +1,10 @@
+import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { layerMemoryStorage } from "../../adapters/storage/memory/memory-storage.ts"
+import { issueAdminKey } from "../../application/admin/admin-keys.ts"
 import { allScopes } from "../../domain/api-key.ts"
 import type { TenantId } from "../../domain/tenant.ts"
+import { adminApiPrefix } from "../../runtime/http/admin-api.ts"
 import { call, makeTestApp, type TestApp } from "../support/app.ts"
 import { type OpenApiDocument, operations } from "./served-document.ts"
 
@@ -155,12 +158,19 @@ describe("every constraint the OpenAPI document declares, violated, is a 400 in 
   let app: TestApp
   let tenant: TenantId
   let key: string
+  let adminKey: string
   let document: OpenApiDocument
   beforeAll(async () => {
     app = await makeTestApp(layerMemoryStorage)
     tenant = "walker" as TenantId
     await app.createTenant({ id: tenant, country: "SG", currency: "SGD", timezone: "Asia/Singapore" })
     key = (await app.issueKey(tenant, { kind: "partner", name: "every scope", scopes: [...allScopes] })).plaintext
+    adminKey = await app.runtime.runPromise(
+      issueAdminKey({ name: "walker", expiresAt: null, createdBy: "test" }).pipe(
+        Effect.map((issued) => issued.plaintext),
+        Effect.orDie
+      )
+    )
     document = (await (await call(app, "/api/openapi.json")).json()) as OpenApiDocument
   }, 60_000)
   afterAll(() => app?.close())
@@ -188,7 +198,8 @@ describe("every constraint the OpenAPI document declares, violated, is a 400 in 
       const response = await call(app, `${violation.path}${search === "" ? "" : `?${search}`}`, {
         method: violation.method,
         host: `${tenant}.localhost`,
-        key,
+        // The admin API takes an admin key; every other route the partner key.
+        key: violation.path.startsWith(adminApiPrefix) ? adminKey : key,
         headers: { "content-type": "application/json", "x-provider": "deliverect" },
         ...(violation.body === undefined ? {} : { body: JSON.stringify(violation.body) })
       })

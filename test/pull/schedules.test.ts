@@ -167,17 +167,17 @@ describe("the schedule ticker", () => {
   it("queues a pull of the provider for every active tenant when its schedule is due, once", async () => {
     const active = ["tick-a", "tick-b"] as Array<TenantId>
     for (const id of active) await runtime.runPromise(createTenant({ id }))
-    const disabled = "tick-off" as TenantId
+    const suspended = "tick-off" as TenantId
     await runtime.runPromise(
       Effect.flatMap(TenantDirectory, (directory) =>
         directory.create({
-          id: disabled,
-          name: disabled,
-          status: "disabled",
+          id: suspended,
+          name: suspended,
+          status: "suspended",
           country: "SG",
           timezone: "Asia/Singapore",
           currency: "SGD",
-          locator: { databaseUrl: null, schema: tenantSchemaName(disabled) },
+          locator: { databaseUrl: null, schema: tenantSchemaName(suspended) },
           createdAt: new Date()
         })
       )
@@ -200,7 +200,7 @@ describe("the schedule ticker", () => {
         })
       ])
     }
-    expect(await jobsOf(disabled)).toEqual([])
+    expect(await jobsOf(suspended)).toEqual([])
     // Claimed: the next tick finds nothing due and queues nothing.
     expect(await runtime.runPromise(runDueSchedules)).toEqual([])
     for (const id of active) expect(await jobsOf(id)).toHaveLength(1)

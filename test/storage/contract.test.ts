@@ -1,5 +1,6 @@
 import { describe, it } from "vitest"
 import { storageAdapters } from "../support/storage-adapters.ts"
+import { adminContract, tenantStatusMigration } from "./admin-contract.ts"
 import { storageContract } from "./contract.ts"
 import { credentialsContract } from "./credentials-contract.ts"
 import { ordersContract } from "./orders-contract.ts"
@@ -17,3 +18,7 @@ for (const adapter of storageAdapters()) {
 for (const adapter of storageAdapters()) if (adapter.available) credentialsContract(adapter.name, adapter.layer)
 
 for (const adapter of storageAdapters()) if (adapter.available) ordersContract(adapter.name, adapter.layer)
+
+for (const adapter of storageAdapters()) if (adapter.available) adminContract(adapter.name, adapter.layer)
+
+tenantStatusMigration()

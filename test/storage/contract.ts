@@ -115,24 +115,24 @@ export const storageContract = (name: string, makeLayer: () => Layer.Layer<Stora
 
       it("lists the ids of the active tenants, and of no other", async () => {
         const active = await newTenant("on")
-        const disabled = freshTenantId("off")
+        const suspended = freshTenantId("off")
         await run(
           Effect.flatMap(TenantDirectory, (d) =>
             d.create({
-              id: disabled,
+              id: suspended,
               name: "off",
-              status: "disabled",
+              status: "suspended",
               country: "NL",
               timezone: "Europe/Amsterdam",
               currency: "EUR",
-              locator: { databaseUrl: null, schema: `tenant_${disabled.replaceAll("-", "_")}` },
+              locator: { databaseUrl: null, schema: `tenant_${suspended.replaceAll("-", "_")}` },
               createdAt: new Date()
             })
           )
         )
         const ids = await run(Effect.flatMap(TenantDirectory, (d) => d.activeIds))
         expect(ids.has(active)).toBe(true)
-        expect(ids.has(disabled)).toBe(false)
+        expect(ids.has(suspended)).toBe(false)
         expect(ids.has(freshTenantId("nobody"))).toBe(false)
         // Exactly the active tenants the directory lists: the same source, never a second truth.
         const listed = await run(Effect.flatMap(TenantDirectory, (d) => d.list))
@@ -142,6 +142,27 @@ export const storageContract = (name: string, makeLayer: () => Layer.Layer<Stora
             .map((t) => t.id)
             .sort()
         )
+      })
+
+      it("suspends and reactivates a tenant, keeping its other fields; the active ids follow", async () => {
+        const id = await newTenant("s")
+        const before = await run(Effect.flatMap(TenantDirectory, (d) => d.find(id)))
+        const suspended = await run(Effect.flatMap(TenantDirectory, (d) => d.setStatus(id, "suspended")))
+        expect(suspended).toEqual({ ...before, status: "suspended" })
+        expect(await run(Effect.flatMap(TenantDirectory, (d) => d.find(id)))).toEqual(suspended)
+        expect((await run(Effect.flatMap(TenantDirectory, (d) => d.activeIds))).has(id)).toBe(false)
+        // Suspending again changes nothing.
+        expect(await run(Effect.flatMap(TenantDirectory, (d) => d.setStatus(id, "suspended")))).toEqual(suspended)
+        const reactivated = await run(Effect.flatMap(TenantDirectory, (d) => d.setStatus(id, "active")))
+        expect(reactivated).toEqual(before)
+        expect((await run(Effect.flatMap(TenantDirectory, (d) => d.activeIds))).has(id)).toBe(true)
+      })
+
+      it("refuses a status for an unknown tenant", async () => {
+        const missing = await run(
+          Effect.flip(Effect.flatMap(TenantDirectory, (d) => d.setStatus(freshTenantId("x"), "suspended")))
+        )
+        expect(missing._tag).toBe("NotFound")
       })
 
       it("answers the readiness ping", async () => {
@@ -199,6 +220,49 @@ export const storageContract = (name: string, makeLayer: () => Layer.Layer<Stora
         expect(result.revoked?.revokedAt).toEqual(first)
         expect(result.again?.revokedAt).toEqual(first)
         expect(result.unknown).toBeUndefined()
+      })
+
+      it("expires a key by a time at the latest: an earlier expiry is kept, none becomes that time", async () => {
+        const tenant = await newTenant()
+        const early = new Date("2026-05-01T00:00:00.123Z")
+        const by = new Date("2026-06-01T00:00:00.456Z")
+        const late = new Date("2026-07-01T00:00:00.000Z")
+        const result = await inTenant(
+          tenant,
+          Effect.gen(function* () {
+            const keys = yield* ApiKeys
+            const never = yield* keys.insert(newKey({ name: "never" }))
+            const earlier = yield* keys.insert(newKey({ name: "earlier", expiresAt: early }))
+            const later = yield* keys.insert(newKey({ name: "later", expiresAt: late }))
+            const revoked = yield* keys.insert(newKey({ name: "revoked" }))
+            yield* keys.revoke(revoked.id, early)
+            return {
+              never: yield* keys.expireBy(never.id, by),
+              earlier: yield* keys.expireBy(earlier.id, by),
+              later: yield* keys.expireBy(later.id, by),
+              revoked: yield* keys.expireBy(revoked.id, by),
+              unknown: yield* keys.expireBy(revoked.id + 1000, by),
+              stored: yield* keys.findById(never.id),
+              live: yield* keys.liveIds(new Date(by.getTime() - 1)),
+              liveAtBy: yield* keys.liveIds(by),
+              ids: { never: never.id, earlier: earlier.id, later: later.id }
+            }
+          })
+        )
+        expect(result.never).toEqual({
+          ...newKey({ name: "never", expiresAt: by }),
+          id: result.ids.never,
+          revokedAt: null,
+          lastUsedAt: null
+        })
+        expect(result.stored).toEqual(result.never)
+        expect(result.earlier?.expiresAt).toEqual(early)
+        expect(result.later?.expiresAt).toEqual(by)
+        // A revoked key stays revoked; its expiry is set all the same.
+        expect(result.revoked).toMatchObject({ revokedAt: early, expiresAt: by })
+        expect(result.unknown).toBeUndefined()
+        expect([...result.live].sort((x, y) => x - y)).toEqual([result.ids.never, result.ids.later])
+        expect([...result.liveAtBy]).toEqual([])
       })
 
       it("lists the live key ids: neither revoked nor expired at the given time", async () => {
@@ -309,6 +373,7 @@ export const storageContract = (name: string, makeLayer: () => Layer.Layer<Stora
           }),
           fc.record({ op: fc.constant("revoke" as const), index: fc.nat(10), at: arbDate }),
           fc.record({ op: fc.constant("touch" as const), index: fc.nat(10), at: arbDate }),
+          fc.record({ op: fc.constant("expire" as const), index: fc.nat(10), at: arbDate }),
           fc.record({ op: fc.constant("find" as const), index: fc.nat(12) }),
           fc.record({ op: fc.constant("live" as const), at: arbDate })
         )
@@ -351,6 +416,14 @@ export const storageContract = (name: string, makeLayer: () => Layer.Layer<Stora
                       if (current !== undefined && current.revokedAt === null)
                         model.set(id, { ...current, revokedAt: op.at })
                       expect(yield* keys.revoke(id, op.at)).toEqual(model.get(id))
+                      break
+                    }
+                    case "expire": {
+                      const id = idAt(op.index)
+                      const current = model.get(id)
+                      if (current !== undefined && (current.expiresAt === null || op.at < current.expiresAt))
+                        model.set(id, { ...current, expiresAt: op.at })
+                      expect(yield* keys.expireBy(id, op.at)).toEqual(model.get(id))
                       break
                     }
                     case "touch": {

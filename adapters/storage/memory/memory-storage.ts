@@ -1,4 +1,5 @@
 import { Context, Effect, Layer } from "effect"
+import { AdminKeys, AuditLog } from "../../../application/ports/admin.ts"
 import { ApiKeys } from "../../../application/ports/api-keys.ts"
 import { Catalog, Outlets, SyncHistory } from "../../../application/ports/catalog.ts"
 import { Customers } from "../../../application/ports/customers.ts"
@@ -30,6 +31,7 @@ import {
   makeMemoryIdempotency,
   makeMemoryLoyaltyLedger
 } from "./memory-loyalty.ts"
+import { makeMemoryAdminKeys, makeMemoryAuditLog } from "./memory-admin.ts"
 import { makeMemoryOrderDueIndex } from "./memory-order-due-index.ts"
 import { makeMemoryMenus, makeMenuTables, type MenuTables } from "./memory-menus.ts"
 import { makeMemoryOrders, makeOrderTables, type OrderTables } from "./memory-orders.ts"
@@ -77,6 +79,14 @@ const makeApiKeys = (state: TenantState) =>
         state.keys.set(id, revoked)
         return revoked
       }),
+    expireBy: (id, at) =>
+      Effect.sync(() => {
+        const key = state.keys.get(id)
+        if (key === undefined) return undefined
+        const expired = { ...key, expiresAt: key.expiresAt === null || at < key.expiresAt ? at : key.expiresAt }
+        state.keys.set(id, expired)
+        return expired
+      }),
     touch: (id, at) =>
       Effect.sync(() => {
         const key = state.keys.get(id)
@@ -84,99 +94,110 @@ const makeApiKeys = (state: TenantState) =>
       })
   })
 
+type MemoryStorage = TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex | AdminKeys | AuditLog
+
 /** The in-memory storage adapter: the control directory and every tenant's data in one process. */
-export const layerMemoryStorage: Layer.Layer<TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex> =
-  Layer.effectContext(
-    Effect.sync(() => {
-      const tenants = new Map<TenantId, Tenant>()
-      const states = new Map<TenantId, TenantState>()
-      // Credentials are sealed under a key of this process: memory storage keeps nothing past it.
-      const sealer = makeCredentialSealer(ephemeralKeyRing())
-      const stateOf = (id: TenantId) => {
-        let state = states.get(id)
-        if (state === undefined) {
-          state = {
-            keys: new Map(),
-            nextKeyId: 1,
-            catalog: makeCatalogTables(),
-            customers: makeCustomerTable(),
-            loyalty: makeLoyaltyTables(),
-            credentials: makeCredentialTables(),
-            inbox: makeInboxTables(),
-            menus: makeMenuTables(),
-            orders: makeOrderTables()
-          }
-          states.set(id, state)
+export const layerMemoryStorage: Layer.Layer<MemoryStorage> = Layer.effectContext(
+  Effect.sync(() => {
+    const tenants = new Map<TenantId, Tenant>()
+    const states = new Map<TenantId, TenantState>()
+    // Credentials are sealed under a key of this process: memory storage keeps nothing past it.
+    const sealer = makeCredentialSealer(ephemeralKeyRing())
+    const stateOf = (id: TenantId) => {
+      let state = states.get(id)
+      if (state === undefined) {
+        state = {
+          keys: new Map(),
+          nextKeyId: 1,
+          catalog: makeCatalogTables(),
+          customers: makeCustomerTable(),
+          loyalty: makeLoyaltyTables(),
+          credentials: makeCredentialTables(),
+          inbox: makeInboxTables(),
+          menus: makeMenuTables(),
+          orders: makeOrderTables()
         }
-        return state
+        states.set(id, state)
       }
-      const directory = TenantDirectory.of({
-        create: (input) =>
-          Effect.suspend(() => {
-            if (tenants.has(input.id)) return Effect.fail(new AlreadyExists({ resource: "tenant", id: input.id }))
-            const tenant: Tenant = {
-              ...input,
-              loyaltyUrl: null,
-              loyaltyCredential: null,
-              taxInclusive: true,
-              taxRatePpm: null
-            }
-            tenants.set(input.id, tenant)
-            return Effect.succeed(tenant)
-          }),
-        find: (id) => Effect.sync(() => tenants.get(id)),
-        list: Effect.sync(() => [...tenants.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))),
-        activeIds: Effect.sync(
-          () => new Set([...tenants.values()].filter((tenant) => tenant.status === "active").map((tenant) => tenant.id))
-        ),
-        setLoyalty: (id, settings) =>
-          Effect.suspend(() => {
-            const tenant = tenants.get(id)
-            if (tenant === undefined) return Effect.fail(new NotFound({ resource: "tenant", id }))
-            const updated = { ...tenant, loyaltyUrl: settings.url, loyaltyCredential: settings.credential }
-            tenants.set(id, updated)
-            return Effect.succeed(updated)
-          }),
-        setTax: (id, settings) =>
-          Effect.suspend(() => {
-            const tenant = tenants.get(id)
-            if (tenant === undefined) return Effect.fail(new NotFound({ resource: "tenant", id }))
-            const updated = { ...tenant, taxInclusive: settings.taxInclusive, taxRatePpm: settings.taxRatePpm }
-            tenants.set(id, updated)
-            return Effect.succeed(updated)
-          }),
-        ping: Effect.void
-      })
-      const storage = TenantStorage.of({
-        provision: (tenant) => Effect.sync(() => void stateOf(tenant.id)),
-        open: (tenant) =>
-          Layer.succeedContext(
-            Effect.runSync(
-              Effect.sync(() => {
-                const state = stateOf(tenant.id)
-                return Context.make(ApiKeys, makeApiKeys(state)).pipe(
-                  Context.add(Outlets, makeMemoryOutlets(state.catalog)),
-                  Context.add(Catalog, makeMemoryCatalog(state.catalog)),
-                  Context.add(SyncHistory, makeMemorySyncHistory(state.catalog)),
-                  Context.add(Customers, makeMemoryCustomers(state.customers)),
-                  Context.add(Idempotency, makeMemoryIdempotency(state.loyalty)),
-                  Context.add(LoyaltyLedger, makeMemoryLoyaltyLedger(state.loyalty)),
-                  Context.add(PosInbox, makeMemoryPosInbox(state.catalog, state.inbox)),
-                  Context.add(Menus, makeMemoryMenus(state.menus, state.catalog)),
-                  Context.add(Orders, makeMemoryOrders(state.orders)),
-                  Context.add(
-                    PosCredentialStore,
-                    makeMemoryPosCredentials(state.credentials, sealer, tenant.id, (id) => state.catalog.stores.has(id))
-                  )
-                )
-              })
-            )
-          )
-      })
-      return Context.make(TenantDirectory, directory).pipe(
-        Context.add(TenantStorage, storage),
-        Context.add(PullSchedules, makeMemoryPullSchedules()),
-        Context.add(OrderDueIndex, makeMemoryOrderDueIndex())
-      )
+      return state
+    }
+    const directory = TenantDirectory.of({
+      create: (input) =>
+        Effect.suspend(() => {
+          if (tenants.has(input.id)) return Effect.fail(new AlreadyExists({ resource: "tenant", id: input.id }))
+          const tenant: Tenant = {
+            ...input,
+            loyaltyUrl: null,
+            loyaltyCredential: null,
+            taxInclusive: true,
+            taxRatePpm: null
+          }
+          tenants.set(input.id, tenant)
+          return Effect.succeed(tenant)
+        }),
+      find: (id) => Effect.sync(() => tenants.get(id)),
+      list: Effect.sync(() => [...tenants.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))),
+      activeIds: Effect.sync(
+        () => new Set([...tenants.values()].filter((tenant) => tenant.status === "active").map((tenant) => tenant.id))
+      ),
+      setLoyalty: (id, settings) =>
+        Effect.suspend(() => {
+          const tenant = tenants.get(id)
+          if (tenant === undefined) return Effect.fail(new NotFound({ resource: "tenant", id }))
+          const updated = { ...tenant, loyaltyUrl: settings.url, loyaltyCredential: settings.credential }
+          tenants.set(id, updated)
+          return Effect.succeed(updated)
+        }),
+      setTax: (id, settings) =>
+        Effect.suspend(() => {
+          const tenant = tenants.get(id)
+          if (tenant === undefined) return Effect.fail(new NotFound({ resource: "tenant", id }))
+          const updated = { ...tenant, taxInclusive: settings.taxInclusive, taxRatePpm: settings.taxRatePpm }
+          tenants.set(id, updated)
+          return Effect.succeed(updated)
+        }),
+      setStatus: (id, status) =>
+        Effect.suspend(() => {
+          const tenant = tenants.get(id)
+          if (tenant === undefined) return Effect.fail(new NotFound({ resource: "tenant", id }))
+          const updated = { ...tenant, status }
+          tenants.set(id, updated)
+          return Effect.succeed(updated)
+        }),
+      ping: Effect.void
     })
-  )
+    const storage = TenantStorage.of({
+      provision: (tenant) => Effect.sync(() => void stateOf(tenant.id)),
+      open: (tenant) =>
+        Layer.succeedContext(
+          Effect.runSync(
+            Effect.sync(() => {
+              const state = stateOf(tenant.id)
+              return Context.make(ApiKeys, makeApiKeys(state)).pipe(
+                Context.add(Outlets, makeMemoryOutlets(state.catalog)),
+                Context.add(Catalog, makeMemoryCatalog(state.catalog)),
+                Context.add(SyncHistory, makeMemorySyncHistory(state.catalog)),
+                Context.add(Customers, makeMemoryCustomers(state.customers)),
+                Context.add(Idempotency, makeMemoryIdempotency(state.loyalty)),
+                Context.add(LoyaltyLedger, makeMemoryLoyaltyLedger(state.loyalty)),
+                Context.add(PosInbox, makeMemoryPosInbox(state.catalog, state.inbox)),
+                Context.add(Menus, makeMemoryMenus(state.menus, state.catalog)),
+                Context.add(Orders, makeMemoryOrders(state.orders)),
+                Context.add(
+                  PosCredentialStore,
+                  makeMemoryPosCredentials(state.credentials, sealer, tenant.id, (id) => state.catalog.stores.has(id))
+                )
+              )
+            })
+          )
+        )
+    })
+    return Context.make(TenantDirectory, directory).pipe(
+      Context.add(TenantStorage, storage),
+      Context.add(PullSchedules, makeMemoryPullSchedules()),
+      Context.add(OrderDueIndex, makeMemoryOrderDueIndex()),
+      Context.add(AdminKeys, makeMemoryAdminKeys()),
+      Context.add(AuditLog, makeMemoryAuditLog())
+    )
+  })
+)

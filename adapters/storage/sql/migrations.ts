@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import { Migrator, SqlClient } from "effect/sql"
 import { StorageError } from "../../../domain/errors.ts"
+import { adminControlMigration } from "./admin-migrations.ts"
 import { catalogGenerationMigration } from "./catalog-generation-migration.ts"
 import { posCredentialsMigration } from "./credential-migrations.ts"
 import { inboxSchema } from "./inbox-migrations.ts"
@@ -32,7 +33,8 @@ const controlMigrations = {
       )`
   ),
   "2_pull_schedules": pullControlMigration,
-  "3_orders": orderControlMigration
+  "3_orders": orderControlMigration,
+  "4_admin": adminControlMigration
 }
 
 /**
@@ -331,6 +333,13 @@ export const migrateTenant = (schema: string, where?: string) =>
 
 const idOf = (key: string) => Number(key.slice(0, key.indexOf("_")))
 
+const upTo = (migrations: Record<string, Effect.Effect<unknown, unknown, SqlClient.SqlClient>>, lastId: number) =>
+  Object.fromEntries(Object.entries(migrations).filter(([key]) => idOf(key) <= lastId))
+
+/** The control schema as an older release left it: migrated up to `lastId` only (upgrade tests). */
+export const migrateControlTo = (lastId: number) =>
+  migrate("public", upTo(controlMigrations, lastId), `control schema to migration ${lastId}`)
+
 /** The ids of the tenant migrations, in order: what a current tenant schema's schema_migrations holds. */
 export const tenantMigrationIds: ReadonlyArray<number> = Object.keys(tenantMigrations)
   .map(idOf)
@@ -341,8 +350,4 @@ export const tenantMigrationIds: ReadonlyArray<number> = Object.keys(tenantMigra
  * start from; the service itself always migrates to the current migration.
  */
 export const migrateTenantTo = (schema: string, lastId: number) =>
-  migrate(
-    schema,
-    Object.fromEntries(Object.entries(tenantMigrations).filter(([key]) => idOf(key) <= lastId)),
-    `tenant schema ${schema} to migration ${lastId}`
-  )
+  migrate(schema, upTo(tenantMigrations, lastId), `tenant schema ${schema} to migration ${lastId}`)

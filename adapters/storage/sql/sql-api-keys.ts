@@ -67,6 +67,12 @@ export const layerSqlApiKeys = Layer.effect(
           Effect.map(first),
           storageFailure("revoke api key")
         ),
+      // LEAST passes over a NULL: a key that never expired now expires at `at`.
+      expireBy: (id, at) =>
+        sql<ApiKeyRow>`UPDATE api_keys SET expires_at = LEAST(expires_at, ${at}) WHERE id = ${id} RETURNING *`.pipe(
+          Effect.map(first),
+          storageFailure("expire api key")
+        ),
       touch: (id, at) =>
         sql`UPDATE api_keys SET last_used_at = ${at} WHERE id = ${id}`.pipe(
           Effect.asVoid,

@@ -1,5 +1,6 @@
 import { Effect, Layer } from "effect"
 import type { SqlClient } from "effect/sql"
+import type { AdminKeys, AuditLog } from "../../../application/ports/admin.ts"
 import type { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import { TenantStorage } from "../../../application/ports/tenant-storage.ts"
 import type { PullSchedules } from "../../../application/ports/pull-schedules.ts"
@@ -9,6 +10,7 @@ import type { Tenant } from "../../../domain/tenant.ts"
 import { ephemeralKeyRing, type KeyRing, makeCredentialSealer } from "../../crypto/credential-sealer.ts"
 import { logResealProblems, resealControlCredentials, resealTenantCredentials } from "./credential-migrations.ts"
 import { migrateControl, migrateTenant } from "./migrations.ts"
+import { layerSqlAdminKeys, layerSqlAuditLog } from "./sql-admin.ts"
 import { layerSqlApiKeys } from "./sql-api-keys.ts"
 import {
   layerSqlCatalogWithLocks,
@@ -47,12 +49,18 @@ const migrateTenantOf = (tenant: Tenant) =>
 export const layerSqlStorage = (
   tenantClient: TenantClient,
   keys: KeyRing = ephemeralKeyRing()
-): Layer.Layer<TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex, StorageError, SqlClient.SqlClient> => {
+): Layer.Layer<
+  TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex | AdminKeys | AuditLog,
+  StorageError,
+  SqlClient.SqlClient
+> => {
   const sealer = makeCredentialSealer(keys)
   return Layer.mergeAll(
     layerSqlTenantDirectory(sealer),
     layerSqlPullSchedules,
     layerSqlOrderDueIndex,
+    layerSqlAdminKeys,
+    layerSqlAuditLog,
     Layer.effect(
       TenantStorage,
       Effect.sync(() => {

@@ -105,6 +105,14 @@ export const layerSqlTenantDirectory = (sealer: CredentialSealer) =>
             WHERE id = ${id} RETURNING *`.pipe(storageFailure("set tax defaults"))
             return rows[0] === undefined ? yield* new NotFound({ resource: "tenant", id }) : yield* toTenant(rows[0])
           }),
+        setStatus: (id, status) =>
+          Effect.gen(function* () {
+            const rows = yield* sql<TenantRow>`
+            UPDATE tenants SET status = ${status} WHERE id = ${id} RETURNING *`.pipe(
+              storageFailure("set tenant status")
+            )
+            return rows[0] === undefined ? yield* new NotFound({ resource: "tenant", id }) : yield* toTenant(rows[0])
+          }),
         ping: sql`SELECT 1`.pipe(Effect.asVoid, storageFailure("ping control database"))
       })
     })

@@ -3,7 +3,7 @@ import type { TestApp } from "../../support/app.ts"
 import { echoScope, simulatedPeerHeader } from "./echo-group.ts"
 import {
   captureConsole,
-  createDisabledTenant,
+  createSuspendedTenant,
   eventually,
   expectEnvelope,
   expectInvalidKey,
@@ -225,8 +225,8 @@ export const authSuite = (name: string, makeStorage: MakeStorage) =>
       it("unknown tenant host without a key (tenant checked before the key, same bytes)", () =>
         expectSame401({ host: "nope.localhost" }))
 
-      it("disabled tenant with its own valid key", async () => {
-        await createDisabledTenant(app, "sleepy")
+      it("suspended tenant with its own valid key", async () => {
+        await createSuspendedTenant(app, "sleepy")
         const key = await issue(app, "sleepy", { kind: "partner" })
         await expectSame401({ host: "sleepy.localhost", key: key.plaintext })
       })

@@ -1,6 +1,7 @@
 import { format } from "node:util"
 import { Context, Effect, Layer } from "effect"
 import { expect, vi } from "vitest"
+import { AdminKeys, AuditLog } from "../../../application/ports/admin.ts"
 import { ApiKeys } from "../../../application/ports/api-keys.ts"
 import { KeySecrets } from "../../../application/ports/key-secrets.ts"
 import { PullSchedules } from "../../../application/ports/pull-schedules.ts"
@@ -178,8 +179,8 @@ export const insertKeyInStorage = (
     })
   )
 
-/** A tenant that exists in the directory with status `disabled`. */
-export const createDisabledTenant = (app: TestApp, id: string) =>
+/** A tenant that exists in the directory with status `suspended`. */
+export const createSuspendedTenant = (app: TestApp, id: string) =>
   app.runtime.runPromise(
     Effect.gen(function* () {
       const directory = yield* TenantDirectory
@@ -187,7 +188,7 @@ export const createDisabledTenant = (app: TestApp, id: string) =>
       const tenant = {
         id: tenantId(id),
         name: id,
-        status: "disabled" as const,
+        status: "suspended" as const,
         country: "SG",
         timezone: "Asia/Singapore",
         currency: "SGD",
@@ -248,7 +249,9 @@ export const faultyStorage =
         return Context.make(TenantDirectory, faultyDirectory).pipe(
           Context.add(TenantStorage, faultyTenantStorage),
           Context.add(PullSchedules, yield* PullSchedules),
-          Context.add(OrderDueIndex, yield* OrderDueIndex)
+          Context.add(OrderDueIndex, yield* OrderDueIndex),
+          Context.add(AdminKeys, yield* AdminKeys),
+          Context.add(AuditLog, yield* AuditLog)
         )
       })
     ).pipe(Layer.provide(makeStorage()))
