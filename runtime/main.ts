@@ -5,6 +5,7 @@ import { appServices } from "./app-layer.ts"
 import { ensureDemoTenant, startDemoPos } from "./bootstrap.ts"
 import { type AppSettings, appSettingsConfig } from "./config.ts"
 import { reportStartupFailure } from "./failures.ts"
+import { LocalAdminToken, loopbackHost, writeEndpointFile } from "./http/local-admin.ts"
 import { HttpRoutes } from "./http/server.ts"
 import { makeDrainingServer } from "./lifecycle/draining-server.ts"
 import { CurrentReadiness, makeReadinessSwitch } from "./lifecycle/readiness.ts"
@@ -23,10 +24,12 @@ import { storageLayer } from "./storage.ts"
 const service = (settings: AppSettings) =>
   Effect.gen(function* () {
     const readiness = makeReadinessSwitch()
+    const localAdmin = LocalAdminToken.make()
     const services = yield* Layer.build(
       appServices(settings).pipe(
         Layer.provideMerge(storageLayer(settings)),
-        Layer.provideMerge(Layer.succeed(CurrentReadiness, readiness))
+        Layer.provideMerge(Layer.succeed(CurrentReadiness, readiness)),
+        Layer.provideMerge(Layer.succeed(LocalAdminToken, localAdmin))
       )
     )
     yield* Effect.gen(function* () {
@@ -69,6 +72,16 @@ const service = (settings: AppSettings) =>
           yield* Effect.logInfo("HTTP server closed; closing storage", { elapsedMs: outcome.elapsedMs })
         })
       )
+      // The admin CLI of this machine finds the service through the data directory (embedded storage).
+      if (settings.storage === "pglite") {
+        const address = server.address()
+        const port = typeof address === "object" && address !== null ? address.port : settings.port
+        yield* writeEndpointFile(settings.dataDir, {
+          url: `http://${loopbackHost(settings.host)}:${port}${settings.basePath}`,
+          token: localAdmin.token,
+          pid: process.pid
+        })
+      }
       // Jobs a stopped process left, retries and pull schedules; stopped first on shutdown.
       yield* Layer.build(pullBackground)
       readiness.markReady()

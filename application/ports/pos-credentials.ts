@@ -51,6 +51,13 @@ export class PosCredentialStore extends Context.Service<
     ) => Effect.Effect<string | undefined, UnreadableCredentials | StorageError>
     readonly setAccount: (provider: string, accountId: string, text: string) => Effect.Effect<void, StorageError>
     /**
+     * Removes an outlet's credentials (its identifiers, from its outlet sync, stay): true when there
+     * were some. Calls to its POS and its webhooks then fail as for an outlet never given any.
+     */
+    readonly deleteOutlet: (storeId: string) => Effect.Effect<boolean, StorageError>
+    /** Removes a POS account's credentials: true when there were some. */
+    readonly deleteAccount: (provider: string, accountId: string) => Effect.Effect<boolean, StorageError>
+    /**
      * Runs `effect` holding a lock on `key` that every instance of the service sharing this tenant's
      * database respects (an advisory lock in a transaction on PostgreSQL and PGlite), so a
      * single-use secret is spent once. Credentials read and written inside see each other.

@@ -1,11 +1,19 @@
-import { Effect } from "effect"
+import { Context, Effect } from "effect"
 import { expect, it } from "vitest"
+import { AuditLog } from "../../application/ports/admin.ts"
 import { PosCredentialStore } from "../../application/ports/pos-credentials.ts"
 import { forEachStorage } from "../../test/support/admin-cli.ts"
 
 const apiKey = "atlas-admin-api-key-5e6f7a"
 const webhookToken = "atlas-webhook-token-0c1d2e"
 const merchant = JSON.stringify({ merchantId: "m-1", apiKey, channelId: "ch-1", webhookToken })
+
+/** The credentials entries of the audit log (about one tenant, or about none), newest first. */
+const audited = (
+  h: { readonly context: Context.Context<AuditLog> },
+  tenantId: string | null,
+  action = "credentials."
+) => Effect.runPromise(Context.get(h.context, AuditLog).list({ tenantId, action, beforeId: null, limit: 100 }))
 
 forEachStorage("account set-credentials", (harness) => {
   it("stores a POS account's credentials (no outlet needed), with the plugin's defaults, and never prints them", async () => {
@@ -32,6 +40,28 @@ forEachStorage("account set-credentials", (harness) => {
     expect(await read("m-2")).toBeUndefined()
     expect(h.transcript.join("\n")).not.toContain(apiKey)
     expect(h.transcript.join("\n")).not.toContain(webhookToken)
+    const entries = await audited(h, id)
+    expect(entries.map((e) => [e.action, e.actor, e.target, e.summary])).toEqual([
+      [
+        "credentials.set",
+        "admin CLI",
+        "atlas-kitchen account m-1",
+        "set the credentials of atlas-kitchen account 'm-1'; the values are not recorded"
+      ]
+    ])
+    expect(JSON.stringify(entries)).not.toContain(apiKey)
+    expect(JSON.stringify(entries)).not.toContain(webhookToken)
+
+    const deleted = await h.run("account", "delete-credentials", id, "atlas-kitchen", "m-1")
+    expect(deleted.stdout).toBe(`credentials deleted for atlas-kitchen account 'm-1' of tenant '${id}'`)
+    expect(await read("m-1")).toBeUndefined()
+    expect((await h.run("account", "delete-credentials", id, "atlas-kitchen", "m-1")).stdout).toContain(
+      "had no credentials: nothing to delete"
+    )
+    expect((await audited(h, id)).map((e) => [e.action, e.target])).toEqual([
+      ["credentials.delete", "atlas-kitchen account m-1"],
+      ["credentials.set", "atlas-kitchen account m-1"]
+    ])
   })
 
   it("refuses a plugin without an account level, credentials of the wrong shape, bad JSON, unknown tenant or plugin", async () => {
@@ -84,6 +114,7 @@ forEachStorage("account set-credentials", (harness) => {
     )
     expect(stored).toBeUndefined()
     expect(h.transcript.join("\n")).not.toContain(apiKey)
+    expect(await audited(h, id)).toEqual([])
   })
 
   it("credentials reseal reports every tenant's credentials under the current key", async () => {
@@ -97,5 +128,13 @@ forEachStorage("account set-credentials", (harness) => {
     expect(result.stdout).toMatch(new RegExp(`^${id}: 1 sealed under key '[A-Za-z0-9_-]+'$`, "m"))
     expect(result.stdout).toMatch(/^loyalty credentials: \d+ usable/m)
     expect(h.transcript.join("\n")).not.toContain(apiKey)
+    // One entry for the whole run, about no one tenant; counts and key ids, never a value.
+    const [entry, ...more] = await audited(h, null, "credentials.reseal")
+    expect(more).toEqual([])
+    expect(entry).toMatchObject({ actor: "admin CLI", tenantId: null, address: null })
+    expect(entry?.summary).toMatch(
+      /^resealed the POS credentials of \d+ tenants under key '[A-Za-z0-9_-]+': \d+ sealed, \d+ just now, 0 left as they are$/
+    )
+    expect(JSON.stringify(entry)).not.toContain(apiKey)
   })
 })

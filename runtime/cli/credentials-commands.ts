@@ -1,12 +1,12 @@
-import { issuesOf } from "@pos-integration/sdk"
-import { Console, Context, Effect, Redacted, Schema } from "effect"
+import { Console, Context, Effect, Redacted } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import type { CredentialLevel } from "../../application/ports/pos-credentials.ts"
+import { audit } from "../../application/admin/audit.ts"
+import type { InvalidCredentials, NoAccountLevel } from "../../application/admin/pos-credentials-admin.ts"
 import { PosCredentialStore } from "../../application/ports/pos-credentials.ts"
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
-import { type LoadedPlugin, PluginRegistry } from "../plugins/plugin-registry.ts"
+import { PluginRegistry } from "../plugins/plugin-registry.ts"
 import { AdminError } from "./admin-errors.ts"
-import { type Handle, tenantRepositories } from "./admin-services.ts"
+import { cliCaller, type Handle, tenantRepositories } from "./admin-services.ts"
 
 export const providerArgument = Argument.String("provider").pipe(
   Argument.withDescription("The POS plugin's id (see GET /api/v1/providers)")
@@ -28,43 +28,28 @@ export const requirePlugin = Effect.fnUntraced(function* (provider: string) {
 })
 
 /**
- * The operator's `--json` checked against the plugin's Schema of one level, as the text to store
- * (the Schema's encoded form, with its defaults filled in). No message quotes the input: the JSON
- * parser's would quote the text around the fault, a Schema's could quote a value, so a refusal names
- * only the paths of what is wrong.
+ * The operator's `--json` as a value: the JSON parser's message would quote the text around the
+ * fault (a secret), so a refusal says only that it is not JSON.
  */
-export const credentialsText = (
-  loaded: LoadedPlugin,
-  level: CredentialLevel,
-  json: Redacted.Redacted<string>
-): Effect.Effect<string, AdminError> =>
-  Effect.gen(function* () {
-    const provider = loaded.manifest.id
-    const schema = level === "outlet" ? loaded.plugin.credentials.outlet : loaded.plugin.credentials.account
-    if (schema === null) {
-      return yield* new AdminError({
-        message: `the ${provider} plugin has no account-level credentials: set them per outlet (store set-credentials)`
-      })
-    }
-    const raw = yield* Effect.try({
-      try: () => JSON.parse(Redacted.value(json)) as unknown,
-      catch: () => new AdminError({ message: "--json is not valid JSON" })
-    })
-    const credentials = yield* Schema.decodeUnknownEffect(schema)(raw, { errors: "all" }).pipe(
-      Effect.mapError(
-        (error) =>
-          new AdminError({
-            message: `these are not ${provider} ${level} credentials; check: ${
-              [...new Set(issuesOf(error).map((issue) => issue.path))].join(", ") || "(the whole value)"
-            }`
-          })
-      )
-    )
-    const encoded = yield* Schema.encodeUnknownEffect(schema)(credentials).pipe(
-      Effect.mapError(() => new AdminError({ message: "the credentials could not be stored" }))
-    )
-    return JSON.stringify(encoded)
+export const credentialsJson = (json: Redacted.Redacted<string>): Effect.Effect<unknown, AdminError> =>
+  Effect.try({
+    try: () => JSON.parse(Redacted.value(json)) as unknown,
+    catch: () => new AdminError({ message: "--json is not valid JSON" })
   })
+
+/** A refusal of the credentials in the operator's terms: the paths of what is wrong, never a value. */
+export const credentialsRefusal = {
+  InvalidCredentials: (error: InvalidCredentials) =>
+    new AdminError({
+      message: `these are not ${error.provider} ${error.level} credentials; check: ${
+        error.paths.map((path) => (path === "" ? "(the whole value)" : path)).join(", ") || "(the whole value)"
+      }`
+    }),
+  NoAccountLevel: (error: NoAccountLevel) =>
+    new AdminError({
+      message: `the ${error.provider} plugin has no account-level credentials: set them per outlet (store set-credentials)`
+    })
+}
 
 /**
  * `credentials reseal`: seals every tenant's POS credentials under the current key (the first of
@@ -80,10 +65,16 @@ const reseal = (handle: Handle) =>
         const directory = yield* TenantDirectory
         const tenants = yield* directory.list
         let problems = 0
+        let current = 0
+        let resealed = 0
+        const keys = new Set<string>()
         for (const tenant of tenants) {
           const { repositories } = yield* tenantRepositories(tenant.id)
           const report = yield* Context.get(repositories, PosCredentialStore).reseal
           problems += report.problems.length
+          current += report.current
+          resealed += report.resealed
+          if (report.keyId !== null) keys.add(report.keyId)
           const under = report.keyId === null ? "" : ` under key '${report.keyId}'`
           yield* Console.log(
             `${tenant.id}: ${report.current} sealed${under}${report.resealed > 0 ? ` (${report.resealed} just now)` : ""}` +
@@ -93,6 +84,14 @@ const reseal = (handle: Handle) =>
         }
         const loyalty = tenants.filter((tenant) => tenant.loyaltyCredential !== null).length
         yield* Console.log(`loyalty credentials: ${loyalty} usable (resealed when a process starts)`)
+        // Recorded even when nothing was rewritten: that a reseal found nothing left is what an
+        // operator checks before removing an older key.
+        yield* audit(cliCaller, {
+          action: "credentials.reseal",
+          summary: `resealed the POS credentials of ${tenants.length} tenants${
+            keys.size === 0 ? "" : ` under key ${[...keys].map((k) => `'${k}'`).join(", ")}`
+          }: ${current} sealed, ${resealed} just now, ${problems} left as they are`
+        })
         if (problems > 0) {
           return yield* new AdminError({ message: `${problems} credentials could not be resealed (see above)` })
         }

@@ -6,6 +6,7 @@ import { appServices } from "../app-layer.ts"
 import { appSettingsConfig } from "../config.ts"
 import { storageLayer } from "../storage.ts"
 import { makeCli } from "./commands.ts"
+import { readLocalEndpoint, runInService } from "./remote.ts"
 
 /**
  * The admin CLI: `npm run admin -- <command>`. The services are read from the same environment as
@@ -22,10 +23,31 @@ const services = Layer.unwrap(
   })
 )
 
-makeCli(services).pipe(
-  Command.run({ version: packageJson.version }),
-  // Standard output is for command output only (`key issue` prints the key alone): logs go to stderr.
-  Effect.provideService(Logger.LogToStderr, true),
-  Effect.provide(NodeServices.layer),
-  NodeRuntime.runMain
-)
+const runHere = () =>
+  makeCli(services).pipe(
+    Command.run({ version: packageJson.version }),
+    // Standard output is for command output only (`key issue` prints the key alone): logs go to stderr.
+    Effect.provideService(Logger.LogToStderr, true),
+    Effect.provide(NodeServices.layer),
+    NodeRuntime.runMain
+  )
+
+/**
+ * With embedded storage, a running service holds the data directory: the command runs in it,
+ * through the admin endpoint it wrote into the data directory (its loopback URL and this run's
+ * token), and prints what it printed. Without one (or when it does not answer), here.
+ */
+const main = async () => {
+  const settings = await Effect.runPromise(Effect.option(appSettingsConfig))
+  const endpoint =
+    settings._tag === "Some" && settings.value.storage === "pglite"
+      ? readLocalEndpoint(settings.value.dataDir)
+      : undefined
+  const outcome = endpoint === undefined ? undefined : await runInService(endpoint, process.argv.slice(2))
+  if (outcome === undefined) return runHere()
+  if (outcome.stdout !== "") process.stdout.write(`${outcome.stdout}\n`)
+  if (outcome.stderr !== "") process.stderr.write(`${outcome.stderr}\n`)
+  process.exitCode = outcome.exitCode
+}
+
+void main()

@@ -1,12 +1,14 @@
 import { Option, Redacted } from "effect"
+import type { TaxSettings } from "../../application/ports/tenant-directory.ts"
 import { allScopes, type Scope as KeyScope } from "../../domain/api-key.ts"
 import { isTenantId, type TenantId } from "../../domain/tenant.ts"
 import { parseHttpUrl } from "../config.ts"
 import { rfc3339Instant } from "../../domain/rfc3339.ts"
 
 // Pure checks of the commands' arguments, so a bad value is refused by effect/cli before storage is
-// opened. URL flags are read as Redacted: effect/cli quotes a refused value in its error, and a
-// URL may carry a password; the refusal names the problem with the URL's credentials masked.
+// opened; the admin API checks its fields with the same rules. URL flags are read as Redacted:
+// effect/cli quotes a refused value in its error, and a URL may carry a password; the refusal names
+// the problem with the URL's credentials masked.
 
 export const parseTenantId = (raw: string): Option.Option<TenantId> =>
   isTenantId(raw) ? Option.some(raw) : Option.none()
@@ -51,12 +53,55 @@ export const databaseUrlRule = (raw: Redacted.Redacted<string>): string =>
 export const parseLoyaltyUrl = (raw: Redacted.Redacted<string>): Option.Option<string> =>
   Option.fromUndefinedOr(parseHttpUrl(Redacted.value(raw)))
 
-export const loyaltyUrlRule = (raw: Redacted.Redacted<string>): string => {
+/** `credentialIn` names where the credential goes instead: the CLI's flag, or the API's field. */
+export const loyaltyUrlRule = (raw: Redacted.Redacted<string>, credentialIn = "--credential"): string => {
   const url = Redacted.value(raw)
   return url.includes("@")
-    ? `a URL without a user or password in it (${quoted(url)}): give the credential with --credential`
+    ? `a URL without a user or password in it (${quoted(url)}): give the credential with ${credentialIn}`
     : `an http:// or https:// URL, not ${quoted(url)}`
 }
+
+/** A loyalty-service credential: any text but the empty one (it is never shown, so never quoted). */
+export const isLoyaltyCredential = (credential: string): boolean => credential !== ""
+
+/** A percentage holds at most this many decimals to be a whole number of parts per million. */
+const rateDecimals = 4
+
+/** 100%: the highest tax rate, in parts per million. */
+export const maxTaxRatePpm = 100 * 10 ** rateDecimals
+
+/**
+ * A tax rate given as a percentage (`9`, `8.875`, `8.875%`) in parts per million, read from the
+ * decimal digits (no floating point: `8.875` is 88,750 exactly), 0 to 100%; `none` is no rate.
+ * Undefined when the text is none of these, or needs more than 4 decimals (a fraction of a ppm).
+ */
+export const parseTaxRate = (raw: string): number | null | undefined => {
+  const text = raw.trim()
+  if (text.toLowerCase() === "none") return null
+  const match = /^(\d{1,3})(?:\.(\d+))?%?$/.exec(text)
+  if (match === null) return undefined
+  const [, whole = "", decimals = ""] = match
+  const fraction = decimals.replace(/0+$/, "")
+  if (fraction.length > rateDecimals) return undefined
+  const ppm = Number(whole) * 10 ** rateDecimals + Number(fraction.padEnd(rateDecimals, "0"))
+  return ppm <= maxTaxRatePpm ? ppm : undefined
+}
+
+export const taxRateRule = `a percentage from 0 to 100 with at most ${rateDecimals} decimals (e.g. 9 or 8.875), or none`
+
+/** Parts per million as the percentage an operator types: 88750 is 8.875%. */
+export const ratePercent = (ppm: number): string => {
+  const unit = 10 ** rateDecimals
+  const fraction = String(ppm % unit)
+    .padStart(rateDecimals, "0")
+    .replace(/0+$/, "")
+  return `${Math.floor(ppm / unit)}${fraction === "" ? "" : `.${fraction}`}%`
+}
+
+/** A tenant's tax defaults in words, as the CLI prints them and the audit log records them. */
+export const describeTax = (tax: TaxSettings): string =>
+  `prices ${tax.taxInclusive ? "include" : "exclude"} tax; ` +
+  (tax.taxRatePpm === null ? "no default rate" : `default rate ${ratePercent(tax.taxRatePpm)} (${tax.taxRatePpm} ppm)`)
 
 const splitList = (raw: string) =>
   raw

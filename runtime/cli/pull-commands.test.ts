@@ -1,7 +1,9 @@
-import { Option } from "effect"
+import { Context, Effect, Option } from "effect"
 import { describe, expect, it } from "vitest"
-import { forEachStorage } from "../../test/support/admin-cli.ts"
-import { formatDuration, parseDuration } from "./pull-commands.ts"
+import { formatDuration } from "../../application/admin/pull-schedule-admin.ts"
+import { AuditLog } from "../../application/ports/admin.ts"
+import { type AdminHarness, forEachStorage } from "../../test/support/admin-cli.ts"
+import { parseDuration } from "./pull-commands.ts"
 
 describe("pull schedule durations", () => {
   it("read whole numbers with units, from 1 minute to 30 days, and print in the largest units", () => {
@@ -20,6 +22,12 @@ describe("pull schedule durations", () => {
     ])
   })
 })
+
+/** The pull schedule entries of the audit log (about no tenant: schedules are for all), newest first. */
+const audited = (h: AdminHarness) =>
+  Effect.runPromise(
+    Context.get(h.context, AuditLog).list({ tenantId: null, action: "pull-schedule.", beforeId: null, limit: 100 })
+  )
 
 forEachStorage("pull commands", (harness) => {
   it("sets, changes, lists and removes a provider's pull schedule", async () => {
@@ -43,6 +51,19 @@ forEachStorage("pull commands", (harness) => {
     )
     await h.run("pull", "schedule", "atlas-kitchen", "--off")
     expect((await h.run("pull", "schedules")).stdout).toBe("no pull schedules")
+    // Each change once, by the CLI; removing what is not there records nothing.
+    expect((await audited(h)).map((e) => [e.action, e.actor, e.tenantId, e.summary])).toEqual([
+      ["pull-schedule.remove", "admin CLI", null, "removed the pull schedule of atlas-kitchen"],
+      ["pull-schedule.remove", "admin CLI", null, "removed the pull schedule of lightspeed"],
+      [
+        "pull-schedule.set",
+        "admin CLI",
+        null,
+        "scheduled pulls of lightspeed every 2h for every active tenant (was every 15m)"
+      ],
+      ["pull-schedule.set", "admin CLI", null, "scheduled pulls of atlas-kitchen every 1h30m for every active tenant"],
+      ["pull-schedule.set", "admin CLI", null, "scheduled pulls of lightspeed every 15m for every active tenant"]
+    ])
   })
 
   it("refuses a provider that cannot pull or is not loaded, bad durations, and both or neither of --every and --off", async () => {
@@ -61,5 +82,7 @@ forEachStorage("pull commands", (harness) => {
       "error: give exactly one of --every <duration> and --off"
     )
     expect((await h.run("pull", "schedules")).stdout).toBe("no pull schedules")
+    // Refused changes are not recorded: the entries are the first test's alone.
+    expect(await audited(h)).toHaveLength(5)
   })
 })

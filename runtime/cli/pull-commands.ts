@@ -1,16 +1,19 @@
-import { Clock, Console, Effect, Option } from "effect"
+import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import {
+  formatDuration,
+  longestPullIntervalMs,
+  removePullSchedule,
+  setPullSchedule,
+  shortestPullIntervalMs
+} from "../../application/admin/pull-schedule-admin.ts"
 import { PullSchedules } from "../../application/ports/pull-schedules.ts"
 import { AdminError } from "./admin-errors.ts"
-import type { Handle } from "./admin-services.ts"
+import { cliCaller, type Handle } from "./admin-services.ts"
 import { requirePlugin } from "./credentials-commands.ts"
 import { renderTable, timestamp } from "./output.ts"
 
 const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
-
-/** Pulls run at most once a minute and at least once every 30 days: a POS API is not to be hammered. */
-const shortest = 60_000
-const longest = 30 * 86_400_000
 
 /** `15m`, `1h30m`, `90s`, `2d`: whole numbers with a unit each (ms, s, m, h, d), in milliseconds. */
 export const parseDuration = (raw: string): Option.Option<number> => {
@@ -18,26 +21,9 @@ export const parseDuration = (raw: string): Option.Option<number> => {
   if (!/^(?:\d+(?:ms|s|m|h|d))+$/.test(text)) return Option.none()
   let total = 0
   for (const [, amount, unit] of text.matchAll(/(\d+)(ms|s|m|h|d)/g)) total += Number(amount) * units[unit!]!
-  return Number.isSafeInteger(total) && total >= shortest && total <= longest ? Option.some(total) : Option.none()
-}
-
-/** Milliseconds as the largest units that divide them: 5400000 -> `1h30m`. */
-export const formatDuration = (ms: number): string => {
-  let rest = ms
-  let text = ""
-  for (const [unit, size] of [
-    ["d", 86_400_000],
-    ["h", 3_600_000],
-    ["m", 60_000],
-    ["s", 1000],
-    ["ms", 1]
-  ] as const) {
-    if (rest >= size) {
-      text += `${Math.floor(rest / size)}${unit}`
-      rest %= size
-    }
-  }
-  return text === "" ? "0ms" : text
+  return Number.isSafeInteger(total) && total >= shortestPullIntervalMs && total <= longestPullIntervalMs
+    ? Option.some(total)
+    : Option.none()
 }
 
 const provider = Argument.String("provider").pipe(Argument.withDescription("The POS plugin's id (e.g. lightspeed)"))
@@ -57,13 +43,12 @@ const schedule = (handle: Handle) =>
     (input) =>
       handle(
         Effect.gen(function* () {
-          const schedules = yield* PullSchedules
           const every = Option.getOrUndefined(input.every)
           if (input.off === (every !== undefined)) {
             return yield* new AdminError({ message: "give exactly one of --every <duration> and --off" })
           }
           if (every === undefined) {
-            const removed = yield* schedules.remove(input.provider)
+            const removed = yield* removePullSchedule(cliCaller, input.provider)
             yield* Console.log(
               removed
                 ? `pull schedule of ${input.provider} removed`
@@ -72,12 +57,12 @@ const schedule = (handle: Handle) =>
             return
           }
           const loaded = yield* requirePlugin(input.provider)
-          if (loaded.plugin.pull === undefined || !loaded.manifest.capabilities.includes("pull")) {
-            return yield* new AdminError({
-              message: `the ${input.provider} plugin cannot pull: its POS pushes outlets and menus`
+          const set = yield* setPullSchedule(cliCaller, { plugin: loaded.plugin, intervalMs: every }).pipe(
+            Effect.catchTags({
+              CannotPull: (error) => new AdminError({ message: error.message }),
+              InvalidInput: (error) => new AdminError({ message: error.details })
             })
-          }
-          const set = yield* schedules.set(input.provider, every, new Date(yield* Clock.currentTimeMillis))
+          )
           yield* Console.log(
             `${input.provider} is pulled every ${formatDuration(set.intervalMs)} for every active tenant; next run ${timestamp(set.nextRunAt, "-")}`
           )

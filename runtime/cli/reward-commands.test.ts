@@ -1,5 +1,11 @@
+import { Context, Effect } from "effect"
 import { expect, it } from "vitest"
-import { forEachStorage } from "../../test/support/admin-cli.ts"
+import { AuditLog } from "../../application/ports/admin.ts"
+import { type AdminHarness, forEachStorage } from "../../test/support/admin-cli.ts"
+
+/** The reward entries of the audit log about one tenant, newest first. */
+const audited = (h: AdminHarness, tenantId: string) =>
+  Effect.runPromise(Context.get(h.context, AuditLog).list({ tenantId, action: "reward.", beforeId: null, limit: 100 }))
 
 forEachStorage("reward commands", (harness) => {
   it("sets, updates, lists and removes a tenant's rewards", async () => {
@@ -23,6 +29,19 @@ forEachStorage("reward commands", (harness) => {
     expect(again.exitCode).toBe(1)
     expect(again.stderr).toContain("no reward 'cake'")
     expect((await h.run("reward", "list", id)).stdout.split("\n")).toHaveLength(2)
+    // Setting a reward as it is changes nothing, and records nothing.
+    expect((await h.run("reward", "set", id, "kopi", "--name", "Kopi C", "--points", "25")).exitCode).toBe(0)
+    expect((await audited(h, id)).map((e) => [e.action, e.actor, e.target, e.summary])).toEqual([
+      ["reward.remove", "admin CLI", "reward cake", "removed reward 'cake' ('Cake', 80 points)"],
+      [
+        "reward.set",
+        "admin CLI",
+        "reward kopi",
+        "changed reward 'kopi' from ('Kopi O', 20 points) to ('Kopi C', 25 points)"
+      ],
+      ["reward.set", "admin CLI", "reward cake", "added reward 'cake' ('Cake', 80 points)"],
+      ["reward.set", "admin CLI", "reward kopi", "added reward 'kopi' ('Kopi O', 20 points)"]
+    ])
   })
 
   it("refuses bad points, names and ids, and unknown tenants", async () => {
@@ -43,5 +62,6 @@ forEachStorage("reward commands", (harness) => {
     expect((await h.run("reward", "list", id)).stdout).toBe(`no rewards for tenant '${id}'`)
     expect((await h.run("reward", "set", "nobody", "kopi", "--name", "Kopi", "--points", "5")).exitCode).toBe(1)
     expect((await h.run("reward", "remove", "nobody", "kopi")).stderr).toBe("error: no tenant 'nobody'")
+    expect(await audited(h, id)).toEqual([])
   })
 })

@@ -1,12 +1,22 @@
 import { Console, Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import { type InvalidReward, removeReward, rewardRules, setReward } from "../../application/admin/rewards-admin.ts"
+import { LoyaltyLedger } from "../../application/ports/loyalty-ledger.ts"
 import { AdminError } from "./admin-errors.ts"
-import { type Handle, tenantArgument, tenantLedger } from "./admin-services.ts"
+import { cliCaller, type Handle, tenantArgument, tenantLedger } from "./admin-services.ts"
 import { cell, renderTable } from "./output.ts"
 
 const rewardId = Argument.String("reward-id").pipe(
-  Argument.withDescription("The reward's id, as partners redeem it (1 to 128 characters of A-Z a-z 0-9 . _ : -)")
+  Argument.withDescription(`The reward's id, as partners redeem it (${rewardRules.rewardId})`)
 )
+
+/** Each refused field as the flag or argument that gave it. */
+const refusal = (error: InvalidReward) =>
+  new AdminError({
+    message: error.fields
+      .map((field) => `${field === "rewardId" ? "the reward id" : `--${field}`} must be ${rewardRules[field]}`)
+      .join("; ")
+  })
 
 const set = (handle: Handle) =>
   Command.make(
@@ -20,22 +30,17 @@ const set = (handle: Handle) =>
     (input) =>
       handle(
         Effect.gen(function* () {
-          if (!/^[A-Za-z0-9._:-]{1,128}$/.test(input.rewardId)) {
-            return yield* new AdminError({ message: "a reward id is 1 to 128 characters of A-Z a-z 0-9 . _ : -" })
-          }
-          const name = input.name.trim()
-          if (name === "" || name.length > 200) {
-            return yield* new AdminError({ message: "--name must be 1 to 200 characters" })
-          }
-          if (!Number.isSafeInteger(input.points) || input.points < 1) {
-            return yield* new AdminError({ message: "--points must be a whole number of at least 1" })
-          }
           const { tenant, ledger } = yield* tenantLedger(input.tenant)
-          yield* ledger.setReward({ rewardId: input.rewardId, name, points: input.points }, new Date())
+          const reward = yield* setReward(cliCaller, {
+            tenantId: tenant.id,
+            rewardId: input.rewardId,
+            name: input.name,
+            points: input.points
+          }).pipe(Effect.provideService(LoyaltyLedger, ledger), Effect.catchTag("InvalidReward", refusal))
           const where =
             tenant.loyaltyUrl !== null ? " (note: this tenant uses a loyalty-service, which keeps its own rewards)" : ""
           yield* Console.log(
-            `reward '${input.rewardId}' set for tenant '${tenant.id}': ${cell(name)}, ${input.points} points${where}`
+            `reward '${reward.rewardId}' set for tenant '${tenant.id}': ${cell(reward.name)}, ${reward.points} points${where}`
           )
         })
       )
@@ -64,9 +69,13 @@ const remove = (handle: Handle) =>
     handle(
       Effect.gen(function* () {
         const { tenant, ledger } = yield* tenantLedger(input.tenant)
-        if (!(yield* ledger.removeReward(input.rewardId))) {
-          return yield* new AdminError({ message: `tenant '${tenant.id}' has no reward '${input.rewardId}'` })
-        }
+        yield* removeReward(cliCaller, { tenantId: tenant.id, rewardId: input.rewardId }).pipe(
+          Effect.provideService(LoyaltyLedger, ledger),
+          Effect.catchTag(
+            "NotFound",
+            () => new AdminError({ message: `tenant '${tenant.id}' has no reward '${input.rewardId}'` })
+          )
+        )
         yield* Console.log(`reward '${input.rewardId}' removed from tenant '${tenant.id}'`)
       })
     )

@@ -1,5 +1,6 @@
-import { Effect } from "effect"
+import { Context, Effect } from "effect"
 import { expect, it } from "vitest"
+import { AuditLog } from "../../application/ports/admin.ts"
 import { Outlets, type StoreRow } from "../../application/ports/catalog.ts"
 import { PosCredentialStore } from "../../application/ports/pos-credentials.ts"
 import { type AdminHarness, forEachStorage } from "../../test/support/admin-cli.ts"
@@ -38,6 +39,11 @@ const withOutlet = async (h: AdminHarness) => {
   )
   return id
 }
+/** The credentials entries of the audit log about one tenant, newest first. */
+const audited = (h: AdminHarness, tenantId: string) =>
+  Effect.runPromise(
+    Context.get(h.context, AuditLog).list({ tenantId, action: "credentials.", beforeId: null, limit: 100 })
+  )
 const stored = (h: AdminHarness, id: string) =>
   h.inTenant(
     id,
@@ -64,6 +70,31 @@ forEachStorage("store set-credentials", (harness) => {
     expect(JSON.parse((await stored(h, id)) ?? "null")).toMatchObject({ clientId: "client-2", clientSecret: "s2" })
     expect(h.transcript.join("\n")).not.toContain(secret)
     expect(h.transcript.join("\n")).not.toContain(webhookSecret)
+    // Each setting is audited by the outlet it concerns, never by value.
+    const entries = await audited(h, id)
+    expect(entries.map((e) => [e.action, e.actor, e.target, e.address])).toEqual([
+      ["credentials.set", "admin CLI", `outlet ${outlet.id}`, null],
+      ["credentials.set", "admin CLI", `outlet ${outlet.id}`, null]
+    ])
+    expect(entries[0]?.summary).toBe(
+      `set the credentials of outlet ${outlet.id} (deliverect cl-1, 'Tanjong Pagar'); the values are not recorded`
+    )
+    for (const value of [secret, webhookSecret, "s2", "w2", "client-2"])
+      expect(JSON.stringify(entries)).not.toContain(value)
+
+    // Deleted: the outlet has none, and deleting again says so; each deletion that was one is audited.
+    const deleted = await h.run("store", "delete-credentials", id, "deliverect", "cl-1")
+    expect(deleted.stdout).toBe(`credentials deleted for outlet ${outlet.id} (deliverect cl-1, 'Tanjong Pagar')`)
+    expect(await stored(h, id)).toBeUndefined()
+    expect((await h.run("store", "delete-credentials", id, "deliverect", "cl-1")).stdout).toContain(
+      "had no credentials: nothing to delete"
+    )
+    expect((await h.run("store", "delete-credentials", id, "deliverect", "cl-99")).exitCode).toBe(1)
+    expect((await audited(h, id)).map((e) => e.action)).toEqual([
+      "credentials.delete",
+      "credentials.set",
+      "credentials.set"
+    ])
   })
 
   it("refuses an unknown provider, bad JSON, credentials of the wrong shape, an unknown outlet or tenant", async () => {
@@ -102,6 +133,7 @@ forEachStorage("store set-credentials", (harness) => {
     expect(noTenant.stderr).toBe("error: no tenant 'ghost'")
     expect(await stored(h, id)).toBeUndefined()
     expect(h.transcript.join("\n")).not.toContain(secret)
+    expect(await audited(h, id)).toEqual([])
   })
 
   it("refuses account credentials given as an outlet's (Lightspeed takes none per location)", async () => {

@@ -1,6 +1,6 @@
 import { Console, Effect, Option, Redacted } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { type TaxSettings, TenantDirectory } from "../../application/ports/tenant-directory.ts"
+import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
 import { createTenant } from "../../application/tenants/create-tenant.ts"
 import { audit } from "../../application/admin/audit.ts"
 import { isCountryCode, isCurrencyCode, type Tenant, type TenantStatus } from "../../domain/tenant.ts"
@@ -10,13 +10,20 @@ import { cliCaller, type Handle, requireTenant, tenantArgument } from "./admin-s
 import { cell, renderTable } from "./output.ts"
 import {
   databaseUrlRule,
+  describeTax,
+  isLoyaltyCredential,
   loyaltyUrlRule,
   parseDatabaseUrl,
   parseLoyaltyUrl,
+  parseTaxRate,
   parseTenantId,
   parseTimeZone,
+  taxRateRule,
   tenantIdRule
 } from "./parsers.ts"
+
+// The tax rate's reading and wording are shared with the admin API (parsers.ts).
+export { parseTaxRate, ratePercent, taxRateRule } from "./parsers.ts"
 
 const storageOf = (tenant: Tenant): string =>
   tenant.locator.databaseUrl === null ? tenant.locator.schema : "own database"
@@ -139,7 +146,7 @@ const setLoyalty = (handle: Handle) =>
       credential: Flag.Redacted("credential").pipe(
         Flag.withDescription("The loyalty-service credential (stored, never shown)"),
         Flag.filter(
-          (c) => Redacted.value(c) !== "",
+          (c) => isLoyaltyCredential(Redacted.value(c)),
           () => "a non-empty credential"
         )
       )
@@ -161,41 +168,6 @@ const setLoyalty = (handle: Handle) =>
         })
       )
   ).pipe(Command.withDescription("Set a tenant's loyalty-service URL and credential"))
-
-/** A percentage holds at most this many decimals to be a whole number of parts per million. */
-const rateDecimals = 4
-
-/**
- * A tax rate given as a percentage (`9`, `8.875`, `8.875%`) in parts per million, read from the
- * decimal digits (no floating point: `8.875` is 88,750 exactly), 0 to 100%; `none` is no rate.
- * Undefined when the text is none of these, or needs more than 4 decimals (a fraction of a ppm).
- */
-export const parseTaxRate = (raw: string): number | null | undefined => {
-  const text = raw.trim()
-  if (text.toLowerCase() === "none") return null
-  const match = /^(\d{1,3})(?:\.(\d+))?%?$/.exec(text)
-  if (match === null) return undefined
-  const [, whole = "", decimals = ""] = match
-  const fraction = decimals.replace(/0+$/, "")
-  if (fraction.length > rateDecimals) return undefined
-  const ppm = Number(whole) * 10 ** rateDecimals + Number(fraction.padEnd(rateDecimals, "0"))
-  return ppm <= 100 * 10 ** rateDecimals ? ppm : undefined
-}
-
-export const taxRateRule = `a percentage from 0 to 100 with at most ${rateDecimals} decimals (e.g. 9 or 8.875), or none`
-
-/** Parts per million as the percentage an operator types: 88750 is 8.875%. */
-export const ratePercent = (ppm: number): string => {
-  const unit = 10 ** rateDecimals
-  const fraction = String(ppm % unit)
-    .padStart(rateDecimals, "0")
-    .replace(/0+$/, "")
-  return `${Math.floor(ppm / unit)}${fraction === "" ? "" : `.${fraction}`}%`
-}
-
-const describeTax = (tax: TaxSettings): string =>
-  `prices ${tax.taxInclusive ? "include" : "exclude"} tax; ` +
-  (tax.taxRatePpm === null ? "no default rate" : `default rate ${ratePercent(tax.taxRatePpm)} (${tax.taxRatePpm} ppm)`)
 
 const setTax = (handle: Handle) =>
   Command.make(

@@ -1,11 +1,15 @@
 import { Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
+import { longestPullIntervalMs, shortestPullIntervalMs } from "../../application/admin/pull-schedule-admin.ts"
+import { rewardRules } from "../../application/admin/rewards-admin.ts"
 import { KeyKind, Scope } from "../../domain/api-key.ts"
 import { TenantStatus } from "../../domain/tenant.ts"
+import { maxTaxRatePpm } from "../cli/parsers.ts"
 import { AdminAuth, lenient, RequireJson, SchemaErrors, StrictInput, strict } from "./api-middleware.ts"
-import { DateTime, DateTimeInput, doc, Limit, NextCursor } from "./api-types.ts"
-import { Provider } from "./catalog-api.ts"
+import { DateTime, DateTimeInput, DateTimeQuery, doc, Limit, NextCursor } from "./api-types.ts"
+import { Provider, SyncView } from "./catalog-api.ts"
 import { BadRequestJson, ConflictJson, NotFoundJson } from "./errors.ts"
+import { OrderStatus, OrderSummary, OrderView } from "./orders-schemas.ts"
 
 /** Where the admin API is served (under BASE_PATH, as every route is). */
 export const adminApiPrefix = "/admin/api/v1"
@@ -157,8 +161,155 @@ export const AuditEntryView = Schema.Struct({
   address: Schema.NullOr(Schema.String).annotate({ description: "The client's address; null for the CLI" })
 }).annotate({ identifier: "AuditEntry", description: "One admin change: who, when, what, from where; never a secret" })
 
+const CredentialsState = Schema.Literals(["set", "missing", "unreadable"]).annotate({
+  description:
+    "`set`; `missing`; `unreadable`: stored, but sealed under a key the service no longer has (or altered): set them again"
+})
+
+export const AdminOutlet = Schema.Struct({
+  outletId: Schema.String,
+  provider: Schema.String,
+  externalId: Schema.String.annotate({ description: "The POS's own id of the outlet (Deliverect channelLinkId, ...)" }),
+  accountId: Schema.NullOr(Schema.String).annotate({
+    description: "The POS account it belongs to, when its POS names one: its account credentials are found by it"
+  }),
+  name: Schema.String,
+  active: Schema.Boolean,
+  busyMode: Schema.Literals(["ONLINE", "BUSY", "PAUSED"]),
+  credentials: CredentialsState.annotate({ description: "Whether the outlet's POS credentials are set (never shown)" }),
+  accountCredentials: Schema.NullOr(CredentialsState).annotate({
+    description:
+      "Whether its POS account's credentials are set (never shown); null when it names no account or its POS has no account level"
+  })
+}).annotate({
+  identifier: "AdminOutlet",
+  description: "An outlet of a tenant, as an operator finds it to set its credentials",
+  examples: [
+    {
+      outletId: "out_5d41402abc4b2a76b9719d911017c592",
+      provider: "deliverect",
+      externalId: "649ad021949cfa36470f9ea9",
+      accountId: "5b1f3e71c6489f0029a1b2d4",
+      name: "Marina Bay",
+      active: true,
+      busyMode: "ONLINE",
+      credentials: "set",
+      accountCredentials: null
+    }
+  ]
+})
+
+export const AdminPosAccount = Schema.Struct({
+  provider: Schema.String,
+  accountId: Schema.String,
+  credentials: CredentialsState.annotate({ description: "Whether the account's POS credentials are set (never shown)" })
+}).annotate({ identifier: "AdminPosAccount", description: "A POS account of a tenant (a merchant, a business)" })
+
+/**
+ * A POS plugin's credentials: the vendor's format, checked by the plugin's Schema in the handler, so
+ * a refusal names the paths of what is wrong without quoting a value.
+ */
+export const PosCredentialsInput = Schema.Any.annotate({
+  identifier: "AdminPosCredentials",
+  description:
+    "A JSON object in the plugin's credentials Schema of the level (each plugin's README lists its fields; the plugin fills in its defaults). Write-only: stored encrypted, never shown or logged.",
+  examples: [
+    {
+      channelName: "acme",
+      clientId: "client-id-from-deliverect",
+      clientSecret: "client-secret-from-deliverect",
+      webhookSecret: "webhook-secret-from-deliverect"
+    }
+  ]
+})
+
+export const LoyaltySettingsInput = Schema.Struct({
+  url: Schema.optional(
+    Schema.NullOr(
+      Schema.String.annotate({
+        description: "The tenant's loyalty-service base URL (http or https, without a user or password)"
+      })
+    ).annotate({ description: "Absent or null: the default loyalty service (LOYALTY_URL)" })
+  ),
+  credential: Schema.String.annotate({
+    description:
+      "The credential sent to the loyalty-service as `Authorization: Bearer ...`, not empty. Write-only: stored encrypted, never shown."
+  })
+}).annotate({
+  identifier: "AdminLoyaltySettings",
+  examples: [{ url: "https://loyalty.example.com", credential: "loyalty-service-token" }]
+})
+
+export const TaxSettingsInput = Schema.Struct({
+  taxInclusive: Schema.optional(
+    Schema.Boolean.annotate({ description: "Whether prices include tax, where an outlet's POS does not say" })
+  ),
+  taxRatePpm: Schema.optional(
+    Schema.NullOr(
+      Schema.Int.pipe(
+        Schema.check(
+          Schema.isBetween(
+            { minimum: 0, maximum: maxTaxRatePpm },
+            { message: `must be a whole number of parts per million from 0 to ${maxTaxRatePpm} (100%)` }
+          )
+        )
+      )
+    ).annotate({
+      description:
+        "The rate of an order line whose product and outlet give none, in parts per million (9% = 90000); null: none (such lines carry no tax)"
+    })
+  )
+}).annotate({
+  identifier: "AdminTaxSettings",
+  description: "What is left out stays as it is; at least one of the two",
+  examples: [{ taxInclusive: true, taxRatePpm: 90000 }]
+})
+
+export const AdminReward = Schema.Struct({
+  rewardId: Schema.String,
+  name: Schema.String,
+  points: Schema.Int
+}).annotate({ identifier: "AdminReward", description: "A reward of the tenant's embedded loyalty ledger" })
+
+const nonBlank = Schema.makeFilter((s: string) => s.trim() !== "" || "expected a non-empty string")
+
+export const RewardInput = Schema.Struct({
+  name: Schema.String.pipe(Schema.check(nonBlank, Schema.isMaxLength(200))).annotate({
+    description: "As partners show it: 1 to 200 characters (trimmed)"
+  }),
+  points: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 1e12 }))).annotate({
+    description: "What redeeming it costs, in points (at least 1)"
+  })
+}).annotate({ identifier: "AdminRewardSet", examples: [{ name: "Kopi O", points: 20 }] })
+
+export const AdminPullSchedule = Schema.Struct({
+  provider: Schema.String,
+  intervalMs: Schema.Int,
+  every: Schema.String.annotate({ description: "The interval in the CLI's words", examples: ["1h30m"] }),
+  nextRunAt: DateTime,
+  lastRunAt: Schema.NullOr(DateTime).annotate({ description: "When a run last claimed it; null before the first" }),
+  updatedAt: DateTime
+}).annotate({
+  identifier: "AdminPullSchedule",
+  description: "How often the service pulls a provider's outlets and catalogs, for every active tenant"
+})
+
+export const PullScheduleInput = Schema.Struct({
+  intervalMs: Schema.Int.pipe(
+    Schema.check(Schema.isBetween({ minimum: shortestPullIntervalMs, maximum: longestPullIntervalMs }))
+  ).annotate({ description: "How often, in milliseconds: a minute (60000) to 30 days (2592000000)" })
+}).annotate({ identifier: "AdminPullScheduleSet", examples: [{ intervalMs: 900000 }] })
+
+/** A body that may carry a secret is decoded without quoting what it refuses. */
+const secretInput = { onExcessProperty: "error", errors: "all" } as const
+
 const tenantParam = { tenantId: Schema.String }
 const keyParams = { tenantId: Schema.String, keyId: Schema.String }
+const outletParams = { tenantId: Schema.String, outletId: Schema.String }
+const accountParams = { tenantId: Schema.String, provider: Schema.String, accountId: Schema.String }
+const rewardParams = { tenantId: Schema.String, rewardId: Schema.String }
+const page = <S extends Schema.Top>(item: S) => Schema.Struct({ data: Schema.Array(item), nextCursor: NextCursor })
+const pageQuery = { limit: Schema.optional(Limit), cursor: Schema.optional(Schema.String) }
 
 /**
  * The admin API: operators' work on any tenant, on any host (the bare BASE_DOMAIN included), with
@@ -317,6 +468,220 @@ export const AdminGroup = HttpApiGroup.make("admin")
       )
     )
   )
+  .add(
+    HttpApiEndpoint.get("adminListOutlets", "/tenants/:tenantId/outlets", {
+      params: tenantParam,
+      query: pageQuery,
+      success: page(AdminOutlet),
+      error: [BadRequestJson, NotFoundJson]
+    }).annotateMerge(
+      doc(
+        "List a tenant's outlets",
+        "Every outlet its POS systems synced, active or not, by id, with whether its POS credentials (and its POS account's) are set: never their values. Cursor pagination: `limit` 1 to 500 (default 50), `cursor` the previous page's `nextCursor`. 400: a cursor this listing did not issue. 404 `tenant not found`."
+      )
+    )
+  )
+  .add(
+    HttpApiEndpoint.put("adminSetOutletCredentials", "/tenants/:tenantId/outlets/:outletId/credentials", {
+      params: outletParams,
+      payload: PosCredentialsInput,
+      success: AdminOutlet,
+      error: [BadRequestJson, NotFoundJson, ConflictJson]
+    })
+      .annotate(HttpApi.PayloadParseOptions, secretInput)
+      .annotateMerge(
+        doc(
+          "Set an outlet's POS credentials",
+          "Sets or replaces the outlet's credentials (API tokens, webhook secret), checked against its plugin's credentials Schema of the outlet level and stored encrypted; they are used from the next call to its POS and the next webhook on. Write-only: never answered, logged or recorded in the audit log. 400: not the plugin's credentials (the paths of the wrong fields, never a value). 404 `tenant not found`, `outlet not found`. 409 `plugin not loaded`: the outlet's POS plugin is not loaded, so its credentials cannot be checked. 409 `credentials cannot be stored`: no key seals them (PostgreSQL without `CREDENTIALS_KEYS`)."
+        )
+      )
+  )
+  .add(
+    HttpApiEndpoint.put("adminSetAccountCredentials", "/tenants/:tenantId/accounts/:provider/:accountId/credentials", {
+      params: accountParams,
+      payload: PosCredentialsInput,
+      success: AdminPosAccount,
+      error: [BadRequestJson, NotFoundJson, ConflictJson]
+    })
+      .annotate(HttpApi.PayloadParseOptions, secretInput)
+      .annotateMerge(
+        doc(
+          "Set a POS account's credentials",
+          "Sets or replaces the credentials of a POS account (a Lightspeed business, an Atlas merchant: `accountId` is the POS's own id, as an outlet's `accountId` names it), which reach every outlet of the account and the calls and webhooks that name no outlet. The account need not be synced yet: a pull of its outlets needs them first. Checked against the plugin's Schema of the account level, stored encrypted; write-only. 400: not the plugin's account credentials (the paths of the wrong fields, never a value), or a plugin without an account level (set its credentials per outlet). 404 `tenant not found`, `provider not found` (no such plugin is loaded). 409 `credentials cannot be stored`: no key seals them (PostgreSQL without `CREDENTIALS_KEYS`)."
+        )
+      )
+  )
+  .add(
+    HttpApiEndpoint.delete("adminDeleteOutletCredentials", "/tenants/:tenantId/outlets/:outletId/credentials", {
+      params: outletParams,
+      error: NotFoundJson
+    }).annotateMerge(
+      doc(
+        "Delete an outlet's POS credentials",
+        "204: the outlet has none from now on (its identifiers, from its outlet sync, stay): calls to its POS and its webhooks fail as for an outlet never given any, until they are set again. Deleting none is no error. 404 `tenant not found`, `outlet not found`."
+      )
+    )
+  )
+  .add(
+    HttpApiEndpoint.delete(
+      "adminDeleteAccountCredentials",
+      "/tenants/:tenantId/accounts/:provider/:accountId/credentials",
+      { params: accountParams, error: NotFoundJson }
+    ).annotateMerge(
+      doc(
+        "Delete a POS account's credentials",
+        "204: the account has none from now on (deleting none is no error). 404 `tenant not found`."
+      )
+    )
+  )
+  .add(
+    HttpApiEndpoint.put("adminSetLoyalty", "/tenants/:tenantId/loyalty", {
+      params: tenantParam,
+      payload: LoyaltySettingsInput,
+      success: TenantView,
+      error: [BadRequestJson, NotFoundJson]
+    })
+      .annotate(HttpApi.PayloadParseOptions, secretInput)
+      .annotateMerge(
+        doc(
+          "Set a tenant's loyalty service",
+          "The loyalty-service the tenant's loyalty endpoints call (`url`; absent or null: LOYALTY_URL) and the credential they send, both replaced; answered with `loyaltyCredentialSet`, never the credential. 400: a URL that is not http(s) or carries a user or password (masked), an empty credential. 404 `tenant not found`."
+        )
+      )
+  )
+  .add(
+    HttpApiEndpoint.put("adminSetTax", "/tenants/:tenantId/tax", {
+      params: tenantParam,
+      payload: TaxSettingsInput,
+      success: TenantView,
+      error: [BadRequestJson, NotFoundJson]
+    }).annotateMerge(
+      doc(
+        "Set a tenant's tax defaults",
+        "Whether prices include tax where an outlet's POS does not say, and the rate of an order line whose product and outlet give none (null: none); what is left out stays as it is. Orders placed from now on are priced with them. 400: neither field, a rate out of 0 to 1000000 ppm. 404 `tenant not found`."
+      )
+    )
+  )
+  .add(
+    HttpApiEndpoint.get("adminListRewards", "/tenants/:tenantId/rewards", {
+      params: tenantParam,
+      success: Schema.Struct({ data: Schema.Array(AdminReward) }),
+      error: NotFoundJson
+    }).annotateMerge(
+      doc(
+        "List a tenant's rewards",
+        "The rewards of the tenant's embedded loyalty ledger, by id (a tenant with a loyalty-service has that service's own). 404 `tenant not found`."
+      )
+    )
+  )
+  .add(
+    HttpApiEndpoint.put("adminSetReward", "/tenants/:tenantId/rewards/:rewardId", {
+      params: rewardParams,
+      payload: RewardInput,
+      success: AdminReward,
+      error: [BadRequestJson, NotFoundJson]
+    }).annotateMerge(
+      doc(
+        "Set a reward",
+        `Adds or changes a reward of the tenant's embedded loyalty ledger; partners redeem it by \`rewardId\` (${rewardRules.rewardId}). 400: such an id, a blank or longer name, points below 1. 404 \`tenant not found\`.`
+      )
+    )
+  )
+  .add(
+    HttpApiEndpoint.delete("adminRemoveReward", "/tenants/:tenantId/rewards/:rewardId", {
+      params: rewardParams,
+      error: NotFoundJson
+    }).annotateMerge(
+      doc(
+        "Remove a reward",
+        "204: removed; transactions that redeemed it keep their history. 404 `tenant not found`, `reward not found`."
+      )
+    )
+  )
+  .add(
+    HttpApiEndpoint.get("adminListSyncs", "/tenants/:tenantId/syncs", {
+      params: tenantParam,
+      query: {
+        outletId: Schema.optional(Schema.String),
+        outcome: Schema.optional(Schema.Literals(["succeeded", "failed"])),
+        ...pageQuery
+      },
+      success: page(SyncView),
+      error: [BadRequestJson, NotFoundJson]
+    }).annotateMerge(
+      doc(
+        "List a tenant's syncs",
+        "Its sync history, newest first, as the partner API's `GET /syncs` answers it: counts, outcome and, for a failure, `error` (what went wrong; for a pull, the POS's answer without secrets). `outletId` keeps one outlet's, `outcome` the succeeded or the failed ones. Cursor pagination: `limit` 1 to 500 (default 50), `cursor` the previous page's `nextCursor`; with `outcome`, a page may hold fewer than `limit` while `nextCursor` says more may follow. A push refused as not the provider's format is answered 400 with its problems and leaves no sync. 400: a cursor this listing did not issue. 404 `tenant not found`, `outlet not found`."
+      )
+    )
+  )
+  .add(
+    HttpApiEndpoint.get("adminGetSync", "/tenants/:tenantId/syncs/:syncId", {
+      params: { tenantId: Schema.String, syncId: Schema.String },
+      success: SyncView,
+      error: NotFoundJson
+    }).annotateMerge(doc("Get a sync", "One sync of the tenant. 404 `tenant not found`, `sync not found`."))
+  )
+  .add(
+    HttpApiEndpoint.get("adminListOrders", "/tenants/:tenantId/orders", {
+      params: tenantParam,
+      query: {
+        refCode: Schema.optional(Schema.String),
+        outletId: Schema.optional(Schema.String),
+        status: Schema.optional(OrderStatus),
+        createdSince: Schema.optional(DateTimeQuery),
+        ...pageQuery
+      },
+      success: page(OrderSummary),
+      error: [BadRequestJson, NotFoundJson]
+    }).annotateMerge(
+      doc(
+        "List a tenant's orders",
+        "As the partner API's `GET /orders` lists them: newest first, filtered by `refCode`, `outletId`, `status` and `createdSince` (RFC 3339). Cursor pagination: `limit` 1 to 500 (default 50), `cursor` the previous page's `nextCursor`. 400: a filter out of range, a cursor that does not decode. 404 `tenant not found`, `outlet not found`."
+      )
+    )
+  )
+  .add(
+    HttpApiEndpoint.get("adminGetOrder", "/tenants/:tenantId/orders/:orderId", {
+      params: { tenantId: Schema.String, orderId: Schema.String },
+      success: OrderView,
+      error: NotFoundJson
+    }).annotateMerge(
+      doc(
+        "Get an order",
+        "As the partner API's `GET /orders/{orderId}` answers it: its status, its timeline (each entry's time, status, source, the POS's status word and reason) and every delivery attempt to its POS (outcome and the POS's reason). 404 `tenant not found`, `order not found`."
+      )
+    )
+  )
+  .add(
+    HttpApiEndpoint.get("adminListPullSchedules", "/pull-schedules", {
+      success: Schema.Struct({ data: Schema.Array(AdminPullSchedule) })
+    }).annotateMerge(doc("List the pull schedules", "One per provider, by provider."))
+  )
+  .add(
+    HttpApiEndpoint.put("adminSetPullSchedule", "/pull-schedules/:provider", {
+      params: { provider: Schema.String },
+      payload: PullScheduleInput,
+      success: AdminPullSchedule,
+      error: [BadRequestJson, NotFoundJson]
+    }).annotateMerge(
+      doc(
+        "Set a pull schedule",
+        "Pulls the provider's outlets and catalogs every `intervalMs` for every active tenant, through the same sync as a push. A new schedule is due at once; a changed one keeps its next run unless the new interval brings it closer. 400: an interval out of range, a plugin that cannot pull (its POS pushes). 404 `provider not found` (no such plugin is loaded)."
+      )
+    )
+  )
+  .add(
+    HttpApiEndpoint.delete("adminRemovePullSchedule", "/pull-schedules/:provider", {
+      params: { provider: Schema.String },
+      error: NotFoundJson
+    }).annotateMerge(
+      doc(
+        "Remove a pull schedule",
+        "204: the provider is no longer pulled on a schedule. 404 `pull schedule not found`."
+      )
+    )
+  )
   .middleware(SchemaErrors)
   .middleware(StrictInput)
   .middleware(RequireJson)
@@ -330,6 +695,6 @@ export const AdminGroup = HttpApiGroup.make("admin")
     OpenApi.annotations({
       title: "Admin",
       description:
-        "Operators' API: tenants, their API keys, admin keys, the loaded plugins and the audit log. On any host, with an admin key (`posa_...`) in `X-Api-Key`; not for partners (a partner key is the 401)."
+        "Operators' API: tenants, their API keys, POS credentials (write-only), loyalty and tax settings, rewards, outlets, syncs and orders, pull schedules, admin keys, the loaded plugins and the audit log. On any host, with an admin key (`posa_...`) in `X-Api-Key`; not for partners (a partner key is the 401)."
     })
   )

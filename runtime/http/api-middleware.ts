@@ -2,6 +2,7 @@ import type { Context } from "effect"
 import type { HttpApiEndpoint, HttpApiGroup } from "effect/http-api"
 import { HttpApi, HttpApiMiddleware, HttpApiSecurity } from "effect/http-api"
 import type { TenantRepositories } from "../../application/ports/tenant-storage.ts"
+import { sessionCookieName } from "../console/session.ts"
 import { type CurrentAdmin, type CurrentPrincipal, type CurrentTenant, VendorFormat } from "./context.ts"
 import {
   BadRequestJson,
@@ -32,8 +33,12 @@ export class ApiKeyAuth extends HttpApiMiddleware.Service<
 export class AdminAuth extends HttpApiMiddleware.Service<AdminAuth, { provides: CurrentAdmin }>()(
   "pos/http/AdminAuth",
   {
-    error: [UnauthorizedJson, ServiceUnavailableJson],
-    security: { adminKey: HttpApiSecurity.apiKey({ key: "X-Api-Key", in: "header" }) }
+    error: [UnauthorizedJson, ForbiddenJson, ServiceUnavailableJson],
+    // An admin key, else the console's session cookie (its changes need the session's CSRF token).
+    security: {
+      adminKey: HttpApiSecurity.apiKey({ key: "X-Api-Key", in: "header" }),
+      session: HttpApiSecurity.apiKey({ key: sessionCookieName, in: "cookie" })
+    }
   }
 ) {}
 

@@ -104,7 +104,8 @@ const outletView = (s: StoreRow) => ({
   updatedAt: s.updatedAt.toISOString()
 })
 
-const syncView = (s: SyncRecord) => ({
+/** A sync as `GET /syncs` answers it (the admin API shows a tenant's syncs the same way). */
+export const syncView = (s: SyncRecord) => ({
   syncId: s.id,
   kind: s.kind,
   provider: s.provider,

@@ -1,19 +1,28 @@
 import { Clock, Context, Effect, Layer, Option, Redacted } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiMiddleware } from "effect/http-api"
-import { authenticateAdmin } from "../../application/admin/admin-keys.ts"
+import { authenticateAdmin, keyActor } from "../../application/admin/admin-keys.ts"
 import { authenticate, requireAnyScope } from "../../application/auth/authenticate.ts"
 import { AdminKeys } from "../../application/ports/admin.ts"
 import { ApiKeys } from "../../application/ports/api-keys.ts"
 import { KeySecrets } from "../../application/ports/key-secrets.ts"
+import { type AdminActor, type AdminKeyRecord, adminKeyState } from "../../domain/admin.ts"
 import type { StorageError } from "../../domain/errors.ts"
 import { AppConfig, type TrustProxy } from "../config.ts"
+import { csrfHeader, sessionCodecOf } from "../console/session.ts"
 import { storageReason } from "../failures.ts"
 import { TenantDatabases } from "../tenancy/tenant-databases.ts"
 import { AdminAuth, ApiKeyAuth, RequireJson, SchemaErrors, Tenancy } from "./api-middleware.ts"
 import { CurrentAdmin, CurrentPrincipal, CurrentTenant, RequestInfo, RequiredScopes } from "./context.ts"
 import { forbidden } from "./error-mapping.ts"
-import { BadRequest, envelopeJson, invalidApiKey, ServiceUnavailable, UnsupportedMediaType } from "./errors.ts"
+import {
+  BadRequest,
+  envelopeJson,
+  Forbidden,
+  invalidApiKey,
+  ServiceUnavailable,
+  UnsupportedMediaType
+} from "./errors.ts"
 import { type InputKind, issueDetails } from "./validation-details.ts"
 
 const isLoopback = (address: string) =>
@@ -146,19 +155,47 @@ export const clientAddress = (request: HttpServerRequest.HttpServerRequest, poli
 }
 
 /** An admin key from the control database; every refusal is the partner API's one 401. */
+/** An admin key presented without a key: the session cookie is tried next (see AdminAuth). */
+const noAdminKey = invalidApiKey()
+
+const unchangingMethods = new Set(["GET", "HEAD"])
+
+/**
+ * An admin key from the control database, else the console's session (a signed cookie naming an
+ * admin key that must still be live; a change also needs the session's CSRF token, 403 without).
+ * Every refusal of a key or a session is the partner API's one 401.
+ */
 export const AdminAuthLive = Layer.effect(
   AdminAuth,
   Effect.gen(function* () {
     const config = yield* AppConfig
     const secrets = yield* KeySecrets
     const adminKeys = yield* AdminKeys
+    const sessions = sessionCodecOf(secrets)
+    const admitted = <A, E, R>(
+      httpEffect: Effect.Effect<A, E, R>,
+      found: { readonly actor: AdminActor; readonly record: AdminKeyRecord }
+    ) =>
+      Effect.gen(function* () {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        // Recording use must never fail the request.
+        yield* adminKeys.touch(found.record.id, new Date(yield* Clock.currentTimeMillis)).pipe(Effect.ignore)
+        return yield* Effect.provideService(httpEffect, CurrentAdmin, {
+          actor: found.actor,
+          address: clientAddress(request, config.trustProxy)
+        })
+      })
+    const noteRoute = (path: string) =>
+      Effect.map(Effect.serviceOption(RequestInfo), (facts) => {
+        if (Option.isSome(facts)) facts.value.route = path
+      })
     return AdminAuth.of({
       adminKey: (httpEffect, { credential, endpoint }) =>
         Effect.gen(function* () {
-          const request = yield* HttpServerRequest.HttpServerRequest
-          const facts = yield* Effect.serviceOption(RequestInfo)
-          if (Option.isSome(facts)) facts.value.route = endpoint.path
-          const found = yield* authenticateAdmin(Redacted.value(credential)).pipe(
+          yield* noteRoute(endpoint.path)
+          const presented = Redacted.value(credential)
+          if (presented === "") return yield* Effect.fail(noAdminKey)
+          const found = yield* authenticateAdmin(presented).pipe(
             Effect.provideService(KeySecrets, secrets),
             Effect.provideService(AdminKeys, adminKeys),
             Effect.catchTags({
@@ -167,12 +204,33 @@ export const AdminAuthLive = Layer.effect(
             })
           )
           if (found === undefined) return yield* refused
-          // Recording use must never fail the request.
-          yield* adminKeys.touch(found.record.id, new Date(yield* Clock.currentTimeMillis)).pipe(Effect.ignore)
-          return yield* Effect.provideService(httpEffect, CurrentAdmin, {
-            actor: found.actor,
-            address: clientAddress(request, config.trustProxy)
-          })
+          return yield* admitted(httpEffect, found)
+        }),
+      session: (httpEffect, { credential, endpoint }) =>
+        Effect.gen(function* () {
+          yield* noteRoute(endpoint.path)
+          const request = yield* HttpServerRequest.HttpServerRequest
+          const now = yield* Clock.currentTimeMillis
+          const session = sessions.read(Redacted.value(credential), now)
+          if (session === undefined) {
+            yield* noteRefusal(Redacted.value(credential) === "" ? "admin key missing" : "console session refused")
+            return yield* refused
+          }
+          const record = yield* adminKeys.findById(session.keyId).pipe(Effect.catch(unavailable))
+          if (record === undefined || adminKeyState(record, new Date(now)) !== "active") {
+            yield* noteRefusal("console session refused: its admin key is no longer live")
+            return yield* refused
+          }
+          if (
+            !unchangingMethods.has(request.method) &&
+            !sessions.csrfMatches(session, request.headers[csrfHeader] ?? "")
+          ) {
+            return yield* new Forbidden({
+              message: "forbidden",
+              details: `a change from the console needs this session's CSRF token in ${csrfHeader}: reload the console`
+            })
+          }
+          return yield* admitted(httpEffect, { actor: keyActor(record), record })
         })
     })
   })

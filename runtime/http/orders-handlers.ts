@@ -7,7 +7,7 @@ import { cancelOrder } from "../../application/orders/cancel-order.ts"
 import { placeOrder } from "../../application/orders/place-order.ts"
 import { Orders } from "../../application/ports/orders.ts"
 import { InvalidInput, NotFound } from "../../domain/errors.ts"
-import type { DeliveryAttempt, Order, OrderRequest, TimelineEntry } from "../../domain/order.ts"
+import type { DeliveryAttempt, Order, OrderRequest, OrderStatus, TimelineEntry } from "../../domain/order.ts"
 import { rfc3339Instant } from "../../domain/rfc3339.ts"
 import { AppConfig } from "../config.ts"
 import { OrderDispatch } from "../orders/order-dispatch.ts"
@@ -184,7 +184,8 @@ const encodePlaced = Schema.encodeSync(OrderPlaced)
 export const placedBody = (order: Order): string =>
   JSON.stringify(encodePlaced({ ...orderFields(order), status: "RECEIVED" }))
 
-const summaryOf = (order: Order) => ({
+/** An order as `GET /orders` lists it. */
+export const summaryOf = (order: Order) => ({
   ...orderFields(order),
   posOrderId: order.posOrderId,
   updatedAt: order.updatedAt.toISOString()
@@ -209,10 +210,57 @@ const viewOf = (order: Order, timeline: ReadonlyArray<TimelineEntry>, attempts: 
   }))
 })
 
-const fullView = (order: Order) =>
+/** An order as `GET /orders/{orderId}` answers it: with its timeline and delivery attempts (the admin API's too). */
+export const fullView = (order: Order) =>
   Effect.gen(function* () {
     const orders = yield* Orders
     return viewOf(order, yield* orders.timeline(order.orderId), yield* orders.attempts(order.orderId))
+  })
+
+/** The query of an order listing, as `GET /orders` declares it. */
+export interface OrderListQuery {
+  readonly refCode?: string | undefined
+  readonly outletId?: string | undefined
+  readonly status?: OrderStatus | undefined
+  readonly createdSince?: string | undefined
+  readonly limit?: number | undefined
+  readonly cursor?: string | undefined
+}
+
+/** `createdSince` as a query gives it: RFC 3339, else a 400 naming it; absent, null. */
+export const createdSinceOf = (raw: string | undefined): Effect.Effect<Date | null, InvalidInput> => {
+  if (raw === undefined) return Effect.succeed(null)
+  const instant = rfc3339Instant(raw)
+  return instant === undefined
+    ? Effect.fail(
+        new InvalidInput({
+          details: `query.createdSince: expected an RFC 3339 date-time with Z or ±HH:MM, got ${showValue(raw)}`
+        })
+      )
+    : Effect.succeed(instant)
+}
+
+/**
+ * A page of orders, newest first, as `GET /orders` answers it (the admin API lists a tenant's the
+ * same way); `createdSince` is the query's, read by `createdSinceOf`.
+ */
+export const listOrders = (query: OrderListQuery, createdSince: Date | null) =>
+  Effect.gen(function* () {
+    const cursor = pageCursor("orders", [
+      query.refCode ?? null,
+      query.outletId ?? null,
+      query.status ?? null,
+      createdSince?.toISOString() ?? null
+    ])
+    const page = yield* (yield* Orders).list({
+      refCode: query.refCode ?? null,
+      outletId: query.outletId ?? null,
+      status: query.status ?? null,
+      createdSince,
+      cursor: yield* cursor.decode(query.cursor),
+      limit: query.limit ?? 50
+    })
+    return { data: page.orders.map(summaryOf), nextCursor: cursor.encode(page.nextCursor) }
   })
 
 export const OrdersHandlers = HttpApiBuilder.group(
@@ -276,35 +324,7 @@ export const OrdersHandlers = HttpApiBuilder.group(
         )
       )
       .handle("listOrders", ({ query }) =>
-        httpErrors(
-          Effect.gen(function* () {
-            let createdSince: Date | null = null
-            if (query.createdSince !== undefined) {
-              const instant = rfc3339Instant(query.createdSince)
-              if (instant === undefined) {
-                return yield* new InvalidInput({
-                  details: `query.createdSince: expected an RFC 3339 date-time with Z or ±HH:MM, got ${showValue(query.createdSince)}`
-                })
-              }
-              createdSince = instant
-            }
-            const cursor = pageCursor("orders", [
-              query.refCode ?? null,
-              query.outletId ?? null,
-              query.status ?? null,
-              createdSince?.toISOString() ?? null
-            ])
-            const page = yield* (yield* Orders).list({
-              refCode: query.refCode ?? null,
-              outletId: query.outletId ?? null,
-              status: query.status ?? null,
-              createdSince,
-              cursor: yield* cursor.decode(query.cursor),
-              limit: query.limit ?? 50
-            })
-            return { data: page.orders.map(summaryOf), nextCursor: cursor.encode(page.nextCursor) }
-          })
-        )
+        httpErrors(Effect.flatMap(createdSinceOf(query.createdSince), (since) => listOrders(query, since)))
       )
       .handle("cancelOrder", ({ params, payload }) =>
         Effect.gen(function* () {

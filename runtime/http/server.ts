@@ -5,16 +5,18 @@ import { Api } from "./api.ts"
 import { CatalogHandlers, ProvidersHandlers, SyncHandlers } from "./catalog-handlers.ts"
 import { CustomersHandlers } from "./customers-handlers.ts"
 import { AuthHandlers, SystemHandlers } from "./handlers.ts"
+import { consoleMethods, consoleRoutes } from "../console/routes.ts"
+import { localCliPath, localCliRoute } from "./local-admin.ts"
 import { LoyaltyHandlers } from "./loyalty-handlers.ts"
 import { MenusHandlers } from "./menus-handlers.ts"
+import { methodTable } from "./method-table.ts"
+import { AdminAuthLive, ApiKeyAuthLive, RequireJsonLive, SchemaErrorsLive, TenancyLive } from "./middleware.ts"
+import { openApiRoutes } from "./openapi-routes.ts"
 import { OrdersHandlers } from "./orders-handlers.ts"
 import { PullHandlers } from "./pull-handlers.ts"
-import { WebhooksHandlers } from "./webhooks-handlers.ts"
-import { methodTable } from "./method-table.ts"
-import { openApiRoutes } from "./openapi-routes.ts"
-import { AdminAuthLive, ApiKeyAuthLive, RequireJsonLive, SchemaErrorsLive, TenancyLive } from "./middleware.ts"
 import { requestPipeline } from "./request-pipeline.ts"
 import { StrictInputLive } from "./strict-input.ts"
+import { WebhooksHandlers } from "./webhooks-handlers.ts"
 
 export const openApiPath = "/api/openapi.json"
 export const docsPath = "/docs"
@@ -49,10 +51,14 @@ export const ApiHandlers = Layer.mergeAll(
 export const HttpRoutes = Layer.mergeAll(
   HttpApiBuilder.layer(Api),
   openApiRoutes({ document: openApiPath, docs: docsPath }),
+  localCliRoute,
+  consoleRoutes,
   requestPipeline(
     methodTable(Api, [
       { method: "GET", path: openApiPath },
-      { method: "GET", path: docsPath }
+      { method: "GET", path: docsPath },
+      { method: "POST", path: localCliPath },
+      ...consoleMethods
     ])
   )
 ).pipe(Layer.provide(ApiHandlers), Layer.provide(ApiMiddlewareLive))

@@ -113,6 +113,43 @@ export const credentialsContract = (name: string, makeLayer: () => Layer.Layer<S
       ).toEqual([undefined, undefined])
     })
 
+    it("deletes an outlet's or an account's credentials, and says whether there were any", async () => {
+      const tenant = await newTenant("c")
+      await withStores(tenant, ["out_A", "out_B"])
+      const seen = await inTenant(
+        tenant,
+        Effect.gen(function* () {
+          const c = yield* PosCredentialStore
+          yield* c.setOutlet("out_A", `{"token":"${secret}"}`)
+          yield* c.setOutlet("out_B", '{"token":"b"}')
+          yield* c.setAccount("atlas", "m-1", '{"apiKey":"one"}')
+          yield* c.setAccount("atlas", "m-2", '{"apiKey":"two"}')
+          const deleted = [
+            yield* c.deleteOutlet("out_A"),
+            yield* c.deleteOutlet("out_A"),
+            yield* c.deleteOutlet("out_nope"),
+            yield* c.deleteAccount("atlas", "m-1"),
+            yield* c.deleteAccount("atlas", "m-1"),
+            yield* c.deleteAccount("lightspeed", "m-2")
+          ]
+          const after = {
+            outletA: yield* c.getOutlet("out_A"),
+            outletB: yield* c.getOutlet("out_B"),
+            m1: yield* c.getAccount("atlas", "m-1"),
+            m2: yield* c.getAccount("atlas", "m-2")
+          }
+          // Set again after a delete, as the first time.
+          yield* c.setOutlet("out_A", '{"token":"again"}')
+          return { deleted, after, again: yield* c.getOutlet("out_A") }
+        })
+      )
+      expect(seen).toEqual({
+        deleted: [true, false, false, true, false, false],
+        after: { outletA: undefined, outletB: '{"token":"b"}', m1: undefined, m2: '{"apiKey":"two"}' },
+        again: '{"token":"again"}'
+      })
+    })
+
     it("refuses credentials of an outlet that does not exist", async () => {
       const tenant = await newTenant("c")
       const exit = await inTenant(

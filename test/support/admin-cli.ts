@@ -1,10 +1,8 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
-import { NodeServices } from "@effect/platform-node"
 import { PgClient } from "@effect/sql-pg"
-import { Console, Effect, Layer, ManagedRuntime, Redacted, Runtime } from "effect"
-import { CliOutput, Command } from "effect/cli"
+import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { afterAll, beforeAll, describe } from "vitest"
 import { layerMemoryStorage } from "../../adapters/storage/memory/memory-storage.ts"
 import { initialiseDataDir } from "../../adapters/storage/pglite/initialise-data-dir.ts"
@@ -12,6 +10,7 @@ import { layerPgliteStorage } from "../../adapters/storage/pglite/pglite-storage
 import type { TenantRepositories } from "../../application/ports/tenant-storage.ts"
 import type { TenantId } from "../../domain/tenant.ts"
 import { appServices, type StorageServices } from "../../runtime/app-layer.ts"
+import { runCaptured } from "../../runtime/cli/captured-run.ts"
 import { makeCli } from "../../runtime/cli/commands.ts"
 import { AppConfig } from "../../runtime/config.ts"
 import { TenantDatabases } from "../../runtime/tenancy/tenant-databases.ts"
@@ -86,31 +85,7 @@ export const makeAdminHarness = async (storage: Layer.Layer<StorageServices, unk
   const transcript: Array<string> = []
 
   const run = async (...argv: Array<string>): Promise<Outcome> => {
-    const out: Array<string> = []
-    const err: Array<string> = []
-    const line =
-      (sink: Array<string>) =>
-      (...args: ReadonlyArray<unknown>) => {
-        sink.push(args.map(String).join(" "))
-      }
-    const testConsole: Console.Console = Object.assign(Object.create(globalThis.console), {
-      log: line(out),
-      info: line(out),
-      error: line(err),
-      warn: line(err)
-    })
-    const exit = await Effect.runPromiseExit(
-      Command.runWith(cli, { version: "test" })(argv).pipe(
-        Effect.provideService(Console.Console, testConsole),
-        Effect.provide(CliOutput.layer(CliOutput.defaultFormatter({ colors: false }))),
-        Effect.provide(NodeServices.layer)
-      )
-    )
-    let exitCode = -1
-    Runtime.defaultTeardown(exit, (code) => {
-      exitCode = code
-    })
-    const outcome = { stdout: out.join("\n"), stderr: err.join("\n"), exitCode }
+    const outcome = await Effect.runPromise(runCaptured(cli, argv))
     transcript.push(outcome.stdout, outcome.stderr)
     return outcome
   }

@@ -80,6 +80,8 @@ export const makeMemoryPosCredentials = (
         seal(text, purposes.account(tenantId, provider, accountId)),
         (sealed) => void t.accounts.set(accountKey(provider, accountId), sealed)
       ),
+    deleteOutlet: (storeId) => Effect.sync(() => t.outlets.delete(storeId)),
+    deleteAccount: (provider, accountId) => Effect.sync(() => t.accounts.delete(accountKey(provider, accountId))),
     withLock: (key) => (effect) => Effect.suspend(() => lockOf(key).withPermit(effect)),
     reseal: Effect.suspend(() =>
       resealValues(sealer, [

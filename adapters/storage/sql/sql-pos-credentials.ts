@@ -68,6 +68,21 @@ export const makeSqlPosCredentials = (sealer: CredentialSealer, tenantId: string
             storageFailure("set account credentials")
           )
         }),
+      deleteOutlet: (storeId) =>
+        sql`
+          UPDATE store_credentials SET secrets = NULL, updated_at = now()
+          WHERE store_id = ${storeId} AND secrets IS NOT NULL
+          RETURNING store_id`.pipe(
+          storageFailure("delete outlet credentials"),
+          Effect.map((rows) => rows.length > 0)
+        ),
+      deleteAccount: (provider, accountId) =>
+        sql`
+          DELETE FROM pos_account_credentials WHERE provider = ${provider} AND account_id = ${accountId}
+          RETURNING account_id`.pipe(
+          storageFailure("delete account credentials"),
+          Effect.map((rows) => rows.length > 0)
+        ),
       // A transaction-scoped advisory lock: released by the commit or rollback, whatever happens to
       // this process's fibers; instances on the same database wait for each other.
       withLock: (key) => (effect) =>

@@ -1,0 +1,683 @@
+// The admin console: one page over the admin API (/admin/api/v1), signed in by an admin key that
+// the service exchanges for a session cookie (HttpOnly: this script never sees it). Every change
+// sends the session's CSRF token. Text from the API is only ever set as text, never as markup.
+
+const base = location.pathname.replace(/\/admin\/?$/, "")
+const apiRoot = `${base}/admin/api/v1`
+const sessionUrl = `${base}/admin/session`
+const main = document.getElementById("main")
+const statusBox = document.getElementById("status")
+const alertBox = document.getElementById("alert")
+const state = { csrf: null, actor: null }
+
+/** An element with attributes (`on*` functions become listeners) and children (strings become text). */
+const h = (tag, attrs = {}, ...children) => {
+  const el = document.createElement(tag)
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue
+    if (name.startsWith("on") && typeof value === "function") el.addEventListener(name.slice(2), value)
+    else if (name === "text") el.textContent = value
+    else el.setAttribute(name, value === true ? "" : String(value))
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)))
+  }
+  return el
+}
+
+const say = (message) => {
+  alertBox.hidden = true
+  statusBox.textContent = message
+  statusBox.hidden = false
+}
+const fail = (error) => {
+  statusBox.hidden = true
+  alertBox.textContent = error.details ? `${error.message}: ${error.details}` : error.message
+  alertBox.hidden = false
+}
+const quiet = () => {
+  statusBox.hidden = true
+  alertBox.hidden = true
+}
+
+class ApiError extends Error {
+  constructor(status, message, details) {
+    super(message)
+    this.status = status
+    this.details = details
+  }
+}
+
+/** A call to the admin API (or the session); the envelope of an error becomes an ApiError. */
+const call = async (method, url, body) => {
+  const headers = {}
+  if (body !== undefined) headers["content-type"] = "application/json"
+  if (method !== "GET" && state.csrf !== null) headers["x-csrf-token"] = state.csrf
+  const response = await fetch(url, {
+    method,
+    headers,
+    credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body)
+  })
+  const text = await response.text()
+  const parsed = text === "" ? null : JSON.parse(text)
+  if (!response.ok) {
+    const error = parsed?.error ?? { message: `HTTP ${response.status}`, details: "" }
+    if (response.status === 401 && url !== sessionUrl) {
+      state.csrf = null
+      location.hash = "#/sign-in"
+    }
+    throw new ApiError(response.status, error.message, error.details)
+  }
+  return parsed
+}
+const api = (method, path, body) => call(method, `${apiRoot}${path}`, body)
+
+/** Runs a change; its confirmation or its error goes to the live regions. */
+const act = async (work, confirmation) => {
+  try {
+    const result = await work()
+    say(typeof confirmation === "function" ? confirmation(result) : confirmation)
+    return result
+  } catch (error) {
+    fail(error)
+    return undefined
+  }
+}
+
+const field = (label, input) => h("label", {}, label, input)
+const when = (iso) => (iso === null || iso === undefined ? "never" : iso.replace("T", " ").replace(/\.\d{3}Z$/, " UTC"))
+
+/**
+ * A table the user can filter (a text box over every cell), sort (a button in each header; the
+ * header says which way with aria-sort) and page through (20 rows a page).
+ */
+const listTable = ({ caption, columns, rows, filterLabel, pageSize = 20 }) => {
+  const view = { filter: "", sortBy: 0, ascending: true, page: 0 }
+  const holder = h("div")
+  const filterInput = h("input", { type: "search", oninput: () => ((view.filter = filterInput.value), (view.page = 0), draw()) })
+  const draw = () => {
+    const needle = view.filter.trim().toLowerCase()
+    const shown = rows
+      .filter((row) => needle === "" || columns.some((c) => String(c.value(row) ?? "").toLowerCase().includes(needle)))
+      .sort((a, b) => {
+        const x = String(columns[view.sortBy].value(a) ?? "")
+        const y = String(columns[view.sortBy].value(b) ?? "")
+        const order = x.localeCompare(y, undefined, { numeric: true })
+        return view.ascending ? order : -order
+      })
+    const pages = Math.max(1, Math.ceil(shown.length / pageSize))
+    view.page = Math.min(view.page, pages - 1)
+    const page = shown.slice(view.page * pageSize, (view.page + 1) * pageSize)
+    const header = h(
+      "tr",
+      {},
+      columns.map((c, i) =>
+        h(
+          "th",
+          { scope: "col", "aria-sort": view.sortBy === i ? (view.ascending ? "ascending" : "descending") : "none" },
+          c.sortable === false
+            ? c.title
+            : h(
+                "button",
+                {
+                  type: "button",
+                  onclick: () => {
+                    view.ascending = view.sortBy === i ? !view.ascending : true
+                    view.sortBy = i
+                    draw()
+                  }
+                },
+                c.title,
+                view.sortBy === i ? (view.ascending ? " ▲" : " ▼") : ""
+              )
+        )
+      )
+    )
+    const body = page.map((row) => h("tr", {}, columns.map((c) => h("td", {}, c.cell ? c.cell(row) : (c.value(row) ?? "")))))
+    holder.replaceChildren(
+      h("table", {}, h("caption", { class: "muted" }, `${caption}: ${shown.length} of ${rows.length}`), h("thead", {}, header), h("tbody", {}, body)),
+      h(
+        "div",
+        { class: "pager" },
+        h("button", { type: "button", disabled: view.page === 0, onclick: () => ((view.page -= 1), draw()) }, "Previous page"),
+        h("span", {}, `Page ${view.page + 1} of ${pages}`),
+        h("button", { type: "button", disabled: view.page >= pages - 1, onclick: () => ((view.page += 1), draw()) }, "Next page")
+      )
+    )
+  }
+  draw()
+  return h("div", {}, field(filterLabel ?? "Filter", filterInput), holder)
+}
+
+/** A key's secret, shown once with a copy button. */
+const secretBox = (label, secret) => {
+  const code = h("code", { id: "new-secret" }, secret)
+  return h(
+    "div",
+    { class: "secret", role: "region", "aria-label": label },
+    h("strong", {}, `${label} (shown once, copy it now): `),
+    code,
+    h(
+      "button",
+      {
+        type: "button",
+        onclick: async () => {
+          try {
+            await navigator.clipboard.writeText(secret)
+            say("Copied to the clipboard")
+          } catch {
+            const range = document.createRange()
+            range.selectNodeContents(code)
+            getSelection().removeAllRanges()
+            getSelection().addRange(range)
+            say("Selected: copy it with Ctrl+C")
+          }
+        }
+      },
+      "Copy"
+    )
+  )
+}
+
+const heading = (text) => h("h2", { tabindex: "-1" }, text)
+
+// ---- Views ----
+
+const signIn = () => {
+  const key = h("input", { type: "password", name: "adminKey", autocomplete: "off", required: true, id: "admin-key" })
+  const form = h(
+    "form",
+    {
+      onsubmit: async (event) => {
+        event.preventDefault()
+        try {
+          const session = await call("POST", sessionUrl, { adminKey: key.value })
+          key.value = ""
+          signedIn(session)
+          say(`Signed in as ${session.actor}`)
+          location.hash = "#/tenants"
+        } catch (error) {
+          fail(error.status === 401 ? { message: "Sign-in refused", details: "that is not a live admin key" } : error)
+        }
+      }
+    },
+    field("Admin key", key),
+    h("button", { type: "submit", class: "primary" }, "Sign in")
+  )
+  return [heading("Sign in"), h("p", {}, "Sign in with an admin key (posa_...). Issue the first one with npm run admin -- admin-key issue."), form]
+}
+
+const tenants = async () => {
+  const { data } = await api("GET", "/tenants")
+  const id = h("input", { name: "tenantId", required: true })
+  const name = h("input", { name: "name" })
+  const country = h("input", { name: "country", value: "SG", size: 3 })
+  const timezone = h("input", { name: "timezone", value: "Asia/Singapore" })
+  const currency = h("input", { name: "currency", value: "SGD", size: 4 })
+  const create = h(
+    "form",
+    {
+      "aria-label": "Create a tenant",
+      onsubmit: async (event) => {
+        event.preventDefault()
+        const body = { tenantId: id.value.trim(), country: country.value.trim(), timezone: timezone.value.trim(), currency: currency.value.trim() }
+        if (name.value.trim() !== "") body.name = name.value.trim()
+        const created = await act(() => api("POST", "/tenants", body), (t) => `Created tenant '${t.tenantId}'`)
+        if (created) location.hash = `#/tenants/${created.tenantId}`
+      }
+    },
+    field("Tenant id", id),
+    field("Name", name),
+    field("Country", country),
+    field("Time zone", timezone),
+    field("Currency", currency),
+    h("button", { type: "submit", class: "primary" }, "Create tenant")
+  )
+  return [
+    heading("Tenants"),
+    listTable({
+      caption: "Tenants",
+      filterLabel: "Filter tenants",
+      rows: data,
+      columns: [
+        { title: "Id", value: (t) => t.tenantId, cell: (t) => h("a", { href: `#/tenants/${t.tenantId}` }, t.tenantId) },
+        { title: "Name", value: (t) => t.name },
+        { title: "Status", value: (t) => t.status },
+        { title: "Country", value: (t) => t.country },
+        { title: "Currency", value: (t) => t.currency },
+        { title: "Created", value: (t) => when(t.createdAt) }
+      ]
+    }),
+    h("h3", {}, "Create a tenant"),
+    create
+  ]
+}
+
+const tenant = async (tenantId) => {
+  const t = await api("GET", `/tenants/${encodeURIComponent(tenantId)}`)
+  const keys = (await api("GET", `/tenants/${encodeURIComponent(tenantId)}/keys`)).data
+  const secretHolder = h("div")
+  const reload = () => route()
+  const keyPath = (keyId) => `/tenants/${encodeURIComponent(tenantId)}/keys/${keyId}`
+
+  const kind = h("select", { name: "kind" }, ["partner", "pos", "editor"].map((k) => h("option", { value: k }, k)))
+  const keyName = h("input", { name: "name" })
+  const expires = h("input", { name: "expiresAt", placeholder: "2027-01-01T00:00:00Z" })
+  const issue = h(
+    "form",
+    {
+      "aria-label": "Issue an API key",
+      onsubmit: async (event) => {
+        event.preventDefault()
+        const body = { kind: kind.value }
+        if (keyName.value.trim() !== "") body.name = keyName.value.trim()
+        if (expires.value.trim() !== "") body.expiresAt = expires.value.trim()
+        const issued = await act(() => api("POST", `/tenants/${encodeURIComponent(tenantId)}/keys`, body), (r) => `Issued ${r.key.kind} key ${r.key.keyId}`)
+        if (issued) {
+          await reload()
+          document.getElementById("secret-holder").replaceChildren(secretBox(`Key ${issued.key.keyId}`, issued.secret))
+        }
+      }
+    },
+    field("Kind", kind),
+    field("Name", keyName),
+    field("Expires at (RFC 3339, optional)", expires),
+    h("button", { type: "submit", class: "primary" }, "Issue key")
+  )
+  secretHolder.id = "secret-holder"
+
+  const overlapChoice = (keyId) =>
+    h(
+      "select",
+      { "aria-label": `Overlap for rotating key ${keyId}` },
+      [
+        ["0", "no overlap"],
+        ["3600", "1 hour"],
+        ["86400", "1 day"],
+        ["604800", "7 days"]
+      ].map(([value, text]) => h("option", { value, selected: value === "86400" }, text))
+    )
+  const keyActions = (k) => {
+    if (k.state !== "active") return ""
+    const overlap = overlapChoice(k.keyId)
+    return h(
+      "span",
+      {},
+      overlap,
+      h(
+        "button",
+        {
+          type: "button",
+          "aria-label": `Rotate key ${k.keyId}`,
+          onclick: async () => {
+            const rotated = await act(
+              () => api("POST", `${keyPath(k.keyId)}/rotate`, { overlapSeconds: Number(overlap.value) }),
+              (r) => `Rotated key ${k.keyId}: new key ${r.key.keyId}; key ${k.keyId} stops working ${when(r.previous.expiresAt)}`
+            )
+            if (rotated) {
+              await reload()
+              document.getElementById("secret-holder").replaceChildren(secretBox(`Key ${rotated.key.keyId}`, rotated.secret))
+            }
+          }
+        },
+        "Rotate"
+      ),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "danger",
+          "aria-label": `Revoke key ${k.keyId}`,
+          onclick: async () => {
+            if (!confirm(`Revoke key ${k.keyId} ('${k.name}')? Its holder is refused at once.`)) return
+            const done = await act(() => api("POST", `${keyPath(k.keyId)}/revoke`), `Revoked key ${k.keyId}`)
+            if (done) await reload()
+          }
+        },
+        "Revoke"
+      )
+    )
+  }
+
+  const toggle = h(
+    "button",
+    {
+      type: "button",
+      class: t.status === "active" ? "danger" : "primary",
+      onclick: async () => {
+        const suspend = t.status === "active"
+        if (suspend && !confirm(`Suspend tenant '${t.tenantId}'? Its partners get 401 until it is reactivated.`)) return
+        const done = await act(
+          () => api("POST", `/tenants/${encodeURIComponent(tenantId)}/${suspend ? "suspend" : "reactivate"}`),
+          `${suspend ? "Suspended" : "Reactivated"} tenant '${t.tenantId}'`
+        )
+        if (done) await reload()
+      }
+    },
+    t.status === "active" ? "Suspend tenant" : "Reactivate tenant"
+  )
+
+  const tenantPath = `/tenants/${encodeURIComponent(tenantId)}`
+  const outlets = (await api("GET", `${tenantPath}/outlets?limit=500`)).data
+  const failedOnly = new URLSearchParams(location.hash.split("?")[1] ?? "").get("syncs") === "failed"
+  const syncs = (await api("GET", `${tenantPath}/syncs?limit=100${failedOnly ? "&outcome=failed" : ""}`)).data
+  const credentialsHolder = h("div", { id: "credentials-form" })
+  const credentialsForm = (outlet) => {
+    const text = h("textarea", { name: "credentials", spellcheck: "false", autocomplete: "off" })
+    return h(
+      "form",
+      {
+        "aria-label": `POS credentials of outlet ${outlet.name}`,
+        onsubmit: async (event) => {
+          event.preventDefault()
+          let value
+          try {
+            value = JSON.parse(text.value)
+          } catch {
+            fail({ message: "invalid request", details: "the credentials are not JSON" })
+            return
+          }
+          const done = await act(
+            () => api("PUT", `${tenantPath}/outlets/${encodeURIComponent(outlet.outletId)}/credentials`, value),
+            `Set the POS credentials of outlet ${outlet.name}`
+          )
+          // The value is never kept in the page, set or not.
+          text.value = ""
+          if (done) await reload()
+        }
+      },
+      field(`Credentials of ${outlet.name} (JSON, as the ${outlet.provider} plugin's README lists them; never shown again)`, text),
+      h("button", { type: "submit", class: "primary" }, "Save credentials")
+    )
+  }
+  const outletActions = (o) =>
+    h(
+      "button",
+      {
+        type: "button",
+        "aria-label": `Set credentials of outlet ${o.name}`,
+        onclick: () => {
+          const holder = document.getElementById("credentials-form")
+          holder.replaceChildren(credentialsForm(o))
+          holder.querySelector("textarea").focus()
+        }
+      },
+      o.credentials === "set" ? "Replace credentials" : "Set credentials"
+    )
+
+  return [
+    heading(`Tenant ${t.tenantId}`),
+    h(
+      "dl",
+      {},
+      [
+        ["Name", t.name],
+        ["Status", t.status],
+        ["Country", t.country],
+        ["Time zone", t.timezone],
+        ["Currency", t.currency],
+        ["Storage", t.ownDatabase ? "its own database" : "a schema of the control database"],
+        ["Loyalty", `${t.loyaltyUrl ?? "the default service"}; credential ${t.loyaltyCredentialSet ? "set" : "not set"}`],
+        ["Prices include tax", t.taxInclusive ? "yes" : "no"],
+        ["Created", when(t.createdAt)]
+      ].flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])
+    ),
+    toggle,
+    h("h3", {}, "API keys"),
+    secretHolder,
+    listTable({
+      caption: "API keys",
+      filterLabel: "Filter keys",
+      rows: keys,
+      columns: [
+        { title: "Id", value: (k) => k.keyId },
+        { title: "Name", value: (k) => k.name },
+        { title: "Kind", value: (k) => k.kind },
+        { title: "Scopes", value: (k) => k.scopes.join(", ") },
+        { title: "State", value: (k) => k.state },
+        { title: "Expires", value: (k) => when(k.expiresAt) },
+        { title: "Last used", value: (k) => when(k.lastUsedAt) },
+        { title: "Actions", value: () => "", sortable: false, cell: keyActions }
+      ]
+    }),
+    h("h4", {}, "Issue a key"),
+    issue,
+    h("h3", {}, "Outlets and POS credentials"),
+    listTable({
+      caption: "Outlets",
+      filterLabel: "Filter outlets",
+      rows: outlets,
+      columns: [
+        { title: "Outlet", value: (o) => o.name },
+        { title: "POS", value: (o) => o.provider },
+        { title: "POS id", value: (o) => o.externalId },
+        { title: "Active", value: (o) => (o.active ? "yes" : "no") },
+        { title: "Busy mode", value: (o) => o.busyMode },
+        { title: "Credentials", value: (o) => o.credentials },
+        { title: "Account credentials", value: (o) => o.accountCredentials ?? "n/a" },
+        { title: "Actions", value: () => "", sortable: false, cell: outletActions }
+      ]
+    }),
+    credentialsHolder,
+    h("h3", {}, "Syncs"),
+    h(
+      "p",
+      {},
+      failedOnly
+        ? h("a", { href: `#/tenants/${tenantId}` }, "Show every sync")
+        : h("a", { href: `#/tenants/${tenantId}?syncs=failed` }, "Show failed syncs only")
+    ),
+    listTable({
+      caption: failedOnly ? "Failed syncs, newest first" : "Syncs, newest first",
+      filterLabel: "Filter syncs",
+      rows: syncs,
+      columns: [
+        { title: "Finished", value: (x) => x.finishedAt, cell: (x) => when(x.finishedAt) },
+        { title: "Kind", value: (x) => `${x.kind} (${x.source})` },
+        { title: "POS", value: (x) => x.provider },
+        { title: "Outlet", value: (x) => x.outletId ?? "" },
+        { title: "Outcome", value: (x) => x.status },
+        {
+          title: "Counts or problem",
+          value: (x) => x.error ?? JSON.stringify(x.counts),
+          cell: (x) => (x.error === null ? JSON.stringify(x.counts) : h("code", { class: "problem" }, x.error))
+        }
+      ]
+    })
+  ]
+}
+
+const adminKeys = async () => {
+  const { data } = await api("GET", "/admin-keys")
+  const name = h("input", { name: "name", required: true })
+  const holder = h("div", { id: "secret-holder" })
+  const form = h(
+    "form",
+    {
+      "aria-label": "Issue an admin key",
+      onsubmit: async (event) => {
+        event.preventDefault()
+        const issued = await act(() => api("POST", "/admin-keys", { name: name.value.trim() }), (r) => `Issued admin key ${r.key.keyId}`)
+        if (issued) {
+          await route()
+          document.getElementById("secret-holder").replaceChildren(secretBox(`Admin key ${issued.key.keyId}`, issued.secret))
+        }
+      }
+    },
+    field("Whose key (name)", name),
+    h("button", { type: "submit", class: "primary" }, "Issue admin key")
+  )
+  return [
+    heading("Admin keys"),
+    holder,
+    listTable({
+      caption: "Admin keys",
+      filterLabel: "Filter admin keys",
+      rows: data,
+      columns: [
+        { title: "Id", value: (k) => k.keyId },
+        { title: "Name", value: (k) => k.name },
+        { title: "State", value: (k) => k.state },
+        { title: "Issued by", value: (k) => k.createdBy },
+        { title: "Last used", value: (k) => when(k.lastUsedAt) },
+        {
+          title: "Actions",
+          value: () => "",
+          sortable: false,
+          cell: (k) =>
+            k.state !== "active"
+              ? ""
+              : h(
+                  "button",
+                  {
+                    type: "button",
+                    class: "danger",
+                    "aria-label": `Revoke admin key ${k.keyId}`,
+                    onclick: async () => {
+                      if (!confirm(`Revoke admin key ${k.keyId} ('${k.name}')?`)) return
+                      const done = await act(() => api("POST", `/admin-keys/${k.keyId}/revoke`), `Revoked admin key ${k.keyId}`)
+                      if (done) await route()
+                    }
+                  },
+                  "Revoke"
+                )
+        }
+      ]
+    }),
+    h("h3", {}, "Issue an admin key"),
+    form
+  ]
+}
+
+const plugins = async () => {
+  const { data } = await api("GET", "/plugins")
+  return [
+    heading("Plugins"),
+    listTable({
+      caption: "Loaded POS plugins",
+      filterLabel: "Filter plugins",
+      rows: data,
+      columns: [
+        { title: "Id", value: (p) => p.id },
+        { title: "Name", value: (p) => p.displayName },
+        { title: "Version", value: (p) => p.version },
+        { title: "SDK", value: (p) => p.sdkVersion },
+        { title: "Capabilities", value: (p) => p.capabilities.join(", ") }
+      ]
+    })
+  ]
+}
+
+const audit = async (query) => {
+  const params = new URLSearchParams(query)
+  const page = await api("GET", `/audit?${params}`)
+  const tenantFilter = h("input", { name: "tenantId", value: params.get("tenantId") ?? "" })
+  const actionFilter = h("input", { name: "action", value: params.get("action") ?? "", placeholder: "api-key." })
+  const go = (next) => {
+    const q = new URLSearchParams()
+    if (tenantFilter.value.trim() !== "") q.set("tenantId", tenantFilter.value.trim())
+    if (actionFilter.value.trim() !== "") q.set("action", actionFilter.value.trim())
+    if (next) q.set("cursor", next)
+    location.hash = `#/audit?${q}`
+  }
+  return [
+    heading("Audit log"),
+    h(
+      "form",
+      { "aria-label": "Filter the audit log", onsubmit: (event) => (event.preventDefault(), go(null)) },
+      field("Tenant", tenantFilter),
+      field("Action or resource (e.g. api-key.)", actionFilter),
+      h("button", { type: "submit" }, "Apply filters")
+    ),
+    listTable({
+      caption: "Audit entries, newest first",
+      filterLabel: "Filter this page",
+      pageSize: 50,
+      rows: page.data,
+      columns: [
+        { title: "When", value: (e) => e.at, cell: (e) => when(e.at) },
+        { title: "Who", value: (e) => e.actor },
+        { title: "Action", value: (e) => e.action },
+        { title: "Tenant", value: (e) => e.tenantId ?? "" },
+        { title: "What", value: (e) => e.summary },
+        { title: "From", value: (e) => e.address ?? "" }
+      ]
+    }),
+    h(
+      "div",
+      { class: "pager" },
+      params.has("cursor") ? h("button", { type: "button", onclick: () => go(null) }, "Newest entries") : "",
+      page.nextCursor ? h("button", { type: "button", onclick: () => go(page.nextCursor) }, "Older entries") : ""
+    )
+  ]
+}
+
+// ---- Routing ----
+
+const signedIn = (session) => {
+  state.csrf = session.csrfToken
+  state.actor = session.actor
+  document.getElementById("actor").textContent = `Signed in as ${session.actor}`
+  document.getElementById("who").hidden = false
+  document.getElementById("nav").hidden = false
+}
+const signedOut = () => {
+  state.csrf = null
+  state.actor = null
+  document.getElementById("who").hidden = true
+  document.getElementById("nav").hidden = true
+}
+
+const route = async () => {
+  const hash = location.hash.replace(/^#/, "") || "/tenants"
+  const [path, query = ""] = hash.split("?")
+  if (state.csrf === null && path !== "/sign-in") {
+    try {
+      signedIn(await call("GET", sessionUrl))
+    } catch {
+      signedOut()
+      location.hash = "#/sign-in"
+      return
+    }
+  }
+  for (const link of document.querySelectorAll("nav a")) {
+    if (path.startsWith(link.getAttribute("href").slice(1))) link.setAttribute("aria-current", "page")
+    else link.removeAttribute("aria-current")
+  }
+  let content
+  try {
+    const tenantMatch = /^\/tenants\/([a-z0-9-]+)$/.exec(path)
+    if (path === "/sign-in") content = signIn()
+    else if (path === "/tenants") content = await tenants()
+    else if (tenantMatch) content = await tenant(tenantMatch[1])
+    else if (path === "/admin-keys") content = await adminKeys()
+    else if (path === "/plugins") content = await plugins()
+    else if (path === "/audit") content = await audit(query)
+    else content = [heading("Not found"), h("p", {}, "No such page."), h("a", { href: "#/tenants" }, "Tenants")]
+  } catch (error) {
+    if (error.status === 401) return
+    fail(error)
+    content = [heading("Something went wrong")]
+  }
+  main.replaceChildren(...content)
+  main.querySelector("h2")?.focus()
+}
+
+document.getElementById("sign-out").addEventListener("click", async () => {
+  try {
+    await call("DELETE", sessionUrl)
+  } catch (error) {
+    fail(error)
+    return
+  }
+  signedOut()
+  say("Signed out")
+  location.hash = "#/sign-in"
+})
+
+// A section chosen from the navigation starts without the last page's messages.
+for (const link of document.querySelectorAll("nav a")) link.addEventListener("click", quiet)
+window.addEventListener("hashchange", () => route())
+route()
