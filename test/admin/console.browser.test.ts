@@ -163,7 +163,7 @@ for (const storage of storages()) {
         expect(new URL(page.url()).pathname).toBe("/admin/")
         await page.getByLabel("Admin key").fill("posa_1_wrongwrongwrongwrongwrongwrongwrong")
         await page.getByRole("button", { name: "Sign in" }).click()
-        await expect.poll(() => page.getByRole("alert").textContent()).toContain("Sign-in refused")
+        await expect.poll(() => page.getByRole("alert").textContent(), { timeout: 15_000 }).toContain("Sign-in refused")
         await page.getByLabel("Admin key").fill(adminKey)
         await page.getByRole("button", { name: "Sign in" }).click()
         await page.getByRole("heading", { name: "Tenants" }).waitFor()
@@ -178,12 +178,14 @@ for (const storage of storages()) {
         await page.getByLabel("Name", { exact: true }).fill("Browser Bistro")
         await page.getByRole("button", { name: "Create tenant" }).click()
         await page.getByRole("heading", { name: "Tenant browser" }).waitFor()
-        await expect.poll(() => status().textContent()).toBe("Created tenant 'browser'")
+        await expect.poll(() => status().textContent(), { timeout: 15_000 }).toBe("Created tenant 'browser'")
         // A second tenant with the same id: the envelope's message is shown.
         await page.goto(`${origin}/admin/#/tenants`)
         await page.getByLabel("Tenant id").fill("browser")
         await page.getByRole("button", { name: "Create tenant" }).click()
-        await expect.poll(() => page.getByRole("alert").textContent()).toContain("tenant 'browser' already exists")
+        await expect
+          .poll(() => page.getByRole("alert").textContent(), { timeout: 15_000 })
+          .toContain("tenant 'browser' already exists")
       })
 
       let firstKey = ""
@@ -193,8 +195,8 @@ for (const storage of storages()) {
         await page.getByLabel("Kind").selectOption("partner")
         await page.getByLabel("Name", { exact: true }).fill("kiosk")
         await page.getByRole("button", { name: "Issue key" }).click()
-        await expect.poll(() => status().textContent()).toBe("Issued partner key 1")
-        await expect.poll(() => page.locator("#new-secret").textContent()).toMatch(/^posk_1_/)
+        await expect.poll(() => status().textContent(), { timeout: 15_000 }).toBe("Issued partner key 1")
+        await expect.poll(() => page.locator("#new-secret").textContent(), { timeout: 15_000 }).toMatch(/^posk_1_/)
         firstKey = (await page.locator("#new-secret").textContent()) ?? ""
         secrets.push({ secret: firstKey, shownBy: "/admin/api/v1/tenants/browser/keys" })
         expect(await partnerWhoami(firstKey)).toBe(200)
@@ -204,15 +206,15 @@ for (const storage of storages()) {
       await step("rotate-and-revoke", async () => {
         await page.getByLabel("Overlap for rotating key 1").selectOption("86400")
         await page.getByRole("button", { name: "Rotate key 1" }).click()
-        await expect.poll(() => status().textContent()).toContain("Rotated key 1: new key 2")
-        await expect.poll(() => page.locator("#new-secret").textContent()).toMatch(/^posk_2_/)
+        await expect.poll(() => status().textContent(), { timeout: 15_000 }).toContain("Rotated key 1: new key 2")
+        await expect.poll(() => page.locator("#new-secret").textContent(), { timeout: 15_000 }).toMatch(/^posk_2_/)
         secondKey = (await page.locator("#new-secret").textContent()) ?? ""
         secrets.push({ secret: secondKey, shownBy: "/admin/api/v1/tenants/browser/keys/1/rotate" })
         expect(await partnerWhoami(firstKey)).toBe(200)
         expect(await partnerWhoami(secondKey)).toBe(200)
         page.once("dialog", (dialog) => dialog.accept())
         await page.getByRole("button", { name: "Revoke key 1" }).click()
-        await expect.poll(() => status().textContent()).toBe("Revoked key 1")
+        await expect.poll(() => status().textContent(), { timeout: 15_000 }).toBe("Revoked key 1")
         expect(await partnerWhoami(firstKey)).toBe(401)
         expect(await partnerWhoami(secondKey)).toBe(200)
         // The secret is gone from the page once it is reloaded.
@@ -285,20 +287,50 @@ for (const storage of storages()) {
         // Not the plugin's credentials: the envelope names the wrong field, never its value.
         await box.fill(JSON.stringify({ channelName: 7, clientId: "client-1", clientSecret, webhookSecret }))
         await page.getByRole("button", { name: "Save credentials" }).click()
-        await expect.poll(() => page.getByRole("alert").textContent()).toContain("channelName")
+        await expect.poll(() => page.getByRole("alert").textContent(), { timeout: 15_000 }).toContain("channelName")
         expect(await page.getByRole("alert").textContent()).not.toContain(clientSecret)
         await page.getByRole("button", { name: "Set credentials of outlet Marina Bay Kitchen" }).click()
         await page
           .getByLabel(/^Credentials of /)
           .fill(JSON.stringify({ channelName: "browser", clientId: "client-1", clientSecret, webhookSecret }))
         await page.getByRole("button", { name: "Save credentials" }).click()
-        await expect.poll(() => status().textContent()).toMatch(/^Set the POS credentials of outlet /)
+        await expect
+          .poll(() => status().textContent(), { timeout: 15_000 })
+          .toMatch(/^Set the POS credentials of outlet /)
         const accepted = await sendWebhook()
         expect(accepted.status).toBe(200)
         expect(accepted.body).toContain('"delivery":"applied"')
 
         await page.getByRole("link", { name: "Show failed syncs only" }).click()
-        await expect.poll(() => page.locator("code.problem").first().textContent()).toContain("TooManyDeactivations")
+        await page.getByRole("link", { name: "Show every sync" }).waitFor()
+        await expect
+          .poll(() => page.locator("code.problem").first().textContent(), { timeout: 15_000 })
+          .toContain("TooManyDeactivations")
+      })
+
+      const loyaltyCredential = "loyalty-credential-browser-test-3f7a"
+      await step("loyalty-tax-rewards", async () => {
+        await page.getByLabel("Loyalty service URL (empty: the default)").fill("https://loyalty.example")
+        await page.getByLabel("Loyalty credential (never shown again)").fill(loyaltyCredential)
+        await page.getByRole("button", { name: "Save loyalty service" }).click()
+        await expect
+          .poll(() => status().textContent(), { timeout: 15_000 })
+          .toBe("Set the loyalty service of tenant 'browser'")
+        await page.getByLabel("Default tax rate, % (empty: none)").fill("8.875")
+        await page.getByRole("button", { name: "Save tax defaults" }).click()
+        await expect
+          .poll(() => status().textContent(), { timeout: 15_000 })
+          .toBe("Set the tax defaults of tenant 'browser'")
+        await expect
+          .poll(() => page.getByLabel("Default tax rate, % (empty: none)").inputValue(), { timeout: 15_000 })
+          .toBe("8.875")
+        await page.getByLabel("Reward id").fill("kopi")
+        await page.getByLabel("Reward name").fill("Kopi O")
+        await page.getByLabel("Points").fill("20")
+        await page.getByRole("button", { name: "Save reward" }).click()
+        await expect.poll(() => status().textContent(), { timeout: 15_000 }).toBe("Set reward 'kopi'")
+        await page.getByRole("button", { name: "Remove reward kopi" }).waitFor()
+        expect(await page.getByRole("heading", { name: "Orders" }).count()).toBe(1)
       })
 
       await step("csrf", async () => {
@@ -342,14 +374,14 @@ for (const storage of storages()) {
         expect(text).toContain("admin key 1 (browser-test)")
         await page.getByRole("button", { name: "Sign out" }).click()
         await page.getByRole("heading", { name: "Sign in" }).waitFor()
-        await expect.poll(() => status().textContent()).toBe("Signed out")
+        await expect.poll(() => status().textContent(), { timeout: 15_000 }).toBe("Signed out")
         expect((await page.context().cookies()).find((c) => c.name === "pos_admin_session")).toBeUndefined()
         await page.goto(`${origin}/admin/#/tenants`)
         await page.getByRole("heading", { name: "Sign in" }).waitFor()
       })
 
       // Credentials are never shown back, logged or audited.
-      for (const value of [webhookSecret, clientSecret]) {
+      for (const value of [webhookSecret, clientSecret, loyaltyCredential]) {
         expect(answers.filter((a) => a.body.includes(value)).map((a) => a.url)).toEqual([])
         expect(serviceLog()).not.toContain(value)
       }
@@ -363,7 +395,7 @@ for (const storage of storages()) {
         await fetch(`${origin}/admin/api/v1/audit?limit=500`, { headers: { "x-api-key": adminKey } })
       ).text()
       expect(audit).toContain("api-key.rotate")
-      for (const value of [...secrets.map((x) => x.secret), webhookSecret, clientSecret])
+      for (const value of [...secrets.map((x) => x.secret), webhookSecret, clientSecret, loyaltyCredential])
         expect(audit).not.toContain(value)
     })
   })

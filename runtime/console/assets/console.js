@@ -74,10 +74,14 @@ const call = async (method, url, body) => {
 }
 const api = (method, path, body) => call(method, `${apiRoot}${path}`, body)
 
-/** Runs a change; its confirmation or its error goes to the live regions. */
-const act = async (work, confirmation) => {
+/**
+ * Runs a change; its confirmation or its error goes to the live regions. With `refresh`, the page
+ * is read again first, so the confirmation is said over the page as it now stands.
+ */
+const act = async (work, confirmation, refresh = false) => {
   try {
     const result = await work()
+    if (refresh) await route()
     say(typeof confirmation === "function" ? confirmation(result) : confirmation)
     return result
   } catch (error) {
@@ -332,8 +336,7 @@ const tenant = async (tenantId) => {
           "aria-label": `Revoke key ${k.keyId}`,
           onclick: async () => {
             if (!confirm(`Revoke key ${k.keyId} ('${k.name}')? Its holder is refused at once.`)) return
-            const done = await act(() => api("POST", `${keyPath(k.keyId)}/revoke`), `Revoked key ${k.keyId}`)
-            if (done) await reload()
+            await act(() => api("POST", `${keyPath(k.keyId)}/revoke`), `Revoked key ${k.keyId}`, true)
           }
         },
         "Revoke"
@@ -349,11 +352,10 @@ const tenant = async (tenantId) => {
       onclick: async () => {
         const suspend = t.status === "active"
         if (suspend && !confirm(`Suspend tenant '${t.tenantId}'? Its partners get 401 until it is reactivated.`)) return
-        const done = await act(
+        await act(
           () => api("POST", `/tenants/${encodeURIComponent(tenantId)}/${suspend ? "suspend" : "reactivate"}`),
           `${suspend ? "Suspended" : "Reactivated"} tenant '${t.tenantId}'`
-        )
-        if (done) await reload()
+        , true)
       }
     },
     t.status === "active" ? "Suspend tenant" : "Reactivate tenant"
@@ -379,13 +381,13 @@ const tenant = async (tenantId) => {
             fail({ message: "invalid request", details: "the credentials are not JSON" })
             return
           }
-          const done = await act(
-            () => api("PUT", `${tenantPath}/outlets/${encodeURIComponent(outlet.outletId)}/credentials`, value),
-            `Set the POS credentials of outlet ${outlet.name}`
-          )
           // The value is never kept in the page, set or not.
           text.value = ""
-          if (done) await reload()
+          await act(
+            () => api("PUT", `${tenantPath}/outlets/${encodeURIComponent(outlet.outletId)}/credentials`, value),
+            `Set the POS credentials of outlet ${outlet.name}`,
+            true
+          )
         }
       },
       field(`Credentials of ${outlet.name} (JSON, as the ${outlet.provider} plugin's README lists them; never shown again)`, text),
@@ -406,6 +408,121 @@ const tenant = async (tenantId) => {
       },
       o.credentials === "set" ? "Replace credentials" : "Set credentials"
     )
+
+  const rewards = (await api("GET", `${tenantPath}/rewards`)).data
+  const orders = (await api("GET", `${tenantPath}/orders?limit=50`)).data
+
+  const loyaltyUrl = h("input", { name: "loyaltyUrl", value: t.loyaltyUrl ?? "", placeholder: "https://loyalty.example" })
+  const loyaltyCredential = h("input", { name: "loyaltyCredential", type: "password", autocomplete: "off", required: true })
+  const loyaltyForm = h(
+    "form",
+    {
+      "aria-label": "Loyalty service",
+      onsubmit: async (event) => {
+        event.preventDefault()
+        const body = { url: loyaltyUrl.value.trim() === "" ? null : loyaltyUrl.value.trim(), credential: loyaltyCredential.value }
+        loyaltyCredential.value = ""
+        await act(() => api("PUT", `${tenantPath}/loyalty`, body), `Set the loyalty service of tenant '${tenantId}'`, true)
+      }
+    },
+    field("Loyalty service URL (empty: the default)", loyaltyUrl),
+    field("Loyalty credential (never shown again)", loyaltyCredential),
+    h("button", { type: "submit" }, "Save loyalty service")
+  )
+  const inclusive = h("input", { type: "checkbox", name: "taxInclusive", checked: t.taxInclusive })
+  const rate = h("input", {
+    name: "taxRate",
+    value: t.taxRatePpm === null ? "" : String(t.taxRatePpm / 10000),
+    placeholder: "9",
+    inputmode: "decimal",
+    size: 8
+  })
+  const taxForm = h(
+    "form",
+    {
+      "aria-label": "Tax defaults",
+      onsubmit: async (event) => {
+        event.preventDefault()
+        const text = rate.value.trim()
+        const match = /^(\d{1,3})(?:\.(\d{1,4}))?$/.exec(text)
+        if (text !== "" && match === null) {
+          fail({ message: "invalid request", details: "the rate is a percentage with at most 4 decimals, e.g. 9 or 8.875" })
+          return
+        }
+        const ppm = match === null ? null : Number(match[1]) * 10000 + Number((match[2] ?? "").padEnd(4, "0"))
+        await act(
+          () => api("PUT", `${tenantPath}/tax`, { taxInclusive: inclusive.checked, taxRatePpm: ppm }),
+          `Set the tax defaults of tenant '${tenantId}'`
+        , true)
+      }
+    },
+    h("label", { class: "inline" }, inclusive, " Prices include tax"),
+    field("Default tax rate, % (empty: none)", rate),
+    h("button", { type: "submit" }, "Save tax defaults")
+  )
+
+  const rewardId = h("input", { name: "rewardId", required: true })
+  const rewardName = h("input", { name: "rewardName", required: true })
+  const rewardPoints = h("input", { name: "rewardPoints", type: "number", min: "1", required: true })
+  const rewardForm = h(
+    "form",
+    {
+      "aria-label": "Set a reward",
+      onsubmit: async (event) => {
+        event.preventDefault()
+        const id = rewardId.value.trim()
+        await act(
+          () =>
+            api("PUT", `${tenantPath}/rewards/${encodeURIComponent(id)}`, {
+              name: rewardName.value.trim(),
+              points: Number(rewardPoints.value)
+            }),
+          `Set reward '${id}'`
+        , true)
+      }
+    },
+    field("Reward id", rewardId),
+    field("Reward name", rewardName),
+    field("Points", rewardPoints),
+    h("button", { type: "submit" }, "Save reward")
+  )
+  const orderDetail = h("div", { id: "order-detail" })
+  const showOrder = async (orderId) => {
+    try {
+      const order = await api("GET", `${tenantPath}/orders/${encodeURIComponent(orderId)}`)
+      orderDetail.replaceChildren(
+        h("h4", {}, `Order ${order.orderId} (${order.refCode}): ${order.status}`),
+        listTable({
+          caption: "Timeline",
+          filterLabel: "Filter the timeline",
+          rows: order.timeline,
+          columns: [
+            { title: "When", value: (e) => e.at, cell: (e) => when(e.at) },
+            { title: "Status", value: (e) => e.status ?? "(recorded)" },
+            { title: "From", value: (e) => e.source },
+            { title: "POS status", value: (e) => e.vendorStatus ?? "" },
+            { title: "Reason", value: (e) => e.reason ?? "" }
+          ]
+        }),
+        listTable({
+          caption: "Deliveries to the POS",
+          filterLabel: "Filter the deliveries",
+          rows: order.deliveries,
+          columns: [
+            { title: "Kind", value: (d) => d.kind },
+            { title: "Attempt", value: (d) => d.attempt },
+            { title: "Started", value: (d) => d.startedAt, cell: (d) => when(d.startedAt) },
+            { title: "Outcome", value: (d) => d.outcome },
+            { title: "Reason", value: (d) => d.reason ?? "" }
+          ]
+        })
+      )
+      orderDetail.querySelector("h4").setAttribute("tabindex", "-1")
+      orderDetail.querySelector("h4").focus()
+    } catch (error) {
+      fail(error)
+    }
+  }
 
   return [
     heading(`Tenant ${t.tenantId}`),
@@ -461,6 +578,62 @@ const tenant = async (tenantId) => {
       ]
     }),
     credentialsHolder,
+    h("h3", {}, "Loyalty and tax"),
+    loyaltyForm,
+    taxForm,
+    h("h3", {}, "Rewards"),
+    listTable({
+      caption: "Rewards",
+      filterLabel: "Filter rewards",
+      rows: rewards,
+      columns: [
+        { title: "Id", value: (r) => r.rewardId },
+        { title: "Name", value: (r) => r.name },
+        { title: "Points", value: (r) => r.points },
+        {
+          title: "Actions",
+          value: () => "",
+          sortable: false,
+          cell: (r) =>
+            h(
+              "button",
+              {
+                type: "button",
+                class: "danger",
+                "aria-label": `Remove reward ${r.rewardId}`,
+                onclick: async () => {
+                  if (!confirm(`Remove reward '${r.rewardId}'?`)) return
+                  await act(
+                    () => api("DELETE", `${tenantPath}/rewards/${encodeURIComponent(r.rewardId)}`),
+                    `Removed reward '${r.rewardId}'`
+                  , true)
+                }
+              },
+              "Remove"
+            )
+        }
+      ]
+    }),
+    rewardForm,
+    h("h3", {}, "Orders"),
+    listTable({
+      caption: "The latest orders",
+      filterLabel: "Filter orders",
+      rows: orders,
+      columns: [
+        { title: "Created", value: (o) => o.createdAt, cell: (o) => when(o.createdAt) },
+        {
+          title: "Order",
+          value: (o) => o.orderId,
+          cell: (o) => h("button", { type: "button", onclick: () => showOrder(o.orderId) }, o.orderId)
+        },
+        { title: "refCode", value: (o) => o.refCode },
+        { title: "Outlet", value: (o) => o.outletId },
+        { title: "Status", value: (o) => o.status },
+        { title: "Total", value: (o) => `${(o.totals.total.amount / 100).toFixed(2)} ${o.currency}` }
+      ]
+    }),
+    orderDetail,
     h("h3", {}, "Syncs"),
     h(
       "p",
@@ -537,8 +710,7 @@ const adminKeys = async () => {
                     "aria-label": `Revoke admin key ${k.keyId}`,
                     onclick: async () => {
                       if (!confirm(`Revoke admin key ${k.keyId} ('${k.name}')?`)) return
-                      const done = await act(() => api("POST", `/admin-keys/${k.keyId}/revoke`), `Revoked admin key ${k.keyId}`)
-                      if (done) await route()
+                      await act(() => api("POST", `/admin-keys/${k.keyId}/revoke`), `Revoked admin key ${k.keyId}`, true)
                     }
                   },
                   "Revoke"
