@@ -1,3 +1,5 @@
+import { keyParser, keyState } from "./api-key.ts"
+
 /**
  * Operators: admin keys (kept in the control database, for every tenant at once) and the audit log
  * of what operators changed.
@@ -28,24 +30,11 @@ export interface NewAdminKey {
  * An admin key reads `posa_<keyId>_<secret>`: its own prefix, so neither kind of key is mistaken
  * for the other (a partner key presented to the admin API is refused without a lookup).
  */
-const adminKeyFormat = /^posa_([1-9][0-9]{0,9})_([A-Za-z0-9]{32,128})$/
-const maxKeyId = 2_147_483_647
-
-export const parseAdminKey = (raw: string): { readonly keyId: number; readonly secret: string } | undefined => {
-  const match = adminKeyFormat.exec(raw)
-  if (match === null) return undefined
-  const keyId = Number(match[1])
-  return keyId <= maxKeyId ? { keyId, secret: match[2]! } : undefined
-}
+export const parseAdminKey = keyParser("posa")
 
 export const formatAdminKey = (keyId: number, secret: string): string => `posa_${keyId}_${secret}`
 
-export const adminKeyState = (key: AdminKeyRecord, now: Date): "active" | "expired" | "revoked" =>
-  key.revokedAt !== null && key.revokedAt.getTime() <= now.getTime()
-    ? "revoked"
-    : key.expiresAt !== null && key.expiresAt.getTime() <= now.getTime()
-      ? "expired"
-      : "active"
+export const adminKeyState = keyState
 
 /** Who did an admin change: an admin key, or the CLI on the service's own machine. */
 export interface AdminActor {

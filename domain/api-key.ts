@@ -52,7 +52,6 @@ export interface NewApiKey {
  * A key reads `posk_<keyId>_<secret>`: the prefix lets scanners recognise a leaked key and the
  * key id finds the row without a scan. The secret is at least 32 base62 characters.
  */
-const keyFormat = /^posk_([1-9][0-9]{0,9})_([A-Za-z0-9]{32,128})$/
 /** Key ids are 32-bit integers in storage: a larger id can name no key. */
 const maxKeyId = 2_147_483_647
 
@@ -61,18 +60,25 @@ export interface ParsedApiKey {
   readonly secret: string
 }
 
-export const parseApiKey = (raw: string): ParsedApiKey | undefined => {
-  const match = keyFormat.exec(raw)
-  if (match === null) return undefined
-  const keyId = Number(match[1])
-  return keyId <= maxKeyId ? { keyId, secret: match[2]! } : undefined
+/** Reads `<prefix>_<keyId>_<secret>` (admin keys have their own prefix, domain/admin.ts). */
+export const keyParser = (prefix: string) => {
+  const format = new RegExp(`^${prefix}_([1-9][0-9]{0,9})_([A-Za-z0-9]{32,128})$`)
+  return (raw: string): ParsedApiKey | undefined => {
+    const match = format.exec(raw)
+    if (match === null) return undefined
+    const keyId = Number(match[1])
+    return keyId <= maxKeyId ? { keyId, secret: match[2]! } : undefined
+  }
 }
+
+export const parseApiKey = keyParser("posk")
 
 export const formatApiKey = (keyId: number, secret: string): string => `posk_${keyId}_${secret}`
 
 export type KeyState = "active" | "expired" | "revoked"
 
-export const keyState = (key: ApiKeyRecord, now: Date): KeyState =>
+/** A key's state from its revocation and expiry (partner and admin keys alike). */
+export const keyState = (key: Pick<ApiKeyRecord, "revokedAt" | "expiresAt">, now: Date): KeyState =>
   key.revokedAt !== null && key.revokedAt.getTime() <= now.getTime()
     ? "revoked"
     : key.expiresAt !== null && key.expiresAt.getTime() <= now.getTime()

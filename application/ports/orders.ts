@@ -8,6 +8,7 @@ import type {
   TimelineEntry,
   TimelineSource
 } from "../../domain/order.ts"
+import { canMove } from "../../domain/order-status.ts"
 
 /** A move of an order's status, asked by the service, a partner or the POS. */
 export interface StatusChange {
@@ -37,6 +38,14 @@ export type MoveResult =
   | { readonly _tag: "Refused"; readonly from: OrderStatus; readonly to: OrderStatus }
   | { readonly _tag: "Recorded"; readonly status: OrderStatus }
   | { readonly _tag: "NotFound" }
+
+/** What a change asking for `to` does to an order at `from`, by the transition table (the same for every adapter). */
+export const moveResult = (from: OrderStatus, to: OrderStatus | null): Exclude<MoveResult, { _tag: "NotFound" }> => {
+  if (to === null) return { _tag: "Recorded", status: from }
+  if (to === from) return { _tag: "Same", status: from }
+  if (!canMove(from, to)) return { _tag: "Refused", from, to }
+  return { _tag: "Moved", from, to }
+}
 
 export type PlaceResult =
   | { readonly _tag: "Placed" }

@@ -7,7 +7,8 @@ import { AdminKeys } from "../../application/ports/admin.ts"
 import { KeySecrets } from "../../application/ports/key-secrets.ts"
 import { adminKeyState } from "../../domain/admin.ts"
 import { AppConfig } from "../config.ts"
-import { envelopeJson, invalidApiKey } from "../http/errors.ts"
+import { envelopeJson } from "../http/errors.ts"
+import { refusedResponse } from "../http/middleware.ts"
 import {
   cookieAttributes,
   cookieValue,
@@ -63,8 +64,6 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
 
 const envelope = (status: number, message: string, details: string) =>
   HttpServerResponse.text(envelopeJson(status, message, details), { status, contentType: "application/json" })
-
-const refused = envelope(401, invalidApiKey().message, invalidApiKey().details)
 
 /** The console is reached on this machine over plain HTTP: a Secure cookie would never be sent back. */
 const isLoopbackHost = (host: string | undefined) => {
@@ -126,7 +125,7 @@ export const consoleRoutes = Layer.unwrap(
         sessionPath,
         Effect.gen(function* () {
           const found = yield* currentSession
-          if (found === undefined) return refused
+          if (found === undefined) return refusedResponse()
           return json(200, sessionView(found.session, keyActor(found.record).name), { "cache-control": "no-store" })
         }).pipe(Effect.orDie)
       ),
@@ -161,7 +160,7 @@ export const consoleRoutes = Layer.unwrap(
             Effect.provideService(AdminKeys, adminKeys),
             Effect.catchTag("InvalidApiKey", () => Effect.succeed(undefined))
           )
-          if (found === undefined) return refused
+          if (found === undefined) return refusedResponse()
           const issued = sessions.issue(found.record.id, yield* Clock.currentTimeMillis)
           yield* Effect.logInfo("console sign-in", { actor: found.actor.name })
           return json(200, sessionView(issued.session, found.actor.name), {
@@ -176,7 +175,7 @@ export const consoleRoutes = Layer.unwrap(
         Effect.gen(function* () {
           const request = yield* HttpServerRequest.HttpServerRequest
           const found = yield* currentSession
-          if (found === undefined) return refused
+          if (found === undefined) return refusedResponse()
           if (!sessions.csrfMatches(found.session, request.headers[csrfHeader] ?? "")) {
             return envelope(403, "forbidden", `signing out needs this session's CSRF token in ${csrfHeader}`)
           }

@@ -28,7 +28,8 @@ export interface SessionCodec {
   readonly csrfMatches: (session: Session, presented: string) => boolean
 }
 
-const sameText = (a: string, b: string) => {
+/** Compares two secrets in constant time. */
+export const sameText = (a: string, b: string) => {
   const x = Buffer.from(a)
   const y = Buffer.from(b)
   return x.length === y.length && timingSafeEqual(x, y)

@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from "node:crypto"
+import { randomBytes } from "node:crypto"
 import { chmodSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Context, Effect, Layer, Option, Schema } from "effect"
@@ -6,8 +6,10 @@ import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import type { AdminServices } from "../cli/admin-services.ts"
 import { runCaptured } from "../cli/captured-run.ts"
 import { makeCli } from "../cli/commands.ts"
+import { sameText } from "../console/session.ts"
 import { adminApiPrefix } from "./admin-api.ts"
-import { envelopeJson, invalidApiKey } from "./errors.ts"
+import { envelopeJson } from "./errors.ts"
+import { isLoopback, refusedResponse } from "./middleware.ts"
 
 /** Where the running service answers the admin CLI of its machine. */
 export const localCliPath = `${adminApiPrefix}/local/cli` as const
@@ -53,26 +55,12 @@ export const writeEndpointFile = (dataDir: string, endpoint: LocalEndpoint) =>
     (path) => Effect.sync(() => rmSync(path, { force: true }))
   )
 
-const isLoopback = (address: string | undefined) =>
-  address !== undefined && (address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127."))
-
-const sameSecret = (given: string, expected: string) => {
-  const a = Buffer.from(given)
-  const b = Buffer.from(expected)
-  return a.length === b.length && timingSafeEqual(a, b)
-}
-
 const CliRequest = Schema.Struct({
   argv: Schema.Array(Schema.String.pipe(Schema.check(Schema.isMaxLength(65_536)))).pipe(
     Schema.check(Schema.isMaxLength(256))
   )
 })
 const decodeCliRequest = Schema.decodeUnknownOption(CliRequest)
-
-const refused = HttpServerResponse.text(envelopeJson(401, invalidApiKey().message, invalidApiKey().details), {
-  status: 401,
-  contentType: "application/json"
-})
 
 /**
  * `POST /admin/api/v1/local/cli` `{"argv": [...]}`: runs one admin command in the service, with the
@@ -87,12 +75,9 @@ export const localCliRoute = HttpRouter.add(
     const request = yield* HttpServerRequest.HttpServerRequest
     const token = yield* Effect.serviceOption(LocalAdminToken)
     const presented = /^Bearer (\S+)$/.exec(request.headers["authorization"] ?? "")?.[1] ?? ""
-    if (
-      Option.isNone(token) ||
-      !isLoopback(Option.getOrUndefined(request.remoteAddress)) ||
-      !sameSecret(presented, token.value.token)
-    ) {
-      return refused
+    const peer = Option.getOrUndefined(request.remoteAddress)
+    if (Option.isNone(token) || peer === undefined || !isLoopback(peer) || !sameText(presented, token.value.token)) {
+      return refusedResponse()
     }
     const body = yield* Effect.option(request.json)
     const input = Option.flatMap(body, decodeCliRequest)

@@ -25,7 +25,7 @@ import {
 } from "./errors.ts"
 import { type InputKind, issueDetails } from "./validation-details.ts"
 
-const isLoopback = (address: string) =>
+export const isLoopback = (address: string) =>
   address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.")
 
 /** Whether the peer is a proxy whose X-Forwarded-* headers are believed (TRUST_PROXY). */
@@ -84,9 +84,10 @@ const unavailable = (error: StorageError) =>
  * of garbage keys or hosts is made of. The bytes are those of `invalidApiKey()`'s envelope.
  */
 const refusedBody = envelopeJson(401, invalidApiKey().message, invalidApiKey().details)
-const refused = Effect.sync(() =>
+/** The one 401, for routes outside the API's middleware too (the console's session, the local CLI's). */
+export const refusedResponse = () =>
   HttpServerResponse.text(refusedBody, { status: 401, contentType: "application/json" })
-)
+const refused = Effect.sync(refusedResponse)
 
 export const TenancyLive = Layer.effect(
   Tenancy,

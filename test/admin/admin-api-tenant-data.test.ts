@@ -10,7 +10,6 @@ import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { issueAdminKey } from "../../application/admin/admin-keys.ts"
 import { SyncHistory } from "../../application/ports/catalog.ts"
-import { storageAdapters } from "../support/storage-adapters.ts"
 import {
   type CatalogProduct,
   deliverectOutlet,
@@ -30,6 +29,7 @@ import {
   waitForOrder
 } from "../orders/support.ts"
 import { call } from "../support/app.ts"
+import { storageAdapters } from "../support/storage-adapters.ts"
 
 const admin = "/admin/api/v1"
 

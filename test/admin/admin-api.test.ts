@@ -8,10 +8,7 @@
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { issueAdminKey } from "../../application/admin/admin-keys.ts"
-import { AdminKeys } from "../../application/ports/admin.ts"
-import { KeySecrets } from "../../application/ports/key-secrets.ts"
-import type { TestApp } from "../support/app.ts"
-import { storageAdapters } from "../support/storage-adapters.ts"
+import { simulatedPeerHeader } from "../http/support/echo-group.ts"
 import {
   expectEnvelope,
   expectInvalidKey,
@@ -22,20 +19,18 @@ import {
   startApp,
   tenantId
 } from "../http/support/harness.ts"
-import { simulatedPeerHeader } from "../http/support/echo-group.ts"
+import type { TestApp } from "../support/app.ts"
+import { storageAdapters } from "../support/storage-adapters.ts"
 
 const admin = "/admin/api/v1"
 
 /** The first admin key, made as `npm run admin -- admin-key issue` makes it. */
 const firstAdminKey = (app: TestApp, name = "ops") =>
   app.runtime.runPromise(
-    Effect.gen(function* () {
-      const issued = yield* issueAdminKey({ name, expiresAt: null, createdBy: "admin CLI" }).pipe(
-        Effect.provideService(AdminKeys, yield* AdminKeys),
-        Effect.provideService(KeySecrets, yield* KeySecrets)
-      )
-      return issued.plaintext
-    }).pipe(Effect.orDie)
+    issueAdminKey({ name, expiresAt: null, createdBy: "admin CLI" }).pipe(
+      Effect.map((issued) => issued.plaintext),
+      Effect.orDie
+    )
   )
 
 const adminSuite = (name: string, makeStorage: MakeStorage) =>

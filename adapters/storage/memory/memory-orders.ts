@@ -2,9 +2,10 @@ import { Effect } from "effect"
 import {
   type ClaimedDelivery,
   type MoveResult,
-  orderCursor,
+  moveResult,
   Orders,
   type OutboxRow,
+  orderCursor,
   type PlaceResult,
   type StatusChange
 } from "../../../application/ports/orders.ts"
@@ -87,17 +88,19 @@ export const makeMemoryOrders = (t: OrderTables) => {
       })
     }
     const entry = { at: change.at, source: change.source, vendorStatus: change.vendorStatus }
-    if (to === null) {
-      addEntry(orderId, { ...entry, status: null, reason: change.reason })
-      return { _tag: "Recorded", status: from }
+    const result = moveResult(from, to)
+    switch (result._tag) {
+      case "Same":
+        return result
+      case "Recorded":
+        addEntry(orderId, { ...entry, status: null, reason: change.reason })
+        return result
+      case "Refused":
+        addEntry(orderId, { ...entry, status: null, reason: refusalReason(from, result.to) })
+        return result
     }
-    if (to === from) return { _tag: "Same", status: from }
-    if (!moves) {
-      addEntry(orderId, { ...entry, status: null, reason: refusalReason(from, to) })
-      return { _tag: "Refused", from, to }
-    }
-    addEntry(orderId, { ...entry, status: to, reason: change.reason })
-    if (from === "RECEIVED" && to === "CANCELLED") {
+    addEntry(orderId, { ...entry, status: result.to, reason: change.reason })
+    if (from === "RECEIVED" && result.to === "CANCELLED") {
       for (const row of t.outbox.values()) {
         const leased = row.leaseUntil !== null && row.leaseUntil.getTime() > change.at.getTime()
         if (row.orderId === orderId && row.kind === "submit" && row.finishedAt === null && !leased) {
@@ -105,7 +108,7 @@ export const makeMemoryOrders = (t: OrderTables) => {
         }
       }
     }
-    return { _tag: "Moved", from, to }
+    return result
   }
 
   const insertOutbox = (

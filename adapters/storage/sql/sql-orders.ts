@@ -3,8 +3,9 @@ import { SqlClient, type Statement } from "effect/sql"
 import {
   type ClaimedDelivery,
   type MoveResult,
-  orderCursor,
+  moveResult,
   Orders,
+  orderCursor,
   type StatusChange
 } from "../../../application/ports/orders.ts"
 import { InvalidInput, type StorageError } from "../../../domain/errors.ts"
@@ -192,24 +193,14 @@ export const makeSqlOrders = Effect.gen(function* () {
       }`
   }
 
-  /** What a change did, from the status the order had (null: no such order). */
-  const changeResult = (found: string | null | undefined, change: StatusChange): MoveResult => {
-    if (found === null || found === undefined) return { _tag: "NotFound" }
-    const from = found as OrderStatus
-    const to = change.to
-    if (to === null) return { _tag: "Recorded", status: from }
-    if (to === from) return { _tag: "Same", status: from }
-    if (!canMove(from, to)) return { _tag: "Refused", from, to }
-    return { _tag: "Moved", from, to }
-  }
-
   /** A status change in one statement (atomic by itself, or inside the caller's transaction). */
   const applyChange = (orderId: string, change: StatusChange) =>
     Effect.map(
       sql<{ readonly status: string }>`
         WITH ${changeCtes(sql`o.order_id = ${orderId}`, change, null)}
         SELECT status FROM cur`,
-      (rows) => changeResult(rows[0]?.status, change)
+      (rows): MoveResult =>
+        rows[0] === undefined ? { _tag: "NotFound" } : moveResult(rows[0].status as OrderStatus, change.to)
     )
 
   const getOne = (condition: Statement.Fragment) =>
