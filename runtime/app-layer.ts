@@ -2,6 +2,7 @@ import { Duration, Layer, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { layerKeySecrets } from "../adapters/crypto/key-secrets.ts"
 import type { AdminKeys, AuditLog } from "../application/ports/admin.ts"
+import type { SigningKeys } from "../application/ports/oauth.ts"
 import type { PullSchedules } from "../application/ports/pull-schedules.ts"
 import type { OrderDueIndex } from "../application/ports/order-due-index.ts"
 import type { TenantDirectory } from "../application/ports/tenant-directory.ts"
@@ -10,6 +11,7 @@ import { AppConfig, type AppSettings } from "./config.ts"
 import { loggingLayer } from "./logging.ts"
 import { LoyaltyGateway } from "./loyalty/loyalty-gateway.ts"
 import { PluginRegistry } from "./plugins/plugin-registry.ts"
+import { OAuthTokens } from "./oauth/token-service.ts"
 import { OrderDispatch } from "./orders/order-dispatch.ts"
 import { PullJobs } from "./pull/job-runner.ts"
 import { TenantDatabases } from "./tenancy/tenant-databases.ts"
@@ -17,11 +19,16 @@ import { TenantDatabases } from "./tenancy/tenant-databases.ts"
 /**
  * The services the HTTP routes and the CLI need on top of a storage adapter: configuration, key
  * hashing, the per-tenant database map, the runner of the tenants' job queues (pulls) and the order
- * dispatcher. `background: false` (the admin CLI) leaves out the dispatcher's own loops: a command
- * never claims an order delivery it could leave half done when it exits.
+ * dispatcher, and the access tokens' signer. `background: false` (the admin CLI) leaves out the
+ * dispatcher's and the signing keys' own loops: a command never claims an order delivery it could
+ * leave half done when it exits.
  */
 export const appServices = (settings: AppSettings, options: { readonly background?: boolean } = {}) =>
-  Layer.mergeAll(PullJobs.layer, OrderDispatch.layerWith({ background: options.background ?? true })).pipe(
+  Layer.mergeAll(
+    PullJobs.layer,
+    OrderDispatch.layerWith({ background: options.background ?? true }),
+    OAuthTokens.layerWith({ background: options.background ?? true })
+  ).pipe(
     Layer.provideMerge(
       Layer.mergeAll(
         TenantDatabases.layer({
@@ -38,4 +45,11 @@ export const appServices = (settings: AppSettings, options: { readonly backgroun
     Layer.provideMerge(loggingLayer(settings))
   )
 
-export type StorageServices = TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex | AdminKeys | AuditLog
+export type StorageServices =
+  | TenantDirectory
+  | TenantStorage
+  | PullSchedules
+  | OrderDueIndex
+  | AdminKeys
+  | AuditLog
+  | SigningKeys

@@ -84,6 +84,23 @@ export interface AppSettings {
   readonly orderGiveUpMs: number
   /** How often the dispatcher looks at every tenant's outbox (work a crash left out of the due index). */
   readonly orderSweepMs: number
+  readonly oauth: OAuthSettings
+}
+
+/** OAuth 2.0 (client credentials): where tokens say they come from and for, how long they and their keys live. */
+export interface OAuthSettings {
+  /**
+   * OAUTH_ISSUER: the issuer URL with `{tenant}` for the tenant's id (also `{BASE_DOMAIN}`, `{PORT}`,
+   * `{BASE_PATH}`); undefined: `http://{tenant}.{BASE_DOMAIN}:{PORT}{BASE_PATH}`.
+   */
+  readonly issuerTemplate: string | undefined
+  /** OAUTH_AUDIENCE: the API's base URL tokens are for, the same placeholders; undefined: the issuer and `/api`. */
+  readonly audienceTemplate: string | undefined
+  readonly tokenTtlSeconds: number
+  /** How long a signing key signs before the next one takes over. */
+  readonly keyRotationSeconds: number
+  /** How long the next signing key is published before it signs (at least the key cache's TTL). */
+  readonly keyLeadSeconds: number
 }
 
 export type TrustProxy =
@@ -182,6 +199,53 @@ export const parseHttpUrl = (raw: string): string | undefined => {
   } catch {
     return undefined
   }
+}
+
+/** The placeholders of OAUTH_ISSUER and OAUTH_AUDIENCE, filled from the service's own settings. */
+const fillTemplate = (
+  template: string,
+  settings: Pick<AppSettings, "baseDomain" | "port" | "basePath">,
+  tenant: string
+) =>
+  template
+    .replaceAll("{tenant}", tenant)
+    .replaceAll("{BASE_DOMAIN}", settings.baseDomain)
+    .replaceAll("{PORT}", String(settings.port))
+    .replaceAll("{BASE_PATH}", settings.basePath)
+
+const checkTemplate = (raw: string, needsTenant: boolean): true | string => {
+  if (needsTenant && !raw.includes("{tenant}")) return "expected a URL with {tenant} in it"
+  const filled = fillTemplate(raw, { baseDomain: "example.com", port: 8080, basePath: "" }, "acme")
+  return (
+    parseHttpUrl(filled) !== undefined ||
+    "expected an http:// or https:// URL (placeholders: {tenant} {BASE_DOMAIN} {PORT} {BASE_PATH})"
+  )
+}
+
+const urlTemplate = (name: string, needsTenant: boolean) =>
+  Config.schema(
+    Schema.String.pipe(Schema.check(Schema.makeFilter((raw: string) => checkTemplate(raw.trim(), needsTenant)))),
+    name
+  ).pipe(
+    Config.option,
+    Config.map((raw) => Option.getOrUndefined(Option.map(raw, (t) => t.trim().replace(/\/+$/, ""))))
+  )
+
+/** A tenant's OAuth issuer (`iss`) and the audience (`aud`) of its tokens, from the settings. */
+export const oauthUrls = (
+  settings: AppSettings,
+  tenant: string
+): { readonly issuer: string; readonly audience: string } => {
+  const issuer = fillTemplate(
+    settings.oauth.issuerTemplate ?? "http://{tenant}.{BASE_DOMAIN}:{PORT}{BASE_PATH}",
+    settings,
+    tenant
+  )
+  const audience =
+    settings.oauth.audienceTemplate === undefined
+      ? `${issuer}/api`
+      : fillTemplate(settings.oauth.audienceTemplate, settings, tenant)
+  return { issuer, audience }
 }
 
 /** Deliverect's API hosts: a callback URL comes from the payload, so it may only go where expected. */
@@ -320,7 +384,14 @@ export const appSettingsConfig = Config.all({
   orderRetryMaxMs: boundedInt("ORDER_RETRY_MAX_MS", 10, 24 * 3_600_000, 300_000),
   // Deliverect forgets a channelOrderId after 48 hours; the last retry starts within 2 hours.
   orderGiveUpMs: boundedInt("ORDER_GIVE_UP_MS", 1000, 24 * 3_600_000, 2 * 3_600_000),
-  orderSweepMs: boundedInt("ORDER_SWEEP_MS", 1000, 24 * 3_600_000, 600_000)
+  orderSweepMs: boundedInt("ORDER_SWEEP_MS", 1000, 24 * 3_600_000, 600_000),
+  oauth: Config.all({
+    issuerTemplate: urlTemplate("OAUTH_ISSUER", true),
+    audienceTemplate: urlTemplate("OAUTH_AUDIENCE", false),
+    tokenTtlSeconds: boundedInt("OAUTH_TOKEN_TTL_S", 60, 86_400, 900),
+    keyRotationSeconds: boundedInt("OAUTH_KEY_ROTATION_S", 60, 365 * 86_400, 30 * 86_400),
+    keyLeadSeconds: boundedInt("OAUTH_KEY_LEAD_S", 1, 86_400, 600)
+  })
 }).pipe(
   Config.map(({ storage, databaseUrl, demo, loyaltyUrl, refCodeRetentionDays, ...rest }): AppSettings => {
     const url = Option.getOrUndefined(databaseUrl)
@@ -385,6 +456,13 @@ export class AppConfig extends Context.Service<AppConfig, AppSettings>()("pos/ru
     orderRetryMaxMs: 300_000,
     orderGiveUpMs: 2 * 3_600_000,
     orderSweepMs: 600_000,
+    oauth: {
+      issuerTemplate: undefined,
+      audienceTemplate: undefined,
+      tokenTtlSeconds: 900,
+      keyRotationSeconds: 30 * 86_400,
+      keyLeadSeconds: 600
+    },
     ...overrides
   })
 }

@@ -4,6 +4,7 @@ import { layerMemoryStorage } from "../adapters/storage/memory/memory-storage.ts
 import { layerPgliteStorage } from "../adapters/storage/pglite/pglite-storage.ts"
 import { layerPostgresStorage } from "../adapters/storage/postgres/postgres-storage.ts"
 import type { AdminKeys, AuditLog } from "../application/ports/admin.ts"
+import type { SigningKeys } from "../application/ports/oauth.ts"
 import type { TenantDirectory } from "../application/ports/tenant-directory.ts"
 import type { PullSchedules } from "../application/ports/pull-schedules.ts"
 import type { OrderDueIndex } from "../application/ports/order-due-index.ts"
@@ -15,7 +16,7 @@ import type { AppSettings } from "./config.ts"
 export const storageLayer = (
   settings: AppSettings
 ): Layer.Layer<
-  TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex | AdminKeys | AuditLog,
+  TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex | AdminKeys | AuditLog | SigningKeys,
   StorageError
 > => {
   switch (settings.storage) {

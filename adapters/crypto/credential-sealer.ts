@@ -181,5 +181,6 @@ export const purposes = {
     `store_credentials.secrets of tenant '${tenantId}' outlet '${storeId}'`,
   account: (tenantId: string, provider: string, accountId: string) =>
     `pos_account_credentials.secrets of tenant '${tenantId}' ${provider} account ${JSON.stringify(accountId)}`,
-  loyalty: (tenantId: string) => `tenants.loyalty_credential of tenant '${tenantId}'`
+  loyalty: (tenantId: string) => `tenants.loyalty_credential of tenant '${tenantId}'`,
+  signingKey: (kid: string) => `oauth_signing_keys.private_jwk of key '${kid}'`
 } as const

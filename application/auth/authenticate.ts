@@ -5,14 +5,27 @@ import type { TenantId } from "../../domain/tenant.ts"
 import { ApiKeys } from "../ports/api-keys.ts"
 import { KeySecrets } from "../ports/key-secrets.ts"
 
-/** Who is calling: a valid key of one tenant. */
-export interface Principal {
+/** Who is calling: a valid key of one tenant, or a valid access token of one of its OAuth clients. */
+export type Principal = KeyPrincipal | TokenPrincipal
+
+export interface KeyPrincipal {
+  readonly scheme: "apiKey"
   readonly tenantId: TenantId
   readonly keyId: number
   readonly name: string
   readonly kind: KeyKind
   readonly scopes: ReadonlyArray<Scope>
   readonly expiresAt: Date | null
+}
+
+export interface TokenPrincipal {
+  readonly scheme: "bearer"
+  readonly tenantId: TenantId
+  /** `posc_<id>` */
+  readonly clientId: string
+  readonly scopes: ReadonlyArray<Scope>
+  /** The token's expiry. */
+  readonly expiresAt: Date
 }
 
 /**
@@ -54,7 +67,8 @@ export const authenticate = Effect.fnUntraced(function* (tenantId: TenantId, pre
   return toPrincipal(tenantId, record)
 })
 
-export const toPrincipal = (tenantId: TenantId, record: ApiKeyRecord): Principal => ({
+export const toPrincipal = (tenantId: TenantId, record: ApiKeyRecord): KeyPrincipal => ({
+  scheme: "apiKey",
   tenantId,
   keyId: record.id,
   name: record.name,

@@ -7,6 +7,7 @@ import type { Customers } from "./customers.ts"
 import type { Idempotency } from "./idempotency.ts"
 import type { LoyaltyLedger } from "./loyalty-ledger.ts"
 import type { Menus } from "./menus.ts"
+import type { OAuthClients } from "./oauth.ts"
 import type { Orders } from "./orders.ts"
 import type { PosCredentialStore } from "./pos-credentials.ts"
 import type { PosInbox } from "./pos-inbox.ts"
@@ -14,6 +15,7 @@ import type { PosInbox } from "./pos-inbox.ts"
 /** Everything a request may use of one tenant's own database. */
 export type TenantRepositories =
   | ApiKeys
+  | OAuthClients
   | Outlets
   | Catalog
   | SyncHistory

@@ -51,7 +51,7 @@ import { httpErrors } from "./error-mapping.ts"
 import { createdSinceOf, fullView, listOrders } from "./orders-handlers.ts"
 import { showValue } from "./validation-details.ts"
 
-const iso = (date: Date | null) => date?.toISOString() ?? null
+export const iso = (date: Date | null) => date?.toISOString() ?? null
 
 export const tenantView = (tenant: Tenant) => ({
   tenantId: tenant.id,
@@ -163,7 +163,7 @@ const keyIdOf = (raw: string): number | undefined => {
 }
 
 /** An RFC 3339 expiry in a body, in the future; absent: null. */
-const expiryOf = (raw: string | undefined, now: Date, field = "body.expiresAt") => {
+export const expiryOf = (raw: string | undefined, now: Date, field = "body.expiresAt") => {
   if (raw === undefined) return Effect.succeed(null)
   const at = rfc3339Instant(raw)
   if (at === undefined) {
@@ -202,6 +202,29 @@ const tenantInputProblems = (payload: {
     : [`body.databaseUrl: ${databaseUrlRule(Redacted.make(payload.databaseUrl))}`])
 ]
 
+/**
+ * A tenant of the directory for the admin API: any, suspended ones too (an operator administers
+ * those); an unknown one is the 404 `tenant not found`.
+ */
+export const tenantAccess = (
+  directory: TenantDirectory["Service"],
+  databases: TenantDatabases["Service"],
+  auditLog: AuditLog["Service"]
+) => {
+  const findTenant = (id: string) =>
+    Effect.flatMap(isTenantId(id) ? directory.find(id) : Effect.succeed(undefined), (tenant) =>
+      tenant === undefined ? Effect.fail(tenantNotFound(id)) : Effect.succeed(tenant)
+    )
+  /** Runs `use` on the tenant's repositories, with the audit log beside them. */
+  const inTenant = <A, E, R>(id: string, use: (tenant: Tenant) => Effect.Effect<A, E, R>) =>
+    Effect.gen(function* () {
+      const tenant = yield* findTenant(id)
+      const repositories = yield* databases.repositories(tenant.id)
+      return yield* use(tenant).pipe(Effect.provideContext(repositories), Effect.provideService(AuditLog, auditLog))
+    }).pipe(Effect.scoped)
+  return { findTenant, inTenant }
+}
+
 export const AdminHandlers = HttpApiBuilder.group(
   Api,
   "admin",
@@ -217,10 +240,7 @@ export const AdminHandlers = HttpApiBuilder.group(
     const record = (caller: AdminCaller, facts: Parameters<typeof audit>[1]) =>
       audit(caller, facts).pipe(Effect.provideService(AuditLog, auditLog))
 
-    const findTenant = (id: string) =>
-      Effect.flatMap(isTenantId(id) ? directory.find(id) : Effect.succeed(undefined), (tenant) =>
-        tenant === undefined ? Effect.fail(tenantNotFound(id)) : Effect.succeed(tenant)
-      )
+    const { findTenant, inTenant } = tenantAccess(directory, databases, auditLog)
 
     /** The tenant's API keys (its own database), for the rest of the request. */
     const keysOf = (id: string) =>
@@ -229,17 +249,6 @@ export const AdminHandlers = HttpApiBuilder.group(
         const repositories = yield* databases.repositories(tenant.id)
         return { tenant, keys: Context.get(repositories, ApiKeys) }
       })
-
-    /**
-     * Runs `use` on the tenant's repositories, with the audit log beside them: any tenant in the
-     * directory, suspended ones too (an operator administers those).
-     */
-    const inTenant = <A, E, R>(id: string, use: (tenant: Tenant) => Effect.Effect<A, E, R>) =>
-      Effect.gen(function* () {
-        const tenant = yield* findTenant(id)
-        const repositories = yield* databases.repositories(tenant.id)
-        return yield* use(tenant).pipe(Effect.provideContext(repositories), Effect.provideService(AuditLog, auditLog))
-      }).pipe(Effect.scoped)
 
     /** The loaded plugin a path's `provider` names; else a 400 listing the loaded ones. */
     const pluginIn = (provider: string) => {

@@ -20,13 +20,19 @@ export class Tenancy extends HttpApiMiddleware.Service<Tenancy, { provides: Curr
   { error: [UnauthorizedJson, ServiceUnavailableJson] }
 ) {}
 
-/** X-Api-Key against the tenant's own key store, then the endpoint's scopes (403). */
+/**
+ * X-Api-Key against the tenant's own key store, else an OAuth 2.0 access token in `Authorization:
+ * Bearer` (never both), then the endpoint's scopes (403).
+ */
 export class ApiKeyAuth extends HttpApiMiddleware.Service<
   ApiKeyAuth,
   { provides: CurrentPrincipal; requires: CurrentTenant | TenantRepositories }
 >()("pos/http/ApiKeyAuth", {
   error: [UnauthorizedJson, ForbiddenJson, ServiceUnavailableJson],
-  security: { apiKey: HttpApiSecurity.apiKey({ key: "X-Api-Key", in: "header" }) }
+  security: {
+    apiKey: HttpApiSecurity.apiKey({ key: "X-Api-Key", in: "header" }),
+    bearer: HttpApiSecurity.bearer
+  }
 }) {}
 
 /** X-Api-Key against the operators' admin keys (control database): the admin API, on any host. */

@@ -3,6 +3,7 @@ import { HttpApi, HttpApiEndpoint, HttpApiGroup, OpenApi } from "effect/http-api
 import { ApiKeyAuth, RequireJson, SchemaErrors, secured, Tenancy } from "./api-middleware.ts"
 import { DateTime, doc } from "./api-types.ts"
 import { AdminGroup } from "./admin-api.ts"
+import { AdminOAuthGroup } from "./admin-oauth-api.ts"
 import { CatalogGroup, ProvidersGroup, SyncGroup } from "./catalog-api.ts"
 import { CustomersGroup } from "./customers-api.ts"
 import { KeyKind, Scope as ScopeSchema } from "../../domain/api-key.ts"
@@ -18,10 +19,19 @@ export { ApiKeyAuth, RequireJson, SchemaErrors, Tenancy }
 export const WhoAmI = Schema.Struct({
   authenticated: Schema.Literal(true),
   tenantId: Schema.String,
-  apiKeyId: Schema.Int,
-  expiresAt: Schema.NullOr(DateTime),
-  name: Schema.String,
-  kind: KeyKind,
+  scheme: Schema.Literals(["apiKey", "bearer"]).annotate({
+    description: "`apiKey`: an `X-Api-Key`; `bearer`: an OAuth 2.0 access token in `Authorization: Bearer`"
+  }),
+  apiKeyId: Schema.NullOr(Schema.Int).annotate({ description: "The key's id; null for an access token" }),
+  clientId: Schema.NullOr(Schema.String).annotate({
+    description: "The OAuth client the access token was issued to (`posc_<id>`); null for an API key",
+    examples: ["posc_3"]
+  }),
+  expiresAt: Schema.NullOr(DateTime).annotate({
+    description: "When the key expires (null: never), or when the access token does"
+  }),
+  name: Schema.NullOr(Schema.String).annotate({ description: "The key's name; null for an access token" }),
+  kind: Schema.NullOr(KeyKind).annotate({ description: "The key's kind; null for an access token" }),
   scopes: Schema.Array(ScopeSchema)
 }).annotate({ identifier: "WhoAmI" })
 
@@ -29,8 +39,8 @@ export const AuthGroup = secured(
   HttpApiGroup.make("auth").add(
     HttpApiEndpoint.get("whoami", "/auth/whoami", { success: WhoAmI }).annotateMerge(
       doc(
-        "Check an API key",
-        "The key's tenant, id, expiry, name, kind and scopes: the smoke test before integrating. 401 for every failure (a key missing, malformed, unknown, expired, revoked or of another tenant, or a host that names no tenant), always the same bytes."
+        "Check a key or an access token",
+        "The tenant, the scheme, the key (id, name, kind) or the OAuth client, the expiry and the scopes: the smoke test before integrating. 401 for every failure (a key or token missing, malformed, unknown, expired, revoked or of another tenant, both at once, or a host that names no tenant), always the same bytes."
       )
     )
   )
@@ -71,6 +81,7 @@ export const Api = HttpApi.make("pos-integration")
   .add(OrdersGroup)
   .add(WebhooksGroup)
   .add(AdminGroup)
+  .add(AdminOAuthGroup)
   .annotateMerge(
     OpenApi.annotations({
       title: "pos-integration",

@@ -43,10 +43,12 @@ export const AuthHandlers = HttpApiBuilder.group(Api, "auth", (handlers) =>
     Effect.map(CurrentPrincipal, (p) => ({
       authenticated: true as const,
       tenantId: p.tenantId,
-      apiKeyId: p.keyId,
+      scheme: p.scheme,
+      apiKeyId: p.scheme === "apiKey" ? p.keyId : null,
+      clientId: p.scheme === "bearer" ? p.clientId : null,
       expiresAt: p.expiresAt?.toISOString() ?? null,
-      name: p.name,
-      kind: p.kind,
+      name: p.scheme === "apiKey" ? p.name : null,
+      kind: p.scheme === "apiKey" ? p.kind : null,
       scopes: p.scopes
     }))
   )

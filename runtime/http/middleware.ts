@@ -1,8 +1,10 @@
 import { Clock, Context, Effect, Layer, Option, Redacted } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
-import { HttpApiMiddleware } from "effect/http-api"
+import { type HttpApiEndpoint, HttpApiMiddleware } from "effect/http-api"
 import { authenticateAdmin, keyActor } from "../../application/admin/admin-keys.ts"
-import { authenticate, requireAnyScope } from "../../application/auth/authenticate.ts"
+import { authenticate, requireAnyScope, type TokenPrincipal } from "../../application/auth/authenticate.ts"
+import { OAuthClients } from "../../application/ports/oauth.ts"
+import { OAuthTokens } from "../oauth/token-service.ts"
 import { AdminKeys } from "../../application/ports/admin.ts"
 import { ApiKeys } from "../../application/ports/api-keys.ts"
 import { KeySecrets } from "../../application/ports/key-secrets.ts"
@@ -58,11 +60,18 @@ export const tenantLabel = (host: string | undefined, baseDomain: string): strin
   return label.includes(".") || label === "" ? undefined : label
 }
 
+/** The host the client asked for: X-Forwarded-Host from a proxy TRUST_PROXY believes, else Host. */
+export const requestHost = (request: HttpServerRequest.HttpServerRequest, policy: TrustProxy): string | undefined => {
+  const peer = Option.getOrUndefined(request.remoteAddress)
+  const forwarded = trusts(policy, peer) ? forwardedValue(request.headers["x-forwarded-host"]) : undefined
+  return forwarded ?? request.headers.host
+}
+
 /**
  * The real reason for a 401 goes to the server log (SPEC section 2) on the request's own access
  * log line: a second line per refusal doubled the cost of the cheapest requests a flood is made of.
  */
-const noteRefusal = (reason: string) =>
+export const noteRefusal = (reason: string) =>
   Effect.flatMap(Effect.serviceOption(RequestInfo), (facts) => {
     if (Option.isNone(facts)) return Effect.logInfo(reason)
     facts.value.refusal = reason
@@ -70,7 +79,7 @@ const noteRefusal = (reason: string) =>
   })
 
 /** The directory or the tenant's database cannot be reached: 503, the cause to the log. */
-const unavailable = (error: StorageError) =>
+export const unavailable = (error: StorageError) =>
   Effect.andThen(
     Effect.logError("storage unavailable", storageReason(error)),
     Effect.fail(
@@ -89,6 +98,27 @@ export const refusedResponse = () =>
   HttpServerResponse.text(refusedBody, { status: 401, contentType: "application/json" })
 const refused = Effect.sync(refusedResponse)
 
+/** RFC 6750's challenge: partner routes take an access token as well as a key. */
+const bearerRealm = 'Bearer realm="pos-integration"'
+const invalidTokenChallenge = `${bearerRealm}, error="invalid_token"`
+
+/** Whether the request carries `Authorization: Bearer ...` (the scheme is case-insensitive). */
+export const hasBearer = (request: HttpServerRequest.HttpServerRequest) =>
+  /^bearer /i.test(request.headers["authorization"] ?? "")
+
+/**
+ * The one 401 of a partner route: the invalid key's bytes, with RFC 6750's challenge (RFC 7235 wants
+ * one on every 401). It depends on what the request sent, never on why it was refused: a request
+ * with a token is told `invalid_token`, whatever was wrong (the tenant, the signature, the expiry).
+ */
+const partnerRefused = Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
+  HttpServerResponse.setHeader(
+    refusedResponse(),
+    "www-authenticate",
+    hasBearer(request) ? invalidTokenChallenge : bearerRealm
+  )
+)
+
 export const TenancyLive = Layer.effect(
   Tenancy,
   Effect.gen(function* () {
@@ -99,16 +129,12 @@ export const TenancyLive = Layer.effect(
         const request = yield* HttpServerRequest.HttpServerRequest
         const facts = yield* Effect.serviceOption(RequestInfo)
         if (Option.isSome(facts)) facts.value.route = endpoint.path
-        const peer = Option.getOrUndefined(request.remoteAddress)
-        const forwarded = trusts(config.trustProxy, peer)
-          ? forwardedValue(request.headers["x-forwarded-host"])
-          : undefined
-        const host = forwarded ?? request.headers.host
+        const host = requestHost(request, config.trustProxy)
         const label = tenantLabel(host, config.baseDomain)
         const tenant = label === undefined ? undefined : yield* databases.resolve(label).pipe(Effect.catch(unavailable))
         if (tenant === undefined) {
           yield* noteRefusal(`tenant not resolved: host ${host === undefined ? "-" : JSON.stringify(host)}`)
-          return yield* refused
+          return yield* partnerRefused
         }
         if (Option.isSome(facts)) facts.value.tenant = tenant.id
         const repositories = yield* databases.repositories(tenant.id).pipe(Effect.catch(unavailable))
@@ -118,30 +144,100 @@ export const TenancyLive = Layer.effect(
   })
 )
 
+/** An error of the key scheme as its envelope, so that it ends the request. */
+const envelopeOf = (error: Forbidden | ServiceUnavailable) => {
+  const status = error._tag === "Forbidden" ? 403 : 503
+  return Effect.succeed(
+    HttpServerResponse.text(envelopeJson(status, error.message, error.details), {
+      status,
+      contentType: "application/json"
+    })
+  )
+}
+
+/** No key: the bearer scheme is tried next (see ApiKeyAuth). */
+const noKey = invalidApiKey()
+
 export const ApiKeyAuthLive = Layer.effect(
   ApiKeyAuth,
   Effect.gen(function* () {
     const secrets = yield* KeySecrets
+    const tokens = yield* OAuthTokens
+    const scopesOf = (endpoint: HttpApiEndpoint.Top) => Context.getOrUndefined(endpoint.annotations, RequiredScopes)
     return ApiKeyAuth.of({
       apiKey: (httpEffect, { credential, endpoint }) =>
         Effect.gen(function* () {
+          const presented = Redacted.value(credential)
+          if (presented === "") return yield* Effect.fail(noKey)
+          const request = yield* HttpServerRequest.HttpServerRequest
+          // One credential per request: a key beside a token is refused, whichever would be valid.
+          if (hasBearer(request)) {
+            yield* noteRefusal("both an api key and a bearer token")
+            return yield* partnerRefused
+          }
           const tenant = yield* CurrentTenant
           const keys = yield* ApiKeys
-          const principal = yield* authenticate(tenant.id, Redacted.value(credential)).pipe(
+          const principal = yield* authenticate(tenant.id, presented).pipe(
             Effect.provideService(KeySecrets, secrets),
             Effect.catchTags({
               InvalidApiKey: (e) => Effect.as(noteRefusal(`api key refused: ${e.reason}`), undefined),
               StorageError: unavailable
             })
           )
-          if (principal === undefined) return yield* refused
-          const scopes = Context.getOrUndefined(endpoint.annotations, RequiredScopes)
+          if (principal === undefined) return yield* partnerRefused
+          const scopes = scopesOf(endpoint)
           if (scopes !== undefined) {
             yield* Effect.mapError(requireAnyScope(principal, scopes), forbidden)
           }
           const now = new Date(yield* Clock.currentTimeMillis)
           // Recording use must never fail the request.
           yield* keys.touch(principal.keyId, now).pipe(Effect.ignore)
+          return yield* Effect.provideService(httpEffect, CurrentPrincipal, principal)
+        }).pipe(
+          // A failure of this scheme would make the next one (bearer) try: a key's 403 and 503 are answered here.
+          Effect.catchTags({ Forbidden: envelopeOf, ServiceUnavailable: envelopeOf })
+        ),
+      // An access token (RFC 9068): checked against the signing keys held in memory and the cached
+      // list of revoked clients, so no database read in the steady state.
+      bearer: (httpEffect, { credential, endpoint }) =>
+        Effect.gen(function* () {
+          const token = Redacted.value(credential)
+          if (token === "") {
+            yield* noteRefusal("api key missing")
+            return yield* partnerRefused
+          }
+          const tenant = yield* CurrentTenant
+          const outcome = yield* tokens.verify(tenant.id, token)
+          if ("refused" in outcome) {
+            yield* noteRefusal(`access token refused: ${outcome.refused}`)
+            return yield* partnerRefused
+          }
+          const revoked = yield* (yield* OAuthClients).revokedIds.pipe(Effect.catch(unavailable))
+          if (revoked.has(outcome.clientNumber)) {
+            yield* noteRefusal(`access token refused: client ${outcome.clientId} is revoked`)
+            return yield* partnerRefused
+          }
+          const principal: TokenPrincipal = {
+            scheme: "bearer",
+            tenantId: tenant.id,
+            clientId: outcome.clientId,
+            scopes: outcome.scopes,
+            expiresAt: new Date(outcome.expiresAtMs)
+          }
+          const scopes = scopesOf(endpoint)
+          if (scopes !== undefined && !scopes.some((s) => principal.scopes.includes(s))) {
+            // RFC 6750 section 3.1: the scope the token lacks, in the challenge as well as the envelope.
+            return HttpServerResponse.text(
+              envelopeJson(403, "forbidden", `this access token lacks the scope '${scopes.join(" or ")}'`),
+              {
+                status: 403,
+                contentType: "application/json",
+                headers: {
+                  "www-authenticate": `${bearerRealm}, error="insufficient_scope", scope="${scopes.join(" ")}"`
+                }
+              }
+            )
+          }
           return yield* Effect.provideService(httpEffect, CurrentPrincipal, principal)
         })
     })

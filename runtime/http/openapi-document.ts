@@ -106,8 +106,39 @@ const servers = (settings: DocumentSettings) => {
 
 const scopeSentence = (scopes: ReadonlyArray<Scope>) =>
   scopes.length === 0
-    ? "Needs a valid API key in `X-Api-Key` (any scope)."
-    : `Needs an API key in \`X-Api-Key\` with ${scopes.length === 1 ? "the scope" : "one of the scopes"} ${scopes.map((s) => `\`${s}\``).join(" or ")}.`
+    ? "Needs a valid API key in `X-Api-Key` or an OAuth 2.0 access token in `Authorization: Bearer` (any scope), not both."
+    : `Needs an API key in \`X-Api-Key\` or an OAuth 2.0 access token in \`Authorization: Bearer\` (not both) with ${scopes.length === 1 ? "the scope" : "one of the scopes"} ${scopes.map((s) => `\`${s}\``).join(" or ")}.`
+
+/** What each scope allows, for the OAuth flow's scope list. */
+const scopeDescriptions: Record<Scope, string> = {
+  "outlets:read": "Read outlets",
+  "products:read": "Read products and the synced catalog",
+  "menus:read": "Read menus (V1 and the effective V2 menu)",
+  "menus:write": "Compose and publish Menu V2 menus",
+  "orders:read": "Read orders",
+  "orders:write": "Place and cancel orders",
+  "customers:read": "Read customers",
+  "customers:write": "Create and change customers",
+  "loyalty:read": "Read loyalty balances and rewards",
+  "loyalty:write": "Earn and redeem loyalty points",
+  "pos:sync": "Push outlets and catalogs (POS systems)"
+}
+
+/**
+ * The bearer scheme as what it is: OAuth 2.0 client credentials, with the token endpoint (on the
+ * tenant's host, relative to the server) and every scope a client may be given.
+ */
+const oauthScheme = (basePath: string) => ({
+  type: "oauth2",
+  description:
+    "OAuth 2.0 client credentials (RFC 6749 section 4.4): a client created by an operator gets an access token (a JWT, RFC 9068) from `POST /oauth/token` on the tenant's host and sends it as `Authorization: Bearer <token>`. Metadata: `/.well-known/oauth-authorization-server` (RFC 8414). `loyalty:*` may be asked for as both loyalty scopes.",
+  flows: {
+    clientCredentials: {
+      tokenUrl: `${basePath}/oauth/token`,
+      scopes: scopeDescriptions
+    }
+  }
+})
 
 const finishParameters = (parameters: Array<Json>, facts: OperationFacts) => {
   for (const parameter of parameters) {
@@ -214,8 +245,12 @@ const finishOperation = (operation: Json, facts: OperationFacts | undefined) => 
     operation["description"] =
       `${String(operation["description"] ?? "")}\n\nNeeds an admin key (\`posa_...\`) in \`X-Api-Key\`, on any host.`.trim()
   } else if (facts !== undefined && Array.isArray(security) && security.length > 0) {
-    // Scopes as the API key's roles (OpenAPI 3.1): one requirement per scope, any one of them will do.
-    operation["security"] = facts.scopes.length === 0 ? [{ apiKey: [] }] : facts.scopes.map((s) => ({ apiKey: [s] }))
+    // Scopes as the API key's roles (OpenAPI 3.1) and as OAuth scopes: one requirement per scope and
+    // scheme, any one of them will do.
+    operation["security"] =
+      facts.scopes.length === 0
+        ? [{ apiKey: [] }, { oauth2: [] }]
+        : [...facts.scopes.map((s) => ({ apiKey: [s] })), ...facts.scopes.map((s) => ({ oauth2: [s] }))]
     operation["x-scopes"] = facts.scopes
     operation["description"] = `${String(operation["description"] ?? "")}\n\n${scopeSentence(facts.scopes)}`.trim()
   }
@@ -256,5 +291,8 @@ export const openApiDocument = (settings: DocumentSettings): OpenApi.OpenAPISpec
     }
   }
   redeemOneOf(spec.components.schemas as Record<string, Json>)
+  const schemes = spec.components.securitySchemes as Record<string, unknown>
+  delete schemes["bearer"]
+  schemes["oauth2"] = oauthScheme(settings.basePath)
   return spec
 }

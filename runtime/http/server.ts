@@ -1,6 +1,7 @@
 import { Layer } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { AdminHandlers } from "./admin-handlers.ts"
+import { AdminOAuthHandlers } from "./admin-oauth-handlers.ts"
 import { Api } from "./api.ts"
 import { CatalogHandlers, ProvidersHandlers, SyncHandlers } from "./catalog-handlers.ts"
 import { CustomersHandlers } from "./customers-handlers.ts"
@@ -11,6 +12,7 @@ import { LoyaltyHandlers } from "./loyalty-handlers.ts"
 import { MenusHandlers } from "./menus-handlers.ts"
 import { methodTable } from "./method-table.ts"
 import { AdminAuthLive, ApiKeyAuthLive, RequireJsonLive, SchemaErrorsLive, TenancyLive } from "./middleware.ts"
+import { oauthMethods, oauthRoutes } from "../oauth/oauth-routes.ts"
 import { openApiRoutes } from "./openapi-routes.ts"
 import { OrdersHandlers } from "./orders-handlers.ts"
 import { PullHandlers } from "./pull-handlers.ts"
@@ -44,7 +46,8 @@ export const ApiHandlers = Layer.mergeAll(
   MenusHandlers,
   OrdersHandlers,
   WebhooksHandlers,
-  AdminHandlers
+  AdminHandlers,
+  AdminOAuthHandlers
 )
 
 /** All routes of the service, with the request pipeline around them. */
@@ -53,12 +56,14 @@ export const HttpRoutes = Layer.mergeAll(
   openApiRoutes({ document: openApiPath, docs: docsPath }),
   localCliRoute,
   consoleRoutes,
+  oauthRoutes,
   requestPipeline(
     methodTable(Api, [
       { method: "GET", path: openApiPath },
       { method: "GET", path: docsPath },
       { method: "POST", path: localCliPath },
-      ...consoleMethods
+      ...consoleMethods,
+      ...oauthMethods
     ])
   )
 ).pipe(Layer.provide(ApiHandlers), Layer.provide(ApiMiddlewareLive))

@@ -4,6 +4,7 @@ import { type TenantRepositories, TenantStorage } from "../../application/ports/
 import { StorageError } from "../../domain/errors.ts"
 import { isTenantId, type Tenant, type TenantId } from "../../domain/tenant.ts"
 import { cachedApiKeys } from "./cached-api-keys.ts"
+import { cachedOAuthClients } from "./cached-oauth-clients.ts"
 import { makeRefreshingSet } from "./refreshing-set.ts"
 import { TtlCache } from "./ttl-cache.ts"
 
@@ -69,7 +70,11 @@ export class TenantDatabases extends Context.Service<
                   ? Effect.fail(
                       new StorageError({ operation: "open tenant", cause: `tenant ${id} is not in the directory` })
                     )
-                  : Effect.succeed(cachedApiKeys(ttlMs).pipe(Layer.provideMerge(storage.open(tenant))))
+                  : Effect.succeed(
+                      Layer.mergeAll(cachedApiKeys(ttlMs), cachedOAuthClients(ttlMs)).pipe(
+                        Layer.provideMerge(storage.open(tenant))
+                      )
+                    )
               )
             ),
           { idleTimeToLive: options.idleTimeToLive }

@@ -57,17 +57,35 @@ describe("the served OpenAPI document", () => {
 
   it("says each secured operation's scopes in the security requirement, x-scopes and the description", () => {
     const byId = new Map(operations(local).map((o) => [o.operation.operationId, o.operation]))
-    expect(byId.get("sync.list")?.security).toEqual([{ apiKey: ["pos:sync"] }, { apiKey: ["products:read"] }])
+    expect(byId.get("sync.list")?.security).toEqual([
+      { apiKey: ["pos:sync"] },
+      { apiKey: ["products:read"] },
+      { oauth2: ["pos:sync"] },
+      { oauth2: ["products:read"] }
+    ])
     expect(byId.get("sync.list")?.["x-scopes"]).toEqual(["pos:sync", "products:read"])
     expect(byId.get("sync.list")?.description).toContain("`pos:sync` or `products:read`")
-    expect(byId.get("loyalty.earn")?.security).toEqual([{ apiKey: ["loyalty:write"] }])
-    expect(byId.get("auth.whoami")?.security).toEqual([{ apiKey: [] }])
+    expect(byId.get("loyalty.earn")?.security).toEqual([{ apiKey: ["loyalty:write"] }, { oauth2: ["loyalty:write"] }])
+    expect(byId.get("auth.whoami")?.security).toEqual([{ apiKey: [] }, { oauth2: [] }])
     expect(byId.get("healthz")?.security).toEqual([])
     for (const [id, operation] of byId) {
       if (id !== "healthz" && id !== "readyz") expect(operation.responses["401"], id).toBeDefined()
       // 403 only where a scope is needed: any valid key may call whoami and providers.
       expect(operation.responses["403"] !== undefined, id).toBe((operation["x-scopes"] ?? []).length > 0)
     }
+    // The bearer scheme is OAuth 2.0 client credentials, with the token URL and every scope.
+    const schemes = (local as unknown as { components: { securitySchemes: Record<string, Record<string, unknown>> } })
+      .components.securitySchemes
+    expect(schemes["bearer"]).toBeUndefined()
+    expect(schemes["oauth2"]).toMatchObject({
+      type: "oauth2",
+      flows: {
+        clientCredentials: {
+          tokenUrl: "/oauth/token",
+          scopes: expect.objectContaining({ "pos:sync": expect.any(String) })
+        }
+      }
+    })
     // A list of outlets names no resource and conflicts with nothing.
     expect(Object.keys(byId.get("catalog.listOutlets")?.responses ?? {})).not.toContain("404")
     expect(Object.keys(byId.get("catalog.getOutlet")?.responses ?? {})).not.toContain("409")

@@ -27,7 +27,20 @@ export const whoami = async (): Promise<number | undefined> => {
   const { data, error } = await api.GET("/api/v1/auth/whoami")
   if (error !== undefined) return error.error.code
   const scopes: ReadonlyArray<"outlets:read" | (string & {})> = data.scopes
-  return data.authenticated && data.expiresAt !== "" && scopes.length > 0 ? data.apiKeyId : undefined
+  const scheme: "apiKey" | "bearer" = data.scheme
+  return data.authenticated && data.expiresAt !== "" && scopes.length > 0 && scheme === "apiKey"
+    ? (data.apiKeyId ?? undefined)
+    : undefined
+}
+
+/** The same call with an OAuth 2.0 access token instead of a key: the client it was issued to. */
+export const whoamiWithToken = async (accessToken: string): Promise<string | null | undefined> => {
+  const client = createClient<paths>({
+    baseUrl: "https://acme.pos.example.org",
+    headers: { Authorization: `Bearer ${accessToken}` }
+  })
+  const { data } = await client.GET("/api/v1/auth/whoami")
+  return data?.clientId
 }
 
 export const providers = async (): Promise<ReadonlyArray<string>> => {

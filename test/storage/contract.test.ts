@@ -3,6 +3,7 @@ import { storageAdapters } from "../support/storage-adapters.ts"
 import { adminContract, tenantStatusMigration } from "./admin-contract.ts"
 import { storageContract } from "./contract.ts"
 import { credentialsContract } from "./credentials-contract.ts"
+import { oauthContract, sealedSigningKeysContract } from "./oauth-contract.ts"
 import { ordersContract } from "./orders-contract.ts"
 
 for (const adapter of storageAdapters()) {
@@ -20,5 +21,11 @@ for (const adapter of storageAdapters()) if (adapter.available) credentialsContr
 for (const adapter of storageAdapters()) if (adapter.available) ordersContract(adapter.name, adapter.layer)
 
 for (const adapter of storageAdapters()) if (adapter.available) adminContract(adapter.name, adapter.layer)
+
+for (const adapter of storageAdapters()) {
+  if (!adapter.available) continue
+  oauthContract(adapter.name, adapter.layer)
+  if (adapter.name !== "memory") sealedSigningKeysContract(adapter.name)
+}
 
 tenantStatusMigration()

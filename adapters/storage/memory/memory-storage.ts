@@ -6,6 +6,7 @@ import { Customers } from "../../../application/ports/customers.ts"
 import { Idempotency } from "../../../application/ports/idempotency.ts"
 import { LoyaltyLedger } from "../../../application/ports/loyalty-ledger.ts"
 import { Menus } from "../../../application/ports/menus.ts"
+import { OAuthClients, SigningKeys } from "../../../application/ports/oauth.ts"
 import { Orders } from "../../../application/ports/orders.ts"
 import { PosCredentialStore } from "../../../application/ports/pos-credentials.ts"
 import { PosInbox } from "../../../application/ports/pos-inbox.ts"
@@ -34,6 +35,12 @@ import {
 import { makeMemoryAdminKeys, makeMemoryAuditLog } from "./memory-admin.ts"
 import { makeMemoryOrderDueIndex } from "./memory-order-due-index.ts"
 import { makeMemoryMenus, makeMenuTables, type MenuTables } from "./memory-menus.ts"
+import {
+  makeMemoryOAuthClients,
+  makeMemorySigningKeys,
+  makeOAuthClientTable,
+  type OAuthClientTable
+} from "./memory-oauth.ts"
 import { makeMemoryOrders, makeOrderTables, type OrderTables } from "./memory-orders.ts"
 import { type InboxTables, makeInboxTables, makeMemoryPosInbox } from "./memory-pos-inbox.ts"
 import { type CredentialTables, makeCredentialTables, makeMemoryPosCredentials } from "./memory-pos-credentials.ts"
@@ -43,6 +50,7 @@ import { makeMemoryPullSchedules } from "./memory-pull-schedules.ts"
 interface TenantState {
   readonly keys: Map<number, ApiKeyRecord>
   nextKeyId: number
+  readonly oauthClients: OAuthClientTable
   readonly catalog: CatalogTables
   readonly inbox: InboxTables
   readonly customers: CustomerTable
@@ -94,7 +102,14 @@ const makeApiKeys = (state: TenantState) =>
       })
   })
 
-type MemoryStorage = TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex | AdminKeys | AuditLog
+type MemoryStorage =
+  | TenantDirectory
+  | TenantStorage
+  | PullSchedules
+  | OrderDueIndex
+  | AdminKeys
+  | AuditLog
+  | SigningKeys
 
 /** The in-memory storage adapter: the control directory and every tenant's data in one process. */
 export const layerMemoryStorage: Layer.Layer<MemoryStorage> = Layer.effectContext(
@@ -109,6 +124,7 @@ export const layerMemoryStorage: Layer.Layer<MemoryStorage> = Layer.effectContex
         state = {
           keys: new Map(),
           nextKeyId: 1,
+          oauthClients: makeOAuthClientTable(),
           catalog: makeCatalogTables(),
           customers: makeCustomerTable(),
           loyalty: makeLoyaltyTables(),
@@ -174,6 +190,7 @@ export const layerMemoryStorage: Layer.Layer<MemoryStorage> = Layer.effectContex
             Effect.sync(() => {
               const state = stateOf(tenant.id)
               return Context.make(ApiKeys, makeApiKeys(state)).pipe(
+                Context.add(OAuthClients, makeMemoryOAuthClients(state.oauthClients)),
                 Context.add(Outlets, makeMemoryOutlets(state.catalog)),
                 Context.add(Catalog, makeMemoryCatalog(state.catalog)),
                 Context.add(SyncHistory, makeMemorySyncHistory(state.catalog)),
@@ -197,7 +214,8 @@ export const layerMemoryStorage: Layer.Layer<MemoryStorage> = Layer.effectContex
       Context.add(PullSchedules, makeMemoryPullSchedules()),
       Context.add(OrderDueIndex, makeMemoryOrderDueIndex()),
       Context.add(AdminKeys, makeMemoryAdminKeys()),
-      Context.add(AuditLog, makeMemoryAuditLog())
+      Context.add(AuditLog, makeMemoryAuditLog()),
+      Context.add(SigningKeys, makeMemorySigningKeys())
     )
   })
 )

@@ -1,6 +1,7 @@
 import { join } from "node:path"
 import { Effect, Layer, Redacted } from "effect"
 import type { AdminKeys, AuditLog } from "../../../application/ports/admin.ts"
+import type { SigningKeys } from "../../../application/ports/oauth.ts"
 import type { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import type { PullSchedules } from "../../../application/ports/pull-schedules.ts"
 import type { OrderDueIndex } from "../../../application/ports/order-due-index.ts"
@@ -35,7 +36,10 @@ export interface PgliteStorageOptions {
  */
 export const layerPgliteStorage = (
   options: PgliteStorageOptions
-): Layer.Layer<TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex | AdminKeys | AuditLog, StorageError> =>
+): Layer.Layer<
+  TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex | AdminKeys | AuditLog | SigningKeys,
+  StorageError
+> =>
   Layer.unwrap(
     Effect.gen(function* () {
       const pgliteDir = options.dataDir === undefined ? undefined : join(options.dataDir, "pglite")

@@ -1,6 +1,7 @@
 import { PgClient } from "@effect/sql-pg"
 import { Duration, Layer, Redacted } from "effect"
 import type { AdminKeys, AuditLog } from "../../../application/ports/admin.ts"
+import type { SigningKeys } from "../../../application/ports/oauth.ts"
 import type { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import type { PullSchedules } from "../../../application/ports/pull-schedules.ts"
 import type { OrderDueIndex } from "../../../application/ports/order-due-index.ts"
@@ -43,7 +44,10 @@ export const layerPostgresPool = (
  */
 export const layerPostgresStorage = (
   options: PostgresStorageOptions
-): Layer.Layer<TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex | AdminKeys | AuditLog, StorageError> =>
+): Layer.Layer<
+  TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex | AdminKeys | AuditLog | SigningKeys,
+  StorageError
+> =>
   layerSqlStorage(
     (tenant) =>
       layerPostgresPool(

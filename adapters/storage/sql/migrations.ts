@@ -6,6 +6,7 @@ import { catalogGenerationMigration } from "./catalog-generation-migration.ts"
 import { posCredentialsMigration } from "./credential-migrations.ts"
 import { inboxSchema } from "./inbox-migrations.ts"
 import { menuMigration } from "./menu-migrations.ts"
+import { oauthControlMigration, oauthTenantMigration } from "./oauth-migrations.ts"
 import { orderControlMigration } from "./order-control-migrations.ts"
 import { orderMigration } from "./order-migrations.ts"
 import { pullControlMigration, pullTenantMigration } from "./pull-migrations.ts"
@@ -34,7 +35,8 @@ const controlMigrations = {
   ),
   "2_pull_schedules": pullControlMigration,
   "3_orders": orderControlMigration,
-  "4_admin": adminControlMigration
+  "4_admin": adminControlMigration,
+  "5_oauth": oauthControlMigration
 }
 
 /**
@@ -227,7 +229,8 @@ const tenantMigrations = {
   "13_order_outbox_reason": Effect.flatMap(
     SqlClient.SqlClient,
     (sql) => sql`ALTER TABLE order_outbox ADD COLUMN reason text`
-  )
+  ),
+  "14_oauth_clients": oauthTenantMigration
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Effect, Layer } from "effect"
 import type { SqlClient } from "effect/sql"
 import type { AdminKeys, AuditLog } from "../../../application/ports/admin.ts"
+import type { SigningKeys } from "../../../application/ports/oauth.ts"
 import type { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import { TenantStorage } from "../../../application/ports/tenant-storage.ts"
 import type { PullSchedules } from "../../../application/ports/pull-schedules.ts"
@@ -25,6 +26,7 @@ import { layerSqlOrderDueIndex } from "./sql-order-due-index.ts"
 import { databaseLabel } from "./sql-errors.ts"
 import { layerSqlIdempotency, layerSqlLoyaltyLedger } from "./sql-loyalty.ts"
 import { layerSqlMenus } from "./sql-menus.ts"
+import { layerSqlOAuthClients, layerSqlSigningKeys } from "./sql-oauth.ts"
 import { layerSqlOrders } from "./sql-orders.ts"
 import { layerSqlPosCredentials } from "./sql-pos-credentials.ts"
 import { layerSqlPullSchedules } from "./sql-pull-schedules.ts"
@@ -50,7 +52,7 @@ export const layerSqlStorage = (
   tenantClient: TenantClient,
   keys: KeyRing = ephemeralKeyRing()
 ): Layer.Layer<
-  TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex | AdminKeys | AuditLog,
+  TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex | AdminKeys | AuditLog | SigningKeys,
   StorageError,
   SqlClient.SqlClient
 > => {
@@ -61,6 +63,7 @@ export const layerSqlStorage = (
     layerSqlOrderDueIndex,
     layerSqlAdminKeys,
     layerSqlAuditLog,
+    layerSqlSigningKeys(sealer),
     Layer.effect(
       TenantStorage,
       Effect.sync(() => {
@@ -107,6 +110,7 @@ export const layerSqlStorage = (
           open: (tenant) =>
             Layer.mergeAll(
               Layer.fresh(layerSqlApiKeys),
+              Layer.fresh(layerSqlOAuthClients),
               Layer.fresh(layerSqlOutlets),
               Layer.fresh(layerSqlCatalogWithLocks(locksOf(tenant))),
               Layer.fresh(layerSqlSyncHistory),

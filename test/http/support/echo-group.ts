@@ -1,5 +1,6 @@
 import { Effect, Layer, Option, Schema } from "effect"
 import { HttpRouter, HttpServerRequest } from "effect/http"
+import { oauthMethods, oauthRoutes } from "../../../runtime/oauth/oauth-routes.ts"
 import { HttpApiBuilder, HttpApiEndpoint, HttpApiGroup, HttpApiSwagger } from "effect/http-api"
 import { secured, vendorFormat } from "../../../runtime/http/api-middleware.ts"
 import { Api } from "../../../runtime/http/api.ts"
@@ -70,7 +71,12 @@ const EchoHandlers = HttpApiBuilder.group(TestApi, "echo", (handlers) =>
       Effect.gen(function* () {
         const tenant = yield* CurrentTenant
         const principal = yield* CurrentPrincipal
-        return { tenantId: tenant.id, apiKeyId: principal.keyId, name: payload.name, quantity: payload.quantity }
+        return {
+          tenantId: tenant.id,
+          apiKeyId: principal.scheme === "apiKey" ? principal.keyId : 0,
+          name: payload.name,
+          quantity: payload.quantity
+        }
       })
     )
     .handle("anyOf", () => Effect.succeed({ ok: true }))
@@ -108,11 +114,9 @@ const SimulatedPeer = HttpRouter.middleware(
 export const TestRoutes = Layer.mergeAll(
   HttpApiBuilder.layer(TestApi, { openapiPath: openApiPath }),
   HttpApiSwagger.layer(TestApi, { path: docsPath }),
+  oauthRoutes,
   requestPipeline(
-    methodTable(TestApi, [
-      { method: "GET", path: openApiPath },
-      { method: "GET", path: docsPath }
-    ])
+    methodTable(TestApi, [{ method: "GET", path: openApiPath }, { method: "GET", path: docsPath }, ...oauthMethods])
   ),
   SimulatedPeer
 ).pipe(Layer.provide([ApiHandlers, EchoHandlers, CrashHandlers]), Layer.provide(ApiMiddlewareLive))

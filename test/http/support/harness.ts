@@ -4,6 +4,7 @@ import { expect, vi } from "vitest"
 import { AdminKeys, AuditLog } from "../../../application/ports/admin.ts"
 import { ApiKeys } from "../../../application/ports/api-keys.ts"
 import { KeySecrets } from "../../../application/ports/key-secrets.ts"
+import { SigningKeys } from "../../../application/ports/oauth.ts"
 import { PullSchedules } from "../../../application/ports/pull-schedules.ts"
 import { OrderDueIndex } from "../../../application/ports/order-due-index.ts"
 import { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
@@ -251,7 +252,8 @@ export const faultyStorage =
           Context.add(PullSchedules, yield* PullSchedules),
           Context.add(OrderDueIndex, yield* OrderDueIndex),
           Context.add(AdminKeys, yield* AdminKeys),
-          Context.add(AuditLog, yield* AuditLog)
+          Context.add(AuditLog, yield* AuditLog),
+          Context.add(SigningKeys, yield* SigningKeys)
         )
       })
     ).pipe(Layer.provide(makeStorage()))

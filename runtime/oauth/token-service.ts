@@ -1,0 +1,428 @@
+import { createHash, randomUUID } from "node:crypto"
+import { Clock, Context, Data, Duration, Effect, Layer, Schedule, Semaphore } from "effect"
+import { type CryptoKey, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT } from "jose"
+import { SigningKeys } from "../../application/ports/oauth.ts"
+import type { Scope } from "../../domain/api-key.ts"
+import type { StorageError } from "../../domain/errors.ts"
+import {
+  expandScopes,
+  formatClientId,
+  type OAuthClientRecord,
+  type PublicJwk,
+  parseClientId,
+  type SigningKeyRecord
+} from "../../domain/oauth.ts"
+import { AppConfig, type AppSettings, oauthUrls } from "../config.ts"
+import { storageReason } from "../failures.ts"
+
+/**
+ * Access tokens (RFC 9068 JWTs, `typ: at+jwt`, EdDSA over Ed25519) and the keys that sign them.
+ *
+ * Signing keys live in the control database and serve every tenant (the tenant is a claim). Each
+ * instance holds them in memory, read again once per KEY_CACHE_TTL_MS, so checking a token costs no
+ * database read. The instance that claims the rotation job publishes the next key OAUTH_KEY_LEAD_S
+ * (at least one cache TTL) before it signs, so every instance and every cached JWKS knows a key
+ * before its first token arrives; a key is removed once every token it signed has expired.
+ */
+
+/** No key this instance can sign with: the token endpoint answers 503. */
+export class SigningUnavailable extends Data.TaggedError("SigningUnavailable")<{ readonly reason: string }> {}
+
+export interface IssuedToken {
+  readonly accessToken: string
+  readonly expiresIn: number
+  readonly scopes: ReadonlyArray<Scope>
+}
+
+/** What a checked token says. */
+export interface VerifiedToken {
+  readonly tenantId: string
+  /** `posc_<id>` */
+  readonly clientId: string
+  readonly clientNumber: number
+  readonly scopes: ReadonlyArray<Scope>
+  readonly expiresAtMs: number
+}
+
+/** A token refused, with the reason for the server log (the caller only sees the one 401). */
+export interface RefusedToken {
+  readonly refused: string
+}
+
+export type SigningKeyStatus = "pending" | "signing" | "retiring"
+
+export interface SigningKeyView {
+  readonly kid: string
+  readonly status: SigningKeyStatus
+  readonly createdAt: Date
+  readonly activatesAt: Date
+  /** When the key is removed (every token it signed has expired); null while it still signs or waits. */
+  readonly removableAt: Date | null
+  /** Why this instance cannot sign with it (the sealing key is missing); null when it can. */
+  readonly problem: string | null
+}
+
+interface LoadedKey {
+  readonly record: SigningKeyRecord
+  readonly verify: CryptoKey
+  readonly sign: CryptoKey | undefined
+}
+
+/** A token longer than this is refused unread: ours are about 600 bytes. */
+const maxTokenLength = 4096
+/** Verified tokens kept at most: their hash and claims, about 200 bytes each. */
+const maxCachedTokens = 100_000
+/** How long after the next key signs its predecessor is kept, beyond the token lifetime: clock skew between instances. */
+const retireMarginMs = 60_000
+/** A token naming a key this instance does not know reads the keys again at most this often. */
+const unknownKidRefreshMs = 1000
+/** Seconds of clock skew allowed on `iat` and `exp` between the instance that signed and the one that checks. */
+const clockToleranceSeconds = 5
+
+const tokenHash = (token: string) => createHash("sha256").update(token).digest("base64url")
+
+export const signingTimes = (settings: AppSettings) => {
+  const leadMs = Math.max(settings.oauth.keyLeadSeconds * 1000, settings.keyCacheTtlMs)
+  return {
+    leadMs,
+    rotationMs: settings.oauth.keyRotationSeconds * 1000,
+    tokenTtlMs: settings.oauth.tokenTtlSeconds * 1000,
+    /** How long a JWKS may be cached by others: it must know the next key before that key signs. */
+    jwksMaxAgeSeconds: Math.max(0, Math.min(300, Math.floor(leadMs / 1000))),
+    /** How often the rotation job runs. */
+    tickMs: Math.min(60_000, Math.max(500, Math.floor(leadMs / 2)))
+  }
+}
+
+/** Each key's state at `now`, from the keys' times alone (every instance sees the same). */
+export const keyStatuses = (
+  keys: ReadonlyArray<SigningKeyRecord>,
+  now: number,
+  tokenTtlMs: number
+): ReadonlyArray<SigningKeyView> => {
+  const sorted = [...keys].sort((a, b) => a.activatesAt.getTime() - b.activatesAt.getTime())
+  return sorted.map((record, index) => {
+    const successor = sorted.slice(index + 1).find((next) => next.activatesAt.getTime() <= now)
+    const status: SigningKeyStatus =
+      record.activatesAt.getTime() > now ? "pending" : successor === undefined ? "signing" : "retiring"
+    return {
+      kid: record.kid,
+      status,
+      createdAt: record.createdAt,
+      activatesAt: record.activatesAt,
+      removableAt:
+        successor === undefined ? null : new Date(successor.activatesAt.getTime() + tokenTtlMs + retireMarginMs),
+      problem: record.privateProblem
+    }
+  })
+}
+
+const newKey = Effect.fnUntraced(function* (now: number, activatesAt: number) {
+  const pair = yield* Effect.promise(() => generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true }))
+  const kid = `${new Date(now).toISOString().slice(0, 10).replaceAll("-", "")}-${randomUUID().slice(0, 8)}`
+  const publicJwk = yield* Effect.promise(() => exportJWK(pair.publicKey))
+  const privateJwk = yield* Effect.promise(() => exportJWK(pair.privateKey))
+  return {
+    kid,
+    publicJwk: { kty: "OKP", crv: "Ed25519", x: String(publicJwk.x), kid, alg: "EdDSA", use: "sig" } as PublicJwk,
+    privateJwk: JSON.stringify({ ...privateJwk, kid, alg: "EdDSA" }),
+    createdAt: new Date(now),
+    activatesAt: new Date(activatesAt)
+  }
+})
+
+const importKey = (record: SigningKeyRecord) =>
+  Effect.promise(async (): Promise<LoadedKey> => {
+    const verify = (await importJWK({ ...record.publicJwk }, "EdDSA")) as CryptoKey
+    const sign =
+      record.privateJwk === null ? undefined : ((await importJWK(JSON.parse(record.privateJwk), "EdDSA")) as CryptoKey)
+    return { record, verify, sign }
+  })
+
+export class OAuthTokens extends Context.Service<
+  OAuthTokens,
+  {
+    readonly issue: (
+      tenantId: string,
+      client: OAuthClientRecord,
+      scopes: ReadonlyArray<Scope>
+    ) => Effect.Effect<IssuedToken, SigningUnavailable>
+    /** Checks signature, type, issuer (the tenant's), audience and expiry; no database read in the steady state. */
+    readonly verify: (tenantId: string, token: string) => Effect.Effect<VerifiedToken | RefusedToken>
+    /** The published keys (RFC 7517), pending ones included. */
+    readonly jwks: Effect.Effect<ReadonlyArray<PublicJwk>, StorageError>
+    readonly keys: Effect.Effect<ReadonlyArray<SigningKeyView>, StorageError>
+    /**
+     * Publishes the next key now, to sign after the lead time (a key waiting already is answered
+     * instead, `created: false`); with no key at all, the new key signs at once.
+     */
+    readonly publishNext: Effect.Effect<{ readonly key: SigningKeyView; readonly created: boolean }, StorageError>
+    /** One run of the rotation job: publish the next key when due, remove retired ones. Only under the claim. */
+    readonly maintain: Effect.Effect<void, StorageError>
+  }
+>()("pos/runtime/OAuthTokens") {
+  static readonly make = (background: boolean) =>
+    Effect.gen(function* () {
+      const settings = yield* AppConfig
+      const store = yield* SigningKeys
+      const times = signingTimes(settings)
+      const owner = randomUUID()
+      const verified = new Map<string, VerifiedToken>()
+
+      let loaded = new Map<string, LoadedKey>()
+      let loadedAt = Number.NEGATIVE_INFINITY
+      let lastUnknownRefresh = Number.NEGATIVE_INFINITY
+
+      // Keys already imported are kept (importing costs more than a check): a key's row never changes.
+      const reload = Effect.gen(function* () {
+        const records = yield* store.list
+        const next = new Map<string, LoadedKey>()
+        for (const record of records) {
+          const known = loaded.get(record.kid)
+          next.set(record.kid, known ?? (yield* importKey(record)))
+        }
+        loaded = next
+        loadedAt = yield* Clock.currentTimeMillis
+        return next
+      })
+      const semaphore = yield* Semaphore.make(1)
+      /** One read at a time; a failed read keeps the keys already held (logged), unless there are none. */
+      const refresh = (force: boolean): Effect.Effect<ReadonlyMap<string, LoadedKey>, StorageError> =>
+        semaphore.withPermits(1)(
+          Effect.gen(function* () {
+            const now = yield* Clock.currentTimeMillis
+            if (!force && now - loadedAt < settings.keyCacheTtlMs) return loaded
+            return yield* reload.pipe(
+              Effect.catch((error) =>
+                loaded.size === 0
+                  ? Effect.fail(error)
+                  : Effect.as(
+                      Effect.logWarning("signing keys not read; the keys held are used", storageReason(error)),
+                      loaded
+                    )
+              )
+            )
+          })
+        )
+      const current = Effect.suspend(() => {
+        const now = Date.now()
+        return now - loadedAt < settings.keyCacheTtlMs ? Effect.succeed(loaded) : refresh(false)
+      })
+
+      const signer = (keys: ReadonlyMap<string, LoadedKey>, now: number) => {
+        let best: LoadedKey | undefined
+        for (const key of keys.values()) {
+          if (key.record.activatesAt.getTime() > now) continue
+          if (best === undefined || key.record.activatesAt.getTime() > best.record.activatesAt.getTime()) best = key
+        }
+        return best
+      }
+
+      const unavailable = (reason: string) => Effect.fail(new SigningUnavailable({ reason }))
+
+      const issue = (tenantId: string, client: OAuthClientRecord, scopes: ReadonlyArray<Scope>) =>
+        Effect.gen(function* () {
+          const now = yield* Clock.currentTimeMillis
+          let keys = yield* current.pipe(Effect.orElseSucceed(() => loaded))
+          if (signer(keys, now) === undefined) keys = yield* refresh(true).pipe(Effect.orElseSucceed(() => loaded))
+          const key = signer(keys, now)
+          if (key === undefined) return yield* unavailable("no signing key has been published yet")
+          if (key.sign === undefined) {
+            return yield* unavailable(
+              `signing key '${key.record.kid}' cannot be used here: ${key.record.privateProblem}`
+            )
+          }
+          const { issuer, audience } = oauthUrls(settings, tenantId)
+          const issuedAt = Math.floor(now / 1000)
+          const clientExpiry =
+            client.expiresAt === null ? Number.POSITIVE_INFINITY : Math.floor(client.expiresAt.getTime() / 1000)
+          const expires = Math.min(issuedAt + settings.oauth.tokenTtlSeconds, clientExpiry)
+          const clientId = formatClientId(client.id)
+          const signing = key.sign
+          const accessToken = yield* Effect.promise(() =>
+            new SignJWT({ client_id: clientId, scope: scopes.join(" "), tenant_id: tenantId })
+              .setProtectedHeader({ alg: "EdDSA", typ: "at+jwt", kid: key.record.kid })
+              .setIssuer(issuer)
+              .setSubject(clientId)
+              .setAudience(audience)
+              .setIssuedAt(issuedAt)
+              .setExpirationTime(expires)
+              .setJti(randomUUID())
+              .sign(signing)
+          )
+          return { accessToken, expiresIn: Math.max(0, expires - issuedAt), scopes } satisfies IssuedToken
+        })
+
+      const refusal = (refused: string): RefusedToken => ({ refused })
+
+      /** The key a token names, reading the keys again (at most once a second) when it is unknown here. */
+      const keyFor = (kid: string) =>
+        Effect.gen(function* () {
+          const keys = yield* current.pipe(Effect.orElseSucceed(() => loaded))
+          const known = keys.get(kid)
+          if (known !== undefined) return known
+          const now = yield* Clock.currentTimeMillis
+          if (now - lastUnknownRefresh < unknownKidRefreshMs) return undefined
+          lastUnknownRefresh = now
+          const again = yield* refresh(true).pipe(Effect.orElseSucceed(() => loaded))
+          return again.get(kid)
+        })
+
+      const remember = (hash: string, token: VerifiedToken) => {
+        if (verified.size >= maxCachedTokens) {
+          // The oldest entry goes first (a Map keeps insertion order): expired ones are the oldest.
+          const oldest = verified.keys().next()
+          if (!oldest.done) verified.delete(oldest.value)
+        }
+        verified.set(hash, token)
+      }
+
+      const verify = (tenantId: string, token: string): Effect.Effect<VerifiedToken | RefusedToken> =>
+        Effect.gen(function* () {
+          if (token.length > maxTokenLength) return refusal("token too long")
+          const now = yield* Clock.currentTimeMillis
+          const hash = tokenHash(token)
+          const cached = verified.get(hash)
+          if (cached !== undefined) {
+            if (cached.expiresAtMs + clockToleranceSeconds * 1000 <= now) {
+              verified.delete(hash)
+              return refusal("token expired")
+            }
+            return cached.tenantId === tenantId ? cached : refusal(`token of tenant '${cached.tenantId}'`)
+          }
+          let kid: string | undefined
+          try {
+            const header = decodeProtectedHeader(token)
+            kid = typeof header.kid === "string" ? header.kid : undefined
+          } catch {
+            return refusal("malformed token")
+          }
+          if (kid === undefined) return refusal("token without kid")
+          const key = yield* keyFor(kid)
+          if (key === undefined) return refusal(`token signed by unknown key '${kid}'`)
+          const { issuer, audience } = oauthUrls(settings, tenantId)
+          const outcome = yield* Effect.promise(() =>
+            jwtVerify(token, key.verify, {
+              algorithms: ["EdDSA"],
+              typ: "at+jwt",
+              issuer,
+              audience,
+              clockTolerance: clockToleranceSeconds,
+              currentDate: new Date(now),
+              requiredClaims: ["exp", "iat", "jti", "sub", "client_id", "scope", "tenant_id"]
+            }).then(
+              (result) => result.payload,
+              (error: unknown) =>
+                `token refused: ${error instanceof Error ? ((error as { code?: string }).code ?? error.message) : "unreadable"}`
+            )
+          )
+          if (typeof outcome === "string") return refusal(outcome)
+          const clientId = outcome["client_id"]
+          const scope = outcome["scope"]
+          const clientNumber = typeof clientId === "string" ? parseClientId(clientId) : undefined
+          if (clientNumber === undefined || outcome.sub !== clientId || typeof scope !== "string") {
+            return refusal("token claims malformed")
+          }
+          if (outcome["tenant_id"] !== tenantId) return refusal("token's tenant_id is another tenant's")
+          const words = scope.split(" ").filter((w) => w !== "")
+          const { scopes, unknown } = expandScopes(words)
+          if (unknown.length > 0) return refusal("token names unknown scopes")
+          const checked: VerifiedToken = {
+            tenantId,
+            clientId: clientId as string,
+            clientNumber,
+            scopes,
+            expiresAtMs: (outcome.exp ?? 0) * 1000
+          }
+          remember(hash, checked)
+          return checked
+        })
+
+      const keys = Effect.gen(function* () {
+        const held = yield* refresh(false)
+        return keyStatuses(
+          [...held.values()].map((k) => k.record),
+          yield* Clock.currentTimeMillis,
+          times.tokenTtlMs
+        )
+      })
+
+      const insertKey = (now: number, activatesAt: number) =>
+        Effect.flatMap(newKey(now, activatesAt), (key) => store.insert(key))
+
+      const publishNext = Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const records = [...(yield* reload).values()].map((k) => k.record)
+        const waiting = records.find((r) => r.activatesAt.getTime() > now)
+        if (waiting !== undefined) {
+          const view = keyStatuses(records, now, times.tokenTtlMs).find((v) => v.kid === waiting.kid)!
+          return { key: view, created: false }
+        }
+        const record = yield* insertKey(now, records.length === 0 ? now : now + times.leadMs)
+        const all = [...(yield* reload).values()].map((k) => k.record)
+        return { key: keyStatuses(all, now, times.tokenTtlMs).find((v) => v.kid === record.kid)!, created: true }
+      })
+
+      const maintain = Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const records = yield* store.list
+        const statuses = keyStatuses(records, now, times.tokenTtlMs)
+        const signing = statuses.find((s) => s.status === "signing")
+        const pending = statuses.some((s) => s.status === "pending")
+        if (signing === undefined && !pending) {
+          // A first key signs at once: nobody can have cached a key set without it.
+          yield* insertKey(now, now)
+          yield* Effect.logInfo("published the first token signing key")
+        } else if (
+          !pending &&
+          signing !== undefined &&
+          // Due, or the signing key no longer opens (its sealing key left CREDENTIALS_KEYS): a new one takes over.
+          (signing.activatesAt.getTime() + times.rotationMs - times.leadMs <= now || signing.problem !== null)
+        ) {
+          const record = yield* insertKey(now, now + times.leadMs)
+          yield* Effect.logInfo("published the next token signing key", {
+            kid: record.kid,
+            signsFrom: record.activatesAt.toISOString()
+          })
+        }
+        const removable = statuses
+          .filter((s) => s.removableAt !== null && s.removableAt.getTime() <= now)
+          .map((s) => s.kid)
+        if (removable.length > 0) {
+          yield* store.remove(removable)
+          yield* Effect.logInfo("removed retired token signing keys", { kids: removable.join(",") })
+        }
+        yield* refresh(true)
+      })
+
+      const claimAndMaintain = Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const claimed = yield* store.claimRotation(owner, new Date(now), new Date(now + times.tickMs * 2))
+        if (claimed) yield* maintain
+        else yield* refresh(false)
+      }).pipe(Effect.catch((error) => Effect.logWarning("token signing keys not maintained", storageReason(error))))
+
+      if (background) {
+        yield* claimAndMaintain
+        yield* claimAndMaintain.pipe(Effect.repeat(Schedule.spaced(Duration.millis(times.tickMs))), Effect.forkScoped)
+      }
+
+      return OAuthTokens.of({
+        issue,
+        verify,
+        jwks: Effect.map(refresh(false), (held) => [...held.values()].map((k) => k.record.publicJwk)),
+        keys,
+        publishNext,
+        maintain
+      })
+    })
+
+  /**
+   * With `background`, the rotation job runs on a timer and once before the layer is ready (a fresh
+   * installation has its first key before the first request); without it (the admin CLI), only
+   * what is asked of it.
+   */
+  static readonly layerWith = (options: { readonly background: boolean }) =>
+    Layer.effect(OAuthTokens, OAuthTokens.make(options.background))
+  static readonly layer = OAuthTokens.layerWith({ background: true })
+}
