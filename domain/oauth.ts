@@ -74,7 +74,8 @@ export const expandScopes = (
   const wanted = new Set<Scope>()
   const unknown: Array<string> = []
   for (const word of words) {
-    const wildcard = scopeWildcards[word]
+    // Own keys only: `constructor` or `__proto__` is a word like any other, not the object's.
+    const wildcard = Object.hasOwn(scopeWildcards, word) ? scopeWildcards[word] : undefined
     if (wildcard !== undefined) for (const scope of wildcard) wanted.add(scope)
     else if ((allScopes as ReadonlyArray<string>).includes(word)) wanted.add(word as Scope)
     else if (!unknown.includes(word)) unknown.push(word)

@@ -1,6 +1,6 @@
 import { ConfigProvider, Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { appSettingsConfig, parseHttpUrl } from "./config.ts"
+import { appSettingsConfig, oauthUrls, parseHttpUrl } from "./config.ts"
 
 const load = (env: Record<string, string>) =>
   Effect.runPromise(
@@ -259,5 +259,136 @@ describe("job and pull settings", () => {
       expect(result._tag, `${name}=${raw}`).toBe("Failure")
       expect(String(result._tag === "Failure" ? result.failure : ""), name).toContain(name)
     }
+  })
+})
+
+describe("OAuth settings", () => {
+  const settingsOf = (env: Record<string, string>) =>
+    Effect.runPromise(appSettingsConfig.parse(ConfigProvider.fromUnknown(env)))
+
+  it("default to the tenant's host as issuer, 15 min tokens, a key a month published 10 min ahead", async () => {
+    expect(await load({})).toMatchObject({
+      _tag: "Success",
+      success: {
+        oauth: {
+          issuerTemplate: undefined,
+          audienceTemplate: undefined,
+          tokenTtlSeconds: 900,
+          keyRotationSeconds: 30 * 86_400,
+          keyLeadSeconds: 600
+        }
+      }
+    })
+    expect(
+      await load({
+        OAUTH_ISSUER: " https://auth.example.com/{tenant}/ ",
+        OAUTH_AUDIENCE: "https://api.example.com/",
+        OAUTH_TOKEN_TTL_S: "3600",
+        OAUTH_KEY_ROTATION_S: "86400",
+        OAUTH_KEY_LEAD_S: "30"
+      })
+    ).toMatchObject({
+      _tag: "Success",
+      success: {
+        oauth: {
+          issuerTemplate: "https://auth.example.com/{tenant}",
+          audienceTemplate: "https://api.example.com",
+          tokenTtlSeconds: 3600,
+          keyRotationSeconds: 86_400,
+          keyLeadSeconds: 30
+        }
+      }
+    })
+  })
+
+  it("refuses an issuer without {tenant} (every tenant would share one), naming the variable", async () => {
+    const result = await load({ OAUTH_ISSUER: "https://auth.example.com" })
+    expect(result._tag).toBe("Failure")
+    const message = String(result._tag === "Failure" ? result.failure : "")
+    expect(message).toContain("OAUTH_ISSUER")
+    expect(message).toContain("expected a URL with {tenant} in it")
+    // The audience may be one URL for every tenant.
+    expect(await load({ OAUTH_AUDIENCE: "https://api.example.com" })).toMatchObject({ _tag: "Success" })
+  })
+
+  it("refuses an issuer or audience that is not an http(s) URL once filled in, naming the variable", async () => {
+    for (const [name, value] of [
+      ["OAUTH_ISSUER", "{tenant}.example.com"],
+      ["OAUTH_ISSUER", "ftp://{tenant}.example.com"],
+      ["OAUTH_ISSUER", "https://user:secret@{tenant}.example.com"],
+      ["OAUTH_ISSUER", "https://{tenant}.example.com:{PORT}x"],
+      ["OAUTH_AUDIENCE", "not a url"],
+      ["OAUTH_AUDIENCE", "mailto:api@example.com"]
+    ] as const) {
+      const result = await load({ [name]: value })
+      expect(result._tag, `${name}=${value}`).toBe("Failure")
+      const message = String(result._tag === "Failure" ? result.failure : "")
+      expect(message, name).toContain(name)
+      if (value.includes("{tenant}") || name === "OAUTH_AUDIENCE")
+        expect(message, name).toContain("http:// or https://")
+    }
+  })
+
+  it("refuses token and key lifetimes out of bounds or not whole seconds, naming the variable", async () => {
+    for (const [name, raw] of [
+      ["OAUTH_TOKEN_TTL_S", "59"],
+      ["OAUTH_TOKEN_TTL_S", "86401"],
+      ["OAUTH_TOKEN_TTL_S", "900.5"],
+      ["OAUTH_TOKEN_TTL_S", "a while"],
+      ["OAUTH_KEY_ROTATION_S", "59"],
+      ["OAUTH_KEY_ROTATION_S", String(365 * 86_400 + 1)],
+      ["OAUTH_KEY_LEAD_S", "0"],
+      ["OAUTH_KEY_LEAD_S", "86401"]
+    ] as const) {
+      const result = await load({ [name]: raw })
+      expect(result._tag, `${name}=${raw}`).toBe("Failure")
+      expect(String(result._tag === "Failure" ? result.failure : ""), name).toContain(name)
+    }
+    for (const [name, raw] of [
+      ["OAUTH_TOKEN_TTL_S", "60"],
+      ["OAUTH_TOKEN_TTL_S", "86400"],
+      ["OAUTH_KEY_LEAD_S", "1"]
+    ] as const) {
+      expect(await load({ [name]: raw }), `${name}=${raw}`).toMatchObject({ _tag: "Success" })
+    }
+  })
+
+  it("oauthUrls: the tenant's host by default, the audience its issuer and /api", async () => {
+    expect(oauthUrls(await settingsOf({}), "acme")).toEqual({
+      issuer: "http://acme.localhost:8080",
+      audience: "http://acme.localhost:8080/api"
+    })
+    expect(
+      oauthUrls(await settingsOf({ BASE_DOMAIN: "pos.example.com", PORT: "9090", BASE_PATH: "/svc/pos/" }), "acme")
+    ).toEqual({
+      issuer: "http://acme.pos.example.com:9090/svc/pos",
+      audience: "http://acme.pos.example.com:9090/svc/pos/api"
+    })
+  })
+
+  it("oauthUrls: fills {tenant}, {BASE_DOMAIN}, {PORT} and {BASE_PATH} in OAUTH_ISSUER and OAUTH_AUDIENCE", async () => {
+    const base = { BASE_DOMAIN: "pos.example.com", PORT: "8443", BASE_PATH: "/pos" }
+    const issuerOnly = await settingsOf({
+      ...base,
+      OAUTH_ISSUER: "https://{tenant}.{BASE_DOMAIN}:{PORT}{BASE_PATH}/auth/{tenant}"
+    })
+    expect(oauthUrls(issuerOnly, "globex")).toEqual({
+      issuer: "https://globex.pos.example.com:8443/pos/auth/globex",
+      audience: "https://globex.pos.example.com:8443/pos/auth/globex/api"
+    })
+    const both = await settingsOf({
+      ...base,
+      OAUTH_ISSUER: "https://auth.{BASE_DOMAIN}/{tenant}",
+      OAUTH_AUDIENCE: "https://{tenant}.{BASE_DOMAIN}{BASE_PATH}/api/"
+    })
+    expect(oauthUrls(both, "acme")).toEqual({
+      issuer: "https://auth.pos.example.com/acme",
+      audience: "https://acme.pos.example.com/pos/api"
+    })
+    // A fixed audience is the same for every tenant; the issuer is each tenant's own.
+    const fixed = await settingsOf({ OAUTH_AUDIENCE: "https://api.example.com" })
+    expect(oauthUrls(fixed, "acme").audience).toBe("https://api.example.com")
+    expect(oauthUrls(fixed, "globex").audience).toBe("https://api.example.com")
+    expect(oauthUrls(fixed, "acme").issuer).not.toBe(oauthUrls(fixed, "globex").issuer)
   })
 })

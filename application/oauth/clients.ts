@@ -54,10 +54,12 @@ export const createClient = Effect.fnUntraced(function* (input: CreateClientInpu
   if (input.expiresAt !== null && input.expiresAt.getTime() <= now.getTime()) {
     return yield* new InvalidInput({ details: "expiresAt: must be in the future" })
   }
+  const name = input.name.trim()
+  if (name === "") return yield* new InvalidInput({ details: "name: must not be empty" })
   const scopes = yield* clientScopes(input.scopes)
   const secret = secrets.generate()
   const client = yield* clients.insert({
-    name: input.name,
+    name,
     scopes,
     secretHash: secrets.hash(secret),
     expiresAt: input.expiresAt,

@@ -7,7 +7,7 @@ import { type AdminKeyRecord, adminKeyState } from "../../domain/admin.ts"
 import { AdminError } from "./admin-errors.ts"
 import { cliCaller, type Handle } from "./admin-services.ts"
 import { cell, renderTable, timestamp } from "./output.ts"
-import { parseRfc3339 } from "./parsers.ts"
+import { expiresAtFlag } from "./parsers.ts"
 
 const rows = (keys: ReadonlyArray<AdminKeyRecord>, now: Date) =>
   renderTable(
@@ -32,11 +32,7 @@ const issue = (handle: Handle) =>
         Flag.withDescription("Whose key it is, as the audit log names it (default: 'operator')"),
         Flag.withDefault("operator")
       ),
-      expiresAt: Flag.String("expires-at").pipe(
-        Flag.withDescription("Expiry, RFC 3339 with Z or an offset (default: never)"),
-        Flag.filterMap(parseRfc3339, () => "an RFC 3339 time with Z or ±HH:MM, e.g. 2027-01-01T00:00:00Z"),
-        Flag.optional
-      )
+      expiresAt: expiresAtFlag()
     },
     (input) =>
       handle(

@@ -9,6 +9,7 @@ import type { PullSchedules } from "../../application/ports/pull-schedules.ts"
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
 import type { TenantStorage } from "../../application/ports/tenant-storage.ts"
 import { isTenantId } from "../../domain/tenant.ts"
+import type { AppConfig } from "../config.ts"
 import type { OAuthTokens } from "../oauth/token-service.ts"
 import type { PluginRegistry } from "../plugins/plugin-registry.ts"
 import { TenantDatabases } from "../tenancy/tenant-databases.ts"
@@ -25,6 +26,7 @@ export type AdminServices =
   | PluginRegistry
   | PullSchedules
   | OAuthTokens
+  | AppConfig
 
 /**
  * Runs a command's body: opens the services for it (only now, so `--help` and argument errors

@@ -1,11 +1,12 @@
 import { Effect, type Layer } from "effect"
 import { Command } from "effect/cli"
 import { accountCommands } from "./account-commands.ts"
-import { adminKeyCommands } from "./admin-key-commands.ts"
 import { reportFailures } from "./admin-errors.ts"
+import { adminKeyCommands } from "./admin-key-commands.ts"
 import type { AdminServices, Handle } from "./admin-services.ts"
 import { credentialsCommands } from "./credentials-commands.ts"
 import { keyCommands } from "./key-commands.ts"
+import { oauthClientCommands, signingKeyCommands } from "./oauth-commands.ts"
 import { pullCommands } from "./pull-commands.ts"
 import { rewardCommands } from "./reward-commands.ts"
 import { storeCommands } from "./store-commands.ts"
@@ -21,17 +22,19 @@ export const makeCli = <E>(services: Layer.Layer<AdminServices, E>) => {
   const handle: Handle = (body) => body.pipe(Effect.scoped, Effect.provide(services), reportFailures)
   return Command.make("admin").pipe(
     Command.withDescription(
-      "Administer pos-integration: tenants, API keys, outlets' POS credentials, rewards and admin keys"
+      "Administer pos-integration: tenants, API keys, OAuth clients and signing keys, outlets' POS credentials, rewards and admin keys"
     ),
     Command.withSubcommands([
       tenantCommands(handle),
       keyCommands(handle),
+      oauthClientCommands(handle),
       storeCommands(handle),
       accountCommands(handle),
       credentialsCommands(handle),
       rewardCommands(handle),
       pullCommands(handle),
-      adminKeyCommands(handle)
+      adminKeyCommands(handle),
+      signingKeyCommands(handle)
     ])
   )
 }

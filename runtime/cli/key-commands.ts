@@ -8,7 +8,7 @@ import { type ApiKeyRecord, allScopes, KeyKind } from "../../domain/api-key.ts"
 import { AdminError } from "./admin-errors.ts"
 import { cliCaller, type Handle, tenantArgument, tenantKeys } from "./admin-services.ts"
 import { cell, renderTable, timestamp } from "./output.ts"
-import { parseRfc3339, parseScopes, scopesRule } from "./parsers.ts"
+import { expiresAtFlag, parseScopes, scopesRule } from "./parsers.ts"
 
 const keyRows = (keys: ReadonlyArray<ApiKeyRecord>) =>
   renderTable(
@@ -38,11 +38,7 @@ const issue = (handle: Handle) =>
         Flag.filterMap(parseScopes, scopesRule),
         Flag.optional
       ),
-      expiresAt: Flag.String("expires-at").pipe(
-        Flag.withDescription("Expiry, RFC 3339 with Z or an offset (default: never)"),
-        Flag.filterMap(parseRfc3339, () => "an RFC 3339 time with Z or ±HH:MM, e.g. 2027-01-01T00:00:00Z"),
-        Flag.optional
-      ),
+      expiresAt: expiresAtFlag(),
       name: Flag.String("name").pipe(Flag.withDescription("A name for the key (default: '<kind> key')"), Flag.optional)
     },
     (input) =>
@@ -147,11 +143,7 @@ const rotate = (handle: Handle) =>
         Flag.filterMap(parseOverlap, () => "0, a number of seconds, or a number with s, m, h or d, at most 30d"),
         Flag.withDefault(86_400)
       ),
-      expiresAt: Flag.String("expires-at").pipe(
-        Flag.withDescription("The new key's expiry, RFC 3339 with Z or an offset (default: never)"),
-        Flag.filterMap(parseRfc3339, () => "an RFC 3339 time with Z or ±HH:MM, e.g. 2027-01-01T00:00:00Z"),
-        Flag.optional
-      )
+      expiresAt: expiresAtFlag("The new key's expiry, RFC 3339 with Z or an offset (default: never)")
     },
     (input) =>
       handle(

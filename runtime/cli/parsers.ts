@@ -1,9 +1,10 @@
 import { Option, Redacted } from "effect"
+import { Flag } from "effect/cli"
 import type { TaxSettings } from "../../application/ports/tenant-directory.ts"
 import { allScopes, type Scope as KeyScope } from "../../domain/api-key.ts"
+import { rfc3339Instant } from "../../domain/rfc3339.ts"
 import { isTenantId, type TenantId } from "../../domain/tenant.ts"
 import { parseHttpUrl } from "../config.ts"
-import { rfc3339Instant } from "../../domain/rfc3339.ts"
 
 // Pure checks of the commands' arguments, so a bad value is refused by effect/cli before storage is
 // opened; the admin API checks its fields with the same rules. URL flags are read as Redacted:
@@ -124,3 +125,11 @@ export const scopesRule = (raw: string): string => {
 
 /** RFC 3339 with a Z or ±HH:MM offset, checked field by field (domain/rfc3339.ts). */
 export const parseRfc3339 = (raw: string): Option.Option<Date> => Option.fromNullishOr(rfc3339Instant(raw))
+
+/** `--expires-at`: an RFC 3339 instant, optional (absent: never). */
+export const expiresAtFlag = (description = "Expiry, RFC 3339 with Z or an offset (default: never)") =>
+  Flag.String("expires-at").pipe(
+    Flag.withDescription(description),
+    Flag.filterMap(parseRfc3339, () => "an RFC 3339 time with Z or ±HH:MM, e.g. 2027-01-01T00:00:00Z"),
+    Flag.optional
+  )

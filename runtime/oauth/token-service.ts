@@ -87,8 +87,11 @@ export const signingTimes = (settings: AppSettings) => {
     leadMs,
     rotationMs: settings.oauth.keyRotationSeconds * 1000,
     tokenTtlMs: settings.oauth.tokenTtlSeconds * 1000,
-    /** How long a JWKS may be cached by others: it must know the next key before that key signs. */
-    jwksMaxAgeSeconds: Math.max(0, Math.min(300, Math.floor(leadMs / 1000))),
+    /**
+     * How long a JWKS may be cached by others: it must know the next key before that key signs, and
+     * the set it was served may already be a key cache TTL old.
+     */
+    jwksMaxAgeSeconds: Math.max(0, Math.min(300, Math.floor((leadMs - settings.keyCacheTtlMs) / 1000))),
     /** How often the rotation job runs. */
     tickMs: Math.min(60_000, Math.max(500, Math.floor(leadMs / 2)))
   }
@@ -204,16 +207,16 @@ export class OAuthTokens extends Context.Service<
             )
           })
         )
-      const current = Effect.suspend(() => {
-        const now = Date.now()
-        return now - loadedAt < settings.keyCacheTtlMs ? Effect.succeed(loaded) : refresh(false)
-      })
+      /** The keys held, read again (one read at a time) once they are a cache TTL old. */
+      const current = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        now - loadedAt < settings.keyCacheTtlMs ? Effect.succeed(loaded) : refresh(false)
+      )
 
       const signer = (keys: ReadonlyMap<string, LoadedKey>, now: number) => {
         let best: LoadedKey | undefined
         for (const key of keys.values()) {
           if (key.record.activatesAt.getTime() > now) continue
-          if (best === undefined || key.record.activatesAt.getTime() > best.record.activatesAt.getTime()) best = key
+          if (best === undefined || key.record.activatesAt.getTime() >= best.record.activatesAt.getTime()) best = key
         }
         return best
       }

@@ -8,7 +8,7 @@ import { issueApiKey } from "../../application/auth/issue-key.ts"
 import { AdminKeys, AuditLog } from "../../application/ports/admin.ts"
 import { ApiKeys } from "../../application/ports/api-keys.ts"
 import { KeySecrets } from "../../application/ports/key-secrets.ts"
-import { SigningKeys } from "../../application/ports/oauth.ts"
+import { OAuthClients, SigningKeys } from "../../application/ports/oauth.ts"
 import { PullSchedules } from "../../application/ports/pull-schedules.ts"
 import { OrderDueIndex } from "../../application/ports/order-due-index.ts"
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
@@ -18,6 +18,7 @@ import { formatApiKey } from "../../domain/api-key.ts"
 import { StorageError } from "../../domain/errors.ts"
 import { type Tenant, type TenantId, tenantSchemaName } from "../../domain/tenant.ts"
 import { invalidKeyBody, send } from "../../test/http/support/harness.ts"
+import { accessToken, bearer, makeClient } from "../../test/oauth/support.ts"
 import { makeTestApp } from "../../test/support/app.ts"
 import { TenantDatabases } from "./tenant-databases.ts"
 
@@ -32,8 +33,9 @@ interface StorageProbe {
 }
 
 /**
- * Memory storage that counts every call to the tenant directory, to a tenant's ApiKeys and to
- * `open`, so a test can prove that a request reached no storage at all. For tests only.
+ * Memory storage that counts every call to the tenant directory, to a tenant's ApiKeys and
+ * OAuthClients, to the signing keys and to `open`, so a test can prove that a request reached no
+ * storage at all. For tests only.
  */
 const countingStorage = () => {
   const probe: StorageProbe = {
@@ -81,6 +83,25 @@ const countingStorage = () => {
           expireBy: (id, at) => Effect.andThen(count("keys.expireBy"), keys.expireBy(id, at)),
           touch: (id, at) => Effect.andThen(count("keys.touch"), keys.touch(id, at))
         })
+      const countedClients = (clients: OAuthClients["Service"]) =>
+        OAuthClients.of({
+          insert: (client) => Effect.andThen(count("oauth.insert"), clients.insert(client)),
+          findById: (id) => Effect.andThen(count("oauth.findById"), clients.findById(id)),
+          list: Effect.andThen(count("oauth.list"), clients.list),
+          revoke: (id, at) => Effect.andThen(count("oauth.revoke"), clients.revoke(id, at)),
+          rotateSecret: (id, hash, until) =>
+            Effect.andThen(count("oauth.rotateSecret"), clients.rotateSecret(id, hash, until)),
+          revokedIds: Effect.andThen(count("oauth.revokedIds"), clients.revokedIds),
+          touch: (id, at) => Effect.andThen(count("oauth.touch"), clients.touch(id, at))
+        })
+      const signingKeys = yield* SigningKeys
+      const countedSigningKeys = SigningKeys.of({
+        list: Effect.andThen(count("signing.list"), signingKeys.list),
+        insert: (key) => Effect.andThen(count("signing.insert"), signingKeys.insert(key)),
+        remove: (kids) => Effect.andThen(count("signing.remove"), signingKeys.remove(kids)),
+        claimRotation: (owner, now, until) =>
+          Effect.andThen(count("signing.claimRotation"), signingKeys.claimRotation(owner, now, until))
+      })
       const countedStorage = TenantStorage.of({
         provision: (tenant) => Effect.andThen(count("storage.provision"), storage.provision(tenant)),
         open: (tenant) =>
@@ -88,7 +109,9 @@ const countingStorage = () => {
             Effect.gen(function* () {
               yield* count("storage.open")
               const repositories = yield* Effect.context<TenantRepositories>()
-              return Context.add(repositories, ApiKeys, countedKeys(Context.get(repositories, ApiKeys)))
+              return Context.add(repositories, ApiKeys, countedKeys(Context.get(repositories, ApiKeys))).pipe(
+                Context.add(OAuthClients, countedClients(Context.get(repositories, OAuthClients)))
+              )
             })
           ).pipe(Layer.provide(storage.open(tenant)))
       })
@@ -98,7 +121,7 @@ const countingStorage = () => {
         Context.add(OrderDueIndex, yield* OrderDueIndex),
         Context.add(AdminKeys, yield* AdminKeys),
         Context.add(AuditLog, yield* AuditLog),
-        Context.add(SigningKeys, yield* SigningKeys)
+        Context.add(SigningKeys, countedSigningKeys)
       )
     })
   ).pipe(Layer.provide(layerMemoryStorage))
@@ -341,6 +364,63 @@ describe("over HTTP", () => {
       await app.createTenant({ id: "globex" as TenantId })
       const globex = await app.issueKey("globex" as TenantId, { kind: "partner" })
       expect((await whoami("globex.localhost", globex.plaintext)).status).toBe(200)
+    } finally {
+      await app.close()
+    }
+  })
+})
+
+describe("access tokens over HTTP", () => {
+  it("a token used many times costs no storage call per request: each cache is read once per KEY_CACHE_TTL_MS at most", async () => {
+    // A short TTL, so the repeated calls span several of them: the reads follow the clock, not the requests.
+    const ttl = 250
+    const { probe, layer } = countingStorage()
+    const app = await makeTestApp(layer, { settings: { keyCacheTtlMs: ttl } })
+    try {
+      await app.createTenant({ id: acme })
+      const client = await makeClient(app, "acme")
+      const token = await accessToken(app, "acme.localhost", client)
+      expect((await bearer(app, "/api/v1/auth/whoami", "acme.localhost", token)).status).toBe(200)
+      probe.reset()
+      const started = Date.now()
+      let requests = 0
+      while (requests < 300 || Date.now() - started < 4 * ttl) {
+        const response = await bearer(app, "/api/v1/auth/whoami", "acme.localhost", token)
+        expect(response.status).toBe(200)
+        await response.arrayBuffer()
+        requests++
+      }
+      const elapsed = Date.now() - started
+      const readsAtMost = 1 + Math.floor(elapsed / ttl)
+      // The revoked client ids, the tenant ids and row, the signing keys: each a cache read again once per TTL.
+      expect(probe.calls["oauth.revokedIds"] ?? 0).toBeLessThanOrEqual(readsAtMost)
+      for (const [name, calls] of Object.entries(probe.calls)) {
+        expect(["oauth.revokedIds", "directory.activeIds", "directory.find", "signing.list"], name).toContain(name)
+        expect(calls, name).toBeLessThanOrEqual(readsAtMost)
+      }
+      expect(probe.total()).toBeLessThan(requests / 10)
+    } finally {
+      await app.close()
+    }
+  })
+
+  it("within one TTL, many uses of a token reach no storage at all", async () => {
+    const { probe, layer } = countingStorage()
+    const app = await makeTestApp(layer)
+    try {
+      // Every cache was filled after this: none is due for a read again until a TTL later.
+      const filledFrom = Date.now()
+      await app.createTenant({ id: acme })
+      const client = await makeClient(app, "acme")
+      const token = await accessToken(app, "acme.localhost", client)
+      expect((await bearer(app, "/api/v1/auth/whoami", "acme.localhost", token)).status).toBe(200)
+      probe.reset()
+      for (let i = 0; i < 200; i++) {
+        expect((await bearer(app, "/api/v1/auth/whoami", "acme.localhost", token)).status).toBe(200)
+      }
+      // The default TTL is 5 s: on a machine slow enough to pass it, one read of each cache is allowed.
+      if (Date.now() - filledFrom < app.settings.keyCacheTtlMs) expect(probe.calls).toEqual({})
+      else for (const calls of Object.values(probe.calls)) expect(calls).toBeLessThanOrEqual(1)
     } finally {
       await app.close()
     }

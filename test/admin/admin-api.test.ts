@@ -1,19 +1,9 @@
-/**
- * The admin API over HTTP, on every storage adapter: admin keys (the one 401 for every refusal, a
- * partner key included), tenants (create, read, suspend: its partners get the unknown tenant's
- * 401), a tenant's API keys (issue, list, revoke, rotate with an overlap: each change visible to the
- * partner API at once), admin keys, plugins, and the audit log (every change, never a secret,
- * paged newest first).
- */
-import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { issueAdminKey } from "../../application/admin/admin-keys.ts"
-import { simulatedPeerHeader } from "../http/support/echo-group.ts"
+import { adminCalls, adminPrefix, firstAdminKey } from "./support.ts"
 import {
   expectEnvelope,
   expectInvalidKey,
   fakeKey,
-  jsonHeaders,
   type MakeStorage,
   send,
   startApp,
@@ -22,16 +12,7 @@ import {
 import type { TestApp } from "../support/app.ts"
 import { storageAdapters } from "../support/storage-adapters.ts"
 
-const admin = "/admin/api/v1"
-
-/** The first admin key, made as `npm run admin -- admin-key issue` makes it. */
-const firstAdminKey = (app: TestApp, name = "ops") =>
-  app.runtime.runPromise(
-    issueAdminKey({ name, expiresAt: null, createdBy: "admin CLI" }).pipe(
-      Effect.map((issued) => issued.plaintext),
-      Effect.orDie
-    )
-  )
+const admin = adminPrefix
 
 const adminSuite = (name: string, makeStorage: MakeStorage) =>
   describe(`admin API (${name})`, () => {
@@ -48,23 +29,10 @@ const adminSuite = (name: string, makeStorage: MakeStorage) =>
       await app?.close()
     })
 
-    const call = (method: string, path: string, body?: unknown, init: { key?: string; host?: string } = {}) =>
-      send(app, `${admin}${path}`, {
-        method,
-        host: init.host ?? "localhost",
-        key: init.key ?? key,
-        headers: {
-          ...(body === undefined ? {} : jsonHeaders),
-          [simulatedPeerHeader]: "127.0.0.1",
-          "x-forwarded-for": "203.0.113.9"
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) })
-      })
-    const json = async <T = Record<string, unknown>>(response: Response, status: number): Promise<T> => {
-      const text = await response.text()
-      expect({ status: response.status, text }).toMatchObject({ status })
-      return JSON.parse(text) as T
-    }
+    const { call, json } = adminCalls(
+      () => app,
+      () => key
+    )
     const partnerWhoami = (tenant: string, partnerKey: string) =>
       send(app, "/api/v1/auth/whoami", { host: `${tenant}.localhost`, key: partnerKey })
 

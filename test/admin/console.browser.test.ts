@@ -3,10 +3,11 @@
  * real service process, on the embedded default and on PostgreSQL: sign in with an admin key, create
  * a tenant, issue a partner key and call the partner API with it, rotate it, revoke the old key and
  * see the API refuse it, set an outlet's POS credentials and see a webhook signed with them
- * accepted, see a failed sync's problem, and sign out. A change without the session's CSRF token (or with another
- * session's) is refused and changes nothing; no page, answer, log line or audit entry holds a
- * secret after the answer that first showed it. On a failure, every section of the console is
- * screenshotted under test-results/console/.
+ * accepted, see a failed sync's problem, create an OAuth client whose secret gets access tokens,
+ * rotate and revoke it, publish the next token signing key, and sign out. A change without the
+ * session's CSRF token (or with another session's) is refused and changes nothing; no page, answer,
+ * log line or audit entry holds a secret after the answer that first showed it. On a failure, every
+ * section of the console is screenshotted under test-results/console/.
  */
 import type { ChildProcess } from "node:child_process"
 import { createHmac, randomBytes } from "node:crypto"
@@ -15,6 +16,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { type Browser, chromium, type Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { allScopes } from "../../domain/api-key.ts"
 import menuSync from "../../plugins/deliverect/fixtures/menu-sync.json" with { type: "json" }
 import outletsBatch from "../../plugins/deliverect/fixtures/outlets-batch.json" with { type: "json" }
 import { endpointFileName } from "../../runtime/http/local-admin.ts"
@@ -150,7 +152,7 @@ for (const storage of storages()) {
     const partnerWhoami = (key: string) =>
       statusOf(`${origin}/api/v1/auth/whoami`, { host: `browser.localhost:${new URL(origin).port}`, "x-api-key": key })
 
-    it("signs in, creates a tenant, issues, rotates and revokes keys the partner API then honours, sets credentials a webhook then verifies, shows a failed sync, and signs out", {
+    it("signs in, creates a tenant, issues, rotates and revokes keys the partner API then honours, sets credentials a webhook then verifies, shows a failed sync, manages an OAuth client and the signing keys, and signs out", {
       timeout: 180_000
     }, async () => {
       const issued = await admin(["admin-key", "issue", "--name", "browser-test"], env)
@@ -223,10 +225,114 @@ for (const storage of storages()) {
         expect(await page.content()).not.toContain(secondKey)
       })
 
+      const tenantHost = `browser.localhost:${new URL(origin).port}`
+      /** `POST /oauth/token` on the tenant's host with the client's credentials in the form (client_secret_post). */
+      const tokenFor = (clientId: string, clientSecret: string) =>
+        requestOf(`${origin}/oauth/token`, {
+          method: "POST",
+          headers: { host: tenantHost, "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({
+            grant_type: "client_credentials",
+            client_id: clientId,
+            client_secret: clientSecret
+          }).toString()
+        })
+      const accessTokenOf = async (clientId: string, clientSecret: string) => {
+        const answer = await tokenFor(clientId, clientSecret)
+        expect(answer, answer.body).toMatchObject({ status: 200 })
+        const body = JSON.parse(answer.body) as { access_token: string; token_type: string; scope: string }
+        expect(body.token_type).toBe("Bearer")
+        expect(body.scope).toBe("outlets:read loyalty:read")
+        return body.access_token
+      }
+      const bearerWhoami = (token: string) =>
+        statusOf(`${origin}/api/v1/auth/whoami`, { host: tenantHost, authorization: `Bearer ${token}` })
+      /** Access tokens issued: never logged. */
+      const accessTokens: Array<string> = []
+
+      await step("oauth-clients", async () => {
+        // The boxes are the API's scopes, in its order.
+        const boxes = await Promise.all(
+          (await page.locator('fieldset.scopes input[type="checkbox"]').all()).map((box) => box.getAttribute("value"))
+        )
+        expect(boxes).toEqual(allScopes)
+        // No scope ticked: refused in the page, nothing sent.
+        await page.getByLabel("Client name").fill("kiosk vendor")
+        await page.getByRole("button", { name: "Create client" }).click()
+        await expect
+          .poll(() => page.getByRole("alert").textContent(), { timeout: 15_000 })
+          .toContain("at least one scope")
+        await page.getByLabel("outlets:read", { exact: true }).check()
+        await page.getByLabel("loyalty:read", { exact: true }).check()
+        await page.getByRole("button", { name: "Create client" }).click()
+        await expect.poll(() => status().textContent(), { timeout: 15_000 }).toBe("Created OAuth client posc_1")
+        await expect.poll(() => page.locator("#new-secret").textContent(), { timeout: 15_000 }).toMatch(/^poscs_/)
+        expect(await page.locator("#new-client-id").textContent()).toBe("posc_1")
+        const firstSecret = (await page.locator("#new-secret").textContent()) ?? ""
+        secrets.push({ secret: firstSecret, shownBy: "/admin/api/v1/tenants/browser/oauth-clients" })
+        const row = page.getByRole("row").filter({ hasText: "kiosk vendor" })
+        expect(await row.textContent()).toContain("outlets:read, loyalty:read")
+        expect(await row.textContent()).toContain("active")
+        const firstToken = await accessTokenOf("posc_1", firstSecret)
+        accessTokens.push(firstToken)
+        expect(await bearerWhoami(firstToken)).toBe(200)
+
+        await page.getByLabel("Overlap in seconds for rotating client posc_1").fill("3600")
+        await page.getByRole("button", { name: "Rotate the secret of client posc_1" }).click()
+        await expect
+          .poll(() => status().textContent(), { timeout: 15_000 })
+          .toMatch(/^Rotated the secret of client posc_1; the old secret works until \d{4}-/)
+        await expect.poll(() => page.locator("#new-secret").textContent(), { timeout: 15_000 }).not.toBe(firstSecret)
+        const secondSecret = (await page.locator("#new-secret").textContent()) ?? ""
+        expect(secondSecret).toMatch(/^poscs_/)
+        secrets.push({ secret: secondSecret, shownBy: "/admin/api/v1/tenants/browser/oauth-clients/posc_1/rotate" })
+        // Both secrets work during the overlap, and the table says until when the old one does.
+        accessTokens.push(await accessTokenOf("posc_1", firstSecret))
+        const secondToken = await accessTokenOf("posc_1", secondSecret)
+        accessTokens.push(secondToken)
+        const oldSecretUntil = page.getByRole("row").filter({ hasText: "kiosk vendor" }).locator("td").nth(6)
+        expect(await oldSecretUntil.textContent()).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/)
+
+        page.once("dialog", (dialog) => dialog.accept())
+        await page.getByRole("button", { name: "Revoke client posc_1" }).click()
+        await expect.poll(() => status().textContent(), { timeout: 15_000 }).toBe("Revoked OAuth client posc_1")
+        expect(await page.getByRole("row").filter({ hasText: "kiosk vendor" }).textContent()).toContain("revoked")
+        expect(await page.getByRole("button", { name: "Rotate the secret of client posc_1" }).count()).toBe(0)
+        // A revoked client gets no token, and the one it got is refused by this instance at once.
+        const refused = await tokenFor("posc_1", secondSecret)
+        expect(refused.status).toBe(401)
+        expect(JSON.parse(refused.body)).toMatchObject({ error: "invalid_client" })
+        expect(await bearerWhoami(secondToken)).toBe(401)
+        await page.reload()
+        await page.getByRole("heading", { name: "Tenant browser" }).waitFor()
+        expect(await page.content()).not.toContain(secondSecret)
+      })
+
+      await step("signing-keys", async () => {
+        await page.getByRole("link", { name: "Admin and signing keys" }).click()
+        await page.getByRole("heading", { name: "Admin and signing keys" }).waitFor()
+        // The service published its first key when it started: it signed the tokens above.
+        const signing = page.getByRole("row").filter({ hasText: "signing" })
+        await expect.poll(() => signing.count(), { timeout: 15_000 }).toBe(1)
+        await page.getByRole("button", { name: "Publish next signing key" }).click()
+        await expect
+          .poll(() => status().textContent(), { timeout: 15_000 })
+          .toMatch(/^Published signing key \S+; it signs from \d{4}-/)
+        const kid = /^Published signing key (\S+);/.exec((await status().textContent()) ?? "")![1]!
+        const pending = page.getByRole("row").filter({ hasText: kid })
+        expect(await pending.textContent()).toContain("pending")
+        await page.getByRole("button", { name: "Publish next signing key" }).click()
+        await expect
+          .poll(() => status().textContent(), { timeout: 15_000 })
+          .toMatch(new RegExp(`^Signing key ${kid} is already waiting`))
+        expect(await page.getByRole("row").filter({ hasText: "pending" }).count()).toBe(1)
+        await page.goto(`${origin}/admin/#/tenants/browser`)
+        await page.getByRole("heading", { name: "Tenant browser" }).waitFor()
+      })
+
       const channelLink = "649ad021949cfa36470f9ea9"
       const webhookSecret = "whsec-browser-test-5d2e9a"
       const clientSecret = "client-secret-browser-test-81c4"
-      const tenantHost = `browser.localhost:${new URL(origin).port}`
       await step("credentials-and-syncs", async () => {
         const pos = await admin(["key", "issue", "browser", "--kind", "pos"], env)
         expect(pos.status).toBe(0)
@@ -367,6 +473,10 @@ for (const storage of storages()) {
           "api-key.issue",
           "api-key.rotate",
           "api-key.revoke",
+          "oauth-client.create",
+          "oauth-client.rotate",
+          "oauth-client.revoke",
+          "signing-key.publish",
           "admin-key.issue"
         ]) {
           expect(text).toContain(action)
@@ -385,6 +495,7 @@ for (const storage of storages()) {
         expect(answers.filter((a) => a.body.includes(value)).map((a) => a.url)).toEqual([])
         expect(serviceLog()).not.toContain(value)
       }
+      for (const token of accessTokens) expect(serviceLog()).not.toContain(token)
       // No answer but the one that first showed a secret holds it; no log line holds any.
       for (const { secret, shownBy } of secrets) {
         const holders = answers.filter((a) => a.body.includes(secret)).map((a) => new URL(a.url).pathname)

@@ -109,7 +109,8 @@ export const oauthSuite = (name: string, makeStorage: MakeStorage) =>
 
       it.each([
         ["a scope the client lacks", "orders:write", "not granted to this client: orders:write"],
-        ["an unknown scope", "products:read pizza:eat", "unknown scope 'pizza:eat'"]
+        ["an unknown scope", "products:read pizza:eat", "unknown scope 'pizza:eat'"],
+        ["a word that names an object's member", "constructor __proto__", "unknown scope 'constructor', '__proto__'"]
       ])("refuses %s: invalid_scope", async (_label, scope, description) => {
         const response = await tokenByPost(app, acme, client, { scope })
         expect(response.status).toBe(400)

@@ -94,6 +94,26 @@ const field = (label, input) => h("label", {}, label, input)
 const when = (iso) => (iso === null || iso === undefined ? "never" : iso.replace("T", " ").replace(/\.\d{3}Z$/, " UTC"))
 
 /**
+ * The scopes an OAuth client may be given, in the order the API lists them (domain/api-key.ts; the
+ * browser test checks the two agree). `loyalty:*` is both loyalty boxes ticked.
+ */
+const allScopes = [
+  "outlets:read",
+  "products:read",
+  "menus:read",
+  "menus:write",
+  "orders:read",
+  "orders:write",
+  "customers:read",
+  "customers:write",
+  "loyalty:read",
+  "loyalty:write",
+  "pos:sync"
+]
+/** The longest overlap of a rotation: 30 days, as the API allows. */
+const maxOverlapSeconds = 2592000
+
+/**
  * A table the user can filter (a text box over every cell), sort (a button in each header; the
  * header says which way with aria-sort) and page through (20 rows a page).
  */
@@ -362,6 +382,120 @@ const tenant = async (tenantId) => {
   )
 
   const tenantPath = `/tenants/${encodeURIComponent(tenantId)}`
+  const clients = (await api("GET", `${tenantPath}/oauth-clients`)).data
+  const clientPath = (clientId) => `${tenantPath}/oauth-clients/${encodeURIComponent(clientId)}`
+  /** A client's id and secret, together: the secret is in this answer only. */
+  const showClientSecret = (clientId, secret) =>
+    document
+      .getElementById("oauth-secret-holder")
+      .replaceChildren(
+        h(
+          "div",
+          { class: "client-secret" },
+          h(
+            "p",
+            {},
+            "Client id: ",
+            h("code", { id: "new-client-id" }, clientId),
+            ". The client sends its id and secret to POST /oauth/token on the tenant's host (grant_type=client_credentials)."
+          ),
+          secretBox(`Secret of client ${clientId}`, secret)
+        )
+      )
+
+  const clientName = h("input", { name: "clientName", required: true, maxlength: 200 })
+  const scopeBoxes = allScopes.map((scope) => h("input", { type: "checkbox", name: "scopes", value: scope }))
+  const clientExpires = h("input", { name: "clientExpiresAt", placeholder: "2027-01-01T00:00:00Z" })
+  const createClient = h(
+    "form",
+    {
+      "aria-label": "Create an OAuth client",
+      onsubmit: async (event) => {
+        event.preventDefault()
+        const scopes = scopeBoxes.filter((box) => box.checked).map((box) => box.value)
+        if (scopes.length === 0) {
+          fail({ message: "invalid request", details: "tick at least one scope" })
+          return
+        }
+        const body = { name: clientName.value.trim(), scopes }
+        if (clientExpires.value.trim() !== "") body.expiresAt = clientExpires.value.trim()
+        const created = await act(
+          () => api("POST", `${tenantPath}/oauth-clients`, body),
+          (r) => `Created OAuth client ${r.client.clientId}`
+        )
+        if (created) {
+          await reload()
+          showClientSecret(created.client.clientId, created.clientSecret)
+        }
+      }
+    },
+    field("Client name", clientName),
+    h(
+      "fieldset",
+      { class: "scopes" },
+      h("legend", {}, "Scopes the client may ask for"),
+      scopeBoxes.map((box) => h("label", { class: "inline" }, box, ` ${box.value}`))
+    ),
+    field("Client expiry (RFC 3339, optional)", clientExpires),
+    h("button", { type: "submit", class: "primary" }, "Create client")
+  )
+
+  const clientActions = (c) => {
+    if (c.state !== "active") return ""
+    const overlap = h("input", {
+      type: "number",
+      min: "0",
+      max: String(maxOverlapSeconds),
+      step: "1",
+      value: "86400",
+      size: 8,
+      "aria-label": `Overlap in seconds for rotating client ${c.clientId}`
+    })
+    return h(
+      "span",
+      {},
+      overlap,
+      h(
+        "button",
+        {
+          type: "button",
+          "aria-label": `Rotate the secret of client ${c.clientId}`,
+          onclick: async () => {
+            const seconds = Number(overlap.value)
+            if (overlap.value.trim() === "" || !Number.isInteger(seconds) || seconds < 0 || seconds > maxOverlapSeconds) {
+              fail({ message: "invalid request", details: `the overlap is a whole number of seconds from 0 to ${maxOverlapSeconds} (30 days)` })
+              return
+            }
+            const rotated = await act(
+              () => api("POST", `${clientPath(c.clientId)}/rotate`, { overlapSeconds: seconds }),
+              (r) =>
+                `Rotated the secret of client ${c.clientId}; the old secret ${
+                  r.client.previousSecretExpiresAt === null ? "stops working now" : `works until ${when(r.client.previousSecretExpiresAt)}`
+                }`
+            )
+            if (rotated) {
+              await reload()
+              showClientSecret(rotated.client.clientId, rotated.clientSecret)
+            }
+          }
+        },
+        "Rotate secret"
+      ),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "danger",
+          "aria-label": `Revoke client ${c.clientId}`,
+          onclick: async () => {
+            if (!confirm(`Revoke OAuth client ${c.clientId} ('${c.name}')? It gets no more tokens, and its tokens are refused.`)) return
+            await act(() => api("POST", `${clientPath(c.clientId)}/revoke`), `Revoked OAuth client ${c.clientId}`, true)
+          }
+        },
+        "Revoke"
+      )
+    )
+  }
   const outlets = (await api("GET", `${tenantPath}/outlets?limit=500`)).data
   const failedOnly = new URLSearchParams(location.hash.split("?")[1] ?? "").get("syncs") === "failed"
   const syncs = (await api("GET", `${tenantPath}/syncs?limit=100${failedOnly ? "&outcome=failed" : ""}`)).data
@@ -561,6 +695,28 @@ const tenant = async (tenantId) => {
     }),
     h("h4", {}, "Issue a key"),
     issue,
+    h("h3", {}, "OAuth clients"),
+    h("div", { id: "oauth-secret-holder" }),
+    listTable({
+      caption: "OAuth clients",
+      filterLabel: "Filter OAuth clients",
+      rows: clients,
+      columns: [
+        { title: "Client id", value: (c) => c.clientId },
+        { title: "Name", value: (c) => c.name },
+        { title: "Scopes", value: (c) => c.scopes.join(", ") },
+        { title: "State", value: (c) => c.state },
+        { title: "Expires", value: (c) => when(c.expiresAt) },
+        { title: "Last used", value: (c) => when(c.lastUsedAt) },
+        {
+          title: "Old secret until",
+          value: (c) => (c.previousSecretExpiresAt === null ? "" : when(c.previousSecretExpiresAt))
+        },
+        { title: "Actions", value: () => "", sortable: false, cell: clientActions }
+      ]
+    }),
+    h("h4", {}, "Create an OAuth client"),
+    createClient,
     h("h3", {}, "Outlets and POS credentials"),
     listTable({
       caption: "Outlets",
@@ -664,6 +820,14 @@ const tenant = async (tenantId) => {
 
 const adminKeys = async () => {
   const { data } = await api("GET", "/admin-keys")
+  // The signing keys may be unreadable (their store fails) while the admin keys are not: the page still serves.
+  let signingKeys
+  try {
+    signingKeys = (await api("GET", "/oauth/signing-keys")).data
+  } catch (error) {
+    if (error.status === 401) throw error
+    signingKeys = error
+  }
   const name = h("input", { name: "name", required: true })
   const holder = h("div", { id: "secret-holder" })
   const form = h(
@@ -683,7 +847,8 @@ const adminKeys = async () => {
     h("button", { type: "submit", class: "primary" }, "Issue admin key")
   )
   return [
-    heading("Admin keys"),
+    heading("Admin and signing keys"),
+    h("h3", {}, "Admin keys"),
     holder,
     listTable({
       caption: "Admin keys",
@@ -719,7 +884,49 @@ const adminKeys = async () => {
       ]
     }),
     h("h3", {}, "Issue an admin key"),
-    form
+    form,
+    h("h3", {}, "Token signing keys"),
+    h(
+      "p",
+      {},
+      "These keys sign every tenant's OAuth access tokens. The service publishes the next key itself before it is due; publishing one now makes it sign after the lead time, and the current key then only checks its tokens until they expire."
+    ),
+    signingKeys instanceof Error
+      ? h("p", { class: "problem" }, `The signing keys cannot be read: ${signingKeys.message}${signingKeys.details ? `: ${signingKeys.details}` : ""}`)
+      : listTable({
+          caption: "Signing keys",
+          filterLabel: "Filter signing keys",
+          rows: signingKeys,
+          columns: [
+            // By the time each signs from: the order the keys take turns in.
+            { title: "Signs from", value: (k) => k.activatesAt, cell: (k) => when(k.activatesAt) },
+            { title: "Key id (kid)", value: (k) => k.kid },
+            { title: "Status", value: (k) => k.status },
+            { title: "Removable at", value: (k) => k.removableAt ?? "", cell: (k) => (k.removableAt === null ? "" : when(k.removableAt)) },
+            {
+              title: "Problem",
+              value: (k) => k.problem ?? "",
+              cell: (k) => (k.problem === null ? "" : h("code", { class: "problem" }, k.problem))
+            }
+          ]
+        }),
+    h(
+      "button",
+      {
+        type: "button",
+        class: "primary",
+        onclick: () =>
+          act(
+            () => api("POST", "/oauth/signing-keys/rotate"),
+            (r) =>
+              r.created
+                ? `Published signing key ${r.key.kid}; it signs from ${when(r.key.activatesAt)}`
+                : `Signing key ${r.key.kid} is already waiting; it signs from ${when(r.key.activatesAt)}`,
+            true
+          )
+      },
+      "Publish next signing key"
+    )
   ]
 }
 
