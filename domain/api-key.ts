@@ -11,6 +11,8 @@ export const Scope = Schema.Literals([
   "customers:write",
   "loyalty:read",
   "loyalty:write",
+  "webhooks:read",
+  "webhooks:write",
   "pos:sync"
 ])
 export type Scope = typeof Scope.Type

@@ -12,6 +12,7 @@ import { loggingLayer } from "./logging.ts"
 import { LoyaltyGateway } from "./loyalty/loyalty-gateway.ts"
 import { PluginRegistry } from "./plugins/plugin-registry.ts"
 import { OAuthTokens } from "./oauth/token-service.ts"
+import { WebhookDestinationsLive } from "./partner-webhooks/services.ts"
 import { OrderDispatch } from "./orders/order-dispatch.ts"
 import { PullJobs } from "./pull/job-runner.ts"
 import { TenantDatabases } from "./tenancy/tenant-databases.ts"
@@ -37,6 +38,7 @@ export const appServices = (settings: AppSettings, options: { readonly backgroun
         }),
         layerKeySecrets(Redacted.value(settings.apiKeyPepper)),
         PluginRegistry.layer(settings.posPlugins),
+        WebhookDestinationsLive,
         // Outbound calls to POS systems (sync callbacks, later orders) and the loyalty-service.
         LoyaltyGateway.layer.pipe(Layer.provideMerge(FetchHttpClient.layer))
       )

@@ -85,6 +85,11 @@ export interface AppSettings {
   /** How often the dispatcher looks at every tenant's outbox (work a crash left out of the due index). */
   readonly orderSweepMs: number
   readonly oauth: OAuthSettings
+  /**
+   * WEBHOOK_ALLOW_LOOPBACK: partner webhooks may go to loopback addresses over plain http (development
+   * and tests); otherwise only https to public addresses.
+   */
+  readonly webhookAllowLoopback: boolean
 }
 
 /** OAuth 2.0 (client credentials): where tokens say they come from and for, how long they and their keys live. */
@@ -391,7 +396,8 @@ export const appSettingsConfig = Config.all({
     tokenTtlSeconds: boundedInt("OAUTH_TOKEN_TTL_S", 60, 86_400, 900),
     keyRotationSeconds: boundedInt("OAUTH_KEY_ROTATION_S", 60, 365 * 86_400, 30 * 86_400),
     keyLeadSeconds: boundedInt("OAUTH_KEY_LEAD_S", 1, 86_400, 600)
-  })
+  }),
+  webhookAllowLoopback: Config.Boolean("WEBHOOK_ALLOW_LOOPBACK").pipe(Config.withDefault(false))
 }).pipe(
   Config.map(({ storage, databaseUrl, demo, loyaltyUrl, refCodeRetentionDays, ...rest }): AppSettings => {
     const url = Option.getOrUndefined(databaseUrl)
@@ -463,6 +469,7 @@ export class AppConfig extends Context.Service<AppConfig, AppSettings>()("pos/ru
       keyRotationSeconds: 30 * 86_400,
       keyLeadSeconds: 600
     },
+    webhookAllowLoopback: false,
     ...overrides
   })
 }

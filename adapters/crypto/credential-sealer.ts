@@ -182,5 +182,7 @@ export const purposes = {
   account: (tenantId: string, provider: string, accountId: string) =>
     `pos_account_credentials.secrets of tenant '${tenantId}' ${provider} account ${JSON.stringify(accountId)}`,
   loyalty: (tenantId: string) => `tenants.loyalty_credential of tenant '${tenantId}'`,
-  signingKey: (kid: string) => `oauth_signing_keys.private_jwk of key '${kid}'`
+  signingKey: (kid: string) => `oauth_signing_keys.private_jwk of key '${kid}'`,
+  webhookSecret: (tenantId: string, endpointId: string, which: "secret" | "previous_secret") =>
+    `webhook_endpoints.${which} of tenant '${tenantId}' endpoint '${endpointId}'`
 } as const

@@ -6,8 +6,10 @@
 import { Clock, Effect } from "effect"
 import { type ApiKeyRecord, keyState } from "../../domain/api-key.ts"
 import { InvalidInput, NotFound, Rejected } from "../../domain/errors.ts"
+import { keyOwner } from "../../domain/webhook-endpoint.ts"
 import { issueApiKey } from "../auth/issue-key.ts"
 import { ApiKeys } from "../ports/api-keys.ts"
+import { WebhookEndpoints } from "../ports/webhook-endpoints.ts"
 
 /** The longest overlap a rotation may leave the old key alive: 30 days. */
 export const MAX_ROTATION_OVERLAP_SECONDS = 30 * 24 * 60 * 60
@@ -63,5 +65,7 @@ export const rotateApiKey = Effect.fnUntraced(function* (input: RotateInput) {
   })
   const oldKey: ApiKeyRecord =
     (yield* (yield* ApiKeys).expireBy(old.id, new Date(now.getTime() + input.overlapSeconds * 1000))) ?? old
+  // The partner's webhook endpoints follow it to the new key (and keep the orders of the old one).
+  yield* (yield* WebhookEndpoints).addOwner(keyOwner(old.id), keyOwner(issued.record.id))
   return { issued, old: oldKey }
 })

@@ -6,7 +6,7 @@ import { issueApiKey } from "../../application/auth/issue-key.ts"
 import { ApiKeys } from "../../application/ports/api-keys.ts"
 import { type ApiKeyRecord, allScopes, KeyKind } from "../../domain/api-key.ts"
 import { AdminError } from "./admin-errors.ts"
-import { cliCaller, type Handle, tenantArgument, tenantKeys } from "./admin-services.ts"
+import { cliCaller, type Handle, tenantArgument, tenantKeys, tenantRepositories } from "./admin-services.ts"
 import { cell, renderTable, timestamp } from "./output.ts"
 import { expiresAtFlag, parseScopes, scopesRule } from "./parsers.ts"
 
@@ -148,13 +148,13 @@ const rotate = (handle: Handle) =>
     (input) =>
       handle(
         Effect.gen(function* () {
-          const { tenant, keys } = yield* tenantKeys(input.tenant)
+          const { tenant, repositories } = yield* tenantRepositories(input.tenant)
           const expiresAt = Option.getOrNull(input.expiresAt)
           if (expiresAt !== null && expiresAt.getTime() <= (yield* Clock.currentTimeMillis)) {
             return yield* new AdminError({ message: `--expires-at ${expiresAt.toISOString()} is not in the future` })
           }
           const rotated = yield* rotateApiKey({ keyId: input.keyId, overlapSeconds: input.overlap, expiresAt }).pipe(
-            Effect.provideService(ApiKeys, keys),
+            Effect.provideContext(repositories),
             Effect.catchTags({
               NotFound: () => new AdminError({ message: `tenant '${tenant.id}' has no key ${input.keyId}` }),
               Rejected: (e) => new AdminError({ message: e.details }),

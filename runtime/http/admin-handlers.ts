@@ -247,7 +247,7 @@ export const AdminHandlers = HttpApiBuilder.group(
       Effect.gen(function* () {
         const tenant = yield* findTenant(id)
         const repositories = yield* databases.repositories(tenant.id)
-        return { tenant, keys: Context.get(repositories, ApiKeys) }
+        return { tenant, keys: Context.get(repositories, ApiKeys), repositories }
       })
 
     /** The loaded plugin a path's `provider` names; else a 400 listing the loaded ones. */
@@ -396,13 +396,13 @@ export const AdminHandlers = HttpApiBuilder.group(
           Effect.gen(function* () {
             const caller = yield* CurrentAdmin
             const at = yield* now
-            const { tenant, keys } = yield* keysOf(params.tenantId)
+            const { tenant, repositories } = yield* keysOf(params.tenantId)
             const keyId = keyIdOf(params.keyId)
             if (keyId === undefined) return yield* notFoundKey(params.keyId)
             const expiresAt = yield* expiryOf(payload.expiresAt, at)
             const overlapSeconds = payload.overlapSeconds ?? 86_400
             const rotated = yield* rotateApiKey({ keyId, overlapSeconds, expiresAt }).pipe(
-              Effect.provideService(ApiKeys, keys)
+              Effect.provideContext(repositories)
             )
             const fresh = rotated.issued.record
             yield* record(caller, {

@@ -12,6 +12,7 @@ import { LoyaltyGroup } from "./loyalty-api.ts"
 import { MenusGroup } from "./menus-api.ts"
 import { OrdersGroup } from "./orders-api.ts"
 import { PullGroup } from "./pull-api.ts"
+import { WebhookEndpointsGroup } from "./webhook-endpoints-api.ts"
 import { WebhooksGroup } from "./webhooks-api.ts"
 
 export { ApiKeyAuth, RequireJson, SchemaErrors, Tenancy }
@@ -80,6 +81,7 @@ export const Api = HttpApi.make("pos-integration")
   .add(MenusGroup)
   .add(OrdersGroup)
   .add(WebhooksGroup)
+  .add(WebhookEndpointsGroup)
   .add(AdminGroup)
   .add(AdminOAuthGroup)
   .annotateMerge(

@@ -121,6 +121,8 @@ const scopeDescriptions: Record<Scope, string> = {
   "customers:write": "Create and change customers",
   "loyalty:read": "Read loyalty balances and rewards",
   "loyalty:write": "Earn and redeem loyalty points",
+  "webhooks:read": "Read webhook endpoints and their deliveries",
+  "webhooks:write": "Register, change and remove webhook endpoints",
   "pos:sync": "Push outlets and catalogs (POS systems)"
 }
 

@@ -18,6 +18,7 @@ import { OrdersHandlers } from "./orders-handlers.ts"
 import { PullHandlers } from "./pull-handlers.ts"
 import { requestPipeline } from "./request-pipeline.ts"
 import { StrictInputLive } from "./strict-input.ts"
+import { WebhookEndpointsHandlers } from "./webhook-endpoints-handlers.ts"
 import { WebhooksHandlers } from "./webhooks-handlers.ts"
 
 export const openApiPath = "/api/openapi.json"
@@ -46,6 +47,7 @@ export const ApiHandlers = Layer.mergeAll(
   MenusHandlers,
   OrdersHandlers,
   WebhooksHandlers,
+  WebhookEndpointsHandlers,
   AdminHandlers,
   AdminOAuthHandlers
 )

@@ -1,6 +1,6 @@
+import { PgClient } from "@effect/sql-pg"
 import { Effect, ManagedRuntime, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { PgClient } from "@effect/sql-pg"
 import { layerPostgresStorage } from "../../adapters/storage/postgres/postgres-storage.ts"
 import { migrateTenantTo, tenantMigrationIds } from "../../adapters/storage/sql/migrations.ts"
 import { TenantStorage } from "../../application/ports/tenant-storage.ts"

@@ -5,6 +5,7 @@ import { storageContract } from "./contract.ts"
 import { credentialsContract } from "./credentials-contract.ts"
 import { oauthContract, sealedSigningKeysContract } from "./oauth-contract.ts"
 import { ordersContract } from "./orders-contract.ts"
+import { sealedWebhookSecretsContract, webhookEndpointsContract } from "./webhook-endpoints-contract.ts"
 
 for (const adapter of storageAdapters()) {
   if (adapter.available) storageContract(adapter.name, adapter.layer)
@@ -26,6 +27,12 @@ for (const adapter of storageAdapters()) {
   if (!adapter.available) continue
   oauthContract(adapter.name, adapter.layer)
   if (adapter.name !== "memory") sealedSigningKeysContract(adapter.name)
+}
+
+for (const adapter of storageAdapters()) {
+  if (!adapter.available) continue
+  webhookEndpointsContract(adapter.name, adapter.layer)
+  if (adapter.name !== "memory") sealedWebhookSecretsContract(adapter.name)
 }
 
 tenantStatusMigration()

@@ -648,9 +648,10 @@ export const sealedSigningKeysContract = (adapter: "PGlite" | "PostgreSQL") => {
       expect(unopened.privateProblem).toContain(`'${underFirst}'`)
       expect(unopened.privateProblem).toContain("'k1'")
       expect(unopened.privateProblem).not.toContain(privateMaterial(underFirst))
-      // The first instance sees the second's key the same way; a ring with both keys opens both.
+      // The first instance sees the second's key the same way; a ring with both keys opens both (and,
+      // starting, reseals the second's under its own first key, as every credential is resealed).
       expect(find(await listed(first), underSecond)?.privateJwk).toBeNull()
-      const both = await listed(joinKeyRings(second, first))
+      const both = await listed(joinKeyRings(first, second))
       expect([find(both, underFirst), find(both, underSecond)]).toEqual([
         opened(newSigningKey(underFirst)),
         opened(newSigningKey(underSecond))

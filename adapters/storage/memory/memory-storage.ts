@@ -14,6 +14,7 @@ import { PullSchedules } from "../../../application/ports/pull-schedules.ts"
 import { OrderDueIndex } from "../../../application/ports/order-due-index.ts"
 import { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import { TenantStorage } from "../../../application/ports/tenant-storage.ts"
+import { WebhookEndpoints } from "../../../application/ports/webhook-endpoints.ts"
 import type { ApiKeyRecord } from "../../../domain/api-key.ts"
 import { AlreadyExists, NotFound } from "../../../domain/errors.ts"
 import type { Tenant, TenantId } from "../../../domain/tenant.ts"
@@ -45,6 +46,11 @@ import { makeMemoryOrders, makeOrderTables, type OrderTables } from "./memory-or
 import { type InboxTables, makeInboxTables, makeMemoryPosInbox } from "./memory-pos-inbox.ts"
 import { type CredentialTables, makeCredentialTables, makeMemoryPosCredentials } from "./memory-pos-credentials.ts"
 import { makeMemoryPullSchedules } from "./memory-pull-schedules.ts"
+import {
+  makeMemoryWebhookEndpoints,
+  makeWebhookEndpointTable,
+  type WebhookEndpointTable
+} from "./memory-webhook-endpoints.ts"
 
 /** One tenant's data in memory: what its own database would hold. */
 interface TenantState {
@@ -58,6 +64,7 @@ interface TenantState {
   readonly credentials: CredentialTables
   readonly menus: MenuTables
   readonly orders: OrderTables
+  readonly webhookEndpoints: WebhookEndpointTable
 }
 
 const makeApiKeys = (state: TenantState) =>
@@ -131,7 +138,8 @@ export const layerMemoryStorage: Layer.Layer<MemoryStorage> = Layer.effectContex
           credentials: makeCredentialTables(),
           inbox: makeInboxTables(),
           menus: makeMenuTables(),
-          orders: makeOrderTables()
+          orders: makeOrderTables(),
+          webhookEndpoints: makeWebhookEndpointTable()
         }
         states.set(id, state)
       }
@@ -200,6 +208,7 @@ export const layerMemoryStorage: Layer.Layer<MemoryStorage> = Layer.effectContex
                 Context.add(PosInbox, makeMemoryPosInbox(state.catalog, state.inbox)),
                 Context.add(Menus, makeMemoryMenus(state.menus, state.catalog)),
                 Context.add(Orders, makeMemoryOrders(state.orders)),
+                Context.add(WebhookEndpoints, makeMemoryWebhookEndpoints(state.webhookEndpoints)),
                 Context.add(
                   PosCredentialStore,
                   makeMemoryPosCredentials(state.credentials, sealer, tenant.id, (id) => state.catalog.stores.has(id))

@@ -38,6 +38,11 @@ export const resealTenantCredentials = (
       SELECT store_id, secrets FROM store_credentials WHERE secrets IS NOT NULL ORDER BY store_id`
     const accounts = yield* sql<{ readonly provider: string; readonly account_id: string; readonly secrets: string }>`
       SELECT provider, account_id, secrets FROM pos_account_credentials ORDER BY provider, account_id`
+    const endpoints = yield* sql<{
+      readonly id: string
+      readonly secret: string
+      readonly previous_secret: string | null
+    }>`SELECT id, secret, previous_secret FROM webhook_endpoints ORDER BY id`
     const replaced = (rows: ReadonlyArray<unknown>) => rows.length > 0
     return yield* resealValues(sealer, [
       ...outlets.map((row) => ({
@@ -56,7 +61,30 @@ export const resealTenantCredentials = (
           sql`UPDATE pos_account_credentials SET secrets = ${sealed}
               WHERE provider = ${row.provider} AND account_id = ${row.account_id} AND secrets = ${row.secrets}
               RETURNING provider`.pipe(Effect.map(replaced))
-      }))
+      })),
+      // Partner webhook secrets: each column sealed for itself, so each is resealed alone.
+      ...endpoints.map((row) => ({
+        stored: row.secret,
+        purpose: purposes.webhookSecret(tenantId, row.id, "secret"),
+        replace: (sealed: string) =>
+          sql`UPDATE webhook_endpoints SET secret = ${sealed}
+              WHERE id = ${row.id} AND secret = ${row.secret} RETURNING id`.pipe(Effect.map(replaced))
+      })),
+      ...endpoints.flatMap((row) =>
+        row.previous_secret === null
+          ? []
+          : [
+              {
+                stored: row.previous_secret,
+                purpose: purposes.webhookSecret(tenantId, row.id, "previous_secret"),
+                replace: (sealed: string) =>
+                  sql`UPDATE webhook_endpoints SET previous_secret = ${sealed}
+                      WHERE id = ${row.id} AND previous_secret = ${row.previous_secret} RETURNING id`.pipe(
+                    Effect.map(replaced)
+                  )
+              }
+            ]
+      )
     ])
   }).pipe(storageFailure(`reseal the credentials of tenant ${tenantId}`))
 
@@ -70,9 +98,10 @@ export const resealControlCredentials = (sealer: CredentialSealer) =>
     const sql = yield* SqlClient.SqlClient
     const tenants = yield* sql<{ readonly id: string; readonly loyalty_credential: string }>`
       SELECT id, loyalty_credential FROM tenants WHERE loyalty_credential IS NOT NULL ORDER BY id COLLATE "C"`
-    return yield* resealValues(
-      sealer,
-      tenants.map((row) => ({
+    const signingKeys = yield* sql<{ readonly kid: string; readonly private_jwk: string }>`
+      SELECT kid, private_jwk FROM oauth_signing_keys ORDER BY kid COLLATE "C"`
+    return yield* resealValues(sealer, [
+      ...tenants.map((row) => ({
         stored: row.loyalty_credential,
         purpose: purposes.loyalty(row.id),
         replace: (sealed: string) =>
@@ -80,9 +109,19 @@ export const resealControlCredentials = (sealer: CredentialSealer) =>
               WHERE id = ${row.id} AND loyalty_credential = ${row.loyalty_credential} RETURNING id`.pipe(
             Effect.map((rows) => rows.length > 0)
           )
+      })),
+      // The private parts of the access tokens' signing keys.
+      ...signingKeys.map((row) => ({
+        stored: row.private_jwk,
+        purpose: purposes.signingKey(row.kid),
+        replace: (sealed: string) =>
+          sql`UPDATE oauth_signing_keys SET private_jwk = ${sealed}
+              WHERE kid = ${row.kid} AND private_jwk = ${row.private_jwk} RETURNING kid`.pipe(
+            Effect.map((rows) => rows.length > 0)
+          )
       }))
-    )
-  }).pipe(storageFailure("reseal the tenants' loyalty credentials"))
+    ])
+  }).pipe(storageFailure("reseal the tenants' loyalty credentials and the token signing keys"))
 
 /** Logs what a reseal left as it was: one warning per value, naming the row and the key id. */
 export const logResealProblems = (report: ResealReport) =>

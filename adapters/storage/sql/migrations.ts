@@ -10,6 +10,8 @@ import { oauthControlMigration, oauthTenantMigration } from "./oauth-migrations.
 import { orderControlMigration } from "./order-control-migrations.ts"
 import { orderMigration } from "./order-migrations.ts"
 import { pullControlMigration, pullTenantMigration } from "./pull-migrations.ts"
+import { webhookEndpointsMigration } from "./webhook-migrations.ts"
+import { webhookScopesMigration } from "./webhook-scope-migration.ts"
 
 /**
  * Versioned migrations, in code. The SQL runs on PostgreSQL 15 and later and on PGlite (18).
@@ -230,7 +232,9 @@ const tenantMigrations = {
     SqlClient.SqlClient,
     (sql) => sql`ALTER TABLE order_outbox ADD COLUMN reason text`
   ),
-  "14_oauth_clients": oauthTenantMigration
+  "14_oauth_clients": oauthTenantMigration,
+  "15_webhook_scopes": webhookScopesMigration,
+  "16_webhook_endpoints": webhookEndpointsMigration
 }
 
 /**

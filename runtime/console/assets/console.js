@@ -108,6 +108,8 @@ const allScopes = [
   "customers:write",
   "loyalty:read",
   "loyalty:write",
+  "webhooks:read",
+  "webhooks:write",
   "pos:sync"
 ]
 /** The longest overlap of a rotation: 30 days, as the API allows. */
