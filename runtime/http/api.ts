@@ -4,6 +4,7 @@ import { ApiKeyAuth, RequireJson, SchemaErrors, secured, Tenancy } from "./api-m
 import { DateTime, doc } from "./api-types.ts"
 import { AdminGroup } from "./admin-api.ts"
 import { AdminOAuthGroup } from "./admin-oauth-api.ts"
+import { AdminWebhooksGroup } from "./admin-webhooks-api.ts"
 import { CatalogGroup, ProvidersGroup, SyncGroup } from "./catalog-api.ts"
 import { CustomersGroup } from "./customers-api.ts"
 import { KeyKind, Scope as ScopeSchema } from "../../domain/api-key.ts"
@@ -84,6 +85,7 @@ export const Api = HttpApi.make("pos-integration")
   .add(WebhookEndpointsGroup)
   .add(AdminGroup)
   .add(AdminOAuthGroup)
+  .add(AdminWebhooksGroup)
   .annotateMerge(
     OpenApi.annotations({
       title: "pos-integration",

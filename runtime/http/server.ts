@@ -2,6 +2,7 @@ import { Layer } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { AdminHandlers } from "./admin-handlers.ts"
 import { AdminOAuthHandlers } from "./admin-oauth-handlers.ts"
+import { AdminWebhooksHandlers } from "./admin-webhooks-handlers.ts"
 import { Api } from "./api.ts"
 import { CatalogHandlers, ProvidersHandlers, SyncHandlers } from "./catalog-handlers.ts"
 import { CustomersHandlers } from "./customers-handlers.ts"
@@ -49,7 +50,8 @@ export const ApiHandlers = Layer.mergeAll(
   WebhooksHandlers,
   WebhookEndpointsHandlers,
   AdminHandlers,
-  AdminOAuthHandlers
+  AdminOAuthHandlers,
+  AdminWebhooksHandlers
 )
 
 /** All routes of the service, with the request pipeline around them. */

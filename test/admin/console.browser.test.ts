@@ -4,7 +4,8 @@
  * a tenant, issue a partner key and call the partner API with it, rotate it, revoke the old key and
  * see the API refuse it, set an outlet's POS credentials and see a webhook signed with them
  * accepted, see a failed sync's problem, create an OAuth client whose secret gets access tokens,
- * rotate and revoke it, publish the next token signing key, and sign out. A change without the
+ * rotate and revoke it, see a partner's webhook endpoint and disable it with a reason its owner then
+ * reads, publish the next token signing key, and sign out. A change without the
  * session's CSRF token (or with another session's) is refused and changes nothing; no page, answer,
  * log line or audit entry holds a secret after the answer that first showed it. On a failure, every
  * section of the console is screenshotted under test-results/console/.
@@ -85,11 +86,13 @@ for (const storage of storages()) {
       const port = await freePort()
       origin = `http://127.0.0.1:${port}`
       // On PostgreSQL credentials are stored only under CREDENTIALS_KEYS; the embedded default has its key file too.
+      // WEBHOOK_ALLOW_LOOPBACK: the partner's webhook endpoint is on this machine, over plain http.
       env = {
         ...(await storage.env()),
         PORT: String(port),
         LOG_LEVEL: "info",
-        CREDENTIALS_KEYS: `console:${randomBytes(32).toString("base64")}`
+        CREDENTIALS_KEYS: `console:${randomBytes(32).toString("base64")}`,
+        WEBHOOK_ALLOW_LOOPBACK: "true"
       }
       const spawned = spawnService(env)
       service = spawned.child
@@ -152,7 +155,7 @@ for (const storage of storages()) {
     const partnerWhoami = (key: string) =>
       statusOf(`${origin}/api/v1/auth/whoami`, { host: `browser.localhost:${new URL(origin).port}`, "x-api-key": key })
 
-    it("signs in, creates a tenant, issues, rotates and revokes keys the partner API then honours, sets credentials a webhook then verifies, shows a failed sync, manages an OAuth client and the signing keys, and signs out", {
+    it("signs in, creates a tenant, issues, rotates and revokes keys the partner API then honours, sets credentials a webhook then verifies, shows a failed sync, manages an OAuth client, disables a partner's webhook endpoint, manages the signing keys, and signs out", {
       timeout: 180_000
     }, async () => {
       const issued = await admin(["admin-key", "issue", "--name", "browser-test"], env)
@@ -308,6 +311,57 @@ for (const storage of storages()) {
         expect(await page.content()).not.toContain(secondSecret)
       })
 
+      /** The signing secret of the partner's webhook endpoint: answered to the partner once, never to the console. */
+      let endpointSecret = ""
+      await step("webhook-endpoints", async () => {
+        const partnerCall = (method: string, path: string, body?: unknown) =>
+          requestOf(`${origin}/api/v1/webhook-endpoints${path}`, {
+            method,
+            headers: {
+              host: tenantHost,
+              "x-api-key": secondKey,
+              ...(body === undefined ? {} : { "content-type": "application/json" })
+            },
+            ...(body === undefined ? {} : { body: JSON.stringify(body) })
+          })
+        // Nothing listens there: the endpoint is disabled before any event is due to it.
+        const hooks = `http://127.0.0.1:${await freePort()}/hooks`
+        const registered = await partnerCall("POST", "", { url: hooks, description: "kiosk events" })
+        expect(registered, registered.body).toMatchObject({ status: 201 })
+        const created = JSON.parse(registered.body) as { endpoint: { endpointId: string }; secret: string }
+        endpointSecret = created.secret
+        const endpointId = created.endpoint.endpointId
+        const partnerView = async () => {
+          const answer = await partnerCall("GET", `/${endpointId}`)
+          expect(answer, answer.body).toMatchObject({ status: 200 })
+          return JSON.parse(answer.body) as { enabled: boolean; disabledReason: string | null }
+        }
+
+        // The page shows this tenant from before the endpoint: read it again.
+        await page.reload()
+        await page.getByRole("heading", { name: "Tenant browser" }).waitFor()
+        const row = page.getByRole("row").filter({ hasText: endpointId })
+        const cells = async () => (await row.locator("td").allTextContents()).slice(0, 5)
+        expect(await cells()).toEqual([endpointId, "API key 2", hooks, "all", "enabled"])
+
+        // Dismissed: nothing is sent, and the endpoint still hears.
+        page.once("dialog", (dialog) => dialog.dismiss())
+        await page.getByRole("button", { name: `Disable endpoint ${endpointId}` }).click()
+        expect(await partnerView()).toMatchObject({ enabled: true, disabledReason: null })
+
+        await page.getByLabel(`Reason for disabling endpoint ${endpointId}`).fill("answers 500 to everything")
+        page.once("dialog", (dialog) => dialog.accept())
+        await page.getByRole("button", { name: `Disable endpoint ${endpointId}` }).click()
+        await expect
+          .poll(() => status().textContent(), { timeout: 15_000 })
+          .toBe(`Disabled webhook endpoint ${endpointId}`)
+        const reason = "disabled by an operator: answers 500 to everything"
+        expect((await cells())[4]).toBe(`disabled: ${reason}`)
+        expect(await page.getByRole("button", { name: `Disable endpoint ${endpointId}` }).count()).toBe(0)
+        // Its owner reads why.
+        expect(await partnerView()).toMatchObject({ enabled: false, disabledReason: reason })
+      })
+
       await step("signing-keys", async () => {
         await page.getByRole("link", { name: "Admin and signing keys" }).click()
         await page.getByRole("heading", { name: "Admin and signing keys" }).waitFor()
@@ -432,7 +486,8 @@ for (const storage of storages()) {
           .toBe("8.875")
         await page.getByLabel("Reward id").fill("kopi")
         await page.getByLabel("Reward name").fill("Kopi O")
-        await page.getByLabel("Points").fill("20")
+        // Exact: "Filter webhook endpoints" holds the word too.
+        await page.getByLabel("Points", { exact: true }).fill("20")
         await page.getByRole("button", { name: "Save reward" }).click()
         await expect.poll(() => status().textContent(), { timeout: 15_000 }).toBe("Set reward 'kopi'")
         await page.getByRole("button", { name: "Remove reward kopi" }).waitFor()
@@ -476,6 +531,7 @@ for (const storage of storages()) {
           "oauth-client.create",
           "oauth-client.rotate",
           "oauth-client.revoke",
+          "webhook-endpoint.disable",
           "signing-key.publish",
           "admin-key.issue"
         ]) {
@@ -491,7 +547,8 @@ for (const storage of storages()) {
       })
 
       // Credentials are never shown back, logged or audited.
-      for (const value of [webhookSecret, clientSecret, loyaltyCredential]) {
+      expect(endpointSecret).toMatch(/^whsec_/)
+      for (const value of [webhookSecret, clientSecret, loyaltyCredential, endpointSecret]) {
         expect(answers.filter((a) => a.body.includes(value)).map((a) => a.url)).toEqual([])
         expect(serviceLog()).not.toContain(value)
       }
@@ -506,7 +563,13 @@ for (const storage of storages()) {
         await fetch(`${origin}/admin/api/v1/audit?limit=500`, { headers: { "x-api-key": adminKey } })
       ).text()
       expect(audit).toContain("api-key.rotate")
-      for (const value of [...secrets.map((x) => x.secret), webhookSecret, clientSecret, loyaltyCredential])
+      for (const value of [
+        ...secrets.map((x) => x.secret),
+        webhookSecret,
+        clientSecret,
+        loyaltyCredential,
+        endpointSecret
+      ])
         expect(audit).not.toContain(value)
     })
   })

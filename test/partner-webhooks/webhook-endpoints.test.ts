@@ -7,6 +7,7 @@ import { rotateApiKey } from "../../application/admin/api-key-admin.ts"
 import type { Resolver } from "../../runtime/partner-webhooks/destination.ts"
 import { WebhookResolver } from "../../runtime/partner-webhooks/services.ts"
 import { TenantDatabases } from "../../runtime/tenancy/tenant-databases.ts"
+import { adminCalls, firstAdminKey } from "../admin/support.ts"
 import { jsonHeaders, type MakeStorage, send, startApp, tenantId } from "../http/support/harness.ts"
 import { accessToken, bearer, makeClient } from "../oauth/support.ts"
 import type { TestApp } from "../support/app.ts"
@@ -238,6 +239,39 @@ const endpointsSuite = (name: string, makeStorage: MakeStorage) =>
       expect(new Webhook(third).verify(only.body, only.headers as Record<string, string>)).toMatchObject({
         type: "ping"
       })
+    })
+
+    it("operators list every partner's endpoints (never a secret) and disable one, audited", async () => {
+      const adminKey = await firstAdminKey(app)
+      const admin = adminCalls(
+        () => app,
+        () => adminKey
+      )
+      const created = await json(await call("POST", path, { url: "https://hooks.partner.example/ops" }), 201)
+      const id = String((created["endpoint"] as Record<string, unknown>)["endpointId"])
+      const listed = await admin.json(await admin.call("GET", "/tenants/acme/webhook-endpoints"), 200)
+      expect(JSON.stringify(listed)).not.toContain("whsec_")
+      const row = (listed["data"] as Array<Record<string, unknown>>).find((e) => e["endpointId"] === id)
+      expect(row).toMatchObject({ url: "https://hooks.partner.example/ops", enabled: true })
+      expect(row?.["owners"]).toStrictEqual([expect.stringMatching(/^apiKey:\d+$/)])
+
+      const disabled = await admin.json(
+        await admin.call("POST", `/tenants/acme/webhook-endpoints/${id}/disable`, { reason: "answers 500" }),
+        200
+      )
+      expect(disabled).toMatchObject({ enabled: false, disabledReason: "disabled by an operator: answers 500" })
+      // Its owner sees why; disabling again changes nothing.
+      expect(await json(await call("GET", `${path}/${id}`), 200)).toMatchObject({
+        enabled: false,
+        disabledReason: "disabled by an operator: answers 500"
+      })
+      await admin.json(await admin.call("POST", `/tenants/acme/webhook-endpoints/${id}/disable`, {}), 200)
+      const audit = await admin.json(await admin.call("GET", "/audit?action=webhook-endpoint.disable"), 200)
+      expect(audit["data"]).toHaveLength(1)
+      await admin.json(await admin.call("POST", "/tenants/acme/webhook-endpoints/whe_nope/disable", {}), 404)
+      await admin.json(await admin.call("GET", "/tenants/nobody/webhook-endpoints"), 404)
+      // A partner key is no admin key.
+      await admin.json(await admin.call("GET", "/tenants/acme/webhook-endpoints", undefined, { key }), 401)
     })
 
     it("a ping the receiver refuses says so", async () => {

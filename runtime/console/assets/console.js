@@ -498,6 +498,48 @@ const tenant = async (tenantId) => {
       )
     )
   }
+  const endpoints = (await api("GET", `${tenantPath}/webhook-endpoints`)).data
+  /** An owner as the tables above name it: `apiKey:3` is key 3, `oauthClient:2` is client posc_2. */
+  const ownerName = (owner) => {
+    const [kind, id] = owner.split(":")
+    return kind === "apiKey" ? `API key ${id}` : kind === "oauthClient" ? `OAuth client posc_${id}` : owner
+  }
+  // Operators only stop an endpoint: its owner registers, changes and enables it through the partner API.
+  const endpointActions = (e) => {
+    if (!e.enabled) return ""
+    const reason = h("input", {
+      name: "disableReason",
+      maxlength: 500,
+      size: 24,
+      placeholder: "reason (optional)",
+      "aria-label": `Reason for disabling endpoint ${e.endpointId}`
+    })
+    return h(
+      "span",
+      {},
+      reason,
+      h(
+        "button",
+        {
+          type: "button",
+          class: "danger",
+          "aria-label": `Disable endpoint ${e.endpointId}`,
+          onclick: async () => {
+            const why = reason.value.trim()
+            const question = `Disable webhook endpoint ${e.endpointId} (${e.url})? Nothing more is sent to it until its owner enables it again.`
+            if (!confirm(question)) return
+            const path = `${tenantPath}/webhook-endpoints/${encodeURIComponent(e.endpointId)}/disable`
+            await act(
+              () => api("POST", path, why === "" ? {} : { reason: why }),
+              `Disabled webhook endpoint ${e.endpointId}`,
+              true
+            )
+          }
+        },
+        "Disable"
+      )
+    )
+  }
   const outlets = (await api("GET", `${tenantPath}/outlets?limit=500`)).data
   const failedOnly = new URLSearchParams(location.hash.split("?")[1] ?? "").get("syncs") === "failed"
   const syncs = (await api("GET", `${tenantPath}/syncs?limit=100${failedOnly ? "&outcome=failed" : ""}`)).data
@@ -719,6 +761,22 @@ const tenant = async (tenantId) => {
     }),
     h("h4", {}, "Create an OAuth client"),
     createClient,
+    h("h3", {}, "Webhook endpoints"),
+    h("p", {}, "The partners register their endpoints themselves (POST /api/v1/webhook-endpoints); a disabled endpoint hears nothing until its owner enables it again."),
+    listTable({
+      caption: "Webhook endpoints",
+      filterLabel: "Filter webhook endpoints",
+      rows: endpoints,
+      columns: [
+        { title: "Endpoint id", value: (e) => e.endpointId },
+        { title: "Owners", value: (e) => e.owners.map(ownerName).join(", ") },
+        { title: "URL", value: (e) => e.url, cell: (e) => h("span", { class: "url" }, e.url) },
+        { title: "Event types", value: (e) => (e.eventTypes.length === 0 ? "all" : e.eventTypes.join(", ")) },
+        { title: "State", value: (e) => (e.enabled ? "enabled" : `disabled: ${e.disabledReason ?? "no reason given"}`) },
+        { title: "Updated", value: (e) => e.updatedAt, cell: (e) => when(e.updatedAt) },
+        { title: "Actions", value: () => "", sortable: false, cell: endpointActions }
+      ]
+    }),
     h("h3", {}, "Outlets and POS credentials"),
     listTable({
       caption: "Outlets",
