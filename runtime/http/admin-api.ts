@@ -5,14 +5,13 @@ import { rewardRules } from "../../application/admin/rewards-admin.ts"
 import { KeyKind, Scope } from "../../domain/api-key.ts"
 import { TenantStatus } from "../../domain/tenant.ts"
 import { maxTaxRatePpm } from "../cli/parsers.ts"
-import { AdminAuth, lenient, RequireJson, SchemaErrors, StrictInput, strict } from "./api-middleware.ts"
+import { adminSecured } from "./api-middleware.ts"
 import { DateTime, DateTimeInput, DateTimeQuery, doc, Limit, NextCursor } from "./api-types.ts"
 import { Provider, SyncView } from "./catalog-api.ts"
 import { BadRequestJson, ConflictJson, NotFoundJson } from "./errors.ts"
 import { OrderStatus, OrderSummary, OrderView } from "./orders-schemas.ts"
 
-/** Where the admin API is served (under BASE_PATH, as every route is). */
-export const adminApiPrefix = "/admin/api/v1"
+export { adminApiPrefix } from "./api-middleware.ts"
 
 const exampleTime = "2026-03-16T15:05:33.000Z"
 
@@ -315,386 +314,382 @@ const pageQuery = { limit: Schema.optional(Limit), cursor: Schema.optional(Schem
  * The admin API: operators' work on any tenant, on any host (the bare BASE_DOMAIN included), with
  * an admin key in `X-Api-Key`. Every refusal of the key is the partner API's one 401.
  */
-export const AdminGroup = HttpApiGroup.make("admin")
-  .add(
-    HttpApiEndpoint.get("adminWhoami", "/whoami", { success: AdminWhoAmI }).annotateMerge(
-      doc("Check an admin key", "The admin key's id and the name the audit log gives it.")
-    )
-  )
-  .add(
-    HttpApiEndpoint.get("adminListTenants", "/tenants", {
-      query: { status: Schema.optional(TenantStatus) },
-      success: Schema.Struct({ data: Schema.Array(TenantView) }),
-      error: BadRequestJson
-    }).annotateMerge(doc("List tenants", "Every tenant by id, or those of one `status`."))
-  )
-  .add(
-    HttpApiEndpoint.post("adminCreateTenant", "/tenants", {
-      payload: TenantCreate,
-      success: TenantView.pipe(HttpApiSchema.status(201)),
-      error: [BadRequestJson, ConflictJson]
-    }).annotateMerge(
-      doc(
-        "Create a tenant",
-        "Provisions the tenant's tables (in its own database when `databaseUrl` is given), then enters it in the directory: its partners can call at once on `{tenantId}.{BASE_DOMAIN}`. 400: an id, country, time zone, currency or URL that is not valid (each problem named). 409: a tenant with that id exists."
+export const AdminGroup = adminSecured(
+  HttpApiGroup.make("admin")
+    .add(
+      HttpApiEndpoint.get("adminWhoami", "/whoami", { success: AdminWhoAmI }).annotateMerge(
+        doc("Check an admin key", "The admin key's id and the name the audit log gives it.")
       )
     )
-  )
-  .add(
-    HttpApiEndpoint.get("adminGetTenant", "/tenants/:tenantId", {
-      params: tenantParam,
-      success: TenantView,
-      error: NotFoundJson
-    }).annotateMerge(doc("Get a tenant", "404 `tenant not found`."))
-  )
-  .add(
-    HttpApiEndpoint.post("adminSuspendTenant", "/tenants/:tenantId/suspend", {
-      params: tenantParam,
-      success: TenantView,
-      error: NotFoundJson
-    }).annotateMerge(
-      doc(
-        "Suspend a tenant",
-        "Its partners and POS systems get the unknown tenant's 401 from now on (other instances of the service within KEY_CACHE_TTL_MS); its data, keys and orders are kept. Suspending a suspended tenant changes nothing. 404 `tenant not found`."
-      )
+    .add(
+      HttpApiEndpoint.get("adminListTenants", "/tenants", {
+        query: { status: Schema.optional(TenantStatus) },
+        success: Schema.Struct({ data: Schema.Array(TenantView) }),
+        error: BadRequestJson
+      }).annotateMerge(doc("List tenants", "Every tenant by id, or those of one `status`."))
     )
-  )
-  .add(
-    HttpApiEndpoint.post("adminReactivateTenant", "/tenants/:tenantId/reactivate", {
-      params: tenantParam,
-      success: TenantView,
-      error: NotFoundJson
-    }).annotateMerge(doc("Reactivate a tenant", "Undoes a suspension. 404 `tenant not found`."))
-  )
-  .add(
-    HttpApiEndpoint.get("adminListKeys", "/tenants/:tenantId/keys", {
-      params: tenantParam,
-      success: Schema.Struct({ data: Schema.Array(ApiKeyView) }),
-      error: NotFoundJson
-    }).annotateMerge(doc("List a tenant's API keys", "By id; never a secret or a hash. 404 `tenant not found`."))
-  )
-  .add(
-    HttpApiEndpoint.post("adminIssueKey", "/tenants/:tenantId/keys", {
-      params: tenantParam,
-      payload: ApiKeyIssue,
-      success: ApiKeyIssued,
-      error: [BadRequestJson, NotFoundJson]
-    }).annotateMerge(
-      doc(
-        "Issue an API key",
-        "A key of the kind's preset scopes (or the `scopes` given), answered once with its secret. 400: an unknown kind or scope, no scope, an expiry not in the future. 404 `tenant not found`."
-      )
-    )
-  )
-  .add(
-    HttpApiEndpoint.post("adminRevokeKey", "/tenants/:tenantId/keys/:keyId/revoke", {
-      params: keyParams,
-      success: ApiKeyView,
-      error: NotFoundJson
-    }).annotateMerge(
-      doc(
-        "Revoke an API key",
-        "Refused from now on by this instance (by others within KEY_CACHE_TTL_MS). Revoking a revoked key answers it as it is. 404 `tenant not found`, `api key not found`."
-      )
-    )
-  )
-  .add(
-    HttpApiEndpoint.post("adminRotateKey", "/tenants/:tenantId/keys/:keyId/rotate", {
-      params: keyParams,
-      payload: ApiKeyRotate,
-      success: ApiKeyRotated,
-      error: [BadRequestJson, NotFoundJson, ConflictJson]
-    }).annotateMerge(
-      doc(
-        "Rotate an API key",
-        "A new key with the old one's kind, scopes and name, answered once with its secret; the old key keeps working for `overlapSeconds` (default a day) and then expires (an earlier expiry it had is kept). 400: an overlap out of range, an expiry not in the future. 404 `tenant not found`, `api key not found`. 409 `key not active`: the key is revoked or expired."
-      )
-    )
-  )
-  .add(
-    HttpApiEndpoint.get("adminListAdminKeys", "/admin-keys", {
-      success: Schema.Struct({ data: Schema.Array(AdminKeyView) })
-    }).annotateMerge(doc("List admin keys", "By id; never a secret or a hash."))
-  )
-  .add(
-    HttpApiEndpoint.post("adminIssueAdminKey", "/admin-keys", {
-      payload: AdminKeyIssue,
-      success: AdminKeyIssued,
-      error: BadRequestJson
-    }).annotateMerge(
-      doc(
-        "Issue an admin key",
-        "Another operator's key, answered once with its secret. 400: no name, an expiry not in the future."
-      )
-    )
-  )
-  .add(
-    HttpApiEndpoint.post("adminRevokeAdminKey", "/admin-keys/:keyId/revoke", {
-      params: { keyId: Schema.String },
-      success: AdminKeyView,
-      error: NotFoundJson
-    }).annotateMerge(
-      doc(
-        "Revoke an admin key",
-        "Refused from the next request on (your own key too). Revoking a revoked key answers it as it is. 404 `admin key not found`."
-      )
-    )
-  )
-  .add(
-    HttpApiEndpoint.get("adminListPlugins", "/plugins", {
-      success: Schema.Struct({ data: Schema.Array(Provider) })
-    }).annotateMerge(
-      doc("List the loaded POS plugins", "Each plugin's id, name, version, SDK version and capabilities.")
-    )
-  )
-  .add(
-    HttpApiEndpoint.get("adminListAudit", "/audit", {
-      query: {
-        tenantId: Schema.optional(Schema.String),
-        action: Schema.optional(
-          Schema.String.annotate({
-            description: "An action (`api-key.rotate`) or a resource with its dot (`api-key.`)"
-          })
-        ),
-        limit: Schema.optional(Limit),
-        cursor: Schema.optional(Schema.String)
-      },
-      success: Schema.Struct({ data: Schema.Array(AuditEntryView), nextCursor: NextCursor }),
-      error: BadRequestJson
-    }).annotateMerge(
-      doc(
-        "List the audit log",
-        "Every admin change, newest first, filtered by tenant and action. Cursor pagination: `limit` 1 to 500 (default 50), `cursor` the previous page's `nextCursor`. 400: a cursor this listing did not issue."
-      )
-    )
-  )
-  .add(
-    HttpApiEndpoint.get("adminListOutlets", "/tenants/:tenantId/outlets", {
-      params: tenantParam,
-      query: pageQuery,
-      success: page(AdminOutlet),
-      error: [BadRequestJson, NotFoundJson]
-    }).annotateMerge(
-      doc(
-        "List a tenant's outlets",
-        "Every outlet its POS systems synced, active or not, by id, with whether its POS credentials (and its POS account's) are set: never their values. Cursor pagination: `limit` 1 to 500 (default 50), `cursor` the previous page's `nextCursor`. 400: a cursor this listing did not issue. 404 `tenant not found`."
-      )
-    )
-  )
-  .add(
-    HttpApiEndpoint.put("adminSetOutletCredentials", "/tenants/:tenantId/outlets/:outletId/credentials", {
-      params: outletParams,
-      payload: PosCredentialsInput,
-      success: AdminOutlet,
-      error: [BadRequestJson, NotFoundJson, ConflictJson]
-    })
-      .annotate(HttpApi.PayloadParseOptions, secretInput)
-      .annotateMerge(
+    .add(
+      HttpApiEndpoint.post("adminCreateTenant", "/tenants", {
+        payload: TenantCreate,
+        success: TenantView.pipe(HttpApiSchema.status(201)),
+        error: [BadRequestJson, ConflictJson]
+      }).annotateMerge(
         doc(
-          "Set an outlet's POS credentials",
-          "Sets or replaces the outlet's credentials (API tokens, webhook secret), checked against its plugin's credentials Schema of the outlet level and stored encrypted; they are used from the next call to its POS and the next webhook on. Write-only: never answered, logged or recorded in the audit log. 400: not the plugin's credentials (the paths of the wrong fields, never a value). 404 `tenant not found`, `outlet not found`. 409 `plugin not loaded`: the outlet's POS plugin is not loaded, so its credentials cannot be checked. 409 `credentials cannot be stored`: no key seals them (PostgreSQL without `CREDENTIALS_KEYS`)."
+          "Create a tenant",
+          "Provisions the tenant's tables (in its own database when `databaseUrl` is given), then enters it in the directory: its partners can call at once on `{tenantId}.{BASE_DOMAIN}`. 400: an id, country, time zone, currency or URL that is not valid (each problem named). 409: a tenant with that id exists."
         )
       )
-  )
-  .add(
-    HttpApiEndpoint.put("adminSetAccountCredentials", "/tenants/:tenantId/accounts/:provider/:accountId/credentials", {
-      params: accountParams,
-      payload: PosCredentialsInput,
-      success: AdminPosAccount,
-      error: [BadRequestJson, NotFoundJson, ConflictJson]
-    })
-      .annotate(HttpApi.PayloadParseOptions, secretInput)
-      .annotateMerge(
+    )
+    .add(
+      HttpApiEndpoint.get("adminGetTenant", "/tenants/:tenantId", {
+        params: tenantParam,
+        success: TenantView,
+        error: NotFoundJson
+      }).annotateMerge(doc("Get a tenant", "404 `tenant not found`."))
+    )
+    .add(
+      HttpApiEndpoint.post("adminSuspendTenant", "/tenants/:tenantId/suspend", {
+        params: tenantParam,
+        success: TenantView,
+        error: NotFoundJson
+      }).annotateMerge(
         doc(
-          "Set a POS account's credentials",
-          "Sets or replaces the credentials of a POS account (a Lightspeed business, an Atlas merchant: `accountId` is the POS's own id, as an outlet's `accountId` names it), which reach every outlet of the account and the calls and webhooks that name no outlet. The account need not be synced yet: a pull of its outlets needs them first. Checked against the plugin's Schema of the account level, stored encrypted; write-only. 400: not the plugin's account credentials (the paths of the wrong fields, never a value), or a plugin without an account level (set its credentials per outlet). 404 `tenant not found`, `provider not found` (no such plugin is loaded). 409 `credentials cannot be stored`: no key seals them (PostgreSQL without `CREDENTIALS_KEYS`)."
+          "Suspend a tenant",
+          "Its partners and POS systems get the unknown tenant's 401 from now on (other instances of the service within KEY_CACHE_TTL_MS); its data, keys and orders are kept. Suspending a suspended tenant changes nothing. 404 `tenant not found`."
         )
       )
-  )
-  .add(
-    HttpApiEndpoint.delete("adminDeleteOutletCredentials", "/tenants/:tenantId/outlets/:outletId/credentials", {
-      params: outletParams,
-      error: NotFoundJson
-    }).annotateMerge(
-      doc(
-        "Delete an outlet's POS credentials",
-        "204: the outlet has none from now on (its identifiers, from its outlet sync, stay): calls to its POS and its webhooks fail as for an outlet never given any, until they are set again. Deleting none is no error. 404 `tenant not found`, `outlet not found`."
-      )
     )
-  )
-  .add(
-    HttpApiEndpoint.delete(
-      "adminDeleteAccountCredentials",
-      "/tenants/:tenantId/accounts/:provider/:accountId/credentials",
-      { params: accountParams, error: NotFoundJson }
-    ).annotateMerge(
-      doc(
-        "Delete a POS account's credentials",
-        "204: the account has none from now on (deleting none is no error). 404 `tenant not found`."
-      )
+    .add(
+      HttpApiEndpoint.post("adminReactivateTenant", "/tenants/:tenantId/reactivate", {
+        params: tenantParam,
+        success: TenantView,
+        error: NotFoundJson
+      }).annotateMerge(doc("Reactivate a tenant", "Undoes a suspension. 404 `tenant not found`."))
     )
-  )
-  .add(
-    HttpApiEndpoint.put("adminSetLoyalty", "/tenants/:tenantId/loyalty", {
-      params: tenantParam,
-      payload: LoyaltySettingsInput,
-      success: TenantView,
-      error: [BadRequestJson, NotFoundJson]
-    })
-      .annotate(HttpApi.PayloadParseOptions, secretInput)
-      .annotateMerge(
+    .add(
+      HttpApiEndpoint.get("adminListKeys", "/tenants/:tenantId/keys", {
+        params: tenantParam,
+        success: Schema.Struct({ data: Schema.Array(ApiKeyView) }),
+        error: NotFoundJson
+      }).annotateMerge(doc("List a tenant's API keys", "By id; never a secret or a hash. 404 `tenant not found`."))
+    )
+    .add(
+      HttpApiEndpoint.post("adminIssueKey", "/tenants/:tenantId/keys", {
+        params: tenantParam,
+        payload: ApiKeyIssue,
+        success: ApiKeyIssued,
+        error: [BadRequestJson, NotFoundJson]
+      }).annotateMerge(
         doc(
-          "Set a tenant's loyalty service",
-          "The loyalty-service the tenant's loyalty endpoints call (`url`; absent or null: LOYALTY_URL) and the credential they send, both replaced; answered with `loyaltyCredentialSet`, never the credential. 400: a URL that is not http(s) or carries a user or password (masked), an empty credential. 404 `tenant not found`."
+          "Issue an API key",
+          "A key of the kind's preset scopes (or the `scopes` given), answered once with its secret. 400: an unknown kind or scope, no scope, an expiry not in the future. 404 `tenant not found`."
         )
       )
-  )
-  .add(
-    HttpApiEndpoint.put("adminSetTax", "/tenants/:tenantId/tax", {
-      params: tenantParam,
-      payload: TaxSettingsInput,
-      success: TenantView,
-      error: [BadRequestJson, NotFoundJson]
-    }).annotateMerge(
-      doc(
-        "Set a tenant's tax defaults",
-        "Whether prices include tax where an outlet's POS does not say, and the rate of an order line whose product and outlet give none (null: none); what is left out stays as it is. Orders placed from now on are priced with them. 400: neither field, a rate out of 0 to 1000000 ppm. 404 `tenant not found`."
+    )
+    .add(
+      HttpApiEndpoint.post("adminRevokeKey", "/tenants/:tenantId/keys/:keyId/revoke", {
+        params: keyParams,
+        success: ApiKeyView,
+        error: NotFoundJson
+      }).annotateMerge(
+        doc(
+          "Revoke an API key",
+          "Refused from now on by this instance (by others within KEY_CACHE_TTL_MS). Revoking a revoked key answers it as it is. 404 `tenant not found`, `api key not found`."
+        )
       )
     )
-  )
-  .add(
-    HttpApiEndpoint.get("adminListRewards", "/tenants/:tenantId/rewards", {
-      params: tenantParam,
-      success: Schema.Struct({ data: Schema.Array(AdminReward) }),
-      error: NotFoundJson
-    }).annotateMerge(
-      doc(
-        "List a tenant's rewards",
-        "The rewards of the tenant's embedded loyalty ledger, by id (a tenant with a loyalty-service has that service's own). 404 `tenant not found`."
+    .add(
+      HttpApiEndpoint.post("adminRotateKey", "/tenants/:tenantId/keys/:keyId/rotate", {
+        params: keyParams,
+        payload: ApiKeyRotate,
+        success: ApiKeyRotated,
+        error: [BadRequestJson, NotFoundJson, ConflictJson]
+      }).annotateMerge(
+        doc(
+          "Rotate an API key",
+          "A new key with the old one's kind, scopes and name, answered once with its secret; the old key keeps working for `overlapSeconds` (default a day) and then expires (an earlier expiry it had is kept). 400: an overlap out of range, an expiry not in the future. 404 `tenant not found`, `api key not found`. 409 `key not active`: the key is revoked or expired."
+        )
       )
     )
-  )
-  .add(
-    HttpApiEndpoint.put("adminSetReward", "/tenants/:tenantId/rewards/:rewardId", {
-      params: rewardParams,
-      payload: RewardInput,
-      success: AdminReward,
-      error: [BadRequestJson, NotFoundJson]
-    }).annotateMerge(
-      doc(
-        "Set a reward",
-        `Adds or changes a reward of the tenant's embedded loyalty ledger; partners redeem it by \`rewardId\` (${rewardRules.rewardId}). 400: such an id, a blank or longer name, points below 1. 404 \`tenant not found\`.`
+    .add(
+      HttpApiEndpoint.get("adminListAdminKeys", "/admin-keys", {
+        success: Schema.Struct({ data: Schema.Array(AdminKeyView) })
+      }).annotateMerge(doc("List admin keys", "By id; never a secret or a hash."))
+    )
+    .add(
+      HttpApiEndpoint.post("adminIssueAdminKey", "/admin-keys", {
+        payload: AdminKeyIssue,
+        success: AdminKeyIssued,
+        error: BadRequestJson
+      }).annotateMerge(
+        doc(
+          "Issue an admin key",
+          "Another operator's key, answered once with its secret. 400: no name, an expiry not in the future."
+        )
       )
     )
-  )
-  .add(
-    HttpApiEndpoint.delete("adminRemoveReward", "/tenants/:tenantId/rewards/:rewardId", {
-      params: rewardParams,
-      error: NotFoundJson
-    }).annotateMerge(
-      doc(
-        "Remove a reward",
-        "204: removed; transactions that redeemed it keep their history. 404 `tenant not found`, `reward not found`."
+    .add(
+      HttpApiEndpoint.post("adminRevokeAdminKey", "/admin-keys/:keyId/revoke", {
+        params: { keyId: Schema.String },
+        success: AdminKeyView,
+        error: NotFoundJson
+      }).annotateMerge(
+        doc(
+          "Revoke an admin key",
+          "Refused from the next request on (your own key too). Revoking a revoked key answers it as it is. 404 `admin key not found`."
+        )
       )
     )
-  )
-  .add(
-    HttpApiEndpoint.get("adminListSyncs", "/tenants/:tenantId/syncs", {
-      params: tenantParam,
-      query: {
-        outletId: Schema.optional(Schema.String),
-        outcome: Schema.optional(Schema.Literals(["succeeded", "failed"])),
-        ...pageQuery
-      },
-      success: page(SyncView),
-      error: [BadRequestJson, NotFoundJson]
-    }).annotateMerge(
-      doc(
-        "List a tenant's syncs",
-        "Its sync history, newest first, as the partner API's `GET /syncs` answers it: counts, outcome and, for a failure, `error` (what went wrong; for a pull, the POS's answer without secrets). `outletId` keeps one outlet's, `outcome` the succeeded or the failed ones. Cursor pagination: `limit` 1 to 500 (default 50), `cursor` the previous page's `nextCursor`; with `outcome`, a page may hold fewer than `limit` while `nextCursor` says more may follow. A push refused as not the provider's format is answered 400 with its problems and leaves no sync. 400: a cursor this listing did not issue. 404 `tenant not found`, `outlet not found`."
+    .add(
+      HttpApiEndpoint.get("adminListPlugins", "/plugins", {
+        success: Schema.Struct({ data: Schema.Array(Provider) })
+      }).annotateMerge(
+        doc("List the loaded POS plugins", "Each plugin's id, name, version, SDK version and capabilities.")
       )
     )
-  )
-  .add(
-    HttpApiEndpoint.get("adminGetSync", "/tenants/:tenantId/syncs/:syncId", {
-      params: { tenantId: Schema.String, syncId: Schema.String },
-      success: SyncView,
-      error: NotFoundJson
-    }).annotateMerge(doc("Get a sync", "One sync of the tenant. 404 `tenant not found`, `sync not found`."))
-  )
-  .add(
-    HttpApiEndpoint.get("adminListOrders", "/tenants/:tenantId/orders", {
-      params: tenantParam,
-      query: {
-        refCode: Schema.optional(Schema.String),
-        outletId: Schema.optional(Schema.String),
-        status: Schema.optional(OrderStatus),
-        createdSince: Schema.optional(DateTimeQuery),
-        ...pageQuery
-      },
-      success: page(OrderSummary),
-      error: [BadRequestJson, NotFoundJson]
-    }).annotateMerge(
-      doc(
-        "List a tenant's orders",
-        "As the partner API's `GET /orders` lists them: newest first, filtered by `refCode`, `outletId`, `status` and `createdSince` (RFC 3339). Cursor pagination: `limit` 1 to 500 (default 50), `cursor` the previous page's `nextCursor`. 400: a filter out of range, a cursor that does not decode. 404 `tenant not found`, `outlet not found`."
+    .add(
+      HttpApiEndpoint.get("adminListAudit", "/audit", {
+        query: {
+          tenantId: Schema.optional(Schema.String),
+          action: Schema.optional(
+            Schema.String.annotate({
+              description: "An action (`api-key.rotate`) or a resource with its dot (`api-key.`)"
+            })
+          ),
+          limit: Schema.optional(Limit),
+          cursor: Schema.optional(Schema.String)
+        },
+        success: Schema.Struct({ data: Schema.Array(AuditEntryView), nextCursor: NextCursor }),
+        error: BadRequestJson
+      }).annotateMerge(
+        doc(
+          "List the audit log",
+          "Every admin change, newest first, filtered by tenant and action. Cursor pagination: `limit` 1 to 500 (default 50), `cursor` the previous page's `nextCursor`. 400: a cursor this listing did not issue."
+        )
       )
     )
-  )
-  .add(
-    HttpApiEndpoint.get("adminGetOrder", "/tenants/:tenantId/orders/:orderId", {
-      params: { tenantId: Schema.String, orderId: Schema.String },
-      success: OrderView,
-      error: NotFoundJson
-    }).annotateMerge(
-      doc(
-        "Get an order",
-        "As the partner API's `GET /orders/{orderId}` answers it: its status, its timeline (each entry's time, status, source, the POS's status word and reason) and every delivery attempt to its POS (outcome and the POS's reason). 404 `tenant not found`, `order not found`."
+    .add(
+      HttpApiEndpoint.get("adminListOutlets", "/tenants/:tenantId/outlets", {
+        params: tenantParam,
+        query: pageQuery,
+        success: page(AdminOutlet),
+        error: [BadRequestJson, NotFoundJson]
+      }).annotateMerge(
+        doc(
+          "List a tenant's outlets",
+          "Every outlet its POS systems synced, active or not, by id, with whether its POS credentials (and its POS account's) are set: never their values. Cursor pagination: `limit` 1 to 500 (default 50), `cursor` the previous page's `nextCursor`. 400: a cursor this listing did not issue. 404 `tenant not found`."
+        )
       )
     )
-  )
-  .add(
-    HttpApiEndpoint.get("adminListPullSchedules", "/pull-schedules", {
-      success: Schema.Struct({ data: Schema.Array(AdminPullSchedule) })
-    }).annotateMerge(doc("List the pull schedules", "One per provider, by provider."))
-  )
-  .add(
-    HttpApiEndpoint.put("adminSetPullSchedule", "/pull-schedules/:provider", {
-      params: { provider: Schema.String },
-      payload: PullScheduleInput,
-      success: AdminPullSchedule,
-      error: [BadRequestJson, NotFoundJson]
-    }).annotateMerge(
-      doc(
-        "Set a pull schedule",
-        "Pulls the provider's outlets and catalogs every `intervalMs` for every active tenant, through the same sync as a push. A new schedule is due at once; a changed one keeps its next run unless the new interval brings it closer. 400: an interval out of range, a plugin that cannot pull (its POS pushes). 404 `provider not found` (no such plugin is loaded)."
+    .add(
+      HttpApiEndpoint.put("adminSetOutletCredentials", "/tenants/:tenantId/outlets/:outletId/credentials", {
+        params: outletParams,
+        payload: PosCredentialsInput,
+        success: AdminOutlet,
+        error: [BadRequestJson, NotFoundJson, ConflictJson]
+      })
+        .annotate(HttpApi.PayloadParseOptions, secretInput)
+        .annotateMerge(
+          doc(
+            "Set an outlet's POS credentials",
+            "Sets or replaces the outlet's credentials (API tokens, webhook secret), checked against its plugin's credentials Schema of the outlet level and stored encrypted; they are used from the next call to its POS and the next webhook on. Write-only: never answered, logged or recorded in the audit log. 400: not the plugin's credentials (the paths of the wrong fields, never a value). 404 `tenant not found`, `outlet not found`. 409 `plugin not loaded`: the outlet's POS plugin is not loaded, so its credentials cannot be checked. 409 `credentials cannot be stored`: no key seals them (PostgreSQL without `CREDENTIALS_KEYS`)."
+          )
+        )
+    )
+    .add(
+      HttpApiEndpoint.put(
+        "adminSetAccountCredentials",
+        "/tenants/:tenantId/accounts/:provider/:accountId/credentials",
+        {
+          params: accountParams,
+          payload: PosCredentialsInput,
+          success: AdminPosAccount,
+          error: [BadRequestJson, NotFoundJson, ConflictJson]
+        }
+      )
+        .annotate(HttpApi.PayloadParseOptions, secretInput)
+        .annotateMerge(
+          doc(
+            "Set a POS account's credentials",
+            "Sets or replaces the credentials of a POS account (a Lightspeed business, an Atlas merchant: `accountId` is the POS's own id, as an outlet's `accountId` names it), which reach every outlet of the account and the calls and webhooks that name no outlet. The account need not be synced yet: a pull of its outlets needs them first. Checked against the plugin's Schema of the account level, stored encrypted; write-only. 400: not the plugin's account credentials (the paths of the wrong fields, never a value), or a plugin without an account level (set its credentials per outlet). 404 `tenant not found`, `provider not found` (no such plugin is loaded). 409 `credentials cannot be stored`: no key seals them (PostgreSQL without `CREDENTIALS_KEYS`)."
+          )
+        )
+    )
+    .add(
+      HttpApiEndpoint.delete("adminDeleteOutletCredentials", "/tenants/:tenantId/outlets/:outletId/credentials", {
+        params: outletParams,
+        error: NotFoundJson
+      }).annotateMerge(
+        doc(
+          "Delete an outlet's POS credentials",
+          "204: the outlet has none from now on (its identifiers, from its outlet sync, stay): calls to its POS and its webhooks fail as for an outlet never given any, until they are set again. Deleting none is no error. 404 `tenant not found`, `outlet not found`."
+        )
       )
     )
-  )
-  .add(
-    HttpApiEndpoint.delete("adminRemovePullSchedule", "/pull-schedules/:provider", {
-      params: { provider: Schema.String },
-      error: NotFoundJson
-    }).annotateMerge(
-      doc(
-        "Remove a pull schedule",
-        "204: the provider is no longer pulled on a schedule. 404 `pull schedule not found`."
+    .add(
+      HttpApiEndpoint.delete(
+        "adminDeleteAccountCredentials",
+        "/tenants/:tenantId/accounts/:provider/:accountId/credentials",
+        { params: accountParams, error: NotFoundJson }
+      ).annotateMerge(
+        doc(
+          "Delete a POS account's credentials",
+          "204: the account has none from now on (deleting none is no error). 404 `tenant not found`."
+        )
       )
     )
-  )
-  .middleware(SchemaErrors)
-  .middleware(StrictInput)
-  .middleware(RequireJson)
-  .middleware(AdminAuth)
-  .prefix(adminApiPrefix)
-  .annotate(HttpApi.PayloadParseOptions, strict)
-  .annotate(HttpApi.QueryParseOptions, strict)
-  .annotate(HttpApi.ParamsParseOptions, lenient)
-  .annotate(HttpApi.HeadersParseOptions, lenient)
-  .annotateMerge(
-    OpenApi.annotations({
-      title: "Admin",
-      description:
-        "Operators' API: tenants, their API keys, POS credentials (write-only), loyalty and tax settings, rewards, outlets, syncs and orders, pull schedules, admin keys, the loaded plugins and the audit log. On any host, with an admin key (`posa_...`) in `X-Api-Key`; not for partners (a partner key is the 401)."
-    })
-  )
+    .add(
+      HttpApiEndpoint.put("adminSetLoyalty", "/tenants/:tenantId/loyalty", {
+        params: tenantParam,
+        payload: LoyaltySettingsInput,
+        success: TenantView,
+        error: [BadRequestJson, NotFoundJson]
+      })
+        .annotate(HttpApi.PayloadParseOptions, secretInput)
+        .annotateMerge(
+          doc(
+            "Set a tenant's loyalty service",
+            "The loyalty-service the tenant's loyalty endpoints call (`url`; absent or null: LOYALTY_URL) and the credential they send, both replaced; answered with `loyaltyCredentialSet`, never the credential. 400: a URL that is not http(s) or carries a user or password (masked), an empty credential. 404 `tenant not found`."
+          )
+        )
+    )
+    .add(
+      HttpApiEndpoint.put("adminSetTax", "/tenants/:tenantId/tax", {
+        params: tenantParam,
+        payload: TaxSettingsInput,
+        success: TenantView,
+        error: [BadRequestJson, NotFoundJson]
+      }).annotateMerge(
+        doc(
+          "Set a tenant's tax defaults",
+          "Whether prices include tax where an outlet's POS does not say, and the rate of an order line whose product and outlet give none (null: none); what is left out stays as it is. Orders placed from now on are priced with them. 400: neither field, a rate out of 0 to 1000000 ppm. 404 `tenant not found`."
+        )
+      )
+    )
+    .add(
+      HttpApiEndpoint.get("adminListRewards", "/tenants/:tenantId/rewards", {
+        params: tenantParam,
+        success: Schema.Struct({ data: Schema.Array(AdminReward) }),
+        error: NotFoundJson
+      }).annotateMerge(
+        doc(
+          "List a tenant's rewards",
+          "The rewards of the tenant's embedded loyalty ledger, by id (a tenant with a loyalty-service has that service's own). 404 `tenant not found`."
+        )
+      )
+    )
+    .add(
+      HttpApiEndpoint.put("adminSetReward", "/tenants/:tenantId/rewards/:rewardId", {
+        params: rewardParams,
+        payload: RewardInput,
+        success: AdminReward,
+        error: [BadRequestJson, NotFoundJson]
+      }).annotateMerge(
+        doc(
+          "Set a reward",
+          `Adds or changes a reward of the tenant's embedded loyalty ledger; partners redeem it by \`rewardId\` (${rewardRules.rewardId}). 400: such an id, a blank or longer name, points below 1. 404 \`tenant not found\`.`
+        )
+      )
+    )
+    .add(
+      HttpApiEndpoint.delete("adminRemoveReward", "/tenants/:tenantId/rewards/:rewardId", {
+        params: rewardParams,
+        error: NotFoundJson
+      }).annotateMerge(
+        doc(
+          "Remove a reward",
+          "204: removed; transactions that redeemed it keep their history. 404 `tenant not found`, `reward not found`."
+        )
+      )
+    )
+    .add(
+      HttpApiEndpoint.get("adminListSyncs", "/tenants/:tenantId/syncs", {
+        params: tenantParam,
+        query: {
+          outletId: Schema.optional(Schema.String),
+          outcome: Schema.optional(Schema.Literals(["succeeded", "failed"])),
+          ...pageQuery
+        },
+        success: page(SyncView),
+        error: [BadRequestJson, NotFoundJson]
+      }).annotateMerge(
+        doc(
+          "List a tenant's syncs",
+          "Its sync history, newest first, as the partner API's `GET /syncs` answers it: counts, outcome and, for a failure, `error` (what went wrong; for a pull, the POS's answer without secrets). `outletId` keeps one outlet's, `outcome` the succeeded or the failed ones. Cursor pagination: `limit` 1 to 500 (default 50), `cursor` the previous page's `nextCursor`; with `outcome`, a page may hold fewer than `limit` while `nextCursor` says more may follow. A push refused as not the provider's format is answered 400 with its problems and leaves no sync. 400: a cursor this listing did not issue. 404 `tenant not found`, `outlet not found`."
+        )
+      )
+    )
+    .add(
+      HttpApiEndpoint.get("adminGetSync", "/tenants/:tenantId/syncs/:syncId", {
+        params: { tenantId: Schema.String, syncId: Schema.String },
+        success: SyncView,
+        error: NotFoundJson
+      }).annotateMerge(doc("Get a sync", "One sync of the tenant. 404 `tenant not found`, `sync not found`."))
+    )
+    .add(
+      HttpApiEndpoint.get("adminListOrders", "/tenants/:tenantId/orders", {
+        params: tenantParam,
+        query: {
+          refCode: Schema.optional(Schema.String),
+          outletId: Schema.optional(Schema.String),
+          status: Schema.optional(OrderStatus),
+          createdSince: Schema.optional(DateTimeQuery),
+          ...pageQuery
+        },
+        success: page(OrderSummary),
+        error: [BadRequestJson, NotFoundJson]
+      }).annotateMerge(
+        doc(
+          "List a tenant's orders",
+          "As the partner API's `GET /orders` lists them: newest first, filtered by `refCode`, `outletId`, `status` and `createdSince` (RFC 3339). Cursor pagination: `limit` 1 to 500 (default 50), `cursor` the previous page's `nextCursor`. 400: a filter out of range, a cursor that does not decode. 404 `tenant not found`, `outlet not found`."
+        )
+      )
+    )
+    .add(
+      HttpApiEndpoint.get("adminGetOrder", "/tenants/:tenantId/orders/:orderId", {
+        params: { tenantId: Schema.String, orderId: Schema.String },
+        success: OrderView,
+        error: NotFoundJson
+      }).annotateMerge(
+        doc(
+          "Get an order",
+          "As the partner API's `GET /orders/{orderId}` answers it: its status, its timeline (each entry's time, status, source, the POS's status word and reason) and every delivery attempt to its POS (outcome and the POS's reason). 404 `tenant not found`, `order not found`."
+        )
+      )
+    )
+    .add(
+      HttpApiEndpoint.get("adminListPullSchedules", "/pull-schedules", {
+        success: Schema.Struct({ data: Schema.Array(AdminPullSchedule) })
+      }).annotateMerge(doc("List the pull schedules", "One per provider, by provider."))
+    )
+    .add(
+      HttpApiEndpoint.put("adminSetPullSchedule", "/pull-schedules/:provider", {
+        params: { provider: Schema.String },
+        payload: PullScheduleInput,
+        success: AdminPullSchedule,
+        error: [BadRequestJson, NotFoundJson]
+      }).annotateMerge(
+        doc(
+          "Set a pull schedule",
+          "Pulls the provider's outlets and catalogs every `intervalMs` for every active tenant, through the same sync as a push. A new schedule is due at once; a changed one keeps its next run unless the new interval brings it closer. 400: an interval out of range, a plugin that cannot pull (its POS pushes). 404 `provider not found` (no such plugin is loaded)."
+        )
+      )
+    )
+    .add(
+      HttpApiEndpoint.delete("adminRemovePullSchedule", "/pull-schedules/:provider", {
+        params: { provider: Schema.String },
+        error: NotFoundJson
+      }).annotateMerge(
+        doc(
+          "Remove a pull schedule",
+          "204: the provider is no longer pulled on a schedule. 404 `pull schedule not found`."
+        )
+      )
+    )
+).annotateMerge(
+  OpenApi.annotations({
+    title: "Admin",
+    description:
+      "Operators' API: tenants, their API keys, POS credentials (write-only), loyalty and tax settings, rewards, outlets, syncs and orders, pull schedules, admin keys, the loaded plugins and the audit log. On any host, with an admin key (`posa_...`) in `X-Api-Key`; not for partners (a partner key is the 401)."
+  })
+)

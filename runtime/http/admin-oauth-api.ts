@@ -1,8 +1,7 @@
 import { Schema } from "effect"
-import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import { Scope } from "../../domain/api-key.ts"
-import { adminApiPrefix } from "./admin-api.ts"
-import { AdminAuth, lenient, RequireJson, SchemaErrors, StrictInput, strict } from "./api-middleware.ts"
+import { adminSecured } from "./api-middleware.ts"
 import { DateTime, DateTimeInput, doc } from "./api-types.ts"
 import { BadRequestJson, ConflictJson, NotFoundJson, ServiceUnavailableJson } from "./errors.ts"
 
@@ -78,91 +77,83 @@ const tenantParam = { tenantId: Schema.String }
 const clientParams = { tenantId: Schema.String, clientId: Schema.String }
 
 /** Operators' work on OAuth 2.0: a tenant's clients, and the keys that sign every tenant's tokens. */
-export const AdminOAuthGroup = HttpApiGroup.make("adminOAuth")
-  .add(
-    HttpApiEndpoint.get("adminListOAuthClients", "/tenants/:tenantId/oauth-clients", {
-      params: tenantParam,
-      success: Schema.Struct({ data: Schema.Array(OAuthClientView) }),
-      error: NotFoundJson
-    }).annotateMerge(doc("List a tenant's OAuth clients", "By id; never a secret or a hash. 404 `tenant not found`."))
-  )
-  .add(
-    HttpApiEndpoint.post("adminCreateOAuthClient", "/tenants/:tenantId/oauth-clients", {
-      params: tenantParam,
-      payload: OAuthClientCreate,
-      success: OAuthClientIssued,
-      error: [BadRequestJson, NotFoundJson]
-    }).annotateMerge(
-      doc(
-        "Create an OAuth client",
-        "A client of the client credentials grant, answered once with its secret. 400: an unknown scope, no scope, an expiry not in the future. 404 `tenant not found`."
+export const AdminOAuthGroup = adminSecured(
+  HttpApiGroup.make("adminOAuth")
+    .add(
+      HttpApiEndpoint.get("adminListOAuthClients", "/tenants/:tenantId/oauth-clients", {
+        params: tenantParam,
+        success: Schema.Struct({ data: Schema.Array(OAuthClientView) }),
+        error: NotFoundJson
+      }).annotateMerge(doc("List a tenant's OAuth clients", "By id; never a secret or a hash. 404 `tenant not found`."))
+    )
+    .add(
+      HttpApiEndpoint.post("adminCreateOAuthClient", "/tenants/:tenantId/oauth-clients", {
+        params: tenantParam,
+        payload: OAuthClientCreate,
+        success: OAuthClientIssued,
+        error: [BadRequestJson, NotFoundJson]
+      }).annotateMerge(
+        doc(
+          "Create an OAuth client",
+          "A client of the client credentials grant, answered once with its secret. 400: an unknown scope, no scope, an expiry not in the future. 404 `tenant not found`."
+        )
       )
     )
-  )
-  .add(
-    HttpApiEndpoint.get("adminGetOAuthClient", "/tenants/:tenantId/oauth-clients/:clientId", {
-      params: clientParams,
-      success: OAuthClientView,
-      error: NotFoundJson
-    }).annotateMerge(doc("Show an OAuth client", "404 `tenant not found`, `oauth client not found`."))
-  )
-  .add(
-    HttpApiEndpoint.post("adminRotateOAuthClient", "/tenants/:tenantId/oauth-clients/:clientId/rotate", {
-      params: clientParams,
-      payload: OAuthClientRotate,
-      success: OAuthClientIssued,
-      error: [BadRequestJson, NotFoundJson, ConflictJson]
-    }).annotateMerge(
-      doc(
-        "Rotate an OAuth client's secret",
-        "A new secret, answered once; the old one keeps working for `overlapSeconds` (default a day; a secret still overlapping from an earlier rotation stops now). Tokens already issued stay valid until they expire. 400: an overlap out of range. 404 `tenant not found`, `oauth client not found`. 409 `client not active`."
+    .add(
+      HttpApiEndpoint.get("adminGetOAuthClient", "/tenants/:tenantId/oauth-clients/:clientId", {
+        params: clientParams,
+        success: OAuthClientView,
+        error: NotFoundJson
+      }).annotateMerge(doc("Show an OAuth client", "404 `tenant not found`, `oauth client not found`."))
+    )
+    .add(
+      HttpApiEndpoint.post("adminRotateOAuthClient", "/tenants/:tenantId/oauth-clients/:clientId/rotate", {
+        params: clientParams,
+        payload: OAuthClientRotate,
+        success: OAuthClientIssued,
+        error: [BadRequestJson, NotFoundJson, ConflictJson]
+      }).annotateMerge(
+        doc(
+          "Rotate an OAuth client's secret",
+          "A new secret, answered once; the old one keeps working for `overlapSeconds` (default a day; a secret still overlapping from an earlier rotation stops now). Tokens already issued stay valid until they expire. 400: an overlap out of range. 404 `tenant not found`, `oauth client not found`. 409 `client not active`."
+        )
       )
     )
-  )
-  .add(
-    HttpApiEndpoint.post("adminRevokeOAuthClient", "/tenants/:tenantId/oauth-clients/:clientId/revoke", {
-      params: clientParams,
-      success: OAuthClientView,
-      error: NotFoundJson
-    }).annotateMerge(
-      doc(
-        "Revoke an OAuth client",
-        "No token is issued to it from now on, and its tokens are refused by this instance at once (by others within KEY_CACHE_TTL_MS). Revoking a revoked client answers it as it is. 404 `tenant not found`, `oauth client not found`."
+    .add(
+      HttpApiEndpoint.post("adminRevokeOAuthClient", "/tenants/:tenantId/oauth-clients/:clientId/revoke", {
+        params: clientParams,
+        success: OAuthClientView,
+        error: NotFoundJson
+      }).annotateMerge(
+        doc(
+          "Revoke an OAuth client",
+          "No token is issued to it from now on, and its tokens are refused by this instance at once (by others within KEY_CACHE_TTL_MS). Revoking a revoked client answers it as it is. 404 `tenant not found`, `oauth client not found`."
+        )
       )
     )
-  )
-  .add(
-    HttpApiEndpoint.get("adminListSigningKeys", "/oauth/signing-keys", {
-      success: Schema.Struct({ data: Schema.Array(SigningKeyView) }),
-      error: ServiceUnavailableJson
-    }).annotateMerge(
-      doc("List token signing keys", "Every published key, by the time it signs from; never key material.")
-    )
-  )
-  .add(
-    HttpApiEndpoint.post("adminRotateSigningKey", "/oauth/signing-keys/rotate", {
-      success: SigningKeyPublished,
-      error: ServiceUnavailableJson
-    }).annotateMerge(
-      doc(
-        "Publish the next signing key",
-        "The next key is published now and signs after OAUTH_KEY_LEAD_S (every instance and cached key set knows it first); the current key then checks its tokens until they expire. A key already waiting is answered instead. 503 `not configured`: the key cannot be sealed (PostgreSQL without CREDENTIALS_KEYS). The service also rotates on its own every OAUTH_KEY_ROTATION_S."
+    .add(
+      HttpApiEndpoint.get("adminListSigningKeys", "/oauth/signing-keys", {
+        success: Schema.Struct({ data: Schema.Array(SigningKeyView) }),
+        error: ServiceUnavailableJson
+      }).annotateMerge(
+        doc("List token signing keys", "Every published key, by the time it signs from; never key material.")
       )
     )
-  )
-  .middleware(SchemaErrors)
-  .middleware(StrictInput)
-  .middleware(RequireJson)
-  .middleware(AdminAuth)
-  .prefix(adminApiPrefix)
-  .annotate(HttpApi.PayloadParseOptions, strict)
-  .annotate(HttpApi.QueryParseOptions, strict)
-  .annotate(HttpApi.ParamsParseOptions, lenient)
-  .annotate(HttpApi.HeadersParseOptions, lenient)
-  .annotateMerge(
-    OpenApi.annotations({
-      title: "Admin OAuth",
-      description:
-        "Operators' API, as Admin (an admin key on any host): tenants' OAuth 2.0 clients and the keys that sign access tokens."
-    })
-  )
+    .add(
+      HttpApiEndpoint.post("adminRotateSigningKey", "/oauth/signing-keys/rotate", {
+        success: SigningKeyPublished,
+        error: ServiceUnavailableJson
+      }).annotateMerge(
+        doc(
+          "Publish the next signing key",
+          "The next key is published now and signs after OAUTH_KEY_LEAD_S (every instance and cached key set knows it first); the current key then checks its tokens until they expire. A key already waiting is answered instead. 503 `not configured`: the key cannot be sealed (PostgreSQL without CREDENTIALS_KEYS). The service also rotates on its own every OAUTH_KEY_ROTATION_S."
+        )
+      )
+    )
+).annotateMerge(
+  OpenApi.annotations({
+    title: "Admin OAuth",
+    description:
+      "Operators' API, as Admin (an admin key on any host): tenants' OAuth 2.0 clients and the keys that sign access tokens."
+  })
+)

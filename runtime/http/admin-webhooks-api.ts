@@ -1,8 +1,7 @@
 import { Schema } from "effect"
-import { HttpApi, HttpApiEndpoint, HttpApiGroup, OpenApi } from "effect/http-api"
+import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "effect/http-api"
 import { WebhookEventType } from "../../domain/webhook-endpoint.ts"
-import { adminApiPrefix } from "./admin-api.ts"
-import { AdminAuth, lenient, RequireJson, SchemaErrors, StrictInput, strict } from "./api-middleware.ts"
+import { adminSecured } from "./api-middleware.ts"
 import { DateTime, doc } from "./api-types.ts"
 import { BadRequestJson, NotFoundJson } from "./errors.ts"
 
@@ -30,41 +29,36 @@ const tenantParam = { tenantId: Schema.String }
 const endpointParams = { tenantId: Schema.String, endpointId: Schema.String }
 
 /** Operators' view of the partners' webhook endpoints of a tenant, and the switch to stop one. */
-export const AdminWebhooksGroup = HttpApiGroup.make("adminWebhooks")
-  .add(
-    HttpApiEndpoint.get("adminListWebhookEndpoints", "/tenants/:tenantId/webhook-endpoints", {
-      params: tenantParam,
-      success: Schema.Struct({ data: Schema.Array(AdminWebhookEndpointView) }),
-      error: NotFoundJson
-    }).annotateMerge(
-      doc("List a tenant's webhook endpoints", "Every partner's, oldest first; never a secret. 404 `tenant not found`.")
-    )
-  )
-  .add(
-    HttpApiEndpoint.post("adminDisableWebhookEndpoint", "/tenants/:tenantId/webhook-endpoints/:endpointId/disable", {
-      params: endpointParams,
-      payload: AdminWebhookDisable,
-      success: AdminWebhookEndpointView,
-      error: [BadRequestJson, NotFoundJson]
-    }).annotateMerge(
-      doc(
-        "Disable a webhook endpoint",
-        "Nothing more is sent to it; its owner sees `disabledReason` (`disabled by an operator`, and the reason given) and may enable it again. Disabling a disabled endpoint answers it as it is. 404 `tenant not found`, `webhook endpoint not found`."
+export const AdminWebhooksGroup = adminSecured(
+  HttpApiGroup.make("adminWebhooks")
+    .add(
+      HttpApiEndpoint.get("adminListWebhookEndpoints", "/tenants/:tenantId/webhook-endpoints", {
+        params: tenantParam,
+        success: Schema.Struct({ data: Schema.Array(AdminWebhookEndpointView) }),
+        error: NotFoundJson
+      }).annotateMerge(
+        doc(
+          "List a tenant's webhook endpoints",
+          "Every partner's, oldest first; never a secret. 404 `tenant not found`."
+        )
       )
     )
-  )
-  .middleware(SchemaErrors)
-  .middleware(StrictInput)
-  .middleware(RequireJson)
-  .middleware(AdminAuth)
-  .prefix(adminApiPrefix)
-  .annotate(HttpApi.PayloadParseOptions, strict)
-  .annotate(HttpApi.QueryParseOptions, strict)
-  .annotate(HttpApi.ParamsParseOptions, lenient)
-  .annotate(HttpApi.HeadersParseOptions, lenient)
-  .annotateMerge(
-    OpenApi.annotations({
-      title: "Admin webhooks",
-      description: "Operators' API, as Admin (an admin key on any host): the partners' webhook endpoints of a tenant."
-    })
-  )
+    .add(
+      HttpApiEndpoint.post("adminDisableWebhookEndpoint", "/tenants/:tenantId/webhook-endpoints/:endpointId/disable", {
+        params: endpointParams,
+        payload: AdminWebhookDisable,
+        success: AdminWebhookEndpointView,
+        error: [BadRequestJson, NotFoundJson]
+      }).annotateMerge(
+        doc(
+          "Disable a webhook endpoint",
+          "Nothing more is sent to it; its owner sees `disabledReason` (`disabled by an operator`, and the reason given) and may enable it again. Disabling a disabled endpoint answers it as it is. 404 `tenant not found`, `webhook endpoint not found`."
+        )
+      )
+    )
+).annotateMerge(
+  OpenApi.annotations({
+    title: "Admin webhooks",
+    description: "Operators' API, as Admin (an admin key on any host): the partners' webhook endpoints of a tenant."
+  })
+)

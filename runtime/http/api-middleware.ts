@@ -103,3 +103,24 @@ export const secured = <Id extends string, Endpoints extends HttpApiEndpoint.Con
     .annotate(HttpApi.QueryParseOptions, strict)
     .annotate(HttpApi.ParamsParseOptions, lenient)
     .annotate(HttpApi.HeadersParseOptions, lenient)
+
+/** Where the admin API is served (under BASE_PATH, as every route is). */
+export const adminApiPrefix = "/admin/api/v1"
+
+/**
+ * An admin API group: under /admin/api/v1, on any host, with an admin key or the console's session
+ * (AdminAuth), then the same content type and validation checks as the partner API's.
+ */
+export const adminSecured = <Id extends string, Endpoints extends HttpApiEndpoint.Constraint>(
+  group: HttpApiGroup.HttpApiGroup<Id, Endpoints>
+) =>
+  group
+    .middleware(SchemaErrors)
+    .middleware(StrictInput)
+    .middleware(RequireJson)
+    .middleware(AdminAuth)
+    .prefix(adminApiPrefix)
+    .annotate(HttpApi.PayloadParseOptions, strict)
+    .annotate(HttpApi.QueryParseOptions, strict)
+    .annotate(HttpApi.ParamsParseOptions, lenient)
+    .annotate(HttpApi.HeadersParseOptions, lenient)
