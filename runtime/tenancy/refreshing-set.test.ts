@@ -68,6 +68,47 @@ describe("RefreshingSet", () => {
     })
   )
 
+  it.effect("refresh reads again within the TTL, joins a read under way, and keeps the last good set on failure", () =>
+    Effect.gen(function* () {
+      const { store, load } = fakeStore(["a"])
+      const set = yield* makeRefreshingSet({ name: "test", load, ttlMs })
+      yield* set.current
+      store.values.push("b")
+      expect(sorted(yield* set.refresh)).toEqual(["a", "b"])
+      expect(store.reads).toBe(2)
+      // Fresh again for a whole TTL from that read.
+      yield* TestClock.adjust(ttlMs - 1)
+      yield* set.current
+      expect(store.reads).toBe(2)
+      store.gate = yield* Deferred.make<void>()
+      const both = yield* Effect.forkChild(Effect.all([set.refresh, set.refresh], { concurrency: "unbounded" }))
+      yield* settle
+      expect(store.reads).toBe(3)
+      yield* Deferred.succeed(store.gate, undefined)
+      yield* Fiber.join(both)
+      store.gate = undefined
+      store.failing = true
+      expect(sorted(yield* set.refresh)).toEqual(["a", "b"])
+    })
+  )
+
+  it.effect("a TTL of 0 reads on every call and still waits for a read that takes time", () =>
+    Effect.gen(function* () {
+      const { store, load } = fakeStore(["a"])
+      store.gate = yield* Deferred.make<void>()
+      const set = yield* makeRefreshingSet({ name: "test", load, ttlMs: 0 })
+      const first = yield* Effect.forkChild(set.current)
+      yield* settle
+      yield* TestClock.adjust(500)
+      yield* Deferred.succeed(store.gate, undefined)
+      expect(sorted(yield* Fiber.join(first))).toEqual(["a"])
+      store.gate = undefined
+      store.values.push("b")
+      expect(sorted(yield* set.current)).toEqual(["a", "b"])
+      expect(store.reads).toBe(2)
+    })
+  )
+
   it.effect("concurrent callers of a stale set share one read", () =>
     Effect.gen(function* () {
       const { store, load } = fakeStore(["a"])

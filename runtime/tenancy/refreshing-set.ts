@@ -29,6 +29,11 @@ export interface RefreshingSet<A> {
    * succeeded does the failure reach the caller.
    */
   readonly current: Effect.Effect<ReadonlySet<A>, StorageError>
+  /**
+   * The set read again now, whatever its age (a read under way is joined rather than doubled), with
+   * `current`'s answers to a slow or failed read: for a caller that knows the store has changed.
+   */
+  readonly refresh: Effect.Effect<ReadonlySet<A>, StorageError>
   readonly add: (value: A) => void
   readonly delete: (value: A) => void
 }
@@ -46,14 +51,16 @@ export const makeRefreshingSet = <A>(
     // A read may have seen the store before this process's latest changes: they are applied on top.
     let changesDuringRead: Array<Change<A>> | undefined
 
-    // A read that hangs counts as failed after one TTL: the last good set answers meanwhile, and
-    // what another process created is then missed for at most two TTLs, never indefinitely.
+    // A read that hangs counts as failed after one TTL (never less than the wait for a slow read, so a
+    // TTL of 0, every request reading, still gives a database time to answer): the last good set
+    // answers meanwhile, and what another process created is then missed for at most two TTLs.
+    const deadlineMs = Math.max(options.ttlMs, options.maxWaitMs ?? 1000)
     const loadWithDeadline = options.load.pipe(
       Effect.timeoutOrElse({
-        duration: options.ttlMs,
+        duration: deadlineMs,
         orElse: () =>
           Effect.fail(
-            new StorageError({ operation: `read ${options.name}`, cause: `no answer within ${options.ttlMs} ms` })
+            new StorageError({ operation: `read ${options.name}`, cause: `no answer within ${deadlineMs} ms` })
           )
       })
     )
@@ -126,6 +133,10 @@ export const makeRefreshingSet = <A>(
 
     return {
       current,
+      refresh: Effect.suspend(() => {
+        freshUntil = Number.NEGATIVE_INFINITY
+        return current
+      }),
       add: (value) => change("add", value),
       delete: (value) => change("delete", value)
     } satisfies RefreshingSet<A>
