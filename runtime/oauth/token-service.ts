@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto"
-import { Clock, Context, Data, Duration, Effect, Layer, Schedule, Semaphore } from "effect"
+import { Clock, Context, Data, Duration, Effect, Layer, Schedule } from "effect"
 import { type CryptoKey, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT } from "jose"
 import { SigningKeys } from "../../application/ports/oauth.ts"
 import type { Scope } from "../../domain/api-key.ts"
@@ -14,6 +14,7 @@ import {
 } from "../../domain/oauth.ts"
 import { AppConfig, type AppSettings, oauthUrls } from "../config.ts"
 import { storageReason } from "../failures.ts"
+import { makeRefreshingSet } from "../tenancy/refreshing-set.ts"
 
 /**
  * Access tokens (RFC 9068 JWTs, `typ: at+jwt`, EdDSA over Ed25519) and the keys that sign them.
@@ -172,45 +173,36 @@ export class OAuthTokens extends Context.Service<
       const owner = randomUUID()
       const verified = new Map<string, VerifiedToken>()
 
-      let loaded = new Map<string, LoadedKey>()
-      let loadedAt = Number.NEGATIVE_INFINITY
-      let lastUnknownRefresh = Number.NEGATIVE_INFINITY
-
-      // Keys already imported are kept (importing costs more than a check): a key's row never changes.
-      const reload = Effect.gen(function* () {
-        const records = yield* store.list
-        const next = new Map<string, LoadedKey>()
-        for (const record of records) {
-          const known = loaded.get(record.kid)
-          next.set(record.kid, known ?? (yield* importKey(record)))
-        }
-        loaded = next
-        loadedAt = yield* Clock.currentTimeMillis
-        return next
+      // The published keys as held in memory, read again once per KEY_CACHE_TTL_MS (one read at a
+      // time, the last good set answering a slow or failed read), as the live key ids are.
+      const published = yield* makeRefreshingSet<SigningKeyRecord>({
+        name: "token signing keys",
+        load: store.list,
+        ttlMs: settings.keyCacheTtlMs
       })
-      const semaphore = yield* Semaphore.make(1)
-      /** One read at a time; a failed read keeps the keys already held (logged), unless there are none. */
-      const refresh = (force: boolean): Effect.Effect<ReadonlyMap<string, LoadedKey>, StorageError> =>
-        semaphore.withPermits(1)(
-          Effect.gen(function* () {
-            const now = yield* Clock.currentTimeMillis
-            if (!force && now - loadedAt < settings.keyCacheTtlMs) return loaded
-            return yield* reload.pipe(
-              Effect.catch((error) =>
-                loaded.size === 0
-                  ? Effect.fail(error)
-                  : Effect.as(
-                      Effect.logWarning("signing keys not read; the keys held are used", storageReason(error)),
-                      loaded
-                    )
-              )
+      // Imported keys are kept by kid (importing costs more than a check): a key's row never changes,
+      // but its private part may open after a restart with another ring.
+      const imported = new Map<string, LoadedKey>()
+      const importAll = (records: ReadonlySet<SigningKeyRecord>) =>
+        Effect.gen(function* () {
+          const keys = new Map<string, LoadedKey>()
+          for (const record of records) {
+            const known = imported.get(record.kid)
+            keys.set(
+              record.kid,
+              known !== undefined && known.record.privateJwk === record.privateJwk ? known : yield* importKey(record)
             )
-          })
-        )
-      /** The keys held, read again (one read at a time) once they are a cache TTL old. */
-      const current = Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        now - loadedAt < settings.keyCacheTtlMs ? Effect.succeed(loaded) : refresh(false)
-      )
+          }
+          imported.clear()
+          for (const [kid, key] of keys) imported.set(kid, key)
+          return keys
+        })
+      const none: ReadonlyMap<string, LoadedKey> = new Map()
+      /** The keys held; none while no read has ever succeeded. */
+      const current = Effect.flatMap(published.current, importAll).pipe(Effect.orElseSucceed(() => none))
+      /** The keys read again now (the store has changed, or a token names a key not held). */
+      const refreshed = Effect.flatMap(published.refresh, importAll).pipe(Effect.orElseSucceed(() => none))
+      let lastUnknownRefresh = Number.NEGATIVE_INFINITY
 
       const signer = (keys: ReadonlyMap<string, LoadedKey>, now: number) => {
         let best: LoadedKey | undefined
@@ -226,8 +218,8 @@ export class OAuthTokens extends Context.Service<
       const issue = (tenantId: string, client: OAuthClientRecord, scopes: ReadonlyArray<Scope>) =>
         Effect.gen(function* () {
           const now = yield* Clock.currentTimeMillis
-          let keys = yield* current.pipe(Effect.orElseSucceed(() => loaded))
-          if (signer(keys, now) === undefined) keys = yield* refresh(true).pipe(Effect.orElseSucceed(() => loaded))
+          let keys = yield* current
+          if (signer(keys, now) === undefined) keys = yield* refreshed
           const key = signer(keys, now)
           if (key === undefined) return yield* unavailable("no signing key has been published yet")
           if (key.sign === undefined) {
@@ -261,14 +253,12 @@ export class OAuthTokens extends Context.Service<
       /** The key a token names, reading the keys again (at most once a second) when it is unknown here. */
       const keyFor = (kid: string) =>
         Effect.gen(function* () {
-          const keys = yield* current.pipe(Effect.orElseSucceed(() => loaded))
-          const known = keys.get(kid)
+          const known = (yield* current).get(kid)
           if (known !== undefined) return known
           const now = yield* Clock.currentTimeMillis
           if (now - lastUnknownRefresh < unknownKidRefreshMs) return undefined
           lastUnknownRefresh = now
-          const again = yield* refresh(true).pipe(Effect.orElseSucceed(() => loaded))
-          return again.get(kid)
+          return (yield* refreshed).get(kid)
         })
 
       const remember = (hash: string, token: VerifiedToken) => {
@@ -342,28 +332,26 @@ export class OAuthTokens extends Context.Service<
         })
 
       const keys = Effect.gen(function* () {
-        const held = yield* refresh(false)
-        return keyStatuses(
-          [...held.values()].map((k) => k.record),
-          yield* Clock.currentTimeMillis,
-          times.tokenTtlMs
-        )
+        const records = yield* published.current
+        return keyStatuses([...records], yield* Clock.currentTimeMillis, times.tokenTtlMs)
       })
 
       const insertKey = (now: number, activatesAt: number) =>
         Effect.flatMap(newKey(now, activatesAt), (key) => store.insert(key))
 
+      // Decided on the store itself, not the keys held: an operator's action sees every instance's keys.
       const publishNext = Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
-        const records = [...(yield* reload).values()].map((k) => k.record)
+        const records = yield* store.list
         const waiting = records.find((r) => r.activatesAt.getTime() > now)
-        if (waiting !== undefined) {
-          const view = keyStatuses(records, now, times.tokenTtlMs).find((v) => v.kid === waiting.kid)!
-          return { key: view, created: false }
+        const record = waiting ?? (yield* insertKey(now, records.length === 0 ? now : now + times.leadMs))
+        // This instance publishes it (and signs with a first key) at once.
+        if (waiting === undefined) yield* Effect.ignore(published.refresh)
+        const all = waiting === undefined ? [...records, record] : records
+        return {
+          key: keyStatuses(all, now, times.tokenTtlMs).find((v) => v.kid === record.kid)!,
+          created: waiting === undefined
         }
-        const record = yield* insertKey(now, records.length === 0 ? now : now + times.leadMs)
-        const all = [...(yield* reload).values()].map((k) => k.record)
-        return { key: keyStatuses(all, now, times.tokenTtlMs).find((v) => v.kid === record.kid)!, created: true }
       })
 
       const maintain = Effect.gen(function* () {
@@ -395,14 +383,15 @@ export class OAuthTokens extends Context.Service<
           yield* store.remove(removable)
           yield* Effect.logInfo("removed retired token signing keys", { kids: removable.join(",") })
         }
-        yield* refresh(true)
+        yield* published.refresh
       })
 
       const claimAndMaintain = Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
         const claimed = yield* store.claimRotation(owner, new Date(now), new Date(now + times.tickMs * 2))
+        // Either way the keys held stay fresh, so a token is rarely the one to wait for a read.
         if (claimed) yield* maintain
-        else yield* refresh(false)
+        else yield* published.current
       }).pipe(Effect.catch((error) => Effect.logWarning("token signing keys not maintained", storageReason(error))))
 
       if (background) {
@@ -413,7 +402,7 @@ export class OAuthTokens extends Context.Service<
       return OAuthTokens.of({
         issue,
         verify,
-        jwks: Effect.map(refresh(false), (held) => [...held.values()].map((k) => k.record.publicJwk)),
+        jwks: Effect.map(published.current, (records) => [...records].map((record) => record.publicJwk)),
         keys,
         publishNext,
         maintain
