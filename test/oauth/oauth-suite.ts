@@ -1,6 +1,5 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import type { TestApp } from "../support/app.ts"
 import {
   createSuspendedTenant,
   fakeKey,
@@ -10,12 +9,13 @@ import {
   startApp,
   tenantId
 } from "../http/support/harness.ts"
+import type { TestApp } from "../support/app.ts"
 import {
   accessToken,
   basicHeader,
   bearer,
-  forge,
   foreignKey,
+  forge,
   formType,
   makeClient,
   revoke,

@@ -5,9 +5,9 @@ import { layerMemoryStorage } from "../../adapters/storage/memory/memory-storage
 import { SigningKeys } from "../../application/ports/oauth.ts"
 import type { StorageServices } from "../../runtime/app-layer.ts"
 import { OAuthTokens } from "../../runtime/oauth/token-service.ts"
+import { tenantId } from "../http/support/harness.ts"
 import { makeTestApp, type TestApp } from "../support/app.ts"
 import { layerScratchPostgres } from "../support/storage-adapters.ts"
-import { tenantId } from "../http/support/harness.ts"
 import { accessToken, bearer, makeClient, tokenByPost } from "./support.ts"
 
 const acme = "acme.localhost"

@@ -12,8 +12,8 @@ import { formatClientId } from "../../domain/oauth.ts"
 import type { TenantId } from "../../domain/tenant.ts"
 import { OAuthTokens } from "../../runtime/oauth/token-service.ts"
 import { TenantDatabases } from "../../runtime/tenancy/tenant-databases.ts"
-import type { TestApp } from "../support/app.ts"
 import { send } from "../http/support/harness.ts"
+import type { TestApp } from "../support/app.ts"
 
 export const formType = { "content-type": "application/x-www-form-urlencoded" }
 

@@ -1,6 +1,7 @@
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Layer, Redacted } from "effect"
 import { Reactivity } from "effect/reactivity"
+import type { KeyRing } from "../../adapters/crypto/credential-sealer.ts"
 import { layerMemoryStorage } from "../../adapters/storage/memory/memory-storage.ts"
 import { layerPgliteStorage } from "../../adapters/storage/pglite/pglite-storage.ts"
 import { layerPostgresStorage } from "../../adapters/storage/postgres/postgres-storage.ts"
@@ -11,7 +12,7 @@ let scratchCounter = 0
  * PostgreSQL storage on a scratch database of its own, created on the DATABASE_URL server and
  * dropped afterwards: suites that name fixed tenants ("acme") can run repeatedly and side by side.
  */
-export const layerScratchPostgres = (serverUrl: string, tenantPoolSize = 1) =>
+export const layerScratchPostgres = (serverUrl: string, tenantPoolSize = 1, credentialKeys?: KeyRing) =>
   Layer.unwrap(
     Effect.gen(function* () {
       const admin = yield* PgClient.make({ url: Redacted.make(serverUrl), maxConnections: 1 }).pipe(
@@ -22,7 +23,7 @@ export const layerScratchPostgres = (serverUrl: string, tenantPoolSize = 1) =>
       yield* Effect.addFinalizer(() => Effect.ignore(admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)))
       const url = new URL(serverUrl)
       url.pathname = `/${name}`
-      return layerPostgresStorage({ url: Redacted.make(url.toString()), tenantPoolSize })
+      return layerPostgresStorage({ url: Redacted.make(url.toString()), tenantPoolSize, credentialKeys })
     }).pipe(Effect.orDie)
   )
 

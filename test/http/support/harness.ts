@@ -4,9 +4,9 @@ import { expect, vi } from "vitest"
 import { AdminKeys, AuditLog } from "../../../application/ports/admin.ts"
 import { ApiKeys } from "../../../application/ports/api-keys.ts"
 import { KeySecrets } from "../../../application/ports/key-secrets.ts"
-import { SigningKeys } from "../../../application/ports/oauth.ts"
-import { PullSchedules } from "../../../application/ports/pull-schedules.ts"
+import { OAuthClients, SigningKeys } from "../../../application/ports/oauth.ts"
 import { OrderDueIndex } from "../../../application/ports/order-due-index.ts"
+import { PullSchedules } from "../../../application/ports/pull-schedules.ts"
 import { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import { TenantStorage } from "../../../application/ports/tenant-storage.ts"
 import { type ApiKeyRecord, formatApiKey, type KeyKind, presetScopes, type Scope } from "../../../domain/api-key.ts"
@@ -214,6 +214,8 @@ export interface Faults {
   directory: boolean
   /** Reading a tenant's API keys fails. */
   keys: boolean
+  /** Reading a tenant's OAuth clients fails. */
+  oauthClients?: boolean
 }
 
 /** The fake SQL and secret a storage failure carries: they may reach the log, never a response. */
@@ -237,13 +239,25 @@ export const faultyStorage =
         const faultyTenantStorage = TenantStorage.of({
           ...storage,
           open: (tenant) =>
-            Layer.effect(
-              ApiKeys,
-              Effect.map(ApiKeys, (keys) =>
-                ApiKeys.of({
-                  ...keys,
-                  findById: (id) => (faults.keys ? Effect.fail(fault("find api key")) : keys.findById(id))
-                })
+            Layer.mergeAll(
+              Layer.effect(
+                ApiKeys,
+                Effect.map(ApiKeys, (keys) =>
+                  ApiKeys.of({
+                    ...keys,
+                    findById: (id) => (faults.keys ? Effect.fail(fault("find api key")) : keys.findById(id))
+                  })
+                )
+              ),
+              Layer.effect(
+                OAuthClients,
+                Effect.map(OAuthClients, (clients) =>
+                  OAuthClients.of({
+                    ...clients,
+                    findById: (id) =>
+                      faults.oauthClients === true ? Effect.fail(fault("find oauth client")) : clients.findById(id)
+                  })
+                )
               )
             ).pipe(Layer.provideMerge(storage.open(tenant)))
         })
