@@ -15,6 +15,7 @@ import {
   parseClientId,
   parseClientSecret
 } from "../../domain/oauth.ts"
+import { overlapUntil } from "../../domain/secret-rotation.ts"
 import { MAX_ROTATION_OVERLAP_SECONDS } from "../admin/api-key-admin.ts"
 import { KeySecrets } from "../ports/key-secrets.ts"
 import { OAuthClients } from "../ports/oauth.ts"
@@ -133,8 +134,7 @@ export const authenticateClient = Effect.fnUntraced(function* (clientId: string,
   const current = secrets.matches(candidate, client?.secretHash ?? "")
   const previous =
     client?.previousSecretHash != null &&
-    client.previousSecretExpiresAt !== null &&
-    client.previousSecretExpiresAt.getTime() > now.getTime() &&
+    overlapUntil(client, now) !== null &&
     secrets.matches(candidate, client.previousSecretHash)
   if (id === undefined || secret === undefined) return { refused: "malformed" as ClientRefusal }
   if (client === undefined) return { refused: "unknown client" as ClientRefusal }

@@ -5,6 +5,7 @@
  */
 import { Clock, Context, Effect } from "effect"
 import { InvalidInput, NotFound } from "../../domain/errors.ts"
+import { overlapUntil } from "../../domain/secret-rotation.ts"
 import {
   isWebhookEndpointId,
   newWebhookEndpointId,
@@ -143,8 +144,6 @@ export const rotateEndpointSecret = Effect.fnUntraced(function* (
 
 /** The secrets that sign now: the current one first, the previous one while its overlap lasts. */
 export const signingSecrets = (endpoint: WebhookEndpointRecord, now: Date): ReadonlyArray<string> =>
-  endpoint.previousSecret !== null &&
-  endpoint.previousSecretExpiresAt !== null &&
-  endpoint.previousSecretExpiresAt.getTime() > now.getTime()
+  endpoint.previousSecret !== null && overlapUntil(endpoint, now) !== null
     ? [endpoint.secret, endpoint.previousSecret]
     : [endpoint.secret]

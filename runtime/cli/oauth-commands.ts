@@ -11,6 +11,7 @@ import {
   type OAuthClientRecord,
   scopeWildcards
 } from "../../domain/oauth.ts"
+import { overlapUntil } from "../../domain/secret-rotation.ts"
 import { AppConfig, oauthUrls } from "../config.ts"
 import { tokenPath } from "../oauth/oauth-routes.ts"
 import { AdminError } from "./admin-errors.ts"
@@ -57,12 +58,6 @@ const tenantClients = Effect.fnUntraced(function* (raw: string) {
 const tokenEndpoint = (tenantId: string) =>
   Effect.map(AppConfig, (settings) => `POST ${oauthUrls(settings, tenantId).issuer}${tokenPath}`)
 
-/** Until when the secret before the latest rotation still works; null when it does not. */
-const previousUntil = (client: OAuthClientRecord, now: Date) =>
-  client.previousSecretExpiresAt !== null && client.previousSecretExpiresAt.getTime() > now.getTime()
-    ? client.previousSecretExpiresAt
-    : null
-
 const clientRows = (clients: ReadonlyArray<OAuthClientRecord>, now: Date) =>
   renderTable(
     ["CLIENT ID", "NAME", "SCOPES", "STATE", "CREATED", "EXPIRES", "LAST USED", "OLD SECRET UNTIL"],
@@ -74,7 +69,7 @@ const clientRows = (clients: ReadonlyArray<OAuthClientRecord>, now: Date) =>
       timestamp(c.createdAt, "-"),
       timestamp(c.expiresAt, "never"),
       timestamp(c.lastUsedAt, "never"),
-      timestamp(previousUntil(c, now), "-")
+      timestamp(overlapUntil(c, now), "-")
     ])
   )
 
@@ -177,7 +172,7 @@ const show = (handle: Handle) =>
               ["expires", timestamp(client.expiresAt, "never")],
               ["revoked", timestamp(client.revokedAt, "no")],
               ["last used", timestamp(client.lastUsedAt, "never")],
-              ["old secret until", timestamp(previousUntil(client, now), "-")]
+              ["old secret until", timestamp(overlapUntil(client, now), "-")]
             ]
           )
         )
@@ -222,7 +217,7 @@ const rotate = (handle: Handle) =>
           // Standard output carries the new secret alone, as `create` prints it.
           yield* Console.log(rotated.secret)
           const now = new Date(yield* Clock.currentTimeMillis)
-          const until = previousUntil(client, now)
+          const until = overlapUntil(client, now)
           yield* Console.error(
             `rotated the secret of OAuth client ${clientId} ('${cell(client.name)}') of tenant '${tenant.id}'; ` +
               (until === null

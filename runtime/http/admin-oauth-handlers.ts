@@ -5,16 +5,17 @@ import { clientOrNotFound, createClient, revokeClient, rotateClientSecret } from
 import { AuditLog } from "../../application/ports/admin.ts"
 import { OAuthClients } from "../../application/ports/oauth.ts"
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
-import { clientState, formatClientId, type OAuthClientRecord } from "../../domain/oauth.ts"
-import { OAuthTokens, type SigningKeyView } from "../oauth/token-service.ts"
 import type { StorageError } from "../../domain/errors.ts"
+import { clientState, formatClientId, type OAuthClientRecord } from "../../domain/oauth.ts"
+import { overlapUntil } from "../../domain/secret-rotation.ts"
 import { storageReason } from "../failures.ts"
+import { OAuthTokens, type SigningKeyView } from "../oauth/token-service.ts"
 import { TenantDatabases } from "../tenancy/tenant-databases.ts"
-import { ServiceUnavailable } from "./errors.ts"
 import { expiryOf, iso, tenantAccess } from "./admin-handlers.ts"
 import { Api } from "./api.ts"
 import { CurrentAdmin } from "./context.ts"
 import { httpErrors } from "./error-mapping.ts"
+import { ServiceUnavailable } from "./errors.ts"
 
 export const oauthClientView = (client: OAuthClientRecord, now: Date) => ({
   clientId: formatClientId(client.id),
@@ -25,10 +26,7 @@ export const oauthClientView = (client: OAuthClientRecord, now: Date) => ({
   expiresAt: iso(client.expiresAt),
   revokedAt: iso(client.revokedAt),
   lastUsedAt: iso(client.lastUsedAt),
-  previousSecretExpiresAt:
-    client.previousSecretExpiresAt !== null && client.previousSecretExpiresAt.getTime() > now.getTime()
-      ? client.previousSecretExpiresAt.toISOString()
-      : null
+  previousSecretExpiresAt: iso(overlapUntil(client, now))
 })
 
 export const signingKeyView = (key: SigningKeyView) => ({

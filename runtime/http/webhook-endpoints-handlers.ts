@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import type { Principal } from "../../application/auth/authenticate.ts"
+import { WebhookEndpoints } from "../../application/ports/webhook-endpoints.ts"
 import {
   changeEndpoint,
   ownedEndpoint,
@@ -8,8 +9,8 @@ import {
   removeEndpoint,
   rotateEndpointSecret
 } from "../../application/webhook-endpoints/endpoints.ts"
-import { WebhookEndpoints } from "../../application/ports/webhook-endpoints.ts"
 import { parseClientId } from "../../domain/oauth.ts"
+import { overlapUntil } from "../../domain/secret-rotation.ts"
 import { clientOwner, keyOwner, type WebhookEndpointRecord, type WebhookOwner } from "../../domain/webhook-endpoint.ts"
 import { pingEndpoint } from "../partner-webhooks/ping.ts"
 import { Api } from "./api.ts"
@@ -23,12 +24,7 @@ export const webhookEndpointView = (endpoint: WebhookEndpointRecord, now: Date) 
   description: endpoint.description,
   enabled: endpoint.enabled,
   disabledReason: endpoint.disabledReason,
-  previousSecretExpiresAt:
-    endpoint.previousSecret !== null &&
-    endpoint.previousSecretExpiresAt !== null &&
-    endpoint.previousSecretExpiresAt.getTime() > now.getTime()
-      ? endpoint.previousSecretExpiresAt.toISOString()
-      : null,
+  previousSecretExpiresAt: overlapUntil(endpoint, now)?.toISOString() ?? null,
   createdAt: endpoint.createdAt.toISOString(),
   updatedAt: endpoint.updatedAt.toISOString()
 })
