@@ -4,10 +4,11 @@ import * as fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { layerPglite, openPglite } from "../../adapters/storage/pglite/pglite-client.ts"
 import { migrateControl, migrateControlTo } from "../../adapters/storage/sql/migrations.ts"
-import { AdminKeys, type AuditQuery, AuditLog } from "../../application/ports/admin.ts"
+import { AdminKeys, AuditLog, type AuditQuery } from "../../application/ports/admin.ts"
 import type { AdminKeyRecord, AuditEntry, NewAdminKey, NewAuditEntry } from "../../domain/admin.ts"
 import { arbText } from "./catalog-arbitraries.ts"
 import { freshTenantId } from "./contract.ts"
+import { byId, modelIds } from "./model-ids.ts"
 
 type Admin = AdminKeys | AuditLog
 
@@ -142,11 +143,9 @@ export const adminContract = (name: string, makeLayer: () => Layer.Layer<Admin, 
                 const store = yield* AdminKeys
                 // Keys of earlier tests are part of the store: the model starts from them.
                 const model = new Map((yield* store.list).map((key) => [key.id, key] as const))
-                const ids: Array<number> = []
-                const unknown = Math.max(0, ...model.keys()) + 999_999
-                const idAt = (index: number) =>
-                  ids.length === 0 ? unknown : (ids[index % (ids.length + 1)] ?? unknown)
-                const modelList = () => [...model.values()].sort((x, y) => x.id - y.id)
+                const ids = modelIds(model.keys())
+                const idAt = ids.at
+                const modelList = () => byId(model)
                 for (const op of ops) {
                   switch (op.op) {
                     case "insert": {
@@ -160,7 +159,7 @@ export const adminContract = (name: string, makeLayer: () => Layer.Layer<Admin, 
                       const record = yield* store.insert(input)
                       // Ascending: above every id handed out before.
                       expect(record.id).toBeGreaterThan(Math.max(0, ...model.keys()))
-                      ids.push(record.id)
+                      ids.add(record.id)
                       model.set(record.id, { ...input, id: record.id, revokedAt: null, lastUsedAt: null })
                       expect(record).toEqual(model.get(record.id))
                       break

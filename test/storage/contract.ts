@@ -10,6 +10,7 @@ import type { TenantId } from "../../domain/tenant.ts"
 import { type ContractHelpers, catalogContract } from "./catalog-contract.ts"
 import { customerLoyaltyContract } from "./customer-loyalty-contract.ts"
 import { menusContract } from "./menus-contract.ts"
+import { modelIds } from "./model-ids.ts"
 import { posInboxContract } from "./pos-inbox-contract.ts"
 
 type Storage = TenantDirectory | TenantStorage
@@ -386,8 +387,8 @@ export const storageContract = (name: string, makeLayer: () => Layer.Layer<Stora
           fc.asyncProperty(fc.array(arbOp, { maxLength: 25 }), async (ops) => {
             const tenant = await newTenant("p")
             const model = new Map<number, ApiKeyRecord>()
-            const ids: Array<number> = []
-            const idAt = (index: number) => (ids.length === 0 ? 999_999 : (ids[index % (ids.length + 1)] ?? 999_999))
+            const ids = modelIds()
+            const idAt = ids.at
             await inTenant(
               tenant,
               Effect.gen(function* () {
@@ -404,8 +405,8 @@ export const storageContract = (name: string, makeLayer: () => Layer.Layer<Stora
                         createdAt: op.createdAt
                       }
                       const record = yield* keys.insert(input)
-                      expect(ids.includes(record.id)).toBe(false)
-                      ids.push(record.id)
+                      expect(ids.has(record.id)).toBe(false)
+                      ids.add(record.id)
                       model.set(record.id, { ...input, id: record.id, revokedAt: null, lastUsedAt: null })
                       expect(record).toEqual(model.get(record.id))
                       break

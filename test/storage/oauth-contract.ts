@@ -30,6 +30,7 @@ import type {
 import type { TenantId } from "../../domain/tenant.ts"
 import { arbText } from "./catalog-arbitraries.ts"
 import { freshTenantId } from "./contract.ts"
+import { byId, modelIds } from "./model-ids.ts"
 
 type Storage = TenantDirectory | TenantStorage | SigningKeys
 
@@ -270,11 +271,9 @@ export const oauthContract = (name: string, makeLayer: () => Layer.Layer<Storage
                 const store = yield* OAuthClients
                 // Clients of earlier runs are part of the store: the model starts from them.
                 const model = new Map((yield* store.list).map((client) => [client.id, client] as const))
-                const ids: Array<number> = []
-                const unknown = Math.max(0, ...model.keys()) + 999_999
-                const idAt = (index: number) =>
-                  ids.length === 0 ? unknown : (ids[index % (ids.length + 1)] ?? unknown)
-                const modelList = () => [...model.values()].sort((x, y) => x.id - y.id)
+                const ids = modelIds(model.keys())
+                const idAt = ids.at
+                const modelList = () => byId(model)
                 for (const op of ops) {
                   switch (op.op) {
                     case "insert": {
@@ -287,7 +286,7 @@ export const oauthContract = (name: string, makeLayer: () => Layer.Layer<Storage
                       }
                       const record = yield* store.insert(input)
                       expect(record.id).toBeGreaterThan(Math.max(0, ...model.keys()))
-                      ids.push(record.id)
+                      ids.add(record.id)
                       model.set(record.id, inserted(input, record.id))
                       expect(record).toEqual(model.get(record.id))
                       break
