@@ -5,6 +5,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as client from "openid-client"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { tampered } from "../http/support/harness.ts"
 import { freePort, requestOf, runAdminProcess, spawnService } from "../support/processes.ts"
 
 /**
@@ -151,7 +152,7 @@ describe("openid-client against the running service", () => {
   })
 
   it("a wrong secret is openid-client's invalid_client error", { timeout: 30_000 }, async () => {
-    const config = await configure(client.ClientSecretPost(`${clientSecret.slice(0, -1)}x`))
+    const config = await configure(client.ClientSecretPost(tampered(clientSecret)))
     await expect(client.clientCredentialsGrant(config)).rejects.toMatchObject({ error: "invalid_client", status: 401 })
   })
 

@@ -293,3 +293,9 @@ export const captureConsole = () => {
     }
   }
 }
+
+/**
+ * The text with its last character changed, always to another one that differs in its high bits
+ * ("x" 110001, else "A" 000000): the last character of unpadded base64 carries only its high bits.
+ */
+export const tampered = (text: string) => `${text.slice(0, -1)}${text.endsWith("x") ? "A" : "x"}`
