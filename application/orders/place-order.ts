@@ -11,10 +11,12 @@
  * 4. The order, its first timeline entry and its outbox row commit together; an order placed with
  *    the same refCode meanwhile answers as in 1.
  */
+
 import { Effect } from "effect"
 import { InvalidInput, NotFound, OrderConflict, RefCodeConflict, type StorageError } from "../../domain/errors.ts"
 import type { Order, OrderProblem, OrderRequest } from "../../domain/order.ts"
 import { priceOrder } from "../../domain/order-pricing.ts"
+import type { WebhookOwner } from "../../domain/webhook-endpoint.ts"
 import { outletOrNotFound } from "../catalog/read-catalog.ts"
 import type { Catalog, Outlets } from "../ports/catalog.ts"
 import { Customers } from "../ports/customers.ts"
@@ -41,6 +43,8 @@ export interface PlaceOrderInput {
   readonly tenantTax: { readonly taxInclusive: boolean; readonly taxRatePpm: number | null }
   readonly now: Date
   readonly newId: (prefix: string) => string
+  /** The key or OAuth client placing it: its webhook endpoints hear the order's events. */
+  readonly placedBy?: WebhookOwner | null
 }
 
 export interface PlaceOrderResult {
@@ -149,7 +153,7 @@ export const placeOrder = (
       createdAt: now,
       updatedAt: now
     }
-    const placed = yield* orders.place(order, input.newId("obx"))
+    const placed = yield* orders.place(order, input.newId("obx"), input.placedBy ?? null)
     if (placed._tag === "RefCodeTaken") return yield* existingAnswer(placed.order, input.fingerprint)
     return { order, placed: true }
   })

@@ -9,6 +9,7 @@ import type {
   TimelineSource
 } from "../../domain/order.ts"
 import { canMove } from "../../domain/order-status.ts"
+import type { WebhookOwner } from "../../domain/webhook-endpoint.ts"
 
 /** A move of an order's status, asked by the service, a partner or the POS. */
 export interface StatusChange {
@@ -148,8 +149,13 @@ export class Orders extends Context.Service<
      * entry (RECEIVED, source "service", at `order.createdAt`) and an outbox row (`submit`, due and
      * created at `order.createdAt`, id `outboxId`), together. An order already holding the refCode
      * is answered, and nothing is written; even when concurrent, one place of a refCode wins.
+     * `placedBy`: the key or OAuth client placing it, whose webhook endpoints hear its events.
      */
-    readonly place: (order: Order, outboxId: string) => Effect.Effect<PlaceResult, StorageError>
+    readonly place: (
+      order: Order,
+      outboxId: string,
+      placedBy?: WebhookOwner | null
+    ) => Effect.Effect<PlaceResult, StorageError>
     readonly get: (orderId: string) => Effect.Effect<Order | undefined, StorageError>
     readonly getByRefCode: (refCode: string) => Effect.Effect<Order | undefined, StorageError>
     /** The order a POS knows by its own id (several: the most recent). */

@@ -11,6 +11,7 @@ import type { OAuthClients } from "./oauth.ts"
 import type { Orders } from "./orders.ts"
 import type { PosCredentialStore } from "./pos-credentials.ts"
 import type { PosInbox } from "./pos-inbox.ts"
+import type { WebhookDeliveries } from "./webhook-deliveries.ts"
 import type { WebhookEndpoints } from "./webhook-endpoints.ts"
 
 /** Everything a request may use of one tenant's own database. */
@@ -28,6 +29,7 @@ export type TenantRepositories =
   | Menus
   | Orders
   | WebhookEndpoints
+  | WebhookDeliveries
 
 /**
  * Opens tenants' databases. `provision` creates and migrates a new tenant's database or schema;

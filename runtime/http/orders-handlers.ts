@@ -13,12 +13,13 @@ import { AppConfig } from "../config.ts"
 import { OrderDispatch } from "../orders/order-dispatch.ts"
 import { PluginRegistry } from "../plugins/plugin-registry.ts"
 import { Api } from "./api.ts"
-import { CurrentTenant } from "./context.ts"
+import { CurrentPrincipal, CurrentTenant } from "./context.ts"
 import { pageCursor } from "./cursor.ts"
 import { httpErrors } from "./error-mapping.ts"
 import { fingerprintOf } from "./idempotent-response.ts"
 import { type OrderCreate, OrderPlaced } from "./orders-schemas.ts"
 import { showValue } from "./validation-details.ts"
+import { ownerOf } from "./webhook-endpoints-handlers.ts"
 
 const newId = (prefix: string) => `${prefix}_${randomUUID().replaceAll("-", "")}`
 
@@ -303,7 +304,8 @@ export const OrdersHandlers = HttpApiBuilder.group(
                   capabilitiesOf,
                   tenantTax: { taxInclusive: tenant.taxInclusive, taxRatePpm: tenant.taxRatePpm },
                   now,
-                  newId
+                  newId,
+                  placedBy: ownerOf(yield* CurrentPrincipal)
                 })
                 if (result.placed) placedId = result.order.orderId
                 return { status: 201, body: placedBody(result.order) }

@@ -12,6 +12,8 @@ import {
 import { InvalidInput, StorageError } from "../../../domain/errors.ts"
 import type { DeliveryAttempt, DeliveryKind, Order, TimelineEntry } from "../../../domain/order.ts"
 import { canMove, refusalReason } from "../../../domain/order-status.ts"
+import type { WebhookOwner } from "../../../domain/webhook-endpoint.ts"
+import { orderEvents } from "../../../domain/webhook-event.ts"
 
 interface OutboxState extends OutboxRow {
   readonly leaseOwner: string | null
@@ -29,14 +31,23 @@ export interface OrderTables {
   /** orderId -> attempts, in the order recorded */
   readonly attempts: Map<string, Array<DeliveryAttempt>>
   readonly outbox: Map<string, OutboxState>
+  /** orderId -> the key or OAuth client that placed it (its webhook endpoints hear its events) */
+  readonly placedBy: Map<string, WebhookOwner>
 }
+
+/**
+ * Where the order events a timeline entry raises go (memory-webhook-deliveries.ts), called in the
+ * same synchronous step as the change: `owner` hears them ('' for an order nobody's endpoints hear).
+ */
+export type OrderEventSink = (events: ReturnType<typeof orderEvents>, owner: WebhookOwner | "", at: Date) => void
 
 export const makeOrderTables = (): OrderTables => ({
   orders: new Map(),
   refCodes: new Map(),
   timelines: new Map(),
   attempts: new Map(),
-  outbox: new Map()
+  outbox: new Map(),
+  placedBy: new Map()
 })
 
 type ListPage = Effect.Success<ReturnType<(typeof Orders.Service)["list"]>>
@@ -58,11 +69,26 @@ const refused = (operation: string, reason: string) =>
  * take turns and two claims never see the same free row, as the database's row locks make them.
  * An operation checks what the database would refuse before it changes anything.
  */
-export const makeMemoryOrders = (t: OrderTables) => {
+export const makeMemoryOrders = (t: OrderTables, sink: OrderEventSink = () => {}) => {
   const addEntry = (orderId: string, entry: TimelineEntry) => {
     const entries = t.timelines.get(orderId)
+    const previous = entries?.findLast((e) => e.status !== null)?.status ?? null
     if (entries === undefined) t.timelines.set(orderId, [entry])
     else entries.push(entry)
+    const order = t.orders.get(orderId)
+    if (entry.status === null || order === undefined) return
+    const facts = {
+      orderId,
+      refCode: order.refCode,
+      outletId: order.outletId,
+      status: entry.status,
+      posOrderId: order.posOrderId,
+      currency: order.priced.currency,
+      total: order.priced.totals.total
+    }
+    const move =
+      previous === null ? null : { from: previous, to: entry.status, reason: entry.reason, source: entry.source }
+    sink(orderEvents(facts, move), t.placedBy.get(orderId) ?? "", entry.at)
   }
 
   const unfinishedSubmit = (orderId: string) =>
@@ -133,7 +159,7 @@ export const makeMemoryOrders = (t: OrderTables) => {
     })
 
   return Orders.of({
-    place: (order, outboxId) =>
+    place: (order, outboxId, placedBy = null) =>
       Effect.suspend((): Effect.Effect<PlaceResult, StorageError> => {
         const holder = t.refCodes.get(order.refCode)
         if (holder !== undefined) return Effect.succeed({ _tag: "RefCodeTaken" as const, order: t.orders.get(holder)! })
@@ -141,6 +167,7 @@ export const makeMemoryOrders = (t: OrderTables) => {
         if (t.outbox.has(outboxId)) return refused("place order", `outbox row ${outboxId} exists`)
         t.orders.set(order.orderId, { ...order, status: "RECEIVED" })
         t.refCodes.set(order.refCode, order.orderId)
+        if (placedBy !== null) t.placedBy.set(order.orderId, placedBy)
         addEntry(order.orderId, {
           at: order.createdAt,
           status: "RECEIVED",

@@ -14,6 +14,7 @@ import { PullSchedules } from "../../../application/ports/pull-schedules.ts"
 import { OrderDueIndex } from "../../../application/ports/order-due-index.ts"
 import { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import { TenantStorage } from "../../../application/ports/tenant-storage.ts"
+import { WebhookDeliveries } from "../../../application/ports/webhook-deliveries.ts"
 import { WebhookEndpoints } from "../../../application/ports/webhook-endpoints.ts"
 import type { ApiKeyRecord } from "../../../domain/api-key.ts"
 import { AlreadyExists, NotFound } from "../../../domain/errors.ts"
@@ -47,6 +48,12 @@ import { type InboxTables, makeInboxTables, makeMemoryPosInbox } from "./memory-
 import { type CredentialTables, makeCredentialTables, makeMemoryPosCredentials } from "./memory-pos-credentials.ts"
 import { makeMemoryPullSchedules } from "./memory-pull-schedules.ts"
 import {
+  emitMemoryEvent,
+  makeMemoryWebhookDeliveries,
+  makeWebhookDeliveryTables,
+  type WebhookDeliveryTables
+} from "./memory-webhook-deliveries.ts"
+import {
   makeMemoryWebhookEndpoints,
   makeWebhookEndpointTable,
   type WebhookEndpointTable
@@ -65,6 +72,7 @@ interface TenantState {
   readonly menus: MenuTables
   readonly orders: OrderTables
   readonly webhookEndpoints: WebhookEndpointTable
+  readonly webhookDeliveries: WebhookDeliveryTables
 }
 
 const makeApiKeys = (state: TenantState) =>
@@ -128,6 +136,7 @@ export const layerMemoryStorage: Layer.Layer<MemoryStorage> = Layer.effectContex
     const stateOf = (id: TenantId) => {
       let state = states.get(id)
       if (state === undefined) {
+        const webhookEndpoints = makeWebhookEndpointTable()
         state = {
           keys: new Map(),
           nextKeyId: 1,
@@ -139,7 +148,8 @@ export const layerMemoryStorage: Layer.Layer<MemoryStorage> = Layer.effectContex
           inbox: makeInboxTables(),
           menus: makeMenuTables(),
           orders: makeOrderTables(),
-          webhookEndpoints: makeWebhookEndpointTable()
+          webhookEndpoints,
+          webhookDeliveries: makeWebhookDeliveryTables(webhookEndpoints)
         }
         states.set(id, state)
       }
@@ -207,8 +217,14 @@ export const layerMemoryStorage: Layer.Layer<MemoryStorage> = Layer.effectContex
                 Context.add(LoyaltyLedger, makeMemoryLoyaltyLedger(state.loyalty)),
                 Context.add(PosInbox, makeMemoryPosInbox(state.catalog, state.inbox)),
                 Context.add(Menus, makeMemoryMenus(state.menus, state.catalog)),
-                Context.add(Orders, makeMemoryOrders(state.orders)),
+                Context.add(
+                  Orders,
+                  makeMemoryOrders(state.orders, (events, owner, at) => {
+                    for (const event of events) emitMemoryEvent(state.webhookDeliveries, { ...event, owner, at })
+                  })
+                ),
                 Context.add(WebhookEndpoints, makeMemoryWebhookEndpoints(state.webhookEndpoints)),
+                Context.add(WebhookDeliveries, makeMemoryWebhookDeliveries(state.webhookDeliveries)),
                 Context.add(
                   PosCredentialStore,
                   makeMemoryPosCredentials(state.credentials, sealer, tenant.id, (id) => state.catalog.stores.has(id))

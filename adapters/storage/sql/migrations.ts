@@ -11,6 +11,7 @@ import { orderControlMigration } from "./order-control-migrations.ts"
 import { orderMigration } from "./order-migrations.ts"
 import { pullControlMigration, pullTenantMigration } from "./pull-migrations.ts"
 import { webhookEndpointsMigration } from "./webhook-migrations.ts"
+import { webhookEventsMigration } from "./webhook-event-migrations.ts"
 import { webhookScopesMigration } from "./webhook-scope-migration.ts"
 
 /**
@@ -234,7 +235,8 @@ const tenantMigrations = {
   ),
   "14_oauth_clients": oauthTenantMigration,
   "15_webhook_scopes": webhookScopesMigration,
-  "16_webhook_endpoints": webhookEndpointsMigration
+  "16_webhook_endpoints": webhookEndpointsMigration,
+  "17_webhook_events": webhookEventsMigration
 }
 
 /**

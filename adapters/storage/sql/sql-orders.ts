@@ -216,16 +216,17 @@ export const makeSqlOrders = Effect.gen(function* () {
   return Orders.of({
     // One statement, atomic without a transaction: the order, its lines, its first timeline entry and
     // its outbox row, each inserted only when the order's was (its refCode free).
-    place: (order, outboxId) =>
+    place: (order, outboxId, placedBy = null) =>
       Effect.gen(function* () {
         const inserted = yield* sql`
           WITH placed AS (
             INSERT INTO orders (order_id, ref_code, fingerprint, outlet_id, provider, outlet_external_id, status,
-                                request, priced, menu_source, menus, pos_order_id, created_at, updated_at)
+                                request, priced, menu_source, menus, pos_order_id, created_at, updated_at,
+                                placed_by)
             VALUES (${order.orderId}, ${order.refCode}, ${order.fingerprint}, ${order.outletId}, ${order.provider},
                     ${order.outletExternalId}, 'RECEIVED', ${requestJson(order.request)}::jsonb,
                     ${JSON.stringify(order.priced)}::jsonb, ${order.menuSource}, ${JSON.stringify(order.menus)}::jsonb,
-                    ${order.posOrderId}, ${order.createdAt}, ${order.updatedAt})
+                    ${order.posOrderId}, ${order.createdAt}, ${order.updatedAt}, ${placedBy})
             ON CONFLICT (ref_code) DO NOTHING
             RETURNING order_id
           ), lines AS (

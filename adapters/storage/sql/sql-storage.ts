@@ -31,6 +31,7 @@ import { layerSqlOrders } from "./sql-orders.ts"
 import { layerSqlPosCredentials } from "./sql-pos-credentials.ts"
 import { layerSqlPullSchedules } from "./sql-pull-schedules.ts"
 import { layerSqlTenantDirectory } from "./sql-tenant-directory.ts"
+import { layerSqlWebhookDeliveries } from "./sql-webhook-deliveries.ts"
 import { layerSqlWebhookEndpoints } from "./sql-webhook-endpoints.ts"
 
 /** How a driver reaches one tenant's tables: a SqlClient whose statements run in the tenant's schema. */
@@ -122,7 +123,8 @@ export const layerSqlStorage = (
               Layer.fresh(layerSqlMenus),
               Layer.fresh(layerSqlOrders),
               Layer.fresh(layerSqlPosCredentials(sealer, tenant.id)),
-              Layer.fresh(layerSqlWebhookEndpoints(sealer, tenant.id))
+              Layer.fresh(layerSqlWebhookEndpoints(sealer, tenant.id)),
+              Layer.fresh(layerSqlWebhookDeliveries)
             ).pipe(Layer.provide(Layer.effectDiscard(migrateOnce(tenant))), Layer.provide(tenantClient(tenant)))
         })
       })

@@ -1,0 +1,118 @@
+import { Effect } from "effect"
+import { SqlClient } from "effect/sql"
+
+/**
+ * Partner webhook events and their deliveries, in a tenant's schema.
+ *
+ * An event is recorded by the change it reports, in the change's own statement: an AFTER INSERT
+ * trigger on `order_timeline` raises the order events (domain/webhook-event.ts `orderEvents` says
+ * which, with the same data), so every path that moves an order (placement, the dispatcher, a
+ * POS's webhook, a partner's cancellation) raises them, and a change that rolls back raises none.
+ * `webhook_emit` fans an event out: each enabled endpoint that hears it (its types, and for an
+ * order's events the key or client that placed the order) takes its next sequence number (the
+ * endpoint's row is locked until the commit, so sequence order is commit order) and gets one
+ * delivery. An event no endpoint hears is not kept.
+ *
+ * The functions keep the search_path they were created with (the tenant's schema): on the embedded
+ * database one session serves every tenant, each statement under its own search_path.
+ */
+export const webhookEventSchema: ReadonlyArray<string> = [
+  "ALTER TABLE orders ADD COLUMN placed_by text",
+  "ALTER TABLE webhook_endpoints ADD COLUMN last_sequence bigint NOT NULL DEFAULT 0",
+  "ALTER TABLE webhook_endpoints ADD COLUMN last_success_at timestamptz",
+  `CREATE TABLE webhook_events (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id text COLLATE "C" NOT NULL UNIQUE,
+    type text NOT NULL,
+    occurred_at timestamptz NOT NULL,
+    data jsonb NOT NULL
+  )`,
+  `CREATE TABLE webhook_deliveries (
+    id text COLLATE "C" PRIMARY KEY,
+    event_seq bigint NOT NULL REFERENCES webhook_events (seq),
+    endpoint_id text COLLATE "C" NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+    sequence bigint NOT NULL,
+    state text NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+    attempts integer NOT NULL,
+    due_at timestamptz NOT NULL,
+    lease_owner text,
+    lease_until timestamptz,
+    trying_since timestamptz NOT NULL,
+    created_at timestamptz NOT NULL,
+    finished_at timestamptz,
+    UNIQUE (endpoint_id, sequence)
+  )`,
+  // Claims and the next-due question read pending rows only.
+  "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (due_at, endpoint_id, sequence) WHERE state = 'pending'",
+  "CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_seq)",
+  `CREATE TABLE webhook_delivery_attempts (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    delivery_id text COLLATE "C" NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
+    attempt integer NOT NULL,
+    started_at timestamptz NOT NULL,
+    latency_ms integer NOT NULL,
+    status_code integer,
+    error text
+  )`,
+  "CREATE INDEX webhook_delivery_attempts_delivery ON webhook_delivery_attempts (delivery_id, id)",
+  // p_owner: null for a tenant-wide event; else only endpoints it owns ('' for nobody).
+  // p_except: an endpoint left out (the one a notice is about); p_every: whatever types they hear.
+  `CREATE FUNCTION webhook_emit(p_type text, p_data jsonb, p_owner text, p_at timestamptz, p_except text,
+      p_every boolean)
+    RETURNS void LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+  BEGIN
+    WITH targets AS (
+      UPDATE webhook_endpoints e SET last_sequence = e.last_sequence + 1
+      WHERE e.enabled
+        AND (p_every OR e.event_types = '' OR p_type = ANY (string_to_array(e.event_types, ' ')))
+        AND (p_owner IS NULL OR e.owners @> ARRAY[p_owner])
+        AND e.id IS DISTINCT FROM p_except
+      RETURNING e.id, e.last_sequence
+    ), event AS (
+      INSERT INTO webhook_events (id, type, occurred_at, data)
+      SELECT 'evt_' || replace(gen_random_uuid()::text, '-', ''), p_type, p_at, p_data
+      WHERE EXISTS (SELECT 1 FROM targets)
+      RETURNING seq
+    )
+    INSERT INTO webhook_deliveries (id, event_seq, endpoint_id, sequence, state, attempts, due_at, trying_since,
+                                    created_at)
+    SELECT 'whd_' || replace(gen_random_uuid()::text, '-', ''), event.seq, targets.id, targets.last_sequence,
+           'pending', 0, p_at, p_at, p_at
+    FROM targets, event;
+  END $$`,
+  `CREATE FUNCTION webhook_order_events() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+  DECLARE
+    o orders%ROWTYPE;
+    previous text;
+    base jsonb;
+    hearer text;
+  BEGIN
+    IF NEW.status IS NULL THEN RETURN NULL; END IF;
+    SELECT * INTO o FROM orders WHERE order_id = NEW.order_id;
+    hearer := coalesce(o.placed_by, '');
+    SELECT t.status INTO previous FROM order_timeline t
+    WHERE t.order_id = NEW.order_id AND t.id < NEW.id AND t.status IS NOT NULL ORDER BY t.id DESC LIMIT 1;
+    base := jsonb_build_object('orderId', o.order_id, 'refCode', o.ref_code, 'outletId', o.outlet_id,
+      'status', NEW.status, 'posOrderId', o.pos_order_id, 'currency', o.priced -> 'currency',
+      'total', o.priced -> 'totals' -> 'total');
+    IF previous IS NULL THEN
+      PERFORM webhook_emit('order.created', base, hearer, NEW.at, NULL, false);
+      RETURN NULL;
+    END IF;
+    PERFORM webhook_emit('order.status_changed', base || jsonb_build_object('from', previous, 'to', NEW.status,
+      'reason', NEW.reason, 'source', NEW.source), hearer, NEW.at, NULL, false);
+    IF NEW.status = 'REJECTED' THEN
+      PERFORM webhook_emit('order.rejected', base || jsonb_build_object('reason', NEW.reason), hearer, NEW.at, NULL, false);
+    ELSIF NEW.status = 'FAILED' THEN
+      PERFORM webhook_emit('order.failed', base || jsonb_build_object('reason', NEW.reason), hearer, NEW.at, NULL, false);
+    END IF;
+    RETURN NULL;
+  END $$`,
+  `CREATE TRIGGER order_timeline_webhook_events AFTER INSERT ON order_timeline
+    FOR EACH ROW EXECUTE FUNCTION webhook_order_events()`
+]
+
+/** One statement at a time: the extended protocol (sql-pg) takes a single statement per query. */
+export const webhookEventsMigration = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  Effect.forEach(webhookEventSchema, (statement) => sql.unsafe(statement), { discard: true })
+)
