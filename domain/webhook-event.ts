@@ -47,8 +47,7 @@ export const orderEvents = (
     outletId: order.outletId,
     status: order.status,
     posOrderId: order.posOrderId,
-    currency: order.currency,
-    total: order.total
+    total: { amount: order.total, currency: order.currency }
   }
   if (move === null) return [{ type: "order.created", data: base }]
   const changed = { ...base, from: move.from, to: move.to, reason: move.reason, source: move.source }

@@ -3,17 +3,18 @@ import { FetchHttpClient } from "effect/http"
 import { layerKeySecrets } from "../adapters/crypto/key-secrets.ts"
 import type { AdminKeys, AuditLog } from "../application/ports/admin.ts"
 import type { SigningKeys } from "../application/ports/oauth.ts"
-import type { PullSchedules } from "../application/ports/pull-schedules.ts"
 import type { OrderDueIndex } from "../application/ports/order-due-index.ts"
+import type { PullSchedules } from "../application/ports/pull-schedules.ts"
 import type { TenantDirectory } from "../application/ports/tenant-directory.ts"
 import type { TenantStorage } from "../application/ports/tenant-storage.ts"
 import { AppConfig, type AppSettings } from "./config.ts"
 import { loggingLayer } from "./logging.ts"
 import { LoyaltyGateway } from "./loyalty/loyalty-gateway.ts"
-import { PluginRegistry } from "./plugins/plugin-registry.ts"
 import { OAuthTokens } from "./oauth/token-service.ts"
-import { WebhookDestinationsLive } from "./partner-webhooks/services.ts"
 import { OrderDispatch } from "./orders/order-dispatch.ts"
+import { WebhookDestinationsLive } from "./partner-webhooks/services.ts"
+import { WebhookDispatch } from "./partner-webhooks/webhook-dispatch.ts"
+import { PluginRegistry } from "./plugins/plugin-registry.ts"
 import { PullJobs } from "./pull/job-runner.ts"
 import { TenantDatabases } from "./tenancy/tenant-databases.ts"
 
@@ -27,7 +28,9 @@ import { TenantDatabases } from "./tenancy/tenant-databases.ts"
 export const appServices = (settings: AppSettings, options: { readonly background?: boolean } = {}) =>
   Layer.mergeAll(
     PullJobs.layer,
-    OrderDispatch.layerWith({ background: options.background ?? true }),
+    OrderDispatch.layerWith({ background: options.background ?? true }).pipe(
+      Layer.provideMerge(WebhookDispatch.layerWith({ background: options.background ?? true }))
+    ),
     OAuthTokens.layerWith({ background: options.background ?? true })
   ).pipe(
     Layer.provideMerge(

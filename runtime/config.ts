@@ -90,6 +90,24 @@ export interface AppSettings {
    * and tests); otherwise only https to public addresses.
    */
   readonly webhookAllowLoopback: boolean
+  readonly webhookDelivery: WebhookDeliverySettings
+}
+
+/** How partner webhook deliveries go out (runtime/partner-webhooks/webhook-dispatch.ts). */
+export interface WebhookDeliverySettings {
+  /** WEBHOOK_CONCURRENCY: tries under way at once in this process, across tenants and endpoints. */
+  readonly concurrency: number
+  /** WEBHOOK_MAX_IN_FLIGHT: tries under way at once to one endpoint (across instances, by leases). */
+  readonly inFlightPerEndpoint: number
+  /** WEBHOOK_TIMEOUT_MS: one try's deadline, the destination's resolution included. */
+  readonly timeoutMs: number
+  /** WEBHOOK_RETRY_BASE_MS / WEBHOOK_RETRY_MAX_MS: capped exponential backoff with full jitter. */
+  readonly retryBaseMs: number
+  readonly retryMaxMs: number
+  /** WEBHOOK_GIVE_UP_MS: a delivery failing for this long is given up (and its endpoint disabled if nothing reached it). */
+  readonly giveUpMs: number
+  /** WEBHOOK_SWEEP_MS: how often every tenant's deliveries are looked at (work another instance or a crash left). */
+  readonly sweepMs: number
 }
 
 /** OAuth 2.0 (client credentials): where tokens say they come from and for, how long they and their keys live. */
@@ -397,7 +415,16 @@ export const appSettingsConfig = Config.all({
     keyRotationSeconds: boundedInt("OAUTH_KEY_ROTATION_S", 60, 365 * 86_400, 30 * 86_400),
     keyLeadSeconds: boundedInt("OAUTH_KEY_LEAD_S", 1, 86_400, 600)
   }),
-  webhookAllowLoopback: Config.Boolean("WEBHOOK_ALLOW_LOOPBACK").pipe(Config.withDefault(false))
+  webhookAllowLoopback: Config.Boolean("WEBHOOK_ALLOW_LOOPBACK").pipe(Config.withDefault(false)),
+  webhookDelivery: Config.all({
+    concurrency: boundedInt("WEBHOOK_CONCURRENCY", 1, 1000, 32),
+    inFlightPerEndpoint: boundedInt("WEBHOOK_MAX_IN_FLIGHT", 1, 100, 4),
+    timeoutMs: boundedInt("WEBHOOK_TIMEOUT_MS", 100, 60_000, 10_000),
+    retryBaseMs: boundedInt("WEBHOOK_RETRY_BASE_MS", 10, 3_600_000, 5000),
+    retryMaxMs: boundedInt("WEBHOOK_RETRY_MAX_MS", 10, 24 * 3_600_000, 3_600_000),
+    giveUpMs: boundedInt("WEBHOOK_GIVE_UP_MS", 1000, 7 * 24 * 3_600_000, 24 * 3_600_000),
+    sweepMs: boundedInt("WEBHOOK_SWEEP_MS", 1000, 24 * 3_600_000, 60_000)
+  })
 }).pipe(
   Config.map(({ storage, databaseUrl, demo, loyaltyUrl, refCodeRetentionDays, ...rest }): AppSettings => {
     const url = Option.getOrUndefined(databaseUrl)
@@ -470,6 +497,15 @@ export class AppConfig extends Context.Service<AppConfig, AppSettings>()("pos/ru
       keyLeadSeconds: 600
     },
     webhookAllowLoopback: false,
+    webhookDelivery: {
+      concurrency: 32,
+      inFlightPerEndpoint: 4,
+      timeoutMs: 10_000,
+      retryBaseMs: 5000,
+      retryMaxMs: 3_600_000,
+      giveUpMs: 24 * 3_600_000,
+      sweepMs: 60_000
+    },
     ...overrides
   })
 }

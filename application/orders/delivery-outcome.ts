@@ -39,7 +39,7 @@ export interface Decision {
 }
 
 /** The delay before retry number `retry` (1 for the first), given a uniform random number in [0, 1). */
-export const retryDelayMs = (policy: RetryPolicy, retry: number, random: number): number => {
+export const retryDelayMs = (policy: Pick<RetryPolicy, "baseMs" | "maxMs">, retry: number, random: number): number => {
   const cap = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.min(retry - 1, 40))
   return Math.floor(random * cap)
 }

@@ -3,6 +3,7 @@
  * client that registered it (and to the keys it was rotated into), and is seen and changed by its
  * owners only; to anyone else it does not exist (404).
  */
+
 import { Clock, Context, Effect } from "effect"
 import { InvalidInput, NotFound } from "../../domain/errors.ts"
 import { overlapUntil } from "../../domain/secret-rotation.ts"
@@ -16,6 +17,8 @@ import {
   type WebhookOwner
 } from "../../domain/webhook-endpoint.ts"
 import { MAX_ROTATION_OVERLAP_SECONDS } from "../admin/api-key-admin.ts"
+import { retryDelayMs } from "../orders/delivery-outcome.ts"
+import type { WebhookFinish } from "../ports/webhook-deliveries.ts"
 import { WebhookEndpoints } from "../ports/webhook-endpoints.ts"
 
 /**
@@ -147,3 +150,38 @@ export const signingSecrets = (endpoint: WebhookEndpointRecord, now: Date): Read
   endpoint.previousSecret !== null && overlapUntil(endpoint, now) !== null
     ? [endpoint.secret, endpoint.previousSecret]
     : [endpoint.secret]
+
+/** How a try of a webhook delivery is followed, from what the endpoint answered. */
+export interface WebhookRetryPolicy {
+  readonly baseMs: number
+  readonly maxMs: number
+  /** No try is due later than this after the delivery began trying (its creation, or its redelivery). */
+  readonly giveUpMs: number
+}
+
+/**
+ * What follows a try that ended at `finishedAt`: a 2xx delivers; anything else is retried with
+ * capped exponential backoff and full jitter (retryDelayMs, as order deliveries are), the last try
+ * no later than `giveUpMs` after the delivery began trying, and a failure at or past that is given up.
+ */
+export const decideWebhookTry = (
+  delivery: { readonly attempts: number; readonly tryingSince: Date },
+  outcome: { readonly statusCode: number | null; readonly error: string | null },
+  finishedAt: Date,
+  policy: WebhookRetryPolicy,
+  random: number
+): WebhookFinish => {
+  if (outcome.statusCode !== null && outcome.statusCode >= 200 && outcome.statusCode < 300) {
+    return { _tag: "Delivered" }
+  }
+  const deadline = delivery.tryingSince.getTime() + policy.giveUpMs
+  if (finishedAt.getTime() >= deadline) {
+    const last = outcome.error ?? `answered ${outcome.statusCode}`
+    return {
+      _tag: "GiveUp",
+      reason: `every try since ${delivery.tryingSince.toISOString()} failed (${delivery.attempts} in all); the last: ${last}`
+    }
+  }
+  const retryAt = finishedAt.getTime() + retryDelayMs(policy, delivery.attempts, random)
+  return { _tag: "Retry", dueAt: new Date(Math.min(retryAt, deadline)) }
+}

@@ -3,16 +3,17 @@ import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import { type HttpApiEndpoint, HttpApiMiddleware } from "effect/http-api"
 import { authenticateAdmin, keyActor } from "../../application/admin/admin-keys.ts"
 import { authenticate, requireAnyScope, type TokenPrincipal } from "../../application/auth/authenticate.ts"
-import { OAuthClients } from "../../application/ports/oauth.ts"
-import { OAuthTokens } from "../oauth/token-service.ts"
 import { AdminKeys } from "../../application/ports/admin.ts"
 import { ApiKeys } from "../../application/ports/api-keys.ts"
 import { KeySecrets } from "../../application/ports/key-secrets.ts"
+import { OAuthClients } from "../../application/ports/oauth.ts"
 import { type AdminActor, type AdminKeyRecord, adminKeyState } from "../../domain/admin.ts"
 import type { StorageError } from "../../domain/errors.ts"
 import { AppConfig, type TrustProxy } from "../config.ts"
 import { csrfHeader, sessionCodecOf } from "../console/session.ts"
 import { storageReason } from "../failures.ts"
+import { OAuthTokens } from "../oauth/token-service.ts"
+import { WebhookDispatch } from "../partner-webhooks/webhook-dispatch.ts"
 import { TenantDatabases } from "../tenancy/tenant-databases.ts"
 import { AdminAuth, ApiKeyAuth, RequireJson, SchemaErrors, Tenancy } from "./api-middleware.ts"
 import { CurrentAdmin, CurrentPrincipal, CurrentTenant, RequestInfo, RequiredScopes } from "./context.ts"
@@ -124,6 +125,7 @@ export const TenancyLive = Layer.effect(
   Effect.gen(function* () {
     const config = yield* AppConfig
     const databases = yield* TenantDatabases
+    const webhooks = yield* WebhookDispatch
     return Tenancy.of((httpEffect, { endpoint }) =>
       Effect.gen(function* () {
         const request = yield* HttpServerRequest.HttpServerRequest
@@ -138,7 +140,12 @@ export const TenancyLive = Layer.effect(
         }
         if (Option.isSome(facts)) facts.value.tenant = tenant.id
         const repositories = yield* databases.repositories(tenant.id).pipe(Effect.catch(unavailable))
-        return yield* httpEffect.pipe(Effect.provideContext(Context.add(repositories, CurrentTenant, tenant)))
+        const response = yield* httpEffect.pipe(Effect.provideContext(Context.add(repositories, CurrentTenant, tenant)))
+        // A change may have recorded partner webhook events (in its own transaction, committed now).
+        if (request.method !== "GET" && request.method !== "HEAD" && response.status < 400) {
+          yield* webhooks.kick(tenant.id)
+        }
+        return response
       }).pipe(Effect.scoped)
     )
   })

@@ -1,8 +1,8 @@
 import { Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
+import { maxDescriptionLength } from "../../application/webhook-endpoints/endpoints.ts"
 import type { Scope } from "../../domain/api-key.ts"
 import { WebhookEventType } from "../../domain/webhook-endpoint.ts"
-import { maxDescriptionLength } from "../../application/webhook-endpoints/endpoints.ts"
 import { secured } from "./api-middleware.ts"
 import { DateTime, doc } from "./api-types.ts"
 import { RequiredScopes } from "./context.ts"
@@ -89,6 +89,51 @@ export const WebhookTestResult = Schema.Struct({
   })
 }).annotate({ identifier: "WebhookTestResult" })
 
+export const WebhookDeliveryAttemptView = Schema.Struct({
+  attempt: Schema.Int.annotate({ description: "1 for the first try; a redelivery goes on counting" }),
+  startedAt: DateTime,
+  latencyMs: Schema.Int,
+  statusCode: Schema.NullOr(Schema.Int).annotate({ description: "The receiver's HTTP status; null when none came" }),
+  error: Schema.NullOr(Schema.String).annotate({
+    description: "Why the try failed (`answered 500`, `timeout after 10000 ms`, `connection reset`); null for a 2xx"
+  })
+}).annotate({ identifier: "WebhookDeliveryAttempt" })
+
+export const WebhookDeliveryView = Schema.Struct({
+  deliveryId: Schema.String.annotate({ examples: ["whd_0c6b1f8e2a4d4e6f8a0b1c2d3e4f5a6b"] }),
+  eventId: Schema.String.annotate({
+    description: "The event's id: the `webhook-id` header of every try (de-duplicate on it)",
+    examples: ["evt_5d2c7e1a9b3f4a6c8e0d1f2a3b4c5d6e"]
+  }),
+  eventType: Schema.String,
+  sequence: Schema.Int.annotate({
+    description: "The endpoint's own count of events, 1, 2, 3...: the order they were recorded in"
+  }),
+  state: Schema.Literals(["pending", "delivered", "failed"]).annotate({
+    description:
+      "`pending`: a try is due (`nextAttemptAt`); `delivered`: the receiver answered 2xx; `failed`: every try for a day failed"
+  }),
+  nextAttemptAt: Schema.NullOr(DateTime),
+  createdAt: DateTime,
+  finishedAt: Schema.NullOr(DateTime),
+  attempts: Schema.Array(WebhookDeliveryAttemptView)
+}).annotate({ identifier: "WebhookDelivery" })
+
+export const WebhookDeliveryPage = Schema.Struct({
+  data: Schema.Array(WebhookDeliveryView),
+  nextBefore: Schema.NullOr(Schema.Int).annotate({
+    description: "Pass as `before` for the next (older) page; null on the last page"
+  })
+}).annotate({ identifier: "WebhookDeliveryPage" })
+
+const DeliveryLimit = Schema.Int.check(
+  Schema.isBetween({ minimum: 1, maximum: 100 }, { message: "must be an integer from 1 to 100" })
+).annotate({ description: "Page size, 1 to 100", default: 20 })
+
+const Before = Schema.Int.check(
+  Schema.isGreaterThanOrEqualTo(1, { message: "must be an integer of 1 or more" })
+).annotate({ description: "Only deliveries with a lower `sequence` (the previous page's `nextBefore`)" })
+
 const needs = (scopes: ReadonlyArray<Scope>) => RequiredScopes.context(scopes)
 const endpointParams = { endpointId: Schema.String }
 
@@ -164,6 +209,35 @@ export const WebhookEndpointsGroup = secured(
           doc(
             "Rotate a webhook endpoint's secret",
             "A new secret, answered once; during the overlap (default 24 h) every delivery carries two signatures, one per secret, so a receiver verifies with either while it switches. 400: an overlap out of range. 404 `webhook endpoint not found`."
+          )
+        )
+    )
+    .add(
+      HttpApiEndpoint.get("deliveries", "/webhook-endpoints/:endpointId/deliveries", {
+        params: endpointParams,
+        query: { before: Schema.optional(Before), limit: Schema.optional(DeliveryLimit) },
+        success: WebhookDeliveryPage,
+        error: [BadRequestJson, NotFoundJson]
+      })
+        .annotateMerge(needs(["webhooks:read"]))
+        .annotateMerge(
+          doc(
+            "List an endpoint's deliveries",
+            "Newest first (highest `sequence`), each with every try: when, the receiver's status, the latency and the error. Pages of `limit` (1 to 100, default 20); `before` the previous page's `nextBefore`. 404 `webhook endpoint not found`."
+          )
+        )
+    )
+    .add(
+      HttpApiEndpoint.post("redeliver", "/webhook-endpoints/:endpointId/deliveries/:deliveryId/redeliver", {
+        params: { endpointId: Schema.String, deliveryId: Schema.String },
+        success: WebhookDeliveryView.pipe(HttpApiSchema.status(202)),
+        error: NotFoundJson
+      })
+        .annotateMerge(needs(["webhooks:write"]))
+        .annotateMerge(
+          doc(
+            "Send a delivery again",
+            "202: a delivered or failed delivery is sent again now, with the same event and `webhook-id` (receivers drop it if they have it), and a day of retries; its earlier tries stay listed. A pending one is left as it is. A disabled endpoint's delivery waits until the endpoint is enabled. 404 `webhook endpoint not found` or `webhook delivery not found`."
           )
         )
     )

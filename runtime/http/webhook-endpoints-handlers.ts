@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import type { Principal } from "../../application/auth/authenticate.ts"
+import { WebhookDeliveries } from "../../application/ports/webhook-deliveries.ts"
 import { WebhookEndpoints } from "../../application/ports/webhook-endpoints.ts"
 import {
   changeEndpoint,
@@ -9,9 +10,11 @@ import {
   removeEndpoint,
   rotateEndpointSecret
 } from "../../application/webhook-endpoints/endpoints.ts"
+import { NotFound } from "../../domain/errors.ts"
 import { parseClientId } from "../../domain/oauth.ts"
 import { overlapUntil } from "../../domain/secret-rotation.ts"
 import { clientOwner, keyOwner, type WebhookEndpointRecord, type WebhookOwner } from "../../domain/webhook-endpoint.ts"
+import { isWebhookDeliveryId, type WebhookDeliveryRecord } from "../../domain/webhook-event.ts"
 import { pingEndpoint } from "../partner-webhooks/ping.ts"
 import { Api } from "./api.ts"
 import { CurrentPrincipal, CurrentTenant } from "./context.ts"
@@ -37,6 +40,24 @@ const now = Effect.map(
   Effect.clockWith((clock) => clock.currentTimeMillis),
   (ms) => new Date(ms)
 )
+
+export const webhookDeliveryView = (delivery: WebhookDeliveryRecord) => ({
+  deliveryId: delivery.id,
+  eventId: delivery.eventId,
+  eventType: delivery.eventType,
+  sequence: delivery.sequence,
+  state: delivery.state,
+  nextAttemptAt: delivery.nextAttemptAt?.toISOString() ?? null,
+  createdAt: delivery.createdAt.toISOString(),
+  finishedAt: delivery.finishedAt?.toISOString() ?? null,
+  attempts: delivery.attempts.map((a) => ({
+    attempt: a.attempt,
+    startedAt: a.startedAt.toISOString(),
+    latencyMs: a.latencyMs,
+    statusCode: a.statusCode,
+    error: a.error
+  }))
+})
 
 /** The default overlap of a rotated secret: a day. */
 const defaultOverlapSeconds = 86_400
@@ -102,6 +123,38 @@ export const WebhookEndpointsHandlers = HttpApiBuilder.group(Api, "webhookEndpoi
             payload.overlapSeconds ?? defaultOverlapSeconds
           )
           return { endpoint: webhookEndpointView(endpoint, yield* now), secret: endpoint.secret }
+        })
+      )
+    )
+    .handle("deliveries", ({ params, query }) =>
+      httpErrors(
+        Effect.gen(function* () {
+          yield* ownedEndpoint(ownerOf(yield* CurrentPrincipal), params.endpointId)
+          const limit = query.limit ?? 20
+          // One more than the page says whether another follows.
+          const found = yield* (yield* WebhookDeliveries).list(params.endpointId, {
+            before: query.before ?? null,
+            limit: limit + 1
+          })
+          const page = found.slice(0, limit)
+          return {
+            data: page.map(webhookDeliveryView),
+            nextBefore: found.length > limit ? (page.at(-1)?.sequence ?? null) : null
+          }
+        })
+      )
+    )
+    .handle("redeliver", ({ params }) =>
+      httpErrors(
+        Effect.gen(function* () {
+          yield* ownedEndpoint(ownerOf(yield* CurrentPrincipal), params.endpointId)
+          const delivery = isWebhookDeliveryId(params.deliveryId)
+            ? yield* (yield* WebhookDeliveries).redeliver(params.endpointId, params.deliveryId, yield* now)
+            : undefined
+          if (delivery === undefined) {
+            return yield* new NotFound({ resource: "webhook delivery", id: params.deliveryId })
+          }
+          return webhookDeliveryView(delivery)
         })
       )
     )

@@ -12,6 +12,7 @@ import { toPosOrder } from "../../domain/order-pos.ts"
 import type { TenantId } from "../../domain/tenant.ts"
 import { AppConfig } from "../config.ts"
 import { redactUrls, storageReason } from "../failures.ts"
+import { WebhookDispatch } from "../partner-webhooks/webhook-dispatch.ts"
 import { makePosCallContext } from "../plugins/call-context.ts"
 import { type LoadedPlugin, PluginRegistry } from "../plugins/plugin-registry.ts"
 import { TenantDatabases } from "../tenancy/tenant-databases.ts"
@@ -66,6 +67,7 @@ export class OrderDispatch extends Context.Service<
       const index = yield* OrderDueIndex
       const registry = yield* PluginRegistry
       const http = yield* HttpClient.HttpClient
+      const webhooks = yield* WebhookDispatch
       const policy: RetryPolicy = {
         maxAttempts: settings.orderMaxAttempts,
         baseMs: settings.orderRetryBaseMs,
@@ -171,6 +173,8 @@ export class OrderDispatch extends Context.Service<
           const finishedAt = yield* now
           const decision = decideDelivery(row, result, startedAt, finishedAt, policy, yield* Random.next)
           const kept = yield* orders.finish(row.id, owner, decision.attempt, decision.finish)
+          // A status change records the order's partner webhook events.
+          if (kept && decision.finish._tag === "Done" && decision.finish.change !== null) yield* webhooks.kick(tenant)
           if (!kept) {
             yield* Effect.logWarning("an order delivery's lease ran out before its outcome was recorded", {
               tenant,

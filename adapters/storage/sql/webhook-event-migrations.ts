@@ -93,8 +93,8 @@ export const webhookEventSchema: ReadonlyArray<string> = [
     SELECT t.status INTO previous FROM order_timeline t
     WHERE t.order_id = NEW.order_id AND t.id < NEW.id AND t.status IS NOT NULL ORDER BY t.id DESC LIMIT 1;
     base := jsonb_build_object('orderId', o.order_id, 'refCode', o.ref_code, 'outletId', o.outlet_id,
-      'status', NEW.status, 'posOrderId', o.pos_order_id, 'currency', o.priced -> 'currency',
-      'total', o.priced -> 'totals' -> 'total');
+      'status', NEW.status, 'posOrderId', o.pos_order_id,
+      'total', jsonb_build_object('amount', o.priced -> 'totals' -> 'total', 'currency', o.priced -> 'currency'));
     IF previous IS NULL THEN
       PERFORM webhook_emit('order.created', base, hearer, NEW.at, NULL, false);
       RETURN NULL;

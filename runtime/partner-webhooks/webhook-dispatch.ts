@@ -1,0 +1,353 @@
+import { Clock, Context, Effect, Fiber, Layer, Random, References, Schedule, Semaphore } from "effect"
+import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
+import type { TenantRepositories } from "../../application/ports/tenant-storage.ts"
+import { type ClaimedWebhookDelivery, WebhookDeliveries } from "../../application/ports/webhook-deliveries.ts"
+import { WebhookEndpoints } from "../../application/ports/webhook-endpoints.ts"
+import { decideWebhookTry, signingSecrets } from "../../application/webhook-endpoints/endpoints.ts"
+import type { StorageError } from "../../domain/errors.ts"
+import type { TenantId } from "../../domain/tenant.ts"
+import { eventBody } from "../../domain/webhook-event.ts"
+import { AppConfig } from "../config.ts"
+import { storageReason } from "../failures.ts"
+import { TenantDatabases } from "../tenancy/tenant-databases.ts"
+import { sendWebhook } from "./sender.ts"
+import { WebhookResolver } from "./services.ts"
+import { signatureHeaders } from "./signing.ts"
+
+/**
+ * The partner webhook dispatcher: sends the tenants' pending deliveries (application/ports/
+ * webhook-deliveries.ts), each try signed by Standard Webhooks 1.0 with the event's id as
+ * `webhook-id` (the same on every try), the try's time as `webhook-timestamp`, and every secret
+ * the endpoint signs with now (two during a rotation's overlap).
+ *
+ * - Where the work is: a request that changed a tenant's data, and a finished order delivery, kick
+ *   the tenant (its events were recorded in the change's transaction); a retry wakes its tenant at
+ *   its due time; a sweep of every tenant at start and every WEBHOOK_SWEEP_MS finds what another
+ *   instance or a crash left.
+ * - A claim (lease, try counted) commits before the call. A process that dies mid-call leaves the
+ *   delivery leased until the lease ends; it is then claimed and sent again with the same
+ *   `webhook-id`, which the receiver de-duplicates on: at least once, never lost.
+ * - WEBHOOK_CONCURRENCY tries at once in this process; at most WEBHOOK_MAX_IN_FLIGHT leased per
+ *   endpoint, lowest sequence first, so one slow endpoint neither blocks the others nor is flooded.
+ */
+export class WebhookDispatch extends Context.Service<
+  WebhookDispatch,
+  {
+    /** The tenant may have new deliveries due: starts sending them; never fails, never waits. */
+    readonly kick: (tenant: TenantId) => Effect.Effect<void>
+    /** Sends the tenant's due deliveries in this fiber until none is due or under way: how many tries ended. */
+    readonly drain: (tenant: TenantId) => Effect.Effect<number, StorageError>
+    /** Looks at every active tenant's deliveries and wakes each at its next due time. */
+    readonly sweep: Effect.Effect<void, StorageError>
+  }
+>()("pos/runtime/WebhookDispatch") {
+  /** With `background: false` (the admin CLI, which must never send a webhook), kicks do nothing. */
+  static readonly layerWith = (options: { readonly background: boolean }) =>
+    Layer.effect(
+      WebhookDispatch,
+      Effect.suspend(() => WebhookDispatch.make(options.background))
+    )
+
+  static readonly layer = WebhookDispatch.layerWith({ background: true })
+
+  private static make = (background: boolean) =>
+    Effect.gen(function* () {
+      const scope = yield* Effect.scope
+      const config = yield* AppConfig
+      const settings = config.webhookDelivery
+      const databases = yield* TenantDatabases
+      const directory = yield* TenantDirectory
+      const resolver = yield* WebhookResolver
+      const leaseMs = settings.timeoutMs + 15_000
+      const policy = { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs, giveUpMs: settings.giveUpMs }
+      const permits = Semaphore.makeUnsafe(settings.concurrency)
+      const owner = `${process.pid}-${globalThis.crypto.randomUUID()}`
+      const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
+      const detached = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+        effect.pipe(Effect.provideService(References.CurrentLogAnnotations, {}))
+
+      /** One claimed delivery: signed, sent, and its try recorded if the lease is still ours. */
+      const deliver = (tenant: TenantId, row: ClaimedWebhookDelivery) =>
+        Effect.gen(function* () {
+          const endpoint = yield* (yield* WebhookEndpoints).findById(row.endpointId)
+          // Removed or disabled since the claim: the delivery went with it, or waits for it.
+          if (endpoint === undefined || !endpoint.enabled) return
+          const startedAt = yield* now
+          const body = eventBody({
+            id: row.eventId,
+            type: row.eventType,
+            tenantId: tenant,
+            occurredAt: row.occurredAt,
+            sequence: row.sequence,
+            data: row.data
+          })
+          const outcome = yield* sendWebhook({
+            url: endpoint.url,
+            headers: {
+              ...signatureHeaders({
+                id: row.eventId,
+                timestamp: startedAt,
+                body,
+                secrets: signingSecrets(endpoint, startedAt)
+              })
+            },
+            body,
+            resolver,
+            allowLoopback: config.webhookAllowLoopback,
+            timeoutMs: settings.timeoutMs
+          })
+          const error =
+            outcome.error ??
+            (outcome.status !== null && (outcome.status < 200 || outcome.status >= 300)
+              ? `answered ${outcome.status}`
+              : null)
+          const attempt = {
+            attempt: row.attempts,
+            startedAt,
+            latencyMs: outcome.latencyMs,
+            statusCode: outcome.status,
+            error
+          }
+          const finishedAt = new Date(startedAt.getTime() + outcome.latencyMs)
+          const finish = decideWebhookTry(row, attempt, finishedAt, policy, yield* Random.next)
+          const result = yield* (yield* WebhookDeliveries).finish(row.id, owner, attempt, finish)
+          yield* Effect.logInfo("partner webhook delivery", {
+            tenant,
+            endpoint: row.endpointId,
+            event: row.eventId,
+            type: row.eventType,
+            attempt: row.attempts,
+            status: outcome.status,
+            ...(error === null ? {} : { error }),
+            outcome: finish._tag,
+            ...(finish._tag === "Retry" ? { retryAt: finish.dueAt.toISOString() } : {})
+          })
+          if (result._tag === "LeaseLost") {
+            yield* Effect.logWarning("a webhook delivery's lease ran out before its try was recorded", {
+              tenant,
+              delivery: row.id
+            })
+          } else if (result.endpointDisabled) {
+            yield* Effect.logWarning("a partner webhook endpoint failed every try for a day and was disabled", {
+              tenant,
+              endpoint: row.endpointId
+            })
+          }
+          if (finish._tag === "Retry") yield* wakeAt(tenant, finish.dueAt)
+        })
+
+      /** Tries under way in this process, by tenant. */
+      const underWay = new Map<TenantId, Set<Fiber.Fiber<void>>>()
+      const underWayOf = (tenant: TenantId) => {
+        let fibers = underWay.get(tenant)
+        if (fibers === undefined) {
+          fibers = new Set()
+          underWay.set(tenant, fibers)
+        }
+        return fibers
+      }
+
+      /**
+       * One batch: a permit (waiting for it) and as many more as are free, as many deliveries claimed,
+       * each sent in its own fiber; how many were claimed. A delivery is claimed only with a permit in
+       * hand, so its lease is spent on its call, not on a wait for others'.
+       */
+      const batch = (tenant: TenantId, repositories: Context.Context<TenantRepositories>) =>
+        Effect.acquireUseRelease(
+          Effect.gen(function* () {
+            yield* permits.take(1)
+            let held = 1
+            while (held < settings.concurrency && (yield* permits.takeIfAvailable(1))) held++
+            return { held }
+          }),
+          (held) =>
+            Effect.gen(function* () {
+              const at = yield* now
+              const rows = yield* Context.get(repositories, WebhookDeliveries).claim({
+                now: at,
+                owner,
+                leaseUntil: new Date(at.getTime() + leaseMs),
+                limit: held.held,
+                perEndpoint: settings.inFlightPerEndpoint
+              })
+              const fibers = underWayOf(tenant)
+              for (const row of rows) {
+                const fiber = yield* Effect.forkIn(
+                  detached(
+                    deliver(tenant, row).pipe(
+                      Effect.provideContext(repositories),
+                      Effect.catchCause((cause) =>
+                        Effect.logError("a partner webhook delivery failed unexpectedly", {
+                          tenant,
+                          delivery: row.id,
+                          cause
+                        })
+                      ),
+                      Effect.ensuring(permits.release(1))
+                    )
+                  ),
+                  scope
+                )
+                held.held--
+                fibers.add(fiber)
+                // When it ends, the endpoint's share has room again: look once more.
+                yield* Effect.forkIn(
+                  detached(
+                    Effect.andThen(
+                      Fiber.await(fiber),
+                      Effect.suspend(() => {
+                        fibers.delete(fiber)
+                        return kick(tenant)
+                      })
+                    )
+                  ),
+                  scope
+                )
+              }
+              return rows.length
+            }),
+          (held) => (held.held > 0 ? permits.release(held.held) : Effect.void)
+        )
+
+      const claimAll = (tenant: TenantId, repositories: Context.Context<TenantRepositories>) =>
+        Effect.gen(function* () {
+          let claimed = 0
+          for (;;) {
+            const rows = yield* batch(tenant, repositories)
+            if (rows === 0) return claimed
+            claimed += rows
+          }
+        })
+
+      /** One tenant timer: a wake at the earliest time asked. */
+      const wakes = new Map<TenantId, { readonly at: number; readonly fiber: Fiber.Fiber<void> }>()
+      const wakeAt = (tenant: TenantId, at: Date): Effect.Effect<void> =>
+        Effect.gen(function* () {
+          const existing = wakes.get(tenant)
+          if (existing !== undefined && existing.at <= at.getTime()) return
+          if (existing !== undefined) yield* Fiber.interrupt(existing.fiber)
+          const delay = Math.max(0, at.getTime() - (yield* Clock.currentTimeMillis))
+          const fiber = yield* Effect.forkIn(
+            detached(
+              Effect.andThen(
+                Effect.sleep(delay),
+                Effect.suspend(() => {
+                  if (wakes.get(tenant)?.fiber === fiber) wakes.delete(tenant)
+                  return kick(tenant)
+                })
+              )
+            ),
+            scope
+          )
+          wakes.set(tenant, { at: at.getTime(), fiber })
+        })
+
+      /** Tenants being looked at by this process, and whether to look again when done. */
+      const looking = new Map<TenantId, { again: boolean }>()
+
+      const lookOnce = (tenant: TenantId) =>
+        Effect.gen(function* () {
+          if ((yield* databases.resolve(tenant)) === undefined) return
+          yield* Effect.scoped(
+            Effect.gen(function* () {
+              const repositories = yield* databases.repositories(tenant)
+              yield* claimAll(tenant, repositories)
+              const next = yield* Context.get(repositories, WebhookDeliveries).nextDue()
+              if (next !== null) yield* wakeAt(tenant, next)
+            })
+          )
+        }).pipe(
+          Effect.catch((error) =>
+            Effect.logWarning("sending partner webhooks failed; the dispatcher tries again", {
+              tenant,
+              ...storageReason(error)
+            })
+          ),
+          Effect.catchDefect((defect) =>
+            Effect.logError("sending partner webhooks failed unexpectedly", { tenant, defect })
+          )
+        )
+
+      const kick = (tenant: TenantId): Effect.Effect<void> =>
+        Effect.suspend(() => {
+          if (!background) return Effect.void
+          const running = looking.get(tenant)
+          if (running !== undefined) {
+            running.again = true
+            return Effect.void
+          }
+          const state = { again: false }
+          looking.set(tenant, state)
+          const loop: Effect.Effect<void> = Effect.flatMap(lookOnce(tenant), () =>
+            Effect.suspend(() => {
+              if (state.again) {
+                state.again = false
+                return loop
+              }
+              looking.delete(tenant)
+              return Effect.void
+            })
+          )
+          return Effect.asVoid(
+            Effect.forkIn(
+              detached(
+                loop.pipe(
+                  Effect.onExit(() => Effect.sync(() => looking.get(tenant) === state && looking.delete(tenant)))
+                )
+              ),
+              scope
+            )
+          )
+        })
+
+      const drain = (tenant: TenantId): Effect.Effect<number, StorageError> =>
+        Effect.scoped(
+          Effect.gen(function* () {
+            if ((yield* databases.resolve(tenant)) === undefined) return 0
+            const repositories = yield* databases.repositories(tenant)
+            let ran = 0
+            for (;;) {
+              ran += yield* claimAll(tenant, repositories)
+              const pending = [...underWayOf(tenant)]
+              if (pending.length === 0) return ran
+              yield* Fiber.awaitAll(pending)
+            }
+          })
+        )
+
+      const sweep: Effect.Effect<void, StorageError> = Effect.flatMap(directory.activeIds, (ids) =>
+        Effect.forEach(
+          ids,
+          (id) =>
+            Effect.scoped(
+              Effect.gen(function* () {
+                const repositories = yield* databases.repositories(id)
+                const next = yield* Context.get(repositories, WebhookDeliveries).nextDue()
+                if (next !== null) yield* wakeAt(id as TenantId, next)
+              })
+            ).pipe(
+              Effect.catch((error) =>
+                Effect.logWarning("looking for partner webhook work failed", { tenant: id, ...storageReason(error) })
+              )
+            ),
+          { discard: true }
+        )
+      )
+
+      if (background) {
+        yield* Effect.forkIn(
+          detached(
+            Effect.repeat(
+              sweep.pipe(
+                Effect.catch((error) => Effect.logWarning("the partner webhook sweep failed", storageReason(error)))
+              ),
+              Schedule.spaced(settings.sweepMs)
+            )
+          ),
+          scope
+        )
+      }
+
+      return WebhookDispatch.of({ kick, drain, sweep })
+    })
+}
