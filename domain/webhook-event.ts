@@ -114,3 +114,78 @@ export const eventBody = (event: {
     sequence: event.sequence,
     data: event.data
   })
+
+/** An event of the tenant's catalog or menus, with its data; every endpoint that subscribes hears it. */
+export interface TenantEvent {
+  readonly type: WebhookEventType
+  readonly data: Readonly<Record<string, unknown>>
+}
+
+/** A new version of a Menu V2 menu, and the outlets it is on. */
+export const menuPublished = (menu: {
+  readonly menuId: string
+  readonly version: number
+  readonly name: string
+  readonly items: number
+  readonly publishedAt: Date
+  readonly outletIds: ReadonlyArray<string>
+}): TenantEvent => ({
+  type: "menu.published",
+  data: {
+    menuId: menu.menuId,
+    version: menu.version,
+    name: menu.name,
+    items: menu.items,
+    publishedAt: menu.publishedAt.toISOString(),
+    outletIds: [...new Set(menu.outletIds)].sort()
+  }
+})
+
+/** An outlet's busy mode changed (ONLINE, BUSY, PAUSED); `previous` is ONLINE when none was set. */
+export const outletBusyChanged = (outletId: string, previous: string, busyMode: string): TenantEvent | null =>
+  previous === busyMode ? null : { type: "outlet.busy_changed", data: { outletId, busyMode, previous } }
+
+/**
+ * A product's snooze at an outlet was set, changed or lifted: `snoozedUntil` null when lifted or
+ * when it holds until further notice (`indefinitely`).
+ */
+export const productAvailabilityChanged = (
+  outletId: string,
+  productId: string,
+  snoozedUntil: Date | null,
+  indefinitely: boolean
+): TenantEvent => ({
+  type: "product.availability_changed",
+  data: {
+    outletId,
+    productId,
+    snoozedUntil: snoozedUntil === null || indefinitely ? null : snoozedUntil.toISOString(),
+    indefinitely
+  }
+})
+
+/** A sync's record: `sync.completed` when it succeeded, else `sync.failed`. */
+export const syncFinished = (sync: {
+  readonly id: string
+  readonly kind: string
+  readonly provider: string
+  readonly storeId: string | null
+  readonly status: "succeeded" | "failed"
+  readonly counts: unknown
+  readonly error: string | null
+  readonly startedAt: Date
+  readonly finishedAt: Date
+}): TenantEvent => ({
+  type: sync.status === "succeeded" ? "sync.completed" : "sync.failed",
+  data: {
+    syncId: sync.id,
+    kind: sync.kind,
+    provider: sync.provider,
+    outletId: sync.storeId,
+    status: sync.status,
+    counts: sync.counts,
+    error: sync.error,
+    startedAt: sync.startedAt.toISOString(),
+    finishedAt: sync.finishedAt.toISOString()
+  }
+})

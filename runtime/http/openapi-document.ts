@@ -1,11 +1,12 @@
 import { Context, Schema } from "effect"
 import { HttpApi, type HttpApiEndpoint, type HttpApiGroup, OpenApi } from "effect/http-api"
-import packageJson from "../../package.json" with { type: "json" }
 import type { Scope } from "../../domain/api-key.ts"
+import packageJson from "../../package.json" with { type: "json" }
 import { Api } from "./api.ts"
 import { ConditionalRead, cacheControl, compressAbove, varyHeader } from "./conditional-response.ts"
 import { RequiredScopes } from "./context.ts"
 import { errorResponses } from "./openapi-responses.ts"
+import { webhooksSection } from "./openapi-webhooks.ts"
 
 /**
  * The OpenAPI document as served: effect/http-api generates it from the declarations in api.ts and
@@ -293,6 +294,18 @@ export const openApiDocument = (settings: DocumentSettings): OpenApi.OpenAPISpec
     }
   }
   redeemOneOf(spec.components.schemas as Record<string, Json>)
+  // What partner webhook endpoints receive (OpenAPI 3.1's `webhooks`).
+  const events = webhooksSection()
+  spec.components.schemas = { ...events.schemas, ...spec.components.schemas } as typeof spec.components.schemas
+  ;(spec as unknown as { webhooks: Record<string, unknown> }).webhooks = events.webhooks
+  spec.tags = [
+    ...(spec.tags ?? []),
+    {
+      name: "Webhook events",
+      description:
+        "What partner webhook endpoints receive: one POST per event, signed by Standard Webhooks 1.0 (see Webhook endpoints)"
+    }
+  ]
   const schemes = spec.components.securitySchemes as Record<string, unknown>
   delete schemes["bearer"]
   schemes["oauth2"] = oauthScheme(settings.basePath)

@@ -7,13 +7,17 @@
  */
 import { createServer, type IncomingMessage, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import { Webhook } from "standardwebhooks"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { type DocumentedEventType, webhookEventData, webhookEventSchema } from "../../runtime/http/openapi-webhooks.ts"
 import { WebhookDispatch } from "../../runtime/partner-webhooks/webhook-dispatch.ts"
+import { syncDeliverect } from "../menus/support.ts"
 import {
+  deliverectBusyMode,
   deliverectOrderStatus,
   deliverectOutlet,
+  deliverectSnooze,
   drain,
   expectStatus,
   type OrderApp,
@@ -21,6 +25,7 @@ import {
   placeOrder,
   productAt,
   productsOf,
+  publishMenu,
   send,
   startOrderApp,
   tenant
@@ -177,6 +182,16 @@ for (const adapter of storageAdapters()) {
         ),
         200
       ).data
+    /** The endpoint's deliveries once `count` of them are recorded delivered (a receiver answers before the service records it). */
+    const delivered = (endpointId: string, count: number) =>
+      eventually(
+        async () => {
+          const listed = await deliveries(endpointId)
+          return listed.filter((d) => d.state === "delivered").length >= count ? listed : undefined
+        },
+        15_000,
+        `${count} deliveries recorded delivered`
+      )
     const place = async () =>
       expectStatus(
         await placeOrder(o, orderRequest(deliverectOutlet, [{ productId: flatWhite, quantity: 1 }], 1290)),
@@ -228,13 +243,71 @@ for (const adapter of storageAdapters()) {
       const old = String(Math.floor(Date.now() / 1000) - 600)
       expect(() => verifier.verify(first.body, { ...headers, "webhook-timestamp": old })).toThrow()
       // Another key's endpoint hears nothing of this partner's order; the listing says delivered.
-      const listed = await deliveries(endpoint.id)
+      const listed = await delivered(endpoint.id, 3)
       expect(listed.slice(0, 3).map((d) => [d.sequence, d.eventType, d.state, d.attempts.length])).toEqual([
         [3, "order.status_changed", "delivered", 1],
         [2, "order.status_changed", "delivered", 1],
         [1, "order.created", "delivered", 1]
       ])
       expectStatus(await send(o, "DELETE", `/api/v1/webhook-endpoints/${endpoint.id}`), 204)
+    })
+
+    it("tells every subscribed endpoint of the tenant's busy outlets, snoozes, menus and syncs", async () => {
+      const other = expectStatus(
+        await send<{ endpoint: { endpointId: string }; secret: string }>(o, "POST", "/api/v1/webhook-endpoints", {
+          body: {
+            url: receiver.url,
+            eventTypes: ["outlet.busy_changed", "product.availability_changed", "menu.published", "sync.completed"]
+          }
+        }),
+        201
+      )
+      const endpointId = other.endpoint.endpointId
+      const from = receiver.received.length
+      const until = new Date(Date.now() + 3_600_000)
+      await deliverectBusyMode(o, "BUSY")
+      await deliverectBusyMode(o, "BUSY")
+      await deliverectBusyMode(o, "ONLINE")
+      await deliverectSnooze(o, ["WNG-06"], until)
+      await deliverectSnooze(o, ["WNG-06"], null)
+      const menu = await publishMenu(o, "Webhook lunch", [deliverectOutlet], [{ productId: flatWhite }])
+      await syncDeliverect(o)
+      await sendWebhooks()
+      const events = await eventually(() => {
+        const bodies = receiver.received
+          .slice(from)
+          .map((r) => new Webhook(other.secret).verify(r.body, r.headers as Record<string, string>) as EventBody)
+        return bodies.length >= 7 ? bodies.sort((a, b) => a.sequence - b.sequence) : undefined
+      })
+      expect(events.map((e) => [e.sequence, e.type])).toEqual([
+        [1, "outlet.busy_changed"],
+        [2, "outlet.busy_changed"],
+        [3, "product.availability_changed"],
+        [4, "product.availability_changed"],
+        [5, "menu.published"],
+        [6, "sync.completed"],
+        [7, "sync.completed"]
+      ])
+      expect(events.slice(0, 5).map((e) => e.data)).toEqual([
+        { outletId: deliverectOutlet, busyMode: "BUSY", previous: "ONLINE" },
+        { outletId: deliverectOutlet, busyMode: "ONLINE", previous: "BUSY" },
+        { outletId: deliverectOutlet, productId: flatWhite, snoozedUntil: until.toISOString(), indefinitely: false },
+        { outletId: deliverectOutlet, productId: flatWhite, snoozedUntil: null, indefinitely: false },
+        {
+          menuId: menu.menuId,
+          version: menu.version,
+          name: "Webhook lunch",
+          items: 1,
+          publishedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+          outletIds: [deliverectOutlet]
+        }
+      ])
+      expect(events.slice(5).map((e) => [e.data["kind"], e.data["provider"], e.data["status"]])).toEqual([
+        ["outlets", "deliverect", "succeeded"],
+        ["products", "deliverect", "succeeded"]
+      ])
+      expect(await delivered(endpointId, 7)).toHaveLength(7)
+      expectStatus(await send(o, "DELETE", `/api/v1/webhook-endpoints/${endpointId}`), 204)
     })
 
     it("retries a 500, no answer and a reset with the same webhook-id, and records the event delivered once", async () => {
@@ -273,16 +346,16 @@ for (const adapter of storageAdapters()) {
       )
       const placed = await place()
       await sendWebhooks()
-      const [delivered] = await eventually(() => {
+      const [sent] = await eventually(() => {
         const found = receivedFor(placed.orderId)
         return found.length > 0 ? found : undefined
       })
-      const headers = delivered!.headers as Record<string, string>
+      const headers = sent!.headers as Record<string, string>
       expect(headers["webhook-signature"]!.split(" ")).toHaveLength(2)
       for (const secret of [endpoint.secret, rotated.secret]) {
-        expect((new Webhook(secret).verify(delivered!.body, headers) as EventBody).type).toBe("order.created")
+        expect((new Webhook(secret).verify(sent!.body, headers) as EventBody).type).toBe("order.created")
       }
-      const [listed] = await deliveries(endpoint.id)
+      const [listed] = await delivered(endpoint.id, 1)
       const again = expectStatus(
         await send<DeliveryView>(
           o,
@@ -298,7 +371,10 @@ for (const adapter of storageAdapters()) {
         return found.length === 2 ? found : undefined
       })
       expect(twice[1]!.headers["webhook-id"]).toBe(twice[0]!.headers["webhook-id"])
-      const [after] = await deliveries(endpoint.id)
+      const [after] = await eventually(async () => {
+        const listed = await deliveries(endpoint.id)
+        return listed[0]?.attempts.length === 2 && listed[0].state === "delivered" ? listed : undefined
+      })
       expect(after!.attempts.map((a) => [a.attempt, a.statusCode])).toEqual([
         [1, 204],
         [2, 204]
@@ -313,6 +389,17 @@ for (const adapter of storageAdapters()) {
         403
       )
       expectStatus(await send(o, "DELETE", `/api/v1/webhook-endpoints/${endpoint.id}`), 204)
+    })
+
+    it("sent only bodies the OpenAPI document's webhooks section describes", () => {
+      expect(receiver.received.length).toBeGreaterThan(10)
+      for (const r of receiver.received) {
+        const body = JSON.parse(r.body) as EventBody
+        expect(Object.keys(webhookEventData)).toContain(body.type)
+        Schema.decodeUnknownSync(webhookEventSchema(body.type as DocumentedEventType), {
+          onExcessProperty: "error"
+        })(body)
+      }
     })
   })
 }

@@ -1,6 +1,7 @@
 import { Effect, type Layer } from "effect"
 import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
+import { SyncHistory, type SyncRecord } from "../../application/ports/catalog.ts"
 import { Orders, type StatusChange } from "../../application/ports/orders.ts"
 import type { TenantDirectory } from "../../application/ports/tenant-directory.ts"
 import type { TenantRepositories, TenantStorage } from "../../application/ports/tenant-storage.ts"
@@ -16,7 +17,7 @@ import {
   type WebhookOwner,
   webhookEventTypes
 } from "../../domain/webhook-endpoint.ts"
-import { orderEvents, type WebhookDeliveryAttempt } from "../../domain/webhook-event.ts"
+import { orderEvents, syncFinished, type WebhookDeliveryAttempt } from "../../domain/webhook-event.ts"
 import { storageHelpers } from "./contract.ts"
 import { orderFixture } from "./orders-contract.ts"
 
@@ -458,6 +459,38 @@ export const webhookDeliveriesContract = (name: string, makeLayer: () => Layer.L
           Effect.flatMap(WebhookDeliveries, (d) => d.backlog())
         )
       ).toEqual({ pending: 1, oldest: at(10) })
+    })
+
+    it("records a sync's outcome for every endpoint that hears it: sync.completed or sync.failed", async () => {
+      const tenant = await newTenant("ws")
+      await addEndpoints(tenant, [endpoint(1, keyOwner(1)), endpoint(2, keyOwner(2), ["sync.failed"])])
+      const record = (id: string, status: "succeeded" | "failed"): SyncRecord => ({
+        id,
+        kind: "products",
+        provider: "deliverect",
+        source: "push",
+        storeId: null,
+        status,
+        counts: { products: { created: 3, updated: 1, unchanged: 0, deactivated: 2 } },
+        error: status === "failed" ? "body.categories[0]: expected an array" : null,
+        fingerprint: null,
+        callbackUrl: null,
+        pushedOutlets: null,
+        startedAt: at(100),
+        finishedAt: at(250)
+      })
+      const ok = record("syn_ok", "succeeded")
+      const bad = record("syn_bad", "failed")
+      await run(
+        tenant,
+        Effect.flatMap(SyncHistory, (h) => Effect.andThen(h.record(ok), h.record(bad)))
+      )
+      const claimed = await run(tenant, claimAll("s", 300))
+      expect(claimed.map((c) => [c.endpointId, c.sequence, c.eventType, c.data, c.occurredAt])).toEqual([
+        [endpointId(1), 1, "sync.completed", syncFinished(ok).data, at(250)],
+        [endpointId(1), 2, "sync.failed", syncFinished(bad).data, at(250)],
+        [endpointId(2), 1, "sync.failed", syncFinished(bad).data, at(250)]
+      ])
     })
 
     it("fans out as a simple model does: per endpoint, the events it hears in order, numbered 1, 2, 3...", async () => {

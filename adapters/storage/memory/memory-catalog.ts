@@ -13,6 +13,7 @@ import {
 } from "../../../application/ports/catalog.ts"
 import type { BusyMode } from "../../../application/ports/pos-inbox.ts"
 import { SyncInProgress } from "../../../domain/errors.ts"
+import { syncFinished, type TenantEvent } from "../../../domain/webhook-event.ts"
 
 /** One tenant's outlets and catalog in memory: what its database's tables would hold. */
 export interface CatalogTables {
@@ -54,6 +55,9 @@ const inner = <K, V>(map: Map<string, Map<K, V>>, key: string) => {
   }
   return found
 }
+
+/** Where the tenant-wide webhook events a change raises go (memory-webhook-deliveries.ts), in the change's step. */
+export type TenantEventSink = (event: TenantEvent, at: Date) => void
 
 export const makeMemoryOutlets = (t: CatalogTables) => {
   // A store as read: its busy mode is kept apart (a sync never writes it), as in store_status.
@@ -177,9 +181,13 @@ export const makeMemoryCatalog = (t: CatalogTables) =>
       Effect.sync(() => [...(t.menus.get(storeId)?.values() ?? [])].filter((m) => m.active).sort(byId))
   })
 
-export const makeMemorySyncHistory = (t: CatalogTables) =>
+export const makeMemorySyncHistory = (t: CatalogTables, emit: TenantEventSink = () => {}) =>
   SyncHistory.of({
-    record: (sync) => Effect.sync(() => void t.syncs.set(sync.id, sync)),
+    record: (sync) =>
+      Effect.sync(() => {
+        t.syncs.set(sync.id, sync)
+        emit(syncFinished(sync), sync.finishedAt)
+      }),
     get: (id) => Effect.sync(() => t.syncs.get(id)),
     list: ({ storeId, cursor, limit }) =>
       Effect.sync(() =>

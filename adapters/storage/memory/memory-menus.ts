@@ -3,7 +3,8 @@ import { Menus, type MenuVersionSummary, type StaleDraft } from "../../../applic
 import { canonicalJson } from "../../../domain/canonical-json.ts"
 import { StorageError } from "../../../domain/errors.ts"
 import type { MenuContent, MenuDraft, PublishedMenu } from "../../../domain/menu.ts"
-import type { CatalogTables } from "./memory-catalog.ts"
+import { menuPublished } from "../../../domain/webhook-event.ts"
+import type { CatalogTables, TenantEventSink } from "./memory-catalog.ts"
 
 /** One tenant's Menu V2 tables in memory: what its database's menu tables would hold. */
 export interface MenuTables {
@@ -30,7 +31,7 @@ const refused = (operation: string, reason: string) =>
  * they were, as the database's transaction does. Assignments follow the current version's content.
  * An assignment to an outlet the tenant does not have is refused, as the database's reference is.
  */
-export const makeMemoryMenus = (t: MenuTables, catalog: CatalogTables) => {
+export const makeMemoryMenus = (t: MenuTables, catalog: CatalogTables, emit: TenantEventSink = () => {}) => {
   const current = (menuId: string) => t.versions.get(menuId)?.at(-1)
   const draftOf = (menuId: string) => [...t.drafts.values()].find((draft) => draft.menuId === menuId)
   const currentMenus = () => [...t.versions.keys()].map((menuId) => current(menuId)!)
@@ -96,6 +97,17 @@ export const makeMemoryMenus = (t: MenuTables, catalog: CatalogTables) => {
         const linked: MenuDraft = { ...draft, menuId: target, version: draft.version + 1, updatedAt: at }
         t.versions.set(target, [...versions, menu])
         t.drafts.set(draftId, linked)
+        emit(
+          menuPublished({
+            menuId: target,
+            version: menu.version,
+            name: menu.content.name,
+            items: itemCount(menu.content),
+            publishedAt: at,
+            outletIds: menu.content.storeIds
+          }),
+          at
+        )
         return Effect.succeed({ menu, created: true, draft: linked })
       }),
     getMenu: (menuId) => Effect.sync(() => current(menuId)),

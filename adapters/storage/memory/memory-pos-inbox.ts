@@ -1,6 +1,8 @@
 import { Effect } from "effect"
 import { type JobRow, type OrderEventRow, PosInbox } from "../../../application/ports/pos-inbox.ts"
-import type { CatalogTables } from "./memory-catalog.ts"
+import { SNOOZED_INDEFINITELY } from "../../../domain/catalog.ts"
+import { outletBusyChanged, productAvailabilityChanged } from "../../../domain/webhook-event.ts"
+import type { CatalogTables, TenantEventSink } from "./memory-catalog.ts"
 
 /** One tenant's inbox tables in memory. */
 export interface InboxTables {
@@ -24,7 +26,7 @@ const byCreatedDesc = (a: JobRow, b: JobRow) =>
   b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
 
 /** The POS inbox in memory: everything runs synchronously, so a delivery applies as one step. */
-export const makeMemoryPosInbox = (catalog: CatalogTables, t: InboxTables) => {
+export const makeMemoryPosInbox = (catalog: CatalogTables, t: InboxTables, emit: TenantEventSink = () => {}) => {
   const pendingTwin = (job: JobRow) =>
     [...t.jobs.values()].find((j) => j.status === "pending" && j.id !== job.id && sameTarget(j, job))
   const insertJob = (job: JobRow): string => {
@@ -49,6 +51,15 @@ export const makeMemoryPosInbox = (catalog: CatalogTables, t: InboxTables) => {
               if (item?.provider !== delivery.provider || item.posCode !== posCode) continue
               if ((link.snoozedUntil?.getTime() ?? null) === (until?.getTime() ?? null)) continue
               links!.set(itemId, { ...link, snoozedUntil: until, updatedAt: delivery.receivedAt })
+              emit(
+                productAvailabilityChanged(
+                  storeId,
+                  itemId,
+                  until,
+                  until !== null && until.getTime() >= SNOOZED_INDEFINITELY.getTime()
+                ),
+                delivery.receivedAt
+              )
               changed = true
             }
             // Modifier options are tenant-level objects: their snooze holds at every outlet.
@@ -62,7 +73,10 @@ export const makeMemoryPosInbox = (catalog: CatalogTables, t: InboxTables) => {
         }
         if (changed) catalog.generation.value += 1
         for (const { storeId, mode } of delivery.busyModes) {
-          if (catalog.stores.has(storeId)) catalog.busyModes.set(storeId, mode)
+          if (!catalog.stores.has(storeId)) continue
+          const busy = outletBusyChanged(storeId, catalog.busyModes.get(storeId) ?? "ONLINE", mode)
+          catalog.busyModes.set(storeId, mode)
+          if (busy !== null) emit(busy, delivery.receivedAt)
         }
         for (const event of delivery.orderEvents) t.orderEvents.set(event.id, event)
         for (const job of delivery.jobs) insertJob(job)

@@ -7,11 +7,11 @@ import { Idempotency } from "../../../application/ports/idempotency.ts"
 import { LoyaltyLedger } from "../../../application/ports/loyalty-ledger.ts"
 import { Menus } from "../../../application/ports/menus.ts"
 import { OAuthClients, SigningKeys } from "../../../application/ports/oauth.ts"
+import { OrderDueIndex } from "../../../application/ports/order-due-index.ts"
 import { Orders } from "../../../application/ports/orders.ts"
 import { PosCredentialStore } from "../../../application/ports/pos-credentials.ts"
 import { PosInbox } from "../../../application/ports/pos-inbox.ts"
 import { PullSchedules } from "../../../application/ports/pull-schedules.ts"
-import { OrderDueIndex } from "../../../application/ports/order-due-index.ts"
 import { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import { TenantStorage } from "../../../application/ports/tenant-storage.ts"
 import { WebhookDeliveries } from "../../../application/ports/webhook-deliveries.ts"
@@ -20,12 +20,14 @@ import type { ApiKeyRecord } from "../../../domain/api-key.ts"
 import { AlreadyExists, NotFound } from "../../../domain/errors.ts"
 import type { Tenant, TenantId } from "../../../domain/tenant.ts"
 import { ephemeralKeyRing, makeCredentialSealer } from "../../crypto/credential-sealer.ts"
+import { makeMemoryAdminKeys, makeMemoryAuditLog } from "./memory-admin.ts"
 import {
   type CatalogTables,
   makeCatalogTables,
   makeMemoryCatalog,
   makeMemoryOutlets,
-  makeMemorySyncHistory
+  makeMemorySyncHistory,
+  type TenantEventSink
 } from "./memory-catalog.ts"
 import { type CustomerTable, makeCustomerTable, makeMemoryCustomers } from "./memory-customers.ts"
 import {
@@ -34,18 +36,17 @@ import {
   makeMemoryIdempotency,
   makeMemoryLoyaltyLedger
 } from "./memory-loyalty.ts"
-import { makeMemoryAdminKeys, makeMemoryAuditLog } from "./memory-admin.ts"
-import { makeMemoryOrderDueIndex } from "./memory-order-due-index.ts"
-import { makeMemoryMenus, makeMenuTables, type MenuTables } from "./memory-menus.ts"
+import { type MenuTables, makeMemoryMenus, makeMenuTables } from "./memory-menus.ts"
 import {
   makeMemoryOAuthClients,
   makeMemorySigningKeys,
   makeOAuthClientTable,
   type OAuthClientTable
 } from "./memory-oauth.ts"
+import { makeMemoryOrderDueIndex } from "./memory-order-due-index.ts"
 import { makeMemoryOrders, makeOrderTables, type OrderTables } from "./memory-orders.ts"
-import { type InboxTables, makeInboxTables, makeMemoryPosInbox } from "./memory-pos-inbox.ts"
 import { type CredentialTables, makeCredentialTables, makeMemoryPosCredentials } from "./memory-pos-credentials.ts"
+import { type InboxTables, makeInboxTables, makeMemoryPosInbox } from "./memory-pos-inbox.ts"
 import { makeMemoryPullSchedules } from "./memory-pull-schedules.ts"
 import {
   emitMemoryEvent,
@@ -74,6 +75,12 @@ interface TenantState {
   readonly webhookEndpoints: WebhookEndpointTable
   readonly webhookDeliveries: WebhookDeliveryTables
 }
+
+/** A tenant-wide webhook event, recorded in the step of the change that raised it. */
+const tenantEvent =
+  (state: TenantState): TenantEventSink =>
+  (event, at) =>
+    emitMemoryEvent(state.webhookDeliveries, { ...event, owner: null, at })
 
 const makeApiKeys = (state: TenantState) =>
   ApiKeys.of({
@@ -211,12 +218,12 @@ export const layerMemoryStorage: Layer.Layer<MemoryStorage> = Layer.effectContex
                 Context.add(OAuthClients, makeMemoryOAuthClients(state.oauthClients)),
                 Context.add(Outlets, makeMemoryOutlets(state.catalog)),
                 Context.add(Catalog, makeMemoryCatalog(state.catalog)),
-                Context.add(SyncHistory, makeMemorySyncHistory(state.catalog)),
+                Context.add(SyncHistory, makeMemorySyncHistory(state.catalog, tenantEvent(state))),
                 Context.add(Customers, makeMemoryCustomers(state.customers)),
                 Context.add(Idempotency, makeMemoryIdempotency(state.loyalty)),
                 Context.add(LoyaltyLedger, makeMemoryLoyaltyLedger(state.loyalty)),
-                Context.add(PosInbox, makeMemoryPosInbox(state.catalog, state.inbox)),
-                Context.add(Menus, makeMemoryMenus(state.menus, state.catalog)),
+                Context.add(PosInbox, makeMemoryPosInbox(state.catalog, state.inbox, tenantEvent(state))),
+                Context.add(Menus, makeMemoryMenus(state.menus, state.catalog, tenantEvent(state))),
                 Context.add(
                   Orders,
                   makeMemoryOrders(state.orders, (events, owner, at) => {

@@ -2,6 +2,7 @@ import { Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
 import { type JobRow, type OrderEventRow, PosInbox } from "../../../application/ports/pos-inbox.ts"
 import { SNOOZED_INDEFINITELY } from "../../../domain/catalog.ts"
+import { productAvailabilityChanged } from "../../../domain/webhook-event.ts"
 import { bumpCatalogGeneration } from "./catalog-generation-migration.ts"
 import { storageFailure, toDate, toDateOrNull } from "./sql-errors.ts"
 
@@ -108,13 +109,26 @@ export const makeSqlPosInbox = Effect.gen(function* () {
             for (const { storeId, items } of delivery.snoozes) {
               for (const item of items) {
                 const until = snoozeParam(item.until)
-                changed += (yield* sql`
+                const snoozed = yield* sql<{ readonly item_id: string }>`
                   UPDATE item_store l SET snoozed_until = ${until}::timestamptz, updated_at = ${delivery.receivedAt}
                   FROM items i
                   WHERE l.store_id = ${storeId} AND l.item_id = i.id
                     AND i.provider = ${delivery.provider} AND i.pos_code = ${item.posCode}
                     AND l.snoozed_until IS DISTINCT FROM ${until}::timestamptz
-                  RETURNING 1`).length
+                  RETURNING l.item_id`
+                changed += snoozed.length
+                // Partners hear of it in this transaction (webhook-event-migrations.ts).
+                for (const { item_id } of snoozed) {
+                  const event = productAvailabilityChanged(
+                    storeId,
+                    item_id,
+                    item.until,
+                    item.until !== null && item.until.getTime() >= SNOOZED_INDEFINITELY.getTime()
+                  )
+                  yield* sql`
+                    SELECT webhook_emit(${event.type}, ${JSON.stringify(event.data)}::jsonb, NULL,
+                                        ${delivery.receivedAt}, NULL, false)`
+                }
                 // Modifier options are tenant-level objects: their snooze holds at every outlet.
                 changed += (yield* sql`
                   UPDATE item_modifier_options SET snoozed_until = ${until}::timestamptz, updated_at = ${delivery.receivedAt}

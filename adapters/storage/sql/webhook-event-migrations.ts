@@ -8,6 +8,9 @@ import { SqlClient } from "effect/sql"
  * trigger on `order_timeline` raises the order events (domain/webhook-event.ts `orderEvents` says
  * which, with the same data), so every path that moves an order (placement, the dispatcher, a
  * POS's webhook, a partner's cancellation) raises them, and a change that rolls back raises none.
+ * The other events are raised the same way (a menu's publish, an outlet's busy mode, a sync's
+ * record), except a product's snooze, which the POS inbox raises itself (sql-pos-inbox.ts: a
+ * catalog sync writes the POS's snapshot of snoozes, which is no news).
  * `webhook_emit` fans an event out: each enabled endpoint that hears it (its types, and for an
  * order's events the key or client that placed the order) takes its next sequence number (the
  * endpoint's row is locked until the commit, so sequence order is commit order) and gets one
@@ -109,7 +112,47 @@ export const webhookEventSchema: ReadonlyArray<string> = [
     RETURN NULL;
   END $$`,
   `CREATE TRIGGER order_timeline_webhook_events AFTER INSERT ON order_timeline
-    FOR EACH ROW EXECUTE FUNCTION webhook_order_events()`
+    FOR EACH ROW EXECUTE FUNCTION webhook_order_events()`,
+  // An instant in an event's data as JavaScript's toISOString writes it (UTC, milliseconds, Z).
+  `CREATE FUNCTION webhook_time(t timestamptz) RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+  $$`,
+  // A menu's publish, once its transaction has written everything (the outlets it is on included):
+  // a deferred trigger runs at the commit.
+  `CREATE FUNCTION webhook_menu_events() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+  BEGIN
+    PERFORM webhook_emit('menu.published', jsonb_build_object('menuId', NEW.menu_id, 'version', NEW.version,
+      'name', NEW.name, 'items', NEW.items, 'publishedAt', webhook_time(NEW.published_at),
+      'outletIds', coalesce((SELECT jsonb_agg(store_id ORDER BY store_id) FROM menu_stores
+                             WHERE menu_id = NEW.menu_id), '[]'::jsonb)),
+      NULL, NEW.published_at, NULL, false);
+    RETURN NULL;
+  END $$`,
+  `CREATE CONSTRAINT TRIGGER menu_versions_webhook_events AFTER INSERT ON menu_versions
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION webhook_menu_events()`,
+  // An outlet's busy mode: ONLINE when it has no row yet.
+  `CREATE FUNCTION webhook_busy_events() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+  DECLARE
+    previous text := CASE WHEN TG_OP = 'UPDATE' THEN OLD.busy_mode ELSE 'ONLINE' END;
+  BEGIN
+    IF previous = NEW.busy_mode THEN RETURN NULL; END IF;
+    PERFORM webhook_emit('outlet.busy_changed', jsonb_build_object('outletId', NEW.store_id,
+      'busyMode', NEW.busy_mode, 'previous', previous), NULL, NEW.updated_at, NULL, false);
+    RETURN NULL;
+  END $$`,
+  `CREATE TRIGGER store_status_webhook_events AFTER INSERT OR UPDATE OF busy_mode ON store_status
+    FOR EACH ROW EXECUTE FUNCTION webhook_busy_events()`,
+  // A sync's record: completed or failed.
+  `CREATE FUNCTION webhook_sync_events() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+  BEGIN
+    PERFORM webhook_emit(CASE WHEN NEW.status = 'succeeded' THEN 'sync.completed' ELSE 'sync.failed' END,
+      jsonb_build_object('syncId', NEW.id, 'kind', NEW.kind, 'provider', NEW.provider, 'outletId', NEW.store_id,
+        'status', NEW.status, 'counts', NEW.counts, 'error', NEW.error,
+        'startedAt', webhook_time(NEW.started_at), 'finishedAt', webhook_time(NEW.finished_at)),
+      NULL, NEW.finished_at, NULL, false);
+    RETURN NULL;
+  END $$`,
+  `CREATE TRIGGER syncs_webhook_events AFTER INSERT ON syncs FOR EACH ROW EXECUTE FUNCTION webhook_sync_events()`
 ]
 
 /** One statement at a time: the extended protocol (sql-pg) takes a single statement per query. */
