@@ -58,7 +58,7 @@ export class WebhookDispatch extends Context.Service<
       const databases = yield* TenantDatabases
       const directory = yield* TenantDirectory
       const resolver = yield* WebhookResolver
-      const leaseMs = settings.timeoutMs + 15_000
+      const leaseMs = settings.timeoutMs + 5000
       const policy = { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs, giveUpMs: settings.giveUpMs }
       const permits = Semaphore.makeUnsafe(settings.concurrency)
       const owner = `${process.pid}-${globalThis.crypto.randomUUID()}`
