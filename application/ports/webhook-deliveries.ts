@@ -2,6 +2,19 @@ import { Context, type Effect } from "effect"
 import type { StorageError } from "../../domain/errors.ts"
 import type { DeliveredEventType, WebhookDeliveryAttempt, WebhookDeliveryRecord } from "../../domain/webhook-event.ts"
 
+/** How an endpoint is doing: what waits for it, and how its latest try went. */
+export interface WebhookEndpointHealth {
+  readonly endpointId: string
+  /** Deliveries waiting for a try (or under one). */
+  readonly pending: number
+  readonly oldestPendingAt: Date | null
+  /** When it last answered a delivery 2xx; null: never. */
+  readonly lastSuccessAt: Date | null
+  /** The latest try of any of its deliveries: when, and its error (null when it succeeded); null: never tried. */
+  readonly lastAttemptAt: Date | null
+  readonly lastError: string | null
+}
+
 /** A delivery claimed for a try, with what its body is built from. */
 export interface ClaimedWebhookDelivery {
   readonly id: string
@@ -88,6 +101,8 @@ export class WebhookDeliveries extends Context.Service<
       deliveryId: string,
       at: Date
     ) => Effect.Effect<WebhookDeliveryRecord | undefined, StorageError>
+    /** How each of the tenant's endpoints is doing, by endpoint id (every endpoint, also one never sent to). */
+    readonly health: () => Effect.Effect<ReadonlyArray<WebhookEndpointHealth>, StorageError>
     /** Pending deliveries of the tenant (all endpoints) and the oldest's creation: the outbox's depth and age. */
     readonly backlog: () => Effect.Effect<{ readonly pending: number; readonly oldest: Date | null }, StorageError>
   }

@@ -4,6 +4,7 @@ import { WebhookEventType } from "../../domain/webhook-endpoint.ts"
 import { adminSecured } from "./api-middleware.ts"
 import { DateTime, doc } from "./api-types.ts"
 import { BadRequestJson, NotFoundJson } from "./errors.ts"
+import { WebhookDeliveryView } from "./webhook-endpoints-api.ts"
 
 export const AdminWebhookEndpointView = Schema.Struct({
   endpointId: Schema.String,
@@ -18,7 +19,16 @@ export const AdminWebhookEndpointView = Schema.Struct({
   disabledReason: Schema.NullOr(Schema.String),
   previousSecretExpiresAt: Schema.NullOr(DateTime),
   createdAt: DateTime,
-  updatedAt: DateTime
+  updatedAt: DateTime,
+  health: Schema.Struct({
+    pending: Schema.Int.annotate({ description: "Deliveries waiting for a try (or under one)" }),
+    oldestPendingAt: Schema.NullOr(DateTime),
+    lastSuccessAt: Schema.NullOr(DateTime).annotate({ description: "When it last answered 2xx; null: never" }),
+    lastAttemptAt: Schema.NullOr(DateTime),
+    lastError: Schema.NullOr(Schema.String).annotate({
+      description: "The latest try's error; null when it succeeded or none was made"
+    })
+  })
 }).annotate({ identifier: "AdminWebhookEndpoint", description: "A partner's webhook endpoint: never its secret" })
 
 export const AdminWebhookDisable = Schema.Struct({
@@ -40,6 +50,18 @@ export const AdminWebhooksGroup = adminSecured(
         doc(
           "List a tenant's webhook endpoints",
           "Every partner's, oldest first; never a secret. 404 `tenant not found`."
+        )
+      )
+    )
+    .add(
+      HttpApiEndpoint.get("adminListWebhookDeliveries", "/tenants/:tenantId/webhook-endpoints/:endpointId/deliveries", {
+        params: endpointParams,
+        success: Schema.Struct({ data: Schema.Array(WebhookDeliveryView) }),
+        error: NotFoundJson
+      }).annotateMerge(
+        doc(
+          "List a webhook endpoint's recent deliveries",
+          "Its latest 50 deliveries, newest first, each with every try (time, status code, latency, error). 404 `tenant not found`, `webhook endpoint not found`."
         )
       )
     )

@@ -343,6 +343,15 @@ for (const storage of storages()) {
         const row = page.getByRole("row").filter({ hasText: endpointId })
         const cells = async () => (await row.locator("td").allTextContents()).slice(0, 5)
         expect(await cells()).toEqual([endpointId, "API key 2", hooks, "all", "enabled"])
+        expect(await row.locator("td").nth(5).textContent()).toBe("nothing sent yet")
+        await page.getByRole("button", { name: `Deliveries to endpoint ${endpointId}` }).click()
+        await page.getByRole("heading", { name: `Recent deliveries to ${endpointId}` }).waitFor()
+        expect(
+          await page
+            .getByRole("table", { name: `Recent deliveries to ${hooks}` })
+            .getByRole("row")
+            .count()
+        ).toBe(1)
 
         // Dismissed: nothing is sent, and the endpoint still hears.
         page.once("dialog", (dialog) => dialog.dismiss())

@@ -12,6 +12,7 @@ import { Webhook } from "standardwebhooks"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type DocumentedEventType, webhookEventData, webhookEventSchema } from "../../runtime/http/openapi-webhooks.ts"
 import { WebhookDispatch } from "../../runtime/partner-webhooks/webhook-dispatch.ts"
+import { adminCalls, firstAdminKey } from "../admin/support.ts"
 import { syncDeliverect } from "../menus/support.ts"
 import {
   deliverectBusyMode,
@@ -333,6 +334,31 @@ for (const adapter of storageAdapters()) {
         [4, 204, null]
       ])
       receiver.script.delete("order.created")
+      // Operators see the endpoint's health and its deliveries with every try.
+      const adminKey = await firstAdminKey(o.app)
+      const admin = adminCalls(
+        () => o.app,
+        () => adminKey
+      )
+      const listed = await admin.json<{ data: ReadonlyArray<Record<string, unknown>> }>(
+        await admin.call("GET", `/tenants/${tenant}/webhook-endpoints`),
+        200
+      )
+      expect(listed.data.find((e) => e["endpointId"] === endpoint.id)?.["health"]).toEqual({
+        pending: 0,
+        oldestPendingAt: null,
+        lastSuccessAt: expect.stringMatching(/Z$/),
+        lastAttemptAt: expect.stringMatching(/Z$/),
+        lastError: null
+      })
+      const recent = await admin.json<{ data: ReadonlyArray<DeliveryView> }>(
+        await admin.call("GET", `/tenants/${tenant}/webhook-endpoints/${endpoint.id}/deliveries`),
+        200
+      )
+      expect(recent.data.map((d) => [d.eventId, d.state, d.attempts.length])).toEqual([
+        [delivery!.eventId, "delivered", 4]
+      ])
+      await admin.json(await admin.call("GET", `/tenants/${tenant}/webhook-endpoints/whe_nope/deliveries`), 404)
       expectStatus(await send(o, "DELETE", `/api/v1/webhook-endpoints/${endpoint.id}`), 204)
     })
 

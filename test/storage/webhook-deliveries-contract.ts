@@ -327,6 +327,40 @@ export const webhookDeliveriesContract = (name: string, makeLayer: () => Layer.L
       expect(await deliveries((d) => d.list(endpointId(1), { before: 2, limit: 10 }))).toEqual([listed[1]])
       expect(await deliveries((d) => d.list(endpointId(1), { before: null, limit: 1 }))).toEqual([listed[0]])
       expect(await deliveries((d) => d.get(endpointId(1), one!.id))).toEqual(listed[1])
+      await addEndpoints(tenant, [{ ...endpoint(2, owner), createdAt: at(1) }])
+      expect(await deliveries((d) => d.health())).toEqual([
+        {
+          endpointId: endpointId(1),
+          pending: 1,
+          oldestPendingAt: at(20),
+          lastSuccessAt: at(5_013),
+          lastAttemptAt: at(5_001),
+          lastError: null
+        },
+        {
+          endpointId: endpointId(2),
+          pending: 0,
+          oldestPendingAt: null,
+          lastSuccessAt: null,
+          lastAttemptAt: null,
+          lastError: null
+        }
+      ])
+      // The latest try failing is the health's error.
+      const [again] = await run(tenant, claimAll("a", 9_000))
+      await deliveries((d) =>
+        d.finish(again!.id, "a", attempt(2, 9_001, 502, "answered 502"), { _tag: "Retry", dueAt: at(20_000) })
+      )
+      expect(await deliveries((d) => d.health())).toMatchObject([
+        {
+          endpointId: endpointId(1),
+          pending: 1,
+          lastSuccessAt: at(5_013),
+          lastAttemptAt: at(9_001),
+          lastError: "answered 502"
+        },
+        { endpointId: endpointId(2), pending: 0 }
+      ])
       expect(await deliveries((d) => d.get(endpointId(2), one!.id))).toBeUndefined()
       expect(await deliveries((d) => d.get(endpointId(1), "whd_0000"))).toBeUndefined()
     })

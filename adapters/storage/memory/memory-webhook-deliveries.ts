@@ -290,6 +290,32 @@ export const makeMemoryWebhookDeliveries = (t: WebhookDeliveryTables) => {
         }
         return record(d)
       }),
+    health: () =>
+      Effect.sync(() =>
+        [...t.endpoints.endpoints.values()]
+          .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+          .map((endpoint) => {
+            const mine = [...t.deliveries.values()].filter((d) => d.endpointId === endpoint.id)
+            const pending = mine.filter((d) => d.state === "pending")
+            const oldest = Math.min(...pending.map((d) => d.createdAt.getTime()))
+            // The latest try by its start, the later recorded of two at one instant.
+            let last: WebhookDeliveryAttempt | null = null
+            for (const d of mine) {
+              for (const a of d.tries) {
+                if (last === null || a.startedAt.getTime() >= last.startedAt.getTime()) last = a
+              }
+            }
+            const success = t.lastSuccess.get(endpoint.id)
+            return {
+              endpointId: endpoint.id,
+              pending: pending.length,
+              oldestPendingAt: pending.length === 0 ? null : new Date(oldest),
+              lastSuccessAt: success === undefined ? null : new Date(success.getTime()),
+              lastAttemptAt: last === null ? null : new Date(last.startedAt.getTime()),
+              lastError: last?.error ?? null
+            }
+          })
+      ),
     backlog: () =>
       Effect.sync(() => {
         let pending = 0

@@ -249,6 +249,40 @@ export const makeSqlWebhookDeliveries = Effect.gen(function* () {
           )
         )
         .pipe(storageFailure("redeliver webhook delivery")),
+    health: () =>
+      sql<{
+        readonly id: string
+        readonly last_success_at: unknown
+        readonly pending: unknown
+        readonly oldest: unknown
+        readonly attempted_at: unknown
+        readonly error: string | null
+      }>`
+        SELECT e.id, e.last_success_at, p.pending, p.oldest, la.started_at AS attempted_at, la.error
+        FROM webhook_endpoints e
+        LEFT JOIN LATERAL (
+          SELECT count(*) AS pending, min(d.created_at) AS oldest FROM webhook_deliveries d
+          WHERE d.endpoint_id = e.id AND d.state = 'pending'
+        ) p ON true
+        LEFT JOIN LATERAL (
+          SELECT a.started_at, a.error FROM webhook_delivery_attempts a
+          JOIN webhook_deliveries d ON d.id = a.delivery_id
+          WHERE d.endpoint_id = e.id
+          ORDER BY a.started_at DESC, a.id DESC LIMIT 1
+        ) la ON true
+        ORDER BY e.created_at, e.id`.pipe(
+        Effect.map((rows) =>
+          rows.map((row) => ({
+            endpointId: row.id,
+            pending: Number(row.pending ?? 0),
+            oldestPendingAt: toDateOrNull(row.oldest),
+            lastSuccessAt: toDateOrNull(row.last_success_at),
+            lastAttemptAt: toDateOrNull(row.attempted_at),
+            lastError: row.attempted_at === null ? null : row.error
+          }))
+        ),
+        storageFailure("read webhook endpoints' health")
+      ),
     backlog: () =>
       sql<{ readonly pending: unknown; readonly oldest: unknown }>`
         SELECT count(*) AS pending, min(created_at) AS oldest FROM webhook_deliveries WHERE state = 'pending'`.pipe(

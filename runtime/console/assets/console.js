@@ -504,9 +504,47 @@ const tenant = async (tenantId) => {
     const [kind, id] = owner.split(":")
     return kind === "apiKey" ? `API key ${id}` : kind === "oauthClient" ? `OAuth client posc_${id}` : owner
   }
+  /** An endpoint's health in words: what waits for it and how its latest try went. */
+  const healthText = (e) => {
+    const { pending, oldestPendingAt, lastSuccessAt, lastError } = e.health
+    const waiting = pending === 0 ? "" : `${pending} waiting since ${when(oldestPendingAt)}; `
+    if (lastError !== null) return `failing: ${waiting}last try: ${lastError}; last delivered ${when(lastSuccessAt)}`
+    if (lastSuccessAt !== null) return `ok: ${waiting}last delivered ${when(lastSuccessAt)}`
+    return pending === 0 ? "nothing sent yet" : `${waiting}not tried yet`
+  }
+  /** An endpoint's latest deliveries, each with its tries, below the table. */
+  const showDeliveries = async (e) => {
+    const path = `${tenantPath}/webhook-endpoints/${encodeURIComponent(e.endpointId)}/deliveries`
+    const deliveries = (await api("GET", path)).data
+    const tries = (d) =>
+      d.attempts
+        .map((a) => `#${a.attempt} ${when(a.startedAt)} ${a.statusCode ?? "-"} ${a.latencyMs} ms${a.error === null ? "" : ` (${a.error})`}`)
+        .join("; ")
+    document.getElementById("webhook-deliveries").replaceChildren(
+      h("h4", {}, `Recent deliveries to ${e.endpointId}`),
+      listTable({
+        caption: `Recent deliveries to ${e.url}`,
+        filterLabel: "Filter deliveries",
+        rows: deliveries,
+        columns: [
+          { title: "Sequence", value: (d) => String(d.sequence).padStart(12, "0"), cell: (d) => String(d.sequence) },
+          { title: "Event", value: (d) => d.eventType },
+          { title: "Event id", value: (d) => d.eventId },
+          { title: "State", value: (d) => (d.state === "pending" ? `pending, next try ${when(d.nextAttemptAt)}` : d.state) },
+          { title: "Created", value: (d) => d.createdAt, cell: (d) => when(d.createdAt) },
+          { title: "Tries", value: tries }
+        ]
+      })
+    )
+  }
   // Operators only stop an endpoint: its owner registers, changes and enables it through the partner API.
   const endpointActions = (e) => {
-    if (!e.enabled) return ""
+    const deliveriesButton = h(
+      "button",
+      { type: "button", "aria-label": `Deliveries to endpoint ${e.endpointId}`, onclick: () => showDeliveries(e).catch(fail) },
+      "Deliveries"
+    )
+    if (!e.enabled) return deliveriesButton
     const reason = h("input", {
       name: "disableReason",
       maxlength: 500,
@@ -517,6 +555,7 @@ const tenant = async (tenantId) => {
     return h(
       "span",
       {},
+      deliveriesButton,
       reason,
       h(
         "button",
@@ -762,7 +801,7 @@ const tenant = async (tenantId) => {
     h("h4", {}, "Create an OAuth client"),
     createClient,
     h("h3", {}, "Webhook endpoints"),
-    h("p", {}, "The partners register their endpoints themselves (POST /api/v1/webhook-endpoints); a disabled endpoint hears nothing until its owner enables it again."),
+    h("p", {}, "The partners register their endpoints themselves (POST /api/v1/webhook-endpoints); a disabled endpoint hears nothing until its owner enables it again. An endpoint failing every try for a day is disabled by the service."),
     listTable({
       caption: "Webhook endpoints",
       filterLabel: "Filter webhook endpoints",
@@ -773,10 +812,12 @@ const tenant = async (tenantId) => {
         { title: "URL", value: (e) => e.url, cell: (e) => h("span", { class: "url" }, e.url) },
         { title: "Event types", value: (e) => (e.eventTypes.length === 0 ? "all" : e.eventTypes.join(", ")) },
         { title: "State", value: (e) => (e.enabled ? "enabled" : `disabled: ${e.disabledReason ?? "no reason given"}`) },
+        { title: "Health", value: healthText },
         { title: "Updated", value: (e) => e.updatedAt, cell: (e) => when(e.updatedAt) },
         { title: "Actions", value: () => "", sortable: false, cell: endpointActions }
       ]
     }),
+    h("div", { id: "webhook-deliveries" }),
     h("h3", {}, "Outlets and POS credentials"),
     listTable({
       caption: "Outlets",
