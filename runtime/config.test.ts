@@ -392,3 +392,61 @@ describe("OAuth settings", () => {
     expect(oauthUrls(fixed, "acme").issuer).not.toBe(oauthUrls(fixed, "globex").issuer)
   })
 })
+
+describe("partner webhook delivery settings", () => {
+  it("default to 32 tries at once, 4 per endpoint, a 10 s deadline, retries from 5 s up to an hour for a day", async () => {
+    expect(await load({})).toMatchObject({
+      _tag: "Success",
+      success: {
+        webhookAllowLoopback: false,
+        webhookDelivery: {
+          concurrency: 32,
+          inFlightPerEndpoint: 4,
+          timeoutMs: 10_000,
+          retryBaseMs: 5000,
+          retryMaxMs: 3_600_000,
+          giveUpMs: 86_400_000,
+          sweepMs: 60_000,
+          retentionDays: 30
+        }
+      }
+    })
+    expect(
+      await load({
+        WEBHOOK_CONCURRENCY: "8",
+        WEBHOOK_MAX_IN_FLIGHT: "1",
+        WEBHOOK_TIMEOUT_MS: "2500",
+        WEBHOOK_GIVE_UP_MS: "3600000",
+        WEBHOOK_DELIVERY_RETENTION_DAYS: "7"
+      })
+    ).toMatchObject({
+      _tag: "Success",
+      success: {
+        webhookDelivery: {
+          concurrency: 8,
+          inFlightPerEndpoint: 1,
+          timeoutMs: 2500,
+          giveUpMs: 3_600_000,
+          retentionDays: 7
+        }
+      }
+    })
+  })
+
+  it("refuses values out of bounds or not whole numbers, naming the variable", async () => {
+    for (const [name, value] of [
+      ["WEBHOOK_CONCURRENCY", "0"],
+      ["WEBHOOK_MAX_IN_FLIGHT", "101"],
+      ["WEBHOOK_TIMEOUT_MS", "99"],
+      ["WEBHOOK_TIMEOUT_MS", "1.5"],
+      ["WEBHOOK_RETRY_BASE_MS", "soon"],
+      ["WEBHOOK_GIVE_UP_MS", String(8 * 86_400_000)],
+      ["WEBHOOK_SWEEP_MS", "10"],
+      ["WEBHOOK_DELIVERY_RETENTION_DAYS", "0"]
+    ] as const) {
+      const result = await load({ [name]: value })
+      expect(result._tag, `${name}=${value}`).toBe("Failure")
+      expect(String(result._tag === "Failure" ? result.failure : ""), name).toContain(name)
+    }
+  })
+})

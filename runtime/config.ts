@@ -108,6 +108,8 @@ export interface WebhookDeliverySettings {
   readonly giveUpMs: number
   /** WEBHOOK_SWEEP_MS: how often every tenant's deliveries are looked at (work another instance or a crash left). */
   readonly sweepMs: number
+  /** WEBHOOK_DELIVERY_RETENTION_DAYS: how long a finished delivery (and its tries) stays listed. */
+  readonly retentionDays: number
 }
 
 /** OAuth 2.0 (client credentials): where tokens say they come from and for, how long they and their keys live. */
@@ -423,7 +425,8 @@ export const appSettingsConfig = Config.all({
     retryBaseMs: boundedInt("WEBHOOK_RETRY_BASE_MS", 10, 3_600_000, 5000),
     retryMaxMs: boundedInt("WEBHOOK_RETRY_MAX_MS", 10, 24 * 3_600_000, 3_600_000),
     giveUpMs: boundedInt("WEBHOOK_GIVE_UP_MS", 1000, 7 * 24 * 3_600_000, 24 * 3_600_000),
-    sweepMs: boundedInt("WEBHOOK_SWEEP_MS", 1000, 24 * 3_600_000, 60_000)
+    sweepMs: boundedInt("WEBHOOK_SWEEP_MS", 1000, 24 * 3_600_000, 60_000),
+    retentionDays: boundedInt("WEBHOOK_DELIVERY_RETENTION_DAYS", 1, 3650, 30)
   })
 }).pipe(
   Config.map(({ storage, databaseUrl, demo, loyaltyUrl, refCodeRetentionDays, ...rest }): AppSettings => {
@@ -504,7 +507,8 @@ export class AppConfig extends Context.Service<AppConfig, AppSettings>()("pos/ru
       retryBaseMs: 5000,
       retryMaxMs: 3_600_000,
       giveUpMs: 24 * 3_600_000,
-      sweepMs: 60_000
+      sweepMs: 60_000,
+      retentionDays: 30
     },
     ...overrides
   })

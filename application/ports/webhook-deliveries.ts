@@ -103,6 +103,11 @@ export class WebhookDeliveries extends Context.Service<
     ) => Effect.Effect<WebhookDeliveryRecord | undefined, StorageError>
     /** How each of the tenant's endpoints is doing, by endpoint id (every endpoint, also one never sent to). */
     readonly health: () => Effect.Effect<ReadonlyArray<WebhookEndpointHealth>, StorageError>
+    /**
+     * Forgets deliveries that finished before `before` (delivered or given up), with their tries,
+     * and the events no delivery refers to any more; how many deliveries went. Pending ones stay.
+     */
+    readonly prune: (before: Date) => Effect.Effect<number, StorageError>
     /** Pending deliveries of the tenant (all endpoints) and the oldest's creation: the outbox's depth and age. */
     readonly backlog: () => Effect.Effect<{ readonly pending: number; readonly oldest: Date | null }, StorageError>
   }

@@ -16,6 +16,14 @@ import { WebhookDispatch } from "../partner-webhooks/webhook-dispatch.ts"
 import { makePosCallContext } from "../plugins/call-context.ts"
 import { type LoadedPlugin, PluginRegistry } from "../plugins/plugin-registry.ts"
 import { TenantDatabases } from "../tenancy/tenant-databases.ts"
+import {
+  claimUntilEmpty,
+  coalescedLooks,
+  drainLoop,
+  makeUnderWay,
+  type TenantDispatcher,
+  takePermits
+} from "../tenancy/tenant-work.ts"
 
 /** Outcomes of a try after which the POS may hold the order. */
 const reachedPos: ReadonlySet<DeliveryOutcome> = new Set(["delivered", "duplicate", "unavailable"])
@@ -35,17 +43,7 @@ const reachedPos: ReadonlySet<DeliveryOutcome> = new Set(["delivered", "duplicat
  *   POS_CALL_TIMEOUT_MS (no answer by then is a transient failure, retried). A row is claimed only
  *   when a call can start for it, so a lease covers the call, not a wait for others'.
  */
-export class OrderDispatch extends Context.Service<
-  OrderDispatch,
-  {
-    /** The tenant has new work due now: indexes it and starts draining it; never fails, never waits. */
-    readonly kick: (tenant: TenantId) => Effect.Effect<void>
-    /** Delivers the tenant's due rows in this fiber until none is due: how many calls ended. */
-    readonly drain: (tenant: TenantId) => Effect.Effect<number, StorageError>
-    /** Looks at every active tenant's outbox and indexes what is due (work a crash left unindexed). */
-    readonly sweep: Effect.Effect<void, StorageError>
-  }
->()("pos/runtime/OrderDispatch") {
+export class OrderDispatch extends Context.Service<OrderDispatch, TenantDispatcher>()("pos/runtime/OrderDispatch") {
   /**
    * The dispatcher with its background work (the tick over the due index, the periodic sweep); with
    * `background: false` (the admin CLI, which must never call a POS), only what is asked of it.
@@ -200,39 +198,18 @@ export class OrderDispatch extends Context.Service<
         })
 
       /**
-       * Call permits for a batch: one, waiting for it, and as many more as are free now (up to the
-       * batch size). A row is claimed only with a permit in hand, so that its call starts at once and
-       * its lease is spent on the call: a row claimed first and then left waiting for other tenants'
-       * calls (a POS that hangs until the deadline) could outlive its lease before its call began,
-       * and be claimed and sent again by another instance.
-       */
-      const takePermits = Effect.gen(function* () {
-        yield* calls.take(1)
-        let held = 1
-        while (held < settings.orderDispatchConcurrency && (yield* calls.takeIfAvailable(1))) held++
-        return { held }
-      })
-
-      /**
        * Deliveries under way in this process, by tenant. Each runs in its own fiber, detached from
        * whoever claimed it (a request's kick: its log annotations are not the delivery's), so a
        * call that hangs until its deadline holds its permit only: the tenant's other due rows are
        * claimed and sent meanwhile.
        */
-      const underWay = new Map<TenantId, Set<Fiber.Fiber<void>>>()
-      const underWayOf = (tenant: TenantId) => {
-        let fibers = underWay.get(tenant)
-        if (fibers === undefined) {
-          fibers = new Set()
-          underWay.set(tenant, fibers)
-        }
-        return fibers
-      }
+      const underWay = makeUnderWay()
+      const underWayOf = underWay.of
 
       /** One batch: claims as many rows as permits are held and starts their deliveries; how many were claimed. */
       const batch = (tenant: TenantId, repositories: Context.Context<TenantRepositories>) =>
         Effect.acquireUseRelease(
-          takePermits,
+          takePermits(calls, settings.orderDispatchConcurrency),
           (permits) =>
             Effect.gen(function* () {
               const at = yield* now
@@ -283,14 +260,7 @@ export class OrderDispatch extends Context.Service<
 
       /** Claims and starts the tenant's due rows until none is due; how many were claimed. */
       const claimAll = (tenant: TenantId, repositories: Context.Context<TenantRepositories>) =>
-        Effect.gen(function* () {
-          let claimed = 0
-          for (;;) {
-            const rows = yield* batch(tenant, repositories)
-            if (rows === 0) return claimed
-            claimed += rows
-          }
-        })
+        claimUntilEmpty(batch(tenant, repositories))
 
       /** Delivers the tenant's due rows, waiting for the calls under way, until none is due. */
       const drain = (tenant: TenantId): Effect.Effect<number, StorageError> =>
@@ -299,82 +269,45 @@ export class OrderDispatch extends Context.Service<
             const found = yield* databases.resolve(tenant)
             if (found === undefined) return 0
             const repositories = yield* databases.repositories(found.id)
-            let ran = 0
-            for (;;) {
-              ran += yield* claimAll(tenant, repositories)
-              const pending = [...underWayOf(tenant)]
-              if (pending.length === 0) return ran
-              yield* Fiber.awaitAll(pending)
-            }
+            return yield* drainLoop(claimAll(tenant, repositories), () => underWayOf(tenant))
           })
         )
 
-      /** Tenants being drained in the background by this process, and whether to look again. */
-      const draining = new Map<TenantId, { again: boolean }>()
-
       /** Drains in the background, then settles the tenant's index entry to its next due work. */
-      const kickDrain = (tenant: TenantId): Effect.Effect<void> =>
-        Effect.suspend(() => {
-          const running = draining.get(tenant)
-          if (running !== undefined) {
-            running.again = true
-            return Effect.void
+      const kickDrain: (tenant: TenantId) => Effect.Effect<void> = coalescedLooks(scope, (tenant) =>
+        Effect.gen(function* () {
+          const entry = yield* index.find(tenant)
+          if ((yield* databases.resolve(tenant)) === undefined) {
+            // No active tenant has the id (removed or suspended, or never one): its entry is
+            // forgotten rather than looked at every second; the sweep indexes its work again if
+            // it comes back. Read from the directory itself: the resolver's set of active ids
+            // may not know yet a tenant another instance has just created.
+            const stored = yield* directory.find(tenant)
+            if (entry !== null && (stored === undefined || stored.status !== "active")) {
+              yield* index.settle(tenant, entry.version, null)
+            }
+            return
           }
-          const state = { again: false }
-          draining.set(tenant, state)
-          const once = Effect.gen(function* () {
-            const entry = yield* index.find(tenant)
-            if ((yield* databases.resolve(tenant)) === undefined) {
-              // No active tenant has the id (removed or suspended, or never one): its entry is
-              // forgotten rather than looked at every second; the sweep indexes its work again if
-              // it comes back. Read from the directory itself: the resolver's set of active ids
-              // may not know yet a tenant another instance has just created.
-              const stored = yield* directory.find(tenant)
-              if (entry !== null && (stored === undefined || stored.status !== "active")) {
-                yield* index.settle(tenant, entry.version, null)
-              }
-              return
-            }
-            yield* Effect.scoped(
-              Effect.flatMap(databases.repositories(tenant), (repositories) => claimAll(tenant, repositories))
-            )
-            // Settled once nothing is under way: the last delivery to end looks again.
-            if (entry !== null && underWayOf(tenant).size === 0) {
-              const next = yield* Effect.scoped(
-                Effect.flatMap(databases.repositories(tenant), (r) => Context.get(r, Orders).nextDue())
-              )
-              yield* index.settle(tenant, entry.version, next)
-            }
-          }).pipe(
-            Effect.catch((error) =>
-              Effect.logWarning("delivering orders failed; the dispatcher tries again", {
-                tenant,
-                ...storageReason(error)
-              })
-            ),
-            Effect.catchDefect((defect) => Effect.logError("delivering orders failed unexpectedly", { tenant, defect }))
+          yield* Effect.scoped(
+            Effect.flatMap(databases.repositories(tenant), (repositories) => claimAll(tenant, repositories))
           )
-          const loop: Effect.Effect<void> = Effect.flatMap(once, () =>
-            Effect.suspend(() => {
-              if (state.again) {
-                state.again = false
-                return loop
-              }
-              draining.delete(tenant)
-              return Effect.void
+          // Settled once nothing is under way: the last delivery to end looks again.
+          if (entry !== null && underWayOf(tenant).size === 0) {
+            const next = yield* Effect.scoped(
+              Effect.flatMap(databases.repositories(tenant), (r) => Context.get(r, Orders).nextDue())
+            )
+            yield* index.settle(tenant, entry.version, next)
+          }
+        }).pipe(
+          Effect.catch((error) =>
+            Effect.logWarning("delivering orders failed; the dispatcher tries again", {
+              tenant,
+              ...storageReason(error)
             })
-          )
-          return Effect.asVoid(
-            Effect.forkIn(
-              loop.pipe(
-                Effect.onExit(() => Effect.sync(() => draining.get(tenant) === state && draining.delete(tenant))),
-                // Not the kicking request's: its log annotations (request id) are not the drain's.
-                Effect.provideService(References.CurrentLogAnnotations, {})
-              ),
-              scope
-            )
-          )
-        })
+          ),
+          Effect.catchDefect((defect) => Effect.logError("delivering orders failed unexpectedly", { tenant, defect }))
+        )
+      )
 
       const markNow = (tenant: TenantId): Effect.Effect<void> =>
         Effect.flatMap(now, (at) => index.mark(tenant, at)).pipe(

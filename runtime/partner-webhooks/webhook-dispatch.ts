@@ -1,4 +1,4 @@
-import { Clock, Context, Effect, Fiber, Layer, Random, References, Schedule, Semaphore } from "effect"
+import { Clock, Context, Effect, Fiber, Layer, Random, Schedule, Semaphore } from "effect"
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
 import type { TenantRepositories } from "../../application/ports/tenant-storage.ts"
 import { type ClaimedWebhookDelivery, WebhookDeliveries } from "../../application/ports/webhook-deliveries.ts"
@@ -10,6 +10,15 @@ import { eventBody } from "../../domain/webhook-event.ts"
 import { AppConfig } from "../config.ts"
 import { storageReason } from "../failures.ts"
 import { TenantDatabases } from "../tenancy/tenant-databases.ts"
+import {
+  claimUntilEmpty,
+  coalescedLooks,
+  detached,
+  drainLoop,
+  makeUnderWay,
+  type TenantDispatcher,
+  takePermits
+} from "../tenancy/tenant-work.ts"
 import { sendWebhook } from "./sender.ts"
 import { WebhookResolver } from "./services.ts"
 import { signatureHeaders } from "./signing.ts"
@@ -30,17 +39,9 @@ import { signatureHeaders } from "./signing.ts"
  * - WEBHOOK_CONCURRENCY tries at once in this process; at most WEBHOOK_MAX_IN_FLIGHT leased per
  *   endpoint, lowest sequence first, so one slow endpoint neither blocks the others nor is flooded.
  */
-export class WebhookDispatch extends Context.Service<
-  WebhookDispatch,
-  {
-    /** The tenant may have new deliveries due: starts sending them; never fails, never waits. */
-    readonly kick: (tenant: TenantId) => Effect.Effect<void>
-    /** Sends the tenant's due deliveries in this fiber until none is due or under way: how many tries ended. */
-    readonly drain: (tenant: TenantId) => Effect.Effect<number, StorageError>
-    /** Looks at every active tenant's deliveries and wakes each at its next due time. */
-    readonly sweep: Effect.Effect<void, StorageError>
-  }
->()("pos/runtime/WebhookDispatch") {
+export class WebhookDispatch extends Context.Service<WebhookDispatch, TenantDispatcher>()(
+  "pos/runtime/WebhookDispatch"
+) {
   /** With `background: false` (the admin CLI, which must never send a webhook), kicks do nothing. */
   static readonly layerWith = (options: { readonly background: boolean }) =>
     Layer.effect(
@@ -63,8 +64,6 @@ export class WebhookDispatch extends Context.Service<
       const permits = Semaphore.makeUnsafe(settings.concurrency)
       const owner = `${process.pid}-${globalThis.crypto.randomUUID()}`
       const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
-      const detached = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-        effect.pipe(Effect.provideService(References.CurrentLogAnnotations, {}))
 
       /** One claimed delivery: signed, sent, and its try recorded if the lease is still ours. */
       const deliver = (tenant: TenantId, row: ClaimedWebhookDelivery) =>
@@ -137,29 +136,12 @@ export class WebhookDispatch extends Context.Service<
         })
 
       /** Tries under way in this process, by tenant. */
-      const underWay = new Map<TenantId, Set<Fiber.Fiber<void>>>()
-      const underWayOf = (tenant: TenantId) => {
-        let fibers = underWay.get(tenant)
-        if (fibers === undefined) {
-          fibers = new Set()
-          underWay.set(tenant, fibers)
-        }
-        return fibers
-      }
+      const underWayOf = makeUnderWay().of
 
-      /**
-       * One batch: a permit (waiting for it) and as many more as are free, as many deliveries claimed,
-       * each sent in its own fiber; how many were claimed. A delivery is claimed only with a permit in
-       * hand, so its lease is spent on its call, not on a wait for others'.
-       */
+      /** One batch: as many deliveries claimed as permits are held, each sent in its own fiber; how many. */
       const batch = (tenant: TenantId, repositories: Context.Context<TenantRepositories>) =>
         Effect.acquireUseRelease(
-          Effect.gen(function* () {
-            yield* permits.take(1)
-            let held = 1
-            while (held < settings.concurrency && (yield* permits.takeIfAvailable(1))) held++
-            return { held }
-          }),
+          takePermits(permits, settings.concurrency),
           (held) =>
             Effect.gen(function* () {
               const at = yield* now
@@ -210,14 +192,7 @@ export class WebhookDispatch extends Context.Service<
         )
 
       const claimAll = (tenant: TenantId, repositories: Context.Context<TenantRepositories>) =>
-        Effect.gen(function* () {
-          let claimed = 0
-          for (;;) {
-            const rows = yield* batch(tenant, repositories)
-            if (rows === 0) return claimed
-            claimed += rows
-          }
-        })
+        claimUntilEmpty(batch(tenant, repositories))
 
       /** One tenant timer: a wake at the earliest time asked. */
       const wakes = new Map<TenantId, { readonly at: number; readonly fiber: Fiber.Fiber<void> }>()
@@ -242,9 +217,6 @@ export class WebhookDispatch extends Context.Service<
           wakes.set(tenant, { at: at.getTime(), fiber })
         })
 
-      /** Tenants being looked at by this process, and whether to look again when done. */
-      const looking = new Map<TenantId, { again: boolean }>()
-
       const lookOnce = (tenant: TenantId) =>
         Effect.gen(function* () {
           if ((yield* databases.resolve(tenant)) === undefined) return
@@ -268,52 +240,28 @@ export class WebhookDispatch extends Context.Service<
           )
         )
 
-      const kick = (tenant: TenantId): Effect.Effect<void> =>
-        Effect.suspend(() => {
-          if (!background) return Effect.void
-          const running = looking.get(tenant)
-          if (running !== undefined) {
-            running.again = true
-            return Effect.void
-          }
-          const state = { again: false }
-          looking.set(tenant, state)
-          const loop: Effect.Effect<void> = Effect.flatMap(lookOnce(tenant), () =>
-            Effect.suspend(() => {
-              if (state.again) {
-                state.again = false
-                return loop
-              }
-              looking.delete(tenant)
-              return Effect.void
-            })
-          )
-          return Effect.asVoid(
-            Effect.forkIn(
-              detached(
-                loop.pipe(
-                  Effect.onExit(() => Effect.sync(() => looking.get(tenant) === state && looking.delete(tenant)))
-                )
-              ),
-              scope
-            )
-          )
-        })
+      const look = coalescedLooks(scope, lookOnce)
+      const kick = (tenant: TenantId): Effect.Effect<void> => (background ? look(tenant) : Effect.void)
 
       const drain = (tenant: TenantId): Effect.Effect<number, StorageError> =>
         Effect.scoped(
           Effect.gen(function* () {
             if ((yield* databases.resolve(tenant)) === undefined) return 0
             const repositories = yield* databases.repositories(tenant)
-            let ran = 0
-            for (;;) {
-              ran += yield* claimAll(tenant, repositories)
-              const pending = [...underWayOf(tenant)]
-              if (pending.length === 0) return ran
-              yield* Fiber.awaitAll(pending)
-            }
+            return yield* drainLoop(claimAll(tenant, repositories), () => underWayOf(tenant))
           })
         )
+
+      /** When each tenant's finished deliveries were last pruned: at most once an hour. */
+      const pruned = new Map<string, number>()
+      const pruneOf = (tenant: string, deliveries: WebhookDeliveries["Service"]) =>
+        Effect.gen(function* () {
+          const at = yield* Clock.currentTimeMillis
+          if (at - (pruned.get(tenant) ?? Number.NEGATIVE_INFINITY) < 3_600_000) return
+          pruned.set(tenant, at)
+          const gone = yield* deliveries.prune(new Date(at - settings.retentionDays * 86_400_000))
+          if (gone > 0) yield* Effect.logInfo("pruned partner webhook deliveries", { tenant, deliveries: gone })
+        })
 
       const sweep: Effect.Effect<void, StorageError> = Effect.flatMap(directory.activeIds, (ids) =>
         Effect.forEach(
@@ -322,8 +270,10 @@ export class WebhookDispatch extends Context.Service<
             Effect.scoped(
               Effect.gen(function* () {
                 const repositories = yield* databases.repositories(id)
-                const next = yield* Context.get(repositories, WebhookDeliveries).nextDue()
+                const deliveries = Context.get(repositories, WebhookDeliveries)
+                const next = yield* deliveries.nextDue()
                 if (next !== null) yield* wakeAt(id as TenantId, next)
+                yield* pruneOf(id, deliveries)
               })
             ).pipe(
               Effect.catch((error) =>

@@ -6,10 +6,10 @@ import {
   type GatedPos,
   getOrder,
   type OrderView,
-  pgliteStorage,
+  onEveryRun,
   placeOrder,
-  postgresStorage,
   prepareShop,
+  processStorages,
   type ServiceStorage,
   type Shop,
   startGatedPos
@@ -48,15 +48,7 @@ const settings = {
 }
 const leaseMs = 7000
 
-const serverUrl = process.env["DATABASE_URL"]
-const storages = [
-  { name: "PGlite data directory", available: true, make: pgliteStorage },
-  {
-    name: "PostgreSQL",
-    available: serverUrl !== undefined && serverUrl !== "",
-    make: () => postgresStorage(serverUrl ?? "")
-  }
-] as const
+const storages = processStorages()
 
 /** One storage's service process, its POS, and the tenant on it. */
 interface Run {
@@ -178,21 +170,8 @@ describe("an order delivered exactly once across a SIGKILL of the service, resta
   const runs: Array<Run> = []
   const available = storages.filter((storage) => storage.available)
 
-  /** The case on every storage at once, each to its end; a failure names its storage (the first one's stack kept). */
-  const onEveryStorage = async (scenario: (run: Run) => Promise<void>) => {
-    const outcomes = await Promise.allSettled(runs.map(scenario))
-    const failures = outcomes.flatMap((outcome, i) =>
-      outcome.status === "rejected" ? [{ name: runs[i]!.name, error: outcome.reason as unknown }] : []
-    )
-    const [first, ...others] = failures
-    if (first === undefined) return
-    const also = others.map((other) => `\n(and ${other.name}: ${String(other.error)})`).join("")
-    if (first.error instanceof Error) {
-      first.error.message = `${first.name}: ${first.error.message}${also}`
-      throw first.error
-    }
-    throw new Error(`${first.name}: ${String(first.error)}${also}`)
-  }
+  /** The case on every storage at once, each to its end; a failure names its storage. */
+  const onEveryStorage = (scenario: (run: Run) => Promise<void>) => onEveryRun(runs, scenario)
 
   /** What the set-up made, released afterwards even if the set-up failed half-way. */
   const made: Array<() => Promise<void>> = []

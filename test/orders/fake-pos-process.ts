@@ -470,3 +470,38 @@ export const eventually = async <A>(
     await sleep(50)
   }
 }
+
+/** The storages a service process can run on here: the embedded data directory, and PostgreSQL when DATABASE_URL is set. */
+export const processStorages = () => {
+  const serverUrl = process.env["DATABASE_URL"]
+  return [
+    { name: "PGlite data directory", available: true, make: pgliteStorage },
+    {
+      name: "PostgreSQL",
+      available: serverUrl !== undefined && serverUrl !== "",
+      make: () => postgresStorage(serverUrl ?? "")
+    }
+  ] as const
+}
+
+/**
+ * A scenario on every storage's run at once, each to its end; a failure names its storage (the
+ * first one's stack kept, the others' messages added).
+ */
+export const onEveryRun = async <R extends { readonly name: string }>(
+  runs: ReadonlyArray<R>,
+  scenario: (run: R) => Promise<void>
+) => {
+  const outcomes = await Promise.allSettled(runs.map(scenario))
+  const failures = outcomes.flatMap((outcome, i) =>
+    outcome.status === "rejected" ? [{ name: runs[i]!.name, error: outcome.reason as unknown }] : []
+  )
+  const [first, ...others] = failures
+  if (first === undefined) return
+  const also = others.map((other) => `\n(and ${other.name}: ${String(other.error)})`).join("")
+  if (first.error instanceof Error) {
+    first.error.message = `${first.name}: ${first.error.message}${also}`
+    throw first.error
+  }
+  throw new Error(`${first.name}: ${String(first.error)}${also}`)
+}

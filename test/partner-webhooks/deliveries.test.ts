@@ -153,7 +153,8 @@ for (const adapter of storageAdapters()) {
             retryBaseMs: 20,
             retryMaxMs: 60,
             giveUpMs: 60_000,
-            sweepMs: 60_000
+            sweepMs: 60_000,
+            retentionDays: 30
           }
         }
       })

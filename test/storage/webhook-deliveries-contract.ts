@@ -467,6 +467,39 @@ export const webhookDeliveriesContract = (name: string, makeLayer: () => Layer.L
       ])
     })
 
+    it("prunes finished deliveries older than asked, with their tries, and keeps pending ones", async () => {
+      const tenant = await newTenant("wp")
+      const owner = keyOwner(1)
+      await addEndpoints(tenant, [endpoint(1, owner, ["order.created"])])
+      for (const n of [1, 2, 3]) {
+        const order = orderFixture(`p${n}`, { createdAt: at(10 * n), updatedAt: at(10 * n) })
+        await run(
+          tenant,
+          Effect.flatMap(Orders, (o) => o.place(order, `obx_p${n}`, owner))
+        )
+      }
+      const deliveries = (f: (d: WebhookDeliveries["Service"]) => Effect.Effect<unknown, unknown>) =>
+        run(tenant, Effect.flatMap(WebhookDeliveries, f))
+      const [one, two] = await run(tenant, claimAll("a", 100))
+      await deliveries((d) => d.finish(one!.id, "a", attempt(1, 100, 204, null), { _tag: "Delivered" }))
+      await deliveries((d) =>
+        d.finish(two!.id, "a", attempt(1, 200, 500, "answered 500"), { _tag: "GiveUp", reason: "r" })
+      )
+      // Finished at 112 and 212: a cut at 150 takes the first only; the third is pending.
+      expect(await deliveries((d) => d.prune(at(150)))).toBe(1)
+      const left = (await deliveries((d) => d.list(endpointId(1), { before: null, limit: 10 }))) as ReadonlyArray<{
+        readonly sequence: number
+      }>
+      expect(left.map((d) => d.sequence)).toEqual([3, 2])
+      expect(await deliveries((d) => d.prune(at(1_000_000)))).toBe(1)
+      expect(await deliveries((d) => d.prune(at(1_000_000)))).toBe(0)
+      const pending = (await deliveries((d) => d.list(endpointId(1), { before: null, limit: 10 }))) as ReadonlyArray<{
+        readonly sequence: number
+        readonly state: string
+      }>
+      expect(pending.map((d) => [d.sequence, d.state])).toEqual([[3, "pending"]])
+    })
+
     it("forgets a removed endpoint's deliveries", async () => {
       const tenant = await newTenant("wd")
       const owner = keyOwner(1)

@@ -316,6 +316,23 @@ export const makeMemoryWebhookDeliveries = (t: WebhookDeliveryTables) => {
             }
           })
       ),
+    prune: (before) =>
+      Effect.sync(() => {
+        let gone = 0
+        for (const [id, d] of t.deliveries) {
+          // A removed endpoint's went with it (the database's cascade): not counted.
+          if (!live(d)) t.deliveries.delete(id)
+          else if (d.state !== "pending" && d.finishedAt !== null && d.finishedAt.getTime() < before.getTime()) {
+            t.deliveries.delete(id)
+            gone++
+          }
+        }
+        const referred = new Set([...t.deliveries.values()].map((d) => d.eventId))
+        for (const [id, event] of t.events) {
+          if (!referred.has(id) && event.occurredAt.getTime() < before.getTime()) t.events.delete(id)
+        }
+        return gone
+      }),
     backlog: () =>
       Effect.sync(() => {
         let pending = 0

@@ -283,6 +283,23 @@ export const makeSqlWebhookDeliveries = Effect.gen(function* () {
         ),
         storageFailure("read webhook endpoints' health")
       ),
+    // The tries go with their deliveries (ON DELETE CASCADE); then the events left without one
+    // (theirs, and those of removed endpoints).
+    prune: (before) =>
+      sql
+        .withTransaction(
+          Effect.gen(function* () {
+            const gone = yield* sql`
+              DELETE FROM webhook_deliveries WHERE state <> 'pending' AND finished_at < ${before}
+              RETURNING 1`
+            yield* sql`
+              DELETE FROM webhook_events e
+              WHERE e.occurred_at < ${before}
+                AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_seq = e.seq)`
+            return gone.length
+          })
+        )
+        .pipe(storageFailure("prune webhook deliveries")),
     backlog: () =>
       sql<{ readonly pending: unknown; readonly oldest: unknown }>`
         SELECT count(*) AS pending, min(created_at) AS oldest FROM webhook_deliveries WHERE state = 'pending'`.pipe(

@@ -48,6 +48,9 @@ export const webhookEventSchema: ReadonlyArray<string> = [
   // Claims and the next-due question read pending rows only.
   "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (due_at, endpoint_id, sequence) WHERE state = 'pending'",
   "CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_seq)",
+  // A prune reads finished rows by when they finished, and events by when they happened.
+  "CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (finished_at) WHERE state <> 'pending'",
+  "CREATE INDEX webhook_events_occurred ON webhook_events (occurred_at)",
   `CREATE TABLE webhook_delivery_attempts (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     delivery_id text COLLATE "C" NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
