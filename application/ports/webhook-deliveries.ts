@@ -47,8 +47,8 @@ export type WebhookFinish =
   | { readonly _tag: "Retry"; readonly dueAt: Date }
   /**
    * Given up. When the endpoint has received nothing since the delivery began trying, it is
-   * disabled with `reason`, and an `endpoint.disabled` event goes to the tenant's other enabled
-   * endpoints, in the same transaction.
+   * disabled with `reason`, and an `endpoint.disabled` event goes to its owners' other enabled
+   * endpoints (whatever they subscribe to), in the same transaction.
    */
   | { readonly _tag: "GiveUp"; readonly reason: string }
 
@@ -101,6 +101,11 @@ export class WebhookDeliveries extends Context.Service<
       deliveryId: string,
       at: Date
     ) => Effect.Effect<WebhookDeliveryRecord | undefined, StorageError>
+    /**
+     * An endpoint enabled again: its pending deliveries are due at `at`, with their day of retries
+     * counted from `at` (they waited while it was disabled); how many.
+     */
+    readonly resume: (endpointId: string, at: Date) => Effect.Effect<number, StorageError>
     /** How each of the tenant's endpoints is doing, by endpoint id (every endpoint, also one never sent to). */
     readonly health: () => Effect.Effect<ReadonlyArray<WebhookEndpointHealth>, StorageError>
     /**

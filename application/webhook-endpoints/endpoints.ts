@@ -18,7 +18,7 @@ import {
 } from "../../domain/webhook-endpoint.ts"
 import { MAX_ROTATION_OVERLAP_SECONDS } from "../admin/api-key-admin.ts"
 import { retryDelayMs } from "../orders/delivery-outcome.ts"
-import type { WebhookFinish } from "../ports/webhook-deliveries.ts"
+import { WebhookDeliveries, type WebhookFinish } from "../ports/webhook-deliveries.ts"
 import { WebhookEndpoints } from "../ports/webhook-endpoints.ts"
 
 /**
@@ -110,6 +110,8 @@ export const changeEndpoint = Effect.fnUntraced(function* (
     new Date(yield* Clock.currentTimeMillis)
   )
   if (updated === undefined) return yield* new NotFound({ resource: "webhook endpoint", id })
+  // Enabled again: what waited for it goes out now, with a day of retries from now.
+  if (!endpoint.enabled && updated.enabled) yield* (yield* WebhookDeliveries).resume(updated.id, updated.updatedAt)
   return updated
 })
 

@@ -111,7 +111,7 @@ export const webhookEventData = {
   "endpoint.disabled": {
     summary: "Another endpoint of the tenant was disabled",
     description:
-      "Sent to the tenant's other enabled endpoints, whatever events they hear, when an endpoint failed every try for a day and was disabled. Enable it again with PATCH `enabled: true`.",
+      "Sent to the other enabled endpoints of the same owner, whatever events they hear, when one of its endpoints failed every try for a day and was disabled. Enable it again with PATCH `enabled: true`: its waiting deliveries then go out, with a day of retries from then.",
     data: Schema.Struct({ endpointId: Schema.String, url: Schema.String, reason: Schema.String, disabledAt: Instant })
   },
   ping: {

@@ -62,11 +62,14 @@ export class WebhookDispatch extends Context.Service<WebhookDispatch, TenantDisp
       const leaseMs = settings.timeoutMs + 5000
       const policy = { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs, giveUpMs: settings.giveUpMs }
       const permits = Semaphore.makeUnsafe(settings.concurrency)
-      const owner = `${process.pid}-${globalThis.crypto.randomUUID()}`
+      // A lease token per claim, not per process: a try that outlived its lease, its delivery
+      // claimed again by this very process, cannot finish what the later claim holds.
+      const process_ = `${process.pid}-${globalThis.crypto.randomUUID()}`
+      let claims = 0
       const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
 
       /** One claimed delivery: signed, sent, and its try recorded if the lease is still ours. */
-      const deliver = (tenant: TenantId, row: ClaimedWebhookDelivery) =>
+      const deliver = (tenant: TenantId, row: ClaimedWebhookDelivery, owner: string) =>
         Effect.gen(function* () {
           const endpoint = yield* (yield* WebhookEndpoints).findById(row.endpointId)
           // Removed or disabled since the claim: the delivery went with it, or waits for it.
@@ -145,6 +148,7 @@ export class WebhookDispatch extends Context.Service<WebhookDispatch, TenantDisp
           (held) =>
             Effect.gen(function* () {
               const at = yield* now
+              const owner = `${process_}-${++claims}`
               const rows = yield* Context.get(repositories, WebhookDeliveries).claim({
                 now: at,
                 owner,
@@ -156,7 +160,7 @@ export class WebhookDispatch extends Context.Service<WebhookDispatch, TenantDisp
               for (const row of rows) {
                 const fiber = yield* Effect.forkIn(
                   detached(
-                    deliver(tenant, row).pipe(
+                    deliver(tenant, row, owner).pipe(
                       Effect.provideContext(repositories),
                       Effect.catchCause((cause) =>
                         Effect.logError("a partner webhook delivery failed unexpectedly", {
@@ -224,8 +228,11 @@ export class WebhookDispatch extends Context.Service<WebhookDispatch, TenantDisp
             Effect.gen(function* () {
               const repositories = yield* databases.repositories(tenant)
               yield* claimAll(tenant, repositories)
+              // What is due now and was not claimed waits for an endpoint's share (a try ending
+              // looks again) or another instance's lease: a second from now at the soonest.
               const next = yield* Context.get(repositories, WebhookDeliveries).nextDue()
-              if (next !== null) yield* wakeAt(tenant, next)
+              const soonest = (yield* Clock.currentTimeMillis) + 1000
+              if (next !== null) yield* wakeAt(tenant, new Date(Math.max(next.getTime(), soonest)))
             })
           )
         }).pipe(

@@ -363,6 +363,30 @@ for (const adapter of storageAdapters()) {
       expectStatus(await send(o, "DELETE", `/api/v1/webhook-endpoints/${endpoint.id}`), 204)
     })
 
+    it("holds deliveries while the endpoint is disabled, and sends them when it is enabled again", async () => {
+      receiver.script.set("order.created", ["500", "500", "500", "500", "500", "500", "500", "500"])
+      const endpoint = await register(["order.created"])
+      const placed = await place()
+      await sendWebhooks()
+      await eventually(() => (receivedFor(placed.orderId).length >= 1 ? true : undefined))
+      const path = `/api/v1/webhook-endpoints/${endpoint.id}`
+      expectStatus(await send(o, "PATCH", path, { body: { enabled: false } }), 200)
+      const [waiting] = await eventually(async () => {
+        const listed = await deliveries(endpoint.id)
+        return listed[0] !== undefined && listed[0].attempts.length > 0 ? listed : undefined
+      })
+      expect(waiting!.state).toBe("pending")
+      receiver.script.delete("order.created")
+      const enabledAt = Date.now()
+      expectStatus(await send(o, "PATCH", path, { body: { enabled: true } }), 200)
+      const [sent] = await delivered(endpoint.id, 1)
+      expect(sent!.attempts.at(-1)).toMatchObject({ statusCode: 204, error: null })
+      expect(Date.parse((sent!.attempts.at(-1) as unknown as { startedAt: string }).startedAt)).toBeGreaterThanOrEqual(
+        enabledAt - 5
+      )
+      expectStatus(await send(o, "DELETE", path), 204)
+    })
+
     it("signs with both secrets during a rotation's overlap, and sends a delivery again on request", async () => {
       const endpoint = await register(["order.created"])
       const rotated = expectStatus(

@@ -402,7 +402,7 @@ export const webhookDeliveriesContract = (name: string, makeLayer: () => Layer.L
       ).toBeUndefined()
     })
 
-    it("gives up: the endpoint is disabled when nothing reached it since, and the others hear of it", async () => {
+    it("gives up: the endpoint is disabled when nothing reached it since, and its owner's others hear of it", async () => {
       const tenant = await newTenant("wd")
       const owner = keyOwner(1)
       await addEndpoints(tenant, [
@@ -451,19 +451,31 @@ export const webhookDeliveriesContract = (name: string, makeLayer: () => Layer.L
         reason: "failing since x",
         disabledAt: at(412).toISOString()
       }
+      // Only its owner's other endpoints hear of it (another partner's endpoint 2 does not).
       expect(notices.map((c) => [c.endpointId, c.sequence, c.eventType, c.data])).toEqual([
-        [endpointId(2), 1, "endpoint.disabled", notice],
         [endpointId(3), 3, "endpoint.disabled", notice]
       ])
-      // Enabled again, its waiting delivery goes out.
+      // Enabled again, its waiting delivery goes out, with its day of retries from then.
       await run(
         tenant,
         Effect.flatMap(WebhookEndpoints, (s) =>
           s.update(endpointId(1), { enabled: true, disabledReason: null }, at(600))
         )
       )
-      expect((await run(tenant, claimAll("c", 70_000))).map((c) => [c.endpointId, c.sequence])).toEqual([
-        [endpointId(1), 2]
+      expect(
+        await run(
+          tenant,
+          Effect.flatMap(WebhookDeliveries, (d) => d.resume(endpointId(1), at(70_000)))
+        )
+      ).toBe(1)
+      expect(
+        await run(
+          tenant,
+          Effect.flatMap(WebhookDeliveries, (d) => d.resume(endpointId(2), at(70_000)))
+        )
+      ).toBe(0)
+      expect((await run(tenant, claimAll("c", 70_000))).map((c) => [c.endpointId, c.sequence, c.tryingSince])).toEqual([
+        [endpointId(1), 2, at(70_000)]
       ])
     })
 

@@ -80,7 +80,7 @@ interface TenantState {
 const tenantEvent =
   (state: TenantState): TenantEventSink =>
   (event, at) =>
-    emitMemoryEvent(state.webhookDeliveries, { ...event, owner: null, at })
+    emitMemoryEvent(state.webhookDeliveries, { ...event, owners: null, at })
 
 const makeApiKeys = (state: TenantState) =>
   ApiKeys.of({
@@ -227,7 +227,9 @@ export const layerMemoryStorage: Layer.Layer<MemoryStorage> = Layer.effectContex
                 Context.add(
                   Orders,
                   makeMemoryOrders(state.orders, (events, owner, at) => {
-                    for (const event of events) emitMemoryEvent(state.webhookDeliveries, { ...event, owner, at })
+                    for (const event of events) {
+                      emitMemoryEvent(state.webhookDeliveries, { ...event, owners: owner === "" ? [] : [owner], at })
+                    }
                   })
                 ),
                 Context.add(WebhookEndpoints, makeMemoryWebhookEndpoints(state.webhookEndpoints)),

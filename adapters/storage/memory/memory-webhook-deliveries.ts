@@ -57,16 +57,17 @@ export const makeWebhookDeliveryTables = (endpoints: WebhookEndpointTable): Webh
 const hexId = (prefix: string) => `${prefix}${globalThis.crypto.randomUUID().replaceAll("-", "")}`
 
 /**
- * Records an event and fans it out as `webhook_emit` does (webhook-event-migrations.ts): one
- * delivery per enabled endpoint that hears it, with the endpoint's next sequence number. `owner`:
- * null for a tenant-wide event, else only the endpoints it owns ('' for nobody's).
+ * Records an event and fans it out as `webhook_emit` and `webhook_fan_out` do at the commit
+ * (webhook-event-migrations.ts): one delivery per enabled endpoint that hears it, with the
+ * endpoint's next sequence number. `owners`: null for a tenant-wide event, else only the endpoints
+ * one of them owns (none: nobody's).
  */
 export const emitMemoryEvent = (
   t: WebhookDeliveryTables,
   event: {
     readonly type: DeliveredEventType
     readonly data: unknown
-    readonly owner: WebhookOwner | "" | null
+    readonly owners: ReadonlyArray<WebhookOwner> | null
     readonly at: Date
     readonly except?: string
     readonly everyType?: boolean
@@ -78,7 +79,7 @@ export const emitMemoryEvent = (
       (event.everyType === true ||
         endpoint.eventTypes.length === 0 ||
         endpoint.eventTypes.includes(event.type as WebhookEventType)) &&
-      (event.owner === null || (event.owner !== "" && endpoint.owners.includes(event.owner))) &&
+      (event.owners === null || event.owners.some((owner) => endpoint.owners.includes(owner))) &&
       endpoint.id !== event.except
   )
   if (targets.length === 0) return
@@ -244,7 +245,8 @@ export const makeMemoryWebhookDeliveries = (t: WebhookDeliveryTables) => {
                 reason: finish.reason,
                 disabledAt: finishedAt.toISOString()
               },
-              owner: null,
+              // To its owners' other endpoints only: its URL is theirs to know.
+              owners: endpoint.owners,
               at: finishedAt,
               except: endpoint.id,
               everyType: true
@@ -289,6 +291,17 @@ export const makeMemoryWebhookDeliveries = (t: WebhookDeliveryTables) => {
           d.leaseUntil = null
         }
         return record(d)
+      }),
+    resume: (endpointId, at) =>
+      Effect.sync(() => {
+        let resumed = 0
+        for (const d of t.deliveries.values()) {
+          if (d.endpointId !== endpointId || d.state !== "pending" || !live(d)) continue
+          d.dueAt = new Date(at.getTime())
+          d.tryingSince = new Date(at.getTime())
+          resumed++
+        }
+        return resumed
       }),
     health: () =>
       Effect.sync(() =>

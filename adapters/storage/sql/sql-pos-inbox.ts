@@ -126,7 +126,7 @@ export const makeSqlPosInbox = Effect.gen(function* () {
                     item.until !== null && item.until.getTime() >= SNOOZED_INDEFINITELY.getTime()
                   )
                   yield* sql`
-                    SELECT webhook_emit(${event.type}, ${JSON.stringify(event.data)}::jsonb, NULL,
+                    SELECT webhook_emit(${event.type}, ${JSON.stringify(event.data)}::jsonb, NULL::text[],
                                         ${delivery.receivedAt}, NULL, false)`
                 }
                 // Modifier options are tenant-level objects: their snooze holds at every outlet.

@@ -130,6 +130,8 @@ export const makeSqlWebhookDeliveries = Effect.gen(function* () {
               JOIN ranked r ON r.id = d.id
               LEFT JOIN busy b ON b.endpoint_id = d.endpoint_id
               WHERE r.rank + coalesce(b.leased, 0) <= ${request.perEndpoint}
+                -- Checked again on the row as locked: a claim committed meanwhile has leased it.
+                AND d.state = 'pending' AND (d.lease_until IS NULL OR d.lease_until <= ${request.now})
               ORDER BY r.due_at, r.sequence
               LIMIT ${request.limit}
               FOR UPDATE OF d SKIP LOCKED
@@ -137,6 +139,7 @@ export const makeSqlWebhookDeliveries = Effect.gen(function* () {
               UPDATE webhook_deliveries d
               SET attempts = d.attempts + 1, lease_owner = ${request.owner}, lease_until = ${request.leaseUntil}
               FROM picked WHERE d.id = picked.id AND d.state = 'pending'
+                AND (d.lease_until IS NULL OR d.lease_until <= ${request.now})
               RETURNING d.id, d.endpoint_id, d.sequence, d.attempts, d.trying_since, d.lease_until, d.event_seq
             )
             SELECT c.id, c.endpoint_id, c.sequence, c.attempts, c.trying_since, c.lease_until,
@@ -195,12 +198,16 @@ export const makeSqlWebhookDeliveries = Effect.gen(function* () {
                   UPDATE webhook_deliveries SET state = 'failed', finished_at = ${finishedAt}, lease_until = NULL
                   WHERE id = ${id}`
                 // Nothing received since this delivery began trying: the endpoint is disabled.
-                const disabled = yield* sql<{ readonly id: string; readonly url: string }>`
+                const disabled = yield* sql<{
+                  readonly id: string
+                  readonly url: string
+                  readonly owners: ReadonlyArray<string>
+                }>`
                   UPDATE webhook_endpoints SET enabled = false, disabled_reason = ${finish.reason},
                     updated_at = ${finishedAt}
                   WHERE id = ${row.endpoint_id} AND enabled
                     AND (last_success_at IS NULL OR last_success_at < ${toDate(row.trying_since)}::timestamptz)
-                  RETURNING id, url`
+                  RETURNING id, url, owners`
                 const endpoint = disabled[0]
                 if (endpoint === undefined) return { _tag: "Recorded", endpointDisabled: false } as const
                 const data = {
@@ -209,9 +216,10 @@ export const makeSqlWebhookDeliveries = Effect.gen(function* () {
                   reason: finish.reason,
                   disabledAt: finishedAt.toISOString()
                 }
+                // To its owners' other endpoints only: its URL is theirs to know.
                 yield* sql`
-                  SELECT webhook_emit(${endpointDisabledType}, ${JSON.stringify(data)}::jsonb, NULL, ${finishedAt},
-                                      ${endpoint.id}, true)`
+                  SELECT webhook_emit(${endpointDisabledType}, ${JSON.stringify(data)}::jsonb,
+                                      ${[...endpoint.owners]}::text[], ${finishedAt}, ${endpoint.id}, true)`
                 return { _tag: "Recorded", endpointDisabled: true } as const
               }
             }
@@ -249,6 +257,14 @@ export const makeSqlWebhookDeliveries = Effect.gen(function* () {
           )
         )
         .pipe(storageFailure("redeliver webhook delivery")),
+    resume: (endpointId, at) =>
+      sql`
+        UPDATE webhook_deliveries SET due_at = ${at}, trying_since = ${at}
+        WHERE endpoint_id = ${endpointId} AND state = 'pending'
+        RETURNING 1`.pipe(
+        Effect.map((rows) => rows.length),
+        storageFailure("resume webhook deliveries")
+      ),
     health: () =>
       sql<{
         readonly id: string

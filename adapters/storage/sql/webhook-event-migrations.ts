@@ -11,10 +11,9 @@ import { SqlClient } from "effect/sql"
  * The other events are raised the same way (a menu's publish, an outlet's busy mode, a sync's
  * record), except a product's snooze, which the POS inbox raises itself (sql-pos-inbox.ts: a
  * catalog sync writes the POS's snapshot of snoozes, which is no news).
- * `webhook_emit` fans an event out: each enabled endpoint that hears it (its types, and for an
- * order's events the key or client that placed the order) takes its next sequence number (the
- * endpoint's row is locked until the commit, so sequence order is commit order) and gets one
- * delivery. An event no endpoint hears is not kept.
+ * `webhook_emit` records the event; at the commit, each enabled endpoint that hears it (its
+ * types, and for an order's events the key or client that placed the order) takes its next
+ * sequence number and gets one delivery (`webhook_fan_out`).
  *
  * The functions keep the search_path they were created with (the tenant's schema): on the embedded
  * database one session serves every tenant, each statement under its own search_path.
@@ -23,12 +22,18 @@ export const webhookEventSchema: ReadonlyArray<string> = [
   "ALTER TABLE orders ADD COLUMN placed_by text",
   "ALTER TABLE webhook_endpoints ADD COLUMN last_sequence bigint NOT NULL DEFAULT 0",
   "ALTER TABLE webhook_endpoints ADD COLUMN last_success_at timestamptz",
+  // Who hears an event, kept for its fan-out at the commit: `owners` null for a tenant-wide event,
+  // else only the endpoints owned by one of them; `except_endpoint` left out; `every_type`: whatever
+  // types they subscribe to (a notice).
   `CREATE TABLE webhook_events (
     seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     id text COLLATE "C" NOT NULL UNIQUE,
     type text NOT NULL,
     occurred_at timestamptz NOT NULL,
-    data jsonb NOT NULL
+    data jsonb NOT NULL,
+    owners text[],
+    except_endpoint text,
+    every_type boolean NOT NULL
   )`,
   `CREATE TABLE webhook_deliveries (
     id text COLLATE "C" PRIMARY KEY,
@@ -61,41 +66,62 @@ export const webhookEventSchema: ReadonlyArray<string> = [
     error text
   )`,
   "CREATE INDEX webhook_delivery_attempts_delivery ON webhook_delivery_attempts (delivery_id, id)",
-  // p_owner: null for a tenant-wide event; else only endpoints it owns ('' for nobody).
-  // p_except: an endpoint left out (the one a notice is about); p_every: whatever types they hear.
-  `CREATE FUNCTION webhook_emit(p_type text, p_data jsonb, p_owner text, p_at timestamptz, p_except text,
+  // Whether an endpoint hears an event (see webhook_events' columns).
+  `CREATE FUNCTION webhook_hears(e webhook_endpoints, p_type text, p_owners text[], p_except text, p_every boolean)
+    RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT e.enabled
+      AND (p_every OR e.event_types = '' OR p_type = ANY (string_to_array(e.event_types, ' ')))
+      AND (p_owners IS NULL OR e.owners && p_owners)
+      AND e.id IS DISTINCT FROM p_except
+  $$`,
+  // Records an event in the change's transaction, unless no endpoint would hear it now (nothing kept,
+  // no lock taken: a change in a tenant without endpoints writes nothing more).
+  `CREATE FUNCTION webhook_emit(p_type text, p_data jsonb, p_owners text[], p_at timestamptz, p_except text,
       p_every boolean)
     RETURNS void LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
   BEGIN
-    WITH targets AS (
+    IF NOT EXISTS (SELECT 1 FROM webhook_endpoints e WHERE webhook_hears(e, p_type, p_owners, p_except, p_every)) THEN
+      RETURN;
+    END IF;
+    INSERT INTO webhook_events (id, type, occurred_at, data, owners, except_endpoint, every_type)
+    VALUES ('evt_' || replace(gen_random_uuid()::text, '-', ''), p_type, p_at, p_data, p_owners, p_except, p_every);
+  END $$`,
+  // The fan-out, at the commit (a deferred trigger): each endpoint that hears the event then takes
+  // its next sequence number and gets a delivery. The endpoints' rows are locked in id order and
+  // only from the commit on, so concurrent changes neither deadlock on them nor queue behind them
+  // for longer than a commit; sequence order is commit order. An event nobody hears any more goes.
+  `CREATE FUNCTION webhook_fan_out() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+  BEGIN
+    WITH locked AS (
+      SELECT e.id FROM webhook_endpoints e
+      WHERE webhook_hears(e, NEW.type, NEW.owners, NEW.except_endpoint, NEW.every_type)
+      ORDER BY e.id FOR UPDATE
+    ), targets AS (
       UPDATE webhook_endpoints e SET last_sequence = e.last_sequence + 1
-      WHERE e.enabled
-        AND (p_every OR e.event_types = '' OR p_type = ANY (string_to_array(e.event_types, ' ')))
-        AND (p_owner IS NULL OR e.owners @> ARRAY[p_owner])
-        AND e.id IS DISTINCT FROM p_except
+      FROM locked WHERE e.id = locked.id
       RETURNING e.id, e.last_sequence
-    ), event AS (
-      INSERT INTO webhook_events (id, type, occurred_at, data)
-      SELECT 'evt_' || replace(gen_random_uuid()::text, '-', ''), p_type, p_at, p_data
-      WHERE EXISTS (SELECT 1 FROM targets)
-      RETURNING seq
     )
     INSERT INTO webhook_deliveries (id, event_seq, endpoint_id, sequence, state, attempts, due_at, trying_since,
                                     created_at)
-    SELECT 'whd_' || replace(gen_random_uuid()::text, '-', ''), event.seq, targets.id, targets.last_sequence,
-           'pending', 0, p_at, p_at, p_at
-    FROM targets, event;
+    SELECT 'whd_' || replace(gen_random_uuid()::text, '-', ''), NEW.seq, targets.id, targets.last_sequence,
+           'pending', 0, NEW.occurred_at, NEW.occurred_at, NEW.occurred_at
+    FROM targets;
+    IF NOT FOUND THEN DELETE FROM webhook_events WHERE seq = NEW.seq; END IF;
+    RETURN NULL;
   END $$`,
+  `CREATE CONSTRAINT TRIGGER webhook_events_fan_out AFTER INSERT ON webhook_events
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION webhook_fan_out()`,
   `CREATE FUNCTION webhook_order_events() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
   DECLARE
     o orders%ROWTYPE;
     previous text;
     base jsonb;
-    hearer text;
+    hearer text[];
   BEGIN
     IF NEW.status IS NULL THEN RETURN NULL; END IF;
     SELECT * INTO o FROM orders WHERE order_id = NEW.order_id;
-    hearer := coalesce(o.placed_by, '');
+    -- Only the endpoints of the key or client that placed it; an order nobody's placed, none.
+    hearer := CASE WHEN o.placed_by IS NULL THEN ARRAY[]::text[] ELSE ARRAY[o.placed_by] END;
     SELECT t.status INTO previous FROM order_timeline t
     WHERE t.order_id = NEW.order_id AND t.id < NEW.id AND t.status IS NOT NULL ORDER BY t.id DESC LIMIT 1;
     base := jsonb_build_object('orderId', o.order_id, 'refCode', o.ref_code, 'outletId', o.outlet_id,
@@ -128,7 +154,7 @@ export const webhookEventSchema: ReadonlyArray<string> = [
       'name', NEW.name, 'items', NEW.items, 'publishedAt', webhook_time(NEW.published_at),
       'outletIds', coalesce((SELECT jsonb_agg(store_id ORDER BY store_id) FROM menu_stores
                              WHERE menu_id = NEW.menu_id), '[]'::jsonb)),
-      NULL, NEW.published_at, NULL, false);
+      NULL::text[], NEW.published_at, NULL, false);
     RETURN NULL;
   END $$`,
   `CREATE CONSTRAINT TRIGGER menu_versions_webhook_events AFTER INSERT ON menu_versions
@@ -140,7 +166,7 @@ export const webhookEventSchema: ReadonlyArray<string> = [
   BEGIN
     IF previous = NEW.busy_mode THEN RETURN NULL; END IF;
     PERFORM webhook_emit('outlet.busy_changed', jsonb_build_object('outletId', NEW.store_id,
-      'busyMode', NEW.busy_mode, 'previous', previous), NULL, NEW.updated_at, NULL, false);
+      'busyMode', NEW.busy_mode, 'previous', previous), NULL::text[], NEW.updated_at, NULL, false);
     RETURN NULL;
   END $$`,
   `CREATE TRIGGER store_status_webhook_events AFTER INSERT OR UPDATE OF busy_mode ON store_status
@@ -152,7 +178,7 @@ export const webhookEventSchema: ReadonlyArray<string> = [
       jsonb_build_object('syncId', NEW.id, 'kind', NEW.kind, 'provider', NEW.provider, 'outletId', NEW.store_id,
         'status', NEW.status, 'counts', NEW.counts, 'error', NEW.error,
         'startedAt', webhook_time(NEW.started_at), 'finishedAt', webhook_time(NEW.finished_at)),
-      NULL, NEW.finished_at, NULL, false);
+      NULL::text[], NEW.finished_at, NULL, false);
     RETURN NULL;
   END $$`,
   `CREATE TRIGGER syncs_webhook_events AFTER INSERT ON syncs FOR EACH ROW EXECUTE FUNCTION webhook_sync_events()`
