@@ -4,13 +4,13 @@ import { decideWebhookTry } from "./endpoints.ts"
 
 const policy = { baseMs: 5000, maxMs: 3_600_000, giveUpMs: 86_400_000 }
 const since = new Date("2026-05-01T10:00:00.000Z")
-const after = (ms: number) => new Date(since.getTime() + ms)
+const later = (ms: number) => new Date(since.getTime() + ms)
 
 describe("what follows a webhook delivery's try", () => {
   it("delivers on any 2xx, and retries anything else", () => {
     for (const statusCode of [200, 201, 204, 299]) {
       expect(
-        decideWebhookTry({ attempts: 1, tryingSince: since }, { statusCode, error: null }, after(10), policy, 0.5)
+        decideWebhookTry({ attempts: 1, tryingSince: since }, { statusCode, error: null }, later(10), policy, 0.5)
       ).toEqual({ _tag: "Delivered" })
     }
     for (const outcome of [
@@ -19,7 +19,7 @@ describe("what follows a webhook delivery's try", () => {
       { statusCode: 410, error: "answered 410" },
       { statusCode: null, error: "timeout after 10000 ms" }
     ]) {
-      expect(decideWebhookTry({ attempts: 1, tryingSince: since }, outcome, after(10), policy, 0.5)._tag).toBe("Retry")
+      expect(decideWebhookTry({ attempts: 1, tryingSince: since }, outcome, later(10), policy, 0.5)._tag).toBe("Retry")
     }
   })
 
@@ -30,7 +30,7 @@ describe("what follows a webhook delivery's try", () => {
         fc.integer({ min: 0, max: 86_399_999 }),
         fc.double({ min: 0, max: 0.999999, noNaN: true }),
         (attempts, elapsed, random) => {
-          const finishedAt = after(elapsed)
+          const finishedAt = later(elapsed)
           const decision = decideWebhookTry(
             { attempts, tryingSince: since },
             { statusCode: 503, error: "answered 503" },
@@ -53,7 +53,7 @@ describe("what follows a webhook delivery's try", () => {
     const decision = decideWebhookTry(
       { attempts: 31, tryingSince: since },
       { statusCode: null, error: "connection refused" },
-      after(policy.giveUpMs),
+      later(policy.giveUpMs),
       policy,
       0.3
     )

@@ -227,10 +227,16 @@ export class WebhookDispatch extends Context.Service<WebhookDispatch, TenantDisp
           yield* Effect.scoped(
             Effect.gen(function* () {
               const repositories = yield* databases.repositories(tenant)
+              const deliveries = Context.get(repositories, WebhookDeliveries)
+              // The cheap question first: most changes (a tenant without endpoints, an event no
+              // endpoint hears) leave nothing due, and a claim is not needed to learn it.
+              const due = yield* deliveries.nextDue()
+              if (due === null) return
+              if (due.getTime() > (yield* Clock.currentTimeMillis)) return yield* wakeAt(tenant, due)
               yield* claimAll(tenant, repositories)
               // What is due now and was not claimed waits for an endpoint's share (a try ending
               // looks again) or another instance's lease: a second from now at the soonest.
-              const next = yield* Context.get(repositories, WebhookDeliveries).nextDue()
+              const next = yield* deliveries.nextDue()
               const soonest = (yield* Clock.currentTimeMillis) + 1000
               if (next !== null) yield* wakeAt(tenant, new Date(Math.max(next.getTime(), soonest)))
             })
