@@ -28,11 +28,11 @@ import { TenantDatabases } from "./tenancy/tenant-databases.ts"
 export const appServices = (settings: AppSettings, options: { readonly background?: boolean } = {}) =>
   Layer.mergeAll(
     PullJobs.layer,
-    OrderDispatch.layerWith({ background: options.background ?? true }).pipe(
-      Layer.provideMerge(WebhookDispatch.layerWith({ background: options.background ?? true }))
-    ),
+    OrderDispatch.layerWith({ background: options.background ?? true }),
     OAuthTokens.layerWith({ background: options.background ?? true })
   ).pipe(
+    // Orders and pulls record partner webhook events: both kick its dispatcher.
+    Layer.provideMerge(WebhookDispatch.layerWith({ background: options.background ?? true })),
     Layer.provideMerge(
       Layer.mergeAll(
         TenantDatabases.layer({

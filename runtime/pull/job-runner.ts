@@ -11,6 +11,7 @@ import type { StorageError } from "../../domain/errors.ts"
 import type { Tenant, TenantId } from "../../domain/tenant.ts"
 import { AppConfig } from "../config.ts"
 import { storageReason } from "../failures.ts"
+import { WebhookDispatch } from "../partner-webhooks/webhook-dispatch.ts"
 import { makePosCallContext } from "../plugins/call-context.ts"
 import { type LoadedPlugin, PluginRegistry } from "../plugins/plugin-registry.ts"
 import { TenantDatabases } from "../tenancy/tenant-databases.ts"
@@ -53,6 +54,7 @@ export class PullJobs extends Context.Service<
       const directory = yield* TenantDirectory
       const registry = yield* PluginRegistry
       const http = yield* HttpClient.HttpClient
+      const webhooks = yield* WebhookDispatch
       const policy: RetryPolicy = {
         maxAttempts: settings.jobMaxAttempts,
         retryBaseMs: settings.jobRetryBaseMs,
@@ -137,6 +139,8 @@ export class PullJobs extends Context.Service<
                   )
           const outcome = jobOutcome(job, problems, policy, yield* now)
           yield* inbox.finish(job.id, outcome)
+          // A sync's record raised its partner webhook event.
+          yield* webhooks.kick(tenant.id)
           yield* Effect.logInfo("pull job finished", {
             tenant: tenant.id,
             job: job.id,

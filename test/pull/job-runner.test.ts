@@ -2,9 +2,9 @@ import { type Context, Duration, Effect, Layer, ManagedRuntime } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { syncOutlets } from "../../application/catalog/sync-outlets.ts"
+import type { OrderDueIndex } from "../../application/ports/order-due-index.ts"
 import { type JobRow, PosInbox } from "../../application/ports/pos-inbox.ts"
 import type { PullSchedules } from "../../application/ports/pull-schedules.ts"
-import type { OrderDueIndex } from "../../application/ports/order-due-index.ts"
 import type { TenantDirectory } from "../../application/ports/tenant-directory.ts"
 import type { TenantRepositories, TenantStorage } from "../../application/ports/tenant-storage.ts"
 import { MissingCredentials, PayloadRejected, PosRejected, PosUnavailable } from "../../application/pos-sdk/errors.ts"
@@ -12,6 +12,7 @@ import { queuePull } from "../../application/pull/queue-pull.ts"
 import { createTenant } from "../../application/tenants/create-tenant.ts"
 import type { Tenant, TenantId } from "../../domain/tenant.ts"
 import { AppConfig, type AppSettings } from "../../runtime/config.ts"
+import { WebhookDispatch } from "../../runtime/partner-webhooks/webhook-dispatch.ts"
 import { PluginRegistry } from "../../runtime/plugins/plugin-registry.ts"
 import { PullJobs } from "../../runtime/pull/job-runner.ts"
 import { TenantDatabases } from "../../runtime/tenancy/tenant-databases.ts"
@@ -27,6 +28,8 @@ type Storage = TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex
 const makeRunner = (storage: Context.Context<Storage>, pos: FakePullPos, settings: Partial<AppSettings> = {}) =>
   ManagedRuntime.make(
     PullJobs.layer.pipe(
+      // A runner alone: the webhooks its syncs raise are not sent here.
+      Layer.provideMerge(WebhookDispatch.layerWith({ background: false })),
       Layer.provideMerge(
         Layer.mergeAll(
           TenantDatabases.layer({ idleTimeToLive: Duration.minutes(5), cacheTtl: Duration.millis(200) }),

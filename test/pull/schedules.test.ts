@@ -4,14 +4,15 @@ import { FetchHttpClient } from "effect/http"
 import { Reactivity } from "effect/reactivity"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { layerPostgresStorage } from "../../adapters/storage/postgres/postgres-storage.ts"
+import type { OrderDueIndex } from "../../application/ports/order-due-index.ts"
 import { PosInbox } from "../../application/ports/pos-inbox.ts"
 import { PullSchedules } from "../../application/ports/pull-schedules.ts"
-import type { OrderDueIndex } from "../../application/ports/order-due-index.ts"
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
 import type { TenantStorage } from "../../application/ports/tenant-storage.ts"
 import { createTenant } from "../../application/tenants/create-tenant.ts"
 import { type TenantId, tenantSchemaName } from "../../domain/tenant.ts"
 import { AppConfig } from "../../runtime/config.ts"
+import { WebhookDispatch } from "../../runtime/partner-webhooks/webhook-dispatch.ts"
 import { PluginRegistry } from "../../runtime/plugins/plugin-registry.ts"
 import { PullJobs } from "../../runtime/pull/job-runner.ts"
 import { runDueSchedules } from "../../runtime/pull/schedule-ticker.ts"
@@ -134,6 +135,8 @@ describe("the schedule ticker", () => {
   beforeAll(() => {
     runtime = ManagedRuntime.make(
       PullJobs.layer.pipe(
+        // A runner alone: the webhooks its syncs raise are not sent here.
+        Layer.provideMerge(WebhookDispatch.layerWith({ background: false })),
         Layer.provideMerge(
           Layer.mergeAll(
             TenantDatabases.layer({ idleTimeToLive: Duration.minutes(5), cacheTtl: Duration.millis(200) }),
