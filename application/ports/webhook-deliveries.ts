@@ -26,6 +26,8 @@ export interface ClaimedWebhookDelivery {
   readonly sequence: number
   /** Tries so far, this one included. */
   readonly attempts: number
+  /** Tries since `tryingSince` (a redelivery or a resume starts again from 1), this one included. */
+  readonly triesSince: number
   /** Since when the delivery has been trying without success: its creation, or its latest redelivery. */
   readonly tryingSince: Date
   readonly leaseUntil: Date

@@ -167,7 +167,7 @@ export interface WebhookRetryPolicy {
  * no later than `giveUpMs` after the delivery began trying, and a failure at or past that is given up.
  */
 export const decideWebhookTry = (
-  delivery: { readonly attempts: number; readonly tryingSince: Date },
+  delivery: { readonly triesSince: number; readonly tryingSince: Date },
   outcome: { readonly statusCode: number | null; readonly error: string | null },
   finishedAt: Date,
   policy: WebhookRetryPolicy,
@@ -181,9 +181,9 @@ export const decideWebhookTry = (
     const last = outcome.error ?? `answered ${outcome.statusCode}`
     return {
       _tag: "GiveUp",
-      reason: `every try since ${delivery.tryingSince.toISOString()} failed (${delivery.attempts} in all); the last: ${last}`
+      reason: `every try since ${delivery.tryingSince.toISOString()} failed (${delivery.triesSince} in all); the last: ${last}`
     }
   }
-  const retryAt = finishedAt.getTime() + retryDelayMs(policy, delivery.attempts, random)
+  const retryAt = finishedAt.getTime() + retryDelayMs(policy, delivery.triesSince, random)
   return { _tag: "Retry", dueAt: new Date(Math.min(retryAt, deadline)) }
 }

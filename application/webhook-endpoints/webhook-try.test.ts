@@ -10,7 +10,7 @@ describe("what follows a webhook delivery's try", () => {
   it("delivers on any 2xx, and retries anything else", () => {
     for (const statusCode of [200, 201, 204, 299]) {
       expect(
-        decideWebhookTry({ attempts: 1, tryingSince: since }, { statusCode, error: null }, later(10), policy, 0.5)
+        decideWebhookTry({ triesSince: 1, tryingSince: since }, { statusCode, error: null }, later(10), policy, 0.5)
       ).toEqual({ _tag: "Delivered" })
     }
     for (const outcome of [
@@ -19,7 +19,9 @@ describe("what follows a webhook delivery's try", () => {
       { statusCode: 410, error: "answered 410" },
       { statusCode: null, error: "timeout after 10000 ms" }
     ]) {
-      expect(decideWebhookTry({ attempts: 1, tryingSince: since }, outcome, later(10), policy, 0.5)._tag).toBe("Retry")
+      expect(decideWebhookTry({ triesSince: 1, tryingSince: since }, outcome, later(10), policy, 0.5)._tag).toBe(
+        "Retry"
+      )
     }
   })
 
@@ -32,7 +34,7 @@ describe("what follows a webhook delivery's try", () => {
         (attempts, elapsed, random) => {
           const finishedAt = later(elapsed)
           const decision = decideWebhookTry(
-            { attempts, tryingSince: since },
+            { triesSince: attempts, tryingSince: since },
             { statusCode: 503, error: "answered 503" },
             finishedAt,
             policy,
@@ -51,7 +53,7 @@ describe("what follows a webhook delivery's try", () => {
 
   it("gives up a try that fails a day or more after the delivery began trying, saying why", () => {
     const decision = decideWebhookTry(
-      { attempts: 31, tryingSince: since },
+      { triesSince: 31, tryingSince: since },
       { statusCode: null, error: "connection refused" },
       later(policy.giveUpMs),
       policy,

@@ -293,7 +293,7 @@ export const webhookDeliveriesContract = (name: string, makeLayer: () => Layer.L
       expect(await deliveries((d) => d.nextDue())).toEqual(at(5_000))
       expect(await run(tenant, claimAll("a", 4_999))).toEqual([])
       const [retried] = await run(tenant, claimAll("a", 5_000))
-      expect(retried).toMatchObject({ id: one!.id, eventId: one!.eventId, attempts: 2, sequence: 1 })
+      expect(retried).toMatchObject({ id: one!.id, eventId: one!.eventId, attempts: 2, triesSince: 2, sequence: 1 })
       await deliveries((d) => d.finish(one!.id, "a", attempt(2, 5_001, 200, null), { _tag: "Delivered" }))
       const listed = (await deliveries((d) =>
         d.list(endpointId(1), { before: null, limit: 10 })
@@ -393,7 +393,13 @@ export const webhookDeliveriesContract = (name: string, makeLayer: () => Layer.L
       )
       expect(twice).toEqual(again)
       const [claimed] = await run(tenant, claimAll("b", 1_000))
-      expect(claimed).toMatchObject({ id: one!.id, eventId: one!.eventId, attempts: 2, tryingSince: at(1_000) })
+      expect(claimed).toMatchObject({
+        id: one!.id,
+        eventId: one!.eventId,
+        attempts: 2,
+        triesSince: 1,
+        tryingSince: at(1_000)
+      })
       expect(
         await run(
           tenant,

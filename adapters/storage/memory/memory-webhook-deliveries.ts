@@ -26,6 +26,7 @@ interface StoredDelivery {
   readonly sequence: number
   state: WebhookDeliveryState
   attempts: number
+  triesSince: number
   dueAt: Date
   leaseOwner: string | null
   leaseUntil: Date | null
@@ -100,6 +101,7 @@ export const emitMemoryEvent = (
       sequence,
       state: "pending",
       attempts: 0,
+      triesSince: 0,
       dueAt: new Date(event.at.getTime()),
       leaseOwner: null,
       leaseUntil: null,
@@ -179,6 +181,7 @@ export const makeMemoryWebhookDeliveries = (t: WebhookDeliveryTables) => {
           )
         return picked.map((d): ClaimedWebhookDelivery => {
           d.attempts += 1
+          d.triesSince += 1
           d.leaseOwner = request.owner
           d.leaseUntil = new Date(request.leaseUntil.getTime())
           const event = t.events.get(d.eventId)!
@@ -191,6 +194,7 @@ export const makeMemoryWebhookDeliveries = (t: WebhookDeliveryTables) => {
             data: JSON.parse(event.data),
             sequence: d.sequence,
             attempts: d.attempts,
+            triesSince: d.triesSince,
             tryingSince: new Date(d.tryingSince.getTime()),
             leaseUntil: new Date(d.leaseUntil.getTime())
           }
@@ -286,6 +290,7 @@ export const makeMemoryWebhookDeliveries = (t: WebhookDeliveryTables) => {
           d.state = "pending"
           d.dueAt = new Date(at.getTime())
           d.tryingSince = new Date(at.getTime())
+          d.triesSince = 0
           d.finishedAt = null
           d.leaseOwner = null
           d.leaseUntil = null
@@ -299,6 +304,7 @@ export const makeMemoryWebhookDeliveries = (t: WebhookDeliveryTables) => {
           if (d.endpointId !== endpointId || d.state !== "pending" || !live(d)) continue
           d.dueAt = new Date(at.getTime())
           d.tryingSince = new Date(at.getTime())
+          d.triesSince = 0
           resumed++
         }
         return resumed

@@ -15,6 +15,7 @@ interface ClaimedDbRow {
   readonly endpoint_id: string
   readonly sequence: unknown
   readonly attempts: unknown
+  readonly tries_since: unknown
   readonly trying_since: unknown
   readonly lease_until: unknown
   readonly event_id: string
@@ -137,12 +138,13 @@ export const makeSqlWebhookDeliveries = Effect.gen(function* () {
               FOR UPDATE OF d SKIP LOCKED
             ), claimed AS (
               UPDATE webhook_deliveries d
-              SET attempts = d.attempts + 1, lease_owner = ${request.owner}, lease_until = ${request.leaseUntil}
+              SET attempts = d.attempts + 1, tries_since = d.tries_since + 1, lease_owner = ${request.owner}, lease_until = ${request.leaseUntil}
               FROM picked WHERE d.id = picked.id AND d.state = 'pending'
                 AND (d.lease_until IS NULL OR d.lease_until <= ${request.now})
-              RETURNING d.id, d.endpoint_id, d.sequence, d.attempts, d.trying_since, d.lease_until, d.event_seq
+              RETURNING d.id, d.endpoint_id, d.sequence, d.attempts, d.tries_since, d.trying_since, d.lease_until,
+                        d.event_seq
             )
-            SELECT c.id, c.endpoint_id, c.sequence, c.attempts, c.trying_since, c.lease_until,
+            SELECT c.id, c.endpoint_id, c.sequence, c.attempts, c.tries_since, c.trying_since, c.lease_until,
                    e.id AS event_id, e.type, e.occurred_at, e.data
             FROM claimed c JOIN webhook_events e ON e.seq = c.event_seq
             ORDER BY c.endpoint_id, c.sequence`.pipe(
@@ -157,6 +159,7 @@ export const makeSqlWebhookDeliveries = Effect.gen(function* () {
                   data: parsed(row.data),
                   sequence: Number(row.sequence),
                   attempts: Number(row.attempts),
+                  triesSince: Number(row.tries_since),
                   tryingSince: toDate(row.trying_since),
                   leaseUntil: toDate(row.lease_until)
                 })
@@ -250,7 +253,7 @@ export const makeSqlWebhookDeliveries = Effect.gen(function* () {
           Effect.andThen(
             sql`
               UPDATE webhook_deliveries
-              SET state = 'pending', due_at = ${at}, trying_since = ${at}, finished_at = NULL, lease_owner = NULL,
+              SET state = 'pending', due_at = ${at}, trying_since = ${at}, tries_since = 0, finished_at = NULL, lease_owner = NULL,
                   lease_until = NULL
               WHERE endpoint_id = ${endpointId} AND id = ${deliveryId} AND state <> 'pending'`,
             get(endpointId, deliveryId)
@@ -259,7 +262,7 @@ export const makeSqlWebhookDeliveries = Effect.gen(function* () {
         .pipe(storageFailure("redeliver webhook delivery")),
     resume: (endpointId, at) =>
       sql`
-        UPDATE webhook_deliveries SET due_at = ${at}, trying_since = ${at}
+        UPDATE webhook_deliveries SET due_at = ${at}, trying_since = ${at}, tries_since = 0
         WHERE endpoint_id = ${endpointId} AND state = 'pending'
         RETURNING 1`.pipe(
         Effect.map((rows) => rows.length),

@@ -42,6 +42,7 @@ export const webhookEventSchema: ReadonlyArray<string> = [
     sequence bigint NOT NULL,
     state text NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
     attempts integer NOT NULL,
+    tries_since integer NOT NULL DEFAULT 0,
     due_at timestamptz NOT NULL,
     lease_owner text,
     lease_until timestamptz,
