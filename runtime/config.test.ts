@@ -1,4 +1,4 @@
-import { ConfigProvider, Effect } from "effect"
+import { ConfigProvider, Effect, Redacted } from "effect"
 import { describe, expect, it } from "vitest"
 import { appSettingsConfig, oauthUrls, parseHttpUrl } from "./config.ts"
 
@@ -448,5 +448,32 @@ describe("partner webhook delivery settings", () => {
       expect(result._tag, `${name}=${value}`).toBe("Failure")
       expect(String(result._tag === "Failure" ? result.failure : ""), name).toContain(name)
     }
+  })
+})
+
+describe("metrics settings", () => {
+  it("leave /metrics to loopback and tenant ids out of the labels unless set; an empty token is none", async () => {
+    expect(await load({})).toMatchObject({
+      _tag: "Success",
+      success: { metrics: { token: undefined, tenantLabels: false } }
+    })
+    expect(await load({ METRICS_TOKEN: "" })).toMatchObject({
+      _tag: "Success",
+      success: { metrics: { token: undefined } }
+    })
+    const set = await load({ METRICS_TOKEN: "scrape-me", METRICS_TENANT_LABELS: "true" })
+    if (set._tag !== "Success") return expect.fail("the settings did not load")
+    expect(set.success.metrics.tenantLabels).toBe(true)
+    expect(set.success.metrics.token === undefined ? undefined : Redacted.value(set.success.metrics.token)).toBe(
+      "scrape-me"
+    )
+    // Never shown by the settings' own printing.
+    expect(String(set.success.metrics.token)).not.toContain("scrape-me")
+  })
+
+  it("refuses METRICS_TENANT_LABELS that is not a boolean, naming it", async () => {
+    const result = await load({ METRICS_TENANT_LABELS: "sometimes" })
+    expect(result._tag).toBe("Failure")
+    expect(String(result._tag === "Failure" ? result.failure : "")).toContain("METRICS_TENANT_LABELS")
   })
 })

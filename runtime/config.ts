@@ -91,6 +91,18 @@ export interface AppSettings {
    */
   readonly webhookAllowLoopback: boolean
   readonly webhookDelivery: WebhookDeliverySettings
+  readonly metrics: MetricsSettings
+}
+
+/** `GET /metrics` (runtime/observability). */
+export interface MetricsSettings {
+  /** METRICS_TOKEN: the bearer token `/metrics` wants; unset, it answers loopback peers only. */
+  readonly token: Redacted.Redacted<string> | undefined
+  /**
+   * METRICS_TENANT_LABELS: whether request counts carry the tenant's id (a series per tenant: for
+   * deployments whose tenants are few enough to keep the series bounded).
+   */
+  readonly tenantLabels: boolean
 }
 
 /** How partner webhook deliveries go out (runtime/partner-webhooks/webhook-dispatch.ts). */
@@ -427,21 +439,39 @@ export const appSettingsConfig = Config.all({
     giveUpMs: boundedInt("WEBHOOK_GIVE_UP_MS", 1000, 7 * 24 * 3_600_000, 24 * 3_600_000),
     sweepMs: boundedInt("WEBHOOK_SWEEP_MS", 1000, 24 * 3_600_000, 60_000),
     retentionDays: boundedInt("WEBHOOK_DELIVERY_RETENTION_DAYS", 1, 3650, 30)
-  })
+  }),
+  metricsToken: Config.Redacted("METRICS_TOKEN").pipe(Config.option),
+  metricsTenantLabels: Config.Boolean("METRICS_TENANT_LABELS").pipe(Config.withDefault(false))
 }).pipe(
-  Config.map(({ storage, databaseUrl, demo, loyaltyUrl, refCodeRetentionDays, ...rest }): AppSettings => {
-    const url = Option.getOrUndefined(databaseUrl)
-    // DATABASE_URL selects PostgreSQL; without it the embedded PGlite runs, unless STORAGE says otherwise.
-    const kind = Option.getOrElse(storage, () => (url === undefined ? "pglite" : "postgres") as StorageKind)
-    return {
-      ...rest,
-      databaseUrl: url,
-      storage: kind,
-      demo: Option.getOrElse(demo, () => kind !== "postgres"),
-      loyaltyUrl: Option.map(loyaltyUrl, (u) => parseHttpUrl(u)!).pipe(Option.getOrUndefined),
-      refCodeRetentionMs: refCodeRetentionDays * 86_400_000
+  Config.map(
+    ({
+      storage,
+      databaseUrl,
+      demo,
+      loyaltyUrl,
+      refCodeRetentionDays,
+      metricsToken,
+      metricsTenantLabels,
+      ...rest
+    }): AppSettings => {
+      const url = Option.getOrUndefined(databaseUrl)
+      // DATABASE_URL selects PostgreSQL; without it the embedded PGlite runs, unless STORAGE says otherwise.
+      const kind = Option.getOrElse(storage, () => (url === undefined ? "pglite" : "postgres") as StorageKind)
+      return {
+        ...rest,
+        databaseUrl: url,
+        storage: kind,
+        demo: Option.getOrElse(demo, () => kind !== "postgres"),
+        loyaltyUrl: Option.map(loyaltyUrl, (u) => parseHttpUrl(u)!).pipe(Option.getOrUndefined),
+        refCodeRetentionMs: refCodeRetentionDays * 86_400_000,
+        metrics: {
+          // An empty token is none: `/metrics` stays on loopback rather than open to any bearer.
+          token: Option.getOrUndefined(Option.filter(metricsToken, (t) => Redacted.value(t) !== "")),
+          tenantLabels: metricsTenantLabels
+        }
+      }
     }
-  })
+  )
 )
 
 export class AppConfig extends Context.Service<AppConfig, AppSettings>()("pos/runtime/AppConfig") {
@@ -510,6 +540,7 @@ export class AppConfig extends Context.Service<AppConfig, AppSettings>()("pos/ru
       sweepMs: 60_000,
       retentionDays: 30
     },
+    metrics: { token: undefined, tenantLabels: false },
     ...overrides
   })
 }

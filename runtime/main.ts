@@ -10,6 +10,7 @@ import { HttpRoutes } from "./http/server.ts"
 import { makeDrainingServer } from "./lifecycle/draining-server.ts"
 import { CurrentReadiness, makeReadinessSwitch } from "./lifecycle/readiness.ts"
 import { stopOnSignalTeardown } from "./lifecycle/teardown.ts"
+import { startProcessMetrics } from "./observability/metrics.ts"
 import { pullBackground } from "./pull/schedule-ticker.ts"
 import { storageLayer } from "./storage.ts"
 
@@ -85,6 +86,8 @@ const service = (settings: AppSettings) =>
       // Jobs a stopped process left, retries and pull schedules; stopped first on shutdown.
       yield* Layer.build(pullBackground)
       readiness.markReady()
+      // The event loop's delay is sampled from now on, for /metrics.
+      yield* startProcessMetrics
       yield* Effect.logInfo("ready")
     }).pipe(Effect.provideContext(services))
     return yield* Effect.never

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto"
 import { Cause, Effect, Logger, References, type Types } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { AppConfig } from "../config.ts"
+import { recordRequest } from "../observability/metrics.ts"
 import { type RequestFacts, RequestInfo } from "./context.ts"
 import { envelopeJson } from "./errors.ts"
 import type { MethodTable } from "./method-table.ts"
@@ -49,6 +50,7 @@ export const requestPipeline = (methods: MethodTable) =>
       const maxSyncBody = BigInt(config.maxSyncBodyBytes)
       const maxWebhookBody = BigInt(config.maxWebhookBodyBytes)
       const basePath = config.basePath
+      const tenantLabels = config.metrics.tenantLabels
       // Requests run in the server's fiber context, not the one this layer was built in: carry the
       // configured loggers and level over explicitly.
       const loggers = yield* Logger.CurrentLoggers
@@ -90,6 +92,14 @@ export const requestPipeline = (methods: MethodTable) =>
               ? HttpServerResponse.setHeader(enveloped, "retry-after", String(facts.retryAfterSeconds))
               : enveloped
           })
+          const seconds = (performance.now() - started) / 1000
+          yield* recordRequest({
+            method: request.method,
+            route: facts.route,
+            status: response.status,
+            seconds,
+            ...(tenantLabels ? { tenant: facts.tenant } : {})
+          })
           yield* Effect.annotateLogs(Effect.logInfo("request"), {
             requestId,
             method: request.method,
@@ -97,7 +107,7 @@ export const requestPipeline = (methods: MethodTable) =>
             tenant: facts.tenant ?? "-",
             status: response.status,
             ...(facts.refusal === undefined ? {} : { refusal: facts.refusal }),
-            latencyMs: Math.round((performance.now() - started) * 100) / 100
+            latencyMs: Math.round(seconds * 100_000) / 100
           })
           return HttpServerResponse.setHeader(response, "x-request-id", requestId)
         }).pipe(

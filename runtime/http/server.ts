@@ -1,5 +1,8 @@
 import { Layer } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
+import { consoleMethods, consoleRoutes } from "../console/routes.ts"
+import { oauthMethods, oauthRoutes } from "../oauth/oauth-routes.ts"
+import { metricsPath, metricsRoute } from "../observability/metrics-route.ts"
 import { AdminHandlers } from "./admin-handlers.ts"
 import { AdminOAuthHandlers } from "./admin-oauth-handlers.ts"
 import { AdminWebhooksHandlers } from "./admin-webhooks-handlers.ts"
@@ -7,13 +10,11 @@ import { Api } from "./api.ts"
 import { CatalogHandlers, ProvidersHandlers, SyncHandlers } from "./catalog-handlers.ts"
 import { CustomersHandlers } from "./customers-handlers.ts"
 import { AuthHandlers, SystemHandlers } from "./handlers.ts"
-import { consoleMethods, consoleRoutes } from "../console/routes.ts"
 import { localCliPath, localCliRoute } from "./local-admin.ts"
 import { LoyaltyHandlers } from "./loyalty-handlers.ts"
 import { MenusHandlers } from "./menus-handlers.ts"
 import { methodTable } from "./method-table.ts"
 import { AdminAuthLive, ApiKeyAuthLive, RequireJsonLive, SchemaErrorsLive, TenancyLive } from "./middleware.ts"
-import { oauthMethods, oauthRoutes } from "../oauth/oauth-routes.ts"
 import { openApiRoutes } from "./openapi-routes.ts"
 import { OrdersHandlers } from "./orders-handlers.ts"
 import { PullHandlers } from "./pull-handlers.ts"
@@ -61,9 +62,11 @@ export const HttpRoutes = Layer.mergeAll(
   localCliRoute,
   consoleRoutes,
   oauthRoutes,
+  metricsRoute,
   requestPipeline(
     methodTable(Api, [
       { method: "GET", path: openApiPath },
+      { method: "GET", path: metricsPath },
       { method: "GET", path: docsPath },
       { method: "POST", path: localCliPath },
       ...consoleMethods,

@@ -12,6 +12,7 @@ import { toPosOrder } from "../../domain/order-pos.ts"
 import type { TenantId } from "../../domain/tenant.ts"
 import { AppConfig } from "../config.ts"
 import { redactUrls, storageReason } from "../failures.ts"
+import { recordOrderTry } from "../observability/metrics.ts"
 import { WebhookDispatch } from "../partner-webhooks/webhook-dispatch.ts"
 import { makePosCallContext } from "../plugins/call-context.ts"
 import { type LoadedPlugin, PluginRegistry } from "../plugins/plugin-registry.ts"
@@ -171,6 +172,7 @@ export class OrderDispatch extends Context.Service<OrderDispatch, TenantDispatch
           const finishedAt = yield* now
           const decision = decideDelivery(row, result, startedAt, finishedAt, policy, yield* Random.next)
           const kept = yield* orders.finish(row.id, owner, decision.attempt, decision.finish)
+          yield* recordOrderTry(row.kind, decision.attempt.outcome)
           // A status change records the order's partner webhook events.
           if (kept && decision.finish._tag === "Done" && decision.finish.change !== null) yield* webhooks.kick(tenant)
           if (!kept) {

@@ -9,6 +9,7 @@ import type { TenantId } from "../../domain/tenant.ts"
 import { eventBody } from "../../domain/webhook-event.ts"
 import { AppConfig } from "../config.ts"
 import { storageReason } from "../failures.ts"
+import { recordWebhookTry } from "../observability/metrics.ts"
 import { TenantDatabases } from "../tenancy/tenant-databases.ts"
 import {
   claimUntilEmpty,
@@ -113,6 +114,7 @@ export class WebhookDispatch extends Context.Service<WebhookDispatch, TenantDisp
           const finishedAt = new Date(startedAt.getTime() + outcome.latencyMs)
           const finish = decideWebhookTry(row, attempt, finishedAt, policy, yield* Random.next)
           const result = yield* (yield* WebhookDeliveries).finish(row.id, owner, attempt, finish)
+          yield* recordWebhookTry(finish._tag)
           yield* Effect.logInfo("partner webhook delivery", {
             tenant,
             endpoint: row.endpointId,

@@ -1,13 +1,14 @@
 import { Effect, Layer, Option, Schema } from "effect"
 import { HttpRouter, HttpServerRequest } from "effect/http"
-import { oauthMethods, oauthRoutes } from "../../../runtime/oauth/oauth-routes.ts"
 import { HttpApiBuilder, HttpApiEndpoint, HttpApiGroup, HttpApiSwagger } from "effect/http-api"
-import { secured, vendorFormat } from "../../../runtime/http/api-middleware.ts"
 import { Api } from "../../../runtime/http/api.ts"
+import { secured, vendorFormat } from "../../../runtime/http/api-middleware.ts"
 import { CurrentPrincipal, CurrentTenant, RequiredScopes } from "../../../runtime/http/context.ts"
 import { methodTable } from "../../../runtime/http/method-table.ts"
 import { requestPipeline } from "../../../runtime/http/request-pipeline.ts"
 import { ApiHandlers, ApiMiddlewareLive } from "../../../runtime/http/server.ts"
+import { oauthMethods, oauthRoutes } from "../../../runtime/oauth/oauth-routes.ts"
+import { metricsPath, metricsRoute } from "../../../runtime/observability/metrics-route.ts"
 
 /** A fake secret and a fake SQL statement carried by a defect: neither may ever reach a response body. */
 export const defectSecret = "sk_live_FAKE_SECRET_do_not_leak_42"
@@ -115,8 +116,14 @@ export const TestRoutes = Layer.mergeAll(
   HttpApiBuilder.layer(TestApi, { openapiPath: openApiPath }),
   HttpApiSwagger.layer(TestApi, { path: docsPath }),
   oauthRoutes,
+  metricsRoute,
   requestPipeline(
-    methodTable(TestApi, [{ method: "GET", path: openApiPath }, { method: "GET", path: docsPath }, ...oauthMethods])
+    methodTable(TestApi, [
+      { method: "GET", path: openApiPath },
+      { method: "GET", path: docsPath },
+      { method: "GET", path: metricsPath },
+      ...oauthMethods
+    ])
   ),
   SimulatedPeer
 ).pipe(Layer.provide([ApiHandlers, EchoHandlers, CrashHandlers]), Layer.provide(ApiMiddlewareLive))
