@@ -224,5 +224,13 @@ export class Orders extends Context.Service<
      * held back by its order's unfinished `submit` row does not count (that row's own time does).
      */
     readonly nextDue: () => Effect.Effect<Date | null, StorageError>
+    /** The outbox's depth (unfinished rows) and the oldest due time among its rows due at `now` (null: none due). */
+    readonly backlog: (now: Date) => Effect.Effect<OutboxBacklog, StorageError>
   }
 >()("pos/application/Orders") {}
+
+/** How much an outbox holds: what metrics show of it. */
+export interface OutboxBacklog {
+  readonly pending: number
+  readonly oldestDueAt: Date | null
+}

@@ -1,6 +1,7 @@
 import { Context, type Effect } from "effect"
 import type { StorageError } from "../../domain/errors.ts"
 import type { DeliveredEventType, WebhookDeliveryAttempt, WebhookDeliveryRecord } from "../../domain/webhook-event.ts"
+import type { OutboxBacklog } from "./orders.ts"
 
 /** How an endpoint is doing: what waits for it, and how its latest try went. */
 export interface WebhookEndpointHealth {
@@ -115,7 +116,10 @@ export class WebhookDeliveries extends Context.Service<
      * and the events no delivery refers to any more; how many deliveries went. Pending ones stay.
      */
     readonly prune: (before: Date) => Effect.Effect<number, StorageError>
-    /** Pending deliveries of the tenant (all endpoints) and the oldest's creation: the outbox's depth and age. */
-    readonly backlog: () => Effect.Effect<{ readonly pending: number; readonly oldest: Date | null }, StorageError>
+    /**
+     * Pending deliveries of the tenant (all endpoints), and the oldest due time among those due at
+     * `now` (null: none due): the outbox's depth and age.
+     */
+    readonly backlog: (now: Date) => Effect.Effect<OutboxBacklog, StorageError>
   }
 >()("pos/application/WebhookDeliveries") {}

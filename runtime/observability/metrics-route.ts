@@ -5,6 +5,7 @@ import { sameText } from "../console/session.ts"
 import { envelopeJson } from "../http/errors.ts"
 import { isLoopback } from "../http/middleware.ts"
 import { metricsText } from "./metrics.ts"
+import { makeOutboxGauges } from "./outbox-gauges.ts"
 
 export const metricsPath = "/metrics"
 
@@ -21,10 +22,14 @@ const refused = (status: 401 | 403, message: string, details: string, headers: R
  * without it, only a loopback peer (a scraper beside the service).
  */
 export const metricsRoute = Layer.unwrap(
-  Effect.map(AppConfig, (config) => HttpRouter.add("GET", metricsPath, scrape(config.metrics.token)))
+  Effect.gen(function* () {
+    const config = yield* AppConfig
+    const refreshOutboxes = yield* makeOutboxGauges
+    return HttpRouter.add("GET", metricsPath, scrape(config.metrics.token, refreshOutboxes))
+  })
 )
 
-const scrape = (token: Redacted.Redacted<string> | undefined) =>
+const scrape = (token: Redacted.Redacted<string> | undefined, refreshOutboxes: Effect.Effect<void>) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     if (token !== undefined) {
@@ -40,6 +45,7 @@ const scrape = (token: Redacted.Redacted<string> | undefined) =>
         return refused(403, "forbidden", "GET /metrics answers loopback peers only while METRICS_TOKEN is unset")
       }
     }
+    yield* refreshOutboxes
     return HttpServerResponse.text(yield* metricsText, {
       contentType: "text/plain; version=0.0.4; charset=utf-8",
       headers: { "cache-control": "no-store" }

@@ -5,10 +5,12 @@ import {
   type DeliveryFinish,
   type MoveResult,
   type OrderQuery,
-  orderCursor,
   Orders,
+  orderCursor,
   type StatusChange
 } from "../../application/ports/orders.ts"
+import type { TenantDirectory } from "../../application/ports/tenant-directory.ts"
+import type { TenantRepositories, TenantStorage } from "../../application/ports/tenant-storage.ts"
 import type {
   DeliveryAttempt,
   DeliveryKind,
@@ -21,8 +23,6 @@ import type {
 } from "../../domain/order.ts"
 import { orderStatuses } from "../../domain/order.ts"
 import { canMove, refusalReason } from "../../domain/order-status.ts"
-import type { TenantDirectory } from "../../application/ports/tenant-directory.ts"
-import type { TenantRepositories, TenantStorage } from "../../application/ports/tenant-storage.ts"
 import type { TenantId } from "../../domain/tenant.ts"
 import { arbText } from "./catalog-arbitraries.ts"
 import { storageHelpers } from "./contract.ts"
@@ -201,6 +201,36 @@ export const ordersContract = (name: string, makeLayer: () => Layer.Layer<Tenant
       tenant: TenantId,
       use: (orders: typeof Orders.Service) => Effect.Effect<A, E, TenantRepositories>
     ) => inTenant(tenant, Effect.flatMap(Orders, use))
+
+    it("tells the outbox's backlog: its unfinished rows, and the oldest due time among those due", async () => {
+      const tenant = await newTenant()
+      const first = orderFixture("b1", { refCode: "BACKLOG-1", createdAt: at(0), updatedAt: at(0) })
+      const second = orderFixture("b2", { refCode: "BACKLOG-2", createdAt: at(10), updatedAt: at(10) })
+      await inTenant(
+        tenant,
+        Effect.flatMap(Orders, (o) => o.place(first, "obx_b1"))
+      )
+      await inTenant(
+        tenant,
+        Effect.flatMap(Orders, (o) => o.place(second, "obx_b2"))
+      )
+      const backlog = (ms: number) =>
+        inTenant(
+          tenant,
+          Effect.flatMap(Orders, (o) => o.backlog(at(ms)))
+        )
+      expect(await backlog(5)).toEqual({ pending: 2, oldestDueAt: at(0) })
+      expect(await backlog(-1)).toEqual({ pending: 2, oldestDueAt: null })
+      // Cancelled before it reached the POS: its submit row is finished without a call.
+      const cancelled = await inTenant(
+        tenant,
+        Effect.flatMap(Orders, (o) =>
+          o.move(first.orderId, { to: "CANCELLED", source: "partner", vendorStatus: null, reason: null, at: at(20) })
+        )
+      )
+      expect(cancelled._tag).toBe("Moved")
+      expect(await backlog(30)).toEqual({ pending: 1, oldestDueAt: at(10) })
+    })
 
     it("places an order with its first timeline entry and submit row, and reads it back exactly", async () => {
       const tenant = await newTenant()

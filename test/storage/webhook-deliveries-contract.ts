@@ -204,11 +204,21 @@ export const webhookDeliveriesContract = (name: string, makeLayer: () => Layer.L
       expect(
         await run(
           tenant,
-          Effect.flatMap(WebhookDeliveries, (d) => d.backlog())
+          Effect.flatMap(WebhookDeliveries, (d) => d.backlog(at(50)))
         )
       ).toEqual({
         pending: 1,
-        oldest: at(30)
+        oldestDueAt: at(30)
+      })
+      // Not due yet at 29: pending, none due.
+      expect(
+        await run(
+          tenant,
+          Effect.flatMap(WebhookDeliveries, (d) => d.backlog(at(29)))
+        )
+      ).toEqual({
+        pending: 1,
+        oldestDueAt: null
       })
     })
 
@@ -541,9 +551,12 @@ export const webhookDeliveriesContract = (name: string, makeLayer: () => Layer.L
       expect(
         await run(
           tenant,
-          Effect.flatMap(WebhookDeliveries, (d) => d.backlog())
+          Effect.flatMap(WebhookDeliveries, (d) => d.backlog(at(20)))
         )
-      ).toEqual({ pending: 1, oldest: at(10) })
+      ).toEqual({
+        pending: 1,
+        oldestDueAt: at(10)
+      })
     })
 
     it("records a sync's outcome for every endpoint that hears it: sync.completed or sync.failed", async () => {

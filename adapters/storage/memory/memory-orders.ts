@@ -315,6 +315,18 @@ export const makeMemoryOrders = (t: OrderTables, sink: OrderEventSink = () => {}
           if (next === null || free < next) next = free
         }
         return next === null ? null : new Date(next)
+      }),
+    backlog: (now) =>
+      Effect.sync(() => {
+        let pending = 0
+        let oldest: number | null = null
+        for (const row of t.outbox.values()) {
+          if (row.finishedAt !== null) continue
+          pending++
+          const due = row.dueAt.getTime()
+          if (due <= now.getTime() && (oldest === null || due < oldest)) oldest = due
+        }
+        return { pending, oldestDueAt: oldest === null ? null : new Date(oldest) }
       })
   })
 }

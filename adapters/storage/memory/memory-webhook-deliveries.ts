@@ -352,16 +352,17 @@ export const makeMemoryWebhookDeliveries = (t: WebhookDeliveryTables) => {
         }
         return gone
       }),
-    backlog: () =>
+    backlog: (now) =>
       Effect.sync(() => {
         let pending = 0
         let oldest: number | null = null
         for (const d of t.deliveries.values()) {
           if (d.state !== "pending" || !live(d)) continue
           pending++
-          if (oldest === null || d.createdAt.getTime() < oldest) oldest = d.createdAt.getTime()
+          const due = d.dueAt.getTime()
+          if (due <= now.getTime() && (oldest === null || due < oldest)) oldest = due
         }
-        return { pending, oldest: oldest === null ? null : new Date(oldest) }
+        return { pending, oldestDueAt: oldest === null ? null : new Date(oldest) }
       })
   })
 }

@@ -429,6 +429,13 @@ export const makeSqlOrders = Effect.gen(function* () {
         WHERE o.finished_at IS NULL AND NOT (${heldBack})`.pipe(
         Effect.map((rows) => toDateOrNull(rows[0]?.next)),
         storageFailure("find the next order delivery due")
+      ),
+    backlog: (now) =>
+      sql<{ readonly pending: unknown; readonly oldest: unknown }>`
+        SELECT count(*) AS pending, min(due_at) FILTER (WHERE due_at <= ${now}) AS oldest
+        FROM order_outbox WHERE finished_at IS NULL`.pipe(
+        Effect.map((rows) => ({ pending: Number(rows[0]?.pending ?? 0), oldestDueAt: toDateOrNull(rows[0]?.oldest) })),
+        storageFailure("read the order outbox's backlog")
       )
   })
 })

@@ -319,10 +319,11 @@ export const makeSqlWebhookDeliveries = Effect.gen(function* () {
           })
         )
         .pipe(storageFailure("prune webhook deliveries")),
-    backlog: () =>
+    backlog: (now) =>
       sql<{ readonly pending: unknown; readonly oldest: unknown }>`
-        SELECT count(*) AS pending, min(created_at) AS oldest FROM webhook_deliveries WHERE state = 'pending'`.pipe(
-        Effect.map((rows) => ({ pending: Number(rows[0]?.pending ?? 0), oldest: toDateOrNull(rows[0]?.oldest) })),
+        SELECT count(*) AS pending, min(due_at) FILTER (WHERE due_at <= ${now}) AS oldest
+        FROM webhook_deliveries WHERE state = 'pending'`.pipe(
+        Effect.map((rows) => ({ pending: Number(rows[0]?.pending ?? 0), oldestDueAt: toDateOrNull(rows[0]?.oldest) })),
         storageFailure("read the webhook backlog")
       )
   })

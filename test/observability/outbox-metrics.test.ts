@@ -1,0 +1,85 @@
+/**
+ * The outboxes' depth on `/metrics`: it rises while the POS hangs, and falls back to nothing once
+ * the POS answers again and the dispatcher has delivered every order.
+ */
+import { Redacted } from "effect"
+import parsePrometheusTextFormat from "parse-prometheus-text-format"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import {
+  deliverectOutlet,
+  expectStatus,
+  type OrderApp,
+  orderRequest,
+  placeOrder,
+  productAt,
+  productsOf,
+  startOrderApp
+} from "../orders/support.ts"
+import { call } from "../support/app.ts"
+import { storageAdapters } from "../support/storage-adapters.ts"
+
+const token = "outbox-metrics-token"
+
+/** The value of `outbox_pending` and `outbox_oldest_due_age_seconds` for the orders' outbox, as scraped. */
+const ordersOutbox = async (o: OrderApp) => {
+  const response = await call(o.app, "/metrics", { headers: { authorization: `Bearer ${token}` } })
+  expect(response.status).toBe(200)
+  const families = parsePrometheusTextFormat(await response.text())
+  const value = (name: string) =>
+    Number(families.find((f) => f.name === name)?.metrics.find((m) => m.labels?.["kind"] === "orders")?.value)
+  return { pending: value("outbox_pending"), age: value("outbox_oldest_due_age_seconds") }
+}
+
+const eventually = async <A>(check: () => Promise<A | undefined>, ms: number, what: string): Promise<A> => {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const value = await check()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) expect.fail(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+}
+
+for (const adapter of storageAdapters().filter((a) => a.name !== "PostgreSQL")) {
+  describe(`outbox depth on /metrics (${adapter.name})`, () => {
+    let o: OrderApp
+    beforeAll(async () => {
+      o = await startOrderApp(adapter.layer(), {
+        settings: { metrics: { token: Redacted.make(token), tenantLabels: false } }
+      })
+    }, 60_000)
+    afterAll(() => o?.close())
+
+    it("rises while the POS hangs and falls to nothing after it recovers", async () => {
+      const wings = productAt(await productsOf(o, deliverectOutlet), "WNG-06").productId
+      o.deliverect.setOrders("hang")
+      for (let i = 0; i < 3; i++) {
+        expectStatus(
+          await placeOrder(o, orderRequest(deliverectOutlet, [{ productId: wings, quantity: 1 }], 1290)),
+          201
+        )
+      }
+      const during = await eventually(
+        async () => {
+          const read = await ordersOutbox(o)
+          return read.pending >= 3 ? read : undefined
+        },
+        15_000,
+        "three orders waiting in the outbox"
+      )
+      expect(during.pending).toBe(3)
+      expect(during.age).toBeGreaterThan(0)
+      o.deliverect.setOrders("accept")
+      const after = await eventually(
+        async () => {
+          const read = await ordersOutbox(o)
+          return read.pending === 0 ? read : undefined
+        },
+        20_000,
+        "the outbox to empty"
+      )
+      expect(after).toEqual({ pending: 0, age: 0 })
+      expect(o.deliverect.taken.length).toBeGreaterThanOrEqual(3)
+    }, 60_000)
+  })
+}
