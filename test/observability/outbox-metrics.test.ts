@@ -16,6 +16,7 @@ import {
   startOrderApp
 } from "../orders/support.ts"
 import { call } from "../support/app.ts"
+import { eventually } from "../support/eventually.ts"
 import { storageAdapters } from "../support/storage-adapters.ts"
 
 const token = "outbox-metrics-token"
@@ -28,16 +29,6 @@ const ordersOutbox = async (o: OrderApp) => {
   const value = (name: string) =>
     Number(families.find((f) => f.name === name)?.metrics.find((m) => m.labels?.["kind"] === "orders")?.value)
   return { pending: value("outbox_pending"), age: value("outbox_oldest_due_age_seconds") }
-}
-
-const eventually = async <A>(check: () => Promise<A | undefined>, ms: number, what: string): Promise<A> => {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) expect.fail(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
 }
 
 for (const adapter of storageAdapters().filter((a) => a.name !== "PostgreSQL")) {
@@ -65,7 +56,7 @@ for (const adapter of storageAdapters().filter((a) => a.name !== "PostgreSQL")) 
           return read.pending >= 3 ? read : undefined
         },
         15_000,
-        "three orders waiting in the outbox"
+        () => "three orders waiting in the outbox"
       )
       expect(during.pending).toBe(3)
       expect(during.age).toBeGreaterThan(0)
@@ -76,7 +67,7 @@ for (const adapter of storageAdapters().filter((a) => a.name !== "PostgreSQL")) 
           return read.pending === 0 ? read : undefined
         },
         20_000,
-        "the outbox to empty"
+        () => "the outbox to empty"
       )
       expect(after).toEqual({ pending: 0, age: 0 })
       expect(o.deliverect.taken.length).toBeGreaterThanOrEqual(3)

@@ -454,22 +454,7 @@ export const getOrder = async (port: number, shop: Shop, orderId: string): Promi
   return JSON.parse(answer.body) as OrderView
 }
 
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))
-
-/** Polls until `check` answers a value (not undefined); fails with `describe()` after `timeoutMs`. */
-export const eventually = async <A>(
-  check: () => Promise<A | undefined>,
-  timeoutMs: number,
-  describe: () => string
-): Promise<A> => {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${describe()}`)
-    await sleep(50)
-  }
-}
+export { eventually } from "../support/eventually.ts"
 
 /** The storages a service process can run on here: the embedded data directory, and PostgreSQL when DATABASE_URL is set. */
 export const processStorages = () => {

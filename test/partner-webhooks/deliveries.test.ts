@@ -31,6 +31,7 @@ import {
   startOrderApp,
   tenant
 } from "../orders/support.ts"
+import { eventually } from "../support/eventually.ts"
 import { storageAdapters } from "../support/storage-adapters.ts"
 
 interface Received {
@@ -119,20 +120,9 @@ interface DeliveryView {
   }>
 }
 
-/** Polls until `check` answers a value (at most `ms`). */
-const eventually = async <A>(
-  check: () => Promise<A | undefined> | A | undefined,
-  ms = 15_000,
-  what = "condition"
-): Promise<A> => {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) expect.fail(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
+/** Polls until `check` answers a value, for at most `ms` (15 s). */
+const soon = <A>(check: () => Promise<A | undefined> | A | undefined, ms = 15_000, what = "condition") =>
+  eventually(check, ms, () => what, 25)
 
 for (const adapter of storageAdapters()) {
   const suite = adapter.available ? describe : describe.skip
@@ -149,7 +139,9 @@ for (const adapter of storageAdapters()) {
           webhookDelivery: {
             concurrency: 8,
             inFlightPerEndpoint: 4,
-            timeoutMs: 400,
+            // Long enough that a receiver slowed by a busy machine is not counted as failing (its
+            // answer would then be a second receipt of one webhook-id, which receivers drop).
+            timeoutMs: 2000,
             retryBaseMs: 20,
             retryMaxMs: 60,
             giveUpMs: 60_000,
@@ -186,7 +178,7 @@ for (const adapter of storageAdapters()) {
       ).data
     /** The endpoint's deliveries once `count` of them are recorded delivered (a receiver answers before the service records it). */
     const delivered = (endpointId: string, count: number) =>
-      eventually(
+      soon(
         async () => {
           const listed = await deliveries(endpointId)
           return listed.filter((d) => d.state === "delivered").length >= count ? listed : undefined
@@ -202,15 +194,18 @@ for (const adapter of storageAdapters()) {
     const sendWebhooks = () => o.app.runtime.runPromise(Effect.flatMap(WebhookDispatch, (d) => d.drain(tenant)))
     const receivedFor = (orderId: string) =>
       receiver.received.filter((r) => (JSON.parse(r.body) as EventBody).data["orderId"] === orderId)
+    /** The first receipt of each webhook-id: what a receiver that drops repeats (as it should) keeps. */
+    const firstOfEach = (receipts: ReadonlyArray<Received>) =>
+      receipts.filter((r, i) => receipts.findIndex((o) => o.headers["webhook-id"] === r.headers["webhook-id"]) === i)
 
     it("delivers order.created then order.status_changed, in order, each verifying with standardwebhooks", async () => {
       const endpoint = await register(["order.created", "order.status_changed"])
       const placed = await place()
       await drain(o)
       await deliverectOrderStatus(o, placed.refCode, 20)
-      const bodies = await eventually(
+      const bodies = await soon(
         () => {
-          const found = receivedFor(placed.orderId)
+          const found = firstOfEach(receivedFor(placed.orderId))
           return found.length >= 3 ? found : undefined
         },
         15_000,
@@ -275,10 +270,10 @@ for (const adapter of storageAdapters()) {
       const menu = await publishMenu(o, "Webhook lunch", [deliverectOutlet], [{ productId: flatWhite }])
       await syncDeliverect(o)
       await sendWebhooks()
-      const events = await eventually(() => {
-        const bodies = receiver.received
-          .slice(from)
-          .map((r) => new Webhook(other.secret).verify(r.body, r.headers as Record<string, string>) as EventBody)
+      const events = await soon(() => {
+        const bodies = firstOfEach(receiver.received.slice(from)).map(
+          (r) => new Webhook(other.secret).verify(r.body, r.headers as Record<string, string>) as EventBody
+        )
         return bodies.length >= 7 ? bodies.sort((a, b) => a.sequence - b.sequence) : undefined
       })
       expect(events.map((e) => [e.sequence, e.type])).toEqual([
@@ -317,7 +312,7 @@ for (const adapter of storageAdapters()) {
       const endpoint = await register(["order.created"])
       const placed = await place()
       await sendWebhooks()
-      await eventually(async () => {
+      await soon(async () => {
         const [latest] = await deliveries(endpoint.id)
         return latest?.state === "delivered" ? latest : undefined
       })
@@ -330,7 +325,7 @@ for (const adapter of storageAdapters()) {
       expect(delivery!.eventId).toBe(tries[0]!.headers["webhook-id"])
       expect(delivery!.attempts.map((a) => [a.attempt, a.statusCode, a.error])).toEqual([
         [1, 500, "answered 500"],
-        [2, null, "timeout after 400 ms"],
+        [2, null, "timeout after 2000 ms"],
         [3, null, "connection reset"],
         [4, 204, null]
       ])
@@ -368,10 +363,10 @@ for (const adapter of storageAdapters()) {
       const endpoint = await register(["order.created"])
       const placed = await place()
       await sendWebhooks()
-      await eventually(() => (receivedFor(placed.orderId).length >= 1 ? true : undefined))
+      await soon(() => (receivedFor(placed.orderId).length >= 1 ? true : undefined))
       const path = `/api/v1/webhook-endpoints/${endpoint.id}`
       expectStatus(await send(o, "PATCH", path, { body: { enabled: false } }), 200)
-      const [waiting] = await eventually(async () => {
+      const [waiting] = await soon(async () => {
         const listed = await deliveries(endpoint.id)
         return listed[0] !== undefined && listed[0].attempts.length > 0 ? listed : undefined
       })
@@ -397,7 +392,7 @@ for (const adapter of storageAdapters()) {
       )
       const placed = await place()
       await sendWebhooks()
-      const [sent] = await eventually(() => {
+      const [sent] = await soon(() => {
         const found = receivedFor(placed.orderId)
         return found.length > 0 ? found : undefined
       })
@@ -417,12 +412,12 @@ for (const adapter of storageAdapters()) {
       )
       expect(again).toMatchObject({ state: "pending", eventId: listed!.eventId })
       await sendWebhooks()
-      const twice = await eventually(() => {
+      const twice = await soon(() => {
         const found = receivedFor(placed.orderId)
         return found.length === 2 ? found : undefined
       })
       expect(twice[1]!.headers["webhook-id"]).toBe(twice[0]!.headers["webhook-id"])
-      const [after] = await eventually(async () => {
+      const [after] = await soon(async () => {
         const listed = await deliveries(endpoint.id)
         return listed[0]?.attempts.length === 2 && listed[0].state === "delivered" ? listed : undefined
       })
