@@ -30,6 +30,19 @@ const orderTries = Metric.counter("order_delivery_attempts_total", {
   incremental: true
 })
 
+const syncs = Metric.counter("syncs_total", {
+  description: "POS syncs recorded, by provider, kind (outlets, products) and outcome (succeeded, failed)",
+  incremental: true
+})
+const syncDuration = Metric.histogram("sync_duration_seconds", {
+  description: "How long a POS sync took, by provider and kind",
+  boundaries: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
+})
+const syncRows = Metric.counter("sync_rows_total", {
+  description: "Rows a POS sync touched, by provider, kind and change (created, updated, unchanged, deactivated)",
+  incremental: true
+})
+
 const residentMemory = Metric.gauge("process_resident_memory_bytes", { description: "Resident set size" })
 const heapUsed = Metric.gauge("nodejs_heap_used_bytes", { description: "V8 heap in use" })
 const loopDelayP99 = Metric.gauge("nodejs_eventloop_delay_p99_seconds", {
@@ -98,6 +111,40 @@ export const recordOrderTry = (kind: string, outcome: string): Effect.Effect<voi
     bound(orderSeries, `${kind} ${outcome}`, () => Metric.withAttributes(orderTries, { kind, outcome })),
     1
   )
+
+const syncSeries = new Map<
+  string,
+  { readonly count: Metric.Counter<number>; readonly time: Metric.Histogram<number> }
+>()
+const rowSeries = new Map<string, Metric.Counter<number>>()
+const rowChanges = ["created", "updated", "unchanged", "deactivated"] as const
+
+/** A sync's record: its outcome, duration and the rows it touched (summed over its kinds of object). */
+export const recordSync = (sync: {
+  readonly provider: string
+  readonly kind: string
+  readonly status: string
+  readonly startedAt: Date
+  readonly finishedAt: Date
+  readonly counts: Readonly<Record<string, Readonly<Record<(typeof rowChanges)[number], number>>>>
+}): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const { provider, kind } = sync
+    const series = bound(syncSeries, `${provider} ${kind} ${sync.status}`, () => ({
+      count: Metric.withAttributes(syncs, { provider, kind, outcome: sync.status }),
+      time: Metric.withAttributes(syncDuration, { provider, kind })
+    }))
+    yield* Metric.update(series.count, 1)
+    yield* Metric.update(series.time, Math.max(0, sync.finishedAt.getTime() - sync.startedAt.getTime()) / 1000)
+    for (const change of rowChanges) {
+      const rows = Object.values(sync.counts).reduce((total, counts) => total + (counts[change] ?? 0), 0)
+      if (rows === 0) continue
+      const metric = bound(rowSeries, `${provider} ${kind} ${change}`, () =>
+        Metric.withAttributes(syncRows, { provider, kind, change })
+      )
+      yield* Metric.update(metric, rows)
+    }
+  })
 
 const loopDelay = monitorEventLoopDelay({ resolution: 10 })
 let loopDelayStarted = false

@@ -5,6 +5,7 @@ import { StorageError } from "../../domain/errors.ts"
 import { isTenantId, type Tenant, type TenantId } from "../../domain/tenant.ts"
 import { cachedApiKeys } from "./cached-api-keys.ts"
 import { cachedOAuthClients } from "./cached-oauth-clients.ts"
+import { meteredSyncHistory } from "./metered-sync-history.ts"
 import { makeRefreshingSet } from "./refreshing-set.ts"
 import { TtlCache } from "./ttl-cache.ts"
 
@@ -71,7 +72,7 @@ export class TenantDatabases extends Context.Service<
                       new StorageError({ operation: "open tenant", cause: `tenant ${id} is not in the directory` })
                     )
                   : Effect.succeed(
-                      Layer.mergeAll(cachedApiKeys(ttlMs), cachedOAuthClients(ttlMs)).pipe(
+                      Layer.mergeAll(cachedApiKeys(ttlMs), cachedOAuthClients(ttlMs), meteredSyncHistory).pipe(
                         Layer.provideMerge(storage.open(tenant))
                       )
                     )
