@@ -72,7 +72,7 @@ export class TenantDatabases extends Context.Service<
                       new StorageError({ operation: "open tenant", cause: `tenant ${id} is not in the directory` })
                     )
                   : Effect.succeed(
-                      Layer.mergeAll(cachedApiKeys(ttlMs), cachedOAuthClients(ttlMs), meteredSyncHistory).pipe(
+                      Layer.mergeAll(cachedApiKeys(ttlMs), cachedOAuthClients(ttlMs), meteredSyncHistory()).pipe(
                         Layer.provideMerge(storage.open(tenant))
                       )
                     )
