@@ -147,14 +147,13 @@ export const recordSync = (sync: {
   })
 
 const loopDelay = monitorEventLoopDelay({ resolution: 10 })
-let loopDelayStarted = false
+
+/** Starts sampling the event loop's delay (the first scrape would otherwise see none); enabling twice is a no-op. */
+export const startProcessMetrics = Effect.sync(() => void loopDelay.enable())
 
 /** The process's gauges read now, then every metric in the text format Prometheus scrapes. */
 export const metricsText: Effect.Effect<string> = Effect.gen(function* () {
-  if (!loopDelayStarted) {
-    loopDelay.enable()
-    loopDelayStarted = true
-  }
+  yield* startProcessMetrics
   const memory = process.memoryUsage()
   yield* Metric.update(residentMemory, memory.rss)
   yield* Metric.update(heapUsed, memory.heapUsed)
@@ -165,12 +164,4 @@ export const metricsText: Effect.Effect<string> = Effect.gen(function* () {
   yield* Metric.update(loopDelayMax, Number.isFinite(max) ? max / 1e9 : 0)
   loopDelay.reset()
   return yield* PrometheusMetrics.format()
-})
-
-/** Starts sampling the event loop's delay (the first scrape would otherwise see none). */
-export const startProcessMetrics = Effect.sync(() => {
-  if (!loopDelayStarted) {
-    loopDelay.enable()
-    loopDelayStarted = true
-  }
 })

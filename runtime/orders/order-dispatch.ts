@@ -1,4 +1,4 @@
-import { Clock, Context, Deferred, Effect, Fiber, Layer, Option, Random, References, Schedule, Semaphore } from "effect"
+import { Clock, Context, Deferred, Effect, Fiber, Layer, Option, Random, Schedule, Semaphore } from "effect"
 import { HttpClient } from "effect/http"
 import { type CallResult, decideDelivery, type RetryPolicy } from "../../application/orders/delivery-outcome.ts"
 import { Outlets } from "../../application/ports/catalog.ts"
@@ -20,6 +20,7 @@ import { TenantDatabases } from "../tenancy/tenant-databases.ts"
 import {
   claimUntilEmpty,
   coalescedLooks,
+  detached,
   drainLoop,
   makeUnderWay,
   type TenantDispatcher,
@@ -235,7 +236,7 @@ export class OrderDispatch extends Context.Service<OrderDispatch, TenantDispatch
                       Effect.logError("an order delivery failed unexpectedly", { tenant, order: row.orderId, cause })
                     ),
                     Effect.ensuring(calls.release(1)),
-                    Effect.provideService(References.CurrentLogAnnotations, {})
+                    detached
                   ),
                   scope
                 )
@@ -250,7 +251,7 @@ export class OrderDispatch extends Context.Service<OrderDispatch, TenantDispatch
                       // The last delivery under way ended: look again (the index entry to settle).
                       return fibers.size === 0 ? kickDrain(tenant) : Effect.void
                     })
-                  ).pipe(Effect.provideService(References.CurrentLogAnnotations, {})),
+                  ).pipe(detached),
                   scope
                 )
               }
@@ -361,7 +362,7 @@ export class OrderDispatch extends Context.Service<OrderDispatch, TenantDispatch
                     if (entry.next !== null) Deferred.doneUnsafe(entry.next, Effect.void)
                   })
                 ),
-                Effect.provideService(References.CurrentLogAnnotations, {})
+                detached
               ),
               scope
             ),
