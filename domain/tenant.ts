@@ -1,4 +1,5 @@
 import { type Redacted, Schema } from "effect"
+import type { RateLimits } from "./rate-limit.ts"
 
 /** A tenant's id is its host label: lower-case, at most 56 characters, so `tenant_<id>` fits a PostgreSQL name. */
 export const TenantIdPattern = /^[a-z0-9][a-z0-9-]{0,55}$/
@@ -49,6 +50,8 @@ export interface Tenant {
   readonly taxInclusive: boolean
   /** The tax rate an order line takes when neither its product nor its outlet gives one; null: none. */
   readonly taxRatePpm: number | null
+  /** The tenant's rate limits, set by operators; none by default. */
+  readonly rateLimits: RateLimits
   readonly createdAt: Date
 }
 

@@ -1,12 +1,6 @@
 import { Duration, Layer, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { layerKeySecrets } from "../adapters/crypto/key-secrets.ts"
-import type { AdminKeys, AuditLog } from "../application/ports/admin.ts"
-import type { SigningKeys } from "../application/ports/oauth.ts"
-import type { OrderDueIndex } from "../application/ports/order-due-index.ts"
-import type { PullSchedules } from "../application/ports/pull-schedules.ts"
-import type { TenantDirectory } from "../application/ports/tenant-directory.ts"
-import type { TenantStorage } from "../application/ports/tenant-storage.ts"
 import { AppConfig, type AppSettings } from "./config.ts"
 import { loggingLayer } from "./logging.ts"
 import { LoyaltyGateway } from "./loyalty/loyalty-gateway.ts"
@@ -16,6 +10,7 @@ import { WebhookDestinationsLive } from "./partner-webhooks/services.ts"
 import { WebhookDispatch } from "./partner-webhooks/webhook-dispatch.ts"
 import { PluginRegistry } from "./plugins/plugin-registry.ts"
 import { PullJobs } from "./pull/job-runner.ts"
+import { RateLimiter } from "./rate-limits/rate-limiter.ts"
 import { TenantDatabases } from "./tenancy/tenant-databases.ts"
 
 /**
@@ -42,6 +37,7 @@ export const appServices = (settings: AppSettings, options: { readonly backgroun
         layerKeySecrets(Redacted.value(settings.apiKeyPepper)),
         PluginRegistry.layer(settings.posPlugins),
         WebhookDestinationsLive,
+        RateLimiter.layer,
         // Outbound calls to POS systems (sync callbacks, later orders) and the loyalty-service.
         LoyaltyGateway.layer.pipe(Layer.provideMerge(FetchHttpClient.layer))
       )
@@ -50,11 +46,4 @@ export const appServices = (settings: AppSettings, options: { readonly backgroun
     Layer.provideMerge(loggingLayer(settings))
   )
 
-export type StorageServices =
-  | TenantDirectory
-  | TenantStorage
-  | PullSchedules
-  | OrderDueIndex
-  | AdminKeys
-  | AuditLog
-  | SigningKeys
+export type { StorageServices } from "../application/ports/storage-services.ts"

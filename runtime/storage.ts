@@ -3,22 +3,12 @@ import { emptyKeyRing } from "../adapters/crypto/credential-sealer.ts"
 import { layerMemoryStorage } from "../adapters/storage/memory/memory-storage.ts"
 import { layerPgliteStorage } from "../adapters/storage/pglite/pglite-storage.ts"
 import { layerPostgresStorage } from "../adapters/storage/postgres/postgres-storage.ts"
-import type { AdminKeys, AuditLog } from "../application/ports/admin.ts"
-import type { SigningKeys } from "../application/ports/oauth.ts"
-import type { TenantDirectory } from "../application/ports/tenant-directory.ts"
-import type { PullSchedules } from "../application/ports/pull-schedules.ts"
-import type { OrderDueIndex } from "../application/ports/order-due-index.ts"
-import type { TenantStorage } from "../application/ports/tenant-storage.ts"
+import type { StorageServices } from "../application/ports/storage-services.ts"
 import { StorageError } from "../domain/errors.ts"
 import type { AppSettings } from "./config.ts"
 
 /** The storage adapter the configuration selects. */
-export const storageLayer = (
-  settings: AppSettings
-): Layer.Layer<
-  TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex | AdminKeys | AuditLog | SigningKeys,
-  StorageError
-> => {
+export const storageLayer = (settings: AppSettings): Layer.Layer<StorageServices, StorageError> => {
   switch (settings.storage) {
     case "memory":
       return layerMemoryStorage

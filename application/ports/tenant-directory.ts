@@ -1,5 +1,6 @@
 import { Context, type Effect, type Redacted } from "effect"
 import type { AlreadyExists, NotFound, StorageError } from "../../domain/errors.ts"
+import type { RateLimits } from "../../domain/rate-limit.ts"
 import type { Tenant, TenantId, TenantLocator, TenantStatus } from "../../domain/tenant.ts"
 
 export interface NewTenant {
@@ -38,6 +39,8 @@ export class TenantDirectory extends Context.Service<
     readonly activeIds: Effect.Effect<ReadonlySet<TenantId>, StorageError>
     readonly setLoyalty: (id: TenantId, settings: LoyaltySettings) => Effect.Effect<Tenant, NotFound | StorageError>
     readonly setTax: (id: TenantId, settings: TaxSettings) => Effect.Effect<Tenant, NotFound | StorageError>
+    /** Replaces the tenant's rate limits (an empty object: none). */
+    readonly setRateLimits: (id: TenantId, limits: RateLimits) => Effect.Effect<Tenant, NotFound | StorageError>
     /** Suspends (its partners get the unknown tenant's 401; its data stays) or reactivates a tenant. */
     readonly setStatus: (id: TenantId, status: TenantStatus) => Effect.Effect<Tenant, NotFound | StorageError>
     /** Checks the control database answers (readiness). */

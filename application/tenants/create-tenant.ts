@@ -41,7 +41,8 @@ export const createTenant = Effect.fnUntraced(function* (input: CreateTenantInpu
     loyaltyUrl: null,
     loyaltyCredential: null,
     taxInclusive: true,
-    taxRatePpm: null
+    taxRatePpm: null,
+    rateLimits: {}
   })
   return yield* directory.create(tenant)
 })

@@ -2,6 +2,7 @@ import { Option, Redacted } from "effect"
 import { Flag } from "effect/cli"
 import type { TaxSettings } from "../../application/ports/tenant-directory.ts"
 import { allScopes, type Scope as KeyScope } from "../../domain/api-key.ts"
+import { type Limit, maxRate, type OperationClass, type RateLimits } from "../../domain/rate-limit.ts"
 import { rfc3339Instant } from "../../domain/rfc3339.ts"
 import { isTenantId, type TenantId } from "../../domain/tenant.ts"
 import { parseHttpUrl } from "../config.ts"
@@ -133,3 +134,38 @@ export const expiresAtFlag = (description = "Expiry, RFC 3339 with Z or an offse
     Flag.filterMap(parseRfc3339, () => "an RFC 3339 time with Z or ±HH:MM, e.g. 2027-01-01T00:00:00Z"),
     Flag.optional
   )
+
+export const rateLimitRule =
+  "<who>.<class>=<rate>[/<burst>]: who is partner, pos, editor (each key of that kind) or tenant (all its callers together); class is reads, writes or syncs; rate is requests a second above 0 (0.5 is 30 a minute); burst a whole number from 1 (default: the rate rounded up)"
+
+/** `partner.reads=10/20` as the limit it sets, or undefined when it is not one. */
+export const parseRateLimitSpec = (
+  raw: string
+):
+  | { readonly who: "partner" | "pos" | "editor" | "tenant"; readonly operation: OperationClass; readonly limit: Limit }
+  | undefined => {
+  const match = /^(partner|pos|editor|tenant)\.(reads|writes|syncs)=(\d+(?:\.\d+)?)(?:\/(\d+))?$/.exec(raw.trim())
+  if (match === null) return undefined
+  const rate = Number(match[3])
+  const burst = match[4] === undefined ? Math.max(1, Math.ceil(rate)) : Number(match[4])
+  if (!(rate > 0 && rate <= maxRate) || !(Number.isInteger(burst) && burst >= 1 && burst <= maxRate)) return undefined
+  return {
+    who: match[1] as "partner" | "pos" | "editor" | "tenant",
+    operation: match[2] as OperationClass,
+    limit: { rate, burst }
+  }
+}
+
+/** Limits given as specs, one object (a later spec for the same bucket wins). */
+export const rateLimitsOf = (specs: ReadonlyArray<NonNullable<ReturnType<typeof parseRateLimitSpec>>>): RateLimits => {
+  const keys: Record<string, Record<string, Limit>> = {}
+  const tenant: Record<string, Limit> = {}
+  for (const spec of specs) {
+    if (spec.who === "tenant") tenant[spec.operation] = spec.limit
+    else keys[spec.who] = { ...keys[spec.who], [spec.operation]: spec.limit }
+  }
+  return {
+    ...(Object.keys(keys).length === 0 ? {} : { keys }),
+    ...(Object.keys(tenant).length === 0 ? {} : { tenant })
+  } as RateLimits
+}

@@ -360,4 +360,70 @@ forEachStorage("tenant commands", (harness, storageName) => {
       expect(ghost.stderr).toBe("error: no tenant 'ghost-tenant'")
     })
   })
+
+  describe("tenant set-rate-limits", () => {
+    const limitsOf = async (h: AdminHarness, id: string) =>
+      (await Effect.runPromise(Context.get(h.context, TenantDirectory).find(id as TenantId)))?.rateLimits
+
+    it("replaces the limits with those given, and --off removes them", async () => {
+      const h = harness()
+      const id = h.tenant("limited")
+      await h.run("tenant", "create", id)
+      expect(await limitsOf(h, id)).toEqual({})
+      const set = await h.run(
+        "tenant",
+        "set-rate-limits",
+        id,
+        "--limit",
+        "partner.reads=10/20",
+        "--limit",
+        "partner.writes=2.5",
+        "--limit",
+        "tenant.syncs=0.5/3"
+      )
+      expect(set.stderr).toBe("")
+      expect(set.exitCode).toBe(0)
+      expect(set.stdout).toBe(
+        `rate limits for tenant '${id}': partner keys: reads 10/s burst 20, writes 2.5/s burst 3; tenant: syncs 0.5/s burst 3`
+      )
+      expect(await limitsOf(h, id)).toEqual({
+        keys: { partner: { reads: { rate: 10, burst: 20 }, writes: { rate: 2.5, burst: 3 } } },
+        tenant: { syncs: { rate: 0.5, burst: 3 } }
+      })
+      const replaced = await h.run("tenant", "set-rate-limits", id, "--limit", "pos.syncs=1/5")
+      expect(replaced.stdout).toBe(`rate limits for tenant '${id}': pos keys: syncs 1/s burst 5`)
+      const off = await h.run("tenant", "set-rate-limits", id, "--off")
+      expect(off.stdout).toBe(`rate limits for tenant '${id}': none`)
+      expect(await limitsOf(h, id)).toEqual({})
+    })
+
+    it.each([
+      ["robot.reads=1"],
+      ["partner.deletes=1"],
+      ["partner.reads=0"],
+      ["partner.reads=1/0"],
+      ["partner.reads=-1"],
+      ["partner.reads=1/2.5"]
+    ])("refuses --limit %s and changes nothing", async (spec) => {
+      const h = harness()
+      const id = h.tenant("badlimit")
+      await h.run("tenant", "create", id)
+      await h.run("tenant", "set-rate-limits", id, "--limit", "tenant.reads=5/5")
+      const result = await h.run("tenant", "set-rate-limits", id, "--limit", spec)
+      expect(result.exitCode).toBe(1)
+      expect(result.stderr).toContain(`--limit '${spec}' is not <who>.<class>=<rate>[/<burst>]`)
+      expect(await limitsOf(h, id)).toEqual({ tenant: { reads: { rate: 5, burst: 5 } } })
+    })
+
+    it("needs limits or --off, not both", async () => {
+      const h = harness()
+      const id = h.tenant("nolimit")
+      await h.run("tenant", "create", id)
+      for (const args of [[], ["--off", "--limit", "tenant.reads=1"]]) {
+        const result = await h.run("tenant", "set-rate-limits", id, ...args)
+        expect(result.exitCode).toBe(1)
+        expect(result.stderr).toContain("give one or more --limit")
+      }
+    })
+  })
 })

@@ -3,6 +3,7 @@ import { Argument, Command, Flag } from "effect/cli"
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
 import { createTenant } from "../../application/tenants/create-tenant.ts"
 import { audit } from "../../application/admin/audit.ts"
+import { describeRateLimits } from "../../domain/rate-limit.ts"
 import { isCountryCode, isCurrencyCode, type Tenant, type TenantStatus } from "../../domain/tenant.ts"
 import { redactUrls } from "../failures.ts"
 import { AdminError } from "./admin-errors.ts"
@@ -15,7 +16,10 @@ import {
   loyaltyUrlRule,
   parseDatabaseUrl,
   parseLoyaltyUrl,
+  parseRateLimitSpec,
   parseTaxRate,
+  rateLimitRule,
+  rateLimitsOf,
   parseTenantId,
   parseTimeZone,
   taxRateRule,
@@ -226,6 +230,46 @@ const setTax = (handle: Handle) =>
     )
   )
 
+const setRateLimits = (handle: Handle) =>
+  Command.make(
+    "set-rate-limits",
+    {
+      tenant: tenantArgument,
+      limit: Flag.String("limit").pipe(
+        Flag.withDescription(`A limit, repeated for each: ${rateLimitRule}. The limits given replace all others`),
+        Flag.filterMap(
+          (raw) => Option.fromUndefinedOr(parseRateLimitSpec(raw)),
+          (raw) => `--limit '${raw}' is not ${rateLimitRule}`
+        ),
+        Flag.atLeast(0)
+      ),
+      off: Flag.Boolean("off").pipe(Flag.withDescription("Remove every limit of the tenant"), Flag.withDefault(false))
+    },
+    (input) =>
+      handle(
+        Effect.gen(function* () {
+          if (input.off === input.limit.length > 0) {
+            return yield* new AdminError({
+              message: "give one or more --limit <who>.<class>=<rate>[/<burst>], or --off to remove every limit"
+            })
+          }
+          const tenant = yield* requireTenant(input.tenant)
+          const updated = yield* (yield* TenantDirectory).setRateLimits(tenant.id, rateLimitsOf(input.limit))
+          const described = describeRateLimits(updated.rateLimits)
+          yield* audit(cliCaller, {
+            action: "tenant.set-rate-limits",
+            tenantId: updated.id,
+            summary: `set the rate limits of tenant '${updated.id}': ${described}`
+          })
+          yield* Console.log(`rate limits for tenant '${updated.id}': ${described}`)
+        })
+      )
+  ).pipe(
+    Command.withDescription(
+      "Set a tenant's rate limits (token buckets per key kind and for the whole tenant, per class of operation); none by default"
+    )
+  )
+
 const statusCommand = (handle: Handle, name: "suspend" | "reactivate", status: TenantStatus) =>
   Command.make(name, { tenant: tenantArgument }, (input) =>
     handle(
@@ -261,6 +305,7 @@ export const tenantCommands = (handle: Handle) =>
       list(handle),
       setLoyalty(handle),
       setTax(handle),
+      setRateLimits(handle),
       statusCommand(handle, "suspend", "suspended"),
       statusCommand(handle, "reactivate", "active")
     ])

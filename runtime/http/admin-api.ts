@@ -3,6 +3,7 @@ import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "
 import { longestPullIntervalMs, shortestPullIntervalMs } from "../../application/admin/pull-schedule-admin.ts"
 import { rewardRules } from "../../application/admin/rewards-admin.ts"
 import { KeyKind, Scope } from "../../domain/api-key.ts"
+import { RateLimits } from "../../domain/rate-limit.ts"
 import { TenantStatus } from "../../domain/tenant.ts"
 import { maxTaxRatePpm } from "../cli/parsers.ts"
 import { adminSecured } from "./api-middleware.ts"
@@ -19,6 +20,19 @@ export const AdminWhoAmI = Schema.Struct({
   keyId: Schema.NullOr(Schema.Int).annotate({ description: "The admin key's id; null for the local CLI's token" }),
   name: Schema.String.annotate({ description: "The actor as the audit log names it", examples: ["admin key 1 (ops)"] })
 }).annotate({ identifier: "AdminWhoAmI" })
+
+/** A tenant's rate limits (domain/rate-limit.ts), as operators set them and the tenant view shows them. */
+export const RateLimitsInput = RateLimits.annotate({
+  identifier: "AdminRateLimits",
+  description:
+    "Token buckets per key (`keys`, by kind; an OAuth client counts as a `partner` key) and per tenant (`tenant`: one bucket shared by all its callers), each per class of operation: `reads` (GET), `writes` (other methods) and `syncs` (POS pushes). Each limit is `rate` requests a second (fractions allowed) with up to `burst` at once. What is left out is not limited; `{}` turns every limit off.",
+  examples: [
+    {
+      keys: { partner: { reads: { rate: 50, burst: 100 }, writes: { rate: 10, burst: 20 } } },
+      tenant: { syncs: { rate: 1, burst: 5 } }
+    }
+  ]
+})
 
 export const TenantView = Schema.Struct({
   tenantId: Schema.String,
@@ -39,6 +53,7 @@ export const TenantView = Schema.Struct({
   taxRatePpm: Schema.NullOr(Schema.Int).annotate({
     description: "The default tax rate in parts per million; null: none"
   }),
+  rateLimits: RateLimitsInput,
   createdAt: DateTime
 }).annotate({
   identifier: "AdminTenant",
@@ -55,6 +70,7 @@ export const TenantView = Schema.Struct({
       loyaltyCredentialSet: false,
       taxInclusive: true,
       taxRatePpm: 90000,
+      rateLimits: {},
       createdAt: exampleTime
     }
   ]
@@ -563,6 +579,19 @@ export const AdminGroup = adminSecured(
         doc(
           "Set a tenant's tax defaults",
           "Whether prices include tax where an outlet's POS does not say, and the rate of an order line whose product and outlet give none (null: none); what is left out stays as it is. Orders placed from now on are priced with them. 400: neither field, a rate out of 0 to 1000000 ppm. 404 `tenant not found`."
+        )
+      )
+    )
+    .add(
+      HttpApiEndpoint.put("adminSetRateLimits", "/tenants/:tenantId/rate-limits", {
+        params: tenantParam,
+        payload: RateLimitsInput,
+        success: TenantView,
+        error: [BadRequestJson, NotFoundJson]
+      }).annotateMerge(
+        doc(
+          "Set a tenant's rate limits",
+          "Replaces the tenant's rate limits (`{}`: none, the default). A request over a limit is answered 429 with `Retry-After`; requests under one carry the `RateLimit-Policy` and `RateLimit` fields. Takes effect on this instance at once, on others within KEY_CACHE_TTL_MS. 400: a rate not above 0, a burst not a whole number from 1, an unknown kind or class. 404 `tenant not found`."
         )
       )
     )

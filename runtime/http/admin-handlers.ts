@@ -29,6 +29,7 @@ import { type AdminKeyRecord, type AuditEntry, adminKeyState } from "../../domai
 import { type ApiKeyRecord, keyState } from "../../domain/api-key.ts"
 import { InvalidInput, NotFound, Rejected, type StorageError } from "../../domain/errors.ts"
 import { rfc3339Instant } from "../../domain/rfc3339.ts"
+import { describeRateLimits } from "../../domain/rate-limit.ts"
 import { isCountryCode, isCurrencyCode, isTenantId, type Tenant, type TenantStatus } from "../../domain/tenant.ts"
 import {
   databaseUrlRule,
@@ -65,6 +66,7 @@ export const tenantView = (tenant: Tenant) => ({
   loyaltyCredentialSet: tenant.loyaltyCredential !== null,
   taxInclusive: tenant.taxInclusive,
   taxRatePpm: tenant.taxRatePpm,
+  rateLimits: tenant.rateLimits,
   createdAt: tenant.createdAt.toISOString()
 })
 
@@ -639,6 +641,21 @@ export const AdminHandlers = HttpApiBuilder.group(
               action: "tenant.set-tax",
               tenantId: updated.id,
               summary: `set the tax defaults of tenant '${updated.id}': ${describeTax(updated)}`
+            })
+            return tenantView(updated)
+          })
+        )
+      )
+      .handle("adminSetRateLimits", ({ params, payload }) =>
+        httpErrors(
+          Effect.gen(function* () {
+            const caller = yield* CurrentAdmin
+            const tenant = yield* findTenant(params.tenantId)
+            const updated = yield* directory.setRateLimits(tenant.id, payload)
+            yield* record(caller, {
+              action: "tenant.set-rate-limits",
+              tenantId: updated.id,
+              summary: `set the rate limits of tenant '${updated.id}': ${describeRateLimits(updated.rateLimits)}`
             })
             return tenantView(updated)
           })

@@ -8,6 +8,7 @@ import {
   BadRequestJson,
   ForbiddenJson,
   ServiceUnavailableJson,
+  TooManyRequestsJson,
   UnauthorizedJson,
   UnsupportedMediaTypeJson
 } from "./errors.ts"
@@ -22,13 +23,13 @@ export class Tenancy extends HttpApiMiddleware.Service<Tenancy, { provides: Curr
 
 /**
  * X-Api-Key against the tenant's own key store, else an OAuth 2.0 access token in `Authorization:
- * Bearer` (never both), then the endpoint's scopes (403).
+ * Bearer` (never both), then the tenant's rate limits (429), then the endpoint's scopes (403).
  */
 export class ApiKeyAuth extends HttpApiMiddleware.Service<
   ApiKeyAuth,
   { provides: CurrentPrincipal; requires: CurrentTenant | TenantRepositories }
 >()("pos/http/ApiKeyAuth", {
-  error: [UnauthorizedJson, ForbiddenJson, ServiceUnavailableJson],
+  error: [UnauthorizedJson, ForbiddenJson, TooManyRequestsJson, ServiceUnavailableJson],
   security: {
     apiKey: HttpApiSecurity.apiKey({ key: "X-Api-Key", in: "header" }),
     bearer: HttpApiSecurity.bearer

@@ -33,6 +33,8 @@ export interface RequestFacts {
   refusal?: string | undefined
   /** Set with a 503 from an open breaker: the response's Retry-After. */
   retryAfterSeconds?: number | undefined
+  /** The RateLimit-Policy and RateLimit fields of a request under a limit, set on whatever it is answered. */
+  rateLimitHeaders?: Readonly<Record<string, string>> | undefined
 }
 export class RequestInfo extends Context.Service<RequestInfo, RequestFacts>()("pos/runtime/RequestInfo") {}
 

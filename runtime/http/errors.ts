@@ -22,6 +22,7 @@ export const httpStatus = {
   Conflict: 409,
   UnsupportedMediaType: 415,
   PreconditionRequiredError: 428,
+  TooManyRequests: 429,
   BadGateway: 502,
   ServiceUnavailable: 503,
   GatewayTimeout: 504
@@ -50,6 +51,10 @@ export class PreconditionRequiredError extends Schema.TaggedError<PreconditionRe
   fields,
   { httpApiStatus: httpStatus.PreconditionRequiredError }
 ) {}
+/** A rate limit is used up (answered by the key middleware with Retry-After and the RateLimit fields). */
+export class TooManyRequests extends Schema.TaggedError<TooManyRequests>()("TooManyRequests", fields, {
+  httpApiStatus: httpStatus.TooManyRequests
+}) {}
 export class ServiceUnavailable extends Schema.TaggedError<ServiceUnavailable>()("ServiceUnavailable", fields, {
   httpApiStatus: httpStatus.ServiceUnavailable
 }) {}
@@ -88,6 +93,7 @@ export const NotFoundJson = asEnvelope(NotFoundError, httpStatus.NotFoundError)
 export const ConflictJson = asEnvelope(Conflict, httpStatus.Conflict)
 export const UnsupportedMediaTypeJson = asEnvelope(UnsupportedMediaType, httpStatus.UnsupportedMediaType)
 export const PreconditionRequiredJson = asEnvelope(PreconditionRequiredError, httpStatus.PreconditionRequiredError)
+export const TooManyRequestsJson = asEnvelope(TooManyRequests, httpStatus.TooManyRequests)
 export const ServiceUnavailableJson = asEnvelope(ServiceUnavailable, httpStatus.ServiceUnavailable)
 export const BadGatewayJson = asEnvelope(BadGateway, httpStatus.BadGateway)
 export const GatewayTimeoutJson = asEnvelope(GatewayTimeout, httpStatus.GatewayTimeout)

@@ -2,18 +2,26 @@ import { Clock, Context, Effect, Layer, Option, Redacted } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import { type HttpApiEndpoint, HttpApiMiddleware } from "effect/http-api"
 import { authenticateAdmin, keyActor } from "../../application/admin/admin-keys.ts"
-import { authenticate, requireAnyScope, type TokenPrincipal } from "../../application/auth/authenticate.ts"
+import {
+  authenticate,
+  type Principal,
+  requireAnyScope,
+  type TokenPrincipal
+} from "../../application/auth/authenticate.ts"
 import { AdminKeys } from "../../application/ports/admin.ts"
 import { ApiKeys } from "../../application/ports/api-keys.ts"
 import { KeySecrets } from "../../application/ports/key-secrets.ts"
 import { OAuthClients } from "../../application/ports/oauth.ts"
 import { type AdminActor, type AdminKeyRecord, adminKeyState } from "../../domain/admin.ts"
 import type { StorageError } from "../../domain/errors.ts"
+import type { OperationClass } from "../../domain/rate-limit.ts"
+import type { Tenant } from "../../domain/tenant.ts"
 import { AppConfig, type TrustProxy } from "../config.ts"
 import { csrfHeader, sessionCodecOf } from "../console/session.ts"
 import { storageReason } from "../failures.ts"
 import { OAuthTokens } from "../oauth/token-service.ts"
 import { WebhookDispatch } from "../partner-webhooks/webhook-dispatch.ts"
+import { RateLimiter } from "../rate-limits/rate-limiter.ts"
 import { TenantDatabases } from "../tenancy/tenant-databases.ts"
 import { AdminAuth, ApiKeyAuth, RequireJson, SchemaErrors, Tenancy } from "./api-middleware.ts"
 import { CurrentAdmin, CurrentPrincipal, CurrentTenant, RequestInfo, RequiredScopes } from "./context.ts"
@@ -162,6 +170,37 @@ const envelopeOf = (error: Forbidden | ServiceUnavailable) => {
   )
 }
 
+/** The class of operation a rate limit counts an endpoint in: a POS push is a sync, else by its method. */
+export const operationOf = (endpoint: HttpApiEndpoint.Top): OperationClass => {
+  if (Context.getOrUndefined(endpoint.annotations, RequiredScopes)?.includes("pos:sync") === true) return "syncs"
+  return endpoint.method === "GET" || endpoint.method === "HEAD" ? "reads" : "writes"
+}
+
+/**
+ * The tenant's rate limits for this caller (SPEC 3): a 429 envelope with Retry-After when a bucket
+ * is empty, else undefined, with the RateLimit fields noted for whatever the request is answered.
+ */
+const overLimit = (
+  limiter: RateLimiter["Service"],
+  tenant: Tenant,
+  principal: Principal,
+  endpoint: HttpApiEndpoint.Top
+) =>
+  Effect.gen(function* () {
+    const decision = yield* limiter.check(tenant, principal, operationOf(endpoint))
+    if (decision === undefined) return undefined
+    if (decision.allowed) {
+      const facts = yield* Effect.serviceOption(RequestInfo)
+      if (Option.isSome(facts)) facts.value.rateLimitHeaders = decision.headers
+      return undefined
+    }
+    return HttpServerResponse.text(envelopeJson(429, "rate limited", decision.details), {
+      status: 429,
+      contentType: "application/json",
+      headers: decision.headers
+    })
+  })
+
 /** No key: the bearer scheme is tried next (see ApiKeyAuth). */
 const noKey = invalidApiKey()
 
@@ -170,6 +209,7 @@ export const ApiKeyAuthLive = Layer.effect(
   Effect.gen(function* () {
     const secrets = yield* KeySecrets
     const tokens = yield* OAuthTokens
+    const limiter = yield* RateLimiter
     const scopesOf = (endpoint: HttpApiEndpoint.Top) => Context.getOrUndefined(endpoint.annotations, RequiredScopes)
     return ApiKeyAuth.of({
       apiKey: (httpEffect, { credential, endpoint }) =>
@@ -192,6 +232,8 @@ export const ApiKeyAuthLive = Layer.effect(
             })
           )
           if (principal === undefined) return yield* partnerRefused
+          const limited = yield* overLimit(limiter, tenant, principal, endpoint)
+          if (limited !== undefined) return limited
           const scopes = scopesOf(endpoint)
           if (scopes !== undefined) {
             yield* Effect.mapError(requireAnyScope(principal, scopes), forbidden)
@@ -231,6 +273,8 @@ export const ApiKeyAuthLive = Layer.effect(
             scopes: outcome.scopes,
             expiresAt: new Date(outcome.expiresAtMs)
           }
+          const limited = yield* overLimit(limiter, tenant, principal, endpoint)
+          if (limited !== undefined) return limited
           const scopes = scopesOf(endpoint)
           if (scopes !== undefined && !scopes.some((s) => principal.scopes.includes(s))) {
             // RFC 6750 section 3.1: the scope the token lacks, in the challenge as well as the envelope.

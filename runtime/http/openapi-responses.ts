@@ -17,6 +17,25 @@ const requestIdHeader = {
   }
 }
 
+/** The IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers), with Retry-After on a 429. */
+export const rateLimitHeaders = {
+  "Retry-After": {
+    description: "Seconds until the empty bucket holds a token again.",
+    schema: { type: "integer", minimum: 1 }
+  },
+  "RateLimit-Policy": {
+    description:
+      "Each limit that applies, as a token bucket: `q` requests at once (its burst) over a window `w` of seconds (the time it takes to refill). `key-*` is this key's (or client's) own bucket, `tenant-*` the bucket every caller of the tenant shares.",
+    schema: { type: "string" },
+    example: '"key-reads";q=10;w=1'
+  },
+  RateLimit: {
+    description: "What is left of each limit: `r` requests now, `t` seconds until the bucket is full again.",
+    schema: { type: "string" },
+    example: '"key-reads";r=0;t=1'
+  }
+}
+
 export interface ErrorResponse {
   readonly description: string
   readonly headers: Record<string, unknown>
@@ -97,6 +116,13 @@ export const errorResponses: Record<number, ErrorResponse> = {
     "Internal error: a defect on our side; `details` carries the request id to quote to support. Safe to retry with backoff.",
     "internal error",
     "request id 6f1c2a9e-3c1d-4a57-9b8e-0d5f1e2a3b4c"
+  ),
+  429: response(
+    429,
+    "Rate limited: a limit the operator set for this key (or OAuth client), or for the whole tenant, is used up for this class of operation (reads, writes, syncs). Wait `Retry-After` seconds. Limits are off unless the operator sets them; every answer under a limit carries `RateLimit-Policy` and `RateLimit` too.",
+    "rate limited",
+    "the key's limit for reads (10 a second, burst 10) is used up; retry after 1 s",
+    rateLimitHeaders
   ),
   502: response(
     502,

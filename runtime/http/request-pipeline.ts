@@ -88,9 +88,13 @@ export const requestPipeline = (methods: MethodTable) =>
               r.status >= 400 && !isJson(r)
                 ? HttpServerResponse.setHeaders(envelopeResponse(r.status, detailsFor(r.status, request)), r.headers)
                 : r
+            const limited =
+              facts.rateLimitHeaders === undefined
+                ? enveloped
+                : HttpServerResponse.setHeaders(enveloped, facts.rateLimitHeaders)
             return r.status === 503 && facts.retryAfterSeconds !== undefined
-              ? HttpServerResponse.setHeader(enveloped, "retry-after", String(facts.retryAfterSeconds))
-              : enveloped
+              ? HttpServerResponse.setHeader(limited, "retry-after", String(facts.retryAfterSeconds))
+              : limited
           })
           const seconds = (performance.now() - started) / 1000
           yield* recordRequest({

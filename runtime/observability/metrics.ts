@@ -165,3 +165,16 @@ export const metricsText: Effect.Effect<string> = Effect.gen(function* () {
   loopDelay.reset()
   return yield* PrometheusMetrics.format()
 })
+
+const rateLimited = Metric.counter("rate_limited_total", {
+  description: "Requests refused with 429, by operation class and the bucket that was empty (key, tenant)",
+  incremental: true
+})
+const limitedSeries = new Map<string, Metric.Counter<number>>()
+
+/** A request refused by a rate limit. */
+export const recordRateLimited = (operation: string, bucket: "key" | "tenant"): Effect.Effect<void> =>
+  Metric.update(
+    bound(limitedSeries, `${operation} ${bucket}`, () => Metric.withAttributes(rateLimited, { operation, bucket })),
+    1
+  )

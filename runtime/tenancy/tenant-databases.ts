@@ -101,6 +101,7 @@ export class TenantDatabases extends Context.Service<
             ),
           setLoyalty: (id, settings) => Effect.tap(directory.setLoyalty(id, settings), () => forget(id)),
           setTax: (id, settings) => Effect.tap(directory.setTax(id, settings), () => forget(id)),
+          setRateLimits: (id, limits) => Effect.tap(directory.setRateLimits(id, limits), () => forget(id)),
           // This process stops resolving a suspended tenant (and resolves a reactivated one) at once;
           // other instances within the TTL.
           setStatus: (id, status) =>

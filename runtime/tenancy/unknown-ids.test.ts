@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import { RateLimitBuckets } from "../../application/ports/rate-limit-buckets.ts"
 import { Context, Effect, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import { layerKeySecrets } from "../../adapters/crypto/key-secrets.ts"
@@ -66,6 +67,8 @@ const countingStorage = () => {
         ),
         setLoyalty: (id, settings) => Effect.andThen(count("directory.setLoyalty"), directory.setLoyalty(id, settings)),
         setTax: (id, settings) => Effect.andThen(count("directory.setTax"), directory.setTax(id, settings)),
+        setRateLimits: (id, limits) =>
+          Effect.andThen(count("directory.setRateLimits"), directory.setRateLimits(id, limits)),
         setStatus: (id, status) => Effect.andThen(count("directory.setStatus"), directory.setStatus(id, status)),
         ping: Effect.andThen(count("directory.ping"), directory.ping)
       })
@@ -121,6 +124,7 @@ const countingStorage = () => {
         Context.add(OrderDueIndex, yield* OrderDueIndex),
         Context.add(AdminKeys, yield* AdminKeys),
         Context.add(AuditLog, yield* AuditLog),
+        Context.add(RateLimitBuckets, yield* RateLimitBuckets),
         Context.add(SigningKeys, countedSigningKeys)
       )
     })
@@ -203,6 +207,7 @@ const elsewhere = (probe: StorageProbe) => {
           loyaltyCredential: null,
           taxInclusive: true,
           taxRatePpm: null,
+          rateLimits: {},
           createdAt: new Date(0)
         }
         yield* raw.storage.provision(tenant)

@@ -165,7 +165,8 @@ suite(`tenants on PostgreSQL databases of their own${available ? "" : " (SKIPPED
       loyaltyUrl: null,
       loyaltyCredential: null,
       taxInclusive: true,
-      taxRatePpm: null
+      taxRatePpm: null,
+      rateLimits: {}
     }
     // Without the advisory lock, a concurrent CREATE SCHEMA fails on the other's catalog row.
     const instances = [0, 1, 2].map(() => ManagedRuntime.make(storage(control.url)))

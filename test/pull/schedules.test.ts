@@ -1,7 +1,6 @@
 import { PgClient } from "@effect/sql-pg"
 import { Duration, Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
-import { Reactivity } from "effect/reactivity"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { layerPostgresStorage } from "../../adapters/storage/postgres/postgres-storage.ts"
 import type { OrderDueIndex } from "../../application/ports/order-due-index.ts"
@@ -17,7 +16,7 @@ import { PluginRegistry } from "../../runtime/plugins/plugin-registry.ts"
 import { PullJobs } from "../../runtime/pull/job-runner.ts"
 import { runDueSchedules } from "../../runtime/pull/schedule-ticker.ts"
 import { TenantDatabases } from "../../runtime/tenancy/tenant-databases.ts"
-import { storageAdapters } from "../support/storage-adapters.ts"
+import { onPostgresServer, storageAdapters } from "../support/storage-adapters.ts"
 import { makeFakePullPos } from "./fake-pull-plugin.ts"
 
 type Storage = TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex
@@ -85,14 +84,7 @@ describe("pull schedules on PostgreSQL, two instances", () => {
     "claim each due run once between them",
     async () => {
       const name = `pos_test_sched_${process.pid}_${Date.now().toString(36)}`
-      const run = <A>(effect: Effect.Effect<A, unknown, PgClient.PgClient>) =>
-        Effect.runPromise(
-          effect.pipe(
-            Effect.provide(PgClient.layer({ url: Redacted.make(url!), maxConnections: 1 })),
-            Effect.provide(Reactivity.layer),
-            Effect.scoped
-          ) as Effect.Effect<A>
-        )
+      const run = <A>(effect: Effect.Effect<A, unknown, PgClient.PgClient>) => onPostgresServer(url!, effect)
       await run(Effect.flatMap(PgClient.PgClient, (sql) => sql.unsafe(`CREATE DATABASE ${name}`)))
       const target = new URL(url!)
       target.pathname = `/${name}`

@@ -8,6 +8,16 @@ import { layerPostgresStorage } from "../../adapters/storage/postgres/postgres-s
 
 let scratchCounter = 0
 
+/** Runs `effect` on a one-connection client of the PostgreSQL server at `serverUrl` (to create and drop databases). */
+export const onPostgresServer = <A>(serverUrl: string, effect: Effect.Effect<A, unknown, PgClient.PgClient>) =>
+  Effect.runPromise(
+    effect.pipe(
+      Effect.provide(PgClient.layer({ url: Redacted.make(serverUrl), maxConnections: 1 })),
+      Effect.provide(Reactivity.layer),
+      Effect.scoped
+    ) as Effect.Effect<A>
+  )
+
 /**
  * PostgreSQL storage on a scratch database of its own, created on the DATABASE_URL server and
  * dropped afterwards: suites that name fixed tenants ("acme") can run repeatedly and side by side.

@@ -12,12 +12,15 @@ import { Orders } from "../../../application/ports/orders.ts"
 import { PosCredentialStore } from "../../../application/ports/pos-credentials.ts"
 import { PosInbox } from "../../../application/ports/pos-inbox.ts"
 import { PullSchedules } from "../../../application/ports/pull-schedules.ts"
+import { RateLimitBuckets } from "../../../application/ports/rate-limit-buckets.ts"
+import type { StorageServices } from "../../../application/ports/storage-services.ts"
 import { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import { TenantStorage } from "../../../application/ports/tenant-storage.ts"
 import { WebhookDeliveries } from "../../../application/ports/webhook-deliveries.ts"
 import { WebhookEndpoints } from "../../../application/ports/webhook-endpoints.ts"
 import type { ApiKeyRecord } from "../../../domain/api-key.ts"
 import { AlreadyExists, NotFound } from "../../../domain/errors.ts"
+import { noRateLimits } from "../../../domain/rate-limit.ts"
 import type { Tenant, TenantId } from "../../../domain/tenant.ts"
 import { ephemeralKeyRing, makeCredentialSealer } from "../../crypto/credential-sealer.ts"
 import { makeMemoryAdminKeys, makeMemoryAuditLog } from "./memory-admin.ts"
@@ -48,6 +51,7 @@ import { makeMemoryOrders, makeOrderTables, type OrderTables } from "./memory-or
 import { type CredentialTables, makeCredentialTables, makeMemoryPosCredentials } from "./memory-pos-credentials.ts"
 import { type InboxTables, makeInboxTables, makeMemoryPosInbox } from "./memory-pos-inbox.ts"
 import { makeMemoryPullSchedules } from "./memory-pull-schedules.ts"
+import { makeMemoryRateLimitBuckets } from "./memory-rate-limit-buckets.ts"
 import {
   emitMemoryEvent,
   makeMemoryWebhookDeliveries,
@@ -124,14 +128,7 @@ const makeApiKeys = (state: TenantState) =>
       })
   })
 
-type MemoryStorage =
-  | TenantDirectory
-  | TenantStorage
-  | PullSchedules
-  | OrderDueIndex
-  | AdminKeys
-  | AuditLog
-  | SigningKeys
+type MemoryStorage = StorageServices
 
 /** The in-memory storage adapter: the control directory and every tenant's data in one process. */
 export const layerMemoryStorage: Layer.Layer<MemoryStorage> = Layer.effectContext(
@@ -171,7 +168,8 @@ export const layerMemoryStorage: Layer.Layer<MemoryStorage> = Layer.effectContex
             loyaltyUrl: null,
             loyaltyCredential: null,
             taxInclusive: true,
-            taxRatePpm: null
+            taxRatePpm: null,
+            rateLimits: noRateLimits
           }
           tenants.set(input.id, tenant)
           return Effect.succeed(tenant)
@@ -194,6 +192,14 @@ export const layerMemoryStorage: Layer.Layer<MemoryStorage> = Layer.effectContex
           const tenant = tenants.get(id)
           if (tenant === undefined) return Effect.fail(new NotFound({ resource: "tenant", id }))
           const updated = { ...tenant, taxInclusive: settings.taxInclusive, taxRatePpm: settings.taxRatePpm }
+          tenants.set(id, updated)
+          return Effect.succeed(updated)
+        }),
+      setRateLimits: (id, limits) =>
+        Effect.suspend(() => {
+          const tenant = tenants.get(id)
+          if (tenant === undefined) return Effect.fail(new NotFound({ resource: "tenant", id }))
+          const updated = { ...tenant, rateLimits: limits }
           tenants.set(id, updated)
           return Effect.succeed(updated)
         }),
@@ -249,7 +255,8 @@ export const layerMemoryStorage: Layer.Layer<MemoryStorage> = Layer.effectContex
       Context.add(OrderDueIndex, makeMemoryOrderDueIndex()),
       Context.add(AdminKeys, makeMemoryAdminKeys()),
       Context.add(AuditLog, makeMemoryAuditLog()),
-      Context.add(SigningKeys, makeMemorySigningKeys())
+      Context.add(SigningKeys, makeMemorySigningKeys()),
+      Context.add(RateLimitBuckets, makeMemoryRateLimitBuckets())
     )
   })
 )

@@ -1,11 +1,6 @@
 import { join } from "node:path"
 import { Effect, Layer, Redacted } from "effect"
-import type { AdminKeys, AuditLog } from "../../../application/ports/admin.ts"
-import type { SigningKeys } from "../../../application/ports/oauth.ts"
-import type { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
-import type { PullSchedules } from "../../../application/ports/pull-schedules.ts"
-import type { OrderDueIndex } from "../../../application/ports/order-due-index.ts"
-import type { TenantStorage } from "../../../application/ports/tenant-storage.ts"
+import type { StorageServices } from "../../../application/ports/storage-services.ts"
 import { StorageError } from "../../../domain/errors.ts"
 import { ephemeralKeyRing, joinKeyRings, type KeyRing } from "../../crypto/credential-sealer.ts"
 import { layerPostgresPool } from "../postgres/postgres-storage.ts"
@@ -27,6 +22,8 @@ export interface PgliteStorageOptions {
    * either, a key of this process.
    */
   readonly credentialKeys?: KeyRing | undefined
+  /** Where rate limit buckets live: in this process (the default), or in the database (contract tests). */
+  readonly rateLimitBuckets?: "shared" | "in-process"
 }
 
 /**
@@ -34,12 +31,7 @@ export interface PgliteStorageOptions {
  * schema per tenant; every lease sets the leasing tenant's search_path. A tenant created with a
  * database URL of its own is still reached over PostgreSQL.
  */
-export const layerPgliteStorage = (
-  options: PgliteStorageOptions
-): Layer.Layer<
-  TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex | AdminKeys | AuditLog | SigningKeys,
-  StorageError
-> =>
+export const layerPgliteStorage = (options: PgliteStorageOptions): Layer.Layer<StorageServices, StorageError> =>
   Layer.unwrap(
     Effect.gen(function* () {
       const pgliteDir = options.dataDir === undefined ? undefined : join(options.dataDir, "pglite")
@@ -68,7 +60,10 @@ export const layerPgliteStorage = (
                 options.tenantPoolSize,
                 tenant.locator.schema
               ),
-        keys
+        keys,
+        // One process owns the data directory: its buckets stay in memory (the contract suite asks
+        // for the shared ones, to run their SQL here too).
+        options.rateLimitBuckets ?? "in-process"
       ).pipe(Layer.provide(schemaClient("public")))
     })
   )

@@ -1,11 +1,6 @@
 import { PgClient } from "@effect/sql-pg"
 import { Duration, Layer, Redacted } from "effect"
-import type { AdminKeys, AuditLog } from "../../../application/ports/admin.ts"
-import type { SigningKeys } from "../../../application/ports/oauth.ts"
-import type { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
-import type { PullSchedules } from "../../../application/ports/pull-schedules.ts"
-import type { OrderDueIndex } from "../../../application/ports/order-due-index.ts"
-import type { TenantStorage } from "../../../application/ports/tenant-storage.ts"
+import type { StorageServices } from "../../../application/ports/storage-services.ts"
 import type { StorageError } from "../../../domain/errors.ts"
 import type { KeyRing } from "../../crypto/credential-sealer.ts"
 import { layerStorageFailure } from "../sql/sql-errors.ts"
@@ -42,12 +37,7 @@ export const layerPostgresPool = (
  * PostgreSQL storage: a pool on the control database, and a pool per tenant (on the tenant's own
  * database, or on the control database with the tenant's schema as its search_path).
  */
-export const layerPostgresStorage = (
-  options: PostgresStorageOptions
-): Layer.Layer<
-  TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex | AdminKeys | AuditLog | SigningKeys,
-  StorageError
-> =>
+export const layerPostgresStorage = (options: PostgresStorageOptions): Layer.Layer<StorageServices, StorageError> =>
   layerSqlStorage(
     (tenant) =>
       layerPostgresPool(

@@ -10,8 +10,9 @@ import { oauthControlMigration, oauthTenantMigration } from "./oauth-migrations.
 import { orderControlMigration } from "./order-control-migrations.ts"
 import { orderMigration } from "./order-migrations.ts"
 import { pullControlMigration, pullTenantMigration } from "./pull-migrations.ts"
-import { webhookEndpointsMigration } from "./webhook-migrations.ts"
+import { rateLimitControlMigration } from "./rate-limit-migrations.ts"
 import { webhookEventsMigration } from "./webhook-event-migrations.ts"
+import { webhookEndpointsMigration } from "./webhook-migrations.ts"
 import { webhookScopesMigration } from "./webhook-scope-migration.ts"
 
 /**
@@ -39,7 +40,8 @@ const controlMigrations = {
   "2_pull_schedules": pullControlMigration,
   "3_orders": orderControlMigration,
   "4_admin": adminControlMigration,
-  "5_oauth": oauthControlMigration
+  "5_oauth": oauthControlMigration,
+  "6_rate_limits": rateLimitControlMigration
 }
 
 /**

@@ -1,14 +1,11 @@
 import { Effect, Layer } from "effect"
 import type { SqlClient } from "effect/sql"
-import type { AdminKeys, AuditLog } from "../../../application/ports/admin.ts"
-import type { SigningKeys } from "../../../application/ports/oauth.ts"
-import type { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
+import type { StorageServices } from "../../../application/ports/storage-services.ts"
 import { TenantStorage } from "../../../application/ports/tenant-storage.ts"
-import type { PullSchedules } from "../../../application/ports/pull-schedules.ts"
-import type { OrderDueIndex } from "../../../application/ports/order-due-index.ts"
 import type { StorageError } from "../../../domain/errors.ts"
 import type { Tenant } from "../../../domain/tenant.ts"
 import { ephemeralKeyRing, type KeyRing, makeCredentialSealer } from "../../crypto/credential-sealer.ts"
+import { layerMemoryRateLimitBuckets } from "../memory/memory-rate-limit-buckets.ts"
 import { logResealProblems, resealControlCredentials, resealTenantCredentials } from "./credential-migrations.ts"
 import { migrateControl, migrateTenant } from "./migrations.ts"
 import { layerSqlAdminKeys, layerSqlAuditLog } from "./sql-admin.ts"
@@ -21,15 +18,16 @@ import {
   type StoreLocks
 } from "./sql-catalog.ts"
 import { layerSqlCustomers } from "./sql-customers.ts"
-import { layerSqlPosInbox } from "./sql-pos-inbox.ts"
-import { layerSqlOrderDueIndex } from "./sql-order-due-index.ts"
 import { databaseLabel } from "./sql-errors.ts"
 import { layerSqlIdempotency, layerSqlLoyaltyLedger } from "./sql-loyalty.ts"
 import { layerSqlMenus } from "./sql-menus.ts"
 import { layerSqlOAuthClients, layerSqlSigningKeys } from "./sql-oauth.ts"
+import { layerSqlOrderDueIndex } from "./sql-order-due-index.ts"
 import { layerSqlOrders } from "./sql-orders.ts"
 import { layerSqlPosCredentials } from "./sql-pos-credentials.ts"
+import { layerSqlPosInbox } from "./sql-pos-inbox.ts"
 import { layerSqlPullSchedules } from "./sql-pull-schedules.ts"
+import { layerSqlRateLimitBuckets } from "./sql-rate-limit-buckets.ts"
 import { layerSqlTenantDirectory } from "./sql-tenant-directory.ts"
 import { layerSqlWebhookDeliveries } from "./sql-webhook-deliveries.ts"
 import { layerSqlWebhookEndpoints } from "./sql-webhook-endpoints.ts"
@@ -52,12 +50,10 @@ const migrateTenantOf = (tenant: Tenant) =>
  */
 export const layerSqlStorage = (
   tenantClient: TenantClient,
-  keys: KeyRing = ephemeralKeyRing()
-): Layer.Layer<
-  TenantDirectory | TenantStorage | PullSchedules | OrderDueIndex | AdminKeys | AuditLog | SigningKeys,
-  StorageError,
-  SqlClient.SqlClient
-> => {
+  keys: KeyRing = ephemeralKeyRing(),
+  /** Rate limit buckets: in the control database (instances share it), or in this process (the embedded default). */
+  buckets: "shared" | "in-process" = "shared"
+): Layer.Layer<StorageServices, StorageError, SqlClient.SqlClient> => {
   const sealer = makeCredentialSealer(keys)
   return Layer.mergeAll(
     layerSqlTenantDirectory(sealer),
@@ -66,6 +62,7 @@ export const layerSqlStorage = (
     layerSqlAdminKeys,
     layerSqlAuditLog,
     layerSqlSigningKeys(sealer),
+    buckets === "shared" ? layerSqlRateLimitBuckets : layerMemoryRateLimitBuckets,
     Layer.effect(
       TenantStorage,
       Effect.sync(() => {

@@ -1,7 +1,8 @@
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer, Option, Redacted, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import { AlreadyExists, NotFound, StorageError } from "../../../domain/errors.ts"
+import { noRateLimits, RateLimits } from "../../../domain/rate-limit.ts"
 import type { Tenant, TenantId, TenantStatus } from "../../../domain/tenant.ts"
 import { type CredentialSealer, purposes } from "../../crypto/credential-sealer.ts"
 import { storageFailure, toDate } from "./sql-errors.ts"
@@ -19,7 +20,15 @@ interface TenantRow {
   readonly loyalty_credential: string | null
   readonly tax_inclusive: boolean
   readonly tax_rate_ppm: unknown
+  readonly rate_limits: unknown
   readonly created_at: unknown
+}
+
+/** The stored limits, as written by `setRateLimits` (already checked); anything unreadable is none. */
+const decodeRateLimits = Schema.decodeUnknownOption(RateLimits)
+const rateLimitsOf = (value: unknown): RateLimits => {
+  const parsed = typeof value === "string" ? JSON.parse(value) : value
+  return Option.getOrElse(decodeRateLimits(parsed ?? {}), () => noRateLimits)
 }
 
 const tenantOf = (row: TenantRow, loyaltyCredential: Redacted.Redacted<string> | null): Tenant => ({
@@ -34,6 +43,7 @@ const tenantOf = (row: TenantRow, loyaltyCredential: Redacted.Redacted<string> |
   loyaltyCredential,
   taxInclusive: row.tax_inclusive,
   taxRatePpm: row.tax_rate_ppm === null ? null : Number(row.tax_rate_ppm),
+  rateLimits: rateLimitsOf(row.rate_limits),
   createdAt: toDate(row.created_at)
 })
 
@@ -103,6 +113,13 @@ export const layerSqlTenantDirectory = (sealer: CredentialSealer) =>
             const rows = yield* sql<TenantRow>`
             UPDATE tenants SET tax_inclusive = ${settings.taxInclusive}, tax_rate_ppm = ${settings.taxRatePpm}
             WHERE id = ${id} RETURNING *`.pipe(storageFailure("set tax defaults"))
+            return rows[0] === undefined ? yield* new NotFound({ resource: "tenant", id }) : yield* toTenant(rows[0])
+          }),
+        setRateLimits: (id, limits) =>
+          Effect.gen(function* () {
+            const rows = yield* sql<TenantRow>`
+            UPDATE tenants SET rate_limits = ${JSON.stringify(limits)}::jsonb
+            WHERE id = ${id} RETURNING *`.pipe(storageFailure("set rate limits"))
             return rows[0] === undefined ? yield* new NotFound({ resource: "tenant", id }) : yield* toTenant(rows[0])
           }),
         setStatus: (id, status) =>

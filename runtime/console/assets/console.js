@@ -678,6 +678,68 @@ const tenant = async (tenantId) => {
     h("button", { type: "submit" }, "Save tax defaults")
   )
 
+  // Rate limits: a rate (requests a second) and a burst per caller and class; both empty: no limit.
+  const limitWho = [
+    ["partner", "Each partner key or OAuth client"],
+    ["pos", "Each POS key"],
+    ["editor", "Each editor key"],
+    ["tenant", "The whole tenant"]
+  ]
+  const limitClasses = ["reads", "writes", "syncs"]
+  const limitOf = (who, cls) => (who === "tenant" ? t.rateLimits.tenant?.[cls] : t.rateLimits.keys?.[who]?.[cls])
+  const limitInputs = {}
+  for (const [who] of limitWho) {
+    for (const cls of limitClasses) {
+      const current = limitOf(who, cls)
+      limitInputs[`${who}.${cls}`] = {
+        rate: h("input", { name: `${who}.${cls}.rate`, "aria-label": `${who} ${cls} rate`, value: current?.rate ?? "", inputmode: "decimal", size: 6 }),
+        burst: h("input", { name: `${who}.${cls}.burst`, "aria-label": `${who} ${cls} burst`, value: current?.burst ?? "", inputmode: "numeric", size: 6 })
+      }
+    }
+  }
+  const rateLimitsForm = h(
+    "form",
+    {
+      "aria-label": "Rate limits",
+      onsubmit: async (event) => {
+        event.preventDefault()
+        const limits = {}
+        for (const [who] of limitWho) {
+          for (const cls of limitClasses) {
+            const { rate, burst } = limitInputs[`${who}.${cls}`]
+            if (rate.value.trim() === "" && burst.value.trim() === "") continue
+            // The service checks the numbers; an empty burst is the rate rounded up.
+            const r = Number(rate.value.trim())
+            const b = burst.value.trim() === "" ? Math.max(1, Math.ceil(r)) : Number(burst.value.trim())
+            const limit = { rate: r, burst: b }
+            if (who === "tenant") limits.tenant = { ...limits.tenant, [cls]: limit }
+            else limits.keys = { ...limits.keys, [who]: { ...limits.keys?.[who], [cls]: limit } }
+          }
+        }
+        await act(() => api("PUT", `${tenantPath}/rate-limits`, limits), `Set the rate limits of tenant '${tenantId}'`, true)
+      }
+    },
+    h(
+      "table",
+      {},
+      h("caption", {}, "Rate limits: requests a second / burst; empty: not limited"),
+      h("thead", {}, h("tr", {}, h("th", {}, "Who"), ...limitClasses.map((cls) => h("th", {}, cls)))),
+      h(
+        "tbody",
+        {},
+        ...limitWho.map(([who, label]) =>
+          h(
+            "tr",
+            {},
+            h("th", { scope: "row" }, label),
+            ...limitClasses.map((cls) => h("td", {}, limitInputs[`${who}.${cls}`].rate, " / ", limitInputs[`${who}.${cls}`].burst))
+          )
+        )
+      )
+    ),
+    h("button", { type: "submit" }, "Save rate limits")
+  )
+
   const rewardId = h("input", { name: "rewardId", required: true })
   const rewardName = h("input", { name: "rewardName", required: true })
   const rewardPoints = h("input", { name: "rewardPoints", type: "number", min: "1", required: true })
@@ -838,6 +900,8 @@ const tenant = async (tenantId) => {
     h("h3", {}, "Loyalty and tax"),
     loyaltyForm,
     taxForm,
+    h("h3", {}, "Rate limits"),
+    rateLimitsForm,
     h("h3", {}, "Rewards"),
     listTable({
       caption: "Rewards",

@@ -1,4 +1,5 @@
 import { format } from "node:util"
+import { RateLimitBuckets } from "../../../application/ports/rate-limit-buckets.ts"
 import { Context, Effect, Layer } from "effect"
 import { expect, vi } from "vitest"
 import { AdminKeys, AuditLog } from "../../../application/ports/admin.ts"
@@ -201,7 +202,8 @@ export const createSuspendedTenant = (app: TestApp, id: string) =>
         loyaltyUrl: null,
         loyaltyCredential: null,
         taxInclusive: true,
-        taxRatePpm: null
+        taxRatePpm: null,
+        rateLimits: {}
       })
       return yield* directory.create(tenant)
     }).pipe(Effect.orDie)
@@ -267,7 +269,8 @@ export const faultyStorage =
           Context.add(OrderDueIndex, yield* OrderDueIndex),
           Context.add(AdminKeys, yield* AdminKeys),
           Context.add(AuditLog, yield* AuditLog),
-          Context.add(SigningKeys, yield* SigningKeys)
+          Context.add(SigningKeys, yield* SigningKeys),
+          Context.add(RateLimitBuckets, yield* RateLimitBuckets)
         )
       })
     ).pipe(Layer.provide(makeStorage()))
