@@ -1,4 +1,5 @@
 import { Duration, Layer, Redacted } from "effect"
+import { tracingLayer } from "./observability/tracing.ts"
 import { FetchHttpClient } from "effect/http"
 import { layerKeySecrets } from "../adapters/crypto/key-secrets.ts"
 import { AppConfig, type AppSettings } from "./config.ts"
@@ -43,6 +44,8 @@ export const appServices = (settings: AppSettings, options: { readonly backgroun
       )
     ),
     Layer.provideMerge(Layer.succeed(AppConfig, settings)),
+    // Traces over OTLP when configured: every service above (and the server they are given to) traces into it.
+    Layer.provideMerge(tracingLayer(settings.tracing)),
     Layer.provideMerge(loggingLayer(settings))
   )
 

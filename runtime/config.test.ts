@@ -1,6 +1,6 @@
 import { ConfigProvider, Effect, Redacted } from "effect"
 import { describe, expect, it } from "vitest"
-import { appSettingsConfig, oauthUrls, parseHttpUrl } from "./config.ts"
+import { appSettingsConfig, oauthUrls, parseHttpUrl, tracingOff } from "./config.ts"
 
 const load = (env: Record<string, string>) =>
   Effect.runPromise(
@@ -475,5 +475,75 @@ describe("metrics settings", () => {
     const result = await load({ METRICS_TENANT_LABELS: "sometimes" })
     expect(result._tag).toBe("Failure")
     expect(String(result._tag === "Failure" ? result.failure : "")).toContain("METRICS_TENANT_LABELS")
+  })
+})
+
+describe("tracing settings (the OpenTelemetry variables)", () => {
+  const tracingOf = async (env: Record<string, string>) => {
+    const result = await load(env)
+    if (result._tag !== "Success") return expect.fail(`the settings did not load: ${String(result.failure)}`)
+    return result.success.tracing
+  }
+
+  it("are off without an endpoint, and export everything to <endpoint>/v1/traces with one", async () => {
+    // The defaults the tests' settings start from are what no variable reads as.
+    expect(await tracingOf({})).toEqual(tracingOff)
+    expect(tracingOff).toMatchObject({ endpoint: undefined, sampleRatio: 1, parentBased: true })
+    expect((await tracingOf({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/" })).endpoint).toBe(
+      "http://collector:4318/v1/traces"
+    )
+    // The signal's own variable is used as is, and wins.
+    const both = await tracingOf({
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://traces.example/otlp/v1/traces"
+    })
+    expect(both.endpoint).toBe("https://traces.example/otlp/v1/traces")
+    for (const off of [{ OTEL_SDK_DISABLED: "true" }, { OTEL_TRACES_EXPORTER: "none" }]) {
+      expect((await tracingOf({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", ...off })).endpoint).toBe(
+        undefined
+      )
+    }
+  })
+
+  it("reads headers, the service name, the sampler and the export interval", async () => {
+    const set = await tracingOf({
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+      OTEL_EXPORTER_OTLP_HEADERS: "api-key=s%3Dcret, X-Team=pos",
+      OTEL_SERVICE_NAME: "pos-eu",
+      OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+      OTEL_TRACES_SAMPLER_ARG: "0.1",
+      OTEL_BSP_SCHEDULE_DELAY: "1000"
+    })
+    expect(set).toEqual({
+      endpoint: "http://collector:4318/v1/traces",
+      headers: { "api-key": "s=cret", "x-team": "pos" },
+      serviceName: "pos-eu",
+      sampleRatio: 0.1,
+      parentBased: true,
+      exportIntervalMs: 1000
+    })
+    expect(await tracingOf({ OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.5" })).toMatchObject({
+      sampleRatio: 0.5,
+      parentBased: false
+    })
+    expect(await tracingOf({ OTEL_TRACES_SAMPLER: "always_off" })).toMatchObject({ sampleRatio: 0 })
+    // The argument applies to the ratio samplers only.
+    expect(await tracingOf({ OTEL_TRACES_SAMPLER_ARG: "0.5" })).toMatchObject({ sampleRatio: 1 })
+  })
+
+  it("refuses what it cannot use, naming the variable", async () => {
+    for (const [name, value] of [
+      ["OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"],
+      ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "ftp://collector"],
+      ["OTEL_EXPORTER_OTLP_HEADERS", "no-equals-sign"],
+      ["OTEL_TRACES_SAMPLER", "sometimes"],
+      ["OTEL_TRACES_SAMPLER_ARG", "1.5"],
+      ["OTEL_TRACES_EXPORTER", "zipkin"],
+      ["OTEL_BSP_SCHEDULE_DELAY", "0"]
+    ] as const) {
+      const result = await load({ [name]: value })
+      expect(result._tag, `${name}=${value}`).toBe("Failure")
+      expect(String(result._tag === "Failure" ? result.failure : ""), name).toContain(name)
+    }
   })
 })

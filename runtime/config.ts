@@ -92,6 +92,35 @@ export interface AppSettings {
   readonly webhookAllowLoopback: boolean
   readonly webhookDelivery: WebhookDeliverySettings
   readonly metrics: MetricsSettings
+  readonly tracing: TracingSettings
+}
+
+/**
+ * Traces over OTLP/HTTP (runtime/observability/tracing.ts), configured by the OpenTelemetry
+ * variables: off unless an endpoint is set.
+ */
+export interface TracingSettings {
+  /**
+   * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (as is), else OTEL_EXPORTER_OTLP_ENDPOINT with `/v1/traces`
+   * added; undefined (or OTEL_SDK_DISABLED=true, or OTEL_TRACES_EXPORTER=none): no traces exported.
+   */
+  readonly endpoint: string | undefined
+  /** OTEL_EXPORTER_OTLP_TRACES_HEADERS or OTEL_EXPORTER_OTLP_HEADERS: `key=value,...`, values URL-encoded. */
+  readonly headers: Readonly<Record<string, string>>
+  /** OTEL_SERVICE_NAME: the `service.name` of every span (default pos-integration). */
+  readonly serviceName: string
+  /**
+   * OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG: the share of traces started here that are
+   * recorded (1: all, the default; `traceidratio` with its argument; `always_off`: 0).
+   */
+  readonly sampleRatio: number
+  /**
+   * Whether a trace started by a caller (W3C traceparent) is recorded as the caller decided (its
+   * sampled flag: the `parentbased_*` samplers, the default), rather than by the ratio.
+   */
+  readonly parentBased: boolean
+  /** OTEL_BSP_SCHEDULE_DELAY: milliseconds between exports (default 5000). */
+  readonly exportIntervalMs: number
 }
 
 /** `GET /metrics` (runtime/observability). */
@@ -316,6 +345,107 @@ const credentialKeysConfig = Config.schema(
   )
 )
 
+/** Traces off: what no OpenTelemetry variable at all reads as. */
+export const tracingOff: TracingSettings = {
+  endpoint: undefined,
+  headers: {},
+  serviceName: "pos-integration",
+  sampleRatio: 1,
+  parentBased: true,
+  exportIntervalMs: 5000
+}
+
+const samplers = [
+  "always_on",
+  "always_off",
+  "traceidratio",
+  "parentbased_always_on",
+  "parentbased_always_off",
+  "parentbased_traceidratio"
+] as const
+
+/** `key=value,key2=value2` (W3C baggage style, values URL-encoded), or a reason it is not. */
+export const parseOtlpHeaders = (raw: string): Record<string, string> | string => {
+  const headers: Record<string, string> = {}
+  for (const pair of raw.split(",")) {
+    if (pair.trim() === "") continue
+    const at = pair.indexOf("=")
+    const key = at <= 0 ? "" : pair.slice(0, at).trim()
+    if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(key))
+      return `expected key=value pairs separated by commas, got '${pair.trim()}'`
+    try {
+      headers[key.toLowerCase()] = decodeURIComponent(pair.slice(at + 1).trim())
+    } catch {
+      return `the value of '${key}' is not valid percent-encoding`
+    }
+  }
+  return headers
+}
+
+const otlpUrl = (name: string) =>
+  Config.schema(
+    Schema.String.pipe(
+      Schema.check(
+        Schema.makeFilter(
+          (raw: string) => raw.trim() === "" || parseHttpUrl(raw) !== undefined || "expected an http:// or https:// URL"
+        )
+      )
+    ),
+    name
+  ).pipe(
+    Config.option,
+    Config.map((value) => Option.filter(value, (raw) => raw.trim() !== ""))
+  )
+
+const otlpHeaders = (name: string) =>
+  Config.schema(
+    Schema.String.pipe(
+      Schema.check(
+        Schema.makeFilter((raw: string) => {
+          const parsed = parseOtlpHeaders(raw)
+          return typeof parsed !== "string" || parsed
+        })
+      )
+    ),
+    name
+  ).pipe(Config.option)
+
+const tracingConfig = Config.all({
+  disabled: Config.Boolean("OTEL_SDK_DISABLED").pipe(Config.withDefault(false)),
+  exporter: Config.Literals(["otlp", "none"], "OTEL_TRACES_EXPORTER").pipe(Config.withDefault("otlp" as const)),
+  tracesEndpoint: otlpUrl("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+  endpoint: otlpUrl("OTEL_EXPORTER_OTLP_ENDPOINT"),
+  tracesHeaders: otlpHeaders("OTEL_EXPORTER_OTLP_TRACES_HEADERS"),
+  headers: otlpHeaders("OTEL_EXPORTER_OTLP_HEADERS"),
+  serviceName: Config.String("OTEL_SERVICE_NAME").pipe(Config.withDefault("pos-integration")),
+  sampler: Config.Literals(samplers, "OTEL_TRACES_SAMPLER").pipe(Config.withDefault("parentbased_always_on" as const)),
+  samplerArg: Config.schema(
+    Schema.FiniteFromString.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
+    "OTEL_TRACES_SAMPLER_ARG"
+  ).pipe(Config.withDefault(1)),
+  exportIntervalMs: boundedInt("OTEL_BSP_SCHEDULE_DELAY", 10, 3_600_000, 5000)
+}).pipe(
+  Config.map((raw): TracingSettings => {
+    const base = Option.map(raw.endpoint, (url) => `${parseHttpUrl(url)!}/v1/traces`)
+    const endpoint = Option.orElse(
+      Option.map(raw.tracesEndpoint, (url) => url.trim()),
+      () => base
+    )
+    const headers = Option.orElse(raw.tracesHeaders, () => raw.headers)
+    return {
+      endpoint: raw.disabled || raw.exporter === "none" ? undefined : Option.getOrUndefined(endpoint),
+      headers: Option.match(headers, {
+        onNone: () => ({}),
+        onSome: (text) => parseOtlpHeaders(text) as Record<string, string>
+      }),
+      serviceName: raw.serviceName,
+      sampleRatio: raw.sampler.endsWith("always_off") ? 0 : raw.sampler.endsWith("traceidratio") ? raw.samplerArg : 1,
+      parentBased: raw.sampler.startsWith("parentbased_"),
+      exportIntervalMs: raw.exportIntervalMs
+    }
+  })
+)
+
 /** Every environment variable the service reads; README.md lists them. */
 export const appSettingsConfig = Config.all({
   port: Config.Port("PORT").pipe(Config.withDefault(8080)),
@@ -441,7 +571,8 @@ export const appSettingsConfig = Config.all({
     retentionDays: boundedInt("WEBHOOK_DELIVERY_RETENTION_DAYS", 1, 3650, 30)
   }),
   metricsToken: Config.Redacted("METRICS_TOKEN").pipe(Config.option),
-  metricsTenantLabels: Config.Boolean("METRICS_TENANT_LABELS").pipe(Config.withDefault(false))
+  metricsTenantLabels: Config.Boolean("METRICS_TENANT_LABELS").pipe(Config.withDefault(false)),
+  tracing: tracingConfig
 }).pipe(
   Config.map(
     ({
@@ -541,6 +672,7 @@ export class AppConfig extends Context.Service<AppConfig, AppSettings>()("pos/ru
       retentionDays: 30
     },
     metrics: { token: undefined, tenantLabels: false },
+    tracing: tracingOff,
     ...overrides
   })
 }

@@ -1,6 +1,7 @@
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
-import { HttpRouter } from "effect/http"
+import { constTrue } from "effect/Function"
+import { HttpMiddleware, HttpRouter } from "effect/http"
 import { appServices } from "./app-layer.ts"
 import { ensureDemoTenant, startDemoPos } from "./bootstrap.ts"
 import { type AppSettings, appSettingsConfig } from "./config.ts"
@@ -51,7 +52,9 @@ const service = (settings: AppSettings) =>
               ...(settings.host === undefined ? {} : { host: settings.host })
             })
           ),
-          Layer.provide(Layer.succeedContext(services))
+          Layer.provide(Layer.succeedContext(services)),
+          // The request pipeline starts each request's server span itself (runtime/http/request-pipeline.ts).
+          Layer.provide(Layer.succeed(HttpMiddleware.TracerDisabledWhen, constTrue))
         )
       )
       // Added after the server's own finalizers, so it runs before them.

@@ -12,6 +12,7 @@
  * - COMPLETED or REJECTED: 409 `order not cancellable`.
  */
 import { Effect } from "effect"
+import { currentTraceContext } from "./trace-context.ts"
 import { NotFound, OrderConflict, type StorageError } from "../../domain/errors.ts"
 import type { Order } from "../../domain/order.ts"
 import { Orders } from "../ports/orders.ts"
@@ -44,7 +45,13 @@ export const cancelOrder = (
     const order = yield* reread
     const canCancel = input.canCancel(order.provider)
     const reason = input.reason === null ? "cancelled by the partner" : `cancelled by the partner: ${input.reason}`
-    const cancelRow = { id: input.newId("obx"), kind: "cancel" as const, dueAt: input.now, reason: input.reason }
+    const cancelRow = {
+      id: input.newId("obx"),
+      kind: "cancel" as const,
+      dueAt: input.now,
+      reason: input.reason,
+      traceContext: yield* currentTraceContext
+    }
 
     if (order.status === "CANCELLED") return { order, outcome: "cancelled" }
     if (order.status === "COMPLETED" || order.status === "REJECTED") {

@@ -13,6 +13,7 @@
  */
 
 import { Effect } from "effect"
+import { currentTraceContext } from "./trace-context.ts"
 import { InvalidInput, NotFound, OrderConflict, RefCodeConflict, type StorageError } from "../../domain/errors.ts"
 import type { Order, OrderProblem, OrderRequest } from "../../domain/order.ts"
 import { priceOrder } from "../../domain/order-pricing.ts"
@@ -153,7 +154,8 @@ export const placeOrder = (
       createdAt: now,
       updatedAt: now
     }
-    const placed = yield* orders.place(order, input.newId("obx"), input.placedBy ?? null)
+    // The request's trace goes with the outbox row: its delivery continues it.
+    const placed = yield* orders.place(order, input.newId("obx"), input.placedBy ?? null, yield* currentTraceContext)
     if (placed._tag === "RefCodeTaken") return yield* existingAnswer(placed.order, input.fingerprint)
     return { order, placed: true }
   })

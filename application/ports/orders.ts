@@ -106,6 +106,11 @@ export interface OutboxRow {
   readonly attempts: number
   readonly dueAt: Date
   readonly createdAt: Date
+  /**
+   * The W3C traceparent of the work that queued the row (the partner's request), so that its
+   * delivery continues that trace; null when it was not traced.
+   */
+  readonly traceContext: string | null
 }
 
 /** A claimed row, with its order as it stands now. */
@@ -149,12 +154,14 @@ export class Orders extends Context.Service<
      * entry (RECEIVED, source "service", at `order.createdAt`) and an outbox row (`submit`, due and
      * created at `order.createdAt`, id `outboxId`), together. An order already holding the refCode
      * is answered, and nothing is written; even when concurrent, one place of a refCode wins.
-     * `placedBy`: the key or OAuth client placing it, whose webhook endpoints hear its events.
+     * `placedBy`: the key or OAuth client placing it, whose webhook endpoints hear its events;
+     * `traceContext`: the placing request's traceparent, kept with the outbox row.
      */
     readonly place: (
       order: Order,
       outboxId: string,
-      placedBy?: WebhookOwner | null
+      placedBy?: WebhookOwner | null,
+      traceContext?: string | null
     ) => Effect.Effect<PlaceResult, StorageError>
     readonly get: (orderId: string) => Effect.Effect<Order | undefined, StorageError>
     readonly getByRefCode: (refCode: string) => Effect.Effect<Order | undefined, StorageError>
@@ -193,6 +200,7 @@ export class Orders extends Context.Service<
         readonly kind: DeliveryKind
         readonly dueAt: Date
         readonly reason?: string | null
+        readonly traceContext?: string | null
       } | null
     ) => Effect.Effect<MoveResult, StorageError>
     /** The kinds of the order's unfinished outbox rows, each once, sorted ("cancel" before "submit"). */

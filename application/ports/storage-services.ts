@@ -1,4 +1,5 @@
 import type { AdminKeys, AuditLog } from "./admin.ts"
+import type { DatabaseUsage } from "./database-usage.ts"
 import type { SigningKeys } from "./oauth.ts"
 import type { OrderDueIndex } from "./order-due-index.ts"
 import type { PullSchedules } from "./pull-schedules.ts"
@@ -16,3 +17,4 @@ export type StorageServices =
   | AuditLog
   | SigningKeys
   | RateLimitBuckets
+  | DatabaseUsage

@@ -1,8 +1,16 @@
 import { randomUUID } from "node:crypto"
-import { Cause, Effect, Logger, References, type Types } from "effect"
-import { HttpIncomingMessage, HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { Cause, Effect, Logger, Option, References, Tracer, type Types } from "effect"
+import {
+  HttpIncomingMessage,
+  HttpRouter,
+  HttpServerError,
+  HttpServerRequest,
+  HttpServerResponse,
+  HttpTraceContext
+} from "effect/http"
 import { AppConfig } from "../config.ts"
 import { recordRequest } from "../observability/metrics.ts"
+import { withTraceIds } from "../observability/tracing.ts"
 import { type RequestFacts, RequestInfo } from "./context.ts"
 import { envelopeJson } from "./errors.ts"
 import type { MethodTable } from "./method-table.ts"
@@ -52,75 +60,107 @@ export const requestPipeline = (methods: MethodTable) =>
       const basePath = config.basePath
       const tenantLabels = config.metrics.tenantLabels
       // Requests run in the server's fiber context, not the one this layer was built in: carry the
-      // configured loggers and level over explicitly.
+      // configured loggers and level over explicitly, and the tracer when traces are exported.
       const loggers = yield* Logger.CurrentLoggers
       const minimumLevel = yield* References.MinimumLogLevel
+      const tracer = config.tracing.endpoint === undefined ? undefined : yield* Tracer.Tracer
+      const tracing = tracer !== undefined
       // It answers every failure itself; the declared `unhandled` only satisfies the router's signature.
       return (
         app
       ): Effect.Effect<HttpServerResponse.HttpServerResponse, Types.unhandled, HttpServerRequest.HttpServerRequest> =>
-        Effect.gen(function* () {
-          const started = performance.now()
-          let request = yield* HttpServerRequest.HttpServerRequest
-          const given = request.headers["x-request-id"]
-          const requestId = given !== undefined && requestIdPattern.test(given) ? given : randomUUID()
-          if (basePath !== "" && (request.url === basePath || request.url.startsWith(`${basePath}/`))) {
-            request = request.modify({ url: request.url.slice(basePath.length) || "/" })
-          }
-          const facts: RequestFacts = { requestId, tenant: undefined, route: undefined }
+        serverSpan(
+          tracer,
+          Effect.gen(function* () {
+            const started = performance.now()
+            let request = yield* HttpServerRequest.HttpServerRequest
+            const given = request.headers["x-request-id"]
+            const requestId = given !== undefined && requestIdPattern.test(given) ? given : randomUUID()
+            if (basePath !== "" && (request.url === basePath || request.url.startsWith(`${basePath}/`))) {
+              request = request.modify({ url: request.url.slice(basePath.length) || "/" })
+            }
+            const facts: RequestFacts = { requestId, tenant: undefined, route: undefined }
 
-          // A path that cannot be decoded cannot be routed: answered like a request line Node cannot parse.
-          const malformed = malformedPath(request.url)
-          const routed = (malformed === undefined ? app : Effect.succeed(envelopeResponse(400, malformed))).pipe(
-            Effect.provideService(HttpServerRequest.HttpServerRequest, request),
-            Effect.provideService(RequestInfo, facts),
-            Effect.provideService(
-              HttpIncomingMessage.MaxBodySize,
-              isWebhookPath(request.url) ? maxWebhookBody : isSyncPath(request.url) ? maxSyncBody : maxBody
-            ),
-            Effect.catchCause((cause) => recover(cause, request, methods, requestId)),
-            // Every log line of the request (a refused key, a defect's cause) names its request id.
-            Effect.annotateLogs("requestId", requestId)
-          )
-          const response = yield* Effect.map(routed, (r) => {
-            // Keep the headers (Allow, Retry-After, ...) of a bare error response we put in the envelope.
-            const enveloped =
-              r.status >= 400 && !isJson(r)
-                ? HttpServerResponse.setHeaders(envelopeResponse(r.status, detailsFor(r.status, request)), r.headers)
-                : r
-            const limited =
-              facts.rateLimitHeaders === undefined
-                ? enveloped
-                : HttpServerResponse.setHeaders(enveloped, facts.rateLimitHeaders)
-            return r.status === 503 && facts.retryAfterSeconds !== undefined
-              ? HttpServerResponse.setHeader(limited, "retry-after", String(facts.retryAfterSeconds))
-              : limited
+            // A path that cannot be decoded cannot be routed: answered like a request line Node cannot parse.
+            const malformed = malformedPath(request.url)
+            const routed = (malformed === undefined ? app : Effect.succeed(envelopeResponse(400, malformed))).pipe(
+              Effect.provideService(HttpServerRequest.HttpServerRequest, request),
+              Effect.provideService(RequestInfo, facts),
+              Effect.provideService(
+                HttpIncomingMessage.MaxBodySize,
+                isWebhookPath(request.url) ? maxWebhookBody : isSyncPath(request.url) ? maxSyncBody : maxBody
+              ),
+              Effect.catchCause((cause) => recover(cause, request, methods, requestId)),
+              // Every log line of the request (a refused key, a defect's cause) names its request id.
+              Effect.annotateLogs("requestId", requestId)
+            )
+            const span = tracing ? Option.getOrUndefined(yield* Effect.option(Effect.currentSpan)) : undefined
+            const response = yield* Effect.map(span === undefined ? routed : withTraceIds(routed), (r) => {
+              // Keep the headers (Allow, Retry-After, ...) of a bare error response we put in the envelope.
+              const enveloped =
+                r.status >= 400 && !isJson(r)
+                  ? HttpServerResponse.setHeaders(envelopeResponse(r.status, detailsFor(r.status, request)), r.headers)
+                  : r
+              const limited =
+                facts.rateLimitHeaders === undefined
+                  ? enveloped
+                  : HttpServerResponse.setHeaders(enveloped, facts.rateLimitHeaders)
+              return r.status === 503 && facts.retryAfterSeconds !== undefined
+                ? HttpServerResponse.setHeader(limited, "retry-after", String(facts.retryAfterSeconds))
+                : limited
+            })
+            const seconds = (performance.now() - started) / 1000
+            yield* recordRequest({
+              method: request.method,
+              route: facts.route,
+              status: response.status,
+              seconds,
+              ...(tenantLabels ? { tenant: facts.tenant } : {})
+            })
+            if (span !== undefined) {
+              span.attribute("http.request.method", request.method)
+              span.attribute("http.response.status_code", response.status)
+              span.attribute("http.route", facts.route ?? "-")
+              span.attribute("request.id", requestId)
+              if (facts.tenant !== undefined) span.attribute("tenant.id", facts.tenant)
+            }
+            yield* Effect.annotateLogs(Effect.logInfo("request"), {
+              ...(span === undefined ? {} : { traceId: span.traceId, spanId: span.spanId }),
+              requestId,
+              method: request.method,
+              route: facts.route ?? "-",
+              tenant: facts.tenant ?? "-",
+              status: response.status,
+              ...(facts.refusal === undefined ? {} : { refusal: facts.refusal }),
+              latencyMs: Math.round(seconds * 100_000) / 100
+            })
+            return HttpServerResponse.setHeader(response, "x-request-id", requestId)
           })
-          const seconds = (performance.now() - started) / 1000
-          yield* recordRequest({
-            method: request.method,
-            route: facts.route,
-            status: response.status,
-            seconds,
-            ...(tenantLabels ? { tenant: facts.tenant } : {})
-          })
-          yield* Effect.annotateLogs(Effect.logInfo("request"), {
-            requestId,
-            method: request.method,
-            route: facts.route ?? "-",
-            tenant: facts.tenant ?? "-",
-            status: response.status,
-            ...(facts.refusal === undefined ? {} : { refusal: facts.refusal }),
-            latencyMs: Math.round(seconds * 100_000) / 100
-          })
-          return HttpServerResponse.setHeader(response, "x-request-id", requestId)
-        }).pipe(
+        ).pipe(
           Effect.provideService(Logger.CurrentLoggers, loggers),
           Effect.provideService(References.MinimumLogLevel, minimumLevel)
         )
     }),
     { global: true }
   )
+
+/**
+ * With traces exported, the request runs in a server span under `tracer` (continuing the caller's
+ * W3C traceparent, or b3), which everything it does traces into: its SQL, its calls out, the spans
+ * it names. The pipeline gives it the route, tenant, request id and status once they are known.
+ */
+const serverSpan = <A, E, R>(
+  tracer: Tracer.Tracer | undefined,
+  handled: Effect.Effect<A, E, R | HttpServerRequest.HttpServerRequest>
+) =>
+  tracer === undefined
+    ? handled
+    : Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+        Effect.withSpan(handled, `http.server ${request.method}`, {
+          kind: "server",
+          parent: Option.getOrUndefined(HttpTraceContext.fromHeaders(request.headers))
+        })
+      ).pipe(Effect.provideService(Tracer.Tracer, tracer))
 
 const malformedPath = (url: string): string | undefined => {
   const path = url.split("?")[0]!

@@ -1,8 +1,13 @@
 import { Clock, Context, Effect, Layer, type Redacted } from "effect"
+import { traced } from "../observability/tracing.ts"
 import { HttpClient } from "effect/http"
 import { makeEmbeddedLoyalty } from "../../adapters/loyalty/embedded-loyalty.ts"
 import { makeHttpLoyalty } from "../../adapters/loyalty/http-loyalty.ts"
-import { type CircuitBreaker, makeCircuitBreaker } from "../../application/loyalty/circuit-breaker.ts"
+import {
+  type CircuitBreaker,
+  type CircuitState,
+  makeCircuitBreaker
+} from "../../application/loyalty/circuit-breaker.ts"
 import type { Loyalty, LoyaltyError } from "../../application/ports/loyalty.ts"
 import { LoyaltyLedger } from "../../application/ports/loyalty-ledger.ts"
 import { NotConfigured, UpstreamTimeout, UpstreamUnavailable } from "../../domain/errors.ts"
@@ -36,6 +41,8 @@ export class LoyaltyGateway extends Context.Service<
       tenant: Tenant,
       startedAtMs: number
     ) => Effect.Effect<Loyalty, NotConfigured | UpstreamUnavailable, LoyaltyLedger>
+    /** The state of each tenant's breaker this process holds (tenants calling a loyalty-service lately). */
+    readonly breakerStates: (nowMs: number) => ReadonlyArray<{ readonly tenant: string; readonly state: CircuitState }>
   }
 >()("pos/runtime/LoyaltyGateway") {
   static readonly layer = Layer.effect(
@@ -74,20 +81,35 @@ export class LoyaltyGateway extends Context.Service<
             })
             return yield* use(loyalty)
           }).pipe(
-            Effect.provideService(HttpClient.HttpClient, client),
-            // Our trace ids are not the loyalty-service's business.
-            Effect.provideService(HttpClient.TracerPropagationEnabled, false)
+            // Its HTTP calls carry our traceparent: the loyalty-service's spans join the request's trace.
+            Effect.provideService(HttpClient.HttpClient, client)
+          )
+        const call = <A>(operation: string, use: (loyalty: Loyalty) => Effect.Effect<A, LoyaltyError>) =>
+          traced(`loyalty.${operation}`, { kind: "client", attributes: { "peer.service": "loyalty-service" } })(
+            withClient(use)
           )
         return {
-          member: (customerId) => withClient((l) => l.member(customerId)),
-          transactions: (customerId) => withClient((l) => l.transactions(customerId)),
-          rewards: withClient((l) => l.rewards),
-          earn: (request) => withClient((l) => l.earn(request)),
-          redeem: (request) => withClient((l) => l.redeem(request))
+          member: (customerId) => call("member", (l) => l.member(customerId)),
+          transactions: (customerId) => call("transactions", (l) => l.transactions(customerId)),
+          rewards: call("rewards", (l) => l.rewards),
+          earn: (request) => call("earn", (l) => l.earn(request)),
+          redeem: (request) => call("redeem", (l) => l.redeem(request))
         }
       }
 
+      const severity: Record<CircuitState, number> = { closed: 0, "half-open": 1, open: 2 }
       return LoyaltyGateway.of({
+        // A tenant pointed at another URL lately has two breakers: the one further from closed counts.
+        breakerStates: (nowMs) => {
+          const byTenant = new Map<string, CircuitState>()
+          for (const [key, breaker] of breakers.entries(nowMs)) {
+            const tenant = key.slice(0, key.indexOf(" "))
+            const state = breaker.state(nowMs)
+            const known = byTenant.get(tenant)
+            if (known === undefined || severity[state] > severity[known]) byTenant.set(tenant, state)
+          }
+          return [...byTenant].map(([tenant, state]) => ({ tenant, state }))
+        },
         forTenant: (tenant, startedAtMs) =>
           Effect.gen(function* () {
             const backend = loyaltyBackendOf(tenant, config.loyaltyUrl)

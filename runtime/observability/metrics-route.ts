@@ -6,6 +6,7 @@ import { envelopeJson } from "../http/errors.ts"
 import { isLoopback } from "../http/middleware.ts"
 import { metricsText } from "./metrics.ts"
 import { makeOutboxGauges } from "./outbox-gauges.ts"
+import { makeServiceGauges } from "./service-gauges.ts"
 
 export const metricsPath = "/metrics"
 
@@ -25,11 +26,16 @@ export const metricsRoute = Layer.unwrap(
   Effect.gen(function* () {
     const config = yield* AppConfig
     const refreshOutboxes = yield* makeOutboxGauges
-    return HttpRouter.add("GET", metricsPath, scrape(config.metrics.token, refreshOutboxes))
+    const refreshService = yield* makeServiceGauges
+    return HttpRouter.add(
+      "GET",
+      metricsPath,
+      scrape(config.metrics.token, Effect.andThen(refreshOutboxes, refreshService))
+    )
   })
 )
 
-const scrape = (token: Redacted.Redacted<string> | undefined, refreshOutboxes: Effect.Effect<void>) =>
+const scrape = (token: Redacted.Redacted<string> | undefined, refresh: Effect.Effect<void>) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     if (token !== undefined) {
@@ -45,7 +51,7 @@ const scrape = (token: Redacted.Redacted<string> | undefined, refreshOutboxes: E
         return refused(403, "forbidden", "GET /metrics answers loopback peers only while METRICS_TOKEN is unset")
       }
     }
-    yield* refreshOutboxes
+    yield* refresh
     return HttpServerResponse.text(yield* metricsText, {
       contentType: "text/plain; version=0.0.4; charset=utf-8",
       headers: { "cache-control": "no-store" }

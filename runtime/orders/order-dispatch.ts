@@ -1,4 +1,6 @@
 import { Clock, Context, Deferred, Effect, Fiber, Layer, Option, Random, Schedule, Semaphore } from "effect"
+import { parentOf } from "../../application/orders/trace-context.ts"
+import { traced } from "../observability/tracing.ts"
 import { HttpClient } from "effect/http"
 import { type CallResult, decideDelivery, type RetryPolicy } from "../../application/orders/delivery-outcome.ts"
 import { Outlets } from "../../application/ports/catalog.ts"
@@ -107,6 +109,10 @@ export class OrderDispatch extends Context.Service<OrderDispatch, TenantDispatch
                   { _tag: "Cancelled" as const }
                 )
           return yield* attempted.pipe(
+            traced(`pos.${row.kind === "submit" ? "submitOrder" : "cancelOrder"}`, {
+              kind: "client",
+              attributes: { "pos.provider": row.order.provider, "order.id": row.orderId }
+            }),
             Effect.timeoutOption(settings.posCallTimeoutMs),
             Effect.map(
               Option.getOrElse(
@@ -198,7 +204,17 @@ export class OrderDispatch extends Context.Service<OrderDispatch, TenantDispatch
               scope
             )
           }
+        }).pipe(deliverySpan(tenant, row))
+
+      /** A delivery continues the trace its row was queued in (the partner's request), else starts one. */
+      const deliverySpan = (tenant: TenantId, row: ClaimedDelivery) => {
+        const parent = parentOf(row.traceContext)
+        return traced("orders.deliver", {
+          kind: "consumer",
+          ...(parent === undefined ? { root: true } : { parent }),
+          attributes: { tenant, "order.id": row.orderId, "delivery.kind": row.kind, "delivery.attempt": row.attempts }
         })
+      }
 
       /**
        * Deliveries under way in this process, by tenant. Each runs in its own fiber, detached from
@@ -216,12 +232,9 @@ export class OrderDispatch extends Context.Service<OrderDispatch, TenantDispatch
           (permits) =>
             Effect.gen(function* () {
               const at = yield* now
-              const rows = yield* Context.get(repositories, Orders).claim({
-                now: at,
-                owner,
-                leaseUntil: new Date(at.getTime() + leaseMs),
-                limit: permits.held
-              })
+              const rows = yield* Context.get(repositories, Orders)
+                .claim({ now: at, owner, leaseUntil: new Date(at.getTime() + leaseMs), limit: permits.held })
+                .pipe(traced("outbox.claim", { attributes: { outbox: "orders", tenant } }))
               // The permits no row needs go back now.
               if (permits.held > rows.length) {
                 yield* calls.release(permits.held - rows.length)

@@ -1,4 +1,6 @@
 import { Clock, Context, Effect, Fiber, Layer, Random, Schedule, Semaphore } from "effect"
+import { currentTraceContext } from "../../application/orders/trace-context.ts"
+import { traced } from "../observability/tracing.ts"
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
 import type { TenantRepositories } from "../../application/ports/tenant-storage.ts"
 import { type ClaimedWebhookDelivery, WebhookDeliveries } from "../../application/ports/webhook-deliveries.ts"
@@ -84,9 +86,12 @@ export class WebhookDispatch extends Context.Service<WebhookDispatch, TenantDisp
             sequence: row.sequence,
             data: row.data
           })
+          // The receiver may continue our trace (W3C traceparent), as our other outbound calls allow.
+          const trace = yield* currentTraceContext
           const outcome = yield* sendWebhook({
             url: endpoint.url,
             headers: {
+              ...(trace === null ? {} : { traceparent: trace }),
               ...signatureHeaders({
                 id: row.eventId,
                 timestamp: startedAt,
@@ -138,7 +143,18 @@ export class WebhookDispatch extends Context.Service<WebhookDispatch, TenantDisp
             })
           }
           if (finish._tag === "Retry") yield* wakeAt(tenant, finish.dueAt)
-        })
+        }).pipe(
+          traced("webhook.deliver", {
+            kind: "producer",
+            attributes: {
+              tenant,
+              "webhook.endpoint": row.endpointId,
+              "webhook.event_type": row.eventType,
+              "webhook.id": row.eventId,
+              "delivery.attempt": row.attempts
+            }
+          })
+        )
 
       /** Tries under way in this process, by tenant. */
       const underWayOf = makeUnderWay().of
@@ -151,13 +167,15 @@ export class WebhookDispatch extends Context.Service<WebhookDispatch, TenantDisp
             Effect.gen(function* () {
               const at = yield* now
               const owner = `${process_}-${++claims}`
-              const rows = yield* Context.get(repositories, WebhookDeliveries).claim({
-                now: at,
-                owner,
-                leaseUntil: new Date(at.getTime() + leaseMs),
-                limit: held.held,
-                perEndpoint: settings.inFlightPerEndpoint
-              })
+              const rows = yield* Context.get(repositories, WebhookDeliveries)
+                .claim({
+                  now: at,
+                  owner,
+                  leaseUntil: new Date(at.getTime() + leaseMs),
+                  limit: held.held,
+                  perEndpoint: settings.inFlightPerEndpoint
+                })
+                .pipe(traced("outbox.claim", { attributes: { outbox: "webhooks", tenant } }))
               const fibers = underWayOf(tenant)
               for (const row of rows) {
                 const fiber = yield* Effect.forkIn(

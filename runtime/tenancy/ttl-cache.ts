@@ -34,4 +34,14 @@ export class TtlCache<K, V> {
   delete(key: K): void {
     this.#entries.delete(key)
   }
+
+  /** The live entries at `now` (expired ones are dropped on the way). */
+  entries(now: number): Array<[K, V]> {
+    const live: Array<[K, V]> = []
+    for (const [key, entry] of this.#entries) {
+      if (entry.expiresAt <= now) this.#entries.delete(key)
+      else live.push([key, entry.value])
+    }
+    return live
+  }
 }

@@ -1,17 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
-import { RateLimitBuckets } from "../../application/ports/rate-limit-buckets.ts"
+import type { StorageServices } from "../../application/ports/storage-services.ts"
 import { Context, Effect, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import { layerKeySecrets } from "../../adapters/crypto/key-secrets.ts"
 import { layerMemoryStorage } from "../../adapters/storage/memory/memory-storage.ts"
 import { authenticate } from "../../application/auth/authenticate.ts"
 import { issueApiKey } from "../../application/auth/issue-key.ts"
-import { AdminKeys, AuditLog } from "../../application/ports/admin.ts"
 import { ApiKeys } from "../../application/ports/api-keys.ts"
 import { KeySecrets } from "../../application/ports/key-secrets.ts"
 import { OAuthClients, SigningKeys } from "../../application/ports/oauth.ts"
-import { PullSchedules } from "../../application/ports/pull-schedules.ts"
-import { OrderDueIndex } from "../../application/ports/order-due-index.ts"
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
 import { type TenantRepositories, TenantStorage } from "../../application/ports/tenant-storage.ts"
 import { createTenant } from "../../application/tenants/create-tenant.ts"
@@ -118,13 +115,9 @@ const countingStorage = () => {
             })
           ).pipe(Layer.provide(storage.open(tenant)))
       })
-      return Context.make(TenantDirectory, countedDirectory).pipe(
+      // Every service as the adapter gives it, but those wrapped here.
+      return Context.add(yield* Effect.context<StorageServices>(), TenantDirectory, countedDirectory).pipe(
         Context.add(TenantStorage, countedStorage),
-        Context.add(PullSchedules, yield* PullSchedules),
-        Context.add(OrderDueIndex, yield* OrderDueIndex),
-        Context.add(AdminKeys, yield* AdminKeys),
-        Context.add(AuditLog, yield* AuditLog),
-        Context.add(RateLimitBuckets, yield* RateLimitBuckets),
         Context.add(SigningKeys, countedSigningKeys)
       )
     })

@@ -493,6 +493,20 @@ for (const storage of storages()) {
         await expect
           .poll(() => page.getByLabel("Default tax rate, % (empty: none)").inputValue(), { timeout: 15_000 })
           .toBe("8.875")
+        // Rate limits: each partner key 5 reads a second (burst 10), the tenant's syncs 1 a second.
+        await page.getByLabel("partner reads rate").fill("5")
+        await page.getByLabel("partner reads burst").fill("10")
+        await page.getByLabel("tenant syncs rate").fill("1")
+        await page.getByRole("button", { name: "Save rate limits" }).click()
+        await expect
+          .poll(() => status().textContent(), { timeout: 15_000 })
+          .toBe("Set the rate limits of tenant 'browser'")
+        await expect.poll(() => page.getByLabel("partner reads burst").inputValue(), { timeout: 15_000 }).toBe("10")
+        const limits = await fetch(`${origin}/admin/api/v1/tenants/browser`, { headers: { "x-api-key": adminKey } })
+        expect(((await limits.json()) as { rateLimits: unknown }).rateLimits).toEqual({
+          keys: { partner: { reads: { rate: 5, burst: 10 } } },
+          tenant: { syncs: { rate: 1, burst: 1 } }
+        })
         await page.getByLabel("Reward id").fill("kopi")
         await page.getByLabel("Reward name").fill("Kopi O")
         // Exact: "Filter webhook endpoints" holds the word too.

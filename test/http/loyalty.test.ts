@@ -250,6 +250,8 @@ describe("loyalty over HTTP, through a loyalty-service", () => {
         path: "/v1/points/earn",
         authorization: "Bearer tenant-secret",
         idempotencyKey: "svc-1",
+        // Our trace goes on to the loyalty-service.
+        traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/),
         body: { customerId: member, amount: 2500, currency: "SGD", orderId: "o-1" }
       }
     ])

@@ -32,6 +32,7 @@ const row = (
   orderId: "ord_1",
   kind,
   reason: null,
+  traceContext: null,
   attempts,
   dueAt: queuedAt,
   createdAt: queuedAt,

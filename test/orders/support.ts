@@ -174,14 +174,19 @@ export const send = async <A = unknown>(
   o: OrderApp,
   method: string,
   path: string,
-  options: { readonly body?: unknown; readonly raw?: string; readonly key?: string } = {}
+  options: {
+    readonly body?: unknown
+    readonly raw?: string
+    readonly key?: string
+    readonly headers?: Readonly<Record<string, string>>
+  } = {}
 ): Promise<Answer<A>> => {
   const body = options.raw ?? (options.body === undefined ? undefined : json(options.body))
   const response = await call(o.app, path, {
     method,
     host,
     key: options.key ?? o.partnerKey,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
+    headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...options.headers },
     ...(body === undefined ? {} : { body })
   })
   const text = await response.text()

@@ -270,12 +270,42 @@ export const ordersContract = (name: string, makeLayer: () => Layer.Layer<Tenant
           orderId: order.orderId,
           kind: "submit",
           reason: null,
+          traceContext: null,
           attempts: 1,
           dueAt: at(123),
           createdAt: at(123),
           leaseUntil: at(1_123),
           order
         }
+      ])
+    })
+
+    it("keeps the trace context each row was queued with, and hands it to the claimer", async () => {
+      const tenant = await newTenant()
+      const placing = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+      const cancelling = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
+      const result = await inOrders(tenant, (orders) =>
+        Effect.gen(function* () {
+          yield* orders.place(orderFixture("1"), "obx_1", null, placing)
+          const submit = yield* orders.claim(claimRequest("w", 5, 1_000))
+          yield* orders.finish("obx_1", "w", attempt("submit", 1, 10), {
+            _tag: "Done",
+            change: change("SUBMITTED", 10, { source: "service", vendorStatus: null })
+          })
+          yield* orders.moveAndEnqueue(
+            "ord_1",
+            change(null, 20, { source: "partner", vendorStatus: null, reason: "cancellation requested" }),
+            { id: "obx_c", kind: "cancel", dueAt: at(20), traceContext: cancelling }
+          )
+          yield* orders.place(orderFixture("2"), "obx_2")
+          const rest = yield* orders.claim(claimRequest("w", 2_000, 1_000))
+          return [...submit, ...rest].map((d) => [d.id, d.traceContext]).sort(([a], [b]) => (a! < b! ? -1 : 1))
+        })
+      )
+      expect(result).toEqual([
+        ["obx_1", placing],
+        ["obx_2", null],
+        ["obx_c", cancelling]
       ])
     })
 
@@ -1076,6 +1106,7 @@ export const ordersContract = (name: string, makeLayer: () => Layer.Layer<Tenant
                         orderId: r.orderId,
                         kind: r.kind,
                         reason: r.reason,
+                        traceContext: null,
                         attempts: r.attempts,
                         dueAt: at(r.due),
                         createdAt: at(r.created),

@@ -26,6 +26,8 @@ export interface RecordedCall {
   readonly path: string
   readonly authorization: string | undefined
   readonly idempotencyKey: string | undefined
+  /** The W3C trace context the caller sent on (our trace continued). */
+  readonly traceparent: string | undefined
   readonly body: unknown
 }
 
@@ -143,7 +145,8 @@ export const startLoyaltySimulator = async (options: LoyaltySimulatorOptions): P
     for await (const chunk of req) text += chunk
     const body = parse(text)
     const [authorization, refCode] = [req.headers.authorization, req.headers["idempotency-key"] as string | undefined]
-    calls.push({ method, path, authorization, idempotencyKey: refCode, body })
+    const traceparent = req.headers.traceparent as string | undefined
+    calls.push({ method, path, authorization, idempotencyKey: refCode, traceparent, body })
     const current = fault
     if (--remaining <= 0) fault = { _tag: "None" }
     switch (current._tag) {

@@ -143,13 +143,15 @@ export const makeMemoryOrders = (t: OrderTables, sink: OrderEventSink = () => {}
     kind: DeliveryKind,
     dueAt: Date,
     createdAt: Date,
-    reason: string | null = null
+    reason: string | null = null,
+    traceContext: string | null = null
   ) =>
     t.outbox.set(id, {
       id,
       orderId,
       kind,
       reason,
+      traceContext,
       attempts: 0,
       dueAt,
       createdAt,
@@ -159,7 +161,7 @@ export const makeMemoryOrders = (t: OrderTables, sink: OrderEventSink = () => {}
     })
 
   return Orders.of({
-    place: (order, outboxId, placedBy = null) =>
+    place: (order, outboxId, placedBy = null, traceContext = null) =>
       Effect.suspend((): Effect.Effect<PlaceResult, StorageError> => {
         const holder = t.refCodes.get(order.refCode)
         if (holder !== undefined) return Effect.succeed({ _tag: "RefCodeTaken" as const, order: t.orders.get(holder)! })
@@ -175,7 +177,7 @@ export const makeMemoryOrders = (t: OrderTables, sink: OrderEventSink = () => {}
           vendorStatus: null,
           reason: null
         })
-        insertOutbox(outboxId, order.orderId, "submit", order.createdAt, order.createdAt)
+        insertOutbox(outboxId, order.orderId, "submit", order.createdAt, order.createdAt, null, traceContext)
         return Effect.succeed({ _tag: "Placed" as const })
       }),
     get: (orderId) => Effect.sync(() => t.orders.get(orderId)),
@@ -246,7 +248,17 @@ export const makeMemoryOrders = (t: OrderTables, sink: OrderEventSink = () => {}
             for (const row of before.rows) t.outbox.set(row.id, row)
             return refused("move order and queue its delivery", `outbox row ${outbox.id} exists`)
           }
-          if (!joined) insertOutbox(outbox.id, orderId, outbox.kind, outbox.dueAt, change.at, outbox.reason ?? null)
+          if (!joined) {
+            insertOutbox(
+              outbox.id,
+              orderId,
+              outbox.kind,
+              outbox.dueAt,
+              change.at,
+              outbox.reason ?? null,
+              outbox.traceContext ?? null
+            )
+          }
         }
         return Effect.succeed(result)
       }),
@@ -283,6 +295,7 @@ export const makeMemoryOrders = (t: OrderTables, sink: OrderEventSink = () => {}
             orderId: claimed.orderId,
             kind: claimed.kind,
             reason: claimed.reason,
+            traceContext: claimed.traceContext,
             attempts: claimed.attempts,
             dueAt: claimed.dueAt,
             createdAt: claimed.createdAt,

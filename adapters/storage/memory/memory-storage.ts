@@ -12,6 +12,7 @@ import { Orders } from "../../../application/ports/orders.ts"
 import { PosCredentialStore } from "../../../application/ports/pos-credentials.ts"
 import { PosInbox } from "../../../application/ports/pos-inbox.ts"
 import { PullSchedules } from "../../../application/ports/pull-schedules.ts"
+import { DatabaseUsage } from "../../../application/ports/database-usage.ts"
 import { RateLimitBuckets } from "../../../application/ports/rate-limit-buckets.ts"
 import type { StorageServices } from "../../../application/ports/storage-services.ts"
 import { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
@@ -256,7 +257,8 @@ export const layerMemoryStorage: Layer.Layer<MemoryStorage> = Layer.effectContex
       Context.add(AdminKeys, makeMemoryAdminKeys()),
       Context.add(AuditLog, makeMemoryAuditLog()),
       Context.add(SigningKeys, makeMemorySigningKeys()),
-      Context.add(RateLimitBuckets, makeMemoryRateLimitBuckets())
+      Context.add(RateLimitBuckets, makeMemoryRateLimitBuckets()),
+      Context.add(DatabaseUsage, { usage: Effect.succeed({ connections: {}, waiting: 0 }) })
     )
   })
 )

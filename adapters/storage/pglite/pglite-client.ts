@@ -37,6 +37,8 @@ export interface PgliteSession {
   readonly semaphore: Semaphore.Semaphore
   /** The statement that last set `search_path`, or undefined when unknown. */
   searchPath: string | undefined
+  /** Whether someone holds the permit, and how many wait for it (what `/metrics` shows). */
+  usage: { busy: number; waiting: number }
 }
 
 // Keyed by instance so that every client over one PGlite shares one semaphore,
@@ -53,7 +55,12 @@ export const pgliteSession = (db: PGlite): PgliteSession => {
   const existing = sessions.get(db)
   if (existing !== undefined) return existing
   db.parsers[types.INT8] = (value: string) => BigInt(value)
-  const session: PgliteSession = { db, semaphore: Semaphore.makeUnsafe(1), searchPath: undefined }
+  const session: PgliteSession = {
+    db,
+    semaphore: Semaphore.makeUnsafe(1),
+    searchPath: undefined,
+    usage: { busy: 0, waiting: 0 }
+  }
   sessions.set(db, session)
   return session
 }
@@ -278,6 +285,26 @@ const commit = (session: PgliteSession) =>
       : Effect.void
   )
 
+/**
+ * Counts the caller as waiting for the session until `admitted` runs (where it got the permit) or
+ * it gives up (an interruption while queued).
+ */
+const waitingFor = <A, E, R>(
+  usage: PgliteSession["usage"],
+  use: (admitted: Effect.Effect<void>) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> =>
+  Effect.suspend(() => {
+    usage.waiting++
+    let counted = true
+    const admitted = Effect.sync(() => {
+      if (counted) {
+        counted = false
+        usage.waiting--
+      }
+    })
+    return Effect.ensuring(use(admitted), admitted)
+  })
+
 /** A SqlClient over an open PGlite, on `options.searchPath`, sharing the instance's permit. */
 export const makePgliteClient = Effect.fnUntraced(function* (
   db: PGlite,
@@ -288,14 +315,30 @@ export const makePgliteClient = Effect.fnUntraced(function* (
   const prepare = ensureSearchPath(session, setSearchPath)
   const release = abandonTransaction(session)
 
+  const usage = session.usage
+  const busy = Effect.sync(() => {
+    usage.busy++
+  })
+  const idle = Effect.sync(() => {
+    usage.busy--
+  })
   const withPermit = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-    session.semaphore.withPermit(Effect.ensuring(Effect.andThen(prepare, effect), release))
+    waitingFor(usage, (admitted) =>
+      session.semaphore.withPermit(
+        Effect.andThen(
+          Effect.andThen(admitted, busy),
+          Effect.ensuring(Effect.andThen(prepare, effect), Effect.andThen(release, idle))
+        )
+      )
+    )
   const leased = makeConnection(session, options.parsers, (effect) => effect)
   const perStatement = makeConnection(session, options.parsers, withPermit)
 
   const lease: SqlConnection.Acquirer = Effect.uninterruptibleMask((restore) =>
-    restore(session.semaphore.takeScoped(1)).pipe(
+    waitingFor(usage, (admitted) => Effect.andThen(restore(session.semaphore.takeScoped(1)), admitted)).pipe(
+      Effect.andThen(busy),
       // Finalizers run in reverse: the rollback check runs before the permit returns.
+      Effect.andThen(Effect.addFinalizer(() => idle)),
       Effect.andThen(Effect.addFinalizer(() => release)),
       Effect.andThen(prepare),
       Effect.as(leased)

@@ -1,5 +1,6 @@
 import { join } from "node:path"
 import { Effect, Layer, Redacted } from "effect"
+import { DatabaseUsage } from "../../../application/ports/database-usage.ts"
 import type { StorageServices } from "../../../application/ports/storage-services.ts"
 import { StorageError } from "../../../domain/errors.ts"
 import { ephemeralKeyRing, joinKeyRings, type KeyRing } from "../../crypto/credential-sealer.ts"
@@ -64,6 +65,17 @@ export const layerPgliteStorage = (options: PgliteStorageOptions): Layer.Layer<S
         // One process owns the data directory: its buckets stay in memory (the contract suite asks
         // for the shared ones, to run their SQL here too).
         options.rateLimitBuckets ?? "in-process"
-      ).pipe(Layer.provide(schemaClient("public")))
+      ).pipe(
+        Layer.merge(
+          Layer.succeed(DatabaseUsage, {
+            // The one session: in use or not, and the statements and transactions queued for it.
+            usage: Effect.sync(() => ({
+              connections: { active: session.usage.busy > 0 ? 1 : 0, idle: session.usage.busy > 0 ? 0 : 1 },
+              waiting: session.usage.waiting
+            }))
+          })
+        ),
+        Layer.provide(schemaClient("public"))
+      )
     })
   )

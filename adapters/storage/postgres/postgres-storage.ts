@@ -4,6 +4,7 @@ import type { StorageServices } from "../../../application/ports/storage-service
 import type { StorageError } from "../../../domain/errors.ts"
 import type { KeyRing } from "../../crypto/credential-sealer.ts"
 import { layerStorageFailure } from "../sql/sql-errors.ts"
+import { applicationName, layerPostgresDatabaseUsage } from "../sql/sql-database-usage.ts"
 import { layerSqlStorage } from "../sql/sql-storage.ts"
 
 export interface PostgresStorageOptions {
@@ -28,7 +29,7 @@ export const layerPostgresPool = (
     url,
     maxConnections: size,
     idleTimeout,
-    applicationName: "pos-integration",
+    applicationName,
     // Set at connection start-up, so every statement on this pool runs in this schema only.
     startupParameters: { search_path: schema }
   }).pipe(layerStorageFailure(`connect to PostgreSQL (${schema})`))
@@ -47,4 +48,7 @@ export const layerPostgresStorage = (options: PostgresStorageOptions): Layer.Lay
         options.idleTimeout
       ),
     options.credentialKeys
-  ).pipe(Layer.provide(layerPostgresPool(options.url, options.controlPoolSize ?? 5, "public", options.idleTimeout)))
+  ).pipe(
+    Layer.merge(layerPostgresDatabaseUsage),
+    Layer.provide(layerPostgresPool(options.url, options.controlPoolSize ?? 5, "public", options.idleTimeout))
+  )

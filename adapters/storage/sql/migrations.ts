@@ -238,7 +238,11 @@ const tenantMigrations = {
   "14_oauth_clients": oauthTenantMigration,
   "15_webhook_scopes": webhookScopesMigration,
   "16_webhook_endpoints": webhookEndpointsMigration,
-  "17_webhook_events": webhookEventsMigration
+  "17_webhook_events": webhookEventsMigration,
+  // The W3C traceparent of the request that queued a delivery: the delivery continues its trace.
+  "18_outbox_trace_context": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql.unsafe("ALTER TABLE order_outbox ADD COLUMN trace_context text")
+  )
 }
 
 /**

@@ -87,6 +87,7 @@ interface ClaimedDbRow extends OrderDbRow {
   readonly due_at: unknown
   readonly outbox_created_at: unknown
   readonly outbox_reason: string | null
+  readonly outbox_trace_context: string | null
   readonly lease_until: unknown
 }
 
@@ -216,7 +217,7 @@ export const makeSqlOrders = Effect.gen(function* () {
   return Orders.of({
     // One statement, atomic without a transaction: the order, its lines, its first timeline entry and
     // its outbox row, each inserted only when the order's was (its refCode free).
-    place: (order, outboxId, placedBy = null) =>
+    place: (order, outboxId, placedBy = null, traceContext = null) =>
       Effect.gen(function* () {
         const inserted = yield* sql`
           WITH placed AS (
@@ -242,8 +243,9 @@ export const makeSqlOrders = Effect.gen(function* () {
             SELECT p.order_id, ${order.createdAt}, 'RECEIVED', 'service', NULL, NULL FROM placed p
           ), outbox AS (
             INSERT INTO order_outbox (id, order_id, kind, attempts, due_at, lease_owner, lease_until, created_at,
-                                      finished_at)
-            SELECT ${outboxId}, p.order_id, 'submit', 0, ${order.createdAt}, NULL, NULL, ${order.createdAt}, NULL
+                                      finished_at, trace_context)
+            SELECT ${outboxId}, p.order_id, 'submit', 0, ${order.createdAt}, NULL, NULL, ${order.createdAt}, NULL,
+                   ${traceContext}
             FROM placed p
           )
           SELECT order_id FROM placed`
@@ -337,9 +339,9 @@ export const makeSqlOrders = Effect.gen(function* () {
               // The order's row is locked: a concurrent request for the same kind waits, then joins this row.
               yield* sql`
                 INSERT INTO order_outbox (id, order_id, kind, attempts, due_at, lease_owner, lease_until, created_at,
-                                          finished_at, reason)
+                                          finished_at, reason, trace_context)
                 SELECT ${outbox.id}, ${orderId}, ${outbox.kind}, 0, ${outbox.dueAt}, NULL, NULL, ${change.at}, NULL,
-                       ${outbox.reason ?? null}
+                       ${outbox.reason ?? null}, ${outbox.traceContext ?? null}
                 WHERE NOT EXISTS (
                   SELECT 1 FROM order_outbox
                   WHERE order_id = ${orderId} AND kind = ${outbox.kind} AND finished_at IS NULL)`
@@ -372,10 +374,11 @@ export const makeSqlOrders = Effect.gen(function* () {
               UPDATE order_outbox o
               SET attempts = o.attempts + 1, lease_owner = ${request.owner}, lease_until = ${request.leaseUntil}
               FROM picked WHERE o.id = picked.id
-              RETURNING o.id, o.order_id, o.kind, o.attempts, o.due_at, o.created_at, o.lease_until, o.reason
+              RETURNING o.id, o.order_id, o.kind, o.attempts, o.due_at, o.created_at, o.lease_until, o.reason,
+                        o.trace_context
             )
             SELECT c.id AS outbox_id, c.kind, c.attempts, c.due_at, c.created_at AS outbox_created_at, c.lease_until,
-                   c.reason AS outbox_reason, r.*
+                   c.reason AS outbox_reason, c.trace_context AS outbox_trace_context, r.*
             FROM claimed c JOIN orders r ON r.order_id = c.order_id
             ORDER BY c.due_at, c.id`.pipe(
             Effect.map((rows) =>
@@ -385,6 +388,7 @@ export const makeSqlOrders = Effect.gen(function* () {
                   orderId: row.order_id,
                   kind: row.kind as DeliveryKind,
                   reason: row.outbox_reason,
+                  traceContext: row.outbox_trace_context,
                   attempts: Number(row.attempts),
                   dueAt: toDate(row.due_at),
                   createdAt: toDate(row.outbox_created_at),

@@ -1,5 +1,6 @@
 import { Effect, Layer } from "effect"
 import type { SqlClient } from "effect/sql"
+import type { DatabaseUsage } from "../../../application/ports/database-usage.ts"
 import type { StorageServices } from "../../../application/ports/storage-services.ts"
 import { TenantStorage } from "../../../application/ports/tenant-storage.ts"
 import type { StorageError } from "../../../domain/errors.ts"
@@ -53,7 +54,7 @@ export const layerSqlStorage = (
   keys: KeyRing = ephemeralKeyRing(),
   /** Rate limit buckets: in the control database (instances share it), or in this process (the embedded default). */
   buckets: "shared" | "in-process" = "shared"
-): Layer.Layer<StorageServices, StorageError, SqlClient.SqlClient> => {
+): Layer.Layer<Exclude<StorageServices, DatabaseUsage>, StorageError, SqlClient.SqlClient> => {
   const sealer = makeCredentialSealer(keys)
   return Layer.mergeAll(
     layerSqlTenantDirectory(sealer),

@@ -1,13 +1,9 @@
 import { format } from "node:util"
-import { RateLimitBuckets } from "../../../application/ports/rate-limit-buckets.ts"
 import { Context, Effect, Layer } from "effect"
 import { expect, vi } from "vitest"
-import { AdminKeys, AuditLog } from "../../../application/ports/admin.ts"
 import { ApiKeys } from "../../../application/ports/api-keys.ts"
 import { KeySecrets } from "../../../application/ports/key-secrets.ts"
-import { OAuthClients, SigningKeys } from "../../../application/ports/oauth.ts"
-import { OrderDueIndex } from "../../../application/ports/order-due-index.ts"
-import { PullSchedules } from "../../../application/ports/pull-schedules.ts"
+import { OAuthClients } from "../../../application/ports/oauth.ts"
 import { TenantDirectory } from "../../../application/ports/tenant-directory.ts"
 import { TenantStorage } from "../../../application/ports/tenant-storage.ts"
 import { type ApiKeyRecord, formatApiKey, type KeyKind, presetScopes, type Scope } from "../../../domain/api-key.ts"
@@ -263,14 +259,9 @@ export const faultyStorage =
               )
             ).pipe(Layer.provideMerge(storage.open(tenant)))
         })
-        return Context.make(TenantDirectory, faultyDirectory).pipe(
-          Context.add(TenantStorage, faultyTenantStorage),
-          Context.add(PullSchedules, yield* PullSchedules),
-          Context.add(OrderDueIndex, yield* OrderDueIndex),
-          Context.add(AdminKeys, yield* AdminKeys),
-          Context.add(AuditLog, yield* AuditLog),
-          Context.add(SigningKeys, yield* SigningKeys),
-          Context.add(RateLimitBuckets, yield* RateLimitBuckets)
+        // Every service as the adapter gives it, but those wrapped here.
+        return Context.add(yield* Effect.context<StorageServices>(), TenantDirectory, faultyDirectory).pipe(
+          Context.add(TenantStorage, faultyTenantStorage)
         )
       })
     ).pipe(Layer.provide(makeStorage()))
