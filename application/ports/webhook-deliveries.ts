@@ -24,6 +24,11 @@ export interface ClaimedWebhookDelivery {
   readonly eventType: DeliveredEventType
   readonly occurredAt: Date
   readonly data: unknown
+  /**
+   * The trace of the order an order event is about (the W3C traceparent of the request that placed
+   * it), which the delivery continues; null for other events and untraced orders.
+   */
+  readonly traceContext: string | null
   readonly sequence: number
   /** Tries so far, this one included. */
   readonly attempts: number

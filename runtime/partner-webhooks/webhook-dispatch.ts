@@ -1,5 +1,5 @@
 import { Clock, Context, Effect, Fiber, Layer, Random, Schedule, Semaphore } from "effect"
-import { currentTraceContext } from "../../application/orders/trace-context.ts"
+import { currentTraceContext, parentOf } from "../../application/orders/trace-context.ts"
 import { traced } from "../observability/tracing.ts"
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
 import type { TenantRepositories } from "../../application/ports/tenant-storage.ts"
@@ -26,6 +26,11 @@ import { sendWebhook } from "./sender.ts"
 import { WebhookResolver } from "./services.ts"
 import { signatureHeaders } from "./signing.ts"
 
+/** A stored trace context as the span's parent; none: the span is a child of the current one. */
+const parentOrCurrent = (traceContext: string | null) => {
+  const parent = parentOf(traceContext)
+  return parent === undefined ? {} : { parent }
+}
 /**
  * The partner webhook dispatcher: sends the tenants' pending deliveries (application/ports/
  * webhook-deliveries.ts), each try signed by Standard Webhooks 1.0 with the event's id as
@@ -146,6 +151,8 @@ export class WebhookDispatch extends Context.Service<WebhookDispatch, TenantDisp
         }).pipe(
           traced("webhook.deliver", {
             kind: "producer",
+            // An order event continues its order's trace; other deliveries, whatever kicked them.
+            ...parentOrCurrent(row.traceContext),
             attributes: {
               tenant,
               "webhook.endpoint": row.endpointId,

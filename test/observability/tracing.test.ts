@@ -9,7 +9,9 @@ import { Effect, Option, Tracer } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { layerPgliteStorage } from "../../adapters/storage/pglite/pglite-storage.ts"
 import { sampling } from "../../runtime/observability/tracing.ts"
+import { WebhookDispatch } from "../../runtime/partner-webhooks/webhook-dispatch.ts"
 import { captureConsole } from "../http/support/harness.ts"
+import { deliverectOutlet } from "../menus/support.ts"
 import {
   drain,
   expectStatus,
@@ -19,9 +21,9 @@ import {
   productAt,
   productsOf,
   send,
-  startOrderApp
+  startOrderApp,
+  tenant
 } from "../orders/support.ts"
-import { deliverectOutlet } from "../menus/support.ts"
 import { eventually } from "../support/eventually.ts"
 
 interface OtlpSpan {
@@ -78,12 +80,22 @@ describe("traces exported over OTLP", () => {
   let collector: Collector
   let o: OrderApp
   let flatWhite: string
+  /** A partner's webhook receiver: every request's traceparent, answered 204. */
+  let receiver: Server
+  const received: Array<string | undefined> = []
   beforeAll(async () => {
     collector = await startCollector()
+    receiver = createServer((request, response) => {
+      received.push(request.headers.traceparent as string | undefined)
+      request.resume()
+      request.on("end", () => response.writeHead(204).end())
+    })
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve))
     // PGlite: the order's SQL statements are spans of its trace too.
     o = await startOrderApp(layerPgliteStorage({ dataDir: undefined, tenantPoolSize: 1 }), {
       settings: {
         logLevel: "info",
+        webhookAllowLoopback: true,
         tracing: {
           endpoint: `${collector.url}/v1/traces`,
           headers: { "x-collector-token": "c0ll3ct" },
@@ -99,11 +111,19 @@ describe("traces exported over OTLP", () => {
   afterAll(async () => {
     await o?.close()
     await collector?.close()
+    await new Promise<void>((resolve) => receiver.close(() => resolve()))
   })
 
   const spansOf = (traceId: string) => collector.spans.filter((s) => s.traceId === traceId)
 
   it("follows one order from the partner's request through the outbox to the fake POS's call, as one trace", async () => {
+    const port = (receiver.address() as AddressInfo).port
+    expectStatus(
+      await send(o, "POST", "/api/v1/webhook-endpoints", {
+        body: { url: `http://127.0.0.1:${port}/hooks`, eventTypes: ["order.created"] }
+      }),
+      201
+    )
     const placed = expectStatus(
       await placeOrder(o, orderRequest(deliverectOutlet, [{ productId: flatWhite, quantity: 1 }], 1290)),
       201
@@ -156,6 +176,16 @@ describe("traces exported over OTLP", () => {
     const outbound = trace.filter((s) => s.kind === 3 && s.parentSpanId === posCall.spanId)
     expect(outbound.length).toBeGreaterThanOrEqual(1)
     expect(outbound.map((s) => s.spanId)).toContain(traceparent.split("-")[2])
+    // The partner's webhook of the order continues the order's trace, and sends it on.
+    await o.app.runtime.runPromise(Effect.flatMap(WebhookDispatch, (d) => d.drain(tenant)))
+    const hook = await eventually(
+      () => spansOf(traceId).find((s) => s.name === "webhook.deliver"),
+      10_000,
+      () => "the webhook delivery's span at the collector"
+    )
+    expect(hook.parentSpanId).toBe(server.spanId)
+    expect(attribute(hook, "webhook.event_type")).toBe("order.created")
+    expect(received.at(-1)?.split("-")[1]).toBe(traceId)
     // Sent with the configured headers, to the traces path.
     expect(collector.requests[0]?.path).toBe("/v1/traces")
     expect(collector.requests[0]?.headers["x-collector-token"]).toBe("c0ll3ct")

@@ -213,6 +213,8 @@ for (const adapter of storageAdapters()) {
       )
       const verifier = new Webhook(endpoint.secret)
       const events = bodies.map((r) => verifier.verify(r.body, r.headers as Record<string, string>) as EventBody)
+      // Each delivery carries a W3C traceparent the receiver may continue.
+      for (const r of bodies) expect(r.headers["traceparent"]).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/)
       expect(events.map((e) => [e.type, e.sequence, e.data["status"]])).toEqual([
         ["order.created", 1, "RECEIVED"],
         ["order.status_changed", 2, "SUBMITTED"],

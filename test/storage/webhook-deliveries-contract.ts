@@ -591,6 +591,53 @@ export const webhookDeliveriesContract = (name: string, makeLayer: () => Layer.L
       ])
     })
 
+    it("hands an order event's delivery the trace its order was placed in, and other events none", async () => {
+      const tenant = await newTenant("wt")
+      const owner = keyOwner(1)
+      await addEndpoints(tenant, [endpoint(1, owner)])
+      const placing = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+      const traced = orderFixture("t1", { createdAt: at(10), updatedAt: at(10) })
+      const untraced = orderFixture("t2", { createdAt: at(11), updatedAt: at(11) })
+      await run(
+        tenant,
+        Effect.flatMap(Orders, (o) =>
+          Effect.andThen(o.place(traced, "obx_t1", owner, placing), o.place(untraced, "obx_t2", owner))
+        )
+      )
+      // A later change of the order, in another request: its event still continues the placing trace.
+      await run(
+        tenant,
+        Effect.flatMap(Orders, (o) => o.move(traced.orderId, change("SUBMITTED", 20)))
+      )
+      await run(
+        tenant,
+        Effect.flatMap(SyncHistory, (h) =>
+          h.record({
+            id: "syn_t",
+            kind: "products",
+            provider: "deliverect",
+            source: "push",
+            storeId: null,
+            status: "succeeded",
+            counts: {},
+            error: null,
+            fingerprint: null,
+            callbackUrl: null,
+            pushedOutlets: null,
+            startedAt: at(30),
+            finishedAt: at(31)
+          })
+        )
+      )
+      const claimed = await run(tenant, claimAll("t", 100))
+      expect(claimed.map((c) => [c.sequence, c.eventType, c.traceContext])).toEqual([
+        [1, "order.created", placing],
+        [2, "order.created", null],
+        [3, "order.status_changed", placing],
+        [4, "sync.completed", null]
+      ])
+    })
+
     it("fans out as a simple model does: per endpoint, the events it hears in order, numbered 1, 2, 3...", async () => {
       const arbEndpoint = fc.record({
         owner: fc.constantFrom(1, 2),

@@ -33,13 +33,20 @@ export interface OrderTables {
   readonly outbox: Map<string, OutboxState>
   /** orderId -> the key or OAuth client that placed it (its webhook endpoints hear its events) */
   readonly placedBy: Map<string, WebhookOwner>
+  /** orderId -> the traceparent of the request that placed it (its events' deliveries continue it) */
+  readonly traceContexts: Map<string, string>
 }
 
 /**
  * Where the order events a timeline entry raises go (memory-webhook-deliveries.ts), called in the
  * same synchronous step as the change: `owner` hears them ('' for an order nobody's endpoints hear).
  */
-export type OrderEventSink = (events: ReturnType<typeof orderEvents>, owner: WebhookOwner | "", at: Date) => void
+export type OrderEventSink = (
+  events: ReturnType<typeof orderEvents>,
+  owner: WebhookOwner | "",
+  at: Date,
+  traceContext: string | null
+) => void
 
 export const makeOrderTables = (): OrderTables => ({
   orders: new Map(),
@@ -47,7 +54,8 @@ export const makeOrderTables = (): OrderTables => ({
   timelines: new Map(),
   attempts: new Map(),
   outbox: new Map(),
-  placedBy: new Map()
+  placedBy: new Map(),
+  traceContexts: new Map()
 })
 
 type ListPage = Effect.Success<ReturnType<(typeof Orders.Service)["list"]>>
@@ -88,7 +96,7 @@ export const makeMemoryOrders = (t: OrderTables, sink: OrderEventSink = () => {}
     }
     const move =
       previous === null ? null : { from: previous, to: entry.status, reason: entry.reason, source: entry.source }
-    sink(orderEvents(facts, move), t.placedBy.get(orderId) ?? "", entry.at)
+    sink(orderEvents(facts, move), t.placedBy.get(orderId) ?? "", entry.at, t.traceContexts.get(orderId) ?? null)
   }
 
   const unfinishedSubmit = (orderId: string) =>
@@ -170,6 +178,7 @@ export const makeMemoryOrders = (t: OrderTables, sink: OrderEventSink = () => {}
         t.orders.set(order.orderId, { ...order, status: "RECEIVED" })
         t.refCodes.set(order.refCode, order.orderId)
         if (placedBy !== null) t.placedBy.set(order.orderId, placedBy)
+        if (traceContext !== null) t.traceContexts.set(order.orderId, traceContext)
         addEntry(order.orderId, {
           at: order.createdAt,
           status: "RECEIVED",

@@ -233,9 +233,14 @@ export const layerMemoryStorage: Layer.Layer<MemoryStorage> = Layer.effectContex
                 Context.add(Menus, makeMemoryMenus(state.menus, state.catalog, tenantEvent(state))),
                 Context.add(
                   Orders,
-                  makeMemoryOrders(state.orders, (events, owner, at) => {
+                  makeMemoryOrders(state.orders, (events, owner, at, traceContext) => {
                     for (const event of events) {
-                      emitMemoryEvent(state.webhookDeliveries, { ...event, owners: owner === "" ? [] : [owner], at })
+                      emitMemoryEvent(state.webhookDeliveries, {
+                        ...event,
+                        owners: owner === "" ? [] : [owner],
+                        at,
+                        traceContext
+                      })
                     }
                   })
                 ),

@@ -17,6 +17,8 @@ interface StoredEvent {
   readonly occurredAt: Date
   /** As JSON text: the database keeps a document, never the caller's object. */
   readonly data: string
+  /** The trace of the order an order event is about (see ClaimedWebhookDelivery). */
+  readonly traceContext: string | null
 }
 
 interface StoredDelivery {
@@ -72,6 +74,7 @@ export const emitMemoryEvent = (
     readonly at: Date
     readonly except?: string
     readonly everyType?: boolean
+    readonly traceContext?: string | null
   }
 ): void => {
   const targets = [...t.endpoints.endpoints.values()].filter(
@@ -88,7 +91,8 @@ export const emitMemoryEvent = (
     id: hexId("evt_"),
     type: event.type,
     occurredAt: new Date(event.at.getTime()),
-    data: JSON.stringify(event.data)
+    data: JSON.stringify(event.data),
+    traceContext: event.traceContext ?? null
   }
   t.events.set(stored.id, stored)
   for (const endpoint of targets) {
@@ -192,6 +196,7 @@ export const makeMemoryWebhookDeliveries = (t: WebhookDeliveryTables) => {
             eventType: event.type,
             occurredAt: new Date(event.occurredAt.getTime()),
             data: JSON.parse(event.data),
+            traceContext: event.traceContext,
             sequence: d.sequence,
             attempts: d.attempts,
             triesSince: d.triesSince,

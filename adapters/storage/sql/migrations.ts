@@ -239,9 +239,14 @@ const tenantMigrations = {
   "15_webhook_scopes": webhookScopesMigration,
   "16_webhook_endpoints": webhookEndpointsMigration,
   "17_webhook_events": webhookEventsMigration,
-  // The W3C traceparent of the request that queued a delivery: the delivery continues its trace.
-  "18_outbox_trace_context": Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql.unsafe("ALTER TABLE order_outbox ADD COLUMN trace_context text")
+  // The W3C traceparent of the request that queued a delivery (and of the one that placed an order,
+  // whose partner webhook deliveries continue it): the delivery continues that trace.
+  "18_trace_context": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.forEach(
+      ["ALTER TABLE order_outbox ADD COLUMN trace_context text", "ALTER TABLE orders ADD COLUMN trace_context text"],
+      (statement) => sql.unsafe(statement),
+      { discard: true }
+    )
   )
 }
 

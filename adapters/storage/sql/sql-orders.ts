@@ -223,11 +223,11 @@ export const makeSqlOrders = Effect.gen(function* () {
           WITH placed AS (
             INSERT INTO orders (order_id, ref_code, fingerprint, outlet_id, provider, outlet_external_id, status,
                                 request, priced, menu_source, menus, pos_order_id, created_at, updated_at,
-                                placed_by)
+                                placed_by, trace_context)
             VALUES (${order.orderId}, ${order.refCode}, ${order.fingerprint}, ${order.outletId}, ${order.provider},
                     ${order.outletExternalId}, 'RECEIVED', ${requestJson(order.request)}::jsonb,
                     ${JSON.stringify(order.priced)}::jsonb, ${order.menuSource}, ${JSON.stringify(order.menus)}::jsonb,
-                    ${order.posOrderId}, ${order.createdAt}, ${order.updatedAt}, ${placedBy})
+                    ${order.posOrderId}, ${order.createdAt}, ${order.updatedAt}, ${placedBy}, ${traceContext})
             ON CONFLICT (ref_code) DO NOTHING
             RETURNING order_id
           ), lines AS (

@@ -22,6 +22,7 @@ interface ClaimedDbRow {
   readonly type: string
   readonly occurred_at: unknown
   readonly data: unknown
+  readonly trace_context: string | null
 }
 
 interface DeliveryDbRow {
@@ -145,8 +146,10 @@ export const makeSqlWebhookDeliveries = Effect.gen(function* () {
                         d.event_seq
             )
             SELECT c.id, c.endpoint_id, c.sequence, c.attempts, c.tries_since, c.trying_since, c.lease_until,
-                   e.id AS event_id, e.type, e.occurred_at, e.data
+                   e.id AS event_id, e.type, e.occurred_at, e.data, o.trace_context
             FROM claimed c JOIN webhook_events e ON e.seq = c.event_seq
+            -- An order event's delivery continues the trace its order was placed in.
+            LEFT JOIN orders o ON e.type LIKE 'order.%' AND o.order_id = e.data ->> 'orderId'
             ORDER BY c.endpoint_id, c.sequence`.pipe(
             Effect.map((rows) =>
               rows.map(
@@ -157,6 +160,7 @@ export const makeSqlWebhookDeliveries = Effect.gen(function* () {
                   eventType: row.type as DeliveredEventType,
                   occurredAt: toDate(row.occurred_at),
                   data: parsed(row.data),
+                  traceContext: row.trace_context,
                   sequence: Number(row.sequence),
                   attempts: Number(row.attempts),
                   triesSince: Number(row.tries_since),
