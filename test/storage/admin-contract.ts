@@ -412,7 +412,7 @@ export const tenantStatusMigration = () =>
         { id: "old-off", status: "suspended" },
         { id: "old-on", status: "active" }
       ])
-      expect(result.migrations.map((row) => Number(row["migration_id"]))).toEqual([1, 2, 3, 4, 5])
+      expect(result.migrations.map((row) => Number(row["migration_id"]))).toEqual([1, 2, 3, 4, 5, 6])
       expect(Exit.isFailure(result.refused)).toBe(true)
       expect(Exit.isSuccess(result.suspended)).toBe(true)
     }, 60_000)
