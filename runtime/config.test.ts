@@ -512,7 +512,8 @@ describe("tracing settings (the OpenTelemetry variables)", () => {
       OTEL_SERVICE_NAME: "pos-eu",
       OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
       OTEL_TRACES_SAMPLER_ARG: "0.1",
-      OTEL_BSP_SCHEDULE_DELAY: "1000"
+      OTEL_BSP_SCHEDULE_DELAY: "1000",
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf"
     })
     expect(set).toEqual({
       endpoint: "http://collector:4318/v1/traces",
@@ -520,8 +521,14 @@ describe("tracing settings (the OpenTelemetry variables)", () => {
       serviceName: "pos-eu",
       sampleRatio: 0.1,
       parentBased: true,
-      exportIntervalMs: 1000
+      exportIntervalMs: 1000,
+      protocol: "http/protobuf"
     })
+    // The signal's own protocol wins; JSON is the default.
+    expect(
+      await tracingOf({ OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf", OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/json" })
+    ).toMatchObject({ protocol: "http/json" })
+    expect(await tracingOf({})).toMatchObject({ protocol: "http/json" })
     expect(await tracingOf({ OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.5" })).toMatchObject({
       sampleRatio: 0.5,
       parentBased: false
@@ -539,6 +546,7 @@ describe("tracing settings (the OpenTelemetry variables)", () => {
       ["OTEL_TRACES_SAMPLER", "sometimes"],
       ["OTEL_TRACES_SAMPLER_ARG", "1.5"],
       ["OTEL_TRACES_EXPORTER", "zipkin"],
+      ["OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"],
       ["OTEL_BSP_SCHEDULE_DELAY", "0"]
     ] as const) {
       const result = await load({ [name]: value })

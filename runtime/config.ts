@@ -121,6 +121,12 @@ export interface TracingSettings {
   readonly parentBased: boolean
   /** OTEL_BSP_SCHEDULE_DELAY: milliseconds between exports (default 5000). */
   readonly exportIntervalMs: number
+  /**
+   * OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or OTEL_EXPORTER_OTLP_PROTOCOL: `http/json` (the default
+   * here: Effect's protobuf encoder costs a traced request about twice what JSON does) or
+   * `http/protobuf`; gRPC is not spoken.
+   */
+  readonly protocol: "http/protobuf" | "http/json"
 }
 
 /** `GET /metrics` (runtime/observability). */
@@ -352,8 +358,11 @@ export const tracingOff: TracingSettings = {
   serviceName: "pos-integration",
   sampleRatio: 1,
   parentBased: true,
-  exportIntervalMs: 5000
+  exportIntervalMs: 5000,
+  protocol: "http/json"
 }
+
+const protocols = ["http/protobuf", "http/json"] as const
 
 const samplers = [
   "always_on",
@@ -423,7 +432,9 @@ const tracingConfig = Config.all({
     Schema.FiniteFromString.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
     "OTEL_TRACES_SAMPLER_ARG"
   ).pipe(Config.withDefault(1)),
-  exportIntervalMs: boundedInt("OTEL_BSP_SCHEDULE_DELAY", 10, 3_600_000, 5000)
+  exportIntervalMs: boundedInt("OTEL_BSP_SCHEDULE_DELAY", 10, 3_600_000, 5000),
+  tracesProtocol: Config.Literals(protocols, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL").pipe(Config.option),
+  protocol: Config.Literals(protocols, "OTEL_EXPORTER_OTLP_PROTOCOL").pipe(Config.withDefault("http/json" as const))
 }).pipe(
   Config.map((raw): TracingSettings => {
     const base = Option.map(raw.endpoint, (url) => `${parseHttpUrl(url)!}/v1/traces`)
@@ -441,7 +452,8 @@ const tracingConfig = Config.all({
       serviceName: raw.serviceName,
       sampleRatio: raw.sampler.endsWith("always_off") ? 0 : raw.sampler.endsWith("traceidratio") ? raw.samplerArg : 1,
       parentBased: raw.sampler.startsWith("parentbased_"),
-      exportIntervalMs: raw.exportIntervalMs
+      exportIntervalMs: raw.exportIntervalMs,
+      protocol: Option.getOrElse(raw.tracesProtocol, () => raw.protocol)
     }
   })
 )

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto"
-import { Cause, Effect, Logger, Option, References, Tracer, type Types } from "effect"
+import { Cause, Context, Effect, Logger, Option, References, Tracer, type Types } from "effect"
 import {
   HttpIncomingMessage,
   HttpRouter,
@@ -10,7 +10,6 @@ import {
 } from "effect/http"
 import { AppConfig } from "../config.ts"
 import { recordRequest } from "../observability/metrics.ts"
-import { withTraceIds } from "../observability/tracing.ts"
 import { type RequestFacts, RequestInfo } from "./context.ts"
 import { envelopeJson } from "./errors.ts"
 import type { MethodTable } from "./method-table.ts"
@@ -83,6 +82,7 @@ export const requestPipeline = (methods: MethodTable) =>
 
             // A path that cannot be decoded cannot be routed: answered like a request line Node cannot parse.
             const malformed = malformedPath(request.url)
+            const span = tracing ? Option.getOrUndefined(yield* Effect.option(Effect.currentSpan)) : undefined
             const routed = (malformed === undefined ? app : Effect.succeed(envelopeResponse(400, malformed))).pipe(
               Effect.provideService(HttpServerRequest.HttpServerRequest, request),
               Effect.provideService(RequestInfo, facts),
@@ -91,11 +91,13 @@ export const requestPipeline = (methods: MethodTable) =>
                 isWebhookPath(request.url) ? maxWebhookBody : isSyncPath(request.url) ? maxSyncBody : maxBody
               ),
               Effect.catchCause((cause) => recover(cause, request, methods, requestId)),
-              // Every log line of the request (a refused key, a defect's cause) names its request id.
-              Effect.annotateLogs("requestId", requestId)
+              // Every log line of the request (a refused key, a defect's cause) names its request id, and
+              // its trace and span when traced.
+              span === undefined
+                ? Effect.annotateLogs("requestId", requestId)
+                : Effect.annotateLogs({ requestId, traceId: span.traceId, spanId: span.spanId })
             )
-            const span = tracing ? Option.getOrUndefined(yield* Effect.option(Effect.currentSpan)) : undefined
-            const response = yield* Effect.map(span === undefined ? routed : withTraceIds(routed), (r) => {
+            const response = yield* Effect.map(routed, (r) => {
               // Keep the headers (Allow, Retry-After, ...) of a bare error response we put in the envelope.
               const enveloped =
                 r.status >= 400 && !isJson(r)
@@ -155,12 +157,21 @@ const serverSpan = <A, E, R>(
 ) =>
   tracer === undefined
     ? handled
-    : Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-        Effect.withSpan(handled, `http.server ${request.method}`, {
+    : Effect.withFiber((fiber) => {
+        const request = Context.get(
+          fiber.context as Context.Context<HttpServerRequest.HttpServerRequest>,
+          HttpServerRequest.HttpServerRequest
+        )
+        const spanned = Effect.withSpan(handled, `http.server ${request.method}`, {
           kind: "server",
-          parent: Option.getOrUndefined(HttpTraceContext.fromHeaders(request.headers))
+          parent: Option.getOrUndefined(HttpTraceContext.fromHeaders(request.headers)),
+          // Where in our code the span began says nothing the route does not: no stack captured per request.
+          captureStackTrace: false
         })
-      ).pipe(Effect.provideService(Tracer.Tracer, tracer))
+        // The server's fibers have the tracer already where the service runs them (runtime/main.ts);
+        // a request handed over without it (an in-process web handler) gets it here.
+        return fiber.getRef(Tracer.Tracer) === tracer ? spanned : Effect.provideService(spanned, Tracer.Tracer, tracer)
+      })
 
 const malformedPath = (url: string): string | undefined => {
   const path = url.split("?")[0]!

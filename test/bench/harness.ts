@@ -490,6 +490,23 @@ export const startService = async (
   extraEnv: Record<string, string> = {},
   options: StartServiceOptions = {}
 ): Promise<RunningService> => {
+  // A free port found here can be taken by another socket before the service listens on it (the
+  // load generator's connections come and go in the same range): then another port, twice more.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServiceOnce(storage, extraEnv, options)
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes("EADDRINUSE")) throw error
+      console.log(`  (port taken before the service listened; starting it again on another, attempt ${attempt + 1})`)
+    }
+  }
+}
+
+const startServiceOnce = async (
+  storage: StorageKind,
+  extraEnv: Record<string, string>,
+  options: StartServiceOptions
+): Promise<RunningService> => {
   if (storage === "postgres" && (extraEnv["DATABASE_URL"] ?? process.env["DATABASE_URL"] ?? "") === "") {
     throw new Error("STORAGE=postgres needs DATABASE_URL")
   }

@@ -102,7 +102,8 @@ describe("traces exported over OTLP", () => {
           serviceName: "pos-integration-test",
           sampleRatio: 1,
           parentBased: true,
-          exportIntervalMs: 50
+          exportIntervalMs: 50,
+          protocol: "http/json"
         }
       }
     })
