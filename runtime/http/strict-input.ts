@@ -3,7 +3,8 @@ import { Context, Effect, Layer, SchemaAST } from "effect"
 import { HttpServerRequest } from "effect/http"
 import type { HttpApiEndpoint } from "effect/http-api"
 import { StrictInput } from "./api-middleware.ts"
-import { VendorFormat } from "./context.ts"
+import { RequiredScopes, VendorFormat } from "./context.ts"
+import { firstDuplicateKey } from "./duplicate-keys.ts"
 import { BadRequest } from "./errors.ts"
 import { detail, unknownName } from "./validation-details.ts"
 import { firstUnstorableText, hasSuspiciousEscape, unstorableText } from "./unstorable-text.ts"
@@ -134,13 +135,20 @@ const checkPath = (endpoint: HttpApiEndpoint.Top, path: string): string | undefi
 }
 
 /**
- * A JSON body: bytes that are not UTF-8 are refused (decoding would replace them silently), and
+ * A JSON body: bytes that are not UTF-8 are refused (decoding would replace them silently), so is
+ * a key given twice in one object of our own formats (JSON.parse would keep the last silently), and
  * the rare body with a `\u0000` or surrogate escape is parsed to find the field that holds it. The
  * scan works on the bytes the request already buffered, so a large catalog is neither decoded
  * nor parsed a second time.
  */
-const checkBody = (bytes: Uint8Array): string | undefined => {
+const checkBody = (bytes: Uint8Array, ourFormat: boolean): string | undefined => {
   if (!isUtf8(bytes)) return detail("body", [], "is not valid UTF-8")
+  if (ourFormat) {
+    const repeated = firstDuplicateKey(bytes)
+    if (repeated !== undefined) {
+      return detail("body", repeated.path, `has the key '${repeated.key}' more than once (one value each)`)
+    }
+  }
   if (!hasSuspiciousEscape(bytes)) return undefined
   let parsed: unknown
   try {
@@ -166,9 +174,12 @@ export const StrictInputLive = Layer.succeed(
         (at === -1 ? undefined : checkQuery(endpoint, request.url.slice(at + 1), strict))
       if (problem !== undefined) return Effect.fail(invalid(problem))
       if (!bodyMethods.has(endpoint.method) || endpoint.payload.size === 0) return httpEffect
+      // Our own formats refuse a repeated key; a POS's payload (a push, a webhook) is the vendor's.
+      const ourFormat =
+        strict && Context.getOrUndefined(endpoint.annotations, RequiredScopes)?.includes("pos:sync") !== true
       // A body that cannot be read (too large, cut off) is answered by the decoder as usual.
       const checked = Effect.flatMap(Effect.option(request.arrayBuffer), (buffer) => {
-        const bodyProblem = buffer._tag === "Some" ? checkBody(new Uint8Array(buffer.value)) : undefined
+        const bodyProblem = buffer._tag === "Some" ? checkBody(new Uint8Array(buffer.value), ourFormat) : undefined
         return bodyProblem === undefined ? Effect.void : Effect.fail(invalid(bodyProblem))
       })
       return Effect.andThen(checked, httpEffect)

@@ -128,6 +128,29 @@ for (const adapter of adapters) {
         expect(await refused(response)).toBe('body.stores[1].name: contains a NUL character, got "bad\\u0000"')
       })
 
+      it("a key given twice in one object is a 400, and nothing is stored; a POS payload's is the vendor's", async () => {
+        expect(
+          await refused(await post("/api/v1/customers", '{"name":"Mei","phone":"+6591110005","name":"Ling"}'))
+        ).toBe("body: has the key 'name' more than once (one value each)")
+        // Escapes are read as JSON reads them: \u006e\u0061me is name.
+        expect(
+          await refused(await post("/api/v1/customers", '{"name":"Mei","phone":"+6591110005","\\u006e\\u0061me":"x"}'))
+        ).toBe("body: has the key 'name' more than once (one value each)")
+        const lookup = await get(`/api/v1/customers?phone=${encodeURIComponent("+6591110005")}`)
+        expect(((await lookup.json()) as { data: Array<unknown> }).data).toEqual([])
+        // The same key in two objects is no repeat.
+        const fine = await post("/api/v1/customers", '{"name":"Mei","phone":"+6591110005","marketingOptIn":false}')
+        expect(fine.status).toBe(201)
+        // A POS push is the vendor's format: not refused for a repeat (the payload is read as the vendor wrote it).
+        const push = await post(
+          "/api/v1/outlets/sync",
+          JSON.stringify(demoOutlets).replace("{", '{"ignoredByUs":1,"ignoredByUs":2,'),
+          posKey,
+          { "x-provider": "deliverect" }
+        )
+        expect(push.status).not.toBe(400)
+      })
+
       it("a NUL in a field name", async () => {
         expect(await refused(await post("/api/v1/customers", '{"name":"a","a\\u0000":1}'))).toBe(
           'body["a\\u0000"]: the field name contains a NUL character'
