@@ -80,7 +80,13 @@ describe.skipIf(!available)("rate limits shared by two instances on one PostgreS
     expect(first.responses.filter((r) => r.status === 200).length).toBeLessThanOrEqual(
       10 + refillDuring(first.elapsedMs, 10)
     )
-    const refused = await send(two, "/api/v1/auth/whoami", { host, key })
+    // Instance two finds the bucket instance one emptied: ten at once cannot all find a token (a
+    // busy machine may let the bucket earn one or two meanwhile).
+    const second = await burst(10, () => send(two, "/api/v1/auth/whoami", { host, key }))
+    expect(second.responses.filter((r) => r.status === 200).length).toBeLessThanOrEqual(
+      refillDuring(second.elapsedMs, 10) + 1
+    )
+    const refused = second.responses.find((r) => r.status === 429)!
     expect(refused.status).toBe(429)
     await new Promise((resolve) => setTimeout(resolve, Number(refused.headers.get("retry-after")) * 1000 + 50))
     expect((await send(two, "/api/v1/auth/whoami", { host, key })).status).toBe(200)
