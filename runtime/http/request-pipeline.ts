@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto"
 import { Cause, Context, Effect, Logger, Option, References, Tracer, type Types } from "effect"
 import {
+  Headers,
   HttpIncomingMessage,
   HttpRouter,
   HttpServerError,
@@ -43,6 +44,10 @@ const envelopeResponse = (status: number, details: string, headers?: Record<stri
     contentType: "application/json",
     ...(headers === undefined ? {} : { headers })
   })
+
+/** A bare error response's own headers (Allow, Retry-After, ...), without those of the body it had. */
+const keptHeaders = (headers: Headers.Headers): Headers.Headers =>
+  Headers.removeMany(headers, ["content-type", "content-length"])
 
 /**
  * The request pipeline around every route, including unknown ones: strips BASE_PATH, assigns the
@@ -101,7 +106,10 @@ export const requestPipeline = (methods: MethodTable) =>
               // Keep the headers (Allow, Retry-After, ...) of a bare error response we put in the envelope.
               const enveloped =
                 r.status >= 400 && !isJson(r)
-                  ? HttpServerResponse.setHeaders(envelopeResponse(r.status, detailsFor(r.status, request)), r.headers)
+                  ? HttpServerResponse.setHeaders(
+                      envelopeResponse(r.status, detailsFor(r.status, request)),
+                      keptHeaders(r.headers)
+                    )
                   : r
               const limited =
                 facts.rateLimitHeaders === undefined

@@ -6,13 +6,15 @@ import { StrictInput } from "./api-middleware.ts"
 import { RequiredScopes, VendorFormat } from "./context.ts"
 import { firstDuplicateKey } from "./duplicate-keys.ts"
 import { BadRequest } from "./errors.ts"
-import { detail, unknownName } from "./validation-details.ts"
+import { nestedDeeperThan } from "./json-depth.ts"
 import { firstUnstorableText, hasSuspiciousEscape, unstorableText } from "./unstorable-text.ts"
+import { detail, unknownName } from "./validation-details.ts"
 
 /**
  * What the declared schemas cannot say, checked on the raw request before it is decoded:
  * - text PostgreSQL cannot store (NUL, lone surrogates, bytes that are not UTF-8) anywhere in the
  *   path, the query or the JSON body, POS payloads included, refused naming the field;
+ * - a JSON body nested more than `maxJsonDepth` deep (reading it back would overflow the stack);
  * - on our own formats, an unknown or repeated query parameter, and an integer that is not plain
  *   decimal digits (`0x10`, `1.0`, `1e2` would otherwise be read as numbers).
  * Unknown body fields are refused by the decoder itself (`onExcessProperty: "error"`, see `secured`).
@@ -141,8 +143,14 @@ const checkPath = (endpoint: HttpApiEndpoint.Top, path: string): string | undefi
  * scan works on the bytes the request already buffered, so a large catalog is neither decoded
  * nor parsed a second time.
  */
+/** How deep a JSON body may nest: far beyond any payload of ours or a POS's, far below the stack's limit. */
+export const maxJsonDepth = 64
+
 const checkBody = (bytes: Uint8Array, ourFormat: boolean): string | undefined => {
   if (!isUtf8(bytes)) return detail("body", [], "is not valid UTF-8")
+  if (nestedDeeperThan(bytes, maxJsonDepth)) {
+    return detail("body", [], `nests arrays and objects more than ${maxJsonDepth} deep`)
+  }
   if (ourFormat) {
     const repeated = firstDuplicateKey(bytes)
     if (repeated !== undefined) {

@@ -3,8 +3,8 @@ import type { TenantId } from "../../domain/tenant.ts"
 import demoOutlets from "../../runtime/demo/demo-outlets.deliverect.json" with { type: "json" }
 import { freshTenantId } from "../storage/contract.ts"
 import { call, makeTestApp, type TestApp } from "../support/app.ts"
-import { startApp } from "./support/harness.ts"
 import { storageAdapters } from "../support/storage-adapters.ts"
+import { startApp } from "./support/harness.ts"
 
 /** `<body|query|path|header>.<path>: <what is wrong>[, got <value>]`, several joined by `; `. */
 const detailStyle =
@@ -149,6 +149,28 @@ for (const adapter of adapters) {
           { "x-provider": "deliverect" }
         )
         expect(push.status).not.toBe(400)
+      })
+
+      it("a body nested deeper than 64 levels is a 400 (100,000 levels used to overflow the stack: a 500), POS pushes too", async () => {
+        const nested = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`
+        for (const depth of [65, 100_000]) {
+          expect(await refused(await post("/api/v1/customers", nested(depth)))).toBe(
+            "body: nests arrays and objects more than 64 deep"
+          )
+          expect(
+            await refused(await post("/api/v1/customers", `{"name":"Mei","phone":"+6591110006","x":${nested(depth)}}`))
+          ).toBe("body: nests arrays and objects more than 64 deep")
+          const push = await post("/api/v1/outlets/sync", nested(depth), posKey, { "x-provider": "deliverect" })
+          expect(await refused(push)).toBe("body: nests arrays and objects more than 64 deep")
+        }
+        // Brackets inside strings are text, not nesting.
+        const brackets = await post(
+          "/api/v1/customers",
+          JSON.stringify({ name: "[".repeat(150), phone: "+6591110006" })
+        )
+        expect(brackets.status).toBe(201)
+        // 64 levels are read as usual (here refused by the schema, not the depth).
+        expect(await refused(await post("/api/v1/customers", nested(64)))).not.toContain("deep")
       })
 
       it("a NUL in a field name", async () => {

@@ -67,6 +67,8 @@ export const expectEnvelope = async (response: Response, status: number, message
   expect({ status: response.status, text }).toMatchObject({ status })
   expect(response.headers.get("content-type")).toBe("application/json")
   expect(text.length).toBeGreaterThan(0)
+  const length = response.headers.get("content-length")
+  if (length !== null) expect(Number(length)).toBe(Buffer.byteLength(text))
   const body = JSON.parse(text) as { error: { code: number; message: string; details: string } }
   expect(Object.keys(body)).toEqual(["error"])
   expect(Object.keys(body.error).sort()).toEqual(["code", "details", "message"])
