@@ -9,7 +9,10 @@ import {
   HttpServerResponse,
   HttpTraceContext
 } from "effect/http"
+import { isTransientDatabaseFailure } from "../../adapters/storage/sql/sql-errors.ts"
+import { StorageError } from "../../domain/errors.ts"
 import { AppConfig } from "../config.ts"
+import { storageReason } from "../failures.ts"
 import { recordRequest } from "../observability/metrics.ts"
 import { type RequestFacts, RequestInfo } from "./context.ts"
 import { envelopeJson } from "./errors.ts"
@@ -230,6 +233,12 @@ const recover = (
       return envelopeResponse(404, detailsFor(404, request))
     }
     if (response.status >= 500) {
+      // The database out of reach (down, restarting): a 503 to retry, not a fault of ours.
+      const storage = transientStorageFailure(cause)
+      if (storage !== undefined) {
+        yield* Effect.logError("storage unavailable", storageReason(storage))
+        return envelopeResponse(503, `${storage.operation} failed; retry later`, { "retry-after": "1" })
+      }
       yield* Effect.logError("request failed", cause)
       return envelopeResponse(500, `request id ${requestId}`)
     }
@@ -237,6 +246,22 @@ const recover = (
     if (response.status === 400) return envelopeResponse(400, parseFailureDetails(cause))
     return envelopeResponse(response.status, detailsFor(response.status, request))
   })
+
+/** A storage failure in a defect's cause that a retry may get past (see isTransientDatabaseFailure). */
+const transientStorageFailure = (
+  cause: Cause.Cause<unknown>
+): { readonly operation: string; readonly cause: unknown } | undefined => {
+  for (const reason of cause.reasons) {
+    const value = Cause.isDieReason(reason) ? reason.defect : Cause.isFailReason(reason) ? reason.error : undefined
+    if (value instanceof StorageError) {
+      if (isTransientDatabaseFailure(value.cause)) return value
+    } else if (isTransientDatabaseFailure(value)) {
+      // A driver's error that reached here unnamed.
+      return { operation: "a database statement", cause: value }
+    }
+  }
+  return undefined
+}
 
 const serverErrorReason = (cause: Cause.Cause<unknown>) => {
   const failure = cause.reasons.find(Cause.isFailReason)

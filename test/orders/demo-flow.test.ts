@@ -5,12 +5,12 @@ import { join } from "node:path"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { initialiseDataDir } from "../../adapters/storage/pglite/initialise-data-dir.ts"
+import { demoApi, demoOrder, demoOutlet } from "../process/demo-orders.ts"
 import {
   forceStop,
   freePort,
   repoRoot,
   type ServiceProcess,
-  send,
   startService,
   waitUntilReady
 } from "../process/service-process.ts"
@@ -64,32 +64,11 @@ const stop = async (service: ServiceProcess) => {
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))
 
-const api = async (method: string, path: string, body?: unknown) => {
-  const answer = await send(port, {
-    method,
-    path,
-    headers: {
-      host: `demo.localhost:${port}`,
-      "x-api-key": demoKey,
-      ...(body === undefined ? {} : { "content-type": "application/json" })
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) })
-  })
-  return { status: answer.status, text: answer.body, json: JSON.parse(answer.body) as Record<string, unknown> }
-}
+const api = demoApi(
+  () => port,
+  () => demoKey
+)
 
-interface Option {
-  readonly optionId: string
-  readonly price: { readonly amount: number }
-  readonly available: boolean
-}
-interface Product {
-  readonly productId: string
-  readonly name: string
-  readonly price: { readonly amount: number }
-  readonly available: boolean
-  readonly modifierGroups: ReadonlyArray<{ readonly min: number; readonly options: ReadonlyArray<Option> }>
-}
 interface TimelineEntry {
   readonly at: string
   readonly status: string | null
@@ -109,57 +88,8 @@ interface OrderView {
   }>
 }
 
-/** The demo outlet with this Deliverect channel link, as the partner API lists it. */
-const outletOf = async (channelLinkId: string): Promise<string> => {
-  const outlets = await api("GET", "/api/v1/outlets")
-  expect(outlets.status).toBe(200)
-  const found = (outlets.json["data"] as Array<{ outletId: string; externalId: string }>).find(
-    (o) => o.externalId === channelLinkId
-  )
-  expect(found, outlets.text).toBeDefined()
-  return found!.outletId
-}
-
-/**
- * An order of two products from the outlet's effective menu (the first option of each group that
- * needs one), with the amount the partner computes: the demo's prices include tax.
- */
-const orderFor = async (outletId: string, refCode: string) => {
-  const menu = await api("GET", `/api/v1/outlets/${outletId}/menu`)
-  expect(menu.status).toBe(200)
-  const products = (menu.json["menus"] as Array<{ sections: Array<{ products: Array<Product> }> }>)
-    .flatMap((m) => m.sections.flatMap((s) => s.products))
-    .filter((p) => p.available)
-  const chosen = [...new Map(products.map((p) => [p.productId, p])).values()].slice(0, 2)
-  expect(chosen, menu.text).toHaveLength(2)
-  const items = chosen.map((product, index) => {
-    const options = product.modifierGroups
-      .filter((group) => group.min > 0)
-      .map((group) => group.options.find((o) => o.available)!)
-    return {
-      product,
-      options,
-      body: {
-        productId: product.productId,
-        quantity: index + 1,
-        ...(options.length === 0 ? {} : { modifiers: options.map((o) => ({ optionId: o.optionId })) })
-      }
-    }
-  })
-  const amount = items.reduce(
-    (sum, item) =>
-      sum + item.body.quantity * (item.product.price.amount + item.options.reduce((s, o) => s + o.price.amount, 0)),
-    0
-  )
-  return {
-    refCode,
-    outletId,
-    fulfilment: { type: "PICKUP" },
-    customer: { name: "Mei Ling", phone: "+6591234567" },
-    items: items.map((item) => item.body),
-    payment: { status: "PAID", amount, method: "card" }
-  }
-}
+const outletOf = (channelLinkId: string) => demoOutlet(api, channelLinkId)
+const orderFor = (outletId: string, refCode: string) => demoOrder(api, outletId, refCode)
 
 /** Reads the order every 50 ms until `done` says so; every status seen, in order, and the last view. */
 const watch = async (orderId: string, done: (order: OrderView) => boolean, timeoutMs = 10_000) => {

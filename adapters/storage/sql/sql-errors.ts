@@ -79,6 +79,39 @@ export const describeDatabaseCause = (cause: unknown): string => {
   return messages.length === 0 ? String(cause) : messages.join(": ")
 }
 
+/** Socket errors of a database that is down, restarting or out of reach. */
+const networkCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "ENOTFOUND"
+])
+
+/**
+ * Whether a storage failure is the database being out of reach for now (down, restarting, its
+ * connections cut or used up, a deadlock or serialization failure to retry) rather than a fault of
+ * ours: the request may be retried as it is. SQLSTATE class 08 (connection exception), 57P01-57P03
+ * (shut down, crashed, not accepting connections yet) and 53300 (too many connections) count, so do
+ * the sql client's retryable reasons and socket errors.
+ */
+export const isTransientDatabaseFailure = (cause: unknown): boolean => {
+  const seen = new Set<unknown>()
+  let current: unknown = cause
+  while (typeof current === "object" && current !== null && !seen.has(current) && seen.size < 8) {
+    seen.add(current)
+    const tag = fieldOf(current, "_tag")
+    if (tag === "ConnectionError" || fieldOf(current, "isRetryable") === true) return true
+    const code = fieldOf(current, "code")
+    if (typeof code === "string" && (networkCodes.has(code) || /^(08...|57P0[123]|53300)$/.test(code))) return true
+    current = fieldOf(current, "reason") ?? fieldOf(current, "cause")
+  }
+  return false
+}
+
 const fieldOf = (value: object, key: string): unknown =>
   key in value ? (value as Record<string, unknown>)[key] : undefined
 

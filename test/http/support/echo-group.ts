@@ -1,6 +1,7 @@
 import { Effect, Layer, Option, Schema } from "effect"
 import { HttpRouter, HttpServerRequest } from "effect/http"
 import { HttpApiBuilder, HttpApiEndpoint, HttpApiGroup, HttpApiSwagger } from "effect/http-api"
+import { StorageError } from "../../../domain/errors.ts"
 import { Api } from "../../../runtime/http/api.ts"
 import { secured, vendorFormat } from "../../../runtime/http/api-middleware.ts"
 import { CurrentPrincipal, CurrentTenant, RequiredScopes } from "../../../runtime/http/context.ts"
@@ -59,7 +60,11 @@ export const EchoGroup = secured(
 
 /** A test-only group outside tenancy and authentication whose handler dies. */
 export const CrashGroup = HttpApiGroup.make("crash", { topLevel: true }).add(
-  HttpApiEndpoint.get("crash", "/test/crash", { success: Schema.Struct({ ok: Schema.Boolean }) })
+  HttpApiEndpoint.get("crash", "/test/crash", { success: Schema.Struct({ ok: Schema.Boolean }) }),
+  HttpApiEndpoint.get("storageCrash", "/test/crash/storage", {
+    query: { kind: Schema.Literals(["unreachable", "broken"]) },
+    success: Schema.Struct({ ok: Schema.Boolean })
+  })
 )
 
 export const TestApi = Api.add(EchoGroup).add(CrashGroup)
@@ -85,7 +90,26 @@ const EchoHandlers = HttpApiBuilder.group(TestApi, "echo", (handlers) =>
     .handle("vendor", ({ query }) => Effect.succeed({ known: query.known ?? null }))
 )
 
-const CrashHandlers = HttpApiBuilder.group(TestApi, "crash", (handlers) => handlers.handle("crash", () => die))
+/** A handler whose storage fails: the database refusing connections, or a statement of ours it rejects. */
+const storageDies = (kind: "unreachable" | "broken") =>
+  Effect.die(
+    new StorageError({
+      operation: "read the test rows",
+      cause:
+        kind === "unreachable"
+          ? Object.assign(new Error(`connect ECONNREFUSED 127.0.0.1:5432 ${storageCrashSecret}`), {
+              code: "ECONNREFUSED"
+            })
+          : Object.assign(new Error(`syntax error at or near "SELEC" ${storageCrashSecret}`), { code: "42601" })
+    })
+  )
+
+/** Text a storage failure carries that must reach the log only. */
+export const storageCrashSecret = "password=pg_CRASH_SECRET_9"
+
+const CrashHandlers = HttpApiBuilder.group(TestApi, "crash", (handlers) =>
+  handlers.handle("crash", () => die).handle("storageCrash", ({ query }) => storageDies(query.kind))
+)
 
 export const openApiPath = "/api/openapi.json"
 export const docsPath = "/docs"

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { TestApp } from "../../support/app.ts"
-import { defectMessage, defectSecret, defectSql } from "./echo-group.ts"
+import { defectMessage, defectSecret, defectSql, storageCrashSecret } from "./echo-group.ts"
 import {
   captureConsole,
   expectEnvelope,
@@ -198,6 +198,22 @@ export const envelopeSuite = (name: string, makeStorage: MakeStorage) =>
           expect(response.status).toBe(500)
           const withCause = entriesAfter(before).filter((entry) => entry.cause?.includes(defectSecret))
           expect(withCause).toHaveLength(1)
+        })
+
+        it("a database out of reach in a handler is a 503 to retry, with Retry-After; a statement it rejects stays a 500", async () => {
+          const before = capture.entries().length
+          const unreachable = await send(logged, "/test/crash/storage?kind=unreachable")
+          expect(unreachable.headers.get("retry-after")).toBe("1")
+          const { text } = await expectEnvelope(unreachable, 503, "temporarily unavailable")
+          expect(JSON.parse(text).error.details).toBe("read the test rows failed; retry later")
+          expect(text).not.toContain(storageCrashSecret)
+          const logged503 = entriesAfter(before).filter((entry) =>
+            JSON.stringify(entry).includes("storage unavailable")
+          )
+          expect(logged503).toHaveLength(1)
+          const broken = await send(logged, "/test/crash/storage?kind=broken")
+          const failure = await expectEnvelope(broken, 500, "internal error")
+          expect(failure.text).not.toContain(storageCrashSecret)
         })
 
         // The id in a 500 body must lead to the cause in the log, whatever the log level.
