@@ -259,14 +259,14 @@ export const postgresStorage = async (serverUrl: string): Promise<ServiceStorage
  * The Marina Bay menu of the Deliverect fixtures, open all day every day: the fixture's hours
  * would make an order's success depend on the hour the test runs at.
  */
-const allDayMenu = () =>
+export const allDayMenu = () =>
   (deliverectMenu as Array<Record<string, unknown>>).map((menu) => ({
     ...menu,
     availabilities: [1, 2, 3, 4, 5, 6, 7].map((dayOfWeek) => ({ dayOfWeek, startTime: "00:00", endTime: "24:00" }))
   }))
 
 /** Coca-Cola 330ml in the fixture: no modifiers, 350 cents with tax included. */
-const colaPosCode = "DRK-COLA"
+export const colaPosCode = "DRK-COLA"
 export const colaPrice = 350
 
 export interface Shop {
@@ -384,7 +384,14 @@ export interface Answer {
 const agent = new Agent({ keepAlive: true, maxSockets: 64 })
 
 /** An API call to a service process on loopback, for the tenant's host. */
-export const callService = (port: number, shop: Shop, method: string, path: string, body?: unknown): Promise<Answer> =>
+export const callService = (
+  port: number,
+  shop: Shop,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {}
+): Promise<Answer> =>
   new Promise<Answer>((done, fail) => {
     const bytes = body === undefined ? undefined : Buffer.from(JSON.stringify(body), "utf8")
     const req = request(
@@ -397,6 +404,7 @@ export const callService = (port: number, shop: Shop, method: string, path: stri
         headers: {
           host: shop.host,
           "x-api-key": shop.partnerKey,
+          ...headers,
           ...(bytes === undefined ? {} : { "content-type": "application/json", "content-length": bytes.length })
         }
       },
@@ -419,16 +427,19 @@ export interface PlacedOrder {
   readonly createdAt: string
 }
 
+/** One cola, paid. */
+export const colaOrder = (shop: Shop, refCode: string) => ({
+  refCode,
+  outletId: shop.outletId,
+  fulfilment: { type: "PICKUP", asap: true },
+  customer: { name: "Mei Ling", phone: "+6591234567" },
+  items: [{ productId: shop.productId, quantity: 1 }],
+  payment: { status: "PAID", amount: colaPrice, method: "card" }
+})
+
 /** One cola, paid, placed through the service on `port`; anything but 201 fails with the answer. */
 export const placeOrder = async (port: number, shop: Shop, refCode: string): Promise<PlacedOrder> => {
-  const answer = await callService(port, shop, "POST", "/api/v1/orders", {
-    refCode,
-    outletId: shop.outletId,
-    fulfilment: { type: "PICKUP", asap: true },
-    customer: { name: "Mei Ling", phone: "+6591234567" },
-    items: [{ productId: shop.productId, quantity: 1 }],
-    payment: { status: "PAID", amount: colaPrice, method: "card" }
-  })
+  const answer = await callService(port, shop, "POST", "/api/v1/orders", colaOrder(shop, refCode))
   if (answer.status !== 201) throw new Error(`placing ${refCode}: ${answer.status} ${answer.body}`)
   return JSON.parse(answer.body) as PlacedOrder
 }
