@@ -46,6 +46,8 @@ export interface GatedPos {
   readonly credentials: FakeDeliverect["credentials"]
   /** What happens to the requests of the order with this refCode (channelOrderId) from now on. */
   gate(refCode: string, mode: GateMode): void
+  /** What happens to the requests of every order not gated on its own (`open` at first): a POS that goes down. */
+  gateEvery(mode: GateMode): void
   /** The order's requests the gate has not let through both ways (kept, answered 503, or their answer kept). */
   held(refCode: string): number
   /** Resolves as soon as the gate has held `count` of the order's requests. */
@@ -86,6 +88,7 @@ export const startGatedPos = async (options: GateOptions = {}): Promise<GatedPos
   const seen = new Map<string, number>()
   const target = new URL(fake.url)
   const modes = new Map<string, GateMode>()
+  let everyOrder: GateMode = "open"
   const heldCounts = new Map<string, number>()
   const waiters = new Set<() => void>()
   const kept = new Set<ServerResponse>()
@@ -126,7 +129,7 @@ export const startGatedPos = async (options: GateOptions = {}): Promise<GatedPos
       const body = await readBody(incoming)
       const isOrder = incoming.method === "POST" && /^\/[^/]+\/order\/[^/]+$/.test(incoming.url ?? "")
       const refCode = isOrder ? channelOrderIdOf(body) : undefined
-      let mode = refCode === undefined ? "open" : (modes.get(refCode) ?? "open")
+      let mode = refCode === undefined ? "open" : (modes.get(refCode) ?? everyOrder)
       if (refCode !== undefined) {
         seen.set(refCode, (seen.get(refCode) ?? 0) + 1)
         if (seen.get(refCode)! <= failFirst) mode = "unavailable"
@@ -165,6 +168,11 @@ export const startGatedPos = async (options: GateOptions = {}): Promise<GatedPos
     credentials: { ...fake.credentials, baseUrl: url },
     gate: (refCode, mode) => {
       modes.set(refCode, mode)
+    },
+    gateEvery: (mode) => {
+      everyOrder = mode
+      // Requests kept while it was down are let go: their calls have timed out by now, or do so now.
+      if (mode === "open") for (const response of kept) response.destroy()
     },
     held,
     waitUntilHeld: (refCode, count, timeoutMs = 30_000) =>
