@@ -2,21 +2,7 @@ import { createServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import * as fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import {
-  type Answer,
-  allDayMenu,
-  callService,
-  closeConnections,
-  colaOrder,
-  colaPosCode,
-  type GatedPos,
-  pgliteStorage,
-  prepareShop,
-  type ServiceStorage,
-  type Shop,
-  startGatedPos
-} from "../orders/fake-pos-process.ts"
-import { forceStop, freePort, type ServiceProcess, startService, waitUntilReady } from "../process/service-process.ts"
+import { type Answer, allDayMenu, colaOrder, colaPosCode, startShopService } from "../orders/fake-pos-process.ts"
 import { eventually } from "../support/eventually.ts"
 
 // The service as `npm start` runs it on the embedded default, killed with SIGKILL (no shutdown, no
@@ -71,31 +57,18 @@ const menuVersion = (version: number) =>
   }))
 
 describe("SIGKILL anywhere in a sync, an order, an earn and a webhook delivery (embedded default)", () => {
-  let storage: ServiceStorage
-  let pos: GatedPos
-  let shop: Shop
-  let port: number
-  let service: ServiceProcess | undefined
+  let run: Awaited<ReturnType<typeof startShopService>>
   let receiver: Server
   const received: Array<{ readonly id: string; readonly type: string }> = []
   let basePrices: ReadonlyMap<string, number>
 
-  const start = async () => {
-    service = startService({
-      ...storage.env,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      ...settings
-    })
-    await waitUntilReady(service)
-    return service
-  }
-  const call = (method: string, path: string, body?: unknown) => callService(port, shop, method, path, body)
+  const start = () => run.start()
+  const call = (method: string, path: string, body?: unknown) => run.call(method, path, body)
   /** A paid order of one cola (its price stays put across the pushes). */
-  const colaFor = (refCode: string) => colaOrder(shop, refCode)
+  const colaFor = (refCode: string) => colaOrder(run.shop, refCode)
   /** A POS push: the POS key, its format named. */
   const posCall = (method: string, path: string, body: unknown) =>
-    callService(port, shop, method, path, body, { "x-api-key": shop.posKey, "x-provider": "deliverect" })
+    run.call(method, path, body, { "x-api-key": run.shop.posKey, "x-provider": "deliverect" })
   /** Until the call is answered (a killed service's connection fails): the answer. */
   const untilAnswered = async (send: () => Promise<Answer>, ok: ReadonlyArray<number>) => {
     let last: Answer | undefined
@@ -111,7 +84,7 @@ describe("SIGKILL anywhere in a sync, an order, an earn and a webhook delivery (
     throw new Error(`never answered ${ok.join(" or ")}; last: ${last?.status} ${last?.body}`)
   }
   const prices = async () => {
-    const answer = await call("GET", `/api/v1/products?outletId=${shop.outletId}&limit=500`)
+    const answer = await call("GET", `/api/v1/products?outletId=${run.shop.outletId}&limit=500`)
     expect(answer.status, answer.body).toBe(200)
     const data = (JSON.parse(answer.body) as { data: Array<{ posCode: string; price: { amount: number } }> }).data
     return new Map(data.map((p) => [p.posCode, p.price.amount]))
@@ -137,10 +110,7 @@ describe("SIGKILL anywhere in a sync, an order, an earn and a webhook delivery (
       })
     })
     await new Promise<void>((done) => receiver.listen(0, "127.0.0.1", done))
-    storage = await pgliteStorage()
-    pos = await startGatedPos()
-    shop = await prepareShop(storage, pos.credentials)
-    port = await freePort()
+    run = await startShopService(settings)
     await start()
     basePrices = await prices()
     const endpoint = await call("POST", "/api/v1/webhook-endpoints", {
@@ -150,10 +120,7 @@ describe("SIGKILL anywhere in a sync, an order, an earn and a webhook delivery (
   }, 120_000)
 
   afterAll(async () => {
-    await forceStop(service)
-    closeConnections()
-    await pos?.close()
-    await storage?.cleanup()
+    await run?.cleanup()
     await new Promise((done) => receiver?.close(done))
   })
 
@@ -173,12 +140,11 @@ describe("SIGKILL anywhere in a sync, an order, an earn and a webhook delivery (
         call("POST", "/api/v1/loyalty/earn", { customerId, amount: 1000, refCode: `EARN-${round}` })
       ].map((p) => p.catch(() => undefined))
       await sleep(delays[round - 1]!)
-      await forceStop(service)
+      await run.kill()
       const [sync, order, earn] = await Promise.all(inFlight)
       if (sync?.status === 200) answeredBeforeKill.sync++
       if (order?.status === 201) answeredBeforeKill.order++
       if (earn?.status === 200) answeredBeforeKill.earn++
-      closeConnections()
 
       // The data directory opens again, and the catalog is one push's, not a mix.
       await start()
@@ -207,9 +173,9 @@ describe("SIGKILL anywhere in a sync, an order, an earn and a webhook delivery (
     const refCodes = orders.map((o) => o.refCode).filter((r) => r.startsWith("KILL-"))
     expect(refCodes.sort()).toEqual(Array.from({ length: kills }, (_, i) => `KILL-${i + 1}`).sort())
     await eventually(
-      () => (refCodes.every((r) => pos.ordersAtPos().has(r)) ? true : undefined),
+      () => (refCodes.every((r) => run.pos.ordersAtPos().has(r)) ? true : undefined),
       60_000,
-      () => `at the POS: ${[...pos.ordersAtPos()].join(", ")}`
+      () => `at the POS: ${[...run.pos.ordersAtPos()].join(", ")}`
     )
 
     // One ledger entry per earn.

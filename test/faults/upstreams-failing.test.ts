@@ -6,19 +6,7 @@ import { layerMemoryStorage } from "../../adapters/storage/memory/memory-storage
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
 import type { TenantId } from "../../domain/tenant.ts"
 import { send } from "../http/support/harness.ts"
-import {
-  type Answer,
-  callService,
-  closeConnections,
-  colaOrder,
-  type GatedPos,
-  pgliteStorage,
-  prepareShop,
-  type ServiceStorage,
-  type Shop,
-  startGatedPos
-} from "../orders/fake-pos-process.ts"
-import { forceStop, freePort, type ServiceProcess, startService, waitUntilReady } from "../process/service-process.ts"
+import { type Answer, colaOrder, startShopService } from "../orders/fake-pos-process.ts"
 import { makeTestApp, type TestApp } from "../support/app.ts"
 import { eventually } from "../support/eventually.ts"
 import { type Fault, type LoyaltySimulator, startLoyaltySimulator } from "../support/loyalty-simulator.ts"
@@ -39,21 +27,10 @@ const partners = (count: number, stop: () => boolean, one: (partner: number, n: 
   )
 
 describe("the POS down while partners place orders", () => {
-  let storage: ServiceStorage
-  let pos: GatedPos
-  let shop: Shop
-  let port: number
-  let service: ServiceProcess | undefined
+  let run: Awaited<ReturnType<typeof startShopService>>
 
   beforeAll(async () => {
-    storage = await pgliteStorage()
-    pos = await startGatedPos()
-    shop = await prepareShop(storage, pos.credentials)
-    port = await freePort()
-    service = startService({
-      ...storage.env,
-      PORT: String(port),
-      HOST: "127.0.0.1",
+    run = await startShopService({
       POS_CALL_TIMEOUT_MS: "2000",
       ORDER_LEASE_MS: "1000",
       ORDER_RETRY_BASE_MS: "50",
@@ -62,14 +39,11 @@ describe("the POS down while partners place orders", () => {
       ORDER_SWEEP_MS: "1000",
       DEMO: "false"
     })
-    await waitUntilReady(service)
+    await run.start()
   }, 120_000)
 
   afterAll(async () => {
-    await forceStop(service)
-    closeConnections()
-    await pos?.close()
-    await storage?.cleanup()
+    await run?.cleanup()
   })
 
   it("takes every order at once, and delivers each once after the POS is back", async () => {
@@ -83,18 +57,18 @@ describe("the POS down while partners place orders", () => {
       async (partner, n) => {
         const refCode = `DOWN-${partner}-${n}`
         const started = performance.now()
-        const answer: Answer = await callService(port, shop, "POST", "/api/v1/orders", colaOrder(shop, refCode))
+        const answer: Answer = await run.call("POST", "/api/v1/orders", colaOrder(run.shop, refCode))
         latencies.push(performance.now() - started)
         if (answer.status === 201) placed.add(refCode)
         else problems.push(`${refCode}: ${answer.status} ${answer.body}`)
       }
     )
     await sleep(500)
-    pos.gateEvery("unavailable")
+    run.pos.gateEvery("unavailable")
     await sleep(1500)
-    pos.gateEvery("before") // no answer at all: each call runs into POS_CALL_TIMEOUT_MS
+    run.pos.gateEvery("before") // no answer at all: each call runs into POS_CALL_TIMEOUT_MS
     await sleep(2000)
-    pos.gateEvery("open")
+    run.pos.gateEvery("open")
     await sleep(500)
     stopping = true
     await traffic
@@ -105,17 +79,17 @@ describe("the POS down while partners place orders", () => {
     // Placing never waits for the POS: answered well within the POS call's own deadline.
     expect(p99).toBeLessThan(2000)
     await eventually(
-      () => ([...placed].every((refCode) => pos.fake.taken.includes(refCode)) ? true : undefined),
+      () => ([...placed].every((refCode) => run.pos.fake.taken.includes(refCode)) ? true : undefined),
       60_000,
-      () => `not at the POS: ${[...placed].filter((r) => !pos.fake.taken.includes(r)).join(", ")}`
+      () => `not at the POS: ${[...placed].filter((r) => !run.pos.fake.taken.includes(r)).join(", ")}`
     )
-    const takenTwice = pos.fake.taken.filter((refCode, i) => pos.fake.taken.indexOf(refCode) !== i)
+    const takenTwice = run.pos.fake.taken.filter((refCode, i) => run.pos.fake.taken.indexOf(refCode) !== i)
     expect(takenTwice).toEqual([])
-    const atPos = new Set(pos.fake.taken.filter((refCode) => refCode.startsWith("DOWN-")))
+    const atPos = new Set(run.pos.fake.taken.filter((refCode) => refCode.startsWith("DOWN-")))
     expect(atPos).toEqual(placed)
     console.info(
       `POS down: ${placed.size} orders placed (p99 ${Math.round(p99)} ms), each taken once by the POS after it came back; ` +
-        `${pos.fake.duplicates.length} resends filed as duplicates`
+        `${run.pos.fake.duplicates.length} resends filed as duplicates`
     )
   }, 180_000)
 })

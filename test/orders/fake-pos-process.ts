@@ -15,7 +15,14 @@ import deliverectMenu from "../../plugins/deliverect/fixtures/menu-sync.json" wi
 import deliverectOutlets from "../../plugins/deliverect/fixtures/outlets-batch.json" with { type: "json" }
 import type { StorageServices } from "../../runtime/app-layer.ts"
 import { HttpRoutes } from "../../runtime/http/server.ts"
-import { repoRoot } from "../process/service-process.ts"
+import {
+  forceStop,
+  freePort,
+  repoRoot,
+  type ServiceProcess,
+  startService,
+  waitUntilReady
+} from "../process/service-process.ts"
 import { type AdminHarness, makeAdminHarness, makeScratchDatabases } from "../support/admin-cli.ts"
 
 /**
@@ -508,4 +515,37 @@ export const onEveryRun = async <R extends { readonly name: string }>(
     throw first.error
   }
   throw new Error(`${first.name}: ${String(first.error)}${also}`)
+}
+
+/**
+ * A shop on a fresh embedded data directory, with its gated POS, and the service process on it as
+ * `npm start` runs it with `env` on top: started (again) with `start`, killed with `kill` (SIGKILL),
+ * called as the partner with `call`.
+ */
+export const startShopService = async (env: Record<string, string>) => {
+  const storage = await pgliteStorage()
+  const pos = await startGatedPos()
+  const shop = await prepareShop(storage, pos.credentials)
+  const port = await freePort()
+  let current: ServiceProcess | undefined
+  return {
+    storage,
+    pos,
+    shop,
+    port,
+    start: async () => {
+      current = startService({ ...storage.env, PORT: String(port), HOST: "127.0.0.1", ...env })
+      await waitUntilReady(current)
+      return current
+    },
+    kill: () => forceStop(current),
+    call: (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+      callService(port, shop, method, path, body, headers),
+    cleanup: async () => {
+      await forceStop(current)
+      closeConnections()
+      await pos.close()
+      await storage.cleanup()
+    }
+  }
 }
