@@ -6,6 +6,20 @@ import { layerPostgresStorage } from "../adapters/storage/postgres/postgres-stor
 import type { StorageServices } from "../application/ports/storage-services.ts"
 import { StorageError } from "../domain/errors.ts"
 import type { AppSettings } from "./config.ts"
+import { redactUrls } from "./failures.ts"
+
+/**
+ * The embedded database can no longer be used (its transaction machinery broken by a COMMIT that
+ * could not write: the disk full, an I/O error). PostgreSQL would restart the backend and recover;
+ * here that is the process: one line on standard error, exit 1, and a supervisor (or the operator)
+ * starts it again once the cause is gone, recovering from the WAL. Requests meanwhile are 503s.
+ */
+const stopOnBrokenDatabase = (reason: string) => {
+  process.stderr.write(
+    `error: the embedded database stopped after: ${redactUrls(reason)}; the service exits so that a restart recovers it from its write-ahead log (free disk space first if it is full)\n`
+  )
+  process.exit(1)
+}
 
 /** The storage adapter the configuration selects. */
 export const storageLayer = (settings: AppSettings): Layer.Layer<StorageServices, StorageError> => {
@@ -16,7 +30,8 @@ export const storageLayer = (settings: AppSettings): Layer.Layer<StorageServices
       return layerPgliteStorage({
         dataDir: settings.dataDir,
         tenantPoolSize: settings.tenantPoolSize,
-        credentialKeys: settings.credentialKeys
+        credentialKeys: settings.credentialKeys,
+        onBroken: stopOnBrokenDatabase
       })
     case "postgres":
       if (settings.databaseUrl === undefined) {

@@ -39,6 +39,14 @@ export interface PgliteSession {
   searchPath: string | undefined
   /** Whether someone holds the permit, and how many wait for it (what `/metrics` shows). */
   usage: { busy: number; waiting: number }
+  /**
+   * Why the instance can no longer be used, once a statement has left it in a state it cannot
+   * leave (a COMMIT that could not write its WAL: the disk full, an I/O error). PostgreSQL would
+   * restart the backend and recover from the WAL; PGlite is one backend in this process, so every
+   * later statement fails at once as unreachable (503) and `onBroken` is told, once.
+   */
+  broken: string | undefined
+  onBroken: ((reason: string) => void) | undefined
 }
 
 // Keyed by instance so that every client over one PGlite shares one semaphore,
@@ -59,7 +67,9 @@ export const pgliteSession = (db: PGlite): PgliteSession => {
     db,
     semaphore: Semaphore.makeUnsafe(1),
     searchPath: undefined,
-    usage: { busy: 0, waiting: 0 }
+    usage: { busy: 0, waiting: 0 },
+    broken: undefined,
+    onBroken: undefined
   }
   sessions.set(db, session)
   return session
@@ -189,14 +199,60 @@ const toSqlError =
  */
 const call = <A>(session: PgliteSession, sql: string, operation: string, f: (db: PGlite) => Promise<A>) =>
   Effect.uninterruptible(
-    Effect.tryPromise({
-      try: () => {
-        if (touchesSearchPath.test(sql)) session.searchPath = undefined
-        return f(session.db)
-      },
-      catch: toSqlError(session.db, operation)
-    })
+    Effect.suspend(() =>
+      session.broken !== undefined
+        ? Effect.fail(brokenError(session.broken, operation))
+        : Effect.tryPromise({
+            try: () => {
+              if (touchesSearchPath.test(sql)) session.searchPath = undefined
+              return f(session.db)
+            },
+            catch: (error) => {
+              const { message, code } = errorText(error)
+              const reason = breaks(error, operation)
+              if (reason !== undefined && session.broken === undefined) {
+                // The write that failed first says why (the disk full); the state error only that it broke.
+                const cause = lastWriteFailure.get(session)
+                session.broken = cause === undefined || cause === reason ? reason : `${cause} (then: ${reason})`
+                session.onBroken?.(session.broken)
+              } else if (code !== undefined && /^5[38]/.test(code)) {
+                lastWriteFailure.set(session, message)
+              }
+              return toSqlError(session.db, operation)(error)
+            }
+          })
+    )
   )
+
+/** The last statement that failed for want of resources or on I/O (class 53 or 58), per session. */
+const lastWriteFailure = new WeakMap<PgliteSession, string>()
+
+/** Text of a PGlite error, and its SQLSTATE. */
+const errorText = (error: unknown) => ({
+  message: Predicate.hasProperty(error, "message") && Predicate.isString(error.message) ? error.message : String(error),
+  code: Predicate.hasProperty(error, "code") && Predicate.isString(error.code) ? error.code : undefined
+})
+
+/**
+ * Whether a failed statement left the instance unusable: its transaction machinery in a state no
+ * statement can leave ("unexpected state"), or a COMMIT (or ROLLBACK) that could not write (class
+ * 53, insufficient resources, or 58, an I/O error). The reason, or undefined.
+ */
+const breaks = (error: unknown, operation: string): string | undefined => {
+  const { message, code } = errorText(error)
+  if (/unexpected state|PANIC/i.test(message)) return message
+  if ((operation === "commit" || operation === "rollback") && code !== undefined && /^5[38]/.test(code)) return message
+  return undefined
+}
+
+const brokenError = (reason: string, operation: string) =>
+  new SqlError.SqlError({
+    reason: new SqlError.ConnectionError({
+      cause: new Error(`the embedded database stopped after: ${reason}`),
+      message: `PgliteClient: the embedded database stopped after: ${reason}; restart the service`,
+      operation
+    })
+  })
 
 const exec = (session: PgliteSession, sql: string, operation = "execute") =>
   call(session, sql, operation, (db) => db.exec(sql))

@@ -25,6 +25,12 @@ export interface PgliteStorageOptions {
   readonly credentialKeys?: KeyRing | undefined
   /** Where rate limit buckets live: in this process (the default), or in the database (contract tests). */
   readonly rateLimitBuckets?: "shared" | "in-process"
+  /**
+   * Told once when the embedded database can no longer be used (a COMMIT that could not write: the
+   * disk full, an I/O error). Statements then fail as unreachable; the service stops, so that a
+   * restart recovers from the WAL.
+   */
+  readonly onBroken?: (reason: string) => void
 }
 
 /**
@@ -50,6 +56,7 @@ export const layerPgliteStorage = (options: PgliteStorageOptions): Layer.Layer<S
       const session = yield* openPglite(pgliteDir).pipe(
         Effect.mapError((cause) => new StorageError({ operation: "open PGlite", cause }))
       )
+      session.onBroken = options.onBroken
       const schemaClient = (schema: string) =>
         layerPglite(session, { searchPath: schema }).pipe(layerStorageFailure(`open schema ${schema}`))
       return layerSqlStorage(

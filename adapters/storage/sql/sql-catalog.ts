@@ -2,6 +2,7 @@ import { Clock, Duration, Effect, Layer, Semaphore } from "effect"
 import { SqlClient, type Statement } from "effect/sql"
 import { Catalog, type CatalogChanges, type ItemWithLink } from "../../../application/ports/catalog.ts"
 import { StorageError, SyncInProgress } from "../../../domain/errors.ts"
+import { bumpCatalogGeneration } from "./catalog-generation-migration.ts"
 import {
   batchWriter,
   byIdLiterals,
@@ -12,7 +13,6 @@ import {
   textArray,
   writeBatches
 } from "./sql-batch.ts"
-import { bumpCatalogGeneration } from "./catalog-generation-migration.ts"
 import {
   type GroupDbRow,
   groupColumns,

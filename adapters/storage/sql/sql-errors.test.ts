@@ -22,7 +22,7 @@ describe("a database out of reach, told from a fault of ours", () => {
     for (const code of ["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EAI_AGAIN"]) {
       expect(isTransientDatabaseFailure({ cause: socketError(code) }), code).toBe(true)
     }
-    for (const code of ["08006", "08001", "57P01", "57P02", "57P03", "53300"]) {
+    for (const code of ["08006", "08001", "57P01", "57P02", "57P03", "53300", "53100"]) {
       expect(isTransientDatabaseFailure(serverError(code, "server error")), code).toBe(true)
     }
   })

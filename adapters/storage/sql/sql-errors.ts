@@ -95,7 +95,8 @@ const networkCodes = new Set([
  * Whether a storage failure is the database being out of reach for now (down, restarting, its
  * connections cut or used up, a deadlock or serialization failure to retry) rather than a fault of
  * ours: the request may be retried as it is. SQLSTATE class 08 (connection exception), 57P01-57P03
- * (shut down, crashed, not accepting connections yet) and 53300 (too many connections) count, so do
+ * (shut down, crashed, not accepting connections yet) and class 53 (insufficient resources: the
+ * disk full, out of memory, too many connections) count, so do
  * the sql client's retryable reasons and socket errors.
  */
 export const isTransientDatabaseFailure = (cause: unknown): boolean => {
@@ -106,7 +107,7 @@ export const isTransientDatabaseFailure = (cause: unknown): boolean => {
     const tag = fieldOf(current, "_tag")
     if (tag === "ConnectionError" || fieldOf(current, "isRetryable") === true) return true
     const code = fieldOf(current, "code")
-    if (typeof code === "string" && (networkCodes.has(code) || /^(08...|57P0[123]|53300)$/.test(code))) return true
+    if (typeof code === "string" && (networkCodes.has(code) || /^(08...|57P0[123]|53...)$/.test(code))) return true
     current = fieldOf(current, "reason") ?? fieldOf(current, "cause")
   }
   return false
