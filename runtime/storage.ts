@@ -9,8 +9,8 @@ import type { AppSettings } from "./config.ts"
 import { redactUrls } from "./failures.ts"
 
 /**
- * The embedded database can no longer be used (its transaction machinery broken by a COMMIT that
- * could not write: the disk full, an I/O error). PostgreSQL would restart the backend and recover;
+ * The embedded database can no longer be used (a write failed for want of space or on I/O: see
+ * `breaks` in pglite-client.ts). PostgreSQL would restart the backend and recover;
  * here that is the process: one line on standard error, exit 1, and a supervisor (or the operator)
  * starts it again once the cause is gone, recovering from the WAL. Requests meanwhile are 503s.
  */
@@ -18,7 +18,8 @@ const stopOnBrokenDatabase = (reason: string) => {
   process.stderr.write(
     `error: the embedded database stopped after: ${redactUrls(reason)}; the service exits so that a restart recovers it from its write-ahead log (free disk space first if it is full)\n`
   )
-  process.exit(1)
+  // A moment for the requests in flight to be answered 503 (every statement now fails at once).
+  setTimeout(() => process.exit(1), 250)
 }
 
 /** The storage adapter the configuration selects. */

@@ -21,6 +21,7 @@ import {
   startService,
   waitUntilReady
 } from "../process/service-process.ts"
+import { eventually } from "../support/eventually.ts"
 
 // The embedded data directory failing under the service: not writable, full (from the start, or
 // filling up while it runs), or locked by another service that runs or was just killed. As root
@@ -144,6 +145,12 @@ describe("a data directory with data, failing and locked", () => {
     const service = started.at(-1)!
     // The node process (the lock names it; npm does not pass SIGUSR2 on).
     const node = lockHolder(storage.env.DATA_DIR)!
+    // The earlier order delivered first, so the disk fills under a partner's request, not the dispatcher's.
+    await eventually(
+      () => (pos.fake.taken.includes("FS-BEFORE") ? true : undefined),
+      30_000,
+      () => "FS-BEFORE never reached the POS"
+    )
     writeFileSync(control, "full")
     process.kill(node, "SIGUSR2")
     await sleep(200)

@@ -40,10 +40,10 @@ export interface PgliteSession {
   /** Whether someone holds the permit, and how many wait for it (what `/metrics` shows). */
   usage: { busy: number; waiting: number }
   /**
-   * Why the instance can no longer be used, once a statement has left it in a state it cannot
-   * leave (a COMMIT that could not write its WAL: the disk full, an I/O error). PostgreSQL would
-   * restart the backend and recover from the WAL; PGlite is one backend in this process, so every
-   * later statement fails at once as unreachable (503) and `onBroken` is told, once.
+   * Why the instance can no longer be used, once a write has failed for want of space or on I/O
+   * (see `breaks`). PostgreSQL would restart the backend and recover from the WAL; PGlite is one
+   * backend in this process, so every later statement fails at once as unreachable (503) and
+   * `onBroken` is told, once.
    */
   broken: string | undefined
   onBroken: ((reason: string) => void) | undefined
@@ -208,24 +208,16 @@ const call = <A>(session: PgliteSession, sql: string, operation: string, f: (db:
               return f(session.db)
             },
             catch: (error) => {
-              const { message, code } = errorText(error)
-              const reason = breaks(error, operation)
+              const reason = breaks(error)
               if (reason !== undefined && session.broken === undefined) {
-                // The write that failed first says why (the disk full); the state error only that it broke.
-                const cause = lastWriteFailure.get(session)
-                session.broken = cause === undefined || cause === reason ? reason : `${cause} (then: ${reason})`
-                session.onBroken?.(session.broken)
-              } else if (code !== undefined && /^5[38]/.test(code)) {
-                lastWriteFailure.set(session, message)
+                session.broken = reason
+                session.onBroken?.(reason)
               }
               return toSqlError(session.db, operation)(error)
             }
           })
     )
   )
-
-/** The last statement that failed for want of resources or on I/O (class 53 or 58), per session. */
-const lastWriteFailure = new WeakMap<PgliteSession, string>()
 
 /** Text of a PGlite error, and its SQLSTATE. */
 const errorText = (error: unknown) => ({
@@ -234,14 +226,16 @@ const errorText = (error: unknown) => ({
 })
 
 /**
- * Whether a failed statement left the instance unusable: its transaction machinery in a state no
- * statement can leave ("unexpected state"), or a COMMIT (or ROLLBACK) that could not write (class
- * 53, insufficient resources, or 58, an I/O error). The reason, or undefined.
+ * Whether a failed statement leaves the instance unusable: a write that failed for want of
+ * resources or on I/O (class 53, the disk full; class 58, an I/O error), which PostgreSQL answers
+ * with a PANIC and a restart from the WAL, and which leaves PGlite's one backend stuck (its next
+ * statement never returns, or fails with "unexpected state"); or that state itself. The reason, or
+ * undefined.
  */
-const breaks = (error: unknown, operation: string): string | undefined => {
+const breaks = (error: unknown): string | undefined => {
   const { message, code } = errorText(error)
+  if (code !== undefined && /^5[38]/.test(code)) return message
   if (/unexpected state|PANIC/i.test(message)) return message
-  if ((operation === "commit" || operation === "rollback") && code !== undefined && /^5[38]/.test(code)) return message
   return undefined
 }
 
