@@ -31,7 +31,7 @@ describe("the POS down while partners place orders", () => {
 
   beforeAll(async () => {
     run = await startShopService({
-      POS_CALL_TIMEOUT_MS: "2000",
+      POS_CALL_TIMEOUT_MS: "5000",
       ORDER_LEASE_MS: "1000",
       ORDER_RETRY_BASE_MS: "50",
       ORDER_RETRY_MAX_MS: "500",
@@ -77,7 +77,7 @@ describe("the POS down while partners place orders", () => {
     latencies.sort((a, b) => a - b)
     const p99 = latencies[Math.floor(latencies.length * 0.99)]!
     // Placing never waits for the POS: answered well within the POS call's own deadline.
-    expect(p99).toBeLessThan(2000)
+    expect(p99).toBeLessThan(5000)
     await eventually(
       () => ([...placed].every((refCode) => run.pos.fake.taken.includes(refCode)) ? true : undefined),
       60_000,
