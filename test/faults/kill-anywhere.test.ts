@@ -59,7 +59,8 @@ const menuVersion = (version: number) =>
 describe("SIGKILL anywhere in a sync, an order, an earn and a webhook delivery (embedded default)", () => {
   let run: Awaited<ReturnType<typeof startShopService>>
   let receiver: Server
-  const received: Array<{ readonly id: string; readonly type: string }> = []
+  /** The webhook-id of every delivery the receiver got, repeats included. */
+  const received: Array<string> = []
   let basePrices: ReadonlyMap<string, number>
 
   const start = () => run.start()
@@ -101,11 +102,9 @@ describe("SIGKILL anywhere in a sync, an order, an earn and a webhook delivery (
 
   beforeAll(async () => {
     receiver = createServer((request, response) => {
-      const chunks: Array<Buffer> = []
-      request.on("data", (chunk: Buffer) => chunks.push(chunk))
+      request.resume()
       request.on("end", () => {
-        const type = (JSON.parse(Buffer.concat(chunks).toString("utf8")) as { type?: string }).type ?? "?"
-        received.push({ id: String(request.headers["webhook-id"]), type })
+        received.push(String(request.headers["webhook-id"]))
         response.writeHead(204).end()
       })
     })
@@ -217,7 +216,7 @@ describe("SIGKILL anywhere in a sync, an order, an earn and a webhook delivery (
       () => `deliveries not delivered: ${JSON.stringify(pending)}`
     )
     const { deliveries } = await undelivered()
-    const ids = new Set(received.map((r) => r.id))
+    const ids = new Set(received)
     expect(deliveries.filter((d) => !ids.has(d.eventId))).toEqual([])
     expect(deliveries.length).toBeGreaterThanOrEqual(kills)
     console.info(

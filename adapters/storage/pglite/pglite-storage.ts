@@ -26,9 +26,9 @@ export interface PgliteStorageOptions {
   /** Where rate limit buckets live: in this process (the default), or in the database (contract tests). */
   readonly rateLimitBuckets?: "shared" | "in-process"
   /**
-   * Told once when the embedded database can no longer be used (a COMMIT that could not write: the
-   * disk full, an I/O error). Statements then fail as unreachable; the service stops, so that a
-   * restart recovers from the WAL.
+   * Told once when the embedded database can no longer be used (a write that failed for want of
+   * space or on I/O: see `breaks` in pglite-client.ts). Statements then fail as unreachable; the
+   * service stops, so that a restart recovers from the WAL.
    */
   readonly onBroken?: (reason: string) => void
 }
