@@ -154,7 +154,7 @@ export const TenancyLive = Layer.effect(
           yield* webhooks.kick(tenant.id)
         }
         return response
-      }).pipe(Effect.scoped)
+      })
     )
   })
 )
@@ -185,21 +185,25 @@ const overLimit = (
   tenant: Tenant,
   principal: Principal,
   endpoint: HttpApiEndpoint.Top
-) =>
-  Effect.gen(function* () {
-    const decision = yield* limiter.check(tenant, principal, operationOf(endpoint))
-    if (decision === undefined) return undefined
+): Effect.Effect<HttpServerResponse.HttpServerResponse | undefined> =>
+  Effect.flatMap(limiter.check(tenant, principal, operationOf(endpoint)), (decision) => {
+    if (decision === undefined) return noResponse
     if (decision.allowed) {
-      const facts = yield* Effect.serviceOption(RequestInfo)
-      if (Option.isSome(facts)) facts.value.rateLimitHeaders = decision.headers
-      return undefined
+      return Effect.map(Effect.serviceOption(RequestInfo), (facts) => {
+        if (Option.isSome(facts)) facts.value.rateLimitHeaders = decision.headers
+        return undefined
+      })
     }
-    return HttpServerResponse.text(envelopeJson(429, "rate limited", decision.details), {
-      status: 429,
-      contentType: "application/json",
-      headers: decision.headers
-    })
+    return Effect.succeed(
+      HttpServerResponse.text(envelopeJson(429, "rate limited", decision.details), {
+        status: 429,
+        contentType: "application/json",
+        headers: decision.headers
+      })
+    )
   })
+
+const noResponse: Effect.Effect<HttpServerResponse.HttpServerResponse | undefined> = Effect.succeed(undefined)
 
 /** No key: the bearer scheme is tried next (see ApiKeyAuth). */
 const noKey = invalidApiKey()

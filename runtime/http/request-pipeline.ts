@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto"
-import { Cause, Context, Effect, Logger, Option, References, Tracer, type Types } from "effect"
+import { Cause, Context, Effect, Logger, LogLevel, Option, References, Tracer, type Types } from "effect"
 import {
   Headers,
   HttpIncomingMessage,
@@ -70,6 +70,8 @@ export const requestPipeline = (methods: MethodTable) =>
       // configured loggers and level over explicitly, and the tracer when traces are exported.
       const loggers = yield* Logger.CurrentLoggers
       const minimumLevel = yield* References.MinimumLogLevel
+      // The access log line is built only when it would be written (LOG_LEVEL info or below).
+      const accessLog = LogLevel.isLessThanOrEqualTo(minimumLevel, "Info")
       const tracer = config.tracing.endpoint === undefined ? undefined : yield* Tracer.Tracer
       const tracing = tracer !== undefined
       // It answers every failure itself; the declared `unhandled` only satisfies the router's signature.
@@ -137,16 +139,18 @@ export const requestPipeline = (methods: MethodTable) =>
               span.attribute("request.id", requestId)
               if (facts.tenant !== undefined) span.attribute("tenant.id", facts.tenant)
             }
-            yield* Effect.annotateLogs(Effect.logInfo("request"), {
-              ...(span === undefined ? {} : { traceId: span.traceId, spanId: span.spanId }),
-              requestId,
-              method: request.method,
-              route: facts.route ?? "-",
-              tenant: facts.tenant ?? "-",
-              status: response.status,
-              ...(facts.refusal === undefined ? {} : { refusal: facts.refusal }),
-              latencyMs: Math.round(seconds * 100_000) / 100
-            })
+            if (accessLog) {
+              yield* Effect.annotateLogs(Effect.logInfo("request"), {
+                ...(span === undefined ? {} : { traceId: span.traceId, spanId: span.spanId }),
+                requestId,
+                method: request.method,
+                route: facts.route ?? "-",
+                tenant: facts.tenant ?? "-",
+                status: response.status,
+                ...(facts.refusal === undefined ? {} : { refusal: facts.refusal }),
+                latencyMs: Math.round(seconds * 100_000) / 100
+              })
+            }
             return HttpServerResponse.setHeader(response, "x-request-id", requestId)
           })
         ).pipe(

@@ -120,40 +120,44 @@ export class RateLimiter extends Context.Service<
           : Effect.map(take(bucket, limit, 1, nowMs), (taken) => ({ granted: taken.granted > 0, tokens: taken.tokens }))
 
       return RateLimiter.of({
+        // A tenant without limits (the usual case) is answered without starting any work.
         check: (tenant, principal, operation) =>
-          Effect.gen(function* () {
-            if (!hasRateLimits(tenant.rateLimits)) return undefined
-            const kind = principal.scheme === "apiKey" ? principal.kind : "partner"
-            const limits = limitsFor(tenant.rateLimits, kind, operation)
-            if (limits.key === undefined && limits.tenant === undefined) return undefined
-            const nowMs = yield* Clock.currentTimeMillis
-            const who = principal.scheme === "apiKey" ? `key/${principal.keyId}` : `client/${principal.clientId}`
-            const applied: Array<{ name: string; limit: Limit; answer: BucketAnswer }> = []
-            // The key's bucket first: a key over its own limit does not spend the tenant's tokens.
-            for (const [scope, limit, bucket] of [
-              ["key", limits.key, `${tenant.id}/${who}/${operation}`],
-              ["tenant", limits.tenant, `${tenant.id}/tenant/${operation}`]
-            ] as const) {
-              if (limit === undefined) continue
-              const answer = yield* takeOne(bucket, limit, nowMs)
-              applied.push({ name: `${scope}-${operation}`, limit, answer })
-              if (!answer.granted) {
-                yield* recordRateLimited(operation, scope)
-                const retryAfterSeconds = secondsUntilToken(answer.tokens, limit)
-                return {
-                  allowed: false,
-                  headers: { ...headersOf(applied), "retry-after": String(retryAfterSeconds) },
-                  retryAfterSeconds,
-                  details: `the ${scope === "key" ? "key's" : "tenant's"} limit for ${operation} (${describeLimit(limit)}) is used up; retry after ${retryAfterSeconds} s`
+          !hasRateLimits(tenant.rateLimits)
+            ? noLimit
+            : Effect.gen(function* () {
+                const kind = principal.scheme === "apiKey" ? principal.kind : "partner"
+                const limits = limitsFor(tenant.rateLimits, kind, operation)
+                if (limits.key === undefined && limits.tenant === undefined) return undefined
+                const nowMs = yield* Clock.currentTimeMillis
+                const who = principal.scheme === "apiKey" ? `key/${principal.keyId}` : `client/${principal.clientId}`
+                const applied: Array<{ name: string; limit: Limit; answer: BucketAnswer }> = []
+                // The key's bucket first: a key over its own limit does not spend the tenant's tokens.
+                for (const [scope, limit, bucket] of [
+                  ["key", limits.key, `${tenant.id}/${who}/${operation}`],
+                  ["tenant", limits.tenant, `${tenant.id}/tenant/${operation}`]
+                ] as const) {
+                  if (limit === undefined) continue
+                  const answer = yield* takeOne(bucket, limit, nowMs)
+                  applied.push({ name: `${scope}-${operation}`, limit, answer })
+                  if (!answer.granted) {
+                    yield* recordRateLimited(operation, scope)
+                    const retryAfterSeconds = secondsUntilToken(answer.tokens, limit)
+                    return {
+                      allowed: false,
+                      headers: { ...headersOf(applied), "retry-after": String(retryAfterSeconds) },
+                      retryAfterSeconds,
+                      details: `the ${scope === "key" ? "key's" : "tenant's"} limit for ${operation} (${describeLimit(limit)}) is used up; retry after ${retryAfterSeconds} s`
+                    }
+                  }
                 }
-              }
-            }
-            return { allowed: true, headers: headersOf(applied) }
-          })
+                return { allowed: true, headers: headersOf(applied) }
+              })
       })
     })
   )
 }
+
+const noLimit: Effect.Effect<RateDecision | undefined> = Effect.succeed(undefined)
 
 export const describeLimit = (limit: Limit): string => `${limit.rate} a second, burst ${limit.burst}`
 
