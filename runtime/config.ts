@@ -41,6 +41,15 @@ export interface AppSettings {
   readonly demo: boolean
   /** How long a catalog sync waits for another sync of the same outlet before a 409. */
   readonly syncLockWaitMs: number
+  /**
+   * How many catalog pushes (POST /outlets/sync, /products/sync) are read and applied at once; the
+   * others wait, their bodies unread, so memory holds this many pushes at most.
+   */
+  readonly syncConcurrency: number
+  /** How long a push waits for its turn before a 503 with Retry-After. */
+  readonly syncQueueWaitMs: number
+  /** PGlite's shared_buffers, in MB: the embedded database's page cache held in the process. */
+  readonly pgliteSharedBuffersMb: number
   /** The POS plugins to load: module specifiers or paths. */
   readonly posPlugins: ReadonlyArray<string>
   /** Hosts a POS-named sync callback may be sent to (`*.example.com` matches subdomains). */
@@ -493,6 +502,9 @@ export const appSettingsConfig = Config.all({
   tenantPoolSize: boundedInt("TENANT_POOL_SIZE", 1, 100, 5),
   demo: Config.Boolean("DEMO").pipe(Config.option),
   syncLockWaitMs: boundedInt("SYNC_LOCK_WAIT_MS", 0, 600_000, 10_000),
+  syncConcurrency: boundedInt("SYNC_CONCURRENCY", 1, 64, 1),
+  syncQueueWaitMs: boundedInt("SYNC_QUEUE_WAIT_MS", 0, 600_000, 60_000),
+  pgliteSharedBuffersMb: boundedInt("PGLITE_SHARED_BUFFERS_MB", 1, 4096, 16),
   posPlugins: Config.String("POS_PLUGINS").pipe(
     Config.map((raw) =>
       raw
@@ -642,6 +654,9 @@ export class AppConfig extends Context.Service<AppConfig, AppSettings>()("pos/ru
     tenantPoolSize: 5,
     demo: false,
     syncLockWaitMs: 10_000,
+    syncConcurrency: 1,
+    syncQueueWaitMs: 60_000,
+    pgliteSharedBuffersMb: 16,
     posPlugins: bundledPlugins,
     syncCallbackHosts: defaultCallbackHosts,
     loyaltyUrl: undefined,

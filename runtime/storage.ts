@@ -32,7 +32,8 @@ export const storageLayer = (settings: AppSettings): Layer.Layer<StorageServices
         dataDir: settings.dataDir,
         tenantPoolSize: settings.tenantPoolSize,
         credentialKeys: settings.credentialKeys,
-        onBroken: stopOnBrokenDatabase
+        onBroken: stopOnBrokenDatabase,
+        sharedBuffersMb: settings.pgliteSharedBuffersMb
       })
     case "postgres":
       if (settings.databaseUrl === undefined) {

@@ -3,9 +3,9 @@ import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "effect/http-api"
 import { Capability } from "../../application/pos-sdk/manifest.ts"
 import type { Scope } from "../../domain/api-key.ts"
 import { secured } from "./api-middleware.ts"
-import { conditionalRead } from "./conditional-response.ts"
-import { RequiredScopes } from "./context.ts"
 import { Currency, DateTime, DateTimeQuery, doc, FulfilmentType, Limit, Money, NextCursor } from "./api-types.ts"
+import { conditionalRead } from "./conditional-response.ts"
+import { CatalogPush, RequiredScopes } from "./context.ts"
 import { BadRequestJson, ConflictJson, NotFoundJson } from "./errors.ts"
 import { DisplayType, MenuHours, UnavailableReason } from "./menus-schemas.ts"
 
@@ -275,6 +275,7 @@ export const SyncGroup = secured(
       error: errors
     })
       .annotateMerge(needs(["pos:sync"]))
+      .annotate(CatalogPush, true)
       .annotateMerge(
         doc(
           "Push outlets from a POS",
@@ -303,10 +304,11 @@ export const SyncGroup = secured(
       error: errors
     })
       .annotateMerge(needs(["pos:sync"]))
+      .annotate(CatalogPush, true)
       .annotateMerge(
         doc(
           "Push a catalog snapshot from a POS",
-          "The POS's own menu payload: a full snapshot of one outlet's catalog and V1 menus (or of each outlet the payload names). Unchanged rows are not rewritten; products the snapshot leaves out are deactivated, never deleted. `dryRun=true` answers the same counts and writes nothing; `force=true` allows deactivating more than 30% of the outlet's active products. The outlet is the one the payload names, else `externalOutletId`. 400: `X-Provider` missing or unknown, a payload that is not the provider's format, one external id describing two objects. 404: the outlet was never synced. 409 `sync in progress`: another sync of the outlet held it longer than SYNC_LOCK_WAIT_MS (10 s); 409 `too many deactivations` without `force=true`."
+          "The POS's own menu payload: a full snapshot of one outlet's catalog and V1 menus (or of each outlet the payload names). Unchanged rows are not rewritten; products the snapshot leaves out are deactivated, never deleted. `dryRun=true` answers the same counts and writes nothing; `force=true` allows deactivating more than 30% of the outlet's active products. The outlet is the one the payload names, else `externalOutletId`. 400: `X-Provider` missing or unknown, a payload that is not the provider's format, one external id describing two objects. 404: the outlet was never synced. 409 `sync in progress`: another sync of the outlet held it longer than SYNC_LOCK_WAIT_MS (10 s); 409 `too many deactivations` without `force=true`. Pushes are read and applied SYNC_CONCURRENCY at a time (1 by default), the others waiting with their bodies unread; 503 with `Retry-After` when one waited longer than SYNC_QUEUE_WAIT_MS (60 s)."
         )
       ),
     HttpApiEndpoint.get("list", "/syncs", {

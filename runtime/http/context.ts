@@ -1,5 +1,5 @@
-import type { AdminCaller } from "../../application/admin/audit.ts"
 import { Context } from "effect"
+import type { AdminCaller } from "../../application/admin/audit.ts"
 import type { Principal } from "../../application/auth/authenticate.ts"
 import type { Scope } from "../../domain/api-key.ts"
 import type { Tenant } from "../../domain/tenant.ts"
@@ -43,3 +43,6 @@ export class RequestInfo extends Context.Service<RequestInfo, RequestFacts>()("p
  * we do not read, since vendors add them without notice. Our own formats are strict.
  */
 export class VendorFormat extends Context.Service<VendorFormat, boolean>()("pos/runtime/VendorFormat") {}
+
+/** Endpoint annotation: a POS's catalog push (a large body), read and applied in turns (SYNC_CONCURRENCY). */
+export class CatalogPush extends Context.Service<CatalogPush, boolean>()("pos/runtime/CatalogPush") {}

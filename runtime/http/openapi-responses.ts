@@ -132,7 +132,7 @@ export const errorResponses: Record<number, ErrorResponse> = {
   ),
   503: response(
     503,
-    "Not configured (the tenant has no loyalty credential yet), or temporarily unavailable (the upstream's circuit breaker is open: see `Retry-After`; or the tenant's database is unreachable).",
+    "Not configured (the tenant has no loyalty credential yet), or temporarily unavailable (the upstream's circuit breaker is open: see `Retry-After`; or the tenant's database is unreachable; or, for a catalog push, other pushes held the turn longer than SYNC_QUEUE_WAIT_MS).",
     "not configured",
     "this tenant has no loyalty credential",
     {

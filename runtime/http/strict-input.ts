@@ -2,11 +2,13 @@ import { isUtf8 } from "node:buffer"
 import { Context, Effect, Layer, SchemaAST } from "effect"
 import { HttpServerRequest } from "effect/http"
 import type { HttpApiEndpoint } from "effect/http-api"
+import { AppConfig } from "../config.ts"
 import { StrictInput } from "./api-middleware.ts"
-import { RequiredScopes, VendorFormat } from "./context.ts"
+import { CatalogPush, RequiredScopes, VendorFormat } from "./context.ts"
 import { firstDuplicateKey } from "./duplicate-keys.ts"
 import { BadRequest } from "./errors.ts"
 import { nestedDeeperThan } from "./json-depth.ts"
+import { makeSyncSlots } from "./sync-slots.ts"
 import { firstUnstorableText, hasSuspiciousEscape, unstorableText } from "./unstorable-text.ts"
 import { detail, unknownName } from "./validation-details.ts"
 
@@ -170,27 +172,35 @@ const checkBody = (bytes: Uint8Array, ourFormat: boolean): string | undefined =>
 
 const bodyMethods = new Set(["POST", "PUT", "PATCH"])
 
-/** Every request passes here: the checks are plain functions, and Effect is entered only to read a body. */
-export const StrictInputLive = Layer.succeed(
+/**
+ * Every request passes here: the checks are plain functions, and Effect is entered only to read a body.
+ * Being the first to read a body, it is also where a catalog push waits for its turn (sync-slots.ts).
+ */
+export const StrictInputLive = Layer.effect(
   StrictInput,
-  StrictInput.of((httpEffect, { endpoint }) =>
-    Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-      const strict = !Context.getOrElse(endpoint.annotations, VendorFormat, () => false)
-      const at = request.url.indexOf("?")
-      const problem =
-        checkPath(endpoint, at === -1 ? request.url : request.url.slice(0, at)) ??
-        (at === -1 ? undefined : checkQuery(endpoint, request.url.slice(at + 1), strict))
-      if (problem !== undefined) return Effect.fail(invalid(problem))
-      if (!bodyMethods.has(endpoint.method) || endpoint.payload.size === 0) return httpEffect
-      // Our own formats refuse a repeated key; a POS's payload (a push, a webhook) is the vendor's.
-      const ourFormat =
-        strict && Context.getOrUndefined(endpoint.annotations, RequiredScopes)?.includes("pos:sync") !== true
-      // A body that cannot be read (too large, cut off) is answered by the decoder as usual.
-      const checked = Effect.flatMap(Effect.option(request.arrayBuffer), (buffer) => {
-        const bodyProblem = buffer._tag === "Some" ? checkBody(new Uint8Array(buffer.value), ourFormat) : undefined
-        return bodyProblem === undefined ? Effect.void : Effect.fail(invalid(bodyProblem))
+  Effect.gen(function* () {
+    const config = yield* AppConfig
+    const slots = makeSyncSlots({ concurrency: config.syncConcurrency, waitMs: config.syncQueueWaitMs })
+    return StrictInput.of((httpEffect, { endpoint }) =>
+      Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+        const strict = !Context.getOrElse(endpoint.annotations, VendorFormat, () => false)
+        const at = request.url.indexOf("?")
+        const problem =
+          checkPath(endpoint, at === -1 ? request.url : request.url.slice(0, at)) ??
+          (at === -1 ? undefined : checkQuery(endpoint, request.url.slice(at + 1), strict))
+        if (problem !== undefined) return Effect.fail(invalid(problem))
+        if (!bodyMethods.has(endpoint.method) || endpoint.payload.size === 0) return httpEffect
+        // Our own formats refuse a repeated key; a POS's payload (a push, a webhook) is the vendor's.
+        const ourFormat =
+          strict && Context.getOrUndefined(endpoint.annotations, RequiredScopes)?.includes("pos:sync") !== true
+        // A body that cannot be read (too large, cut off) is answered by the decoder as usual.
+        const checked = Effect.flatMap(Effect.option(request.arrayBuffer), (buffer) => {
+          const bodyProblem = buffer._tag === "Some" ? checkBody(new Uint8Array(buffer.value), ourFormat) : undefined
+          return bodyProblem === undefined ? Effect.void : Effect.fail(invalid(bodyProblem))
+        })
+        const handled = Effect.andThen(checked, httpEffect)
+        return Context.getOrElse(endpoint.annotations, CatalogPush, () => false) ? slots.admit(handled) : handled
       })
-      return Effect.andThen(checked, httpEffect)
-    })
-  )
+    )
+  })
 )

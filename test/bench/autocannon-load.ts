@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { cpuSeconds, type LoadOptions, type LoadResult, refCodePlaceholder } from "./harness.ts"
@@ -8,9 +9,9 @@ import { cpuSeconds, type LoadOptions, type LoadResult, refCodePlaceholder } fro
  * with `concurrency` keep-alive connections. Every response must have the expected status and
  * body (byte for byte, text or not: see keepBytes), or match `expectBodyPattern` where answers differ
  * from request to request; anything else is an error. With `vary`, every request carries a fresh
- * random key id or tenant host, or a body with a refCode never sent before (built by autocannon's
- * setupRequest), so no cache of the target can answer from a repeated value and every order is a new
- * one. Prints one JSON LoadResult on stdout, with this process's CPU and the target's over the
+ * random key id, tenant host or bearer token signature, or a body with a refCode never sent before
+ * (built by autocannon's setupRequest), so no cache of the target can answer from a repeated value
+ * and every order is a new one. Prints one JSON LoadResult on stdout, with this process's CPU and the target's over the
  * measured run only.
  *
  * Usage: BENCH_LOAD_OPTIONS='<LoadOptions as JSON>' node test/bench/autocannon-load.ts
@@ -92,6 +93,17 @@ const randomKeyId = () => 1_000_000 + Math.floor(Math.random() * 2_000_000_000)
 const randomLabel = () => `x${Math.random().toString(36).slice(2, 12)}`
 const garbageSecret = "Z".repeat(40)
 
+/**
+ * For `vary: "bearer"`: the request's bearer token up to its signature ("Bearer <header>.<payload>."),
+ * to which each request adds a random 64-byte signature (an Ed25519 signature's length): a token as
+ * the service issues them, naming its signing key, that no key signed.
+ */
+const unsignedBearer =
+  options.vary === "bearer" ? /^Bearer [\w-]+\.[\w-]+\./.exec(options.headers["authorization"] ?? "")?.[0] : undefined
+if (options.vary === "bearer" && unsignedBearer === undefined) {
+  throw new Error('vary: "bearer" needs an authorization header holding a bearer token (JWS compact)')
+}
+
 /** The bodies of `vary: "refCode"`, split where the refCode goes (once per template). */
 const templates = (options.bodyTemplates ?? []).map((template) => {
   const parts = template.split(refCodePlaceholder)
@@ -99,6 +111,7 @@ const templates = (options.bodyTemplates ?? []).map((template) => {
   return [parts[0] ?? "", parts[1] ?? ""] as const
 })
 if (options.vary === "refCode" && templates.length === 0) throw new Error('vary: "refCode" needs bodyTemplates')
+if (options.vary === "refCode" && options.body !== undefined) throw new Error('vary: "refCode" builds its own bodies')
 /** Counts every body built, warm-up included, across all connections: no refCode is built twice. */
 let sequence = 0
 
@@ -106,6 +119,7 @@ const setupRequest = (request: AutocannonRequest): AutocannonRequest => {
   const headers = { ...options.headers }
   if (options.vary === "keyId") headers["x-api-key"] = `posk_${randomKeyId()}_${garbageSecret}`
   if (options.vary === "host") headers["host"] = `${randomLabel()}.${options.baseDomain ?? "localhost"}`
+  if (options.vary === "bearer") headers["authorization"] = `${unsignedBearer}${randomBytes(64).toString("base64url")}`
   if (options.vary === "refCode") {
     const [before, after] = templates[sequence % templates.length] ?? ["", ""]
     request.body = `${before}${options.refCodePrefix ?? ""}${sequence}${after}`
@@ -124,6 +138,7 @@ const run = (seconds: number) =>
     duration: seconds,
     method: options.method ?? "GET",
     headers: options.headers,
+    ...(options.body === undefined ? {} : { body: options.body }),
     // A function rather than expectBody, which autocannon refuses beside `requests`: the same check on every run.
     verifyBody: pattern === undefined ? (body: string) => body === expectBody : (body: string) => pattern.test(body),
     ...(binary ? { setupClient: keepBytes } : {}),

@@ -13,6 +13,7 @@ import {
   loud,
   makeTempDir,
   type PsqlSession,
+  positiveInt,
   psql,
   psqlRows,
   psqlSession,
@@ -67,14 +68,6 @@ const catalogTables = [
 // Settings
 
 type SyncStorage = "postgres" | "pglite"
-
-const positiveInt = (name: string, fallback: number): number => {
-  const raw = process.env[name]
-  if (raw === undefined || raw.trim() === "") return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`)
-  return value
-}
 
 const syncSettings = () => {
   const storages = (process.env["BENCH_SYNC_STORAGES"] ?? "postgres,pglite")

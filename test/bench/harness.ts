@@ -288,9 +288,13 @@ export interface LoadOptions {
   readonly method?: string | undefined
   /**
    * A fresh value on every request: a random key id nobody issued, a random tenant host nobody
-   * created, or (`refCode`) a body from `bodyTemplates` with a refCode never sent before.
+   * created, (`bearer`) the request's bearer token with a random signature (well-formed, naming the
+   * service's signing key, never issued), or (`refCode`) a body from `bodyTemplates` with a refCode
+   * never sent before.
    */
-  readonly vary?: "keyId" | "host" | "refCode" | undefined
+  readonly vary?: "keyId" | "host" | "bearer" | "refCode" | undefined
+  /** The body of every request (e.g. a POS push sent again and again); not with `vary: "refCode"`. */
+  readonly body?: string | undefined
   /**
    * For `vary: "refCode"`: request bodies, taken in turn, each holding `refCodePlaceholder` once where
    * the refCode goes: `refCodePrefix` followed by a counter of the load generator, so no refCode
@@ -371,6 +375,68 @@ export const runLoad = async (options: LoadOptions): Promise<LoadResult> => {
   return JSON.parse(stdout.text()) as LoadResult
 }
 
+/** One load's result, under the name it is reported by. */
+export interface Measured {
+  readonly name: string
+  readonly result: LoadResult
+}
+
+/** What a measurement sends and expects: LoadOptions without the target and the settings. */
+export type MeasureLoad = Omit<LoadOptions, "port" | "concurrency" | "warmupSeconds" | "seconds" | "targetPid">
+
+/**
+ * runLoad against `target` with the settings' connections and durations, the target's CPU read over
+ * the measured run; prints a progress line. Fails if the target exited meanwhile.
+ */
+export const measure = async (
+  name: string,
+  target: RunningTarget,
+  load: MeasureLoad,
+  settings: BenchSettings
+): Promise<Measured> => {
+  process.stdout.write(
+    `  ${name}: ${settings.warmupSeconds} s warm-up + ${settings.seconds} s, ${settings.concurrency} connections ...`
+  )
+  const result = await runLoad({
+    ...load,
+    port: target.port,
+    concurrency: settings.concurrency,
+    warmupSeconds: settings.warmupSeconds,
+    seconds: settings.seconds,
+    targetPid: target.pid
+  })
+  process.stdout.write(` ${fmt.int(result.rps)} req/s\n`)
+  if (!target.alive()) throw new Error(`${name}: the process exited during the measurement`)
+  return { name, result }
+}
+
+/** Server CPU per answered request, in microseconds (undefined off Linux or without answers). */
+export const cpuMicrosOf = ({ targetCpuPercent, rps }: LoadResult): number | undefined =>
+  targetCpuPercent === undefined || rps === 0 ? undefined : ((targetCpuPercent / 100) * 1e6) / rps
+
+/** Server CPU per answered request, in microseconds, as a table cell. */
+export const cpuMicros = (result: LoadResult): string => {
+  const micros = cpuMicrosOf(result)
+  return micros === undefined ? "n/a" : fmt.int(micros)
+}
+
+/**
+ * The failures of a section's loads: any failed request (a wrong status or body, a connection error,
+ * a timeout, in the warm-up too) or no request completed. Each failed load is also printed loudly.
+ */
+export const failedRequests = (section: string, measured: ReadonlyArray<Measured>): Array<string> =>
+  measured.flatMap(({ name, result }) => {
+    const failures: Array<string> = []
+    if (result.errors > 0) {
+      console.log("")
+      console.log(loud(`${name}: ${result.errors} FAILED REQUESTS — these numbers are not valid`))
+      console.log(`  by kind: ${JSON.stringify(result.errorKinds)}`)
+      failures.push(`${section}: ${name} had ${result.errors} failed requests`)
+    }
+    if (result.requests === 0) failures.push(`${section}: ${name} completed no request`)
+    return failures
+  })
+
 // ---------------------------------------------------------------------------------------------
 // Settings and output.
 
@@ -380,6 +446,27 @@ const numberFromEnv = (name: string, fallback: number): number => {
   const value = Number(raw)
   if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`)
   return value
+}
+
+/** An integer setting from the environment (`fallback` when unset), at least `minimum`. */
+export const intFromEnv = (name: string, fallback: number, minimum: number): number => {
+  const raw = process.env[name]
+  if (raw === undefined || raw.trim() === "") return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < minimum) {
+    throw new Error(`${name} must be an integer of at least ${minimum}, got "${raw}"`)
+  }
+  return value
+}
+
+/** A positive integer setting from the environment (`fallback` when unset). */
+export const positiveInt = (name: string, fallback: number): number => intFromEnv(name, fallback, 1)
+
+/** Fails unless `res` has `status`, with the answer's start in the message. */
+export const expectStatus = (what: string, res: TimedResponse, status: number): void => {
+  if (res.status !== status) {
+    throw new Error(`${what} answered HTTP ${res.status} (expected ${status}): ${res.body.slice(0, 2000)}`)
+  }
 }
 
 export interface BenchSettings {

@@ -25,7 +25,16 @@ import {
  */
 
 const host = "demo.localhost"
-const credential = "bench-loyalty-credential"
+/** The credential the simulator expects and the demo tenant is given (admin CLI `tenant set-loyalty`). */
+export const loyaltyCredential = "bench-loyalty-credential"
+const credential = loyaltyCredential
+
+/** A loyalty-service simulator on loopback answering from an in-memory ledger of its own. */
+export const startLedgerSimulator = (): Promise<LoyaltySimulator> =>
+  startLoyaltySimulator({
+    backend: makeEmbeddedLoyalty(makeMemoryLoyaltyLedger(makeLoyaltyTables())),
+    credential: loyaltyCredential
+  })
 
 const percentile = (values: ReadonlyArray<number>, p: number) => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -46,8 +55,7 @@ const run = async (settings: BenchSettings) => {
   const timeoutMs = Number(process.env["BENCH_LOYALTY_TIMEOUT_MS"] ?? 1000)
   const samples = Number(process.env["BENCH_LOYALTY_SAMPLES"] ?? 10)
   const quickSamples = Number(process.env["BENCH_LOYALTY_QUICK_SAMPLES"] ?? 1000)
-  const ledger = makeMemoryLoyaltyLedger(makeLoyaltyTables())
-  const simulator: LoyaltySimulator = await startLoyaltySimulator({ backend: makeEmbeddedLoyalty(ledger), credential })
+  const simulator = await startLedgerSimulator()
   const dataDir = makeTempDir("pos-bench-loyalty-")
   let service: RunningService | undefined
   try {

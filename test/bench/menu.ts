@@ -6,21 +6,24 @@ import { menuPush } from "./catalog-sync.ts"
 import {
   type BenchSection,
   type BenchSettings,
+  cpuMicros,
   cpuSeconds,
   createScratchDatabase,
+  expectStatus,
+  failedRequests,
   fmt,
   formatTable,
   httpRequest,
   type LoadOptions,
-  type LoadResult,
   loud,
+  type Measured,
   makeTempDir,
+  measure as measureLoad,
   peakRssMb,
-  type RunningService,
+  positiveInt,
   type RunningTarget,
   removeTempDir,
   runAdmin,
-  runLoad,
   type ScratchDatabase,
   type SectionOutcome,
   startRawServer,
@@ -69,7 +72,7 @@ const host = `${tenantId}.localhost`
 const itemsPerSection = 100
 const displayTypes = ["GRID", "LIST", "SWIMLANE", "HIGHLIGHT"] as const
 /** The instant of every read: the menu is open then (Monday 12:00 in Singapore), and each answer is the same bytes. */
-const readAt = "2026-03-16T04:00:00.000Z"
+export const readAt = "2026-03-16T04:00:00.000Z"
 const hours = {
   timezone: "Asia/Singapore",
   weekly: [1, 2, 3, 4, 5, 6, 7].map((dayOfWeek) => ({ dayOfWeek, opens: "07:00", closes: "23:00" }))
@@ -93,14 +96,6 @@ const rows = {
 
 // ---------------------------------------------------------------------------------------------
 // Settings
-
-const positiveInt = (name: string, fallback: number): number => {
-  const raw = process.env[name]
-  if (raw === undefined || raw.trim() === "") return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`)
-  return value
-}
 
 const menuSettings = () => {
   const config = {
@@ -126,6 +121,21 @@ type MenuConfig = ReturnType<typeof menuSettings>
 
 /** A Deliverect channel link id per outlet (24 hex digits). */
 export const channelLinkId = (outlet: number) => `65b0c0de0c${outlet.toString(16).padStart(14, "0")}`
+
+/** Our ids of the `count` bench outlets, in order, from the answer of their outlet sync. */
+export const registeredOutletIds = (answer: string, count: number): Array<string> => {
+  const byLink = new Map(
+    (JSON.parse(answer) as { outlets: ReadonlyArray<{ outletId: string; externalId: string }> }).outlets.map((o) => [
+      o.externalId,
+      o.outletId
+    ])
+  )
+  return Array.from({ length: count }, (_, i) => {
+    const id = byLink.get(channelLinkId(i))
+    if (id === undefined) throw new Error(`the outlet sync did not answer channel link ${channelLinkId(i)}`)
+    return id
+  })
+}
 
 /** Deliverect's registration of `outlets` channel links, in one outlet sync body. */
 export const outletRegistrations = (outlets: number): Buffer =>
@@ -165,13 +175,13 @@ export const catalogPush = (items: number, outlets: number, modifiers: boolean):
   return Buffer.from(JSON.stringify({ body: { menus, stores } }), "utf8")
 }
 
-interface CatalogProduct {
+export interface CatalogProduct {
   readonly productId: string
   readonly price: number
 }
 
 /** The products the push holds, with their prices: read back from the push itself. */
-const catalogProducts = (push: Buffer): ReadonlyArray<CatalogProduct> => {
+export const catalogProducts = (push: Buffer): ReadonlyArray<CatalogProduct> => {
   const parsed = JSON.parse(push.toString("utf8")) as {
     body: { menus: ReadonlyArray<{ products: Record<string, { _id: string; price: number }> }> }
   }
@@ -195,14 +205,20 @@ const call = async (
   key: string,
   method: string,
   path: string,
-  options: { readonly body?: unknown; readonly headers?: Record<string, string>; readonly timeoutMs?: number } = {}
+  options: {
+    readonly body?: unknown
+    readonly headers?: Record<string, string>
+    readonly timeoutMs?: number
+    /** The tenant's host name (this section's tenant by default). */
+    readonly host?: string
+  } = {}
 ): Promise<TimedResponse> =>
   httpRequest({
     port: service.port,
     path,
     method,
     headers: {
-      host,
+      host: options.host ?? host,
       "x-api-key": key,
       ...(options.body === undefined ? {} : { "content-type": "application/json" }),
       ...options.headers
@@ -212,12 +228,6 @@ const call = async (
       : { body: Buffer.isBuffer(options.body) ? options.body : Buffer.from(JSON.stringify(options.body), "utf8") }),
     timeoutMs: options.timeoutMs ?? 60_000
   })
-
-const expectStatus = (what: string, res: TimedResponse, status: number): void => {
-  if (res.status !== status) {
-    throw new Error(`${what} answered HTTP ${res.status} (expected ${status}): ${res.body.slice(0, 2000)}`)
-  }
-}
 
 interface BytesResponse {
   readonly status: number
@@ -248,26 +258,34 @@ const draftVersion = (what: string, res: TimedResponse): number => {
   return Number(match[1])
 }
 
-interface Draft {
+export interface Draft {
   readonly draftId: string
   version: number
 }
 
-/** A draft of `products` in sections of 100, with hours and outlets, composed through the editor API. */
-const composeDraft = async (
+/**
+ * A draft of `products` in sections of 100, with hours and outlets, composed through the editor API
+ * (on the tenant of `tenantHost`, this section's by default).
+ */
+export const composeDraft = async (
   service: RunningTarget,
   key: string,
   name: string,
   products: ReadonlyArray<CatalogProduct>,
-  outletIds: ReadonlyArray<string>
+  outletIds: ReadonlyArray<string>,
+  tenantHost: string = host
 ): Promise<Draft> => {
-  const created = await call(service, key, "POST", "/api/v2/menus/drafts", { body: { name } })
+  const created = await call(service, key, "POST", "/api/v2/menus/drafts", { body: { name }, host: tenantHost })
   expectStatus("create draft", created, 201)
   const draft: Draft = { draftId: (JSON.parse(created.body) as { draftId: string }).draftId, version: 0 }
   draft.version = draftVersion("create draft", created)
   const base = `/api/v2/menus/drafts/${draft.draftId}`
   const write = async (what: string, method: string, path: string, body: unknown, status = 200) => {
-    const res = await call(service, key, method, path, { body, headers: { "if-match": `"${draft.version}"` } })
+    const res = await call(service, key, method, path, {
+      body,
+      headers: { "if-match": `"${draft.version}"` },
+      host: tenantHost
+    })
     expectStatus(what, res, status)
     draft.version = draftVersion(what, res)
     return res
@@ -291,7 +309,7 @@ const composeDraft = async (
   return draft
 }
 
-interface PublishRun {
+export interface PublishRun {
   readonly label: string
   readonly ms: number
   readonly status: number
@@ -300,11 +318,18 @@ interface PublishRun {
   readonly cpuSeconds: number | undefined
 }
 
-const publish = async (service: RunningService, key: string, draft: Draft, label: string): Promise<PublishRun> => {
+export const publish = async (
+  service: RunningTarget,
+  key: string,
+  draft: Draft,
+  label: string,
+  tenantHost: string = host
+): Promise<PublishRun> => {
   const before = cpuSeconds(service.pid)
   const res = await call(service, key, "POST", `/api/v2/menus/drafts/${draft.draftId}/publish`, {
     headers: { "if-match": `"${draft.version}"` },
-    timeoutMs: 120_000
+    timeoutMs: 120_000,
+    host: tenantHost
   })
   const after = cpuSeconds(service.pid)
   if (res.status !== 201 && res.status !== 200) {
@@ -322,7 +347,7 @@ const publish = async (service: RunningService, key: string, draft: Draft, label
   }
 }
 
-interface EffectiveMenuAnswer {
+export interface EffectiveMenuAnswer {
   readonly source: string
   readonly menus: ReadonlyArray<{
     readonly version: number
@@ -331,7 +356,8 @@ interface EffectiveMenuAnswer {
   }>
 }
 
-const menuItems = (answer: EffectiveMenuAnswer) => answer.menus.flatMap((m) => m.sections.flatMap((s) => s.items))
+export const menuItems = (answer: EffectiveMenuAnswer) =>
+  answer.menus.flatMap((m) => m.sections.flatMap((s) => s.items))
 
 // ---------------------------------------------------------------------------------------------
 // Setup and publish: one service
@@ -360,16 +386,7 @@ const setupAndPublish = async (
       headers: { "x-provider": provider }
     })
     expectStatus("outlet sync", outlets, 200)
-    const byLink = new Map(
-      (JSON.parse(outlets.body) as { outlets: ReadonlyArray<{ outletId: string; externalId: string }> }).outlets.map(
-        (o) => [o.externalId, o.outletId]
-      )
-    )
-    const outletIds = Array.from({ length: outletCount }, (_, i) => {
-      const id = byLink.get(channelLinkId(i))
-      if (id === undefined) throw new Error(`the outlet sync did not answer channel link ${channelLinkId(i)}`)
-      return id
-    })
+    const outletIds = registeredOutletIds(outlets.body, outletCount)
     const publishOutlets = outletIds.slice(0, config.stores)
     const readOutletId = outletIds[config.stores]!
 
@@ -474,34 +491,13 @@ const setupAndPublish = async (
 // ---------------------------------------------------------------------------------------------
 // The reads: a fresh service, then the raw baseline
 
-interface Measured {
-  readonly name: string
-  readonly result: LoadResult
-}
-
-const measure = async (
+const measure = (
   name: string,
   target: RunningTarget,
   path: string,
   load: Pick<LoadOptions, "headers" | "expectStatus" | "expectBody">,
   settings: BenchSettings
-): Promise<Measured> => {
-  process.stdout.write(
-    `  ${name}: ${settings.warmupSeconds} s warm-up + ${settings.seconds} s, ${settings.concurrency} connections ...`
-  )
-  const result = await runLoad({
-    ...load,
-    port: target.port,
-    path,
-    concurrency: settings.concurrency,
-    warmupSeconds: settings.warmupSeconds,
-    seconds: settings.seconds,
-    targetPid: target.pid
-  })
-  process.stdout.write(` ${fmt.int(result.rps)} req/s\n`)
-  if (!target.alive()) throw new Error(`${name}: the process exited during the measurement`)
-  return { name, result }
-}
+): Promise<Measured> => measureLoad(name, target, { ...load, path }, settings)
 
 /** Headers of the service's answer that the baseline sends too (Node adds date, connection, keep-alive). */
 export const copiedHeaders = (res: Pick<TimedResponse, "headers">): Record<string, string> => {
@@ -688,10 +684,6 @@ const measureReads = async (
 
 // ---------------------------------------------------------------------------------------------
 // The section
-
-/** Server CPU per answered request, in microseconds. */
-const cpuMicros = ({ targetCpuPercent, rps }: LoadResult) =>
-  targetCpuPercent === undefined || rps === 0 ? "n/a" : fmt.int(((targetCpuPercent / 100) * 1e6) / rps)
 
 const run = async (settings: BenchSettings): Promise<SectionOutcome> => {
   const config = menuSettings()
@@ -885,14 +877,7 @@ const report = (
       "so they compete for CPU; cpu columns are % of one core over the measured seconds, us/req is server CPU per request. " +
       'Where the service spends its time: BENCH_SERVICE_NODE_FLAGS="--cpu-prof --cpu-prof-dir=<dir>".'
   )
-  for (const { name, result: r } of reads.measured) {
-    if (r.errors > 0) {
-      console.log(loud(`${name}: ${r.errors} FAILED REQUESTS — these numbers are not valid`))
-      console.log(`  by kind: ${JSON.stringify(r.errorKinds)}`)
-      failures.push(`menu: ${name} had ${r.errors} failed requests`)
-    }
-    if (r.requests === 0) failures.push(`menu: ${name} completed no request`)
-  }
+  failures.push(...failedRequests("menu", reads.measured))
   return { failures }
 }
 

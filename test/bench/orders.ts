@@ -5,18 +5,25 @@ import { join } from "node:path"
 import { modifierOptionId, productId } from "../../domain/ids.ts"
 import { product } from "./catalog-sync.ts"
 import {
-  benchDir,
   type BenchSection,
   type BenchSettings,
+  benchDir,
   captureTail,
+  cpuMicros,
   cpuSeconds,
   createScratchDatabase,
+  expectStatus,
+  failedRequests,
   fmt,
   formatTable,
   httpRequest,
+  intFromEnv,
   type LoadResult,
   loud,
+  type Measured,
+  type MeasureLoad,
   makeTempDir,
+  measure,
   peakRssMb,
   psql,
   psqlRows,
@@ -26,7 +33,6 @@ import {
   refCodePlaceholder,
   removeTempDir,
   runAdmin,
-  runLoad,
   type ScratchDatabase,
   type SectionOutcome,
   sleep,
@@ -80,9 +86,9 @@ const provider = "deliverect"
 const tenantId = "benchorders"
 const tenantSchema = `tenant_${tenantId}`
 const host = `${tenantId}.localhost`
-const ordersPath = "/api/v1/orders"
+export const ordersPath = "/api/v1/orders"
 /** Distinct order bodies the load sends in turn. */
-const templateCount = 64
+export const templateCount = 64
 
 const targets = { ordersPerSecond: 500, lagP99Ms: 1000 }
 
@@ -93,16 +99,6 @@ const rows = {
 
 // ---------------------------------------------------------------------------------------------
 // Settings
-
-const intFromEnv = (name: string, fallback: number, minimum: number): number => {
-  const raw = process.env[name]
-  if (raw === undefined || raw.trim() === "") return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < minimum) {
-    throw new Error(`${name} must be an integer of at least ${minimum}, got "${raw}"`)
-  }
-  return value
-}
 
 const ordersSettings = () => ({
   outlets: intFromEnv("BENCH_ORDERS_OUTLETS", 10, 1),
@@ -117,7 +113,7 @@ type OrdersConfig = ReturnType<typeof ordersSettings>
 // ---------------------------------------------------------------------------------------------
 // The orders: bodies built from the generated catalog, priced as the server prices them
 
-interface OrderTemplate {
+export interface OrderTemplate {
   /** The JSON body, with refCodePlaceholder where the refCode goes. */
   readonly body: string
   /** The total of the catalog's prices: what `payment.amount` says and the 201 must show. */
@@ -131,7 +127,7 @@ interface OrderTemplate {
  * third line, one extra. The tenant's prices include tax (its default) and the outlets say nothing
  * else, so the total is the sum of the lines: quantity x (price + size + extra).
  */
-const orderTemplate = (k: number, outletIds: ReadonlyArray<string>, catalogItems: number): OrderTemplate => {
+export const orderTemplate = (k: number, outletIds: ReadonlyArray<string>, catalogItems: number): OrderTemplate => {
   const lines = k % 2 === 0 ? 1 : 2
   let total = 0
   const items = Array.from({ length: lines }, (_, j) => {
@@ -161,20 +157,20 @@ const orderTemplate = (k: number, outletIds: ReadonlyArray<string>, catalogItems
   return { body: JSON.stringify(body), total, lines }
 }
 
-const withRefCode = (template: OrderTemplate, refCode: string): Buffer =>
+export const withRefCode = (template: OrderTemplate, refCode: string): Buffer =>
   Buffer.from(template.body.replace(refCodePlaceholder, refCode), "utf8")
 
 /**
  * What every 201 must be: the order just placed, RECEIVED, in the answer's field order (orderId,
  * refCode, outletId, status, createdAt first), one JSON object.
  */
-const answerPattern =
+export const answerPattern =
   '^\\{"orderId":"ord_[0-9a-f]{32}","refCode":"[A-Za-z0-9._:-]{1,48}","outletId":"[^"]+","status":"RECEIVED","createdAt":"\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z",.*\\}$'
 
 // ---------------------------------------------------------------------------------------------
 // The fake POS, in its own process (fake-pos.ts)
 
-interface FakePos {
+export interface FakePos {
   readonly url: string
   readonly pid: number | undefined
   readonly credentials: Record<string, unknown>
@@ -187,7 +183,7 @@ interface FakePos {
   readonly stop: () => Promise<number | undefined>
 }
 
-const startFakePos = async (delayMs: number): Promise<FakePos> => {
+export const startFakePos = async (delayMs: number): Promise<FakePos> => {
   const child = spawnNode(join(benchDir, "fake-pos.ts"), [], {
     ...process.env,
     BENCH_FAKE_DELAY_MS: String(delayMs)
@@ -252,12 +248,6 @@ const call = (
     ...(body === undefined ? {} : { body }),
     timeoutMs: 600_000
   })
-
-const expectStatus = (what: string, res: TimedResponse, status: number): void => {
-  if (res.status !== status) {
-    throw new Error(`${what} answered HTTP ${res.status} (expected ${status}): ${res.body.slice(0, 2000)}`)
-  }
-}
 
 /** Runs `query` every 250 ms until `done` says so or `timeoutMs` passes; the last rows either way. */
 const pollDatabase = async (
@@ -356,11 +346,6 @@ interface Keys {
   readonly partner: string
 }
 
-interface Measured {
-  readonly name: string
-  readonly result: LoadResult
-}
-
 interface OrdersResult {
   readonly measured: ReadonlyArray<Measured>
   readonly answerBytes: { readonly min: number; readonly max: number; readonly raw: number }
@@ -397,36 +382,66 @@ interface DeliveryReport {
   readonly problems: ReadonlyArray<string>
 }
 
-const measureLoad = async (
+/**
+ * The load of POST /api/v1/orders: the templates in turn, each request with a refCode never sent
+ * before (`refCodePrefix` and a counter), every answer a 201 holding the order placed.
+ */
+export const orderLoad = (
+  headers: Record<string, string>,
+  templates: ReadonlyArray<OrderTemplate>,
+  refCodePrefix: string
+): MeasureLoad => ({
+  path: ordersPath,
+  method: "POST",
+  headers,
+  expectStatus: 201,
+  expectBody: "",
+  expectBodyPattern: answerPattern,
+  vary: "refCode",
+  bodyTemplates: templates.map((t) => t.body),
+  refCodePrefix
+})
+
+const measureLoad = (
   name: string,
   target: RunningTarget,
   headers: Record<string, string>,
   templates: ReadonlyArray<OrderTemplate>,
   refCodePrefix: string,
   settings: BenchSettings
-): Promise<Measured> => {
-  process.stdout.write(
-    `  ${name}: ${settings.warmupSeconds} s warm-up + ${settings.seconds} s, ${settings.concurrency} connections ...`
-  )
-  const result = await runLoad({
-    port: target.port,
-    path: ordersPath,
-    method: "POST",
-    headers,
-    concurrency: settings.concurrency,
-    warmupSeconds: settings.warmupSeconds,
-    seconds: settings.seconds,
-    expectStatus: 201,
-    expectBody: "",
-    expectBodyPattern: answerPattern,
-    vary: "refCode",
-    bodyTemplates: templates.map((t) => t.body),
-    refCodePrefix,
-    targetPid: target.pid
-  })
-  process.stdout.write(` ${fmt.int(result.rps)} req/s\n`)
-  if (!target.alive()) throw new Error(`${name}: the process exited during the measurement`)
-  return { name, result }
+): Promise<Measured> => measure(name, target, orderLoad(headers, templates, refCodePrefix), settings)
+
+/**
+ * Places each template once (refCode `prefix` and its index), in turn: each must be a 201 of the
+ * expected form whose total is the template's. Resolves with the answers, in the templates' order.
+ */
+export const placeEachOnce = async (
+  templates: ReadonlyArray<OrderTemplate>,
+  prefix: string,
+  place: (body: Buffer) => Promise<TimedResponse>
+): Promise<Array<string>> => {
+  const answers: Array<string> = []
+  const pattern = new RegExp(answerPattern)
+  for (const [k, template] of templates.entries()) {
+    const res = await place(withRefCode(template, `${prefix}${k}`))
+    expectStatus(`order ${k + 1} (probe)`, res, 201)
+    const answer = JSON.parse(res.body) as { totals?: { total?: { amount?: number } } }
+    if (answer.totals?.total?.amount !== template.total) {
+      throw new Error(
+        `order ${k + 1} (probe): total ${JSON.stringify(answer.totals?.total)}, computed ${template.total}: ${res.body.slice(0, 2000)}`
+      )
+    }
+    if (!pattern.test(res.body)) throw new Error(`order ${k + 1} (probe): the 201 is not as expected: ${res.body}`)
+    answers.push(res.body)
+  }
+  return answers
+}
+
+/** The index of the answer whose size is nearest the answers' average (the one a baseline sends). */
+export const nearestAverageSize = (answers: ReadonlyArray<string>): number => {
+  const sizes = answers.map((a) => Buffer.byteLength(a))
+  const mean = sizes.reduce((n, s) => n + s, 0) / sizes.length
+  return sizes.reduce((best, s, i) => (Math.abs(s - mean) < Math.abs((sizes[best] ?? 0) - mean) ? i : best), 0)
 }
 
 /** Each order's lag and the exactly-once checks, from the database (createdAt) and the fake (arrivals). */
@@ -547,20 +562,10 @@ const runOrders = async (
     // Each body once: a 201 with the total computed here, then delivered to the fake.
     const templates = Array.from({ length: templateCount }, (_, k) => orderTemplate(k, outletIds, config.catalogItems))
     const probePrefix = `probe-${runId}-`
-    const answers: Array<string> = []
-    const pattern = new RegExp(answerPattern)
-    for (const [k, template] of templates.entries()) {
-      const res = await call(service, keys.partner, "POST", ordersPath, withRefCode(template, `${probePrefix}${k}`))
-      expectStatus(`order ${k + 1} (probe)`, res, 201)
-      const answer = JSON.parse(res.body) as { totals?: { total?: { amount?: number } } }
-      if (answer.totals?.total?.amount !== template.total) {
-        throw new Error(
-          `order ${k + 1} (probe): total ${JSON.stringify(answer.totals?.total)}, computed ${template.total}: ${res.body.slice(0, 2000)}`
-        )
-      }
-      if (!pattern.test(res.body)) throw new Error(`order ${k + 1} (probe): the 201 is not as expected: ${res.body}`)
-      answers.push(res.body)
-    }
+    const placing = service
+    const answers = await placeEachOnce(templates, probePrefix, (body) =>
+      call(placing, keys.partner, "POST", ordersPath, body)
+    )
     const probes = await pollDatabase(
       database.url,
       progressQuery(probePrefix),
@@ -575,12 +580,8 @@ const runOrders = async (
       )
     }
     const sizes = answers.map((a) => Buffer.byteLength(a))
-    const mean = sizes.reduce((n, s) => n + s, 0) / sizes.length
     // The baseline answers one of the service's own 201s, the one closest to the average size.
-    const rawIndex = sizes.reduce(
-      (best, s, i) => (Math.abs(s - mean) < Math.abs((sizes[best] ?? 0) - mean) ? i : best),
-      0
-    )
+    const rawIndex = nearestAverageSize(answers)
     const rawBody = answers[rawIndex] ?? ""
     const probeAnswer = await call(
       service,
@@ -659,10 +660,6 @@ const runOrders = async (
 
 // ---------------------------------------------------------------------------------------------
 // The section
-
-/** Server CPU per answered request, in microseconds. */
-const cpuMicros = ({ targetCpuPercent, rps }: LoadResult) =>
-  targetCpuPercent === undefined || rps === 0 ? "n/a" : fmt.int(((targetCpuPercent / 100) * 1e6) / rps)
 
 const percentile = (sorted: ReadonlyArray<number>, p: number): number | undefined => {
   if (sorted.length === 0) return undefined
@@ -871,14 +868,7 @@ const report = (
     console.log(loud(`exactly once: ${problem}`))
     failures.push(`orders: exactly once: ${problem}`)
   }
-  for (const { name, result: r } of result.measured) {
-    if (r.errors > 0) {
-      console.log(loud(`${name}: ${r.errors} FAILED REQUESTS — these numbers are not valid`))
-      console.log(`  by kind: ${JSON.stringify(r.errorKinds)}`)
-      failures.push(`orders: ${name} had ${r.errors} failed requests`)
-    }
-    if (r.requests === 0) failures.push(`orders: ${name} completed no request`)
-  }
+  failures.push(...failedRequests("orders", result.measured))
   return { failures }
 }
 

@@ -1,6 +1,7 @@
 import { availableParallelism, loadavg } from "node:os"
 import { catalogSyncSection } from "./catalog-sync.ts"
 import { type BenchSection, benchSettings, installCleanupHandlers, loud } from "./harness.ts"
+import { hotPathsSection } from "./hot-paths.ts"
 import { loyaltySection } from "./loyalty.ts"
 import { menuSection } from "./menu.ts"
 import { ordersSection } from "./orders.ts"
@@ -9,7 +10,8 @@ import { whoamiSection } from "./whoami.ts"
 /**
  * `npm run bench`: runs every section in order, or those named in BENCH (comma-separated).
  * Env: BENCH, BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONCURRENCY (50), BENCH_STRICT,
- * STORAGE (pglite | memory | postgres with DATABASE_URL), BENCH_API_KEY; the sync section: BENCH_SYNC_ITEMS,
+ * STORAGE (pglite | memory | postgres with DATABASE_URL), BENCH_API_KEY; the table section: BENCH_TABLE_ROWS,
+ * BENCH_TABLE_FILE, BENCH_TABLE_CATALOG_ITEMS (see hot-paths.ts); the sync section: BENCH_SYNC_ITEMS,
  * BENCH_SYNC_STORAGES, BENCH_DATABASE_URL (see catalog-sync.ts); the loyalty section: BENCH_LOYALTY_TIMEOUT_MS,
  * BENCH_LOYALTY_SAMPLES (see loyalty.ts); the menu section: BENCH_MENU_CATALOG_ITEMS, BENCH_MENU_PUBLISH_ITEMS,
  * BENCH_MENU_STORES, BENCH_MENU_READ_ITEMS, BENCH_MENU_PUBLISH_RUNS, BENCH_DATABASE_URL (see menu.ts); the orders section:
@@ -18,6 +20,7 @@ import { whoamiSection } from "./whoami.ts"
  */
 
 const sections: ReadonlyArray<BenchSection> = [
+  hotPathsSection,
   whoamiSection,
   catalogSyncSection,
   loyaltySection,

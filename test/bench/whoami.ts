@@ -4,18 +4,20 @@ import { availableParallelism } from "node:os"
 import {
   type BenchSection,
   type BenchSettings,
+  cpuMicros,
+  failedRequests,
   fmt,
   formatTable,
   httpGet,
   httpRequest,
   type LoadOptions,
   type LoadResult,
-  loud,
+  type Measured,
   makeTempDir,
-  removeTempDir,
+  measure as measureLoad,
   type RunningTarget,
+  removeTempDir,
   runAdmin,
-  runLoad,
   type SectionOutcome,
   type StorageKind,
   startRawServer,
@@ -46,43 +48,27 @@ const bearerRatioTarget = 0.8
 const observedRatioTarget = 0.9
 /** Longer than the whole section, so the one token never expires during it. */
 const tokenTtlSeconds = 3600
-const invalidKeyBody =
+/** What the service answers a key or a token it does not know (401), on any route. */
+export const invalidKeyBody =
   '{"error":{"code":401,"message":"invalid api key","details":"the provided X-Api-Key is invalid or expired"}}'
 
-interface Measured {
-  readonly name: string
-  readonly result: LoadResult
-}
-
-const measure = async (
+const measure = (
   name: string,
   target: RunningTarget,
   load: Pick<LoadOptions, "headers" | "expectStatus" | "expectBody" | "vary">,
   settings: BenchSettings
-): Promise<Measured> => {
-  process.stdout.write(
-    `  ${name}: ${settings.warmupSeconds} s warm-up + ${settings.seconds} s, ${settings.concurrency} connections ...`
-  )
-  const result = await runLoad({
-    ...load,
-    port: target.port,
-    path,
-    concurrency: settings.concurrency,
-    warmupSeconds: settings.warmupSeconds,
-    seconds: settings.seconds,
-    targetPid: target.pid
-  })
-  process.stdout.write(` ${fmt.int(result.rps)} req/s\n`)
-  return { name, result }
-}
+): Promise<Measured> => measureLoad(name, target, { ...load, path }, settings)
 
 /**
  * An access token of the demo tenant, the way an operator and a partner get one: an admin key (admin
  * CLI, which reaches the running service through its data directory), an OAuth client (admin API),
  * then the client credentials grant on the tenant's host.
  */
-const obtainToken = async (port: number, storage: StorageKind, dataDir: string): Promise<string> => {
-  const adminKey = await issueAdminKey(storage, dataDir)
+export const obtainToken = async (port: number, storage: StorageKind, dataDir: string): Promise<string> =>
+  tokenThroughAdminKey(port, await issueAdminKey(storage, dataDir))
+
+/** An access token of the demo tenant: an OAuth client made with `adminKey`, then its client credentials grant. */
+export const tokenThroughAdminKey = async (port: number, adminKey: string): Promise<string> => {
   const created = await httpRequest({
     port,
     path: "/admin/api/v1/tenants/demo/oauth-clients",
@@ -111,7 +97,7 @@ const obtainToken = async (port: number, storage: StorageKind, dataDir: string):
 }
 
 /** An admin key, from the admin CLI (which reaches the running service through its data directory). */
-const issueAdminKey = async (storage: StorageKind, dataDir: string): Promise<string> => {
+export const issueAdminKey = async (storage: StorageKind, dataDir: string): Promise<string> => {
   const issued = await runAdmin(["admin-key", "issue", "--name", "bench"], { DATA_DIR: dataDir, STORAGE: storage })
   // Standard output carries the key alone.
   const adminKey = issued.stdout.trim()
@@ -140,10 +126,6 @@ const startSinkCollector = async () => {
     close: () => new Promise<void>((resolve) => server.close(() => resolve()))
   }
 }
-
-/** Server CPU per answered request, in microseconds. */
-const cpuMicros = ({ targetCpuPercent, rps }: LoadResult) =>
-  targetCpuPercent === undefined || rps === 0 ? "n/a" : fmt.int(((targetCpuPercent / 100) * 1e6) / rps)
 
 /** Rounds of each, alternating: this machine's speed drifts by more than the cost measured. */
 const observedRounds = 3
@@ -384,15 +366,7 @@ const run = async (settings: BenchSettings): Promise<SectionOutcome> => {
 
   if (!serviceAlive) failures.push("whoami: the service exited during the measurement")
   if (!rawAlive) failures.push("whoami: the raw server exited during the measurement")
-  for (const { name, result } of measured) {
-    if (result.errors > 0) {
-      console.log("")
-      console.log(loud(`${name}: ${result.errors} FAILED REQUESTS — these numbers are not valid`))
-      console.log(`  by kind: ${JSON.stringify(result.errorKinds)}`)
-      failures.push(`whoami: ${name} had ${result.errors} failed requests`)
-    }
-    if (result.requests === 0) failures.push(`whoami: ${name} completed no request`)
-  }
+  failures.push(...failedRequests("whoami", measured))
   return { failures }
 }
 

@@ -75,11 +75,30 @@ export const pgliteSession = (db: PGlite): PgliteSession => {
   return session
 }
 
+export interface OpenPgliteOptions {
+  /**
+   * PostgreSQL's shared_buffers, in MB (PGlite's own default is 128 MB). The page cache lives in
+   * PGlite's memory, inside this process, and every page a sync touches stays there until the cache
+   * is full: 16 MB instead of 128 MB kept a 10,000-product sync about 110 MB lower at its peak, and it
+   * ran no slower (the data directory's files stay in the OS page cache, outside the process).
+   */
+  readonly sharedBuffersMb?: number | undefined
+}
+
 /** Opens PGlite (in memory when `dataDir` is undefined) and closes it with the scope. */
-export const openPglite = (dataDir?: string): Effect.Effect<PgliteSession, SqlError.SqlError, Scope.Scope> =>
+export const openPglite = (
+  dataDir?: string,
+  options: OpenPgliteOptions = {}
+): Effect.Effect<PgliteSession, SqlError.SqlError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.tryPromise({
-      try: () => PGlite.create(dataDir),
+      try: () =>
+        PGlite.create(
+          dataDir,
+          options.sharedBuffersMb === undefined
+            ? {}
+            : { startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${options.sharedBuffersMb}MB`] }
+        ),
       catch: (cause) =>
         new SqlError.SqlError({
           reason: new SqlError.ConnectionError({

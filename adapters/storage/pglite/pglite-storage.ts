@@ -31,6 +31,8 @@ export interface PgliteStorageOptions {
    * service stops, so that a restart recovers from the WAL.
    */
   readonly onBroken?: (reason: string) => void
+  /** PostgreSQL's shared_buffers for the embedded database, in MB (see OpenPgliteOptions). */
+  readonly sharedBuffersMb?: number | undefined
 }
 
 /**
@@ -53,7 +55,7 @@ export const layerPgliteStorage = (options: PgliteStorageOptions): Layer.Layer<S
           : keyFile === undefined
             ? configured
             : joinKeyRings(configured, keyFile)
-      const session = yield* openPglite(pgliteDir).pipe(
+      const session = yield* openPglite(pgliteDir, { sharedBuffersMb: options.sharedBuffersMb }).pipe(
         Effect.mapError((cause) => new StorageError({ operation: "open PGlite", cause }))
       )
       session.onBroken = options.onBroken
