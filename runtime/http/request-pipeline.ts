@@ -82,7 +82,8 @@ export const requestPipeline = (methods: MethodTable) =>
           tracer,
           Effect.gen(function* () {
             const started = performance.now()
-            let request = yield* HttpServerRequest.HttpServerRequest
+            const received = yield* HttpServerRequest.HttpServerRequest
+            let request = received
             const given = request.headers["x-request-id"]
             const requestId = given !== undefined && requestIdPattern.test(given) ? given : randomUUID()
             if (basePath !== "" && (request.url === basePath || request.url.startsWith(`${basePath}/`))) {
@@ -93,8 +94,13 @@ export const requestPipeline = (methods: MethodTable) =>
             // A path that cannot be decoded cannot be routed: answered like a request line Node cannot parse.
             const malformed = malformedPath(request.url)
             const span = tracing ? Option.getOrUndefined(yield* Effect.option(Effect.currentSpan)) : undefined
-            const routed = (malformed === undefined ? app : Effect.succeed(envelopeResponse(400, malformed))).pipe(
-              Effect.provideService(HttpServerRequest.HttpServerRequest, request),
+            const handled = malformed === undefined ? app : Effect.succeed(envelopeResponse(400, malformed))
+            // Each service provided is one more layer of the request's context to look through.
+            const routed = (
+              request === received
+                ? handled
+                : Effect.provideService(handled, HttpServerRequest.HttpServerRequest, request)
+            ).pipe(
               Effect.provideService(RequestInfo, facts),
               Effect.provideService(
                 HttpIncomingMessage.MaxBodySize,
@@ -153,13 +159,26 @@ export const requestPipeline = (methods: MethodTable) =>
             }
             return HttpServerResponse.setHeader(response, "x-request-id", requestId)
           })
-        ).pipe(
-          Effect.provideService(Logger.CurrentLoggers, loggers),
-          Effect.provideService(References.MinimumLogLevel, minimumLevel)
-        )
+        ).pipe(provideLogging(loggers, minimumLevel))
     }),
     { global: true }
   )
+
+/**
+ * The configured loggers and level, provided only where the request's fiber has others (an
+ * in-process web handler): where the service runs the server they are already the fiber's.
+ */
+const provideLogging =
+  (loggers: ReadonlySet<Logger.Logger<unknown, unknown>>, minimumLevel: LogLevel.LogLevel) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.withFiber((fiber) =>
+      fiber.getRef(Logger.CurrentLoggers) === loggers && fiber.getRef(References.MinimumLogLevel) === minimumLevel
+        ? effect
+        : effect.pipe(
+            Effect.provideService(Logger.CurrentLoggers, loggers),
+            Effect.provideService(References.MinimumLogLevel, minimumLevel)
+          )
+    )
 
 /**
  * With traces exported, the request runs in a server span under `tracer` (continuing the caller's

@@ -13,6 +13,7 @@ import {
   loud,
   makeTempDir,
   type PsqlSession,
+  peakRssMb,
   positiveInt,
   psql,
   psqlRows,
@@ -50,7 +51,10 @@ const channelLinkId = "65b0c0de00000000000000c1"
 /** The instant written into the baseline's rows (the service writes the sync's start). */
 const baselineInstant = "2025-01-01T00:00:00.000Z"
 
-const targets = { firstSyncSeconds: 5, resyncSeconds: 2 }
+const targets = { firstSyncSeconds: 5, resyncSeconds: 2, embeddedPeakMb: 700 }
+
+/** Pushes sent at once in the concurrent case (embedded storage), each to an outlet of its own. */
+const concurrentPushes = 5
 
 /** The tables a products sync writes (the sync history `syncs` aside: one row per sync, by design). */
 const catalogTables = [
@@ -82,6 +86,8 @@ const syncSettings = () => {
     storages: storages as Array<SyncStorage>,
     serverUrl: process.env["BENCH_DATABASE_URL"] || process.env["DATABASE_URL"] || undefined,
     timeoutMs: positiveInt("BENCH_SYNC_TIMEOUT_SECONDS", 600) * 1000,
+    /** Products in each of the concurrent pushes: 3,500 make a 9 MB Deliverect menu. */
+    concurrentItems: positiveInt("BENCH_SYNC_CONCURRENT_ITEMS", 3500),
     maxBodyBytes: positiveInt("MAX_SYNC_BODY_BYTES", 32 * 1024 * 1024)
   }
 }
@@ -843,6 +849,67 @@ const decodeInProcess = async (payload: Buffer) => {
 
 const seconds = (n: number | undefined) => (n === undefined ? "n/a" : n.toFixed(2))
 
+interface ConcurrentResult {
+  readonly pushMb: number
+  readonly seconds: number
+  readonly readyMb: number | undefined
+  readonly peakMb: number | undefined
+}
+
+/**
+ * The embedded default (a fresh data directory, as `npm start` runs it) given `concurrentPushes`
+ * large catalogs at once, each for an outlet of its own (as a POS pushes a chain's outlets): every
+ * push must be answered 200; what is measured is the service's peak memory (VmHWM).
+ */
+const runConcurrent = async (config: ReturnType<typeof syncSettings>): Promise<ConcurrentResult> => {
+  const dataDir = makeTempDir("pos-bench-sync-concurrent-")
+  let service: RunningService | undefined
+  try {
+    const env = { STORAGE: "pglite", DATA_DIR: dataDir }
+    await runAdmin(["tenant", "create", tenantId], env)
+    const issued = await runAdmin(["key", "issue", tenantId, "--kind", "pos", "--name", "bench sync"], env)
+    const apiKey = /posk_\S+/.exec(issued.stdout)?.[0]
+    if (apiKey === undefined) throw new Error(`no key in the output of key issue:\n${issued.stdout}`)
+    service = await startService("pglite", env, { dataDir, apiKey })
+    const running = service
+    const base = menuPush(config.concurrentItems)
+    const linkOf = (i: number) => `${channelLinkId.slice(0, -3)}${(0xc1 + i).toString(16).padStart(3, "0")}`
+    const bodies = Array.from({ length: concurrentPushes }, (_, i) =>
+      i === 0 ? base : Buffer.from(base.toString("utf8").replaceAll(channelLinkId, linkOf(i)), "utf8")
+    )
+    for (let i = 0; i < concurrentPushes; i++) {
+      const registration = Buffer.from(
+        JSON.stringify({
+          status: "register",
+          channelLocationId: `bench-outlet-${i}`,
+          channelLinkId: linkOf(i),
+          locationId: "65b0c0de00000000000000a1",
+          channelLinkName: `Bench Kitchen ${i}`
+        }),
+        "utf8"
+      )
+      expectOk(`outlet sync ${i}`, await post(running, "/api/v1/outlets/sync", registration, 60_000))
+    }
+    const readyMb = peakRssMb(running.pid)
+    process.stdout.write(
+      `  ${concurrentPushes} pushes of ${fmt.int(config.concurrentItems)} products (${(base.length / 1048576).toFixed(1)} MiB each) at once ...`
+    )
+    const started = performance.now()
+    const answers = await Promise.all(
+      bodies.map((body) => post(running, "/api/v1/products/sync", body, config.timeoutMs))
+    )
+    const elapsed = (performance.now() - started) / 1000
+    process.stdout.write(` ${elapsed.toFixed(2)} s\n`)
+    for (const [i, answer] of answers.entries()) expectOk(`concurrent push ${i}`, answer)
+    const peakMb = await running.stop()
+    service = undefined
+    return { pushMb: base.length / 1048576, seconds: elapsed, readyMb, peakMb }
+  } finally {
+    if (service !== undefined) await service.stop()
+    removeTempDir(dataDir)
+  }
+}
+
 const run = async (settings: BenchSettings): Promise<SectionOutcome> => {
   const config = syncSettings()
   const failures: Array<string> = []
@@ -884,6 +951,19 @@ const run = async (settings: BenchSettings): Promise<SectionOutcome> => {
     const result = await runStorage(storage, payload, config)
     results.push(result)
     failures.push(...result.failures)
+  }
+
+  let concurrent: ConcurrentResult | undefined
+  if (config.storages.includes("pglite")) {
+    console.log("")
+    console.log(`  -- pglite, ${concurrentPushes} concurrent pushes`)
+    try {
+      concurrent = await runConcurrent(config)
+    } catch (error) {
+      const message = error instanceof Error ? error.message.split("\n")[0]! : String(error)
+      console.log(`  ${loud(message)}`)
+      failures.push(`sync (pglite, concurrent): ${message}`)
+    }
   }
 
   const baseline = results.find((r) => r.baseline !== undefined)?.baseline
@@ -948,6 +1028,24 @@ const run = async (settings: BenchSettings): Promise<SectionOutcome> => {
     )
     // Writing nothing on an identical snapshot is SPEC 8, not a target: a failure on every storage.
     console.log(`  ${r.storage}: identical re-sync writes zero rows: ${rowsZero ? "met" : "NOT MET"}`)
+    if (r.storage === "pglite") {
+      check(
+        `pglite: service peak memory through the sync ${fmt.mb(r.peakMb)} < ${targets.embeddedPeakMb} MB`,
+        r.peakMb !== undefined && r.peakMb < targets.embeddedPeakMb,
+        true
+      )
+    }
+  }
+  if (concurrent !== undefined) {
+    console.log(
+      `  pglite: ${concurrentPushes} concurrent pushes of ${concurrent.pushMb.toFixed(1)} MiB answered in ` +
+        `${concurrent.seconds.toFixed(2)} s; service at ${fmt.mb(concurrent.readyMb)} before them`
+    )
+    check(
+      `pglite: service peak memory through ${concurrentPushes} concurrent pushes ${fmt.mb(concurrent.peakMb)} < ${targets.embeddedPeakMb} MB`,
+      concurrent.peakMb !== undefined && concurrent.peakMb < targets.embeddedPeakMb,
+      true
+    )
   }
   console.log(
     'where the service spends its time: BENCH_SERVICE_NODE_FLAGS="--cpu-prof --cpu-prof-dir=<dir>" writes a CPU ' +
