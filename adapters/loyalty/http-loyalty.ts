@@ -1,5 +1,6 @@
 import { Cause, Clock, Effect, Exit, Option, Random, type Redacted, Schema } from "effect"
 import { HttpClient, type HttpClientError, HttpClientRequest, type HttpClientResponse } from "effect/http"
+import { ClientAbort } from "effect/http/HttpServerError"
 import type { CircuitBreaker } from "../../application/loyalty/circuit-breaker.ts"
 import type { Loyalty, LoyaltyError } from "../../application/ports/loyalty.ts"
 import { Rejected, UpstreamFailure, UpstreamTimeout, UpstreamUnavailable } from "../../domain/errors.ts"
@@ -58,12 +59,24 @@ class Transient {
 
 const failure = (reason: string) => new UpstreamFailure({ upstream, reason })
 
-const countsAsFailure = (exit: Exit.Exit<unknown, unknown>): boolean => {
-  if (Exit.isSuccess(exit)) return false
+/** What an attempt's end tells the breaker about the upstream; an interrupted one is decided by its call. */
+const outcomeOf = (exit: Exit.Exit<unknown, unknown>): "success" | "failure" | "interrupted" => {
+  if (Exit.isSuccess(exit)) return "success"
+  if (Cause.hasInterruptsOnly(exit.cause)) return "interrupted"
   const error = Cause.findErrorOption(exit.cause)
-  // No typed error: the deadline interrupted it (or the caller left), or a defect; both count as a timeout.
-  return Option.isNone(error) || error.value instanceof Transient
+  // No typed error: a defect, counted as a timeout.
+  return Option.isNone(error) || error.value instanceof Transient ? "failure" : "success"
 }
+
+/**
+ * Whether a call ended because the partner's client hung up: the HTTP server interrupts the request
+ * with a mark of its own. The upstream had not failed; counted as failures, a burst of clients giving
+ * up at once opened the tenant's breaker for every other caller.
+ */
+const callerLeft = (exit: Exit.Exit<unknown, unknown>): boolean =>
+  Exit.isFailure(exit) &&
+  exit.cause.reasons.length > 0 &&
+  exit.cause.reasons.every((reason) => reason._tag === "Interrupt" && reason.annotations.has(ClientAbort.key))
 
 const genericRejections: Record<number, string> = { 400: "invalid request", 404: "not found", 409: "conflict" }
 
@@ -114,7 +127,11 @@ export const makeHttpLoyalty = (options: HttpLoyaltyOptions): Effect.Effect<Loya
         HttpClientRequest.acceptJson
       )
 
-    const attempt = <S extends Schema.Top>(req: HttpClientRequest.HttpClientRequest, schema: S) =>
+    /**
+     * `cut`: where an attempt interrupted before its answer leaves its permit. Whether that was the
+     * deadline (a failure) or the caller leaving (neither way) is known only when the call ends.
+     */
+    const attempt = <S extends Schema.Top>(req: HttpClientRequest.HttpClientRequest, schema: S, cut: Array<number>) =>
       // Uninterruptible between taking the permit and installing its report: an interruption in
       // between would leave a half-open breaker waiting for a trial that never reports.
       Effect.uninterruptibleMask((restore) =>
@@ -131,9 +148,12 @@ export const makeHttpLoyalty = (options: HttpLoyaltyOptions): Effect.Effect<Loya
             )
           ).pipe(
             Effect.onExit((exit) =>
-              Effect.map(Clock.currentTimeMillis, (now) =>
-                countsAsFailure(exit) ? breaker.onFailure(now, permit.epoch) : breaker.onSuccess(now, permit.epoch)
-              )
+              Effect.map(Clock.currentTimeMillis, (now) => {
+                const outcome = outcomeOf(exit)
+                if (outcome === "failure") breaker.onFailure(now, permit.epoch)
+                else if (outcome === "interrupted") cut.push(permit.epoch)
+                else breaker.onSuccess(now, permit.epoch)
+              })
             )
           )
         })
@@ -146,9 +166,10 @@ export const makeHttpLoyalty = (options: HttpLoyaltyOptions): Effect.Effect<Loya
       Effect.gen(function* () {
         const deadline = (yield* Clock.currentTimeMillis) + options.timeoutMs
         const attempts = req.method === "GET" ? retry.attempts : 1
+        const cut: Array<number> = []
         const loop = (n: number): Effect.Effect<S["Type"], LoyaltyError | Transient, S["DecodingServices"]> =>
           Effect.catchIf(
-            attempt(req, schema),
+            attempt(req, schema, cut),
             (e): e is Transient => e instanceof Transient && n < attempts,
             (e) =>
               Effect.gen(function* () {
@@ -166,7 +187,16 @@ export const makeHttpLoyalty = (options: HttpLoyaltyOptions): Effect.Effect<Loya
           Effect.timeoutOrElse({
             duration: options.timeoutMs,
             orElse: () => Effect.fail(new UpstreamTimeout({ upstream }))
-          })
+          }),
+          Effect.onExit((exit) =>
+            Effect.map(Clock.currentTimeMillis, (now) => {
+              const left = callerLeft(exit)
+              for (const epoch of cut) {
+                if (left) breaker.onAbandoned(now, epoch)
+                else breaker.onFailure(now, epoch)
+              }
+            })
+          )
         )
       })
 

@@ -111,6 +111,31 @@ describe("circuit breaker", () => {
     breaker.onFailure(120, trial)
     expect(breaker.state(120)).toBe("open")
   })
+
+  it("calls whose caller left count neither way: any number of them never opens it, nor resets the count", () => {
+    const breaker = makeCircuitBreaker()
+    for (let i = 0; i < 100; i++) breaker.onAbandoned(0, allowed(breaker.tryAcquire(0)))
+    expect(breaker.state(0)).toBe("closed")
+    for (let i = 0; i < 4; i++) fail(breaker, 0)
+    breaker.onAbandoned(0, allowed(breaker.tryAcquire(0)))
+    fail(breaker, 0)
+    expect(breaker.state(0)).toBe("open")
+  })
+
+  it("an abandoned trial lets the next call be the trial at once", () => {
+    const breaker = makeCircuitBreaker({ resetMs: 100 })
+    for (let i = 0; i < 5; i++) fail(breaker, 0)
+    const trial = allowed(breaker.tryAcquire(100))
+    expect(breaker.tryAcquire(105)).toEqual({ _tag: "Rejected", retryAfterMs: trialInFlightRetryMs })
+    breaker.onAbandoned(110, trial)
+    expect(breaker.state(110)).toBe("half-open")
+    const next = allowed(breaker.tryAcquire(110))
+    // The abandoned trial's late report no longer decides anything.
+    breaker.onFailure(115, trial)
+    expect(breaker.state(115)).toBe("half-open")
+    breaker.onSuccess(120, next)
+    expect(breaker.state(120)).toBe("closed")
+  })
 })
 
 /** A naive reference: the whole history kept and re-scanned, no queue, no epochs of its own. */

@@ -40,6 +40,11 @@ export interface CircuitBreaker {
   readonly tryAcquire: (nowMs: number) => Acquire
   readonly onSuccess: (nowMs: number, epoch: number) => void
   readonly onFailure: (nowMs: number, epoch: number) => void
+  /**
+   * The caller left before the answer (a partner's client hung up): the call says nothing about the
+   * upstream, so it counts neither way. A half-open trial abandoned so lets the next call be the trial.
+   */
+  readonly onAbandoned: (nowMs: number, epoch: number) => void
   readonly state: (nowMs: number) => CircuitState
   /**
    * How long calls will still be refused, without taking the half-open trial: 0 when a call would
@@ -129,6 +134,12 @@ export const makeCircuitBreaker = (overrides: Partial<CircuitBreakerSettings> = 
       ) {
         open(nowMs)
       }
+    },
+    onAbandoned: (nowMs, callEpoch) => {
+      if (callEpoch !== epoch || mode !== "trial") return
+      epoch++
+      mode = "open"
+      openUntil = nowMs
     },
     state: (nowMs) => (mode === "closed" ? "closed" : mode === "trial" || nowMs >= openUntil ? "half-open" : "open"),
     refusingForMs: (nowMs) =>

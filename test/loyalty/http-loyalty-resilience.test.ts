@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
+import { type Context, Effect, Fiber, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
+import { ClientAbort } from "effect/http/HttpServerError"
 import { makeHttpLoyalty, type RetrySettings } from "../../adapters/loyalty/http-loyalty.ts"
 import { type CircuitBreakerSettings, makeCircuitBreaker } from "../../application/loyalty/circuit-breaker.ts"
 import type { Loyalty, LoyaltyError } from "../../application/ports/loyalty.ts"
@@ -139,6 +140,26 @@ describe("http loyalty: the circuit breaker", () => {
       sim.clearCalls()
       expect(yield* Effect.flip(loyalty.rewards)).toMatchObject({ _tag: "UpstreamUnavailable" })
       expect(sim.calls).toHaveLength(1) // the trial, not retried past the re-opened breaker
+      expect(breaker.state(Date.now())).toBe("open")
+    })
+  )
+
+  it.live("a caller that hangs up (the HTTP server's client abort) is not an upstream failure", () =>
+    Effect.gen(function* () {
+      const { sim, loyalty, breaker } = yield* setup({ timeoutMs: 1_000, breaker: { consecutiveFailures: 2 } })
+      sim.setFault({ _tag: "Delay", ms: 1_000 })
+      const hangUp = (abort: Context.Context<never> | undefined) =>
+        Effect.gen(function* () {
+          const fiber = yield* Effect.forkChild(loyalty.earn(earn))
+          yield* Effect.sleep(50)
+          fiber.interruptUnsafe(undefined, abort)
+          yield* Fiber.await(fiber)
+        })
+      for (let i = 0; i < 5; i++) yield* hangUp(ClientAbort.annotation)
+      expect(breaker.state(Date.now())).toBe("closed")
+      // The same calls cut by anything else (here a plain interruption, as the deadline's) do count.
+      yield* hangUp(undefined)
+      yield* hangUp(undefined)
       expect(breaker.state(Date.now())).toBe("open")
     })
   )
