@@ -176,6 +176,12 @@ const referenceModel = (s: CircuitBreakerSettings) => {
         history.length = 0 // counters restart after the breaker closes again
       }
     },
+    /** The caller left: nothing recorded; a trial left so makes the breaker ready for another. */
+    abandon: (now: number, epoch: number) => {
+      if (epoch !== period || state.tag !== "trial") return
+      period++
+      state = { tag: "open", until: now }
+    },
     state: (now: number): CircuitState =>
       state.tag === "closed" ? "closed" : state.tag === "trial" || now >= state.until ? "half-open" : "open"
   }
@@ -189,7 +195,8 @@ const dt = fc.oneof(
 const event = fc.oneof(
   fc.record({ kind: fc.constant("call" as const), failed: fc.boolean(), dt }),
   fc.record({ kind: fc.constant("start" as const), dt }),
-  fc.record({ kind: fc.constant("finish" as const), pick: fc.nat(), failed: fc.boolean(), dt })
+  fc.record({ kind: fc.constant("finish" as const), pick: fc.nat(), failed: fc.boolean(), dt }),
+  fc.record({ kind: fc.constant("abandon" as const), pick: fc.nat(), dt })
 )
 
 describe("circuit breaker against a reference model", () => {
@@ -209,7 +216,12 @@ describe("circuit breaker against a reference model", () => {
         let now = 0
         for (const e of events) {
           now += e.dt
-          if (e.kind === "finish") {
+          if (e.kind === "abandon") {
+            if (pending.length === 0) continue
+            const [epoch] = pending.splice(e.pick % pending.length, 1)
+            breaker.onAbandoned(now, epoch!)
+            model.abandon(now, epoch!)
+          } else if (e.kind === "finish") {
             if (pending.length === 0) continue
             const [epoch] = pending.splice(e.pick % pending.length, 1)
             if (e.failed) breaker.onFailure(now, epoch!)
