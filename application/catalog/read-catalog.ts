@@ -69,14 +69,21 @@ const iso = (d: Date | null) => (d === null || isIndefinite(d) ? null : d.toISOS
 
 /**
  * Assembles product views for a batch of items with one lookup per table: the modifier groups,
- * their options, and (without an outlet) every outlet's link.
+ * their options, and (without an outlet) every outlet's link. `onSnoozeEnd` is told each snooze
+ * in force at `at` that ends later: the instants at which these views change with time alone.
  */
 export const assemble = Effect.fnUntraced(function* (
   rows: ReadonlyArray<{ readonly item: ItemRow; readonly link: ItemStoreRow | null }>,
   store: StoreRow | null,
   currency: string,
-  at: Date
+  at: Date,
+  onSnoozeEnd?: (until: Date) => void
 ) {
+  const snoozed = (until: Date | null) => {
+    const inForce = isSnoozed(until, at)
+    if (inForce && onSnoozeEnd !== undefined) onSnoozeEnd(until!)
+    return inForce
+  }
   const catalog = yield* Catalog
   const outlets = yield* Outlets
   const groupIds = [...new Set(rows.flatMap((r) => r.item.modifierGroupIds))]
@@ -117,7 +124,7 @@ export const assemble = Effect.fnUntraced(function* (
                   posCode: o.posCode,
                   name: o.name,
                   price: { amount: o.price, currency },
-                  available: !isSnoozed(o.snoozedUntil, at)
+                  available: !snoozed(o.snoozedUntil)
                 }
               ]
         })
@@ -136,15 +143,15 @@ export const assemble = Effect.fnUntraced(function* (
       description: item.description,
       imageUrl: item.imageUrl,
       price: link === null ? null : { amount: link.price, currency },
-      available: link === null ? null : link.active && !isSnoozed(link.snoozedUntil, at),
-      snoozed: link === null ? null : isSnoozed(link.snoozedUntil, at),
+      available: link === null ? null : link.active && !snoozed(link.snoozedUntil),
+      snoozed: link === null ? null : snoozed(link.snoozedUntil),
       snoozedUntil: iso(link?.snoozedUntil ?? null),
       modifierGroups: item.modifierGroupIds.flatMap(groupView),
       outlets: links.map((l) => ({
         outletId: l.storeId,
         price: { amount: l.price, currency: storeCurrency.get(l.storeId) ?? currency },
         active: l.active,
-        snoozed: isSnoozed(l.snoozedUntil, at),
+        snoozed: snoozed(l.snoozedUntil),
         snoozedUntil: iso(l.snoozedUntil)
       })),
       updatedAt: new Date(updated).toISOString()
@@ -178,8 +185,16 @@ export const listProducts = Effect.fnUntraced(function* (tenant: Tenant, query: 
     limit: query.limit + 1
   })
   const page = rows.slice(0, query.limit)
-  const data = yield* assemble(page, store, store?.currency ?? tenant.currency, at)
-  return { data, nextCursor: rows.length > query.limit ? (page.at(-1)?.item.id ?? null) : null }
+  let changesAt: Date | null = null
+  const data = yield* assemble(page, store, store?.currency ?? tenant.currency, at, (until) => {
+    if (changesAt === null || until.getTime() < changesAt.getTime()) changesAt = until
+  })
+  return {
+    data,
+    nextCursor: rows.length > query.limit ? (page.at(-1)?.item.id ?? null) : null,
+    /** The first instant after `at` at which this page would read differently with no write (a snooze ending). */
+    changesAt: changesAt as Date | null
+  }
 })
 
 export const getProduct = Effect.fnUntraced(function* (

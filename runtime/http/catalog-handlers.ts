@@ -14,11 +14,12 @@ import { AppConfig } from "../config.ts"
 import { makePosCallContext } from "../plugins/call-context.ts"
 import { PluginRegistry } from "../plugins/plugin-registry.ts"
 import { Api } from "./api.ts"
-import { conditional } from "./conditional-response.ts"
+import { conditionalJsonResponse, encodeSuccess } from "./conditional-response.ts"
 import { CurrentTenant } from "./context.ts"
-import { effectiveMenuAnswer } from "./effective-menu-answer.ts"
 import { pageCursor } from "./cursor.ts"
+import { effectiveMenuAnswer } from "./effective-menu-answer.ts"
 import { httpErrors } from "./error-mapping.ts"
+import { productListAnswer } from "./product-list-answer.ts"
 
 /** The service's own version: a new release may store the same payload differently. */
 const serviceVersion = packageJson.version
@@ -275,21 +276,21 @@ export const CatalogHandlers = HttpApiBuilder.group(Api, "catalog", (handlers) =
         })
       )
     )
-    .handle(
-      "listProducts",
-      conditional(({ query }) =>
-        httpErrors(
-          Effect.gen(function* () {
-            const tenant = yield* CurrentTenant
-            const limit = yield* parseLimit(query.limit)
-            const updatedSince = yield* parseInstant("updatedSince", query.updatedSince)
-            const includeInactive = query.includeInactive === "true"
-            const cursor = pageCursor("products", [
-              query.outletId ?? null,
-              updatedSince?.toISOString() ?? null,
-              includeInactive
-            ])
-            const page = yield* listProducts(
+    .handle("listProducts", ({ query, request, endpoint }) =>
+      httpErrors(
+        Effect.gen(function* () {
+          const tenant = yield* CurrentTenant
+          const limit = yield* parseLimit(query.limit)
+          const updatedSince = yield* parseInstant("updatedSince", query.updatedSince)
+          const includeInactive = query.includeInactive === "true"
+          const cursor = pageCursor("products", [
+            query.outletId ?? null,
+            updatedSince?.toISOString() ?? null,
+            includeInactive
+          ])
+          const at = yield* now
+          const render = Effect.map(
+            listProducts(
               tenant,
               {
                 outletId: query.outletId ?? null,
@@ -298,11 +299,28 @@ export const CatalogHandlers = HttpApiBuilder.group(Api, "catalog", (handlers) =
                 cursor: yield* cursor.decode(query.cursor),
                 limit
               },
-              yield* now
-            )
-            return { data: page.data, nextCursor: cursor.encode(page.nextCursor) }
+              at
+            ),
+            (page) => ({
+              page: { data: page.data, nextCursor: cursor.encode(page.nextCursor) },
+              changesAt: page.changesAt
+            })
+          )
+          // An outlet's pages are kept between writes (product-list-answer.ts); every outlet's are rendered.
+          if (query.outletId === undefined) {
+            const { page } = yield* render
+            return yield* conditionalJsonResponse(request, yield* encodeSuccess(endpoint, page))
+          }
+          return yield* productListAnswer({
+            request,
+            endpoint,
+            tenantId: tenant.id,
+            outletId: query.outletId,
+            query: [limit, updatedSince?.toISOString() ?? null, includeInactive, query.cursor ?? null],
+            at,
+            render
           })
-        )
+        })
       )
     )
     .handle("getProduct", ({ params, query }) =>

@@ -1,14 +1,5 @@
-/**
- * The effective menu is rendered once and served again while its key is unchanged: every change it
- * depends on must show at once in the next read, on every storage adapter. A price synced by the POS,
- * a snooze delivered by webhook (and its end at its own instant), a busy mode, a re-publish, and the
- * menu opening and closing. Two reads with nothing changed answer the same bytes and the same ETag,
- * and a revalidation with that ETag is a 304.
- */
-import { createHmac } from "node:crypto"
-import { Effect } from "effect"
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { PosCredentialStore } from "../../application/ports/pos-credentials.ts"
 import menuSync from "../../plugins/deliverect/fixtures/menu-sync.json" with { type: "json" }
 import { effectiveMenuAnswers } from "../../runtime/http/effective-menu-answer.ts"
 import { call } from "../support/app.ts"
@@ -16,20 +7,22 @@ import { storageAdapters } from "../support/storage-adapters.ts"
 import {
   availableProducts,
   deliverectOutlet,
-  type EffectiveMenuAnswer,
   type Editor,
+  type EffectiveMenuAnswer,
   editor,
   host,
-  json,
   type MenuApp,
+  marinaBayWebhook,
+  pushDeliverectMenus,
+  readTwice,
+  setDeliverectWebhookSecret,
+  signedDeliverectWebhook,
+  snoozeWebhook,
   startMenuApp,
   syncDeliverect,
-  tenant
 } from "./support.ts"
 
-const channelLink = "649ad021949cfa36470f9ea9"
 const secret = "whsec-cache-3b1d"
-const webhookPath = "/api/v1/pos/deliverect/webhooks"
 
 /** Open every day 09:00-17:00 in Singapore (+08:00): 01:00Z-09:00Z. */
 const hours = {
@@ -60,12 +53,7 @@ for (const adapter of storageAdapters()) {
     }
     /** The menu at `at`, read twice: both answers must be the same bytes under the same tag. */
     const menuAt = async (at: string) => {
-      const first = await read(at)
-      expect(first.status).toBe(200)
-      const second = await read(at)
-      expect(second.text).toBe(first.text)
-      expect(second.etag).toBe(first.etag)
-      expect((await read(at, first.etag!)).status).toBe(304)
+      const first = await readTwice((ifNoneMatch) => read(at, ifNoneMatch))
       return { ...(JSON.parse(first.text) as EffectiveMenuAnswer), etag: first.etag! }
     }
     const item = (menu: EffectiveMenuAnswer, productId: string) => {
@@ -73,42 +61,14 @@ for (const adapter of storageAdapters()) {
       expect(found, productId).toBeDefined()
       return found!
     }
-    const signed = (body: string) =>
-      call(m.app, webhookPath, {
-        method: "POST",
-        host,
-        headers: {
-          "content-type": "application/json",
-          "x-deliverect-signature": createHmac("sha256", secret).update(body).digest("hex")
-        },
-        body
-      })
-    const webhook = (body: Record<string, unknown>) =>
-      JSON.stringify({ accountId: "5b1f3e71c6489f0029a1b2d4", locationId: "61c30761e41eefadd03072af", ...body })
-    const snooze = (plu: string, snoozeEnd?: string) =>
-      webhook({
-        channelLinkId: channelLink,
-        operations: [
-          {
-            action: snoozeEnd === undefined ? "unsnooze" : "snooze",
-            data: { items: [{ plu, snoozeStart: "2026-05-01T00:00:00Z", ...(snoozeEnd ? { snoozeEnd } : {}) }] }
-          }
-        ]
-      })
-    const busy = (status: string) => webhook({ channelLinkId: channelLink, status, delay: 30 })
+    const signed = (body: string) => signedDeliverectWebhook(m.app, secret, body)
+    const snooze = snoozeWebhook
+    const busy = (status: string) => marinaBayWebhook({ status, delay: 30 })
 
     beforeAll(async () => {
       m = await startMenuApp(adapter.layer())
       await syncDeliverect(m)
-      await m.app.inTenant(
-        tenant,
-        Effect.flatMap(PosCredentialStore, (credentials) =>
-          credentials.setOutlet(
-            deliverectOutlet,
-            JSON.stringify({ channelName: "acme", clientId: "c", clientSecret: "s", webhookSecret: secret })
-          )
-        )
-      )
+      await setDeliverectWebhookSecret(m, secret)
       const products = await availableProducts(m, deliverectOutlet)
       steak = products.find((p) => p.posCode === "STK-01")!.productId
       burger = products.find((p) => p.posCode === "BRG-01")!.productId
@@ -139,14 +99,7 @@ for (const adapter of storageAdapters()) {
       const before = await menuAt(noon)
       const repriced = structuredClone(menuSync) as Array<{ products: Record<string, { plu: string; price: number }> }>
       for (const menu of repriced) for (const p of Object.values(menu.products)) if (p.plu === "STK-01") p.price = 2600
-      const response = await call(m.app, "/api/v1/products/sync", {
-        method: "POST",
-        host,
-        key: m.posKey,
-        headers: { "content-type": "application/json", "x-provider": "deliverect" },
-        body: json(repriced)
-      })
-      expect(response.status).toBe(200)
+      expect((await pushDeliverectMenus(m, repriced)).status).toBe(200)
       const after = await menuAt(noon)
       expect(item(after, steak).price?.amount).toBe(2600)
       expect(after.etag).not.toBe(before.etag)

@@ -1,9 +1,4 @@
-/**
- * Two service instances share only their PostgreSQL database. An effective menu kept rendered by one
- * must never hide a change written through the other: a price synced, a snooze delivered by webhook
- * and a re-publish through the second instance all show in the first's very next read.
- */
-import { createHmac } from "node:crypto"
+
 import { Effect, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { layerPostgresStorage } from "../../adapters/storage/postgres/postgres-storage.ts"
@@ -12,15 +7,16 @@ import menuSync from "../../plugins/deliverect/fixtures/menu-sync.json" with { t
 import { makeScratchDatabases } from "../support/admin-cli.ts"
 import { call, makeTestApp, type TestApp } from "../support/app.ts"
 import {
-  bundledDeliverect,
   availableProducts,
+  bundledDeliverect,
   deliverectOutlet,
-  type EffectiveMenuAnswer,
   type Editor,
+  type EffectiveMenuAnswer,
   editor,
   host,
   json,
   type MenuApp,
+  signedDeliverectWebhook,
   startMenuApp,
   syncDeliverect,
   tenant
@@ -138,15 +134,7 @@ suite(`the effective menu across two service instances${available ? "" : " (SKIP
           }
         ]
       })
-      const response = await call(second, "/api/v1/pos/deliverect/webhooks", {
-        method: "POST",
-        host,
-        headers: {
-          "content-type": "application/json",
-          "x-deliverect-signature": createHmac("sha256", secret).update(body).digest("hex")
-        },
-        body
-      })
+      const response = await signedDeliverectWebhook(second, secret, body)
       expect(response.status).toBe(200)
     }
     expect(item(await readFirst(), burger)).toMatchObject({ available: true })

@@ -3,8 +3,10 @@
  * fixtures, keys of each kind, and a menu editor's client that carries the draft's ETag from each
  * answer to the next write's If-Match, as an editor's client would.
  */
-import type { Layer } from "effect"
+import { createHmac } from "node:crypto"
+import { Effect, type Layer } from "effect"
 import { expect } from "vitest"
+import { PosCredentialStore } from "../../application/ports/pos-credentials.ts"
 import { outletId } from "../../domain/ids.ts"
 import type { TenantId } from "../../domain/tenant.ts"
 import deliverectMenu from "../../plugins/deliverect/fixtures/menu-sync.json" with { type: "json" }
@@ -63,6 +65,77 @@ const posPost = async (m: MenuApp, path: string, provider: string, body: unknown
 export const syncDeliverect = async (m: MenuApp) => {
   await posPost(m, "/api/v1/outlets/sync", "deliverect", deliverectOutlets)
   await posPost(m, "/api/v1/products/sync", "deliverect", deliverectMenu)
+}
+
+/** Deliverect menus (the fixture's shape, changed by a test) pushed with the POS key. */
+export const pushDeliverectMenus = (m: MenuApp, menus: unknown) =>
+  call(m.app, "/api/v1/products/sync", {
+    method: "POST",
+    host,
+    key: m.posKey,
+    headers: { "content-type": "application/json", "x-provider": "deliverect" },
+    body: json(menus)
+  })
+
+/** Marina Bay's Deliverect credentials, with the secret its webhooks are signed with. */
+export const setDeliverectWebhookSecret = (m: MenuApp, secret: string) =>
+  m.app.inTenant(
+    tenant,
+    Effect.flatMap(PosCredentialStore, (credentials) =>
+      credentials.setOutlet(
+        deliverectOutlet,
+        JSON.stringify({ channelName: "acme", clientId: "c", clientSecret: "s", webhookSecret: secret })
+      )
+    )
+  )
+
+/** A Deliverect webhook to `app`, signed with the outlet's webhook secret. */
+export const signedDeliverectWebhook = (app: TestApp, secret: string, body: string) =>
+  call(app, "/api/v1/pos/deliverect/webhooks", {
+    method: "POST",
+    host,
+    headers: {
+      "content-type": "application/json",
+      "x-deliverect-signature": createHmac("sha256", secret).update(body).digest("hex")
+    },
+    body
+  })
+
+/** A Deliverect webhook body about Marina Bay's channel link (its account and location, then `body`). */
+export const marinaBayWebhook = (body: Record<string, unknown>) =>
+  JSON.stringify({
+    accountId: "5b1f3e71c6489f0029a1b2d4",
+    locationId: "61c30761e41eefadd03072af",
+    channelLinkId: "649ad021949cfa36470f9ea9",
+    ...body
+  })
+
+/** Deliverect's snooze of one PLU at Marina Bay until `snoozeEnd`, or its unsnooze without one. */
+export const snoozeWebhook = (plu: string, snoozeEnd?: string) =>
+  marinaBayWebhook({
+    operations: [
+      {
+        action: snoozeEnd === undefined ? "unsnooze" : "snooze",
+        data: { items: [{ plu, snoozeStart: "2026-01-01T00:00:00Z", ...(snoozeEnd ? { snoozeEnd } : {}) }] }
+      }
+    ]
+  })
+
+export interface ConditionalRead {
+  readonly status: number
+  readonly etag: string | null
+  readonly text: string
+}
+
+/** A conditional read made twice: the same bytes under the same tag, and a 304 for that tag. */
+export const readTwice = async (read: (ifNoneMatch?: string) => Promise<ConditionalRead>) => {
+  const first = await read()
+  expect(first.status).toBe(200)
+  const second = await read()
+  expect(second.text).toBe(first.text)
+  expect(second.etag).toBe(first.etag)
+  expect((await read(first.etag!)).status).toBe(304)
+  return first
 }
 
 /** A Lightspeed business's locations, and one location's menu. */
