@@ -1,4 +1,10 @@
-
+/**
+ * The effective menu is rendered once and served again while its key is unchanged: every change it
+ * depends on must show at once in the next read, on every storage adapter. A price synced by the POS,
+ * a snooze delivered by webhook (and its end at its own instant), a busy mode, a re-publish, and the
+ * menu opening and closing. Two reads with nothing changed answer the same bytes and the same ETag,
+ * and a revalidation with that ETag is a 304.
+ */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import menuSync from "../../plugins/deliverect/fixtures/menu-sync.json" with { type: "json" }
 import { effectiveMenuAnswers } from "../../runtime/http/effective-menu-answer.ts"
@@ -19,7 +25,7 @@ import {
   signedDeliverectWebhook,
   snoozeWebhook,
   startMenuApp,
-  syncDeliverect,
+  syncDeliverect
 } from "./support.ts"
 
 const secret = "whsec-cache-3b1d"

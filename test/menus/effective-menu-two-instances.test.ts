@@ -1,4 +1,8 @@
-
+/**
+ * Two service instances share only their PostgreSQL database. An effective menu kept rendered by one
+ * must never hide a change written through the other: a price synced, a snooze delivered by webhook
+ * and a re-publish through the second instance all show in the first's very next read.
+ */
 import { Effect, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { layerPostgresStorage } from "../../adapters/storage/postgres/postgres-storage.ts"

@@ -1,4 +1,9 @@
-
+/**
+ * An outlet's product pages are rendered once and served again while their key is unchanged: every
+ * change they show must appear in the next read, on every storage adapter. A price synced by the POS,
+ * a modifier option's price, a snooze delivered by webhook and its end at its own instant, the
+ * outlet's own row. Two reads with nothing changed answer the same bytes and ETag (304 with it).
+ */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import menuSync from "../../plugins/deliverect/fixtures/menu-sync.json" with { type: "json" }
 import { productListAnswers } from "../../runtime/http/product-list-answer.ts"
@@ -14,7 +19,7 @@ import {
   signedDeliverectWebhook,
   snoozeWebhook,
   startMenuApp,
-  syncDeliverect,
+  syncDeliverect
 } from "./support.ts"
 
 const secret = "whsec-list-cache-51c2"
