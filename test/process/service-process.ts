@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process"
-import { existsSync, readFileSync, readdirSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs"
 import { request } from "node:http"
 import { connect, createServer, type Socket } from "node:net"
 import { join, resolve } from "node:path"
@@ -148,7 +148,64 @@ export const send = (
     void options.holdBodyUntil.then(() => req.end(body.slice(half)))
   })
 
-/** Polls /readyz until it answers 200; fails with the service's output if it exits or takes too long. */
+/** The inodes of the sockets listening on `port` (any address), from /proc/net (undefined off Linux). */
+const listeningInodes = (port: number): Set<string> | undefined => {
+  const inodes = new Set<string>()
+  let read = false
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text: string
+    try {
+      text = readFileSync(file, "utf8")
+    } catch {
+      continue
+    }
+    read = true
+    for (const line of text.split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/)
+      // sl, local_address (hex address:hex port), rem_address, st (0A: LISTEN), ..., inode (10th).
+      const local = fields[1]
+      if (local === undefined || fields[3] !== "0A" || fields[9] === undefined) continue
+      if (Number.parseInt(local.slice(local.lastIndexOf(":") + 1), 16) === port) inodes.add(fields[9])
+    }
+  }
+  return read ? inodes : undefined
+}
+
+/**
+ * Whether the socket listening on the service's port is the service's own (npm or a process below
+ * it): a port picked free can be taken by another test's process before the service listens, and
+ * that process's /readyz would otherwise pass for this one's.
+ */
+const listensOnItsPort = (service: ServiceProcess): boolean => {
+  const inodes = listeningInodes(service.port)
+  if (inodes === undefined) return true
+  const tree: Array<number> = []
+  const pending = [service.npm.pid ?? -1]
+  while (pending.length > 0) {
+    const pid = pending.pop()!
+    tree.push(pid)
+    pending.push(...childrenOf(pid))
+  }
+  return tree.some((pid) => {
+    try {
+      return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+        try {
+          const target = readlinkSync(`/proc/${pid}/fd/${fd}`)
+          return target.startsWith("socket:[") && inodes.has(target.slice(8, -1))
+        } catch {
+          return false
+        }
+      })
+    } catch {
+      return false
+    }
+  })
+}
+
+/**
+ * Polls /readyz until the service itself answers 200 on its port; fails with the service's output
+ * if it exits (a port another process took: EADDRINUSE) or takes too long.
+ */
 export const waitUntilReady = async (service: ServiceProcess, timeoutMs = 60_000) => {
   const deadline = Date.now() + timeoutMs
   let stopped = false
@@ -157,7 +214,7 @@ export const waitUntilReady = async (service: ServiceProcess, timeoutMs = 60_000
   })
   while (Date.now() < deadline && !stopped) {
     const answer = await send(service.port, { path: "/readyz" }).catch(() => undefined)
-    if (answer?.status === 200) return
+    if (answer?.status === 200 && listensOnItsPort(service)) return
     await sleep(50)
   }
   throw new Error(`the service did not become ready${stopped ? " (it exited)" : ""}:\n${service.output()}`)
