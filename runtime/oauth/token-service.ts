@@ -1,6 +1,7 @@
+import type { KeyObject } from "node:crypto"
 import { createHash, randomUUID } from "node:crypto"
 import { Clock, Context, Data, Duration, Effect, Layer, Schedule } from "effect"
-import { type CryptoKey, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT } from "jose"
+import { type CryptoKey, exportJWK, generateKeyPair, importJWK, SignJWT } from "jose"
 import { SigningKeys } from "../../application/ports/oauth.ts"
 import type { Scope } from "../../domain/api-key.ts"
 import type { StorageError } from "../../domain/errors.ts"
@@ -15,6 +16,7 @@ import {
 import { AppConfig, type AppSettings, oauthUrls } from "../config.ts"
 import { storageReason } from "../failures.ts"
 import { makeRefreshingSet } from "../tenancy/refreshing-set.ts"
+import { claimsRefusal, readAccessToken, signatureHolds, verificationKey } from "./access-token-check.ts"
 
 /**
  * Access tokens (RFC 9068 JWTs, `typ: at+jwt`, EdDSA over Ed25519) and the keys that sign them.
@@ -65,7 +67,7 @@ export interface SigningKeyView {
 
 interface LoadedKey {
   readonly record: SigningKeyRecord
-  readonly verify: CryptoKey
+  readonly verify: KeyObject
   readonly sign: CryptoKey | undefined
 }
 
@@ -79,6 +81,9 @@ const retireMarginMs = 60_000
 const unknownKidRefreshMs = 1000
 /** Seconds of clock skew allowed on `iat` and `exp` between the instance that signed and the one that checks. */
 const clockToleranceSeconds = 5
+
+/** The claims every token this service issues carries (RFC 9068 section 2.2, and ours). */
+const requiredClaims = ["exp", "iat", "jti", "sub", "client_id", "scope", "tenant_id"]
 
 const tokenHash = (token: string) => createHash("sha256").update(token).digest("base64url")
 
@@ -137,7 +142,7 @@ const newKey = Effect.fnUntraced(function* (now: number, activatesAt: number) {
 
 const importKey = (record: SigningKeyRecord) =>
   Effect.promise(async (): Promise<LoadedKey> => {
-    const verify = (await importJWK({ ...record.publicJwk }, "EdDSA")) as CryptoKey
+    const verify = verificationKey(record.publicJwk)
     const sign =
       record.privateJwk === null ? undefined : ((await importJWK(JSON.parse(record.privateJwk), "EdDSA")) as CryptoKey)
     return { record, verify, sign }
@@ -183,7 +188,13 @@ export class OAuthTokens extends Context.Service<
       // Imported keys are kept by kid (importing costs more than a check): a key's row never changes,
       // but its private part may open after a restart with another ring.
       const imported = new Map<string, LoadedKey>()
+      // The set last imported and its keys: the set held is the same object until a read replaces it
+      // (nothing here adds to it or deletes from it in place), so a check does not import it again.
+      let importedFrom: ReadonlySet<SigningKeyRecord> | undefined
+      let importedKeys: ReadonlyMap<string, LoadedKey> = imported
       const importAll = (records: ReadonlySet<SigningKeyRecord>) =>
+        records === importedFrom ? Effect.succeed(importedKeys) : importFresh(records)
+      const importFresh = (records: ReadonlySet<SigningKeyRecord>) =>
         Effect.gen(function* () {
           const keys = new Map<string, LoadedKey>()
           for (const record of records) {
@@ -195,7 +206,9 @@ export class OAuthTokens extends Context.Service<
           }
           imported.clear()
           for (const [kid, key] of keys) imported.set(kid, key)
-          return keys
+          importedFrom = records
+          importedKeys = keys
+          return keys as ReadonlyMap<string, LoadedKey>
         })
       const none: ReadonlyMap<string, LoadedKey> = new Map()
       /** The keys held; none while no read has ever succeeded. */
@@ -227,7 +240,7 @@ export class OAuthTokens extends Context.Service<
               `signing key '${key.record.kid}' cannot be used here: ${key.record.privateProblem}`
             )
           }
-          const { issuer, audience } = oauthUrls(settings, tenantId)
+          const { issuer, audience } = urlsOf(tenantId)
           const issuedAt = Math.floor(now / 1000)
           const clientExpiry =
             client.expiresAt === null ? Number.POSITIVE_INFINITY : Math.floor(client.expiresAt.getTime() / 1000)
@@ -249,6 +262,17 @@ export class OAuthTokens extends Context.Service<
         })
 
       const refusal = (refused: string): RefusedToken => ({ refused })
+
+      // Each tenant's issuer and audience, built once (tenants are those the directory resolved).
+      const tenantUrls = new Map<string, ReturnType<typeof oauthUrls>>()
+      const urlsOf = (tenantId: string) => {
+        let urls = tenantUrls.get(tenantId)
+        if (urls === undefined) {
+          urls = oauthUrls(settings, tenantId)
+          tenantUrls.set(tenantId, urls)
+        }
+        return urls
+      }
 
       /** The key a token names, reading the keys again (at most once a second) when it is unknown here. */
       const keyFor = (kid: string) =>
@@ -283,49 +307,38 @@ export class OAuthTokens extends Context.Service<
             }
             return cached.tenantId === tenantId ? cached : refusal(`token of tenant '${cached.tenantId}'`)
           }
-          let kid: string | undefined
-          try {
-            const header = decodeProtectedHeader(token)
-            kid = typeof header.kid === "string" ? header.kid : undefined
-          } catch {
-            return refusal("malformed token")
-          }
-          if (kid === undefined) return refusal("token without kid")
-          const key = yield* keyFor(kid)
-          if (key === undefined) return refusal(`token signed by unknown key '${kid}'`)
-          const { issuer, audience } = oauthUrls(settings, tenantId)
-          const outcome = yield* Effect.promise(() =>
-            jwtVerify(token, key.verify, {
-              algorithms: ["EdDSA"],
-              typ: "at+jwt",
-              issuer,
-              audience,
-              clockTolerance: clockToleranceSeconds,
-              currentDate: new Date(now),
-              requiredClaims: ["exp", "iat", "jti", "sub", "client_id", "scope", "tenant_id"]
-            }).then(
-              (result) => result.payload,
-              (error: unknown) =>
-                `token refused: ${error instanceof Error ? ((error as { code?: string }).code ?? error.message) : "unreadable"}`
-            )
-          )
-          if (typeof outcome === "string") return refusal(outcome)
-          const clientId = outcome["client_id"]
-          const scope = outcome["scope"]
+          const read = readAccessToken(token)
+          if ("refused" in read) return read
+          const { issuer, audience } = urlsOf(tenantId)
+          const claimsRefused = claimsRefusal(read.claims, {
+            issuer,
+            audience,
+            nowMs: now,
+            toleranceSeconds: clockToleranceSeconds,
+            requiredClaims
+          })
+          if (claimsRefused !== undefined) return refusal(claimsRefused)
+          const claims = read.claims
+          const clientId = claims["client_id"]
+          const scope = claims["scope"]
           const clientNumber = typeof clientId === "string" ? parseClientId(clientId) : undefined
-          if (clientNumber === undefined || outcome.sub !== clientId || typeof scope !== "string") {
+          if (clientNumber === undefined || claims["sub"] !== clientId || typeof scope !== "string") {
             return refusal("token claims malformed")
           }
-          if (outcome["tenant_id"] !== tenantId) return refusal("token's tenant_id is another tenant's")
+          if (claims["tenant_id"] !== tenantId) return refusal("token's tenant_id is another tenant's")
           const words = scope.split(" ").filter((w) => w !== "")
           const { scopes, unknown } = expandScopes(words)
           if (unknown.length > 0) return refusal("token names unknown scopes")
+          // The one costly step, last: every check above refuses without it.
+          const key = yield* keyFor(read.kid)
+          if (key === undefined) return refusal(`token signed by unknown key '${read.kid}'`)
+          if (!signatureHolds(read, key.verify)) return refusal("token signature does not verify")
           const checked: VerifiedToken = {
             tenantId,
             clientId: clientId as string,
             clientNumber,
             scopes,
-            expiresAtMs: (outcome.exp ?? 0) * 1000
+            expiresAtMs: (claims["exp"] as number) * 1000
           }
           remember(hash, checked)
           return checked

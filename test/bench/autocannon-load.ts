@@ -94,14 +94,28 @@ const randomLabel = () => `x${Math.random().toString(36).slice(2, 12)}`
 const garbageSecret = "Z".repeat(40)
 
 /**
- * For `vary: "bearer"`: the request's bearer token up to its signature ("Bearer <header>.<payload>."),
- * to which each request adds a random 64-byte signature (an Ed25519 signature's length): a token as
- * the service issues them, naming its signing key, that no key signed.
+ * For `vary: "bearer"` and `"bearerCrafted"`: the request's bearer token up to its signature
+ * ("Bearer <header>.<payload>."), to which each request adds a 64-byte signature (an Ed25519
+ * signature's length) that no key made: a token as the service issues them, naming its signing key.
+ * `bearer`: 64 random bytes, which a checker following RFC 8032 mostly refuses unverified (S is not
+ * below the group order). `bearerCrafted`: the real signature's R (a point on the curve) and a random
+ * S below the order, which only the full verification refuses: the costliest forgery.
  */
-const unsignedBearer =
-  options.vary === "bearer" ? /^Bearer [\w-]+\.[\w-]+\./.exec(options.headers["authorization"] ?? "")?.[0] : undefined
-if (options.vary === "bearer" && unsignedBearer === undefined) {
-  throw new Error('vary: "bearer" needs an authorization header holding a bearer token (JWS compact)')
+const forging = options.vary === "bearer" || options.vary === "bearerCrafted"
+const bearerParts = forging ? /^(Bearer [\w-]+\.[\w-]+\.)([\w-]+)$/.exec(options.headers["authorization"] ?? "") : null
+if (forging && bearerParts === null) {
+  throw new Error(`vary: "${options.vary}" needs an authorization header holding a bearer token (JWS compact)`)
+}
+const unsignedBearer = bearerParts?.[1] ?? ""
+const realR = Buffer.from(bearerParts?.[2] ?? "", "base64url").subarray(0, 32)
+const forgedSignature = (): string => {
+  const signature = randomBytes(64)
+  if (options.vary === "bearerCrafted") {
+    realR.copy(signature, 0)
+    // S is little-endian: with its top four bits clear it is below 2^252, below the group order.
+    signature[63] = (signature[63] ?? 0) & 0x0f
+  }
+  return signature.toString("base64url")
 }
 
 /** The bodies of `vary: "refCode"`, split where the refCode goes (once per template). */
@@ -119,7 +133,7 @@ const setupRequest = (request: AutocannonRequest): AutocannonRequest => {
   const headers = { ...options.headers }
   if (options.vary === "keyId") headers["x-api-key"] = `posk_${randomKeyId()}_${garbageSecret}`
   if (options.vary === "host") headers["host"] = `${randomLabel()}.${options.baseDomain ?? "localhost"}`
-  if (options.vary === "bearer") headers["authorization"] = `${unsignedBearer}${randomBytes(64).toString("base64url")}`
+  if (forging) headers["authorization"] = `${unsignedBearer}${forgedSignature()}`
   if (options.vary === "refCode") {
     const [before, after] = templates[sequence % templates.length] ?? ["", ""]
     request.body = `${before}${options.refCodePrefix ?? ""}${sequence}${after}`

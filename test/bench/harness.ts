@@ -292,7 +292,7 @@ export interface LoadOptions {
    * service's signing key, never issued), or (`refCode`) a body from `bodyTemplates` with a refCode
    * never sent before.
    */
-  readonly vary?: "keyId" | "host" | "bearer" | "refCode" | undefined
+  readonly vary?: "keyId" | "host" | "bearer" | "bearerCrafted" | "refCode" | undefined
   /** The body of every request (e.g. a POS push sent again and again); not with `vary: "refCode"`. */
   readonly body?: string | undefined
   /**

@@ -69,7 +69,11 @@ import { invalidKeyBody, issueAdminKey, tokenThroughAdminKey } from "./whoami.ts
  * - whoami-bearer: the same with an OAuth access token (an OAuth client made through the admin API, one
  *   token fetched before the load and sent on every request);
  * - whoami-401-key: a new random key id on every request;
- * - whoami-401-bearer: the token with a new random signature on every request (well-formed, never issued);
+ * - whoami-401-bearer: the token with a new random signature on every request (well-formed, never issued),
+ *   which RFC 8032's check of S refuses before the costly part of verification, mostly;
+ * - whoami-401-bearer-crafted: the token with a new signature on every request crafted so that only
+ *   the full verification refuses it (the real signature's R, a random S below the group order): the
+ *   costliest refusal, with no target (a signature must be checked to be refused);
  * - outlets: GET /api/v1/outlets (the demo outlets and the bench's, after the catalog push);
  * - menu: GET /api/v1/outlets/{outletId}/menu at a fixed instant: a Menu V2 menu of the whole catalog
  *   (sections of 100), composed through the editor API and published to one bench outlet alone;
@@ -114,6 +118,7 @@ const rowIds = [
   "whoami-bearer",
   "whoami-401-key",
   "whoami-401-bearer",
+  "whoami-401-bearer-crafted",
   "outlets",
   "menu",
   "products",
@@ -268,7 +273,7 @@ const whoamiRows = async (setup: Setup, want: (id: RowId) => boolean): Promise<A
     })
   }
   const token =
-    want("whoami-bearer") || want("whoami-401-bearer")
+    want("whoami-bearer") || want("whoami-401-bearer") || want("whoami-401-bearer-crafted")
       ? await tokenThroughAdminKey(setup.service.port, await setup.adminKey())
       : undefined
   const bearer = { host, authorization: `Bearer ${token}` }
@@ -297,18 +302,26 @@ const whoamiRows = async (setup: Setup, want: (id: RowId) => boolean): Promise<A
       answer: refusal(probe, "whoami with a garbage key")
     })
   }
-  if (want("whoami-401-bearer")) {
+  const forgedRow = async (id: "whoami-401-bearer" | "whoami-401-bearer-crafted", label: string) => {
     // The token with another signature, as the load sends each request.
     const forged = bearer.authorization.replace(/[^.]*$/, randomBytes(64).toString("base64url"))
     const probe = await setup.send({ method: "GET", path: whoamiPath, headers: { host, authorization: forged } })
     rows.push({
-      id: "whoami-401-bearer",
-      label: "whoami 401, forged bearer tokens",
+      id,
+      label,
       request,
-      load: { path: whoamiPath, headers: bearer, expectStatus: 401, expectBody: invalidKeyBody, vary: "bearer" },
+      load: {
+        path: whoamiPath,
+        headers: bearer,
+        expectStatus: 401,
+        expectBody: invalidKeyBody,
+        vary: id === "whoami-401-bearer" ? "bearer" : "bearerCrafted"
+      },
       answer: refusal(probe, "whoami with a forged bearer token")
     })
   }
+  if (want("whoami-401-bearer")) await forgedRow("whoami-401-bearer", "whoami 401, forged bearer tokens")
+  if (want("whoami-401-bearer-crafted")) await forgedRow("whoami-401-bearer-crafted", "whoami 401, crafted forgeries")
   return rows
 }
 
