@@ -50,6 +50,11 @@ export interface AppSettings {
   readonly syncQueueWaitMs: number
   /** PGlite's shared_buffers, in MB: the embedded database's page cache held in the process. */
   readonly pgliteSharedBuffersMb: number
+  /**
+   * Where a pristine PGlite cluster is kept (made on first use) and copied for a new data directory,
+   * instead of running initdb each time (PGLITE_TEMPLATE); undefined: initdb.
+   */
+  readonly pgliteTemplate: string | undefined
   /** The POS plugins to load: module specifiers or paths. */
   readonly posPlugins: ReadonlyArray<string>
   /** Hosts a POS-named sync callback may be sent to (`*.example.com` matches subdomains). */
@@ -505,6 +510,7 @@ export const appSettingsConfig = Config.all({
   syncConcurrency: boundedInt("SYNC_CONCURRENCY", 1, 64, 1),
   syncQueueWaitMs: boundedInt("SYNC_QUEUE_WAIT_MS", 0, 600_000, 60_000),
   pgliteSharedBuffersMb: boundedInt("PGLITE_SHARED_BUFFERS_MB", 1, 4096, 16),
+  pgliteTemplate: Config.String("PGLITE_TEMPLATE").pipe(Config.option),
   posPlugins: Config.String("POS_PLUGINS").pipe(
     Config.map((raw) =>
       raw
@@ -607,6 +613,7 @@ export const appSettingsConfig = Config.all({
       refCodeRetentionDays,
       metricsToken,
       metricsTenantLabels,
+      pgliteTemplate,
       ...rest
     }): AppSettings => {
       const url = Option.getOrUndefined(databaseUrl)
@@ -619,6 +626,7 @@ export const appSettingsConfig = Config.all({
         demo: Option.getOrElse(demo, () => kind !== "postgres"),
         loyaltyUrl: Option.map(loyaltyUrl, (u) => parseHttpUrl(u)!).pipe(Option.getOrUndefined),
         refCodeRetentionMs: refCodeRetentionDays * 86_400_000,
+        pgliteTemplate: Option.getOrUndefined(Option.filter(pgliteTemplate, (path) => path.trim() !== "")),
         metrics: {
           // An empty token is none: `/metrics` stays on loopback rather than open to any bearer.
           token: Option.getOrUndefined(Option.filter(metricsToken, (t) => Redacted.value(t) !== "")),
@@ -657,6 +665,7 @@ export class AppConfig extends Context.Service<AppConfig, AppSettings>()("pos/ru
     syncConcurrency: 1,
     syncQueueWaitMs: 60_000,
     pgliteSharedBuffersMb: 16,
+    pgliteTemplate: undefined,
     posPlugins: bundledPlugins,
     syncCallbackHosts: defaultCallbackHosts,
     loyaltyUrl: undefined,

@@ -33,7 +33,8 @@ export const storageLayer = (settings: AppSettings): Layer.Layer<StorageServices
         tenantPoolSize: settings.tenantPoolSize,
         credentialKeys: settings.credentialKeys,
         onBroken: stopOnBrokenDatabase,
-        sharedBuffersMb: settings.pgliteSharedBuffersMb
+        sharedBuffersMb: settings.pgliteSharedBuffersMb,
+        template: settings.pgliteTemplate
       })
     case "postgres":
       if (settings.databaseUrl === undefined) {

@@ -1,8 +1,8 @@
 import { Console, Effect, Option, Redacted } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import { audit } from "../../application/admin/audit.ts"
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
 import { createTenant } from "../../application/tenants/create-tenant.ts"
-import { audit } from "../../application/admin/audit.ts"
 import { describeRateLimits } from "../../domain/rate-limit.ts"
 import { isCountryCode, isCurrencyCode, type Tenant, type TenantStatus } from "../../domain/tenant.ts"
 import { redactUrls } from "../failures.ts"
@@ -18,10 +18,10 @@ import {
   parseLoyaltyUrl,
   parseRateLimitSpec,
   parseTaxRate,
-  rateLimitRule,
-  rateLimitsOf,
   parseTenantId,
   parseTimeZone,
+  rateLimitRule,
+  rateLimitsOf,
   taxRateRule,
   tenantIdRule
 } from "./parsers.ts"

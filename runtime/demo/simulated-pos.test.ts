@@ -1,7 +1,7 @@
 import { createServer, request, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
-import deliverect from "@pos-integration/plugin-deliverect"
 import { testCallContext } from "@pos-integration/plugin-conformance"
+import deliverect from "@pos-integration/plugin-deliverect"
 import { makeWebhookRequest, type PosEvent, type PosOrder } from "@pos-integration/sdk"
 import { Effect, Exit, Logger, Schema, Scope } from "effect"
 import { afterEach, describe, expect, it } from "vitest"

@@ -28,8 +28,8 @@ import { createTenant } from "../../application/tenants/create-tenant.ts"
 import { type AdminKeyRecord, type AuditEntry, adminKeyState } from "../../domain/admin.ts"
 import { type ApiKeyRecord, keyState } from "../../domain/api-key.ts"
 import { InvalidInput, NotFound, Rejected, type StorageError } from "../../domain/errors.ts"
-import { rfc3339Instant } from "../../domain/rfc3339.ts"
 import { describeRateLimits } from "../../domain/rate-limit.ts"
+import { rfc3339Instant } from "../../domain/rfc3339.ts"
 import { isCountryCode, isCurrencyCode, isTenantId, type Tenant, type TenantStatus } from "../../domain/tenant.ts"
 import {
   databaseUrlRule,

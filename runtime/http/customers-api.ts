@@ -3,8 +3,8 @@ import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/ht
 import type { Scope } from "../../domain/api-key.ts"
 import { RefCodePattern } from "../../domain/loyalty.ts"
 import { secured } from "./api-middleware.ts"
-import { RequiredScopes } from "./context.ts"
 import { DateTime, doc, NextCursor } from "./api-types.ts"
+import { RequiredScopes } from "./context.ts"
 import { BadRequestJson, ConflictJson, NotFoundJson } from "./errors.ts"
 
 export const RefCode = Schema.String.pipe(

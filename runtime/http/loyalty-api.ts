@@ -2,8 +2,8 @@ import { Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "effect/http-api"
 import type { Scope } from "../../domain/api-key.ts"
 import { secured } from "./api-middleware.ts"
-import { RequiredScopes } from "./context.ts"
 import { Currency, DateTime, doc, NextCursor } from "./api-types.ts"
+import { RequiredScopes } from "./context.ts"
 import { RefCode } from "./customers-api.ts"
 import {
   BadGatewayJson,

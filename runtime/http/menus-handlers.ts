@@ -1,6 +1,7 @@
 import { Effect, Schema } from "effect"
 import { HttpServerResponse } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
+import { parseLimit } from "../../application/catalog/read-catalog.ts"
 import {
   addSection,
   changeSection,
@@ -16,7 +17,6 @@ import {
 } from "../../application/menus/edit-draft.ts"
 import { publishDraft } from "../../application/menus/publish-menu.ts"
 import { getMenu, listMenus, menuVersions, restoreVersion } from "../../application/menus/published-menus.ts"
-import { parseLimit } from "../../application/catalog/read-catalog.ts"
 import type { DayOfWeek } from "../../domain/catalog.ts"
 import { InvalidInput, NotFound } from "../../domain/errors.ts"
 import type { MenuContent, MenuDraft, MenuHours, MenuSection } from "../../domain/menu.ts"

@@ -1,5 +1,5 @@
-import type { SchemaIssue } from "effect"
 import { issueProblems, pathText, withValue } from "@pos-integration/sdk"
+import type { SchemaIssue } from "effect"
 
 export { showValue, unknownName } from "@pos-integration/sdk"
 

@@ -1,5 +1,4 @@
 import { Clock, Context, Effect, Layer, type Redacted } from "effect"
-import { traced } from "../observability/tracing.ts"
 import { HttpClient } from "effect/http"
 import { makeEmbeddedLoyalty } from "../../adapters/loyalty/embedded-loyalty.ts"
 import { makeHttpLoyalty } from "../../adapters/loyalty/http-loyalty.ts"
@@ -13,6 +12,7 @@ import { LoyaltyLedger } from "../../application/ports/loyalty-ledger.ts"
 import { NotConfigured, UpstreamTimeout, UpstreamUnavailable } from "../../domain/errors.ts"
 import type { Tenant } from "../../domain/tenant.ts"
 import { AppConfig } from "../config.ts"
+import { traced } from "../observability/tracing.ts"
 import { TtlCache } from "../tenancy/ttl-cache.ts"
 
 /** Which loyalty backend serves a tenant (SPEC section 11). */

@@ -7,9 +7,9 @@ import { join } from "node:path"
 import { getCACertificates, setDefaultCACertificates, type TLSSocket } from "node:tls"
 import { Effect } from "effect"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { newWebhookSecret } from "../../domain/webhook-endpoint.ts"
 import type { Resolver } from "./destination.ts"
 import { sendWebhook, type WebhookRequest } from "./sender.ts"
-import { newWebhookSecret } from "../../domain/webhook-endpoint.ts"
 import { signatureHeaders } from "./signing.ts"
 
 interface Seen {

@@ -1,6 +1,5 @@
 import { Clock, Context, Effect, Fiber, Layer, Random, Schedule, Semaphore } from "effect"
 import { currentTraceContext, parentOf } from "../../application/orders/trace-context.ts"
-import { traced } from "../observability/tracing.ts"
 import { TenantDirectory } from "../../application/ports/tenant-directory.ts"
 import type { TenantRepositories } from "../../application/ports/tenant-storage.ts"
 import { type ClaimedWebhookDelivery, WebhookDeliveries } from "../../application/ports/webhook-deliveries.ts"
@@ -12,6 +11,7 @@ import { eventBody } from "../../domain/webhook-event.ts"
 import { AppConfig } from "../config.ts"
 import { storageReason } from "../failures.ts"
 import { recordWebhookTry } from "../observability/metrics.ts"
+import { traced } from "../observability/tracing.ts"
 import { TenantDatabases } from "../tenancy/tenant-databases.ts"
 import {
   claimUntilEmpty,

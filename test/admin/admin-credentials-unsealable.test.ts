@@ -12,6 +12,7 @@ import { outletId } from "../../domain/ids.ts"
 import outletsBatch from "../../plugins/deliverect/fixtures/outlets-batch.json" with { type: "json" }
 import { expectEnvelope, tenantId } from "../http/support/harness.ts"
 import { call, makeTestApp, type TestApp } from "../support/app.ts"
+import { pgliteTemplate } from "../support/pglite-template.ts"
 
 describe("admin API credentials without a sealing key", () => {
   let app: TestApp
@@ -23,7 +24,8 @@ describe("admin API credentials without a sealing key", () => {
       layerPgliteStorage({
         dataDir: undefined,
         tenantPoolSize: 1,
-        credentialKeys: emptyKeyRing("CREDENTIALS_KEYS", "CREDENTIALS_KEYS is not set")
+        credentialKeys: emptyKeyRing("CREDENTIALS_KEYS", "CREDENTIALS_KEYS is not set"),
+        template: pgliteTemplate()
       }),
       { settings: { posPlugins: ["@pos-integration/plugin-deliverect"] } }
     )

@@ -25,6 +25,7 @@ import {
   tenant
 } from "../orders/support.ts"
 import { eventually } from "../support/eventually.ts"
+import { pgliteTemplate } from "../support/pglite-template.ts"
 
 interface OtlpSpan {
   readonly traceId: string
@@ -92,7 +93,7 @@ describe("traces exported over OTLP", () => {
     })
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve))
     // PGlite: the order's SQL statements are spans of its trace too.
-    o = await startOrderApp(layerPgliteStorage({ dataDir: undefined, tenantPoolSize: 1 }), {
+    o = await startOrderApp(layerPgliteStorage({ dataDir: undefined, tenantPoolSize: 1, template: pgliteTemplate() }), {
       settings: {
         logLevel: "info",
         webhookAllowLoopback: true,

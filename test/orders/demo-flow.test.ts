@@ -1,10 +1,8 @@
 import { spawnSync } from "node:child_process"
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { initialiseDataDir } from "../../adapters/storage/pglite/initialise-data-dir.ts"
 import { demoApi, demoOrder, demoOutlet } from "../process/demo-orders.ts"
 import {
   forceStop,
@@ -14,6 +12,7 @@ import {
   startService,
   waitUntilReady
 } from "../process/service-process.ts"
+import { freshPgliteCluster } from "../support/pglite-template.ts"
 
 // `npm start` as a newcomer runs it: the embedded default with the demo tenant, whose outlets'
 // orders go to the built-in simulated POS (runtime/demo/simulated-pos.ts) and come back as its
@@ -27,17 +26,7 @@ let current: ServiceProcess | undefined
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "pos-demo-flow-"))
   port = await freePort()
-  // initdb takes seconds (far more on a busy machine): the cluster is copied from the pristine one
-  // the admin CLI's tests keep per PGlite version (test/support/admin-cli.ts), the same files.
-  const { version } = JSON.parse(
-    readFileSync(join(repoRoot, "node_modules/@electric-sql/pglite/package.json"), "utf8")
-  ) as { version: string }
-  const template = join(tmpdir(), `pos-test-pglite-cluster-${version}`)
-  if (!existsSync(join(template, "PG_VERSION"))) {
-    // Another worker may be building it: whichever rename wins, its cluster serves.
-    await Effect.runPromise(Effect.ignore(initialiseDataDir(template)))
-  }
-  cpSync(template, join(dataDir, "pglite"), { recursive: true })
+  await freshPgliteCluster(join(dataDir, "pglite"))
 })
 afterAll(async () => {
   await forceStop(current)

@@ -1,13 +1,12 @@
 import { randomBytes } from "node:crypto"
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Effect, Layer, Redacted } from "effect"
+import { Layer, Redacted } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import { isKeyRing, parseKeyRing } from "../../adapters/crypto/credential-sealer.ts"
-import { initialiseDataDir } from "../../adapters/storage/pglite/initialise-data-dir.ts"
 import { layerPgliteStorage } from "../../adapters/storage/pglite/pglite-storage.ts"
 import { layerPostgresStorage } from "../../adapters/storage/postgres/postgres-storage.ts"
 import { type FakeDeliverect, startFakeDeliverect } from "../../plugins/deliverect/fake-deliverect.ts"
@@ -15,15 +14,9 @@ import deliverectMenu from "../../plugins/deliverect/fixtures/menu-sync.json" wi
 import deliverectOutlets from "../../plugins/deliverect/fixtures/outlets-batch.json" with { type: "json" }
 import type { StorageServices } from "../../runtime/app-layer.ts"
 import { HttpRoutes } from "../../runtime/http/server.ts"
-import {
-  forceStop,
-  freePort,
-  repoRoot,
-  type ServiceProcess,
-  startService,
-  waitUntilReady
-} from "../process/service-process.ts"
+import { forceStop, freePort, type ServiceProcess, startService, waitUntilReady } from "../process/service-process.ts"
 import { type AdminHarness, makeAdminHarness, makeScratchDatabases } from "../support/admin-cli.ts"
+import { freshPgliteCluster, pgliteTemplate } from "../support/pglite-template.ts"
 
 /**
  * The POS side of the process tests of order delivery, and a tenant prepared for services that
@@ -225,25 +218,13 @@ export interface ServiceStorage {
   readonly cleanup: () => Promise<void>
 }
 
-/**
- * An embedded data directory with a fresh PGlite cluster in it. initdb takes seconds (far more
- * on a busy machine), so the cluster is copied from the pristine one the admin CLI's tests keep
- * per PGlite version (test/support/admin-cli.ts): the same files initdb would leave.
- */
+/** An embedded data directory with a fresh PGlite cluster in it (the suite's pristine one, copied). */
 export const pgliteStorage = async (): Promise<ServiceStorage> => {
   const dataDir = mkdtempSync(join(tmpdir(), "pos-orders-"))
-  const { version } = JSON.parse(
-    readFileSync(join(repoRoot, "node_modules/@electric-sql/pglite/package.json"), "utf8")
-  ) as { version: string }
-  const template = join(tmpdir(), `pos-test-pglite-cluster-${version}`)
-  if (!existsSync(join(template, "PG_VERSION"))) {
-    // Another worker may be building it: whichever rename wins, its cluster serves.
-    await Effect.runPromise(Effect.ignore(initialiseDataDir(template)))
-  }
-  cpSync(template, join(dataDir, "pglite"), { recursive: true })
+  await freshPgliteCluster(join(dataDir, "pglite"))
   return {
     env: { STORAGE: "pglite", DATA_DIR: dataDir },
-    layer: () => layerPgliteStorage({ dataDir, tenantPoolSize: 1 }),
+    layer: () => layerPgliteStorage({ dataDir, tenantPoolSize: 1, template: pgliteTemplate() }),
     cleanup: async () => rmSync(dataDir, { recursive: true, force: true })
   }
 }

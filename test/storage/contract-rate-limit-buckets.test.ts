@@ -1,6 +1,7 @@
 import { Layer } from "effect"
 import { layerMemoryRateLimitBuckets } from "../../adapters/storage/memory/memory-rate-limit-buckets.ts"
 import { layerPgliteStorage } from "../../adapters/storage/pglite/pglite-storage.ts"
+import { pgliteTemplate } from "../support/pglite-template.ts"
 import { layerScratchPostgres } from "../support/storage-adapters.ts"
 import { rateLimitBucketsContract } from "./rate-limit-buckets-contract.ts"
 
@@ -9,7 +10,15 @@ import { rateLimitBucketsContract } from "./rate-limit-buckets-contract.ts"
 rateLimitBucketsContract("memory", () => layerMemoryRateLimitBuckets, { shared: false })
 rateLimitBucketsContract(
   "PGlite (the table)",
-  () => Layer.fresh(layerPgliteStorage({ dataDir: undefined, tenantPoolSize: 1, rateLimitBuckets: "shared" })),
+  () =>
+    Layer.fresh(
+      layerPgliteStorage({
+        dataDir: undefined,
+        tenantPoolSize: 1,
+        rateLimitBuckets: "shared",
+        template: pgliteTemplate()
+      })
+    ),
   { shared: true }
 )
 const url = process.env["DATABASE_URL"]

@@ -1,6 +1,6 @@
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
+import { join } from "node:path"
 import { PgClient } from "@effect/sql-pg"
 import { PGlite } from "@electric-sql/pglite"
 import { Cause, Effect, Exit, type Layer, ManagedRuntime, Redacted } from "effect"
@@ -8,7 +8,6 @@ import * as fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { isKeyRing, type KeyRing, parseKeyRing } from "../../adapters/crypto/credential-sealer.ts"
 import { credentialsKeyFileName } from "../../adapters/storage/pglite/credentials-key-file.ts"
-import { initialiseDataDir } from "../../adapters/storage/pglite/initialise-data-dir.ts"
 import { layerPgliteStorage } from "../../adapters/storage/pglite/pglite-storage.ts"
 import { layerPostgresStorage } from "../../adapters/storage/postgres/postgres-storage.ts"
 import { Outlets, type StoreRow } from "../../application/ports/catalog.ts"
@@ -19,6 +18,7 @@ import { createTenant } from "../../application/tenants/create-tenant.ts"
 import { NotFound } from "../../domain/errors.ts"
 import { type TenantId, tenantSchemaName } from "../../domain/tenant.ts"
 import { makeScratchDatabases } from "../support/admin-cli.ts"
+import { freshPgliteCluster, pgliteTemplate } from "../support/pglite-template.ts"
 import { storeRow } from "./catalog-arbitraries.ts"
 import { freshTenantId, storageHelpers } from "./contract.ts"
 
@@ -338,25 +338,17 @@ const allFiles = (dir: string): Array<string> =>
     return statSync(path).isDirectory() ? allFiles(path) : [path]
   })
 
-/** A PGlite cluster for a fresh data directory: the suites' cached pristine copy, else initdb. */
-const freshCluster = async (target: string) => {
-  const pglitePackage = resolve(import.meta.dirname, "../../node_modules/@electric-sql/pglite/package.json")
-  const { version } = JSON.parse(readFileSync(pglitePackage, "utf8")) as { version: string }
-  const template = join(tmpdir(), `pos-test-pglite-cluster-${version}`)
-  if (existsSync(join(template, "PG_VERSION"))) cpSync(template, target, { recursive: true })
-  else await Effect.runPromise(initialiseDataDir(target))
-}
-
 const pgliteAtRest = (): AtRest => {
   let dataDir = ""
   return {
     name: "PGlite data directory",
     setup: async () => {
       dataDir = mkdtempSync(join(tmpdir(), "pos-credentials-"))
-      await freshCluster(join(dataDir, "pglite"))
+      await freshPgliteCluster(join(dataDir, "pglite"))
     },
     teardown: async () => rmSync(dataDir, { recursive: true, force: true }),
-    layer: (keys) => layerPgliteStorage({ dataDir, tenantPoolSize: 1, credentialKeys: keys }),
+    layer: (keys) =>
+      layerPgliteStorage({ dataDir, tenantPoolSize: 1, credentialKeys: keys, template: pgliteTemplate() }),
     query: async (text, params) => {
       const db = await PGlite.create(join(dataDir, "pglite"))
       try {

@@ -1,11 +1,10 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
+import { join } from "node:path"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { afterAll, beforeAll, describe } from "vitest"
 import { layerMemoryStorage } from "../../adapters/storage/memory/memory-storage.ts"
-import { initialiseDataDir } from "../../adapters/storage/pglite/initialise-data-dir.ts"
 import { layerPgliteStorage } from "../../adapters/storage/pglite/pglite-storage.ts"
 import type { TenantRepositories } from "../../application/ports/tenant-storage.ts"
 import type { TenantId } from "../../domain/tenant.ts"
@@ -14,6 +13,7 @@ import { runCaptured } from "../../runtime/cli/captured-run.ts"
 import { makeCli } from "../../runtime/cli/commands.ts"
 import { AppConfig } from "../../runtime/config.ts"
 import { TenantDatabases } from "../../runtime/tenancy/tenant-databases.ts"
+import { freshPgliteCluster, pgliteTemplate } from "./pglite-template.ts"
 import { layerScratchPostgres } from "./storage-adapters.ts"
 
 export interface Outcome {
@@ -21,24 +21,6 @@ export interface Outcome {
   readonly stderr: string
   /** What NodeRuntime.runMain would exit with. */
   readonly exitCode: number
-}
-
-/**
- * A fresh PGlite cluster for a data directory. initdb takes seconds (more on a busy machine), so
- * one pristine cluster per PGlite version is made once under the system's temporary directory and
- * each suite copies it into its own new DATA_DIR: the same files initdb would leave there.
- */
-const freshPgliteCluster = async (target: string) => {
-  const pglitePackage = resolve(import.meta.dirname, "../../node_modules/@electric-sql/pglite/package.json")
-  const { version } = JSON.parse(readFileSync(pglitePackage, "utf8")) as { version: string }
-  const template = join(tmpdir(), `pos-test-pglite-cluster-${version}`)
-  if (!existsSync(join(template, "PG_VERSION"))) {
-    // Two workers may race to build it: the loser's rename fails, and the winner's cluster serves.
-    await Effect.runPromise(Effect.ignore(initialiseDataDir(template)))
-    if (!existsSync(join(template, "PG_VERSION")))
-      throw new Error(`could not initialise a PGlite cluster in ${template}`)
-  }
-  cpSync(template, target, { recursive: true })
 }
 
 /** The storages an admin command runs on: the embedded default, PostgreSQL, and memory for tests. */
@@ -53,7 +35,7 @@ export const adminStorages = () => {
         const dataDir = mkdtempSync(join(tmpdir(), "pos-cli-"))
         await freshPgliteCluster(join(dataDir, "pglite"))
         return {
-          layer: layerPgliteStorage({ dataDir, tenantPoolSize: 1 }),
+          layer: layerPgliteStorage({ dataDir, tenantPoolSize: 1, template: pgliteTemplate() }),
           cleanup: () => rmSync(dataDir, { recursive: true, force: true })
         }
       }

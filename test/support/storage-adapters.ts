@@ -5,6 +5,7 @@ import type { KeyRing } from "../../adapters/crypto/credential-sealer.ts"
 import { layerMemoryStorage } from "../../adapters/storage/memory/memory-storage.ts"
 import { layerPgliteStorage } from "../../adapters/storage/pglite/pglite-storage.ts"
 import { layerPostgresStorage } from "../../adapters/storage/postgres/postgres-storage.ts"
+import { pgliteTemplate } from "./pglite-template.ts"
 
 let scratchCounter = 0
 
@@ -46,7 +47,11 @@ export const storageAdapters = () => {
   const url = process.env["DATABASE_URL"]
   return [
     { name: "memory", layer: () => layerMemoryStorage, available: true },
-    { name: "PGlite", layer: () => layerPgliteStorage({ dataDir: undefined, tenantPoolSize: 1 }), available: true },
+    {
+      name: "PGlite",
+      layer: () => layerPgliteStorage({ dataDir: undefined, tenantPoolSize: 1, template: pgliteTemplate() }),
+      available: true
+    },
     {
       name: "PostgreSQL",
       layer: () => layerScratchPostgres(url ?? ""),

@@ -1,19 +1,51 @@
 import { spawn } from "node:child_process"
-import { existsSync, renameSync, rmSync } from "node:fs"
+import { cpSync, existsSync, renameSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { PGlite } from "@electric-sql/pglite"
 import { Effect } from "effect"
 import { StorageError } from "../../../domain/errors.ts"
+import { pristineCluster } from "./pristine-cluster.ts"
 
 /**
  * Creating a PGlite cluster (initdb) peaks at about 700-1100 MB, several times what the running
  * database needs (about 350 MB). So a new data directory is made by a short-lived child process,
  * and the service only ever opens an existing one: its own peak stays at the running size. The
  * child builds into a temporary directory and renames it, so a crash never leaves half a cluster.
+ *
+ * With a `template` (PGLITE_TEMPLATE), the pristine cluster kept there is copied instead (made
+ * there first if need be: see pristine-cluster.ts), the same way: into a temporary directory,
+ * renamed when whole.
  */
-export const initialiseDataDir = (dataDir: string): Effect.Effect<void, StorageError> =>
+export const initialiseDataDir = (dataDir: string, template?: string): Effect.Effect<void, StorageError> =>
   Effect.suspend(() => {
     if (existsSync(join(dataDir, "PG_VERSION"))) return Effect.void
+    return template === undefined ? runInitdb(dataDir) : copyPristine(dataDir, template)
+  })
+
+const copyPristine = (dataDir: string, template: string): Effect.Effect<void, StorageError> =>
+  Effect.flatMap(pristineCluster(template), (pristine) =>
+    Effect.try({
+      try: () => {
+        const staging = `${dataDir}.init-${process.pid}`
+        rmSync(staging, { recursive: true, force: true })
+        try {
+          cpSync(pristine.directory, staging, { recursive: true })
+          renameSync(staging, dataDir)
+        } catch (cause) {
+          try {
+            rmSync(staging, { recursive: true, force: true })
+          } catch {
+            // What could not be written cannot be removed either: the error names the cause.
+          }
+          throw cause
+        }
+      },
+      catch: (cause) => new StorageError({ operation: "initialise PGlite", cause })
+    })
+  )
+
+const runInitdb = (dataDir: string): Effect.Effect<void, StorageError> =>
+  Effect.suspend(() => {
     const staging = `${dataDir}.init-${process.pid}`
     return Effect.callback<void, StorageError>((resume) => {
       rmSync(staging, { recursive: true, force: true })

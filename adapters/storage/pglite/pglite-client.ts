@@ -83,6 +83,8 @@ export interface OpenPgliteOptions {
    * ran no slower (the data directory's files stay in the OS page cache, outside the process).
    */
   readonly sharedBuffersMb?: number | undefined
+  /** A dump of a cluster to start from (`dumpDataDir`), in place of initdb; for a database in memory. */
+  readonly loadDataDir?: Blob | undefined
 }
 
 /** Opens PGlite (in memory when `dataDir` is undefined) and closes it with the scope. */
@@ -93,12 +95,12 @@ export const openPglite = (
   Effect.acquireRelease(
     Effect.tryPromise({
       try: () =>
-        PGlite.create(
-          dataDir,
-          options.sharedBuffersMb === undefined
+        PGlite.create(dataDir, {
+          ...(options.sharedBuffersMb === undefined
             ? {}
-            : { startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${options.sharedBuffersMb}MB`] }
-        ),
+            : { startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${options.sharedBuffersMb}MB`] }),
+          ...(options.loadDataDir === undefined ? {} : { loadDataDir: options.loadDataDir })
+        }),
       catch: (cause) =>
         new SqlError.SqlError({
           reason: new SqlError.ConnectionError({

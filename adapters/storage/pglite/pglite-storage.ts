@@ -11,6 +11,7 @@ import { dataDirKeyRing } from "./credentials-key-file.ts"
 import { lockDataDir } from "./data-dir-lock.ts"
 import { initialiseDataDir } from "./initialise-data-dir.ts"
 import { layerPglite, openPglite } from "./pglite-client.ts"
+import { pristineDump } from "./pristine-cluster.ts"
 
 export interface PgliteStorageOptions {
   /** Where the data lives; undefined keeps everything in memory (tests). */
@@ -33,6 +34,11 @@ export interface PgliteStorageOptions {
   readonly onBroken?: (reason: string) => void
   /** PostgreSQL's shared_buffers for the embedded database, in MB (see OpenPgliteOptions). */
   readonly sharedBuffersMb?: number | undefined
+  /**
+   * Where a pristine cluster is kept (pristine-cluster.ts): a new data directory is its copy, a
+   * database in memory is loaded from its dump; undefined: each runs initdb.
+   */
+  readonly template?: string | undefined
 }
 
 /**
@@ -45,7 +51,7 @@ export const layerPgliteStorage = (options: PgliteStorageOptions): Layer.Layer<S
     Effect.gen(function* () {
       const pgliteDir = options.dataDir === undefined ? undefined : join(options.dataDir, "pglite")
       if (options.dataDir !== undefined) yield* lockDataDir(options.dataDir)
-      if (pgliteDir !== undefined) yield* initialiseDataDir(pgliteDir)
+      if (pgliteDir !== undefined) yield* initialiseDataDir(pgliteDir, options.template)
       const configured = options.credentialKeys
       const keyFile =
         options.dataDir === undefined ? undefined : yield* dataDirKeyRing(options.dataDir, configured === undefined)
@@ -55,7 +61,9 @@ export const layerPgliteStorage = (options: PgliteStorageOptions): Layer.Layer<S
           : keyFile === undefined
             ? configured
             : joinKeyRings(configured, keyFile)
-      const session = yield* openPglite(pgliteDir, { sharedBuffersMb: options.sharedBuffersMb }).pipe(
+      const loadDataDir =
+        pgliteDir === undefined && options.template !== undefined ? yield* pristineDump(options.template) : undefined
+      const session = yield* openPglite(pgliteDir, { sharedBuffersMb: options.sharedBuffersMb, loadDataDir }).pipe(
         Effect.mapError((cause) => new StorageError({ operation: "open PGlite", cause }))
       )
       session.onBroken = options.onBroken
