@@ -2,10 +2,11 @@ import { Effect, Exit, Layer, ManagedRuntime } from "effect"
 import { SqlClient } from "effect/sql"
 import * as fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { layerPglite, openPglite } from "../../adapters/storage/pglite/pglite-client.ts"
+import { layerPglite } from "../../adapters/storage/pglite/pglite-client.ts"
 import { migrateControl, migrateControlTo } from "../../adapters/storage/sql/migrations.ts"
 import { AdminKeys, AuditLog, type AuditQuery } from "../../application/ports/admin.ts"
 import type { AdminKeyRecord, AuditEntry, NewAdminKey, NewAuditEntry } from "../../domain/admin.ts"
+import { openTestPglite } from "../support/pglite-template.ts"
 import { arbText } from "./catalog-arbitraries.ts"
 import { freshTenantId } from "./contract.ts"
 import { byId, modelIds } from "./model-ids.ts"
@@ -384,7 +385,7 @@ export const tenantStatusMigration = () =>
       const result = await Effect.runPromise(
         Effect.scoped(
           Effect.gen(function* () {
-            const session = yield* openPglite()
+            const session = yield* openTestPglite()
             const client = yield* Layer.build(layerPglite(session, { searchPath: "public" }))
             return yield* Effect.gen(function* () {
               const sql = yield* SqlClient.SqlClient

@@ -3,7 +3,7 @@ import { adminContract } from "./admin-contract.ts"
 import { ordersContract } from "./orders-contract.ts"
 
 // Orders and the control database's admin stores, on every storage adapter (PostgreSQL when
-// DATABASE_URL is set; contract.test.ts reports a skip).
+// DATABASE_URL is set; contract-postgres.test.ts reports a skip).
 for (const adapter of storageAdapters()) {
   if (!adapter.available) continue
   ordersContract(adapter.name, adapter.layer)

@@ -6,7 +6,7 @@ import { layerScratchPostgres } from "../support/storage-adapters.ts"
 import { rateLimitBucketsContract } from "./rate-limit-buckets-contract.ts"
 
 // The rate limits' buckets: in memory (the embedded default), and in the control database's table,
-// on PGlite and on PostgreSQL (when DATABASE_URL is set; contract.test.ts reports a skip).
+// on PGlite and on PostgreSQL (when DATABASE_URL is set; contract-postgres.test.ts reports a skip).
 rateLimitBucketsContract("memory", () => layerMemoryRateLimitBuckets, { shared: false })
 rateLimitBucketsContract(
   "PGlite (the table)",

@@ -7,6 +7,7 @@ import { type TenantRepositories, TenantStorage } from "../../application/ports/
 import { createTenant } from "../../application/tenants/create-tenant.ts"
 import { type ApiKeyRecord, allScopes, type KeyKind, type NewApiKey, type Scope } from "../../domain/api-key.ts"
 import type { TenantId } from "../../domain/tenant.ts"
+import { storageAdapters } from "../support/storage-adapters.ts"
 import { type ContractHelpers, catalogContract } from "./catalog-contract.ts"
 import { customerLoyaltyContract } from "./customer-loyalty-contract.ts"
 import { menusContract } from "./menus-contract.ts"
@@ -456,3 +457,19 @@ export const storageContract = (name: string, makeLayer: () => Layer.Layer<Stora
     posInboxContract({ name, run, inTenant, newTenant })
     menusContract({ name, run, inTenant, newTenant })
   })
+
+/**
+ * The contract on one storage adapter (a test file each, so the two workers share them); an
+ * adapter that cannot run here (PostgreSQL without DATABASE_URL) is reported as a skip.
+ */
+export const storageContractOn = (name: "memory" | "PGlite" | "PostgreSQL") => {
+  for (const adapter of storageAdapters().filter((a) => a.name === name)) {
+    if (adapter.available) storageContract(adapter.name, adapter.layer)
+    else {
+      describe(`storage contract: ${adapter.name}`, () => {
+        it.skip("SKIPPED: DATABASE_URL is not set, so this adapter was not tested", () => {})
+      })
+      console.warn(`storage contract: ${adapter.name} SKIPPED (DATABASE_URL is not set)`)
+    }
+  }
+}

@@ -11,7 +11,7 @@ import {
   makeCredentialSealer,
   parseKeyRing
 } from "../../adapters/crypto/credential-sealer.ts"
-import { layerPglite, openPglite } from "../../adapters/storage/pglite/pglite-client.ts"
+import { layerPglite } from "../../adapters/storage/pglite/pglite-client.ts"
 import { layerPostgresStorage } from "../../adapters/storage/postgres/postgres-storage.ts"
 import { migrateControl } from "../../adapters/storage/sql/migrations.ts"
 import { layerSqlSigningKeys } from "../../adapters/storage/sql/sql-oauth.ts"
@@ -28,6 +28,7 @@ import type {
   SigningKeyRecord
 } from "../../domain/oauth.ts"
 import type { TenantId } from "../../domain/tenant.ts"
+import { openTestPglite } from "../support/pglite-template.ts"
 import { arbText } from "./catalog-arbitraries.ts"
 import { freshTenantId } from "./contract.ts"
 import { byId, modelIds } from "./model-ids.ts"
@@ -547,7 +548,7 @@ const pgliteControl = (): SharedControl => {
     name: "PGlite",
     setup: async () => {
       control = ManagedRuntime.make(
-        Layer.unwrap(Effect.map(openPglite(), (session) => layerPglite(session, { searchPath: "public" })))
+        Layer.unwrap(Effect.map(openTestPglite(), (session) => layerPglite(session, { searchPath: "public" })))
       )
       await control.runPromise(migrateControl)
     },

@@ -10,7 +10,7 @@ import {
   makeCredentialSealer,
   parseKeyRing
 } from "../../adapters/crypto/credential-sealer.ts"
-import { layerPglite, openPglite } from "../../adapters/storage/pglite/pglite-client.ts"
+import { layerPglite } from "../../adapters/storage/pglite/pglite-client.ts"
 import { migrateTenant } from "../../adapters/storage/sql/migrations.ts"
 import { layerSqlWebhookEndpoints } from "../../adapters/storage/sql/sql-webhook-endpoints.ts"
 import type { TenantDirectory } from "../../application/ports/tenant-directory.ts"
@@ -28,6 +28,7 @@ import {
   webhookEventTypes
 } from "../../domain/webhook-endpoint.ts"
 import { makeScratchDatabases } from "../support/admin-cli.ts"
+import { openTestPglite } from "../support/pglite-template.ts"
 import { arbText } from "./catalog-arbitraries.ts"
 import { storageHelpers } from "./contract.ts"
 
@@ -492,7 +493,7 @@ const sharedSchema = (name: string, client: () => Layer.Layer<SqlClient.SqlClien
 
 const pgliteSchema = () =>
   sharedSchema("PGlite", () =>
-    Layer.unwrap(Effect.map(openPglite(), (session) => layerPglite(session, { searchPath: "public" })))
+    Layer.unwrap(Effect.map(openTestPglite(), (session) => layerPglite(session, { searchPath: "public" })))
   )
 
 const postgresSchema = (serverUrl: string): SharedSchema => {

@@ -1,8 +1,9 @@
 import { Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
 import { describe, expect, it } from "vitest"
-import { layerPglite, openPglite } from "../../adapters/storage/pglite/pglite-client.ts"
+import { layerPglite } from "../../adapters/storage/pglite/pglite-client.ts"
 import { migrateTenant, migrateTenantTo } from "../../adapters/storage/sql/migrations.ts"
+import { openTestPglite } from "../support/pglite-template.ts"
 
 /**
  * Tenant migration 15: the partner preset gained the webhook scopes, and a key issued before with
@@ -24,7 +25,7 @@ describe("tenant migration 15_webhook_scopes (PGlite)", () => {
     const rows = await Effect.runPromise(
       Effect.scoped(
         Effect.gen(function* () {
-          const session = yield* openPglite()
+          const session = yield* openTestPglite()
           const client = yield* Layer.build(layerPglite(session, { searchPath: "tenant_t1" }))
           return yield* Effect.gen(function* () {
             const sql = yield* SqlClient.SqlClient

@@ -1,5 +1,7 @@
 import { Effect } from "effect"
 import { initialiseDataDir } from "../../adapters/storage/pglite/initialise-data-dir.ts"
+import { openPglite } from "../../adapters/storage/pglite/pglite-client.ts"
+import { pristineDump } from "../../adapters/storage/pglite/pristine-cluster.ts"
 
 /**
  * The pristine PGlite cluster the suite's databases start from (PGLITE_TEMPLATE, see
@@ -14,3 +16,12 @@ export const pgliteTemplate = (): string | undefined => {
 /** A fresh cluster at `target` (a data directory's `pglite`): the template's copy, else initdb. */
 export const freshPgliteCluster = (target: string): Promise<void> =>
   Effect.runPromise(initialiseDataDir(target, pgliteTemplate()))
+
+/** A PGlite database in memory for a test, started from the template's dump when there is one. */
+export const openTestPglite = () => {
+  const template = pgliteTemplate()
+  return Effect.flatMap(
+    template === undefined ? Effect.succeed(undefined) : Effect.orDie(pristineDump(template)),
+    (loadDataDir) => openPglite(undefined, { loadDataDir })
+  )
+}

@@ -1,0 +1,4 @@
+import { storageContractOn } from "./contract.ts"
+
+// The repositories' contract on the embedded default (see contract.test.ts).
+storageContractOn("PGlite")
