@@ -1,7 +1,6 @@
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { defineConfig } from "vitest/config"
-import { LongestFirst } from "./test/setup/sequencer.ts"
 
 export default defineConfig({
   test: {
@@ -10,7 +9,6 @@ export default defineConfig({
     // Two workers on the two cores the suite is sized for: the files are independent (each starts its
     // own service, scratch database or schema), and the suite's time stays well under its budget.
     maxWorkers: 2,
-    sequence: { sequencer: LongestFirst },
     testTimeout: 30_000,
     env: {
       // One pristine PGlite cluster for every database the suite makes (in process, and in every
