@@ -6,9 +6,11 @@ import type { HttpApiEndpoint } from "effect/http-api"
 
 /**
  * Conditional, compressed answers for read endpoints whose body is worth caching (the effective
- * menu, the product list). An endpoint opts in with two lines: its declaration is annotated with
+ * menu, the product list). An endpoint opts in twice: its declaration is annotated with
  * `conditionalRead` (the OpenAPI document then describes the 304 and the headers), and its handler
- * is wrapped in `conditional(...)`.
+ * answers with `conditionalJsonResponse`, its value serialised by `encodeSuccess` as the endpoint
+ * would (a body kept between requests as a `RenderedBody`, as the menu's and the product list's
+ * answer modules keep theirs, is neither encoded nor hashed again).
  *
  * - `ETag` is the SHA-256 of the exact bytes of the JSON body (base64url, strong). A compressed
  *   answer is another representation, so it has its own strong tag: the body's tag with the coding
@@ -299,24 +301,3 @@ const encoderOf = (endpoint: HttpApiEndpoint.Top) => {
 /** A value encoded as `endpoint` encodes its success, serialised. */
 export const encodeSuccess = (endpoint: HttpApiEndpoint.Top, value: unknown): Effect.Effect<string> =>
   encoderOf(endpoint)(value)
-
-interface HandlerArgs {
-  readonly request: HttpServerRequest.HttpServerRequest
-  readonly endpoint: HttpApiEndpoint.Top
-}
-
-type SuccessOf<Args> = Args extends { readonly endpoint: infer Endpoint }
-  ? HttpApiEndpoint.Success<Endpoint>["Type"]
-  : never
-
-/**
- * Wraps an endpoint's handler: its value is encoded as the endpoint would encode it, then answered
- * with `ETag`, `If-None-Match` and compression (see above). Failures pass through untouched.
- */
-export const conditional =
-  <Args extends HandlerArgs, E, R>(handler: (args: Args) => Effect.Effect<SuccessOf<Args>, E, R>) =>
-  (args: Args): Effect.Effect<HttpServerResponse.HttpServerResponse, E, R> =>
-    handler(args).pipe(
-      Effect.flatMap((value) => encoderOf(args.endpoint)(value)),
-      Effect.flatMap((json) => conditionalJsonResponse(args.request, json))
-    )

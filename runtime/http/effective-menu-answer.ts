@@ -7,7 +7,8 @@ import {
   renderEffectiveMenuWithValidity
 } from "../../application/menus/effective-menu.ts"
 import { Menus } from "../../application/ports/menus.ts"
-import { conditionalJsonResponse, encodeSuccess, type RenderedBody, renderedBody } from "./conditional-response.ts"
+import { conditionalJsonResponse, encodeSuccess, renderedBody } from "./conditional-response.ts"
+import { RenderedAnswers } from "./rendered-answers.ts"
 
 /**
  * The effective menu's answers, rendered once and served again while nothing they depend on has
@@ -24,73 +25,9 @@ import { conditionalJsonResponse, encodeSuccess, type RenderedBody, renderedBody
  *
  * An answer is kept only when the key read again after rendering is unchanged (a write that landed
  * while the rows were read is not cached under the key read before it). One answer per outlet, the
- * most recently rendered, within a byte budget, least recently used first out.
+ * most recently rendered, within a byte budget, least recently used first out (`RenderedAnswers`).
+ * These are this process's rendered menus, every tenant's: each slot names its tenant and outlet.
  */
-export class RenderedAnswers {
-  private readonly entries = new Map<string, Entry>()
-  private bytes = 0
-  readonly budget: number
-  constructor(budget: number) {
-    this.budget = budget
-  }
-
-  get size() {
-    return this.bytes
-  }
-
-  /** The answer kept for `slot` under `key`, when `at` is within its bounds. */
-  get(slot: string, key: string, at: Date): RenderedBody | undefined {
-    const found = this.entries.get(slot)
-    if (found === undefined || found.key !== key) return undefined
-    if (found.validFrom !== null && at.getTime() < found.validFrom) return undefined
-    if (found.validUntil !== null && at.getTime() >= found.validUntil) return undefined
-    this.entries.delete(slot)
-    this.entries.set(slot, found)
-    return found.body
-  }
-
-  /** Keeps `body` for `slot` under `key`, for instants in [validFrom, validUntil) (null: unbounded). */
-  set(
-    slot: string,
-    key: string,
-    body: RenderedBody,
-    validFrom: Date | null = null,
-    validUntil: Date | null = null
-  ): void {
-    const previous = this.entries.get(slot)
-    if (previous !== undefined) {
-      this.entries.delete(slot)
-      this.bytes -= weight(previous)
-    }
-    const entry: Entry = {
-      key,
-      body,
-      validFrom: validFrom?.getTime() ?? null,
-      validUntil: validUntil?.getTime() ?? null
-    }
-    if (weight(entry) > this.budget) return
-    this.entries.set(slot, entry)
-    this.bytes += weight(entry)
-    for (const [oldest, value] of this.entries) {
-      if (this.bytes <= this.budget) break
-      this.entries.delete(oldest)
-      this.bytes -= weight(value)
-    }
-  }
-}
-
-interface Entry {
-  readonly key: string
-  readonly body: RenderedBody
-  /** Epoch milliseconds: the first instant served, and the first not served (null: unbounded). */
-  readonly validFrom: number | null
-  readonly validUntil: number | null
-}
-
-/** The body twice (the string and its bytes) and the key, counted in bytes as UTF-16 strings are held. */
-const weight = (entry: Entry) => entry.body.bytes.byteLength + 2 * (entry.body.json.length + entry.key.length)
-
-/** This process's rendered answers (every tenant's: each slot names its tenant and outlet). */
 export const effectiveMenuAnswers = new RenderedAnswers(64 * 1024 * 1024)
 
 /** The outlet's effective menu at `at` for the tenant, as `endpoint` answers it, ETag and 304 included. */

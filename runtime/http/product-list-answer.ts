@@ -4,7 +4,7 @@ import type { HttpApiEndpoint } from "effect/http-api"
 import { outletOrNotFound } from "../../application/catalog/read-catalog.ts"
 import { Catalog } from "../../application/ports/catalog.ts"
 import { conditionalJsonResponse, encodeSuccess, renderedBody } from "./conditional-response.ts"
-import { RenderedAnswers } from "./effective-menu-answer.ts"
+import { RenderedAnswers } from "./rendered-answers.ts"
 
 /**
  * An outlet's product pages, rendered once and served again while nothing they show has changed:

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { renderedBody } from "../../runtime/http/conditional-response.ts"
-import { RenderedAnswers } from "../../runtime/http/effective-menu-answer.ts"
+import { RenderedAnswers } from "../../runtime/http/rendered-answers.ts"
 
 const body = (size: number) => renderedBody(JSON.stringify("x".repeat(size)))
 /** What an entry weighs: its bytes, and its text and key as UTF-16. */
