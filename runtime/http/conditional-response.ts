@@ -3,6 +3,7 @@ import { brotliCompress, constants, gzip } from "node:zlib"
 import { Context, Effect, Schema } from "effect"
 import { type HttpServerRequest, HttpServerResponse } from "effect/http"
 import type { HttpApiEndpoint } from "effect/http-api"
+import { ByteBudgetCache } from "./byte-budget-cache.ts"
 
 /**
  * Conditional, compressed answers for read endpoints whose body is worth caching (the effective
@@ -158,45 +159,7 @@ export const notModified = (header: string | undefined, hash: string, coding: Co
  * Compressed variants by their tag, up to a byte budget, least recently used first out: the same
  * menu is read again and again between syncs, and its compressed bytes depend on its bytes only.
  */
-export class VariantCache {
-  private readonly entries = new Map<string, Uint8Array>()
-  private bytes = 0
-  readonly budget: number
-  constructor(budget: number) {
-    this.budget = budget
-  }
-
-  get size() {
-    return this.bytes
-  }
-
-  get(tag: string): Uint8Array | undefined {
-    const found = this.entries.get(tag)
-    if (found !== undefined) {
-      this.entries.delete(tag)
-      this.entries.set(tag, found)
-    }
-    return found
-  }
-
-  set(tag: string, value: Uint8Array): void {
-    if (value.byteLength > this.budget) return
-    const previous = this.entries.get(tag)
-    if (previous !== undefined) {
-      this.entries.delete(tag)
-      this.bytes -= previous.byteLength
-    }
-    this.entries.set(tag, value)
-    this.bytes += value.byteLength
-    for (const [oldest, bytes] of this.entries) {
-      if (this.bytes <= this.budget) break
-      this.entries.delete(oldest)
-      this.bytes -= bytes.byteLength
-    }
-  }
-}
-
-const variants = new VariantCache(16 * 1024 * 1024)
+const variants = new ByteBudgetCache<Uint8Array>(16 * 1024 * 1024, (_tag, bytes) => bytes.byteLength)
 
 /** Off the event loop (zlib's thread pool): a large menu does not stall other requests. */
 export const compress = (json: string, coding: "br" | "gzip"): Effect.Effect<Uint8Array> =>

@@ -1,3 +1,4 @@
+import { ByteBudgetCache } from "./byte-budget-cache.ts"
 import type { RenderedBody } from "./conditional-response.ts"
 
 /**
@@ -7,26 +8,29 @@ import type { RenderedBody } from "./conditional-response.ts"
  * the same key, within those instants. Within a byte budget, least recently used first out.
  */
 export class RenderedAnswers {
-  private readonly entries = new Map<string, Entry>()
-  private bytes = 0
-  readonly budget: number
+  private readonly kept: ByteBudgetCache<Entry>
   constructor(budget: number) {
-    this.budget = budget
+    this.kept = new ByteBudgetCache(budget, weight)
+  }
+
+  get budget() {
+    return this.kept.budget
   }
 
   get size() {
-    return this.bytes
+    return this.kept.size
   }
 
   /** The answer kept for `slot` under `key`, when `at` is within its bounds. */
   get(slot: string, key: string, at: Date): RenderedBody | undefined {
-    const found = this.entries.get(slot)
-    if (found === undefined || found.key !== key) return undefined
-    if (found.validFrom !== null && at.getTime() < found.validFrom) return undefined
-    if (found.validUntil !== null && at.getTime() >= found.validUntil) return undefined
-    this.entries.delete(slot)
-    this.entries.set(slot, found)
-    return found.body
+    const time = at.getTime()
+    return this.kept.get(
+      slot,
+      (found) =>
+        found.key === key &&
+        (found.validFrom === null || time >= found.validFrom) &&
+        (found.validUntil === null || time < found.validUntil)
+    )?.body
   }
 
   /** Keeps `body` for `slot` under `key`, for instants in [validFrom, validUntil) (null: unbounded). */
@@ -37,25 +41,12 @@ export class RenderedAnswers {
     validFrom: Date | null = null,
     validUntil: Date | null = null
   ): void {
-    const previous = this.entries.get(slot)
-    if (previous !== undefined) {
-      this.entries.delete(slot)
-      this.bytes -= weight(previous)
-    }
-    const entry: Entry = {
+    this.kept.set(slot, {
       key,
       body,
       validFrom: validFrom?.getTime() ?? null,
       validUntil: validUntil?.getTime() ?? null
-    }
-    if (weight(entry) > this.budget) return
-    this.entries.set(slot, entry)
-    this.bytes += weight(entry)
-    for (const [oldest, value] of this.entries) {
-      if (this.bytes <= this.budget) break
-      this.entries.delete(oldest)
-      this.bytes -= weight(value)
-    }
+    })
   }
 }
 
@@ -68,4 +59,5 @@ interface Entry {
 }
 
 /** The body twice (the string and its bytes) and the key, counted in bytes as UTF-16 strings are held. */
-const weight = (entry: Entry) => entry.body.bytes.byteLength + 2 * (entry.body.json.length + entry.key.length)
+const weight = (_slot: string, entry: Entry) =>
+  entry.body.bytes.byteLength + 2 * (entry.body.json.length + entry.key.length)

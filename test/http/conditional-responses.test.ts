@@ -4,13 +4,13 @@ import fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { TenantId } from "../../domain/tenant.ts"
 import { fixtures as atlasFixtures } from "../../plugins/atlas-kitchen/fixtures/index.ts"
+import { ByteBudgetCache } from "../../runtime/http/byte-budget-cache.ts"
 import {
   chooseCoding,
   compressAbove,
   entityTag,
   notModified,
-  parseIfNoneMatch,
-  VariantCache
+  parseIfNoneMatch
 } from "../../runtime/http/conditional-response.ts"
 import { openApiDocument } from "../../runtime/http/openapi-document.ts"
 import { call, makeTestApp, type TestApp } from "../support/app.ts"
@@ -151,11 +151,12 @@ describe("If-None-Match", () => {
   })
 })
 
-describe("the cache of compressed variants", () => {
+describe("the byte-budget cache (compressed variants, rendered answers)", () => {
   const bytes = (n: number) => new Uint8Array(n)
+  const variantCache = (budget: number) => new ByteBudgetCache<Uint8Array>(budget, (_tag, value) => value.byteLength)
 
   it("keeps the most recently used variants within its budget", () => {
-    const cache = new VariantCache(100)
+    const cache = variantCache(100)
     cache.set("a", bytes(40))
     cache.set("b", bytes(40))
     expect(cache.get("a")?.byteLength).toBe(40)
@@ -176,7 +177,7 @@ describe("the cache of compressed variants", () => {
   it("never holds more than its budget, whatever the sequence", () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.constantFrom("a", "b", "c", "d"), fc.nat(60))), (writes) => {
-        const cache = new VariantCache(100)
+        const cache = variantCache(100)
         for (const [tag, n] of writes) {
           cache.set(tag, bytes(n))
           expect(cache.size).toBeLessThanOrEqual(100)
@@ -184,6 +185,17 @@ describe("the cache of compressed variants", () => {
         }
       })
     )
+  })
+
+  it("a value it is told is not usable is not served and does not become the most recently used", () => {
+    const cache = variantCache(100)
+    cache.set("a", bytes(40))
+    cache.set("b", bytes(40))
+    expect(cache.get("a", () => false)).toBeUndefined()
+    cache.set("c", bytes(40))
+    // "a" stayed the least recently used, so it went.
+    expect(cache.get("a")).toBeUndefined()
+    expect(cache.get("b")?.byteLength).toBe(40)
   })
 })
 
