@@ -1,5 +1,5 @@
-import { Effect, Option } from "effect"
-import type { HttpServerRequest, HttpServerResponse } from "effect/http"
+import { Effect } from "effect"
+import type { HttpServerRequest } from "effect/http"
 import type { HttpApiEndpoint } from "effect/http-api"
 import {
   effectiveMenuBasis,
@@ -8,7 +8,7 @@ import {
 } from "../../application/menus/effective-menu.ts"
 import { Menus } from "../../application/ports/menus.ts"
 import { conditionalJsonResponse, encodeSuccess, renderedBody } from "./conditional-response.ts"
-import { RenderedAnswers } from "./rendered-answers.ts"
+import { keptOrRendered, RenderedAnswers } from "./rendered-answers.ts"
 
 /**
  * The effective menu's answers, rendered once and served again while nothing they depend on has
@@ -40,19 +40,21 @@ export const effectiveMenuAnswer = Effect.fnUntraced(function* (
   cache: RenderedAnswers = effectiveMenuAnswers
 ) {
   const basis = yield* effectiveMenuBasis(outletId, at)
-  const slot = JSON.stringify([tenantId, basis.store.id])
   if (basis.key === null) {
     const menu = yield* renderEffectiveMenu(basis.store, yield* (yield* Menus).menusOfStore(basis.store.id), at)
     return yield* conditionalJsonResponse(request, renderedBody(yield* encodeSuccess(endpoint, menu)))
   }
-  const cached = cache.get(slot, basis.key, at)
-  if (cached !== undefined) return yield* conditionalJsonResponse(request, cached)
-  const rendering = yield* renderEffectiveMenuWithValidity(basis.store, at)
-  const body = renderedBody(yield* encodeSuccess(endpoint, rendering.menu))
-  // Only a check: if the read fails (the outlet gone meanwhile), this answer is served, not kept.
-  const again = yield* Effect.option(effectiveMenuBasis(outletId, at))
-  if (Option.isSome(again) && again.value.key === basis.key) {
-    cache.set(slot, basis.key, body, rendering.validFrom, rendering.validUntil)
-  }
-  return (yield* conditionalJsonResponse(request, body)) satisfies HttpServerResponse.HttpServerResponse
+  return yield* keptOrRendered(cache, {
+    request,
+    endpoint,
+    slot: JSON.stringify([tenantId, basis.store.id]),
+    key: basis.key,
+    at,
+    render: Effect.map(renderEffectiveMenuWithValidity(basis.store, at), (rendering) => ({
+      value: rendering.menu,
+      validFrom: rendering.validFrom,
+      validUntil: rendering.validUntil
+    })),
+    keyAgain: Effect.map(effectiveMenuBasis(outletId, at), (again) => again.key)
+  })
 })

@@ -1,10 +1,9 @@
-import { Effect, Option } from "effect"
-import type { HttpServerRequest, HttpServerResponse } from "effect/http"
+import { Effect } from "effect"
+import type { HttpServerRequest } from "effect/http"
 import type { HttpApiEndpoint } from "effect/http-api"
 import { outletOrNotFound } from "../../application/catalog/read-catalog.ts"
 import { Catalog } from "../../application/ports/catalog.ts"
-import { conditionalJsonResponse, encodeSuccess, renderedBody } from "./conditional-response.ts"
-import { RenderedAnswers } from "./rendered-answers.ts"
+import { keptOrRendered, RenderedAnswers } from "./rendered-answers.ts"
 
 /**
  * An outlet's product pages, rendered once and served again while nothing they show has changed:
@@ -40,15 +39,18 @@ export const productListAnswer = Effect.fnUntraced(function* <E, R>(input: {
   readonly render: Effect.Effect<{ readonly page: unknown; readonly changesAt: Date | null }, E, R>
   readonly cache?: RenderedAnswers
 }) {
-  const cache = input.cache ?? productListAnswers
-  const key = yield* basisOf(input.outletId)
-  const slot = JSON.stringify([input.tenantId, input.outletId, ...input.query])
-  const cached = cache.get(slot, key, input.at)
-  if (cached !== undefined) return yield* conditionalJsonResponse(input.request, cached)
-  const rendered = yield* input.render
-  const body = renderedBody(yield* encodeSuccess(input.endpoint, rendered.page))
-  // Only a check: if the read fails (the outlet gone meanwhile), this answer is served, not kept.
-  const again = yield* Effect.option(basisOf(input.outletId))
-  if (Option.isSome(again) && again.value === key) cache.set(slot, key, body, null, rendered.changesAt)
-  return (yield* conditionalJsonResponse(input.request, body)) satisfies HttpServerResponse.HttpServerResponse
+  return yield* keptOrRendered(input.cache ?? productListAnswers, {
+    request: input.request,
+    endpoint: input.endpoint,
+    slot: JSON.stringify([input.tenantId, input.outletId, ...input.query]),
+    key: yield* basisOf(input.outletId),
+    at: input.at,
+    // A page holds until the first snooze it shows ends.
+    render: Effect.map(input.render, ({ page, changesAt }) => ({
+      value: page,
+      validFrom: null,
+      validUntil: changesAt
+    })),
+    keyAgain: basisOf(input.outletId)
+  })
 })

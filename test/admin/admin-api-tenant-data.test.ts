@@ -5,11 +5,11 @@
  * service and tax defaults, rewards, syncs with their failures, orders with their timeline, and pull
  * schedules. Every change is audited; no answer and no audit entry holds a credential value.
  */
-import { createHmac } from "node:crypto"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { issueAdminKey } from "../../application/admin/admin-keys.ts"
 import { SyncHistory } from "../../application/ports/catalog.ts"
+import { signedDeliverectWebhook } from "../menus/support.ts"
 import {
   type CatalogProduct,
   deliverectOutlet,
@@ -104,18 +104,8 @@ const suite = (name: string, makeStorage: () => Parameters<typeof startOrderApp>
      * A Deliverect busy-mode webhook for Marina Bay, signed with `secret`: each with a delay of its
      * own, since the same body twice is one delivery.
      */
-    const busyWebhook = (secret: string, status: "ONLINE" | "BUSY") => {
-      const body = JSON.stringify({ ...marinaBay, status, delay: ++delivery })
-      return call(o.app, "/api/v1/pos/deliverect/webhooks", {
-        method: "POST",
-        host,
-        headers: {
-          "content-type": "application/json",
-          "x-deliverect-signature": createHmac("sha256", secret).update(body).digest("hex")
-        },
-        body
-      })
-    }
+    const busyWebhook = (secret: string, status: "ONLINE" | "BUSY") =>
+      signedDeliverectWebhook(o.app, secret, JSON.stringify({ ...marinaBay, status, delay: ++delivery }))
     const outletRow = async (outletId: string) => {
       const page = ok(await adminCall("GET", `/tenants/${tenant}/outlets`))
       return page.data.find((row: { outletId: string }) => row.outletId === outletId)

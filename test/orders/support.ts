@@ -5,7 +5,6 @@
  * dispatcher on short timings, and helpers to place, read and cancel orders and to move them by the
  * POS's own webhooks.
  */
-import { createHmac } from "node:crypto"
 import { Effect, type Layer } from "effect"
 import { expect } from "vitest"
 import { Outlets } from "../../application/ports/catalog.ts"
@@ -26,6 +25,7 @@ import {
   lightspeedExternal,
   lightspeedOutlet,
   type MenuApp,
+  signedDeliverectWebhook,
   syncDeliverect,
   syncLightspeed,
   tenant
@@ -416,14 +416,7 @@ export const waitForOrder = async (
 
 /** A webhook as Deliverect sends it for Marina Bay: the body signed with the outlet's webhook secret. */
 export const deliverectWebhook = async (o: OrderApp, payload: unknown) => {
-  const body = json(payload)
-  const signature = createHmac("sha256", deliverectWebhookSecret).update(body).digest("hex")
-  const response = await call(o.app, "/api/v1/pos/deliverect/webhooks", {
-    method: "POST",
-    host,
-    headers: { "content-type": "application/json", "x-deliverect-signature": signature },
-    body
-  })
+  const response = await signedDeliverectWebhook(o.app, deliverectWebhookSecret, json(payload))
   const text = await response.text()
   if (response.status !== 200) expect.fail(`Deliverect webhook: ${response.status} ${text}`)
   return JSON.parse(text) as Record<string, unknown>

@@ -28,7 +28,7 @@ export interface PristineCluster {
 }
 
 /** PGlite's version, from the package.json above its entry point (the package exports no path to it). */
-const pgliteVersion = (): string => {
+const readPgliteVersion = (): string => {
   let dir = dirname(createRequire(import.meta.url).resolve("@electric-sql/pglite"))
   for (;;) {
     const manifest = join(dir, "package.json")
@@ -42,13 +42,17 @@ const pgliteVersion = (): string => {
   }
 }
 
+/** Read once: the installed package does not change under a running process. */
+let pgliteVersion: string | undefined
+
 const clusterDir = "cluster"
 const dumpFile = "cluster.tar"
 
 /** The pristine cluster under `template`, made first when it is not there yet. */
 export const pristineCluster = (template: string): Effect.Effect<PristineCluster, StorageError> =>
   Effect.suspend(() => {
-    const home = join(template, `pglite-${pgliteVersion()}`)
+    pgliteVersion ??= readPgliteVersion()
+    const home = join(template, `pglite-${pgliteVersion}`)
     const found: PristineCluster = { directory: join(home, clusterDir), dump: join(home, dumpFile) }
     if (existsSync(found.dump)) return Effect.succeed(found)
     const staging = `${home}.staging-${process.pid}-${Date.now()}`
